@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Arrows point one way: CSystem ← HTTPServer ← Service ← vigia; Inference ← Registry/Training.
+let package = Package(
+    name: "vigia",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigia", targets: ["vigia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+    ],
+    targets: [
+        // Linux headers Swift's Glibc module does not export (epoll, eventfd, inotify, accept4).
+        .target(name: "CSystem"),
+        .target(name: "HTTPServer", dependencies: ["CSystem"]),
+        .target(name: "Inference"),
+        .target(name: "Registry", dependencies: ["Inference", "CSystem"]),
+        .target(
+            name: "Training",
+            dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
+        ),
+        .target(
+            name: "Service",
+            dependencies: [
+                "HTTPServer", "Registry", "Inference",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vigia",
+            dependencies: [
+                "Service", "Training", "Inference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSystem"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Registry", "Inference"]),
+    ]
+)

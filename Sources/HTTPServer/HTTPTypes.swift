@@ -1,0 +1,292 @@
+/// The value types shared by the parser, the connection state machine and handlers.
+/// They carry no I/O and no references, so they cross threads freely.
+
+/// HTTP versions Vigia speaks; anything else is answered 505 (RFC 9112 §2.3).
+public enum HTTPVersion: Sendable, Equatable {
+    case http1_0
+    case http1_1
+
+    public var text: String { self == .http1_0 ? "HTTP/1.0" : "HTTP/1.1" }
+}
+
+/// One header field as received (name case preserved, value trimmed of OWS).
+public struct HTTPField: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
+public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    public private(set) var fields: [HTTPField]
+
+    public init(_ fields: [HTTPField] = []) { self.fields = fields }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.fields = elements.map { HTTPField(name: $0.0, value: $0.1) }
+    }
+
+    public func makeIterator() -> IndexingIterator<[HTTPField]> { fields.makeIterator() }
+
+    public var count: Int { fields.count }
+
+    /// The first value of `name`, or nil.
+    public subscript(name: String) -> String? {
+        fields.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Every value of `name`, in arrival order.
+    public func values(_ name: String) -> [String] {
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append(HTTPField(name: name, value: value))
+    }
+
+    /// Replaces every field called `name` with one field.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        fields.removeAll { Self.sameName($0.name, name) }
+    }
+
+    /// ASCII case-insensitive comparison without allocating.
+    public static func sameName(_ a: String, _ b: String) -> Bool {
+        var ia = a.utf8.makeIterator()
+        var ib = b.utf8.makeIterator()
+        while true {
+            switch (ia.next(), ib.next()) {
+            case (nil, nil): return true
+            case let (x?, y?):
+                if x == y { continue }
+                if (x | 0x20) != (y | 0x20) { return false }
+                let lower = x | 0x20
+                if lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
+            default: return false
+            }
+        }
+    }
+}
+
+/// How the body that follows a head is delimited (RFC 9112 §6.3), decided once by the parser.
+public enum BodyFraming: Sendable, Equatable {
+    /// No body: no Content-Length and no Transfer-Encoding on a request.
+    case none
+    case contentLength(Int)
+    case chunked
+}
+
+/// A parsed request head. `path` and `query` are slices of the raw target, not decoded.
+public struct HTTPRequestHead: Sendable, Equatable {
+    public var method: String
+    /// The request-target exactly as sent (origin-form or asterisk-form).
+    public var target: String
+    /// The target up to `?`.
+    public var path: String
+    /// The target after `?`, if any.
+    public var query: String?
+    public var version: HTTPVersion
+    public var headers: HTTPHeaders
+    public var framing: BodyFraming
+    /// HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
+    public var keepAlive: Bool
+    /// `Expect: 100-continue` was sent (RFC 9110 §10.1.1).
+    public var expectsContinue: Bool
+
+    public init(
+        method: String, target: String, path: String, query: String?, version: HTTPVersion,
+        headers: HTTPHeaders, framing: BodyFraming, keepAlive: Bool, expectsContinue: Bool
+    ) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.version = version
+        self.headers = headers
+        self.framing = framing
+        self.keepAlive = keepAlive
+        self.expectsContinue = expectsContinue
+    }
+}
+
+/// A complete request as handed to a handler.
+public struct HTTPRequest: Sendable {
+    public var head: HTTPRequestHead
+    public var body: [UInt8]
+    /// Path parameters bound by the router (`{name}` → value).
+    public var pathParameters: [String: String]
+
+    public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:]) {
+        self.head = head
+        self.body = body
+        self.pathParameters = pathParameters
+    }
+
+    public var method: String { head.method }
+    public var path: String { head.path }
+    public var headers: HTTPHeaders { head.headers }
+}
+
+/// A status code with its reason phrase.
+public struct HTTPStatus: Sendable, Equatable, Hashable, ExpressibleByIntegerLiteral {
+    public var code: Int
+
+    public init(_ code: Int) { self.code = code }
+    public init(integerLiteral value: Int) { self.code = value }
+
+    public static let ok: HTTPStatus = 200
+    public static let noContent: HTTPStatus = 204
+    public static let badRequest: HTTPStatus = 400
+    public static let unauthorized: HTTPStatus = 401
+    public static let forbidden: HTTPStatus = 403
+    public static let notFound: HTTPStatus = 404
+    public static let methodNotAllowed: HTTPStatus = 405
+    public static let requestTimeout: HTTPStatus = 408
+    public static let lengthRequired: HTTPStatus = 411
+    public static let contentTooLarge: HTTPStatus = 413
+    public static let uriTooLong: HTTPStatus = 414
+    public static let unsupportedMediaType: HTTPStatus = 415
+    public static let unprocessableContent: HTTPStatus = 422
+    public static let tooManyRequests: HTTPStatus = 429
+    public static let headerFieldsTooLarge: HTTPStatus = 431
+    public static let internalServerError: HTTPStatus = 500
+    public static let notImplemented: HTTPStatus = 501
+    public static let serviceUnavailable: HTTPStatus = 503
+    public static let versionNotSupported: HTTPStatus = 505
+
+    public var reason: String {
+        switch code {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(code)"
+        }
+    }
+}
+
+/// A response as produced by a handler; the server adds Content-Length, Date, Connection.
+public struct HTTPResponse: Sendable {
+    public var status: HTTPStatus
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Named limits, each answered with its own status. Defaults suit JSON scoring traffic.
+public struct HTTPLimits: Sendable, Equatable {
+    /// Request line (method, target, version) in bytes; over it: 414.
+    public var maxRequestLineBytes = 8 * 1024
+    /// The whole head (request line + fields) in bytes; over it: 431.
+    public var maxHeaderBytes = 32 * 1024
+    /// Number of header fields; over it: 431.
+    public var maxHeaderCount = 100
+    /// Decoded body bytes; over it: 413, answered from the head when Content-Length says so.
+    public var maxBodyBytes = 4 * 1024 * 1024
+    /// Seconds a client has to send a complete head once it started one; then 408.
+    public var headerTimeout: Double = 10
+    /// Seconds a client has to send the whole body after the head; then 408.
+    public var bodyTimeout: Double = 30
+    /// Seconds an idle keep-alive connection is kept open; then closed quietly.
+    public var idleTimeout: Double = 60
+    /// Requests parsed ahead of the one being answered on one connection.
+    public var maxPipelinedRequests = 16
+
+    public init() {}
+}
+
+/// Why a request could not be parsed or framed; each case knows its status.
+public enum HTTPParseError: Error, Sendable, Equatable {
+    case malformedRequestLine
+    case requestLineTooLong
+    case unsupportedVersion
+    case malformedHeader
+    case whitespaceBeforeColon
+    case obsoleteLineFolding
+    case invalidCharacterInField
+    case headersTooLarge
+    case tooManyHeaders
+    case missingHost
+    case duplicateHost
+    case contentLengthWithTransferEncoding
+    case invalidContentLength
+    case conflictingContentLength
+    case transferEncodingNotChunked
+    case unsupportedTransferCoding
+    case malformedChunk
+    case chunkSizeTooLarge
+    case bodyTooLarge
+
+    public var status: HTTPStatus {
+        switch self {
+        case .requestLineTooLong: .uriTooLong
+        case .unsupportedVersion: .versionNotSupported
+        case .headersTooLarge, .tooManyHeaders: .headerFieldsTooLarge
+        case .unsupportedTransferCoding: .notImplemented
+        case .bodyTooLarge, .chunkSizeTooLarge: .contentTooLarge
+        default: .badRequest
+        }
+    }
+
+    /// A sentence for the problem+json `detail`.
+    public var detail: String {
+        switch self {
+        case .malformedRequestLine: "The request line is not 'METHOD SP request-target SP HTTP-version'."
+        case .requestLineTooLong: "The request line is longer than the server accepts."
+        case .unsupportedVersion: "Only HTTP/1.0 and HTTP/1.1 are supported."
+        case .malformedHeader: "A header field is not 'name: value'."
+        case .whitespaceBeforeColon: "Whitespace between a field name and the colon is not allowed (RFC 9112 §5.1)."
+        case .obsoleteLineFolding: "Obsolete line folding is not accepted (RFC 9112 §5.2)."
+        case .invalidCharacterInField: "A header field contains a NUL, CR or LF, or a name has a character outside tchar."
+        case .headersTooLarge: "The request head is larger than the server accepts."
+        case .tooManyHeaders: "The request has more header fields than the server accepts."
+        case .missingHost: "HTTP/1.1 requests must carry exactly one Host header (RFC 9112 §3.2)."
+        case .duplicateHost: "More than one Host header was sent (RFC 9112 §3.2)."
+        case .contentLengthWithTransferEncoding: "Content-Length and Transfer-Encoding together are rejected (RFC 9112 §6.3)."
+        case .invalidContentLength: "Content-Length is not a non-negative decimal integer."
+        case .conflictingContentLength: "Content-Length was sent more than once (RFC 9112 §6.3)."
+        case .transferEncodingNotChunked: "Transfer-Encoding must end with chunked (RFC 9112 §6.3)."
+        case .unsupportedTransferCoding: "Only the chunked transfer coding is implemented."
+        case .malformedChunk: "The chunked body is malformed."
+        case .chunkSizeTooLarge: "A chunk size is larger than the server accepts."
+        case .bodyTooLarge: "The body is larger than the server accepts."
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// The Registry module; see DESIGN.md for what it owns.
