@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Arrows point one way: CSystem ← HTTPServer ← Service ← vigia; Inference ← Registry/Training.
+// Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia;
+// Inference ← Registry, Training; Registry ← Service.
 let package = Package(
     name: "vigia",
     platforms: [.macOS(.v15)],
@@ -16,9 +17,11 @@ let package = Package(
     targets: [
         // Linux headers Swift's Glibc module does not export (epoll, eventfd, inotify, accept4).
         .target(name: "CSystem"),
-        .target(name: "HTTPServer", dependencies: ["CSystem"]),
+        // The one syscall wrapper layer: EINTR retries, errno → SystemError.
+        .target(name: "Posix", dependencies: ["CSystem"]),
+        .target(name: "HTTPServer", dependencies: ["CSystem", "Posix"]),
         .target(name: "Inference"),
-        .target(name: "Registry", dependencies: ["Inference", "CSystem"]),
+        .target(name: "Registry", dependencies: ["Inference", "CSystem", "Posix"]),
         .target(
             name: "Training",
             dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
@@ -38,7 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSystem"]),
+        .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),

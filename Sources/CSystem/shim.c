@@ -1,3 +1,6 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/socket.h>
 #include "CSystem.h"
 
 int csystem_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {

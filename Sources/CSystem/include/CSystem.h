@@ -1,26 +1,16 @@
 #ifndef VIGIA_CSYSTEM_H
 #define VIGIA_CSYSTEM_H
-// Swift 6.3's Glibc module hides these behind _GNU_SOURCE; this header is the only place
-// that asks for them. Everything else goes through the Swift syscall layer.
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <signal.h>
+// Only the Linux headers Swift 6.3's Glibc module does not export. _GNU_SOURCE is defined
+// in shim.c, not here: defining it in this header changes struct and enum layouts that
+// Glibc also exports (fd_set, __rusage_who) and the two modules then conflict.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
-/// accept4(2) needs _GNU_SOURCE; wrapped so Swift sees a plain function.
+/// accept4(2), which glibc declares only under _GNU_SOURCE.
 int csystem_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
 /// The calling thread's errno, read right after a failed call.
