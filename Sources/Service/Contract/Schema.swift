@@ -1,0 +1,250 @@
+/// A JSON type name as JSON Schema spells it.
+public enum JSONType: String, Sendable {
+    case object, array, string, number, integer, boolean, null
+}
+
+/// One violation of a schema: where (a JSON Pointer, RFC 6901) and what was expected.
+public struct FieldProblem: Sendable, Equatable {
+    public var pointer: String
+    public var problem: String
+
+    public init(pointer: String, problem: String) {
+        self.pointer = pointer
+        self.problem = problem
+    }
+}
+
+/// One definition of a JSON shape, used both to validate request bodies and to write the
+/// OpenAPI document, so the two can never disagree. A subset of JSON Schema 2020-12 that
+/// covers what the contract needs; immutable once built.
+public final class Schema: Sendable {
+    public let types: [JSONType]
+    public let description: String?
+    /// Object members in declaration order.
+    public let properties: [(name: String, schema: Schema)]
+    public let required: [String]
+    /// Whether members not in `properties` are accepted (reported as problems when not).
+    public let additionalProperties: Bool
+    /// Schema of the values of an open-ended object (a map); nil means any.
+    public let additionalPropertiesSchema: Schema?
+    public let items: Schema?
+    public let minItems: Int?
+    public let maxItems: Int?
+    public let minimum: Double?
+    public let maximum: Double?
+    public let minLength: Int?
+    public let maxLength: Int?
+    public let enumValues: [String]?
+    /// A name under `components/schemas` in the OpenAPI document, when this schema is shared.
+    public let componentName: String?
+    public let example: JSONValue?
+
+    public init(
+        types: [JSONType], description: String? = nil, properties: [(name: String, schema: Schema)] = [],
+        required: [String] = [], additionalProperties: Bool = true, additionalPropertiesSchema: Schema? = nil,
+        items: Schema? = nil, minItems: Int? = nil, maxItems: Int? = nil, minimum: Double? = nil,
+        maximum: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil, enumValues: [String]? = nil,
+        componentName: String? = nil, example: JSONValue? = nil
+    ) {
+        self.types = types
+        self.description = description
+        self.properties = properties
+        self.required = required
+        self.additionalProperties = additionalProperties
+        self.additionalPropertiesSchema = additionalPropertiesSchema
+        self.items = items
+        self.minItems = minItems
+        self.maxItems = maxItems
+        self.minimum = minimum
+        self.maximum = maximum
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.enumValues = enumValues
+        self.componentName = componentName
+        self.example = example
+    }
+
+    // MARK: Builders
+
+    public static func string(
+        _ description: String? = nil, minLength: Int? = nil, maxLength: Int? = nil, enumValues: [String]? = nil,
+        nullable: Bool = false
+    ) -> Schema {
+        Schema(
+            types: nullable ? [.string, .null] : [.string], description: description, minLength: minLength,
+            maxLength: maxLength, enumValues: enumValues)
+    }
+
+    public static func number(
+        _ description: String? = nil, minimum: Double? = nil, maximum: Double? = nil, nullable: Bool = false
+    ) -> Schema {
+        Schema(types: nullable ? [.number, .null] : [.number], description: description, minimum: minimum, maximum: maximum)
+    }
+
+    public static func integer(
+        _ description: String? = nil, minimum: Double? = nil, maximum: Double? = nil, nullable: Bool = false
+    ) -> Schema {
+        Schema(types: nullable ? [.integer, .null] : [.integer], description: description, minimum: minimum, maximum: maximum)
+    }
+
+    public static func boolean(_ description: String? = nil, nullable: Bool = false) -> Schema {
+        Schema(types: nullable ? [.boolean, .null] : [.boolean], description: description)
+    }
+
+    public static func array(
+        _ items: Schema, description: String? = nil, minItems: Int? = nil, maxItems: Int? = nil
+    ) -> Schema {
+        Schema(types: [.array], description: description, items: items, minItems: minItems, maxItems: maxItems)
+    }
+
+    public static func object(
+        _ description: String? = nil, properties: [(name: String, schema: Schema)], required: [String] = [],
+        additionalProperties: Bool = false, componentName: String? = nil, example: JSONValue? = nil
+    ) -> Schema {
+        Schema(
+            types: [.object], description: description, properties: properties, required: required,
+            additionalProperties: additionalProperties, componentName: componentName, example: example)
+    }
+
+    public static func map(_ values: Schema, description: String? = nil) -> Schema {
+        Schema(types: [.object], description: description, additionalPropertiesSchema: values)
+    }
+
+    // MARK: Validation
+
+    /// Every problem in `value`, not just the first, each with its JSON Pointer.
+    public func validate(_ value: JSONValue, at pointer: String = "") -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        validate(value, at: pointer, into: &problems)
+        return problems
+    }
+
+    public func validate(_ value: JSONValue, at pointer: String, into problems: inout [FieldProblem]) {
+        guard matchesType(value) else {
+            let expected = types.map(\.rawValue).joined(separator: " or ")
+            problems.append(FieldProblem(pointer: pointer, problem: "expected \(expected), got \(value.typeName)"))
+            return
+        }
+        switch value {
+        case .string(let s):
+            if let enumValues, !enumValues.contains(s) {
+                let listed = enumValues.count <= 12 ? ": " + enumValues.joined(separator: ", ") : ""
+                problems.append(FieldProblem(pointer: pointer, problem: "must be one of \(enumValues.count) allowed values\(listed)"))
+            }
+            if minLength != nil || maxLength != nil {
+                let length = s.count
+                if let minLength, length < minLength {
+                    problems.append(FieldProblem(pointer: pointer, problem: "must have at least \(minLength) characters"))
+                }
+                if let maxLength, length > maxLength {
+                    problems.append(FieldProblem(pointer: pointer, problem: "must have at most \(maxLength) characters"))
+                }
+            }
+        case .number(let n):
+            if let minimum, n < minimum {
+                problems.append(FieldProblem(pointer: pointer, problem: "must be ≥ \(Self.format(minimum))"))
+            }
+            if let maximum, n > maximum {
+                problems.append(FieldProblem(pointer: pointer, problem: "must be ≤ \(Self.format(maximum))"))
+            }
+        case .array(let elements):
+            if let minItems, elements.count < minItems {
+                problems.append(FieldProblem(pointer: pointer, problem: "must have at least \(minItems) items"))
+            }
+            if let maxItems, elements.count > maxItems {
+                problems.append(FieldProblem(pointer: pointer, problem: "must have at most \(maxItems) items (limit), got \(elements.count)"))
+                return
+            }
+            if let items {
+                for (i, element) in elements.enumerated() {
+                    items.validate(element, at: pointer + "/" + String(i), into: &problems)
+                }
+            }
+        case .object(let object):
+            for name in required where object[name] == nil {
+                problems.append(FieldProblem(pointer: pointer + "/" + Self.escape(name), problem: "is required"))
+            }
+            for member in object.members {
+                let memberPointer = pointer + "/" + Self.escape(member.key)
+                if let property = properties.first(where: { $0.name == member.key }) {
+                    property.schema.validate(member.value, at: memberPointer, into: &problems)
+                } else if let additionalPropertiesSchema {
+                    additionalPropertiesSchema.validate(member.value, at: memberPointer, into: &problems)
+                } else if !additionalProperties {
+                    problems.append(FieldProblem(pointer: memberPointer, problem: "is not a known field"))
+                }
+            }
+        case .bool, .null:
+            break
+        }
+    }
+
+    private func matchesType(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: types.contains(.null)
+        case .bool: types.contains(.boolean)
+        case .string: types.contains(.string)
+        case .array: types.contains(.array)
+        case .object: types.contains(.object)
+        case .number(let n):
+            types.contains(.number) || (types.contains(.integer) && n.rounded() == n)
+        }
+    }
+
+    /// RFC 6901 escaping of one reference token.
+    public static func escape(_ token: String) -> String {
+        guard token.contains("~") || token.contains("/") else { return token }
+        return token.replacing("~", with: "~0").replacing("/", with: "~1")
+    }
+
+    static func format(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    // MARK: JSON Schema output
+
+    /// This schema as JSON Schema 2020-12 (OpenAPI 3.1). Named components become `$ref`s
+    /// when `useReferences` is set and this is not the component being defined.
+    public func jsonSchema(useReferences: Bool = true, isDefinition: Bool = false) -> JSONValue {
+        if useReferences, !isDefinition, let componentName {
+            return ["$ref": .string("#/components/schemas/\(componentName)")]
+        }
+        var out = JSONObject()
+        out.append("type", types.count == 1 ? .string(types[0].rawValue) : .array(types.map { .string($0.rawValue) }))
+        if let description { out.append("description", .string(description)) }
+        if !properties.isEmpty {
+            out.append(
+                "properties",
+                .object(JSONObject(properties.map { (key: $0.name, value: $0.schema.jsonSchema(useReferences: useReferences)) })))
+        }
+        if !required.isEmpty { out.append("required", .array(required.map { .string($0) })) }
+        if types.contains(.object) {
+            if let additionalPropertiesSchema {
+                out.append("additionalProperties", additionalPropertiesSchema.jsonSchema(useReferences: useReferences))
+            } else if !additionalProperties {
+                out.append("additionalProperties", false)
+            }
+        }
+        if let items { out.append("items", items.jsonSchema(useReferences: useReferences)) }
+        if let minItems { out.append("minItems", .number(Double(minItems))) }
+        if let maxItems { out.append("maxItems", .number(Double(maxItems))) }
+        if let minimum { out.append("minimum", .number(minimum)) }
+        if let maximum { out.append("maximum", .number(maximum)) }
+        if let minLength { out.append("minLength", .number(Double(minLength))) }
+        if let maxLength { out.append("maxLength", .number(Double(maxLength))) }
+        if let enumValues { out.append("enum", .array(enumValues.map { .string($0) })) }
+        if let example { out.append("examples", .array([example])) }
+        return .object(out)
+    }
+
+    /// This schema and every named component reachable from it, by name.
+    public func components(into found: inout [(name: String, schema: Schema)]) {
+        if let componentName {
+            if found.contains(where: { $0.name == componentName }) { return }
+            found.append((name: componentName, schema: self))
+        }
+        for property in properties { property.schema.components(into: &found) }
+        items?.components(into: &found)
+        additionalPropertiesSchema?.components(into: &found)
+    }
+}
