@@ -1,0 +1,84 @@
+/// Every configuration key Vigia reads, with its type, default and meaning. This table is
+/// the single source for parsing the file, reading `VIGIA_…` environment variables,
+/// applying command-line overrides, and the key reference printed by `vigia config-keys`.
+public struct ConfigurationKey: Sendable {
+    public enum Kind: Sendable {
+        case integer(ClosedRange<Int>)
+        case number(ClosedRange<Double>)
+        case string
+        case boolean
+        case stringList
+        case choice([String])
+    }
+
+    /// Dotted path in the JSON file, e.g. `server.port`.
+    public let path: String
+    public let kind: Kind
+    public let defaultValue: JSONValue
+    public let summary: String
+
+    /// `server.port` → `VIGIA_SERVER_PORT`.
+    public var environmentName: String {
+        "VIGIA_" + path.uppercased().replacing(".", with: "_")
+    }
+
+    public var typeDescription: String {
+        switch kind {
+        case .integer(let range): "integer \(range.lowerBound)…\(range.upperBound)"
+        case .number(let range): "number \(Schema.format(range.lowerBound))…\(Schema.format(range.upperBound))"
+        case .string: "string"
+        case .boolean: "boolean"
+        case .stringList: "list of strings (env: comma-separated)"
+        case .choice(let options): options.joined(separator: " | ")
+        }
+    }
+}
+
+extension ConfigurationKey {
+    public static let all: [ConfigurationKey] = [
+        .init(path: "server.host", kind: .string, defaultValue: "127.0.0.1",
+              summary: "Address to listen on (0.0.0.0 or :: to listen on every interface)."),
+        .init(path: "server.port", kind: .integer(0...65535), defaultValue: 8080,
+              summary: "TCP port; 0 picks a free port (printed at start-up)."),
+        .init(path: "server.event_loops", kind: .integer(0...256), defaultValue: 0,
+              summary: "Event-loop threads, each with its own epoll; 0 means one per core."),
+        .init(path: "server.backlog", kind: .integer(1...65535), defaultValue: 1024,
+              summary: "listen(2) backlog per listening socket."),
+        .init(path: "server.drain_timeout_seconds", kind: .number(0...3600), defaultValue: 10,
+              summary: "After SIGTERM, how long in-flight requests may take before connections are closed."),
+        .init(path: "limits.max_request_line_bytes", kind: .integer(64...1_048_576), defaultValue: 8192,
+              summary: "Longest request line; longer gets 414."),
+        .init(path: "limits.max_header_bytes", kind: .integer(256...4_194_304), defaultValue: 32768,
+              summary: "Largest request head; larger gets 431."),
+        .init(path: "limits.max_header_count", kind: .integer(1...10000), defaultValue: 100,
+              summary: "Most header fields; more gets 431."),
+        .init(path: "limits.max_body_bytes", kind: .integer(0...1_073_741_824), defaultValue: 4_194_304,
+              summary: "Largest request body; larger gets 413 before the body is read."),
+        .init(path: "limits.header_timeout_seconds", kind: .number(0.01...3600), defaultValue: 10,
+              summary: "Time to send a complete request head; then 408."),
+        .init(path: "limits.body_timeout_seconds", kind: .number(0.01...3600), defaultValue: 30,
+              summary: "Time to send the body after the head; then 408."),
+        .init(path: "limits.idle_timeout_seconds", kind: .number(0.01...86400), defaultValue: 60,
+              summary: "Idle keep-alive connections are closed after this long."),
+        .init(path: "storage.path", kind: .string, defaultValue: "models",
+              summary: "Model storage directory: <path>/<model>/<version>/model.json."),
+        .init(path: "storage.rescan_interval_seconds", kind: .number(0.1...3600), defaultValue: 5,
+              summary: "Periodic rescan of the storage directory, on top of inotify."),
+        .init(path: "models.required", kind: .stringList, defaultValue: ["prohibited-items"],
+              summary: "Models that must serve before /health/ready answers 200."),
+        .init(path: "models.default", kind: .string, defaultValue: "prohibited-items",
+              summary: "The model the examples and the OpenAPI document use."),
+        .init(path: "predict.max_batch_size", kind: .integer(1...100_000), defaultValue: 256,
+              summary: "Most instances in one predict or explain request; more gets 422 naming the limit."),
+        .init(path: "predict.explain_top_features", kind: .integer(1...1000), defaultValue: 10,
+              summary: "Features listed per direction by :explain."),
+        .init(path: "logging.level", kind: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+              defaultValue: "info", summary: "Lowest log level written (JSON lines on stderr)."),
+        .init(path: "logging.access_log", kind: .boolean, defaultValue: true,
+              summary: "One log line per request."),
+    ]
+
+    public static func named(_ path: String) -> ConfigurationKey? {
+        all.first { $0.path == path }
+    }
+}
