@@ -29,7 +29,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "HTTPServer", "Registry", "Inference",
+                "HTTPServer", "Registry", "Inference", "Posix",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -46,6 +46,9 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "Registry", "Inference"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["Service", "HTTPServer", "Registry", "Inference", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

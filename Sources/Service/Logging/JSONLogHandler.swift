@@ -1,0 +1,101 @@
+import Glibc
+import Logging
+import Posix
+
+/// swift-log handler that writes one JSON object a line: `ts`, `level`, `logger`, `msg`,
+/// then the metadata under its dotted keys (`request.id`, `model.version`, …). Messages are
+/// constant; data goes in metadata so log pipelines can index it.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    public var logLevel: Logger.Level
+    private let label: String
+    private let sink: LogSink
+
+    public init(label: String, level: Logger.Level = .info, sink: LogSink = .standardError) {
+        self.label = label
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        if let error = event.error { merged["error"] = .string(String(describing: error)) }
+        sink.write(Self.line(timestamp: Self.timestamp(), level: event.level, label: label, message: event.message.description, metadata: merged))
+    }
+
+    /// One log line, ending in a newline. Metadata keys are sorted so lines diff cleanly.
+    static func line(timestamp: String, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.raw("{\"ts\":")
+        writer.string(timestamp)
+        writer.raw(",\"level\":")
+        writer.string(level.rawValue)
+        writer.raw(",\"logger\":")
+        writer.string(label)
+        writer.raw(",\"msg\":")
+        writer.string(message)
+        for key in metadata.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
+            writer.raw(",")
+            writer.string(key)
+            writer.raw(":")
+            writer.value(Self.json(metadata[key]!))
+        }
+        writer.raw("}\n")
+        return writer.bytes
+    }
+
+    private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let s): .string(s)
+        case .stringConvertible(let c):
+            if let n = c as? any BinaryInteger { .number(Double(n)) }
+            else if let d = c as? Double { .number(d) }
+            else if let b = c as? Bool { .bool(b) }
+            else { .string(c.description) }
+        case .array(let items): .array(items.map(json))
+        case .dictionary(let dict): .object(JSONObject(dict.keys.sorted().map { (key: $0, value: json(dict[$0]!)) }))
+        }
+    }
+
+    /// RFC 3339 UTC with milliseconds, from the realtime clock.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+/// Where log lines go. One write(2) per line keeps lines whole when threads log at once.
+public struct LogSink: Sendable {
+    public let write: @Sendable ([UInt8]) -> Void
+
+    public init(write: @escaping @Sendable ([UInt8]) -> Void) { self.write = write }
+
+    public static let standardError = LogSink { bytes in
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let base = raw.baseAddress! + offset
+                let remaining = raw.count - offset
+                guard let n = try? syscallBlocking("write", { Glibc.write(2, base, remaining) }), n > 0 else { return }
+                offset += n
+            }
+        }
+    }
+}
