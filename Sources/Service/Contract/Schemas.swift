@@ -1,0 +1,93 @@
+/// The REST contract's shapes, defined once. Request schemas validate bodies; all of them
+/// are written into the OpenAPI document. The listing schema is not here: it comes from
+/// the serving model's signature (`ListingSchema`), so a new version can ask for new fields.
+public enum Schemas {
+    public static func predictRequest(listing: Schema, maxBatchSize: Int) -> Schema {
+        .object(
+            "A batch of listings to score.",
+            properties: [
+                ("instances", .array(listing, description: "Listings, at most \(maxBatchSize) (predict.max_batch_size).",
+                                     minItems: 1, maxItems: maxBatchSize)),
+            ],
+            required: ["instances"], componentName: "PredictRequest")
+    }
+
+    public static let prediction = Schema.object(
+        "The score of one listing.",
+        properties: [
+            ("id", .string("The listing's id, echoed.", nullable: true)),
+            ("score", .number("Probability that the listing is prohibited.", minimum: 0, maximum: 1)),
+            ("label", .string("The label at the model's threshold.")),
+            ("threshold", .number("Decision threshold of the serving version.", minimum: 0, maximum: 1)),
+        ],
+        required: ["id", "score", "label", "threshold"], componentName: "Prediction")
+
+    public static let predictResponse = Schema.object(
+        "Scores, in the order of the instances.",
+        properties: [
+            ("model_name", .string()),
+            ("model_version", .integer(minimum: 1)),
+            ("predictions", .array(prediction)),
+        ],
+        required: ["model_name", "model_version", "predictions"], componentName: "PredictResponse")
+
+    public static let contribution = Schema.object(
+        "A feature's exact contribution to the decision margin (log-odds for logistic regression and naive Bayes, SVM margin units for linear SVM).",
+        properties: [
+            ("feature", .string("Feature name: `title:<n-gram>`, `<field>=<category>` or a numeric field name.")),
+            ("contribution", .number()),
+        ],
+        required: ["feature", "contribution"], componentName: "Contribution")
+
+    public static let explanation = Schema.object(
+        "A prediction and the features that raised and lowered its score.",
+        properties: [
+            ("id", .string(nullable: true)),
+            ("score", .number(minimum: 0, maximum: 1)),
+            ("label", .string()),
+            ("threshold", .number(minimum: 0, maximum: 1)),
+            ("margin", .number("The raw decision margin: bias plus every contribution.")),
+            ("bias", .number("The model's intercept in margin units.")),
+            ("raised_by", .array(contribution, description: "Largest positive contributions, largest first.")),
+            ("lowered_by", .array(contribution, description: "Largest negative contributions, most negative first.")),
+        ],
+        required: ["id", "score", "label", "threshold", "margin", "bias", "raised_by", "lowered_by"],
+        componentName: "Explanation")
+
+    public static let explainResponse = Schema.object(
+        properties: [
+            ("model_name", .string()),
+            ("model_version", .integer(minimum: 1)),
+            ("explanations", .array(explanation)),
+        ],
+        required: ["model_name", "model_version", "explanations"], componentName: "ExplainResponse")
+
+    public static let problem = Schema.object(
+        "RFC 9457 problem details.",
+        properties: [
+            ("type", .string()),
+            ("title", .string()),
+            ("status", .integer(minimum: 100, maximum: 599)),
+            ("detail", .string()),
+            ("instance", .string()),
+            ("errors", .array(.object(
+                properties: [("pointer", .string("JSON Pointer (RFC 6901) to the offending value.")), ("problem", .string())],
+                required: ["pointer", "problem"]))),
+        ],
+        required: ["type", "title", "status"], additionalProperties: true, componentName: "Problem")
+
+    public static let health = Schema.object(
+        properties: [
+            ("status", .string(enumValues: ["alive", "ready", "not_ready", "draining"])),
+            ("reasons", .array(.string(), description: "Why the service is not ready.")),
+        ],
+        required: ["status"], componentName: "Health")
+
+    public static let labelRequest = Schema.object(
+        "Point a label at an available version.",
+        properties: [("version", .integer(minimum: 1))], required: ["version"], componentName: "LabelRequest")
+
+    public static let pinRequest = Schema.object(
+        "Serve this version until unpinned.",
+        properties: [("version", .integer(minimum: 1))], required: ["version"], componentName: "PinRequest")
+}
