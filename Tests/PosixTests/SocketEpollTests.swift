@@ -160,3 +160,20 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
         #expect(try EventFD.drain(efd) == 1)
     }
 }
+
+@Suite struct LatchTests {
+    @Test func waitReturnsOnceEveryPartyCountedDown() throws {
+        let latch = Latch(count: 2)
+        let a = try PosixThread.spawn { latch.countDown() }
+        let b = try PosixThread.spawn { latch.countDown() }
+        #expect(latch.wait(timeoutSeconds: 5))
+        #expect(latch.isOpen)
+        PosixThread.join(a)
+        PosixThread.join(b)
+    }
+
+    @Test func waitTimesOutWhileTheCountIsAboveZero() {
+        let latch = Latch(count: 1)
+        #expect(!latch.wait(timeoutSeconds: 0.01))
+    }
+}
