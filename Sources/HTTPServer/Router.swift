@@ -37,7 +37,7 @@ public struct Router: Sendable {
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
         let parsed: Pattern
         do { parsed = try Self.parsePattern(pattern) } catch {
-            preconditionFailure("route pattern \(pattern): \(error.detail)")
+            preconditionFailure("route pattern \(pattern): \(error.problem.detail)")
         }
         if let index = routes.firstIndex(where: { $0.pattern == parsed }) {
             routes[index].handlers[method] = handler
@@ -106,7 +106,12 @@ struct RouteTable: Sendable {
         }
         // The best match per specificity: literals beat parameters, segment by segment.
         var best: (route: Router.Route, rank: [Bool])?
-        for route in routes where route.pattern.segments.count == parts.count && route.pattern.verb.map(Substring.init) == verb {
+        for route in routes where route.pattern.segments.count == parts.count {
+            switch (route.pattern.verb, verb) {
+            case (nil, nil): break
+            case let (expected?, actual?) where actual == expected: break
+            default: continue
+            }
             var rank: [Bool] = []
             var matched = true
             for (segment, part) in zip(route.pattern.segments, parts) {
