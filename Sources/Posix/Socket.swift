@@ -192,3 +192,11 @@ public enum Socket {
         return Int(UInt16(bigEndian: port))
     }
 }
+
+extension SystemError {
+    /// EMFILE, ENFILE, ENOBUFS, ENOMEM: the process or system ran out of descriptors or
+    /// memory. An accept loop must back off on these, not retry at once (it would spin).
+    public var isResourceExhaustion: Bool {
+        errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM
+    }
+}
