@@ -18,6 +18,12 @@ public final class ServerCounters: Sendable {
     public init() {}
 }
 
+/// Set once by `HTTPServer.shutdown` (any thread), read by loop threads after each handler, so
+/// a response finished while the drain task is still queued already says `Connection: close`.
+final class DrainFlag: Sendable {
+    let isSet = Atomic<Bool>(false)
+}
+
 /// What every loop of one server shares; immutable.
 struct ServerContext: Sendable {
     let routes: RouteTable
@@ -26,6 +32,7 @@ struct ServerContext: Sendable {
     let outputHighWaterMark: Int
     let drainTimeout: Double
     let counters: ServerCounters
+    let drainFlag: DrainFlag
     let logger: (@Sendable (String) -> Void)?
 }
 
@@ -332,6 +339,9 @@ final class EventLoop: @unchecked Sendable {
                     context.counters.inFlightRequests.add(1, ordering: .relaxed)
                     let response = context.routes.respond(to: request, log: context.logger)
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
+                    if context.drainFlag.isSet.load(ordering: .relaxed) {
+                        pending.append(contentsOf: connection.machine.event(.shutdown, now: now))
+                    }
                     pending.append(contentsOf: connection.machine.event(.responded(response), now: now))
                 case .close:
                     connection.closeWhenFlushed = true

@@ -63,6 +63,7 @@ public final class HTTPServer: Sendable {
     /// Open connections, in-flight requests and totals, for metrics.
     public let counters = ServerCounters()
     private let context: ServerContext
+    private let drainFlag = DrainFlag()
     /// Guards the loops, threads and latches (written by start/waitUntilStopped).
     private let state = Mutex(State())
     /// True from a successful `start` until `shutdown`.
@@ -73,7 +74,7 @@ public final class HTTPServer: Sendable {
         self.context = ServerContext(
             routes: router.frozen(), limits: configuration.limits,
             outputHighWaterMark: max(1, configuration.outputHighWaterMark),
-            drainTimeout: configuration.drainTimeout, counters: counters, logger: logger)
+            drainTimeout: configuration.drainTimeout, counters: counters, drainFlag: drainFlag, logger: logger)
     }
 
     public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
@@ -142,6 +143,7 @@ public final class HTTPServer: Sendable {
     /// under another thread's feet.
     public func shutdown() {
         guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        drainFlag.isSet.store(true, ordering: .relaxed)
         let (loops, listeners) = state.withLock { ($0.loops, $0.listeners) }
         for fd in listeners { Socket.shutdown(fd, .both) }
         for loop in loops { loop.execute { $0.beginDrain() } }
