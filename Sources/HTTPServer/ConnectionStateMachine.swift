@@ -181,8 +181,11 @@ public struct ConnectionStateMachine {
         guard !isClosed, handling == nil, queue.isEmpty else { return }
         let idle: Bool
         if case .head(started: nil) = reading, input.isEmpty { idle = true } else { idle = false }
-        if inputClosed || (draining && idle) { actions = finish(actions) }
-        if case .stopped = reading, !inputClosed { actions = finish(actions) }  // after Connection: close
+        var stopped = false
+        if case .stopped = reading { stopped = true }
+        // Peer EOF, drain of an idle connection, or nothing more to parse (`Connection: close`,
+        // an answered error): all requests are answered, so close.
+        if inputClosed || (draining && idle) || stopped { actions = finish(actions) }
     }
 
     /// One parsing step over `input`; true if it made progress.
