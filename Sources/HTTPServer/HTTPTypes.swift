@@ -89,9 +89,10 @@ public enum BodyFraming: Sendable, Equatable {
 /// A parsed request head. `path` and `query` are slices of the raw target, not decoded.
 public struct HTTPRequestHead: Sendable, Equatable {
     public var method: String
-    /// The request-target exactly as sent (origin-form or asterisk-form).
+    /// The request-target exactly as sent (origin-, absolute- or asterisk-form).
     public var target: String
-    /// The target up to `?`.
+    /// The target's path up to `?`: `/p` for `http://host/p?q` (`/` when the absolute-form
+    /// target has no path), `*` for `OPTIONS *`.
     public var path: String
     /// The target after `?`, if any.
     public var query: String?

@@ -47,7 +47,8 @@ public struct ChunkedBodyDecoder: Sendable {
     private var decodedBytes = 0
     private var metadataBytes = 0
     private var trailerFieldCount = 0
-    private var failure: HTTPParseError = .malformedChunk
+    /// Why the decoder stopped, once `state == .failed`; returned again on later calls.
+    private var failedWith: HTTPParseError = .malformedChunk
 
     public init(maxBodyBytes: Int, maxMetadataBytes: Int = 16 * 1024) {
         self.maxBodyBytes = maxBodyBytes
@@ -64,7 +65,7 @@ public struct ChunkedBodyDecoder: Sendable {
     /// return `.complete(consumed: 0)`; after `.failure` they return the same failure.
     public mutating func decode(_ input: UnsafeRawBufferPointer, into body: inout [UInt8]) -> ChunkedDecodeResult {
         if state == .done { return .complete(consumed: 0) }
-        if state == .failed { return .failure(failure) }
+        if state == .failed { return .failure(failedWith) }
         var index = 0
         while index < input.count {
             if state == .data {
@@ -79,7 +80,7 @@ public struct ChunkedBodyDecoder: Sendable {
                 try step(input[index])
             } catch {
                 state = .failed
-                failure = error
+                failedWith = error
                 return .failure(error)
             }
             index += 1
