@@ -89,9 +89,10 @@ public enum BodyFraming: Sendable, Equatable {
 /// A parsed request head. `path` and `query` are slices of the raw target, not decoded.
 public struct HTTPRequestHead: Sendable, Equatable {
     public var method: String
-    /// The request-target exactly as sent (origin-form or asterisk-form).
+    /// The request-target exactly as sent (origin-, absolute- or asterisk-form).
     public var target: String
-    /// The target up to `?`.
+    /// The target's path up to `?`: `/p` for `http://host/p?q` (`/` when the absolute-form
+    /// target has no path), `*` for `OPTIONS *`.
     public var path: String
     /// The target after `?`, if any.
     public var query: String?
@@ -253,6 +254,10 @@ public enum HTTPParseError: Error, Sendable, Equatable {
     case malformedChunk
     case chunkSizeTooLarge
     case bodyTooLarge
+    /// Transfer-Encoding on an HTTP/1.0 request (RFC 9112 §6.1): 400.
+    case transferEncodingInHTTP10
+    /// Chunk extensions or trailer fields beyond the decoder's metadata budget: 413.
+    case chunkMetadataTooLarge
 
     public var status: HTTPStatus {
         switch self {
@@ -260,7 +265,7 @@ public enum HTTPParseError: Error, Sendable, Equatable {
         case .unsupportedVersion: .versionNotSupported
         case .headersTooLarge, .tooManyHeaders: .headerFieldsTooLarge
         case .unsupportedTransferCoding: .notImplemented
-        case .bodyTooLarge, .chunkSizeTooLarge: .contentTooLarge
+        case .bodyTooLarge, .chunkSizeTooLarge, .chunkMetadataTooLarge: .contentTooLarge
         default: .badRequest
         }
     }
@@ -287,6 +292,8 @@ public enum HTTPParseError: Error, Sendable, Equatable {
         case .malformedChunk: "The chunked body is malformed."
         case .chunkSizeTooLarge: "A chunk size is larger than the server accepts."
         case .bodyTooLarge: "The body is larger than the server accepts."
+        case .transferEncodingInHTTP10: "Transfer-Encoding is not accepted on an HTTP/1.0 request (RFC 9112 §6.1)."
+        case .chunkMetadataTooLarge: "The chunk extensions or trailer fields are larger than the server accepts."
         }
     }
 }

@@ -1,0 +1,274 @@
+/// The life of one HTTP/1.1 connection as a pure value: bytes, responses, timer expiries and
+/// output pressure go in; actions come out. It never touches a socket or a clock — the time of
+/// each event is passed in — so it is tested with a manual clock and no sockets.
+///
+/// Rules it implements:
+/// - One request handled at a time; pipelined requests are parsed ahead (up to
+///   `limits.maxPipelinedRequests`) and answered strictly in order.
+/// - A parse failure is queued behind the requests before it and answered (problem+json,
+///   `Connection: close`) in its turn; nothing after it is parsed.
+/// - `Content-Length` over `maxBodyBytes` is answered 413 from the head, the body unread.
+/// - `Expect: 100-continue` gets `100 Continue` before the body is read, only when the head
+///   is acceptable, no earlier request is still unanswered, and none of the body has arrived.
+/// - Head timeout (from the first byte of a head) and body timeout (from the end of the head)
+///   answer 408 and close; an idle keep-alive connection is closed quietly.
+/// - While the shell's output is over its high-water mark, nothing is read or handled.
+/// - After `shutdown`, the current request (if any) is finished with `Connection: close`, and
+///   an idle connection closes at once.
+public struct ConnectionStateMachine {
+    /// Something that happened to the connection.
+    public enum Event {
+        /// Bytes read from the socket, in order.
+        case received(ArraySlice<UInt8>)
+        /// The peer will send nothing more (read returned 0).
+        case inputClosed
+        /// The response to the request last given out with `.handle`.
+        case responded(HTTPResponse)
+        /// The shell's unsent output went over its high-water mark.
+        case outputBlocked
+        /// The shell's output drained.
+        case outputDrained
+        /// The deadline in `deadline` may have passed (the machine checks against `now`).
+        case timerFired
+        /// The server is draining: finish what is in progress and close.
+        case shutdown
+    }
+
+    /// What the shell must do, in order.
+    public enum Action {
+        /// Write `HTTP/1.1 100 Continue`.
+        case sendContinue
+        /// Serialize and write a response.
+        case send(OutgoingResponse)
+        /// Run the handler for this request, then report `.responded`.
+        case handle(HTTPRequest)
+        /// Close once everything written so far has been sent.
+        case close
+    }
+
+    private enum Reading {
+        /// Waiting for a head; `started` is when its first byte arrived (nil: none yet).
+        case head(started: MonotonicInstant?)
+        case body(head: HTTPRequestHead, remaining: BodyRemaining, body: [UInt8], deadline: MonotonicInstant)
+        /// Nothing more is parsed on this connection (error, `Connection: close`, peer EOF).
+        case stopped
+    }
+
+    private enum BodyRemaining {
+        case length(Int)
+        case chunked(ChunkedBodyDecoder)
+    }
+
+    private enum Queued {
+        case request(HTTPRequest)
+        case failure(any HTTPResponseError)
+    }
+
+    public let limits: HTTPLimits
+    private var input: [UInt8] = []
+    private var reading: Reading = .head(started: nil)
+    private var queue: [Queued] = []
+    /// The request given out with `.handle` whose response has not come back.
+    private var handling: (headOnly: Bool, keepAlive: Bool, version: HTTPVersion)?
+    private var idleSince: MonotonicInstant
+    private var blockedSince: MonotonicInstant?
+    private var inputClosed = false
+    private var draining = false
+    /// `.close` was emitted; the machine is finished.
+    public private(set) var isClosed = false
+
+    public init(limits: HTTPLimits, now: MonotonicInstant) {
+        self.limits = limits
+        self.idleSince = now
+    }
+
+    /// Whether the shell should read from the socket now.
+    public var wantsToRead: Bool {
+        if isClosed || inputClosed || blockedSince != nil { return false }
+        if case .stopped = reading { return false }
+        return queue.count < max(1, limits.maxPipelinedRequests)
+    }
+
+    /// When the shell must report `.timerFired` (nil: no timer).
+    public var deadline: MonotonicInstant? {
+        if isClosed { return nil }
+        if let blockedSince { return blockedSince.adding(seconds: limits.idleTimeout) }
+        if handling != nil || !queue.isEmpty { return nil }
+        switch reading {
+        case .head(let started?): return started.adding(seconds: limits.headerTimeout)
+        case .head(nil): return inputClosed ? nil : idleSince.adding(seconds: limits.idleTimeout)
+        case .body(_, _, _, let deadline): return deadline
+        case .stopped: return nil
+        }
+    }
+
+    public mutating func event(_ event: Event, now: MonotonicInstant) -> [Action] {
+        if isClosed { return [] }
+        var actions: [Action] = []
+        switch event {
+        case .received(let bytes):
+            if case .stopped = reading { return [] }
+            input.append(contentsOf: bytes)
+        case .inputClosed:
+            inputClosed = true
+            // A request cut off mid-way can never complete; what is queued is still answered.
+            switch reading {
+            case .head(started: nil) where input.isEmpty: break
+            default: reading = .stopped
+            }
+        case .responded(let response):
+            guard let current = handling else { preconditionFailure("responded without a request") }
+            handling = nil
+            idleSince = now
+            let keepAlive = current.keepAlive && !draining
+            actions.append(.send(OutgoingResponse(
+                response: response, headOnly: current.headOnly, keepAlive: keepAlive, requestVersion: current.version)))
+            if !keepAlive { return finish(actions) }
+        case .outputBlocked:
+            if blockedSince == nil { blockedSince = now }
+            return []
+        case .outputDrained:
+            blockedSince = nil
+        case .timerFired:
+            guard let deadline, now >= deadline else { return [] }
+            if blockedSince != nil { return finish([]) }  // the peer stopped reading
+            switch reading {
+            case .head(started: nil):
+                return finish([])  // idle keep-alive: close quietly
+            case .head, .body:
+                let timeout = HTTPError(.requestTimeout, detail: "The request was not received in time.")
+                return finish([.send(failureResponse(timeout))])
+            case .stopped:
+                return []
+            }
+        case .shutdown:
+            draining = true
+        }
+        advance(now: now, into: &actions)
+        return actions
+    }
+
+    private mutating func finish(_ actions: [Action]) -> [Action] {
+        isClosed = true
+        reading = .stopped
+        queue.removeAll()
+        input.removeAll()
+        return actions + [.close]
+    }
+
+    private func failureResponse(_ error: any HTTPResponseError) -> OutgoingResponse {
+        OutgoingResponse(
+            response: ErrorResponder.response(for: error), headOnly: false, keepAlive: false, requestVersion: .http1_1)
+    }
+
+    /// Parses what it can and hands out the next request, until it must wait for something.
+    private mutating func advance(now: MonotonicInstant, into actions: inout [Action]) {
+        while !isClosed {
+            if handling == nil, blockedSince == nil, !queue.isEmpty {
+                switch queue.removeFirst() {
+                case .request(let request):
+                    handling = (request.method == "HEAD", request.head.keepAlive, request.head.version)
+                    actions.append(.handle(request))
+                    return  // wait for .responded
+                case .failure(let error):
+                    actions = finish(actions + [.send(failureResponse(error))])
+                    return
+                }
+            }
+            if queue.count < max(1, limits.maxPipelinedRequests), parseStep(now: now, into: &actions) { continue }
+            break
+        }
+        guard !isClosed, handling == nil, queue.isEmpty else { return }
+        let idle: Bool
+        if case .head(started: nil) = reading, input.isEmpty { idle = true } else { idle = false }
+        var stopped = false
+        if case .stopped = reading { stopped = true }
+        // Peer EOF, drain of an idle connection, or nothing more to parse (`Connection: close`,
+        // an answered error): all requests are answered, so close.
+        if inputClosed || (draining && idle) || stopped { actions = finish(actions) }
+    }
+
+    /// One parsing step over `input`; true if it made progress.
+    private mutating func parseStep(now: MonotonicInstant, into actions: inout [Action]) -> Bool {
+        switch reading {
+        case .stopped:
+            return false
+        case .head(let started):
+            if input.isEmpty { return false }
+            let start = started ?? now
+            reading = .head(started: start)
+            switch HTTPRequestParser.parseHead(input[...], limits: limits) {
+            case .needMore:
+                return false
+            case .failure(let error):
+                queue.append(.failure(error))
+                reading = .stopped
+                input.removeAll()
+                return true
+            case .complete(let head, let consumed):
+                input.removeFirst(consumed)
+                beginBody(head, now: now, into: &actions)
+                return true
+            }
+        case .body(let head, var remaining, var body, let deadline):
+            if input.isEmpty { return false }
+            reading = .stopped  // placeholder while `body` is uniquely owned below
+            switch remaining {
+            case .length(let count):
+                let take = min(count, input.count)
+                body.append(contentsOf: input[..<take])
+                input.removeFirst(take)
+                if take == count {
+                    completeRequest(head, body: body)
+                } else {
+                    reading = .body(head: head, remaining: .length(count - take), body: body, deadline: deadline)
+                }
+                return true
+            case .chunked(var decoder):
+                let result = input.withUnsafeBytes { decoder.decode($0, into: &body) }
+                switch result {
+                case .needMore(let consumed):
+                    input.removeFirst(consumed)
+                    remaining = .chunked(decoder)
+                    reading = .body(head: head, remaining: remaining, body: body, deadline: deadline)
+                    return consumed > 0
+                case .complete(let consumed):
+                    input.removeFirst(consumed)
+                    completeRequest(head, body: body)
+                    return true
+                case .failure(let error):
+                    queue.append(.failure(error))
+                    input.removeAll()
+                    return true
+                }
+            }
+        }
+    }
+
+    private mutating func beginBody(_ head: HTTPRequestHead, now: MonotonicInstant, into actions: inout [Action]) {
+        let remaining: BodyRemaining
+        switch head.framing {
+        case .none, .contentLength(0):
+            completeRequest(head, body: [])
+            return
+        case .contentLength(let length) where length > limits.maxBodyBytes:
+            queue.append(.failure(HTTPParseError.bodyTooLarge))  // 413 from the head; body never read
+            reading = .stopped
+            input.removeAll()
+            return
+        case .contentLength(let length):
+            remaining = .length(length)
+        case .chunked:
+            remaining = .chunked(ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes))
+        }
+        if head.expectsContinue, head.version == .http1_1, input.isEmpty, queue.isEmpty, handling == nil {
+            actions.append(.sendContinue)
+        }
+        reading = .body(head: head, remaining: remaining, body: [], deadline: now.adding(seconds: limits.bodyTimeout))
+    }
+
+    private mutating func completeRequest(_ head: HTTPRequestHead, body: [UInt8]) {
+        queue.append(.request(HTTPRequest(head: head, body: body)))
+        reading = head.keepAlive ? .head(started: nil) : .stopped
+    }
+}

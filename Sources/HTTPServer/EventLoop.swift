@@ -1,0 +1,428 @@
+import CSystem
+import Glibc
+import Posix
+import Synchronization
+
+/// Counters the metrics layer reads. Written by loop threads, read by anyone (atomics, relaxed:
+/// each is an independent gauge or count, no ordering between them is implied).
+public final class ServerCounters: Sendable {
+    /// Connections currently open (accepted and not yet closed).
+    public let openConnections = Atomic<Int>(0)
+    /// Requests whose handler is running right now.
+    public let inFlightRequests = Atomic<Int>(0)
+    /// Connections accepted since start.
+    public let acceptedConnections = Atomic<Int>(0)
+    /// Responses queued for writing since start (handler answers and protocol errors).
+    public let responsesSent = Atomic<Int>(0)
+
+    public init() {}
+}
+
+/// Set once by `HTTPServer.shutdown` (any thread), read by loop threads after each handler, so
+/// a response finished while the drain task is still queued already says `Connection: close`.
+final class DrainFlag: Sendable {
+    let isSet = Atomic<Bool>(false)
+}
+
+/// What every loop of one server shares; immutable.
+struct ServerContext: Sendable {
+    let routes: RouteTable
+    let limits: HTTPLimits
+    /// Unsent response bytes above which a connection stops reading and handling.
+    let outputHighWaterMark: Int
+    let drainTimeout: Double
+    let counters: ServerCounters
+    let drainFlag: DrainFlag
+    let logger: (@Sendable (String) -> Void)?
+}
+
+/// One event-loop thread: its own epoll, its own listening socket (SO_REUSEPORT), its own
+/// connections and deadlines. Everything here is touched only by the loop thread, except
+/// `execute` (a Mutex-guarded task list plus an eventfd write) and the immutable descriptors.
+final class EventLoop: @unchecked Sendable {
+    /// One accepted socket and its pure state machine; the shell performs the machine's actions.
+    final class Connection {
+        let fd: Int32
+        /// Packed with `fd` into epoll data; events carrying another generation are stale.
+        let generation: UInt32
+        var machine: ConnectionStateMachine
+        var output: [UInt8] = []
+        var outputSent = 0
+        var outputBlocked = false
+        var closeWhenFlushed = false
+        /// Write side shut; input is discarded until EOF or this instant (lingering close, so
+        /// unread request bytes do not turn our last response into a reset).
+        var lingerUntil: MonotonicInstant?
+        var interest: Epoll.Interest = .readable
+        var isOpen = true
+
+        init(fd: Int32, generation: UInt32, machine: ConnectionStateMachine) {
+            self.fd = fd
+            self.generation = generation
+            self.machine = machine
+        }
+
+        var pendingOutput: Int { output.count - outputSent }
+    }
+
+    private enum ListenerState { case active, paused, closed }
+
+    /// How long accepting pauses after EMFILE/ENFILE/ENOBUFS/ENOMEM (instead of spinning).
+    static let acceptBackoffSeconds = 0.1
+    /// How long a closing connection waits for the peer's FIN after our last response.
+    static let lingerSeconds = 2.0
+    /// Reads per readiness event per connection, so one busy client cannot starve others.
+    static let readsPerEvent = 8
+
+    let epfd: Int32
+    let wakeFD: Int32
+    /// Closures from other threads; guarded by the Mutex, run on the loop thread.
+    private let tasks = Mutex<[@Sendable (EventLoop) -> Void]>([])
+
+    private let context: ServerContext
+    private let listener: Int32
+    private let stopped: Latch
+    // Loop-thread only from here on.
+    private var listenerState = ListenerState.active
+    private var connections: [Int32: Connection] = [:]
+    private var nextGeneration: UInt32 = 1
+    private var deadlines = DeadlineHeap<Int32>()
+    private var acceptResumeAt: MonotonicInstant?
+    private var drainDeadline: MonotonicInstant?
+    private var draining = false
+    private var running = true
+    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private var dateCache = DateCache()
+
+    init(listener: Int32, context: ServerContext, stopped: Latch) throws(SystemError) {
+        self.listener = listener
+        self.context = context
+        self.stopped = stopped
+        epfd = try Epoll.create()
+        do {
+            wakeFD = try EventFD.create()
+        } catch {
+            closeDescriptor(epfd)
+            throw error
+        }
+    }
+
+    deinit {
+        // Closed only here, never when the loop stops: another thread may still `execute`.
+        closeDescriptor(wakeFD)
+        closeDescriptor(epfd)
+    }
+
+    /// Runs `task` on the loop thread soon. The only call allowed off the loop thread.
+    func execute(_ task: @escaping @Sendable (EventLoop) -> Void) {
+        tasks.withLock { $0.append(task) }
+        EventFD.signal(wakeFD)
+    }
+
+    private static func pack(_ fd: Int32, _ generation: UInt32) -> UInt64 {
+        UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
+    }
+
+    private static func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()) }
+
+    private func log(_ message: String) { context.logger?(message) }
+
+    // MARK: The loop
+
+    func run() {
+        do {
+            try Epoll.add(epfd, wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
+            try Epoll.add(epfd, listener, interest: .readable, data: Self.pack(listener, 0))
+        } catch {
+            log("event loop could not start: \(error)")
+            running = false
+        }
+        var events = Epoll.EventBuffer(capacity: 256)
+        while running {
+            let timeout = timeoutMilliseconds(now: Self.now())
+            let count: Int
+            do { count = try Epoll.wait(epfd, into: &events, timeoutMilliseconds: timeout) } catch {
+                log("epoll_wait failed, loop stops: \(error)")
+                break
+            }
+            let now = Self.now()
+            for index in 0..<count { dispatch(events[index], now: now) }
+            runTimers(now: Self.now())
+        }
+        for connection in Array(connections.values) { closeNow(connection) }
+        closeListener()
+        stopped.countDown()
+    }
+
+    private func timeoutMilliseconds(now: MonotonicInstant) -> Int32 {
+        let next = [deadlines.earliest, acceptResumeAt, drainDeadline].compactMap { $0 }.min()
+        guard let next else { return -1 }
+        if next <= now { return 0 }
+        let millis = (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
+        return Int32(clamping: millis)
+    }
+
+    private func dispatch(_ event: Epoll.Event, now: MonotonicInstant) {
+        let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: event.data))
+        let generation = UInt32(truncatingIfNeeded: event.data >> 32)
+        if generation == 0 {
+            if fd == wakeFD {
+                runTasks()
+            } else if fd == listener, listenerState == .active {
+                acceptConnections(now: now)
+            }
+            return
+        }
+        guard let connection = connections[fd], connection.generation == generation else { return }
+        // Fixed order: hang-up/error, writable, readable; re-check openness after each step.
+        if event.hangup || event.error {
+            closeNow(connection)
+            return
+        }
+        if event.writable { perform(connection, [], now: now) }
+        if connection.isOpen, event.readable || event.readHangup { readInput(connection, now: now) }
+        if connection.isOpen { sync(connection) }
+    }
+
+    private func runTasks() {
+        _ = try? EventFD.drain(wakeFD)
+        let pending = tasks.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        for task in pending { task(self) }
+    }
+
+    private func runTimers(now: MonotonicInstant) {
+        if let resume = acceptResumeAt, now >= resume {
+            acceptResumeAt = nil
+            if listenerState == .paused {
+                do {
+                    try Epoll.add(epfd, listener, interest: .readable, data: Self.pack(listener, 0))
+                    listenerState = .active
+                } catch {
+                    log("could not resume accepting: \(error)")
+                    acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
+                }
+            }
+        }
+        if let deadline = drainDeadline, now >= deadline {
+            log("drain timeout: closing \(connections.count) connection(s)")
+            for connection in Array(connections.values) { closeNow(connection) }
+            running = false
+            return
+        }
+        for fd in deadlines.popExpired(now: now) {
+            guard let connection = connections[fd] else { continue }
+            if connection.lingerUntil != nil {
+                closeNow(connection)
+                continue
+            }
+            perform(connection, connection.machine.event(.timerFired, now: now), now: now)
+            if connection.isOpen { sync(connection) }
+        }
+    }
+
+    // MARK: Accepting
+
+    private func acceptConnections(now: MonotonicInstant) {
+        for _ in 0..<64 {
+            let fd: Int32
+            do {
+                guard let accepted = try Socket.accept(listener) else { return }
+                fd = accepted
+            } catch let error where error.isResourceExhaustion {
+                log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s")
+                try? Epoll.remove(epfd, listener)
+                listenerState = .paused
+                acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
+                return
+            } catch let error where error.errno == EINVAL {
+                // The server shut the listener down (draining): stop watching it; the drain
+                // task closes it.
+                try? Epoll.remove(epfd, listener)
+                listenerState = .paused
+                return
+            } catch {
+                continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
+            }
+            try? Socket.setNoDelay(fd)
+            let generation = nextGeneration
+            nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
+            do {
+                try Epoll.add(epfd, fd, interest: .readable, data: Self.pack(fd, generation))
+            } catch {
+                log("epoll add failed for an accepted connection: \(error)")
+                closeDescriptor(fd)
+                continue
+            }
+            let connection = Connection(
+                fd: fd, generation: generation, machine: ConnectionStateMachine(limits: context.limits, now: now))
+            connections[fd] = connection
+            context.counters.openConnections.add(1, ordering: .relaxed)
+            context.counters.acceptedConnections.add(1, ordering: .relaxed)
+            sync(connection)
+        }
+    }
+
+    private func closeListener() {
+        guard listenerState != .closed else { return }
+        if listenerState == .active { try? Epoll.remove(epfd, listener) }
+        closeDescriptor(listener)
+        listenerState = .closed
+        acceptResumeAt = nil
+    }
+
+    // MARK: Draining
+
+    /// Stops accepting (the listener closes, so new connects are refused), lets every
+    /// connection finish its current request, and stops the loop when none is left or
+    /// after `drainTimeout`.
+    func beginDrain() {
+        guard !draining else { return }
+        draining = true
+        closeListener()
+        let now = Self.now()
+        drainDeadline = now.adding(seconds: context.drainTimeout)
+        for connection in Array(connections.values) where connection.isOpen {
+            if connection.lingerUntil != nil { continue }
+            perform(connection, connection.machine.event(.shutdown, now: now), now: now)
+            if connection.isOpen { sync(connection) }
+        }
+        if connections.isEmpty { running = false }
+    }
+
+    // MARK: One connection
+
+    private func readInput(_ connection: Connection, now: MonotonicInstant) {
+        let fd = connection.fd
+        var reads = 0
+        while connection.isOpen, connection.lingerUntil != nil || connection.machine.wantsToRead,
+            reads < Self.readsPerEvent
+        {
+            reads += 1
+            let result: ReadResult
+            do { result = try scratch.withUnsafeMutableBytes { (buffer) throws(SystemError) in try Socket.read(fd, into: buffer) } } catch {
+                closeNow(connection)  // ECONNRESET and the like
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .eof:
+                if connection.lingerUntil != nil {
+                    closeNow(connection)
+                } else {
+                    perform(connection, connection.machine.event(.inputClosed, now: now), now: now)
+                }
+                return
+            case .bytes(let count):
+                if connection.lingerUntil != nil { continue }  // discarded
+                perform(connection, connection.machine.event(.received(scratch[0..<count]), now: now), now: now)
+            }
+        }
+    }
+
+    /// Performs the machine's actions in order, writes, and feeds output pressure back.
+    private func perform(_ connection: Connection, _ actions: [ConnectionStateMachine.Action], now: MonotonicInstant) {
+        var pending = actions
+        while connection.isOpen {
+            var index = 0
+            while index < pending.count {
+                switch pending[index] {
+                case .sendContinue:
+                    connection.output.append(contentsOf: ResponseEncoder.continueBytes)
+                case .send(let outgoing):
+                    ResponseEncoder.encode(outgoing, date: dateCache.current(), into: &connection.output)
+                    context.counters.responsesSent.add(1, ordering: .relaxed)
+                case .handle(let request):
+                    context.counters.inFlightRequests.add(1, ordering: .relaxed)
+                    let response = context.routes.respond(to: request, log: context.logger)
+                    context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
+                    if context.drainFlag.isSet.load(ordering: .relaxed) {
+                        pending.append(contentsOf: connection.machine.event(.shutdown, now: now))
+                    }
+                    pending.append(contentsOf: connection.machine.event(.responded(response), now: now))
+                case .close:
+                    connection.closeWhenFlushed = true
+                }
+                index += 1
+            }
+            flush(connection, now: now)
+            guard connection.isOpen, connection.lingerUntil == nil else { return }
+            if connection.pendingOutput > context.outputHighWaterMark, !connection.outputBlocked {
+                connection.outputBlocked = true
+                _ = connection.machine.event(.outputBlocked, now: now)  // stops reading and handling
+                return
+            }
+            guard connection.pendingOutput == 0, connection.outputBlocked else { return }
+            connection.outputBlocked = false
+            pending = connection.machine.event(.outputDrained, now: now)  // handles what queued up
+            if pending.isEmpty { return }
+        }
+    }
+
+    private func flush(_ connection: Connection, now: MonotonicInstant) {
+        while connection.pendingOutput > 0 {
+            let result: WriteResult
+            do {
+                result = try connection.output.withUnsafeBytes { (bytes) throws(SystemError) in
+                    try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputSent...]))
+                }
+            } catch {
+                closeNow(connection)  // EPIPE, ECONNRESET: the peer is gone
+                return
+            }
+            guard case .wrote(let count) = result else { break }
+            connection.outputSent += count
+        }
+        if connection.pendingOutput == 0 {
+            if connection.output.capacity > 1 << 20 {
+                connection.output = []
+            } else {
+                connection.output.removeAll(keepingCapacity: true)
+            }
+            connection.outputSent = 0
+            if connection.closeWhenFlushed, connection.lingerUntil == nil {
+                Socket.shutdown(connection.fd, .write)
+                connection.lingerUntil = now.adding(seconds: Self.lingerSeconds)
+            }
+        } else if connection.outputSent >= 64 * 1024 {
+            connection.output.removeFirst(connection.outputSent)
+            connection.outputSent = 0
+        }
+    }
+
+    /// Brings epoll interest and the deadline in line with the connection's state.
+    private func sync(_ connection: Connection) {
+        guard connection.isOpen else { return }
+        var interest: Epoll.Interest = []
+        if connection.lingerUntil != nil {
+            interest = .readable
+        } else {
+            if connection.machine.wantsToRead { interest.insert(.readable) }
+            if connection.pendingOutput > 0 { interest.insert(.writable) }
+        }
+        if interest != connection.interest {
+            do {
+                try Epoll.modify(epfd, connection.fd, interest: interest, data: Self.pack(connection.fd, connection.generation))
+                connection.interest = interest
+            } catch {
+                closeNow(connection)
+                return
+            }
+        }
+        deadlines.set(connection.fd, connection.lingerUntil ?? connection.machine.deadline)
+    }
+
+    private func closeNow(_ connection: Connection) {
+        guard connection.isOpen else { return }
+        connection.isOpen = false
+        try? Epoll.remove(epfd, connection.fd)
+        closeDescriptor(connection.fd)
+        connections[connection.fd] = nil
+        deadlines.set(connection.fd, nil)
+        context.counters.openConnections.subtract(1, ordering: .relaxed)
+        if draining && connections.isEmpty { running = false }
+    }
+}

@@ -1,0 +1,178 @@
+import Glibc
+import Posix
+import Synchronization
+
+/// How the server listens and behaves. Defaults suit a single replica behind a Kubernetes
+/// Service.
+public struct ServerConfiguration: Sendable {
+    /// Numeric IPv4 or IPv6 address to bind; default loopback `127.0.0.1` (use `0.0.0.0` in a pod).
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 lets the kernel choose (tests). Default 8080.
+    public var port: Int = 8080
+    /// Event-loop threads; default one per online CPU.
+    public var eventLoopCount: Int = ServerConfiguration.onlineCPUCount
+    /// Size and time limits, each answered with its own status.
+    public var limits: HTTPLimits = HTTPLimits()
+    /// listen(2) backlog per loop; default 1024.
+    public var backlog: Int = 1024
+    /// Seconds `shutdown` waits for in-flight requests before closing what is left; default 10.
+    public var drainTimeout: Double = 10
+    /// Unsent response bytes above which a connection stops reading until its output drains;
+    /// default 256 KiB.
+    public var outputHighWaterMark: Int = 256 * 1024
+
+    public init() {}
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, eventLoopCount: Int? = nil, limits: HTTPLimits = HTTPLimits(),
+                backlog: Int = 1024, drainTimeout: Double = 10) {
+        self.host = host
+        self.port = port
+        self.eventLoopCount = eventLoopCount ?? Self.onlineCPUCount
+        self.limits = limits
+        self.backlog = backlog
+        self.drainTimeout = drainTimeout
+    }
+
+    public static var onlineCPUCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
+
+/// Why the server could not start.
+public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public static let alreadyStarted = HTTPServerError(description: "the server was already started")
+    public static let noEventLoops = HTTPServerError(description: "eventLoopCount must be at least 1")
+}
+
+/// The HTTP/1.1 server: N event-loop threads, each with its own epoll instance and its own
+/// listening socket bound to the same port with SO_REUSEPORT (the kernel spreads new
+/// connections; no acceptor thread hands sockets around). With port 0 the first socket is
+/// bound, its port read, and the others bound to it. A connection lives on one loop for its
+/// whole life; its handlers run synchronously on that loop's thread, one request at a time.
+public final class HTTPServer: Sendable {
+    private enum Phase: Sendable { case new, running, stopped }
+
+    private struct State: Sendable {
+        var phase = Phase.new
+        var loops: [EventLoop] = []
+        var threads: [pthread_t] = []
+        var listeners: [Int32] = []
+        var stopped = Latch(count: 0)
+    }
+
+    public let configuration: ServerConfiguration
+    /// Open connections, in-flight requests and totals, for metrics.
+    public let counters = ServerCounters()
+    private let context: ServerContext
+    private let drainFlag = DrainFlag()
+    /// Guards the loops, threads and latches (written by start/waitUntilStopped).
+    private let state = Mutex(State())
+    /// True from a successful `start` until `shutdown`.
+    private let accepting = Atomic<Bool>(false)
+
+    public init(configuration: ServerConfiguration, router: Router, logger: (@Sendable (String) -> Void)? = nil) {
+        self.configuration = configuration
+        self.context = ServerContext(
+            routes: router.frozen(), limits: configuration.limits,
+            outputHighWaterMark: max(1, configuration.outputHighWaterMark),
+            drainTimeout: configuration.drainTimeout, counters: counters, drainFlag: drainFlag, logger: logger)
+    }
+
+    public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
+
+    /// Binds, listens and starts the loops; returns the bound port.
+    public func start() throws -> Int {
+        let count = configuration.eventLoopCount
+        guard count >= 1 else { throw HTTPServerError.noEventLoops }
+        try state.withLock { (state) throws(HTTPServerError) in
+            guard state.phase == .new else { throw .alreadyStarted }
+            state.phase = .running
+        }
+        Signals.ignoreBrokenPipe()
+        var listeners: [Int32] = []
+        var port = configuration.port
+        do {
+            let ipv6 = try Socket.Address(host: configuration.host, port: port).isIPv6
+            for index in 0..<count {
+                let fd = try Socket.makeTCP(ipv6: ipv6)
+                listeners.append(fd)
+                try Socket.setReuseAddress(fd)
+                try Socket.setReusePort(fd)
+                try Socket.bind(fd, to: Socket.Address(host: configuration.host, port: port))
+                try Socket.listen(fd, backlog: configuration.backlog)
+                if index == 0 { port = try Socket.localPort(fd) }
+            }
+        } catch {
+            listeners.forEach(closeDescriptor)
+            state.withLock { $0.phase = .stopped }
+            throw error
+        }
+        let stopped = Latch(count: count)
+        var loops: [EventLoop] = []
+        var threads: [pthread_t] = []
+        do {
+            for fd in listeners {
+                loops.append(try EventLoop(listener: fd, context: context, stopped: stopped))
+            }
+            for loop in loops { threads.append(try PosixThread.spawn { loop.run() }) }
+        } catch {
+            // Loops that started are drained; listeners without a loop are closed here.
+            for loop in loops.prefix(threads.count) { loop.execute { $0.beginDrain() } }
+            threads.forEach(PosixThread.join)
+            listeners.dropFirst(threads.count).forEach(closeDescriptor)
+            state.withLock { $0.phase = .stopped }
+            throw error
+        }
+        state.withLock { state in
+            state.loops = loops
+            state.threads = threads
+            state.listeners = listeners
+            state.stopped = stopped
+        }
+        accepting.store(true, ordering: .releasing)
+        context.logger?("http server listening on \(configuration.host):\(port) with \(count) event loop(s)")
+        return port
+    }
+
+    /// Stops accepting at once, lets in-flight requests finish (their responses carry
+    /// `Connection: close`), closes idle keep-alive connections; each loop exits when its
+    /// connections are gone or after `drainTimeout`. Safe from any thread, including a handler.
+    ///
+    /// The listening sockets are shut down (shutdown(2), not closed) right here on the calling
+    /// thread, so new connects are refused when this returns even if a loop is busy in a
+    /// handler; each loop closes its descriptor later, so a descriptor number is never reused
+    /// under another thread's feet.
+    public func shutdown() {
+        guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        drainFlag.isSet.store(true, ordering: .relaxed)
+        let (loops, listeners) = state.withLock { ($0.loops, $0.listeners) }
+        for fd in listeners { Socket.shutdown(fd, .both) }
+        for loop in loops { loop.execute { $0.beginDrain() } }
+        context.logger?("http server draining")
+    }
+
+    /// Blocks until every loop has exited (after `shutdown`); returns at once if never started.
+    public func waitUntilStopped() {
+        let stopped = state.withLock { $0.stopped }
+        stopped.wait()
+        let threads = state.withLock { state in
+            defer { state.threads = []; state.phase = .stopped }
+            return state.threads
+        }
+        threads.forEach(PosixThread.join)
+    }
+
+    /// Waits for SIGTERM or SIGINT, then shuts down and waits for the drain; the caller then
+    /// exits 0. The handlers are installed on first use (`Signals.installTerminationHandler`
+    /// may be called earlier to catch a signal that arrives during startup).
+    public static func runUntilSignalled(_ server: HTTPServer) {
+        do {
+            let signo = try Signals.waitForTermination()
+            server.context.logger?("signal \(signo) received: shutting down")
+        } catch {
+            server.context.logger?("cannot wait for signals (\(error)); shutting down")
+        }
+        server.shutdown()
+        server.waitUntilStopped()
+    }
+
+}

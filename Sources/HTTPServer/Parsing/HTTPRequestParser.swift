@@ -1,0 +1,317 @@
+/// The outcome of parsing one request head from the start of a buffer.
+public enum HeadParseResult: Sendable, Equatable {
+    /// A whole head; `consumed` counts every byte up to and including the blank line that
+    /// ends it (and any empty lines before the request line). The body, or the next
+    /// pipelined request, starts at `consumed`.
+    case complete(HTTPRequestHead, consumed: Int)
+    /// The bytes so far are a valid prefix of a head; call again with more (the same bytes
+    /// plus what arrived). Never returned once a limit is already exceeded.
+    case needMore
+    /// The bytes can never become a valid head; answer `error.status` and close.
+    case failure(HTTPParseError)
+}
+
+/// A pure, incremental HTTP/1.1 request-head parser (RFC 9112), in the manner of
+/// picohttpparser: bytes in, a value or an error out, no I/O and no state between calls.
+///
+/// The parser re-scans from the start on every call; callers keep the unconsumed bytes and
+/// call again when more arrive. Every decision is taken at the first byte that settles it,
+/// scanning left to right, so a result other than `.needMore` never changes when more
+/// bytes are appended — a property the tests and the fuzzer check.
+public enum HTTPRequestParser {
+    /// Parses one request head from the start of `bytes` (leading empty lines allowed per
+    /// RFC 9112 §2.2, counted in consumed).
+    public static func parseHead(_ bytes: UnsafeRawBufferPointer, limits: HTTPLimits) -> HeadParseResult {
+        let scanner = HeadScanner(bytes: bytes, limits: limits)
+        do {
+            let (head, consumed) = try scanner.scan()
+            return .complete(head, consumed: consumed)
+        } catch {
+            switch error {
+            case .needMore: return .needMore
+            case .failure(let parseError): return .failure(parseError)
+            }
+        }
+    }
+
+    /// Convenience over an array slice; `consumed` is relative to the slice's start.
+    public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: HTTPLimits) -> HeadParseResult {
+        bytes.withUnsafeBytes { parseHead($0, limits: limits) }
+    }
+}
+
+/// Why a scan stopped early. Internal: callers see `HeadParseResult`.
+enum ScanStop: Error, Equatable {
+    case needMore
+    case failure(HTTPParseError)
+}
+
+/// One left-to-right pass over a request head. Lives only for one `parseHead` call.
+struct HeadScanner {
+    let bytes: UnsafeRawBufferPointer
+    let limits: HTTPLimits
+
+    init(bytes: UnsafeRawBufferPointer, limits: HTTPLimits) {
+        self.bytes = bytes
+        self.limits = limits
+    }
+
+    /// The one place that decides "partial or error": the byte at `index`, or why there is
+    /// none. A byte at or past `maxHeaderBytes` can only belong to a head that is too large,
+    /// so that is answered 431 whether or not the byte has arrived (RFC 9112 §2.3 leaves the
+    /// limit to the server; RFC 6585 §5 names the status).
+    @inline(__always)
+    func byte(at index: Int) throws(ScanStop) -> UInt8 {
+        if index >= limits.maxHeaderBytes { throw .failure(.headersTooLarge) }
+        if index >= bytes.count { throw .needMore }
+        return bytes[index]
+    }
+
+    /// A byte of the request line starting at `lineStart`. Only the CR that ends the line
+    /// may sit at offset `maxRequestLineBytes`; any other byte there means the line is too
+    /// long (414, RFC 9112 §3), decided even before the line's end has arrived.
+    @inline(__always)
+    func requestLineByte(at index: Int, lineStart: Int) throws(ScanStop) -> UInt8 {
+        let value = try byte(at: index)
+        if index - lineStart >= limits.maxRequestLineBytes && value != ByteClass.cr {
+            throw .failure(.requestLineTooLong)
+        }
+        return value
+    }
+
+    func scan() throws(ScanStop) -> (HTTPRequestHead, Int) {
+        var index = 0
+
+        // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received
+        // before the request-line. They count toward maxHeaderBytes, so an endless stream
+        // of them ends in 431. A bare LF is not an empty line here: CRLF only.
+        while true {
+            let first = try byte(at: index)
+            if first == ByteClass.lf { throw .failure(.malformedRequestLine) }
+            if first != ByteClass.cr { break }
+            guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.malformedRequestLine) }
+            index += 2
+        }
+
+        let requestLine = try scanRequestLine(from: &index)
+        var facts = FramingFacts()
+        let fields = try scanFields(from: &index, facts: &facts)
+        let decision = try HeadSemantics.decide(
+            facts: facts, version: requestLine.version, bytes: bytes, limits: limits)
+
+        let head = HTTPRequestHead(
+            method: bytes.string(requestLine.method),
+            target: bytes.string(requestLine.target),
+            path: requestLine.path.map { bytes.string($0) } ?? "/",
+            query: requestLine.query.map { bytes.string($0) },
+            version: requestLine.version,
+            headers: HTTPHeaders(fields),
+            framing: decision.framing,
+            keepAlive: decision.keepAlive,
+            expectsContinue: decision.expectsContinue
+        )
+        return (head, index)
+    }
+
+    /// Byte ranges of the request line's parts; `path == nil` means "/" (absolute-form
+    /// target without a path).
+    struct RequestLine {
+        var method: Range<Int>
+        var target: Range<Int>
+        var path: Range<Int>?
+        var query: Range<Int>?
+        var version: HTTPVersion
+    }
+
+    /// `request-line = method SP request-target SP HTTP-version CRLF` (RFC 9112 §3).
+    /// Single SPs only: RFC 9112 §3 allows lenient whitespace parsing but we take none.
+    func scanRequestLine(from index: inout Int) throws(ScanStop) -> RequestLine {
+        let lineStart = index
+
+        // method = token (RFC 9110 §9.1)
+        while ByteClass.isTokenChar(try requestLineByte(at: index, lineStart: lineStart)) { index += 1 }
+        guard index > lineStart, bytes[index] == ByteClass.sp else { throw .failure(.malformedRequestLine) }
+        let method = lineStart..<index
+        index += 1
+
+        // request-target: visible ASCII only, no spaces or controls (RFC 9112 §3.2).
+        let targetStart = index
+        while ByteClass.isVisibleASCII(try requestLineByte(at: index, lineStart: lineStart)) { index += 1 }
+        guard index > targetStart, bytes[index] == ByteClass.sp else { throw .failure(.malformedRequestLine) }
+        let target = targetStart..<index
+        index += 1
+        let (path, query) = try Self.splitTarget(target, method: method, bytes: bytes)
+
+        // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3).
+        for expected in "HTTP/".utf8 {
+            guard try requestLineByte(at: index, lineStart: lineStart) == expected else {
+                throw .failure(.malformedRequestLine)
+            }
+            index += 1
+        }
+        let major = try requestLineByte(at: index, lineStart: lineStart)
+        guard ByteClass.isDigit(major) else { throw .failure(.malformedRequestLine) }
+        index += 1
+        guard try requestLineByte(at: index, lineStart: lineStart) == UInt8(ascii: ".") else {
+            throw .failure(.malformedRequestLine)
+        }
+        index += 1
+        let minor = try requestLineByte(at: index, lineStart: lineStart)
+        guard ByteClass.isDigit(minor) else { throw .failure(.malformedRequestLine) }
+        index += 1
+
+        // CRLF only; a bare LF (or anything else) after the version is malformed.
+        guard try requestLineByte(at: index, lineStart: lineStart) == ByteClass.cr,
+              try byte(at: index + 1) == ByteClass.lf
+        else { throw .failure(.malformedRequestLine) }
+        index += 2
+
+        // Well-formed but not spoken: 505 (RFC 9110 §15.6.6).
+        let version: HTTPVersion
+        switch (major, minor) {
+        case (UInt8(ascii: "1"), UInt8(ascii: "1")): version = .http1_1
+        case (UInt8(ascii: "1"), UInt8(ascii: "0")): version = .http1_0
+        default: throw .failure(.unsupportedVersion)
+        }
+        return RequestLine(method: method, target: target, path: path, query: query, version: version)
+    }
+
+    /// Splits a request-target into path and query (RFC 9112 §3.2):
+    /// - origin-form `/p?q` → `/p`, `q`;
+    /// - absolute-form `http://host/p?q` → `/p`, `q` (a missing path is `/`, returned as nil);
+    /// - asterisk-form `*` only with OPTIONS → `*`;
+    /// - authority-form (CONNECT) and anything else → 400: Vigia is not a proxy.
+    static func splitTarget(
+        _ target: Range<Int>, method: Range<Int>, bytes: UnsafeRawBufferPointer
+    ) throws(ScanStop) -> (path: Range<Int>?, query: Range<Int>?) {
+        let first = bytes[target.lowerBound]
+        if first == UInt8(ascii: "*") {
+            guard target.count == 1, bytes.equalsCaseSensitive(method, "OPTIONS") else {
+                throw .failure(.malformedRequestLine)
+            }
+            return (target, nil)
+        }
+        var pathStart: Int
+        if first == UInt8(ascii: "/") {
+            pathStart = target.lowerBound
+        } else {
+            let schemeEnd: Int
+            if bytes.hasPrefixIgnoringCase(target, "http://") {
+                schemeEnd = target.lowerBound + 7
+            } else if bytes.hasPrefixIgnoringCase(target, "https://") {
+                schemeEnd = target.lowerBound + 8
+            } else {
+                throw .failure(.malformedRequestLine)
+            }
+            // authority runs to the first "/" or "?" and must not be empty (RFC 3986 §3.2).
+            pathStart = schemeEnd
+            while pathStart < target.upperBound,
+                  bytes[pathStart] != UInt8(ascii: "/"), bytes[pathStart] != UInt8(ascii: "?") {
+                pathStart += 1
+            }
+            guard pathStart > schemeEnd else { throw .failure(.malformedRequestLine) }
+        }
+        var queryMark = pathStart
+        while queryMark < target.upperBound, bytes[queryMark] != UInt8(ascii: "?") { queryMark += 1 }
+        let path: Range<Int>? = queryMark > pathStart ? pathStart..<queryMark : nil
+        let query: Range<Int>? = queryMark < target.upperBound ? (queryMark + 1)..<target.upperBound : nil
+        return (path, query)
+    }
+
+    /// `*( field-line CRLF ) CRLF` (RFC 9112 §5), ending just after the blank line.
+    func scanFields(from index: inout Int, facts: inout FramingFacts) throws(ScanStop) -> [HTTPField] {
+        var fields: [HTTPField] = []
+        fields.reserveCapacity(12)
+        while true {
+            let first = try byte(at: index)
+            if first == ByteClass.cr {
+                guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.malformedHeader) }
+                index += 2
+                return fields
+            }
+            if first == ByteClass.lf { throw .failure(.malformedHeader) }  // bare LF line ending
+            if ByteClass.isWhitespace(first) {
+                // RFC 9112 §2.2: whitespace before the first field line is rejected;
+                // RFC 9112 §5.2: obs-fold is rejected with 400.
+                throw .failure(fields.isEmpty ? .malformedHeader : .obsoleteLineFolding)
+            }
+            if fields.count >= limits.maxHeaderCount { throw .failure(.tooManyHeaders) }
+
+            let line = try FieldLineScanner.scan(from: &index, byteAt: byte(at:))
+            facts.note(name: line.name, value: line.value, in: bytes)
+            fields.append(HTTPField(name: bytes.string(line.name), value: bytes.string(line.value)))
+        }
+    }
+}
+
+/// One `field-line = field-name ":" OWS field-value OWS` followed by CRLF (RFC 9112 §5),
+/// shared by the head and the chunked trailer section so both follow the same rules.
+enum FieldLineScanner {
+    struct Line {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// Scans from the first byte of a field line (known not to be CR, LF, SP or HTAB) to
+    /// just past its CRLF. `byteAt` is the caller's partial-or-error helper.
+    @inline(__always)
+    static func scan(
+        from index: inout Int, byteAt: (Int) throws(ScanStop) -> UInt8
+    ) throws(ScanStop) -> Line {
+        let nameStart = index
+        var current = try byteAt(index)
+        while ByteClass.isTokenChar(current) {
+            index += 1
+            current = try byteAt(index)
+        }
+        if current != ByteClass.colon {
+            // RFC 9112 §5.1: no whitespace between field name and colon — 400.
+            if ByteClass.isWhitespace(current) && index > nameStart { throw .failure(.whitespaceBeforeColon) }
+            if current == ByteClass.cr || current == ByteClass.lf { throw .failure(.malformedHeader) }
+            throw .failure(.invalidCharacterInField)
+        }
+        guard index > nameStart else { throw .failure(.malformedHeader) }
+        let name = nameStart..<index
+        index += 1
+
+        // Leading OWS is not part of the value; trailing OWS is trimmed below.
+        while ByteClass.isWhitespace(try byteAt(index)) { index += 1 }
+        let valueStart = index
+        var valueEnd = index
+        while true {
+            let value = try byteAt(index)
+            if value == ByteClass.cr { break }
+            guard ByteClass.isFieldValueChar(value) else {
+                // RFC 9110 §5.5: NUL, CR and LF in a value must be rejected; so are other CTLs.
+                throw .failure(value == ByteClass.lf ? .malformedHeader : .invalidCharacterInField)
+            }
+            index += 1
+            if !ByteClass.isWhitespace(value) { valueEnd = index }
+        }
+        // A CR not followed by LF is a CR inside the value.
+        guard try byteAt(index + 1) == ByteClass.lf else { throw .failure(.invalidCharacterInField) }
+        index += 2
+        return Line(name: name, value: valueStart..<valueEnd)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always)
+    func hasPrefixIgnoringCase(_ range: Range<Int>, _ lowercaseASCII: StaticString) -> Bool {
+        let length = lowercaseASCII.utf8CodeUnitCount
+        guard range.count >= length else { return false }
+        return equalsIgnoringCase(range.lowerBound..<(range.lowerBound + length), lowercaseASCII)
+    }
+
+    @inline(__always)
+    func equalsCaseSensitive(_ range: Range<Int>, _ ascii: StaticString) -> Bool {
+        guard range.count == ascii.utf8CodeUnitCount else { return false }
+        let expected = ascii.utf8Start
+        var offset = 0
+        for index in range {
+            if self[index] != expected[offset] { return false }
+            offset += 1
+        }
+        return true
+    }
+}

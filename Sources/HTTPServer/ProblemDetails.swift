@@ -1,0 +1,158 @@
+/// RFC 9457 problem details, the body of every error response (`application/problem+json`).
+public struct ProblemDetails: Sendable, Equatable {
+    /// One schema violation: a JSON Pointer (RFC 6901) to the field and what is wrong with it.
+    public struct FieldProblem: Sendable, Equatable {
+        public var pointer: String
+        public var problem: String
+
+        public init(pointer: String, problem: String) {
+            self.pointer = pointer
+            self.problem = problem
+        }
+    }
+
+    /// The media type of `jsonBytes()`.
+    public static let contentType = "application/problem+json"
+
+    /// A URI naming the problem kind; default `about:blank` (the status says it all).
+    public var type: String
+    /// A short summary of the kind; defaults to the status's reason phrase.
+    public var title: String
+    public var status: HTTPStatus
+    /// What went wrong with this request, for a human.
+    public var detail: String
+    /// A URI for this occurrence (e.g. the request path); omitted when nil.
+    public var instance: String?
+    /// Field-level problems (422 schema violations); omitted when empty.
+    public var errors: [FieldProblem]
+
+    public init(
+        status: HTTPStatus, detail: String, type: String = "about:blank", title: String? = nil,
+        instance: String? = nil, errors: [FieldProblem] = []
+    ) {
+        self.type = type
+        self.title = title ?? status.reason
+        self.status = status
+        self.detail = detail
+        self.instance = instance
+        self.errors = errors
+    }
+
+    /// The JSON object, keys in a fixed order: type, title, status, detail, instance, errors.
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + detail.utf8.count)
+        out.append(contentsOf: "{\"type\":".utf8)
+        JSONString.append(type, to: &out)
+        out.append(contentsOf: ",\"title\":".utf8)
+        JSONString.append(title, to: &out)
+        out.append(contentsOf: ",\"status\":\(status.code),\"detail\":".utf8)
+        JSONString.append(detail, to: &out)
+        if let instance {
+            out.append(contentsOf: ",\"instance\":".utf8)
+            JSONString.append(instance, to: &out)
+        }
+        if !errors.isEmpty {
+            out.append(contentsOf: ",\"errors\":[".utf8)
+            for (index, error) in errors.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: "{\"pointer\":".utf8)
+                JSONString.append(error.pointer, to: &out)
+                out.append(contentsOf: ",\"problem\":".utf8)
+                JSONString.append(error.problem, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The problem as a complete response (status, content type, body).
+    public func response(extraHeaders: HTTPHeaders = [:]) -> HTTPResponse {
+        var headers = extraHeaders
+        headers.set("Content-Type", Self.contentType)
+        return HTTPResponse(status: status, headers: headers, body: jsonBytes())
+    }
+}
+
+/// JSON string encoding (RFC 8259 §7): quotes, backslash and C0 controls escaped; everything
+/// else (including non-ASCII) passes through as UTF-8.
+public enum JSONString {
+    public static func append(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func encode(_ string: String) -> String {
+        var out: [UInt8] = []
+        append(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// An error that knows its HTTP answer. Throw one from a handler to choose the status;
+/// any other error becomes a generic 500 whose details go to the log only.
+public protocol HTTPResponseError: Error {
+    var status: HTTPStatus { get }
+    var problem: ProblemDetails { get }
+    /// Headers the answer needs (`Allow`, `Retry-After`, `WWW-Authenticate`); default none.
+    var extraHeaders: HTTPHeaders { get }
+}
+
+extension HTTPResponseError {
+    public var extraHeaders: HTTPHeaders { [:] }
+}
+
+/// A ready-made `HTTPResponseError`: a status, a detail sentence, optional headers and
+/// field problems.
+public struct HTTPError: HTTPResponseError, Sendable, Equatable {
+    public var problem: ProblemDetails
+    public var extraHeaders: HTTPHeaders
+    public var status: HTTPStatus { problem.status }
+
+    public init(_ status: HTTPStatus, detail: String, headers: HTTPHeaders = [:], errors: [ProblemDetails.FieldProblem] = []) {
+        self.problem = ProblemDetails(status: status, detail: detail, errors: errors)
+        self.extraHeaders = headers
+    }
+
+    public init(problem: ProblemDetails, headers: HTTPHeaders = [:]) {
+        self.problem = problem
+        self.extraHeaders = headers
+    }
+}
+
+extension HTTPParseError: HTTPResponseError {
+    public var problem: ProblemDetails { ProblemDetails(status: status, detail: detail) }
+}
+
+/// The one place a thrown error becomes a response.
+public enum ErrorResponder {
+    /// `HTTPResponseError` → its status, problem and headers; anything else → a generic 500
+    /// problem, with the error's description passed to `log` only (never to the client).
+    public static func response(for error: any Error, log: ((String) -> Void)? = nil) -> HTTPResponse {
+        if let known = error as? any HTTPResponseError {
+            var problem = known.problem
+            problem.status = known.status
+            return problem.response(extraHeaders: known.extraHeaders)
+        }
+        log?("handler error: \(String(reflecting: error))")
+        return ProblemDetails(status: .internalServerError, detail: "The server failed to handle the request.")
+            .response()
+    }
+}

@@ -1,0 +1,190 @@
+/// A request handler. Runs synchronously on an event-loop thread, so it must not block for
+/// long; a thrown error is answered through `ErrorResponder` (its status, or a generic 500).
+public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// Routes by method and path pattern. Built mutably with `add`, then frozen: the server takes
+/// an immutable copy at init, so routes never change while requests run.
+///
+/// Patterns are `/`-separated segments; `{name}` binds one whole segment; the last segment may
+/// end in a TensorFlow-Serving-style `:verb` (`/v1/models/{name}:predict`). A request path's
+/// verb is what follows the last `:` of its last segment, so `/v1/models/{name}` never matches
+/// `/v1/models/x:predict`. Bound values are percent-decoded; one that decodes to something with
+/// `/` or NUL, or to `.` or `..`, is rejected with 400 (a name must not reach outside a
+/// directory). Unknown path: 404. Known path, other method: 405 with a sorted `Allow`. HEAD is
+/// served by the GET route. Literal segments win over `{param}` where both match.
+public struct Router: Sendable {
+    struct Pattern: Sendable, Hashable {
+        enum Segment: Sendable, Hashable {
+            case literal(String)
+            case parameter(String)
+        }
+        var segments: [Segment]
+        var verb: String?
+    }
+
+    struct Route: Sendable {
+        var pattern: Pattern
+        var handlers: [String: HTTPHandler]
+    }
+
+    private(set) var routes: [Route] = []
+
+    public init() {}
+
+    /// Adds `handler` for `method` (upper-case, e.g. "GET") on `pattern`. Adding the same
+    /// method and pattern twice replaces the earlier handler. A malformed pattern is a
+    /// programming error and stops the process at startup.
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
+        let parsed: Pattern
+        do { parsed = try Self.parsePattern(pattern) } catch {
+            preconditionFailure("route pattern \(pattern): \(error.problem.detail)")
+        }
+        if let index = routes.firstIndex(where: { $0.pattern == parsed }) {
+            routes[index].handlers[method] = handler
+        } else {
+            routes.append(Route(pattern: parsed, handlers: [method: handler]))
+        }
+    }
+
+    static func parsePattern(_ text: String) throws(HTTPError) -> Pattern {
+        guard text.hasPrefix("/") else { throw HTTPError(.internalServerError, detail: "a pattern starts with /") }
+        var parts = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var verb: String?
+        if let last = parts.last, let colon = last.lastIndex(of: ":") {
+            verb = String(last[last.index(after: colon)...])
+            parts[parts.count - 1] = String(last[..<colon])
+            if verb!.isEmpty { throw HTTPError(.internalServerError, detail: "empty :verb") }
+        }
+        let segments = try parts.map { (part) throws(HTTPError) -> Pattern.Segment in
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            if part.contains("{") || part.contains("}") || part.contains(":") {
+                throw HTTPError(.internalServerError, detail: "bad segment \(part)")
+            }
+            return .literal(part)
+        }
+        return Pattern(segments: segments, verb: verb)
+    }
+
+    /// The immutable table the server routes with.
+    func frozen() -> RouteTable { RouteTable(routes: routes) }
+}
+
+/// A frozen router: resolves requests to handlers and answers routing failures.
+struct RouteTable: Sendable {
+    let routes: [Router.Route]
+
+    enum Resolution {
+        case handler(HTTPHandler, parameters: [String: String])
+        case failure(HTTPError)
+    }
+
+    /// Runs the matching handler, turning every routing failure and thrown error into a
+    /// response. Never throws.
+    func respond(to request: HTTPRequest, log: ((String) -> Void)?) -> HTTPResponse {
+        switch resolve(method: request.method, path: request.path) {
+        case .failure(let error):
+            return ErrorResponder.response(for: error, log: log)
+        case .handler(let handler, let parameters):
+            var request = request
+            request.pathParameters = parameters
+            do { return try handler(request) } catch { return ErrorResponder.response(for: error, log: log) }
+        }
+    }
+
+    func resolve(method: String, path: String) -> Resolution {
+        guard path.hasPrefix("/") else {
+            return .failure(HTTPError(.notFound, detail: "No route for this path."))
+        }
+        var parts = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { Substring($0) }
+        var verb: Substring?
+        if let last = parts.last, let colon = last.lastIndex(of: ":") {
+            verb = last[last.index(after: colon)...]
+            parts[parts.count - 1] = last[..<colon]
+        }
+        // The best match per specificity: literals beat parameters, segment by segment.
+        var best: (route: Router.Route, rank: [Bool])?
+        for route in routes where route.pattern.segments.count == parts.count {
+            switch (route.pattern.verb, verb) {
+            case (nil, nil): break
+            case let (expected?, actual?) where actual == expected: break
+            default: continue
+            }
+            var rank: [Bool] = []
+            var matched = true
+            for (segment, part) in zip(route.pattern.segments, parts) {
+                switch segment {
+                case .literal(let literal):
+                    if part != literal { matched = false }
+                    rank.append(true)
+                case .parameter:
+                    if part.isEmpty { matched = false }
+                    rank.append(false)
+                }
+                if !matched { break }
+            }
+            guard matched else { continue }
+            if best == nil || rank.lexicographicallyPrecedes(best!.rank, by: { $0 && !$1 }) {
+                best = (route, rank)
+            }
+        }
+        guard let route = best?.route else {
+            return .failure(HTTPError(.notFound, detail: "No route for this path."))
+        }
+        let handler = route.handlers[method] ?? (method == "HEAD" ? route.handlers["GET"] : nil)
+        guard let handler else {
+            var allowed = Set(route.handlers.keys)
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            return .failure(HTTPError(
+                .methodNotAllowed, detail: "\(method) is not allowed here.",
+                headers: ["Allow": allowed.sorted().joined(separator: ", ")]))
+        }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(route.pattern.segments, parts) {
+            guard case .parameter(let name) = segment else { continue }
+            guard let value = PercentDecoding.pathParameter(part) else {
+                return .failure(HTTPError(
+                    .badRequest,
+                    detail: "Path parameter '\(name)' is not a valid name (bad percent-encoding, '/', NUL, '.' or '..')."))
+            }
+            parameters[name] = value
+        }
+        return .handler(handler, parameters: parameters)
+    }
+}
+
+/// Percent-decoding of one path segment (RFC 3986 §2.1).
+public enum PercentDecoding {
+    /// The decoded segment, or nil if an escape is malformed, the bytes are not UTF-8, or the
+    /// value could escape a directory: contains `/` or NUL, or is `.` or `..`.
+    public static func pathParameter(_ raw: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.utf8.count)
+        var iterator = raw.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        if bytes.contains(UInt8(ascii: "/")) || bytes.contains(0) { return nil }
+        guard let value = String(validating: bytes, as: UTF8.self) else { return nil }
+        if value == "." || value == ".." || value.isEmpty { return nil }
+        return value
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

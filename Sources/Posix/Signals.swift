@@ -1,0 +1,57 @@
+import CSystem
+import Glibc
+import Synchronization
+
+/// Process signals for a server.
+///
+/// Choice: `sigaction` handlers that write to an eventfd (the self-pipe trick), not signalfd.
+/// signalfd only sees a signal that every thread blocks, and a process has threads it does not
+/// own (the Swift concurrency pool, libraries); one unblocked thread and SIGTERM kills the
+/// process. A handler works whichever thread the kernel picks. SIGPIPE is ignored process-wide
+/// (sockets also send with MSG_NOSIGNAL): a peer that vanished is an EPIPE, not a crash.
+public enum Signals {
+    /// The eventfd the termination handler signals; -1 until `installTerminationHandler`.
+    /// Written once before the handler is installed, then only read (from the handler).
+    nonisolated(unsafe) private static var terminationFD: Int32 = -1
+    /// The last termination signal received (0: none). Written by the handler, read by anyone.
+    private static let lastSignal = Atomic<Int32>(0)
+
+    /// Ignores SIGPIPE for the whole process.
+    public static func ignoreBrokenPipe() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&action.sa_mask)
+        _ = sigaction(SIGPIPE, &action, nil)
+    }
+
+    /// Installs SIGTERM and SIGINT handlers that signal one shared eventfd, and returns it
+    /// (blocking: `EventFD.drain` waits for the first signal). Idempotent.
+    public static func installTerminationHandler() throws(SystemError) -> Int32 {
+        if terminationFD >= 0 { return terminationFD }
+        terminationFD = try EventFD.create(nonBlocking: false)
+        _ = lastSignal.load(ordering: .relaxed)  // initialise the global before any handler runs
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signo in
+            Signals.lastSignal.store(signo, ordering: .relaxed)
+            EventFD.signal(Signals.terminationFD)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = Int32(SA_RESTART)
+        for signo in [SIGTERM, SIGINT] {
+            _ = try syscallBlocking("sigaction") { sigaction(signo, &action, nil) }
+        }
+        return terminationFD
+    }
+
+    /// Blocks until SIGTERM or SIGINT arrives (after `installTerminationHandler`); returns it.
+    public static func waitForTermination() throws(SystemError) -> Int32 {
+        let fd = try installTerminationHandler()
+        try EventFD.drain(fd)
+        return lastSignal.load(ordering: .relaxed)
+    }
+
+    /// Sends `signo` to this process (tests and self-shutdown).
+    public static func raiseInProcess(_ signo: Int32) throws(SystemError) {
+        _ = try syscallBlocking("kill") { kill(getpid(), signo) }
+    }
+}

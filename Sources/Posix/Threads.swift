@@ -1,0 +1,45 @@
+import Glibc
+
+/// pthreads: event loops own real OS threads (not the Swift concurrency pool), because they
+/// block in epoll_wait.
+public enum PosixThread {
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    /// Starts `body` on a new joinable thread. (pthread_setname_np needs _GNU_SOURCE, which the
+    /// Glibc module lacks, so threads are not named.)
+    public static func spawn(_ body: @escaping @Sendable () -> Void) throws(SystemError) -> pthread_t {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        guard rc == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError(call: "pthread_create", errno: rc)
+        }
+        return thread
+    }
+
+    /// Waits for `thread` to finish.
+    public static func join(_ thread: pthread_t) {
+        _ = pthread_join(thread, nil)
+    }
+
+    /// A stable id for "am I on this thread?" checks.
+    public static func currentID() -> UInt { UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) }
+}
+
+/// CLOCK_MONOTONIC: deadlines never jump with wall-clock changes.
+public enum MonotonicClock {
+    /// Nanoseconds since an arbitrary fixed point (boot).
+    public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,230 @@
+import Testing
+@testable import HTTPServer
+
+/// A hand-driven clock: tests move time explicitly, nothing sleeps.
+struct ManualClock {
+    private(set) var now = MonotonicInstant(nanoseconds: 1_000_000_000)
+    mutating func advance(_ seconds: Double) { now = now.adding(seconds: seconds) }
+}
+
+/// Small views over actions, so expectations read plainly.
+extension ConnectionStateMachine.Action {
+    var handledRequest: HTTPRequest? { if case .handle(let r) = self { r } else { nil } }
+    var sent: OutgoingResponse? { if case .send(let o) = self { o } else { nil } }
+    var isClose: Bool { if case .close = self { true } else { false } }
+    var isContinue: Bool { if case .sendContinue = self { true } else { false } }
+}
+
+@Suite struct ConnectionStateMachineTests {
+    func bytes(_ text: String) -> ArraySlice<UInt8> { ArraySlice(text.utf8) }
+
+    @Test func requestIsHandedOutAndItsResponseSentKeepAlive() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        let actions = machine.event(.received(bytes("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(actions.count == 1)
+        #expect(actions.first?.handledRequest?.path == "/a")
+        #expect(!machine.wantsToRead || machine.deadline == nil)
+        let after = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(after.count == 1)
+        #expect(after[0].sent?.keepAlive == true)
+        #expect(machine.wantsToRead)
+    }
+
+    @Test func pipelinedRequestsAreHandedOutOneAtATimeInOrder() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        let three = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
+        var actions = machine.event(.received(bytes(three)), now: clock.now)
+        var paths: [String] = []
+        while let request = actions.compactMap(\.handledRequest).first {
+            paths.append(request.path)
+            #expect(actions.compactMap(\.handledRequest).count == 1)
+            actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        }
+        #expect(paths == ["/1", "/2", "/3"])
+    }
+
+    @Test func parseAheadStopsReadingAtThePipelineLimitWhileOutputIsBlocked() {
+        let clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.maxPipelinedRequests = 2
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        #expect(!machine.wantsToRead)
+        _ = machine.event(.outputDrained, now: clock.now)
+        var actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(actions.first?.handledRequest != nil)
+        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        let more = "GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
+        // Blocked: bytes that arrived before the block are parsed but nothing is handled.
+        machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.compactMap(\.handledRequest).isEmpty)
+        actions = machine.event(.received(bytes(more)), now: clock.now)
+        #expect(actions.isEmpty)
+        #expect(!machine.wantsToRead)
+        actions = machine.event(.outputDrained, now: clock.now)
+        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/2"])
+    }
+
+    @Test func headTimeoutAnswers408AndCloses() {
+        var clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.headerTimeout = 5
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("GET / HTTP/1.1\r\nHo")), now: clock.now)
+        let deadline = clock.now.adding(seconds: 5)
+        #expect(machine.deadline == deadline)
+        clock.advance(4.9)
+        #expect(machine.event(.timerFired, now: clock.now).isEmpty)
+        clock.advance(0.2)
+        let actions = machine.event(.timerFired, now: clock.now)
+        #expect(actions.first?.sent?.response.status == .requestTimeout)
+        #expect(actions.first?.sent?.keepAlive == false)
+        #expect(actions.last?.isClose == true)
+        #expect(machine.isClosed)
+    }
+
+    @Test func bodyTimeoutAnswers408AndCloses() {
+        var clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.bodyTimeout = 3
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")), now: clock.now)
+        #expect(machine.deadline == clock.now.adding(seconds: 3))
+        clock.advance(3)
+        let actions = machine.event(.timerFired, now: clock.now)
+        #expect(actions.first?.sent?.response.status == .requestTimeout)
+        #expect(actions.last?.isClose == true)
+    }
+
+    @Test func idleKeepAliveTimeoutClosesQuietly() {
+        var clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.idleTimeout = 60
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        clock.advance(1)
+        _ = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(machine.deadline == clock.now.adding(seconds: 60))
+        clock.advance(60)
+        let actions = machine.event(.timerFired, now: clock.now)
+        #expect(actions.count == 1 && actions[0].isClose)
+    }
+
+    @Test func contentLengthOverTheLimitIsAnswered413WithoutContinueOrReading() {
+        let clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.maxBodyBytes = 100
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        let actions = machine.event(
+            .received(bytes("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\nExpect: 100-continue\r\n\r\n")), now: clock.now)
+        #expect(!actions.contains { $0.isContinue })
+        #expect(actions.first?.sent?.response.status == .contentTooLarge)
+        #expect(actions.last?.isClose == true)
+        #expect(!machine.wantsToRead)
+    }
+
+    @Test func expectContinueIsSentOnlyBeforeAnyBodyArrives() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        #expect(machine.event(.received(bytes(head)), now: clock.now).map(\.isContinue) == [true])
+        #expect(machine.event(.received(bytes("ok")), now: clock.now).first?.handledRequest?.body == Array("ok".utf8))
+
+        var eager = ConnectionStateMachine(limits: limits, now: clock.now)
+        let actions = eager.event(.received(bytes(head + "ok")), now: clock.now)
+        #expect(!actions.contains { $0.isContinue })
+        #expect(actions.first?.handledRequest != nil)
+    }
+
+    @Test func chunkedBodyArrivingInPiecesIsAssembled() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        var all: [ConnectionStateMachine.Action] = []
+        for piece in ["POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r", "\nabc\r\n2\r\nde\r\n", "0\r\n\r\n"] {
+            all += machine.event(.received(bytes(piece)), now: clock.now)
+        }
+        #expect(all.compactMap(\.handledRequest).map(\.body) == [Array("abcde".utf8)])
+    }
+
+    @Test func parseErrorIsAnsweredAfterTheRequestsBeforeIt() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        let input = "GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/9.9\r\nHost: x\r\n\r\n"
+        var actions = machine.event(.received(bytes(input)), now: clock.now)
+        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/ok"])
+        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.compactMap(\.sent).map(\.response.status) == [.ok, .versionNotSupported])
+        #expect(actions.compactMap(\.sent).last?.response.headers["Content-Type"] == ProblemDetails.contentType)
+        #expect(actions.last?.isClose == true)
+    }
+
+    @Test func headRequestIsMarkedHeadOnly() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(machine.event(.responded(HTTPResponse(body: [1, 2])), now: clock.now).first?.sent?.headOnly == true)
+    }
+
+    @Test func http10RequestIsAnsweredWithCloseUnlessKeepAliveWasAsked() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("GET / HTTP/1.0\r\n\r\n")), now: clock.now)
+        let actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
+
+        var keepAlive = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = keepAlive.event(.received(bytes("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")), now: clock.now)
+        let kept = keepAlive.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(kept.first?.sent?.keepAlive == true && kept.count == 1)
+    }
+
+    @Test func shutdownClosesAnIdleConnectionAtOnce() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        #expect(machine.event(.shutdown, now: clock.now).map(\.isClose) == [true])
+    }
+
+    @Test func shutdownLetsTheCurrentRequestFinishWithConnectionClose() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(machine.event(.shutdown, now: clock.now).isEmpty)
+        let actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
+    }
+
+    @Test func peerCloseAfterARequestStillAnswersThenCloses() {
+        let clock = ManualClock()
+        let limits = HTTPLimits()
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.received(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(machine.event(.inputClosed, now: clock.now).isEmpty)
+        let actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent != nil && actions.last?.isClose == true)
+    }
+
+    @Test func outputBlockedTooLongClosesWithoutAResponse() {
+        var clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.idleTimeout = 10
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        clock.advance(10)
+        #expect(machine.event(.timerFired, now: clock.now).map(\.isClose) == [true])
+    }
+}

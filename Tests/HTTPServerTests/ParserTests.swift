@@ -1,0 +1,165 @@
+import Testing
+@testable import HTTPServer
+
+/// Well-formed requests: what the parser extracts, and how it behaves on partial input.
+@Suite struct ParserTests {
+    typealias F = ParserFixture
+
+    static let validRequests: [String] = [
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "POST /v1/models/listing:predict?verbose=1 HTTP/1.1\r\nHost: vigia.local\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"instances\": []}",
+        "PUT /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "\r\n\r\nGET http://example.com/p?q=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Spaces: \t spaced value \t\r\n\r\n",
+    ]
+
+    @Test func parsesMinimalGET() {
+        guard let head = F.head("GET /health/live HTTP/1.1\r\nHost: localhost:8080\r\n\r\n") else { return }
+        #expect(head.method == "GET")
+        #expect(head.target == "/health/live")
+        #expect(head.path == "/health/live")
+        #expect(head.query == nil)
+        #expect(head.version == .http1_1)
+        #expect(head.headers.fields == [HTTPField(name: "Host", value: "localhost:8080")])
+        #expect(head.framing == BodyFraming.none)
+        #expect(head.keepAlive)
+        #expect(!head.expectsContinue)
+    }
+
+    @Test func splitsQueryFromPath() {
+        let head = F.head("GET /v1/models?limit=5&x=%20 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(head?.path == "/v1/models")
+        #expect(head?.query == "limit=5&x=%20")
+        #expect(F.head("GET /p? HTTP/1.1\r\nHost: a\r\n\r\n")?.query == "")
+    }
+
+    @Test func absoluteFormTargetGivesItsPathAndQuery() {
+        let full = F.head("GET http://host:8080/p/q?x=1 HTTP/1.1\r\nHost: host\r\n\r\n")
+        #expect(full?.target == "http://host:8080/p/q?x=1")
+        #expect(full?.path == "/p/q")
+        #expect(full?.query == "x=1")
+        let bare = F.head("GET HTTPS://Host HTTP/1.1\r\nHost: host\r\n\r\n")
+        #expect(bare?.path == "/")
+        #expect(bare?.query == nil)
+        let queryOnly = F.head("GET http://host?q HTTP/1.1\r\nHost: host\r\n\r\n")
+        #expect(queryOnly?.path == "/")
+        #expect(queryOnly?.query == "q")
+    }
+
+    @Test func acceptsAsteriskFormWithOPTIONS() {
+        let head = F.head("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(head?.path == "*")
+        #expect(head?.target == "*")
+    }
+
+    @Test func trimsOptionalWhitespaceAroundFieldValuesAndKeepsNamesAndOrder() {
+        guard let head = F.head("GET / HTTP/1.1\r\nHost:a\r\nX-Spaces: \t spaced  value \t\r\nX-Empty:\r\nx-empty:  \r\n\r\n") else { return }
+        #expect(head.headers.fields.map(\.name) == ["Host", "X-Spaces", "X-Empty", "x-empty"])
+        #expect(head.headers["x-spaces"] == "spaced  value")
+        #expect(head.headers.values("X-EMPTY") == ["", ""])
+    }
+
+    @Test func acceptsObsTextInFieldValues() {
+        let head = F.head("GET / HTTP/1.1\r\nHost: a\r\nX-Name: caf\u{e9}\r\n\r\n")
+        #expect(head?.headers["X-Name"] == "café")
+    }
+
+    @Test func decidesFramingFromContentLengthOrChunked() {
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")?.framing == .contentLength(0))
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\ncontent-length: 0042\r\n\r\n")?.framing == .contentLength(42))
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")?.framing == .chunked)
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding: , CHUNKED ,\r\n\r\n")?.framing == .chunked)
+        #expect(F.head("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n")?.framing == .contentLength(3))
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),
+        ("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false),
+        ("GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, CLOSE\r\n\r\n", false),
+        ("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nConnection: close\r\n\r\n", false),
+        ("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", true),
+        ("GET / HTTP/1.0\r\n\r\n", false),
+        ("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true),
+        ("GET / HTTP/1.0\r\nConnection: te,  KEEP-ALIVE \r\n\r\n", true),
+        ("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false),
+    ])
+    func keepAliveFollowsVersionAndConnectionTokens(request: String, keepAlive: Bool) {
+        #expect(F.head(request)?.keepAlive == keepAlive)
+    }
+
+    @Test func notes100ContinueOnlyOnHTTP11() {
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n")?.expectsContinue == true)
+        #expect(F.head("POST / HTTP/1.1\r\nHost: a\r\nExpect: something-else\r\n\r\n")?.expectsContinue == false)
+        #expect(F.head("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n")?.expectsContinue == false)
+    }
+
+    @Test func countsLeadingEmptyLinesInConsumed() {
+        let text = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"
+        #expect(F.head(text, consumed: text.utf8.count)?.path == "/")
+    }
+
+    @Test func acceptsHTTP10WithoutHost() {
+        #expect(F.head("GET / HTTP/1.0\r\n\r\n")?.version == .http1_0)
+    }
+
+    @Test(arguments: validRequests)
+    func everyProperPrefixOfAValidRequestNeedsMore(request: String) {
+        let input = F.bytes(request)
+        guard case .complete(_, let consumed) = F.parse(input) else {
+            Issue.record("\(request.debugDescription) does not parse")
+            return
+        }
+        for cut in 0..<consumed {
+            #expect(HTTPRequestParser.parseHead(input[0..<cut], limits: HTTPLimits()) == .needMore, "prefix \(cut)")
+        }
+    }
+
+    @Test(arguments: validRequests)
+    func feedingOneByteAtATimeGivesTheWholeResult(request: String) {
+        let input = F.bytes(request)
+        let whole = F.parse(input)
+        var buffer: [UInt8] = []
+        var result = HeadParseResult.needMore
+        for byte in input where result == .needMore {
+            buffer.append(byte)
+            result = F.parse(buffer)
+        }
+        #expect(result == whole)
+        if case .complete(_, let consumed) = whole { #expect(buffer.count == consumed) }
+    }
+
+    @Test func pipelinedRequestsConsumedPointsAtTheSecond() {
+        let first = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n"
+        let second = "POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
+        let input = F.bytes(first + second)
+        guard case .complete(let headA, let consumedA) = F.parse(input) else {
+            Issue.record("first request did not parse")
+            return
+        }
+        #expect(headA.path == "/a")
+        #expect(consumedA == first.utf8.count)
+        guard case .complete(let headB, let consumedB) = HTTPRequestParser.parseHead(input[consumedA...], limits: HTTPLimits()) else {
+            Issue.record("second request did not parse")
+            return
+        }
+        #expect(headB.path == "/b")
+        #expect(headB.framing == .contentLength(2))
+        #expect(consumedA + consumedB == input.count - 2)
+    }
+
+    @Test func sliceConvenienceCountsFromTheSliceStart() {
+        let input = F.bytes("xxxxGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        guard case .complete(_, let consumed) = HTTPRequestParser.parseHead(input[4...], limits: HTTPLimits()) else {
+            Issue.record("did not parse")
+            return
+        }
+        #expect(consumed == input.count - 4)
+    }
+
+    @Test func tokenCharacterTableMatchesRFC9110() {
+        let tchars = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(ByteClass.isTokenChar(byte) == tchars.contains(byte), "byte \(byte)")
+        }
+    }
+}

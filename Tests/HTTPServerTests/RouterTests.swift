@@ -1,0 +1,166 @@
+import Testing
+@testable import HTTPServer
+
+@Suite struct RouterTests {
+    func table() -> RouteTable {
+        var router = Router()
+        let ok: HTTPHandler = { _ in HTTPResponse() }
+        router.add("GET", "/health/live", ok)
+        router.add("GET", "/v1/models", ok)
+        router.add("GET", "/v1/models/{name}", ok)
+        router.add("POST", "/v1/models/{name}:predict", ok)
+        router.add("POST", "/v1/models/{name}/versions/{version}:predict", ok)
+        router.add("GET", "/v1/models/special", ok)
+        return router.frozen()
+    }
+
+    func parameters(_ method: String, _ path: String) -> [String: String]? {
+        if case .handler(_, let parameters) = table().resolve(method: method, path: path) { return parameters }
+        return nil
+    }
+
+    func failure(_ method: String, _ path: String) -> HTTPError? {
+        if case .failure(let error) = table().resolve(method: method, path: path) { return error }
+        return nil
+    }
+
+    @Test func verbRouteBindsTheNameBeforeTheColon() {
+        #expect(parameters("POST", "/v1/models/spam:predict") == ["name": "spam"])
+        #expect(parameters("POST", "/v1/models/spam/versions/3:predict") == ["name": "spam", "version": "3"])
+    }
+
+    @Test func routeWithoutVerbDoesNotMatchAPathWithOne() {
+        #expect(failure("GET", "/v1/models/x:predict")?.status == .methodNotAllowed)  // only POST there
+        #expect(failure("GET", "/v1/models/x:explain")?.status == .notFound)
+    }
+
+    @Test func literalSegmentWinsOverAParameter() {
+        #expect(parameters("GET", "/v1/models/special") == [:])
+        #expect(parameters("GET", "/v1/models/other") == ["name": "other"])
+    }
+
+    @Test func parametersArePercentDecoded() {
+        #expect(parameters("GET", "/v1/models/spam%20filter") == ["name": "spam filter"])
+        #expect(parameters("GET", "/v1/models/a%3Ab") == ["name": "a:b"])
+    }
+
+    @Test func parametersThatCouldLeaveADirectoryAre400() {
+        for path in ["/v1/models/..%2Fetc", "/v1/models/%2e%2e", "/v1/models/a%00b", "/v1/models/%zz", "/v1/models/.."] {
+            #expect(failure("GET", path)?.status == .badRequest, "\(path)")
+        }
+    }
+
+    @Test func unknownPathIs404() {
+        #expect(failure("GET", "/nope")?.status == .notFound)
+        #expect(failure("GET", "/health/live/extra")?.status == .notFound)
+        #expect(failure("GET", "/v1/models/")?.status == .notFound)
+    }
+
+    @Test func wrongMethodIs405WithSortedAllowIncludingHead() {
+        let error = failure("DELETE", "/v1/models/x")
+        #expect(error?.status == .methodNotAllowed)
+        #expect(error?.extraHeaders["Allow"] == "GET, HEAD")
+    }
+
+    @Test func headIsServedByTheGetRoute() {
+        #expect(parameters("HEAD", "/health/live") == [:])
+    }
+
+    @Test func throwingHandlerBecomesA500AndTheDetailGoesToTheLogOnly() {
+        struct Secret: Error {}
+        var router = Router()
+        router.add("GET", "/x") { _ in throw Secret() }
+        var logged: [String] = []
+        let head = HTTPRequestHead(
+            method: "GET", target: "/x", path: "/x", query: nil, version: .http1_1, headers: [:], framing: .none,
+            keepAlive: true, expectsContinue: false)
+        let response = router.frozen().respond(to: HTTPRequest(head: head), log: { logged.append($0) })
+        #expect(response.status == .internalServerError)
+        #expect(!String(decoding: response.body, as: UTF8.self).contains("Secret"))
+        #expect(logged.count == 1 && logged[0].contains("Secret"))
+    }
+
+    @Test func handlerErrorWithAStatusKeepsItsStatusAndHeaders() {
+        var router = Router()
+        router.add("GET", "/x") { _ in throw HTTPError(.tooManyRequests, detail: "slow down", headers: ["Retry-After": "1"]) }
+        let head = HTTPRequestHead(
+            method: "GET", target: "/x", path: "/x", query: nil, version: .http1_1, headers: [:], framing: .none,
+            keepAlive: true, expectsContinue: false)
+        let response = router.frozen().respond(to: HTTPRequest(head: head), log: nil)
+        #expect(response.status == .tooManyRequests)
+        #expect(response.headers["Retry-After"] == "1")
+        #expect(response.headers["Content-Type"] == "application/problem+json")
+    }
+}
+
+@Suite struct ProblemDetailsTests {
+    @Test func encodesAllFieldsWithEscaping() {
+        var problem = ProblemDetails(status: .unprocessableContent, detail: "bad \"title\"\n\u{01}é", instance: "/v1/x")
+        problem.errors = [.init(pointer: "/instances/0/price_usd", problem: "must be a number")]
+        let json = String(decoding: problem.jsonBytes(), as: UTF8.self)
+        #expect(json == #"{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"bad \"title\"\n\u0001é","instance":"/v1/x","errors":[{"pointer":"/instances/0/price_usd","problem":"must be a number"}]}"#)
+    }
+
+    @Test func omitsInstanceAndEmptyErrors() {
+        let json = String(decoding: ProblemDetails(status: .notFound, detail: "x").jsonBytes(), as: UTF8.self)
+        #expect(json == #"{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}"#)
+    }
+
+    @Test func parseErrorsMapToTheirStatus() {
+        let response = ErrorResponder.response(for: HTTPParseError.headersTooLarge)
+        #expect(response.status == .headerFieldsTooLarge)
+        #expect(String(decoding: response.body, as: UTF8.self).contains("\"status\":431"))
+    }
+
+    @Test func backslashAndTabAreEscaped() {
+        #expect(JSONString.encode("a\\b\tc") == #""a\\b\tc""#)
+    }
+}
+
+@Suite struct ResponseEncoderTests {
+    func encode(_ response: HTTPResponse, headOnly: Bool = false, keepAlive: Bool = true, version: HTTPVersion = .http1_1) -> String {
+        var out: [UInt8] = []
+        ResponseEncoder.encode(
+            OutgoingResponse(response: response, headOnly: headOnly, keepAlive: keepAlive, requestVersion: version),
+            date: "Sun, 06 Nov 1994 08:49:37 GMT", into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func serverOwnsFramingHeaders() {
+        let text = encode(HTTPResponse(headers: ["Content-Length": "999", "X-A": "1", "Connection": "upgrade"], body: Array("hi".utf8)))
+        #expect(text == "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhi")
+    }
+
+    @Test func headKeepsContentLengthButDropsTheBody() {
+        let text = encode(HTTPResponse(body: Array("hello".utf8)), headOnly: true, keepAlive: false)
+        #expect(text.hasSuffix("Content-Length: 5\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n"))
+    }
+
+    @Test func http10KeepAliveSaysSo() {
+        #expect(encode(HTTPResponse(), version: .http1_0).contains("Connection: keep-alive\r\n"))
+    }
+
+    @Test func noContentHasNoLengthOrBody() {
+        #expect(encode(HTTPResponse(status: .noContent, body: [1])) == "HTTP/1.1 204 No Content\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+    }
+
+    @Test func dateIsIMFFixdate() {
+        #expect(DateCache.format(epochSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+    }
+}
+
+@Suite struct DeadlineHeapTests {
+    func at(_ seconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: seconds * 1_000_000_000) }
+
+    @Test func popsExpiredKeysEarliestFirstAndHonoursMovesAndRemovals() {
+        var heap = DeadlineHeap<Int32>()
+        for key in Int32(1)...10 { heap.set(key, at(UInt64(20 - key))) }
+        heap.set(3, at(1))      // moved earlier
+        heap.set(10, at(100))   // moved later
+        heap.set(5, nil)        // removed
+        #expect(heap.earliest == at(1))
+        #expect(heap.popExpired(now: at(12)) == [3, 9, 8])
+        #expect(heap.popExpired(now: at(99)) == [7, 6, 4, 2, 1])
+        #expect(heap.count == 1 && heap.deadline(of: 10) == at(100))
+    }
+}

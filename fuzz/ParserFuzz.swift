@@ -1,0 +1,100 @@
+// libFuzzer entry point for the HTTP/1.1 request parser and the chunked-body decoder.
+// Built by fuzz/run.sh together with Sources/HTTPServer/Parsing/*.swift and HTTPTypes.swift
+// as one module, so it reaches the parser directly (no `import HTTPServer`).
+//
+// Invariants checked on every input (a violation traps, which libFuzzer reports as a crash):
+// - parseHead never crashes; `consumed` is in 1...count;
+// - a prefix of the input parses to `.needMore` or to exactly the whole input's result
+//   (decisions are final once taken, so prefix-then-whole equals whole);
+// - a complete head never carries a Content-Length above maxBodyBytes;
+// - for chunked framing, decoding the rest split at an arbitrary point, or one byte at a
+//   time, gives the same result and the same body as decoding it whole, and the body never
+//   exceeds maxBodyBytes.
+
+/// Small limits so that the fuzzer reaches every limit check with short inputs.
+private let tightLimits: HTTPLimits = {
+    var limits = HTTPLimits()
+    limits.maxRequestLineBytes = 64
+    limits.maxHeaderBytes = 256
+    limits.maxHeaderCount = 6
+    limits.maxBodyBytes = 100
+    return limits
+}()
+
+private let defaultLimits = HTTPLimits()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func parserFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = UnsafeRawBufferPointer(start: data, count: size)
+    // A split point that depends on the data, so the fuzzer can steer it.
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in input { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    let split = size == 0 ? 0 : Int(hash % UInt64(size + 1))
+    check(input, limits: defaultLimits, split: split)
+    check(input, limits: tightLimits, split: split)
+    return 0
+}
+
+private func check(_ input: UnsafeRawBufferPointer, limits: HTTPLimits, split: Int) {
+    let whole = HTTPRequestParser.parseHead(input, limits: limits)
+    for cut in [split, max(0, input.count - 1), input.count / 2] where cut <= input.count {
+        let prefix = HTTPRequestParser.parseHead(UnsafeRawBufferPointer(rebasing: input[0..<cut]), limits: limits)
+        if prefix != .needMore && prefix != whole {
+            fatalError("prefix of \(cut) bytes gave \(prefix) but the whole input gave \(whole)")
+        }
+    }
+    guard case .complete(let head, let consumed) = whole else { return }
+    precondition(consumed > 0 && consumed <= input.count, "consumed \(consumed) outside 1...\(input.count)")
+    switch head.framing {
+    case .none:
+        break
+    case .contentLength(let length):
+        precondition(length >= 0 && length <= limits.maxBodyBytes, "Content-Length \(length) passed the limit")
+    case .chunked:
+        checkChunked(UnsafeRawBufferPointer(rebasing: input[consumed...]), limits: limits, split: split)
+    }
+}
+
+private func checkChunked(_ rest: UnsafeRawBufferPointer, limits: HTTPLimits, split: Int) {
+    var wholeDecoder = ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes, maxMetadataBytes: 200)
+    var wholeBody: [UInt8] = []
+    let wholeResult = wholeDecoder.decode(rest, into: &wholeBody)
+    precondition(wholeBody.count <= limits.maxBodyBytes, "decoded body passed maxBodyBytes")
+    switch wholeResult {
+    case .needMore(let consumed): precondition(consumed == rest.count, "needMore must consume everything")
+    case .complete(let consumed): precondition(consumed > 0 && consumed <= rest.count, "complete consumed out of range")
+    case .failure: break
+    }
+
+    // Split in two at an arbitrary point.
+    let cut = rest.count == 0 ? 0 : split % (rest.count + 1)
+    var splitDecoder = ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes, maxMetadataBytes: 200)
+    var splitBody: [UInt8] = []
+    var splitResult = splitDecoder.decode(UnsafeRawBufferPointer(rebasing: rest[0..<cut]), into: &splitBody)
+    if case .needMore(let first) = splitResult {
+        precondition(first == cut, "needMore must consume everything")
+        switch splitDecoder.decode(UnsafeRawBufferPointer(rebasing: rest[cut...]), into: &splitBody) {
+        case .needMore(let second): splitResult = .needMore(consumed: first + second)
+        case .complete(let second): splitResult = .complete(consumed: first + second)
+        case .failure(let error): splitResult = .failure(error)
+        }
+    }
+    precondition(splitResult == wholeResult, "split at \(cut): \(splitResult) vs whole \(wholeResult)")
+    precondition(splitBody == wholeBody, "split at \(cut) decoded a different body")
+
+    // One byte at a time.
+    var byteDecoder = ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes, maxMetadataBytes: 200)
+    var byteBody: [UInt8] = []
+    var byteResult = ChunkedDecodeResult.needMore(consumed: 0)
+    for index in 0..<rest.count {
+        switch byteDecoder.decode(UnsafeRawBufferPointer(rebasing: rest[index..<(index + 1)]), into: &byteBody) {
+        case .needMore: byteResult = .needMore(consumed: index + 1)
+        case .complete: byteResult = .complete(consumed: index + 1)
+        case .failure(let error): byteResult = .failure(error)
+        }
+        if case .needMore = byteResult { continue }
+        break
+    }
+    precondition(byteResult == wholeResult, "byte-at-a-time gave \(byteResult) vs whole \(wholeResult)")
+    precondition(byteBody == wholeBody, "byte-at-a-time decoded a different body")
+}
