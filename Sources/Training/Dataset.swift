@@ -1,19 +1,11 @@
+import Inference
 import SwiftCSV
 
-/// One parsed, validated cell.
-public enum FieldValue: Sendable, Equatable {
-    case text(String)
-    case number(Double)
-    case bool(Bool)
-    /// An empty cell in an optional column.
-    case missing
-}
-
-/// One validated data row: its typed values in schema order, and the line it started on
+/// One validated data row: its typed values in schema order (an empty optional cell is `.missing`), and the line it started on
 /// (1-based, the header is line 1) so later errors can still point at the file.
 public struct DatasetRow: Sendable, Equatable {
     public var line: Int
-    public var values: [FieldValue]
+    public var values: [FeatureValue]
 }
 
 /// A validated training dataset: typed rows in schema order, plus its identity.
@@ -51,7 +43,7 @@ public struct Dataset: Sendable {
     /// The identifier of a row (its line number as a string when there is no identifier column).
     public func identifier(of row: DatasetRow) -> String {
         if let index = schema.columns.firstIndex(where: { $0.kind == .identifier }),
-           case .text(let id) = row.values[index] {
+           case .string(let id) = row.values[index] {
             return id
         }
         return "line-\(row.line)"
@@ -182,7 +174,7 @@ public enum CSVDatasetLoader {
             guard record.fields.count == header.count else {
                 throw DatasetError(.wrongFieldCount(expected: header.count, found: record.fields.count), line: record.line)
             }
-            var values: [FieldValue] = []
+            var values: [FeatureValue] = []
             values.reserveCapacity(schema.columns.count)
             for (spec, position) in zip(schema.columns, positions) {
                 let raw = position.map { record.fields[$0] } ?? ""
@@ -195,7 +187,7 @@ public enum CSVDatasetLoader {
     }
 
     /// Parses one cell. Text keeps its inner spaces; numbers and flags are trimmed first.
-    static func parse(_ raw: String, as spec: ColumnSpec, line: Int) throws(DatasetError) -> FieldValue {
+    static func parse(_ raw: String, as spec: ColumnSpec, line: Int) throws(DatasetError) -> FeatureValue {
         let trimmed = raw.trimmingWhitespace()
         if trimmed.isEmpty {
             if spec.required || spec.kind == .label {
@@ -205,7 +197,7 @@ public enum CSVDatasetLoader {
         }
         switch spec.kind {
         case .text, .categorical, .identifier, .reporting:
-            return .text(spec.kind == .text ? raw : trimmed)
+            return .string(spec.kind == .text ? raw : trimmed)
         case .numeric:
             guard let value = Double(trimmed), value.isFinite else {
                 throw DatasetError(.notANumber(trimmed), line: line, column: spec.name)

@@ -1,5 +1,5 @@
 /// Counts of a binary decision at one threshold (`score >= threshold` is positive).
-public struct ConfusionMatrix: Sendable, Equatable, Codable {
+public struct ConfusionCounts: Sendable, Equatable, Codable {
     public var truePositives = 0
     public var falsePositives = 0
     public var trueNegatives = 0
@@ -49,14 +49,14 @@ public struct EvaluationMetrics: Sendable, Equatable, Codable {
     public var recall: Double
     public var f1: Double
     public var accuracy: Double
-    public var confusion: ConfusionMatrix
+    public var confusion: ConfusionCounts
     public var count: Int
     public var positives: Int
 
     public init(scores: [Double], labels: [Int], threshold: Double) {
-        let confusion = ConfusionMatrix(scores: scores, labels: labels, threshold: threshold)
-        self.rocAUC = Metrics.rocAUC(scores: scores, labels: labels)
-        self.prAUC = Metrics.averagePrecision(scores: scores, labels: labels)
+        let confusion = ConfusionCounts(scores: scores, labels: labels, threshold: threshold)
+        self.rocAUC = RankingMetrics.rocAUC(scores: scores, labels: labels)
+        self.prAUC = RankingMetrics.averagePrecision(scores: scores, labels: labels)
         self.threshold = threshold
         self.precision = confusion.precision
         self.recall = confusion.recall
@@ -102,7 +102,7 @@ func formatFixed(_ value: Double, digits: Int) -> String {
 }
 
 /// Ranking metrics and threshold rules, as pure functions of (scores, labels).
-public enum Metrics {
+public enum RankingMetrics {
     /// ROC-AUC by the rank-sum formula with average ranks for ties, so a tie between a
     /// positive and a negative counts one half. `nil` when either class is absent.
     public static func rocAUC(scores: [Double], labels: [Int]) -> Double? {

@@ -30,8 +30,8 @@ func loadError(_ text: String, schema: DatasetSchema = smallSchema) -> DatasetEr
             """#
         let dataset = try CSVDatasetLoader.load(text: text, schema: smallSchema, name: "t")
         #expect(dataset.rows.count == 2)
-        #expect(dataset.rows[0].values[1] == .text("Remédio, caixa com 30 \"comprimidos\""))
-        #expect(dataset.rows[1].values[1] == .text("Camiseta algodão ñandú 🙂"))
+        #expect(dataset.rows[0].values[1] == .string("Remédio, caixa com 30 \"comprimidos\""))
+        #expect(dataset.rows[1].values[1] == .string("Camiseta algodão ñandú 🙂"))
         #expect(dataset.rows[0].values[3] == .number(12.5))
         #expect(dataset.rows[1].values[4] == .bool(false))
         #expect(dataset.labels == [1, 0])
