@@ -1,0 +1,417 @@
+// The compiled (runtime) form of a PipelineSpec: validated once at load time, then used
+// read-only by every request thread.
+
+/// A validated, compiled feature pipeline: `[FeatureValue]` in signature order → one
+/// `SparseVector` (strictly increasing indices, no explicit zeros).
+///
+/// Immutable after `init`, hence `Sendable` and safe to share between threads; each call to
+/// `transform` allocates only its own result and scratch buffers.
+public struct FeaturePipeline: Sendable {
+    /// The compiled transformers, in spec order; transformer k owns `offsets[k]..<offsets[k+1]`.
+    let transformers: [CompiledTransformer]
+    /// Start index of each transformer's block, plus the total width at the end.
+    let offsets: [Int]
+
+    /// Total number of output columns (the length weight vectors must have).
+    public var dimension: Int { offsets[offsets.count - 1] }
+
+    /// Validates `spec` against `signature` and compiles it. `weights` is the content of
+    /// `weights.bin` (empty when there is none), for arrays stored there.
+    public init(spec: PipelineSpec, signature: Signature, weights: [Double] = []) throws(ArtifactError) {
+        var compiled: [CompiledTransformer] = []
+        var offsets = [0]
+        for (position, transformer) in spec.transformers.enumerated() {
+            let path = "pipeline.transformers[\(position)]"
+            guard let fieldIndex = signature.index(of: transformer.field) else {
+                throw ArtifactError(.invalidPipeline, "\(path).field: \"\(transformer.field)\" is not a field of the signature")
+            }
+            let fieldType = signature.fields[fieldIndex].type
+            let kind: CompiledTransformer.Kind
+            switch transformer {
+            case .text(let text):
+                guard fieldType == .string else {
+                    throw ArtifactError(.invalidPipeline, "\(path): text transformer needs a string field, \"\(text.field)\" is \(fieldType.rawValue)")
+                }
+                kind = .text(try TextBlock(text, path: path, weights: weights))
+            case .categorical(let categorical):
+                kind = .categorical(try CategoricalBlock(categorical, path: path))
+            case .numeric(let numeric):
+                guard fieldType == .number || fieldType == .integer else {
+                    throw ArtifactError(.invalidPipeline, "\(path): numeric transformer needs a number or integer field, \"\(numeric.field)\" is \(fieldType.rawValue)")
+                }
+                kind = .numeric(try NumericBlock(numeric, path: path))
+            case .boolean(let boolean):
+                guard boolean.missingValue.isFinite else {
+                    throw ArtifactError(.invalidPipeline, "\(path).missing_value must be finite")
+                }
+                kind = .boolean(name: boolean.name, missingValue: boolean.missingValue)
+            }
+            let item = CompiledTransformer(fieldIndex: fieldIndex, kind: kind)
+            let end = offsets[offsets.count - 1] + item.width
+            guard end <= Int(Int32.max) else {
+                throw ArtifactError(.invalidPipeline, "\(path): the pipeline is wider than \(Int32.max) columns")
+            }
+            offsets.append(end)
+            compiled.append(item)
+        }
+        self.transformers = compiled
+        self.offsets = offsets
+    }
+
+    /// The feature vector for values in `signature.fields` order. Missing trailing values count
+    /// as `.missing`; extra values are ignored.
+    public func transform(_ values: [FeatureValue]) -> SparseVector {
+        var vector = SparseVector()
+        vector.indices.reserveCapacity(64)
+        vector.values.reserveCapacity(64)
+        for (k, transformer) in transformers.enumerated() {
+            let value = transformer.fieldIndex < values.count ? values[transformer.fieldIndex] : .missing
+            transformer.append(value, offset: Int32(offsets[k]), to: &vector)
+        }
+        return vector
+    }
+
+    /// The human-readable name of output column `index` (e.g. `title:pistola`,
+    /// `category_id=MLX2001`, `price_usd`, `title:#1234` for hashed text), or `#index` when out of range.
+    public func featureName(at index: Int) -> String {
+        guard index >= 0, index < dimension else { return "#\(index)" }
+        var lo = 0, hi = transformers.count - 1  // last block whose offset ≤ index
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid] <= index { lo = mid } else { hi = mid - 1 }
+        }
+        return transformers[lo].featureName(at: index - offsets[lo])
+    }
+
+    /// Whether every column is ≥ 0 for any input (required by multinomial naive Bayes); the
+    /// reason when not.
+    func nonNegativeViolation() -> String? {
+        for (k, transformer) in transformers.enumerated() {
+            switch transformer.kind {
+            case .text(let text):
+                if case .hashing(_, _, let alternateSign, _) = text.vectorizer, alternateSign {
+                    return "pipeline.transformers[\(k)] hashes with alternate_sign, which gives negative values"
+                }
+                if case .tfidf(_, let idf, _, _, _) = text.vectorizer, idf.contains(where: { $0 < 0 }) {
+                    return "pipeline.transformers[\(k)].idf has negative values"
+                }
+            case .numeric:
+                return "pipeline.transformers[\(k)] is numeric (scaled values can be negative)"
+            case .boolean(_, let missingValue):
+                if missingValue < 0 { return "pipeline.transformers[\(k)].missing_value is negative" }
+            case .categorical:
+                break
+            }
+        }
+        return nil
+    }
+}
+
+/// Resolves a `StoredArray` against `weights.bin` content, validating offset/count.
+func resolve(_ array: StoredArray, path: String, weights: [Double]) throws(ArtifactError) -> [Double] {
+    if let values = array.values {
+        guard array.offset == nil, array.count == nil else {
+            throw ArtifactError(.invalidWeights, "\(path): give either values or offset/count, not both")
+        }
+        return values
+    }
+    guard let offset = array.offset, let count = array.count else {
+        throw ArtifactError(.invalidWeights, "\(path): needs values, or both offset and count")
+    }
+    guard offset >= 0, count >= 0, offset <= weights.count, count <= weights.count - offset else {
+        throw ArtifactError(.invalidWeights,
+                            "\(path): offset \(offset) + count \(count) exceeds weights.bin (\(weights.count) values)")
+    }
+    return Array(weights[offset..<offset + count])
+}
+
+/// One compiled column transformer.
+struct CompiledTransformer: Sendable {
+    enum Kind: Sendable {
+        case text(TextBlock)
+        case categorical(CategoricalBlock)
+        case numeric(NumericBlock)
+        case boolean(name: String, missingValue: Double)
+    }
+
+    /// Position of the input field in `signature.fields`.
+    let fieldIndex: Int
+    let kind: Kind
+
+    var width: Int {
+        switch kind {
+        case .text(let text): text.width
+        case .categorical(let categorical): categorical.categories.count + (categorical.missingSlot ? 1 : 0)
+        case .numeric(let numeric): numeric.missingIndicator ? 2 : 1
+        case .boolean: 1
+        }
+    }
+
+    func featureName(at local: Int) -> String {
+        switch kind {
+        case .text(let text): return text.featureName(at: local)
+        case .categorical(let categorical):
+            return local < categorical.categoryNames.count ? categorical.categoryNames[local] : "\(categorical.name)=<missing>"
+        case .numeric(let numeric): return local == 0 ? numeric.name : "\(numeric.name):missing"
+        case .boolean(let name, _): return name
+        }
+    }
+
+    /// Appends this block's non-zero columns (shifted by `offset`) in increasing order.
+    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+        switch kind {
+        case .text(let text):
+            guard let string = value.textForm else { return }
+            text.append(string, offset: offset, to: &vector)
+        case .categorical(let categorical):
+            categorical.append(value, offset: offset, to: &vector)
+        case .numeric(let numeric):
+            numeric.append(value, offset: offset, to: &vector)
+        case .boolean(_, let missingValue):
+            let x: Double
+            switch value {
+            case .bool(let b): x = b ? 1 : 0
+            case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
+            case .string("true"): x = 1
+            case .string("false"): x = 0
+            default: x = missingValue
+            }
+            if x != 0 {
+                vector.indices.append(offset)
+                vector.values.append(x)
+            }
+        }
+    }
+}
+
+extension FeatureValue {
+    /// The text a string-consuming transformer reads: strings as they are, numbers in their
+    /// shortest form (`3` for 3.0), booleans as `true`/`false`, missing → nil.
+    var textForm: String? {
+        switch self {
+        case .string(let s): return s
+        case .number(let d):
+            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+            return String(d)
+        case .bool(let b): return b ? "true" : "false"
+        case .missing: return nil
+        }
+    }
+}
+
+// MARK: - Text
+
+struct TextBlock: Sendable {
+    enum Vectorizer: Sendable {
+        /// vocabulary term → column, idf per column, inverse vocabulary for names.
+        case tfidf(vocabulary: [String: Int32], idf: [Double], terms: [String], sublinear: Bool, norm: VectorNorm)
+        case hashing(nFeatures: Int, name: String, alternateSign: Bool, norm: VectorNorm)
+    }
+
+    let extractor: TermExtractor
+    let name: String
+    let vectorizer: Vectorizer
+
+    /// Hashing spaces are capped so that a typo cannot allocate gigabytes of weights.
+    static let maximumHashingFeatures = 1 << 26
+    /// n-gram lengths above this are rejected (scikit-learn users rarely exceed 5).
+    static let maximumNGram = 16
+
+    init(_ spec: TextSpec, path: String, weights: [Double]) throws(ArtifactError) {
+        guard spec.ngramMin >= 1, spec.ngramMax >= spec.ngramMin, spec.ngramMax <= Self.maximumNGram else {
+            throw ArtifactError(.invalidPipeline,
+                                "\(path): ngram range \(spec.ngramMin)...\(spec.ngramMax) must satisfy 1 ≤ ngram_min ≤ ngram_max ≤ \(Self.maximumNGram)")
+        }
+        extractor = TermExtractor(spec)
+        name = spec.name
+        switch spec.vectorizer {
+        case .tfidf(let tfidf):
+            let idf = try resolve(tfidf.idf, path: "\(path).vectorizer.idf", weights: weights)
+            let size = tfidf.vocabulary.count
+            guard idf.count == size else {
+                throw ArtifactError(.invalidPipeline, "\(path).vectorizer.idf has \(idf.count) values for a vocabulary of \(size) terms")
+            }
+            if let bad = idf.firstIndex(where: { !$0.isFinite }) {
+                throw ArtifactError(.invalidPipeline, "\(path).vectorizer.idf[\(bad)] is not finite")
+            }
+            var terms = [String?](repeating: nil, count: size)
+            var vocabulary: [String: Int32] = [:]
+            vocabulary.reserveCapacity(size)
+            for (term, index) in tfidf.vocabulary {
+                guard index >= 0, index < size else {
+                    throw ArtifactError(.invalidPipeline,
+                                        "\(path).vectorizer.vocabulary[\"\(term)\"] = \(index) is outside 0..<\(size)")
+                }
+                if let other = terms[index] {
+                    throw ArtifactError(.invalidPipeline,
+                                        "\(path).vectorizer.vocabulary: terms \"\(other)\" and \"\(term)\" share index \(index)")
+                }
+                terms[index] = term
+                vocabulary[term] = Int32(index)
+            }
+            vectorizer = .tfidf(vocabulary: vocabulary, idf: idf, terms: terms.map { "\(spec.name):\($0 ?? "")" },
+                                sublinear: tfidf.sublinearTF, norm: tfidf.norm)
+        case .hashing(let hashing):
+            guard hashing.nFeatures >= 1, hashing.nFeatures <= Self.maximumHashingFeatures else {
+                throw ArtifactError(.invalidPipeline,
+                                    "\(path).vectorizer.n_features = \(hashing.nFeatures) must be in 1...\(Self.maximumHashingFeatures)")
+            }
+            vectorizer = .hashing(nFeatures: hashing.nFeatures, name: spec.name, alternateSign: hashing.alternateSign, norm: hashing.norm)
+        }
+    }
+
+    var width: Int {
+        switch vectorizer {
+        case .tfidf(_, let idf, _, _, _): idf.count
+        case .hashing(let n, _, _, _): n
+        }
+    }
+
+    func featureName(at local: Int) -> String {
+        switch vectorizer {
+        case .tfidf(_, _, let terms, _, _): terms[local]
+        case .hashing(_, let name, _, _): "\(name):#\(local)"
+        }
+    }
+
+    func append(_ text: String, offset: Int32, to vector: inout SparseVector) {
+        let terms = extractor.terms(in: text)
+        if terms.isEmpty { return }
+        // (column, signed count) pairs; sorted then merged — no dictionary per request.
+        var hits: [(column: Int32, weight: Double)] = []
+        hits.reserveCapacity(terms.count)
+        let norm: VectorNorm
+        switch vectorizer {
+        case .tfidf(let vocabulary, _, _, _, let n):
+            norm = n
+            for term in terms { if let column = vocabulary[term] { hits.append((column, 1)) } }
+        case .hashing(let nFeatures, _, let alternateSign, let n):
+            norm = n
+            for term in terms {
+                let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
+                hits.append((Int32(column), alternateSign ? sign : 1))
+            }
+        }
+        if hits.isEmpty { return }
+        hits.sort { $0.column < $1.column }
+        let start = vector.indices.count
+        var k = 0
+        while k < hits.count {
+            let column = hits[k].column
+            var total = 0.0
+            while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
+            if total == 0 { continue }  // hashed terms whose signs cancelled
+            var value = total
+            if case .tfidf(_, let idf, _, let sublinear, _) = vectorizer {
+                let tf = sublinear ? 1 + Math.log(total) : total
+                value = tf * idf[Int(column)]
+                if value == 0 { continue }
+            }
+            vector.indices.append(offset + column)
+            vector.values.append(value)
+        }
+        if norm == .l2 {
+            var squares = 0.0
+            for i in start..<vector.values.count { squares += vector.values[i] * vector.values[i] }
+            if squares > 0 {
+                let length = squares.squareRoot()
+                for i in start..<vector.values.count { vector.values[i] /= length }
+            }
+        }
+    }
+}
+
+// MARK: - Categorical
+
+struct CategoricalBlock: Sendable {
+    let name: String
+    let categories: [String: Int32]
+    let categoryNames: [String]
+    let missingSlot: Bool
+
+    init(_ spec: CategoricalSpec, path: String) throws(ArtifactError) {
+        var categories: [String: Int32] = [:]
+        for (k, category) in spec.categories.enumerated() {
+            if categories[category] != nil {
+                throw ArtifactError(.invalidPipeline, "\(path).categories[\(k)]: \"\(category)\" is listed twice")
+            }
+            categories[category] = Int32(k)
+        }
+        self.name = spec.name
+        self.categories = categories
+        self.categoryNames = spec.categories.map { "\(spec.name)=\($0)" }
+        self.missingSlot = spec.missingSlot
+    }
+
+    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+        let text: String?
+        if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.textForm }
+        if let text {
+            if let column = categories[text] {
+                vector.indices.append(offset + column)
+                vector.values.append(1)
+            }
+        } else if missingSlot {
+            vector.indices.append(offset + Int32(categoryNames.count))
+            vector.values.append(1)
+        }
+    }
+}
+
+// MARK: - Numeric
+
+struct NumericBlock: Sendable {
+    let name: String
+    let log1p: Bool
+    let mean: Double
+    let scale: Double
+    let imputeValue: Double
+    let missingIndicator: Bool
+
+    init(_ spec: NumericSpec, path: String) throws(ArtifactError) {
+        guard spec.mean.isFinite else { throw ArtifactError(.invalidPipeline, "\(path).mean must be finite") }
+        guard spec.scale.isFinite, spec.scale != 0 else {
+            throw ArtifactError(.invalidPipeline, "\(path).scale must be finite and non-zero")
+        }
+        guard spec.imputeValue.isFinite, !spec.log1p || spec.imputeValue > -1 else {
+            throw ArtifactError(.invalidPipeline, "\(path).impute_value must be finite (and > -1 with log1p)")
+        }
+        name = spec.name
+        log1p = spec.log1p
+        mean = spec.mean
+        scale = spec.scale
+        imputeValue = spec.imputeValue
+        missingIndicator = spec.missingIndicator
+    }
+
+    /// The transformed value and whether the input counted as missing.
+    func transform(_ value: FeatureValue) -> (value: Double, missing: Bool) {
+        var x: Double?
+        switch value {
+        case .number(let d): x = d
+        case .bool(let b): x = b ? 1 : 0
+        case .string(let s): x = Double(s)
+        case .missing: x = nil
+        }
+        if let raw = x, !raw.isFinite { x = nil }
+        if log1p, let raw = x {
+            let logged = Math.log1p(raw)
+            x = logged.isFinite ? logged : nil
+        }
+        let missing = x == nil
+        let base = x ?? (log1p ? Math.log1p(imputeValue) : imputeValue)
+        return ((base - mean) / scale, missing)
+    }
+
+    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+        let (x, missing) = transform(value)
+        if x != 0 {
+            vector.indices.append(offset)
+            vector.values.append(x)
+        }
+        if missingIndicator && missing {
+            vector.indices.append(offset + 1)
+            vector.values.append(1)
+        }
+    }
+}
