@@ -29,7 +29,11 @@ public struct PipelineFitter: Sendable {
             switch spec.kind {
             case .text: transformers.append(.text(try fitText(field: spec.name, column: column)))
             case .categorical: transformers.append(.categorical(fitCategorical(field: spec.name, column: column)))
-            case .numeric: transformers.append(.numeric(fitNumeric(field: spec.name, column: column)))
+            case .numeric:
+                // Naive Bayes is multinomial over non-negative features: standardised numbers
+                // (which go negative) are left out of its pipeline.
+                if config.algorithm == .multinomialNB { continue }
+                transformers.append(.numeric(fitNumeric(field: spec.name, column: column)))
             case .boolean: transformers.append(.boolean(BooleanSpec(field: spec.name)))
             case .label, .identifier, .reporting: continue
             }
