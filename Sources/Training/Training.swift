@@ -1,1 +1,1 @@
-// The Training module; see DESIGN.md for what it owns.
+// The Training module: dataset → split → fit → evaluate → publish. See DESIGN.md.

@@ -1,0 +1,159 @@
+import FoundationEssentials
+import Inference
+
+/// How the decision threshold is chosen (see README "Threshold rule").
+public enum ThresholdRule: Sendable, Equatable {
+    /// Maximise F1 over the out-of-fold scores of the training fold (default).
+    case maximiseF1
+    /// The lowest threshold whose out-of-fold precision reaches the target (the highest
+    /// recall at that precision); falls back to `maximiseF1` when no threshold reaches it.
+    case precisionTarget(Double)
+}
+
+/// Every knob of `vigia train`, with defaults that train the default model. Read from a JSON
+/// file (`--config`, snake_case keys, every key optional) and overridden by flags.
+public struct TrainConfig: Sendable, Equatable {
+    public var algorithm: Algorithm = .logisticRegression
+    /// Seeds the split, the folds and the SVM permutation. Default 42.
+    public var seed: UInt64 = 42
+    /// Fraction of rows (per class) held out for the reported metrics. Default 0.2.
+    public var testFraction: Double = 0.2
+    /// Folds for out-of-fold scores (threshold choice, Platt scaling). Default 5.
+    public var folds: Int = 5
+    public var thresholdRule: ThresholdRule = .maximiseF1
+    /// `[negative, positive]` label names written into the artifact.
+    public var labels: [String] = ["allowed", "prohibited"]
+
+    // Text (TF-IDF over word n-grams).
+    /// A term is kept when it occurs in at least this many training documents. Default 2.
+    public var minDF: Int = 2
+    /// …and in at most this fraction of them. Default 1.0 (no upper cut).
+    public var maxDF: Double = 1.0
+    /// Keep the most frequent terms (corpus term frequency, ties by term). Default 30 000.
+    public var maxFeatures: Int = 30_000
+    /// Word n-grams 1…ngramMax. Default 2.
+    public var ngramMax: Int = 2
+    /// tf = 1 + ln(count). Default true.
+    public var sublinearTF: Bool = true
+
+    // Categorical and numeric columns.
+    /// A category is kept when it occurs at least this many times. Default 1.
+    public var minCategoryCount: Int = 1
+    /// Numeric columns that get ln(1 + x) before scaling. Default: prices and counts.
+    public var log1pColumns: [String] = ["price_usd", "seller_age_days", "seller_sales"]
+
+    // Models.
+    /// Inverse regularisation of logistic regression. Default 4.
+    public var logisticC: Double = 4
+    /// Inverse regularisation of the linear SVM. Default 0.5.
+    public var svmC: Double = 0.5
+    /// Naive Bayes smoothing. Default 0.1.
+    public var nbAlpha: Double = 0.1
+    /// Give both classes equal total weight. Default false.
+    public var balancedClasses: Bool = false
+    /// Iteration cap of the LR/SVM optimisers. Default 500.
+    public var maxIterations: Int = 500
+
+    public init() {}
+
+    /// Parses the JSON config file format (README "Training configuration").
+    public static func decode(_ data: Data) throws -> TrainConfig {
+        let file = try JSONDecoder().decode(File.self, from: data)
+        var config = TrainConfig()
+        if let value = file.algorithm {
+            guard let algorithm = Algorithm(rawValue: value) else {
+                throw TrainingError.invalidConfig("unknown algorithm \"\(value)\" (expected \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            config.algorithm = algorithm
+        }
+        if let value = file.seed { config.seed = value }
+        if let value = file.test_fraction { config.testFraction = value }
+        if let value = file.folds { config.folds = value }
+        if let value = file.precision_target { config.thresholdRule = .precisionTarget(value) }
+        if let value = file.labels { config.labels = value }
+        if let text = file.text {
+            if let value = text.min_df { config.minDF = value }
+            if let value = text.max_df { config.maxDF = value }
+            if let value = text.max_features { config.maxFeatures = value }
+            if let value = text.ngram_max { config.ngramMax = value }
+            if let value = text.sublinear_tf { config.sublinearTF = value }
+        }
+        if let value = file.min_category_count { config.minCategoryCount = value }
+        if let value = file.log1p_columns { config.log1pColumns = value }
+        if let value = file.logistic_c { config.logisticC = value }
+        if let value = file.svm_c { config.svmC = value }
+        if let value = file.nb_alpha { config.nbAlpha = value }
+        if let value = file.balanced_classes { config.balancedClasses = value }
+        if let value = file.max_iterations { config.maxIterations = value }
+        try config.validate()
+        return config
+    }
+
+    /// Rejects values no run could use, naming the key.
+    public func validate() throws(TrainingError) {
+        func check(_ ok: Bool, _ message: String) throws(TrainingError) {
+            if !ok { throw TrainingError.invalidConfig(message) }
+        }
+        try check(testFraction > 0 && testFraction < 1, "test_fraction must lie in (0, 1)")
+        try check(folds >= 2, "folds must be at least 2")
+        try check(labels.count == 2, "labels must name exactly two classes")
+        try check(minDF >= 1, "text.min_df must be at least 1")
+        try check(maxDF > 0 && maxDF <= 1, "text.max_df must lie in (0, 1]")
+        try check(maxFeatures >= 1, "text.max_features must be at least 1")
+        try check(ngramMax >= 1 && ngramMax <= 3, "text.ngram_max must be 1, 2 or 3")
+        try check(logisticC > 0 && svmC > 0, "logistic_c and svm_c must be positive")
+        try check(nbAlpha > 0, "nb_alpha must be positive")
+        try check(maxIterations >= 1, "max_iterations must be at least 1")
+        if case .precisionTarget(let target) = thresholdRule {
+            try check(target > 0 && target <= 1, "precision_target must lie in (0, 1]")
+        }
+    }
+
+    /// The on-disk shape; snake_case member names are the JSON keys.
+    struct File: Decodable {
+        struct Text: Decodable {
+            var min_df: Int?
+            var max_df: Double?
+            var max_features: Int?
+            var ngram_max: Int?
+            var sublinear_tf: Bool?
+        }
+        var algorithm: String?
+        var seed: UInt64?
+        var test_fraction: Double?
+        var folds: Int?
+        var precision_target: Double?
+        var labels: [String]?
+        var text: Text?
+        var min_category_count: Int?
+        var log1p_columns: [String]?
+        var logistic_c: Double?
+        var svm_c: Double?
+        var nb_alpha: Double?
+        var balanced_classes: Bool?
+        var max_iterations: Int?
+    }
+}
+
+/// Why a training run stopped, in words a person can act on.
+public enum TrainingError: Error, Equatable, CustomStringConvertible, Sendable {
+    case invalidConfig(String)
+    case dataset(DatasetError)
+    case notEnoughData(String)
+    /// The new model is worse than the published one on the primary metric (PR-AUC).
+    case worseThanPublished(candidate: Double, published: Double, version: Int)
+    case storage(String)
+    case artifact(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let message): "invalid training config: \(message)"
+        case .dataset(let error): "invalid dataset: \(error)"
+        case .notEnoughData(let message): "not enough data: \(message)"
+        case .worseThanPublished(let candidate, let published, let version):
+            "refusing to publish: PR-AUC \(formatFixed(candidate, digits: 4)) is worse than version \(version)'s \(formatFixed(published, digits: 4)) on this test split (use --force to publish anyway)"
+        case .storage(let message): "storage: \(message)"
+        case .artifact(let message): "artifact: \(message)"
+        }
+    }
+}

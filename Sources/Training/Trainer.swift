@@ -1,0 +1,262 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Inference
+
+/// A model fitted in memory, before it becomes an artifact: scores like the served model
+/// (the same formulas as Inference's `LoadedModel`, which re-checks them at load time).
+public enum FittedModel: Sendable {
+    case logisticRegression(LinearFit)
+    case linearSVM(LinearFit, PlattScaling)
+    case multinomialNB(NaiveBayesFit)
+
+    /// P(positive | x).
+    public func score(_ x: SparseVector) -> Double {
+        switch self {
+        case .logisticRegression(let fit):
+            return LogisticRegressionFitter.sigmoid(fit.decision(x))
+        case .linearSVM(let fit, let platt):
+            return platt.probability(fit.decision(x))
+        case .multinomialNB(let fit):
+            var joint = fit.classLogPrior
+            for c in 0..<2 {
+                for k in x.indices.indices { joint[c] += fit.featureLogProbability[c][Int(x.indices[k])] * x.values[k] }
+            }
+            return LogisticRegressionFitter.sigmoid(joint[1] - joint[0])
+        }
+    }
+}
+
+/// Everything a run learnt and measured, ready to be written as an artifact.
+public struct TrainedModel: Sendable {
+    /// The manifest with `version` 1, `created` empty and `files` empty; the publisher fills them in.
+    public var manifest: ModelManifest
+    /// The content of `weights.bin` (arrays the manifest references by offset).
+    public var weights: [Double]
+    public var model: FittedModel
+    public var pipeline: FeaturePipeline
+    public var dataset: DatasetDescription
+    /// Metrics on the held-out test split at the chosen threshold.
+    public var testMetrics: EvaluationMetrics
+    /// Metrics of the out-of-fold scores of the training split (where the threshold came from).
+    public var outOfFoldMetrics: EvaluationMetrics
+    /// The held-out rows (signature order) and labels, to score a published version on the same split.
+    public var testInputs: [[FeatureValue]]
+    public var testLabels: [Int]
+    /// Optimiser iterations of the final fit (0 for naive Bayes).
+    public var iterations: Int
+}
+
+/// Trains one model from a validated dataset:
+/// 1. stratified seeded split (`test_fraction`, default 0.2);
+/// 2. fit the pipeline statistics on the training split, vectorise with Inference's pipeline;
+/// 3. `folds`-fold stratified cross-validation on the training split for out-of-fold scores
+///    (the SVM's Platt sigmoid is fitted on out-of-fold decision values);
+/// 4. the threshold from the out-of-fold scores (`ThresholdRule`);
+/// 5. the final fit on the whole training split, evaluated once on the test split.
+/// Deterministic: same rows + config (including seed) ⇒ bit-identical weights.
+public struct Trainer: Sendable {
+    public var config: TrainConfig
+    /// Receives one line per step (loading, vectorising, each fold, optimiser iterations).
+    public var progress: @Sendable (String) -> Void
+
+    public init(config: TrainConfig, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.config = config
+        self.progress = progress
+    }
+
+    /// The input signature a schema implies: the identifier and every feature column.
+    public static func signature(for schema: DatasetSchema) -> Signature {
+        var fields: [FieldSpec] = []
+        for column in schema.columns {
+            let type: FieldType
+            switch column.kind {
+            case .identifier, .text, .categorical: type = .string
+            case .numeric: type = .number
+            case .boolean: type = .boolean
+            case .label, .reporting: continue
+            }
+            fields.append(FieldSpec(name: column.name, type: type, required: column.required))
+        }
+        return Signature(fields: fields, idField: schema.identifierColumn)
+    }
+
+    /// A row's values in signature order.
+    public static func inputs(of row: DatasetRow, schema: DatasetSchema, signature: Signature) -> [FeatureValue] {
+        signature.fields.map { field in
+            guard let index = schema.columns.firstIndex(where: { $0.name == field.name }) else { return .missing }
+            return row.values[index]
+        }
+    }
+
+    public func train(_ dataset: Dataset, name: String) throws(TrainingError) -> TrainedModel {
+        try config.validate()
+        let labels = dataset.labels
+        let positives = labels.reduce(0, +)
+        guard positives >= config.folds, labels.count - positives >= config.folds else {
+            throw .notEnoughData("each class needs at least \(config.folds) rows (found \(positives) positive, \(labels.count - positives) negative)")
+        }
+        let description = dataset.datasetDescription
+        progress("dataset \(description.name) v\(description.version): \(description.rows) rows, \(positives) positive, \(description.fingerprint)")
+
+        let split = StratifiedSplitter.split(labels: labels, testFraction: config.testFraction, seed: config.seed)
+        let trainSet = dataset.subset(split.train)
+        progress("split: \(split.train.count) train, \(split.test.count) test (seed \(config.seed))")
+
+        progress("fitting the feature pipeline")
+        let fitter = PipelineFitter(config: config) { spec, text in TermExtractor(spec).terms(in: text) }
+        let spec = try fitter.fit(trainSet)
+        let signature = Self.signature(for: dataset.schema)
+        let pipeline: FeaturePipeline
+        do {
+            pipeline = try FeaturePipeline(spec: spec, signature: signature)
+        } catch {
+            throw .artifact("the fitted pipeline does not compile: \(error)")
+        }
+        progress("vectorising \(dataset.rows.count) rows into \(pipeline.dimension) features")
+        let inputs = dataset.rows.map { Self.inputs(of: $0, schema: dataset.schema, signature: signature) }
+        let vectors = inputs.map(pipeline.transform)
+        let trainMatrix = TrainingMatrix(rows: split.train.map { vectors[$0] }, labels: split.train.map { labels[$0] },
+                                         dimension: pipeline.dimension)
+
+        // Out-of-fold scores on the training split.
+        let folds = StratifiedSplitter.foldAssignment(labels: trainMatrix.labels, folds: config.folds, seed: config.seed &+ 1)
+        var outOfFold = [Double](repeating: 0, count: trainMatrix.rows.count)
+        for fold in 0..<config.folds {
+            let inside = folds.indices.filter { folds[$0] != fold }
+            let outside = folds.indices.filter { folds[$0] == fold }
+            progress("cross-validation fold \(fold + 1)/\(config.folds): fitting on \(inside.count) rows")
+            let foldMatrix = trainMatrix.subset(inside)
+            switch config.algorithm {
+            case .logisticRegression:
+                let fit = logisticFitter.fit(foldMatrix)
+                for row in outside { outOfFold[row] = LogisticRegressionFitter.sigmoid(fit.decision(trainMatrix.rows[row])) }
+            case .linearSVM:
+                let fit = svmFitter.fit(foldMatrix)
+                for row in outside { outOfFold[row] = fit.decision(trainMatrix.rows[row]) }  // decision values for Platt
+            case .multinomialNB:
+                let fit = FittedModel.multinomialNB(nbFitter.fit(foldMatrix, include: { _ in true }))
+                for row in outside { outOfFold[row] = fit.score(trainMatrix.rows[row]) }
+            }
+        }
+        var platt: PlattScaling?
+        if config.algorithm == .linearSVM {
+            let sigmoid = PlattScaling.fit(decisions: outOfFold, labels: trainMatrix.labels)
+            progress("Platt scaling on out-of-fold decisions: A=\(sigmoid.a) B=\(sigmoid.b)")
+            outOfFold = outOfFold.map(sigmoid.probability)
+            platt = sigmoid
+        }
+        let threshold = chooseThreshold(scores: outOfFold, labels: trainMatrix.labels)
+        let outOfFoldMetrics = EvaluationMetrics(scores: outOfFold, labels: trainMatrix.labels, threshold: threshold)
+
+        progress("final fit (\(config.algorithm.rawValue)) on \(trainMatrix.rows.count) rows")
+        let model: FittedModel
+        var iterations = 0
+        switch config.algorithm {
+        case .logisticRegression:
+            let fit = logisticFitter.fit(trainMatrix) { iteration, value in
+                if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
+            }
+            iterations = fit.iterations
+            progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
+            model = .logisticRegression(fit)
+        case .linearSVM:
+            let fit = svmFitter.fit(trainMatrix) { iteration, gap in
+                if iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
+            }
+            iterations = fit.iterations
+            progress("  dual CD stopped after \(fit.iterations) epochs (converged: \(fit.converged))")
+            model = .linearSVM(fit, platt!)
+        case .multinomialNB:
+            model = .multinomialNB(nbFitter.fit(trainMatrix, include: { _ in true }))
+        }
+
+        // The artifact: large arrays in weights.bin, everything else in model.json.
+        var weights = WeightsBuilder()
+        let storedSpec = PipelineSpec(transformers: spec.transformers.map { transformer in
+            guard case .text(var text) = transformer, case .tfidf(var tfidf) = text.vectorizer, let idf = tfidf.idf.values else {
+                return transformer
+            }
+            tfidf.idf = weights.append(idf)
+            text.vectorizer = .tfidf(tfidf)
+            return .text(text)
+        })
+        let parameters: ModelParameters
+        switch model {
+        case .logisticRegression(let fit):
+            parameters = .logisticRegression(weights: weights.append(fit.weights), intercept: fit.bias)
+        case .linearSVM(let fit, let platt):
+            parameters = .linearSVM(weights: weights.append(fit.weights), intercept: fit.bias, plattA: platt.a, plattB: platt.b)
+        case .multinomialNB(let fit):
+            parameters = .multinomialNB(classLogPrior: fit.classLogPrior,
+                                        featureLogProb: fit.featureLogProbability.map { weights.append($0) })
+        }
+        let exampleRow = split.test[0]
+        var exampleInput: [String: FeatureValue] = [:]
+        for (field, value) in zip(signature.fields, inputs[exampleRow]) { exampleInput[field.name] = value }
+        // Version 1 and an empty date stand in until the publisher assigns the real ones.
+        var manifest = ModelManifest(
+            name: name, version: 1, created: "",
+            algorithm: config.algorithm, signature: signature, pipeline: storedSpec, model: parameters,
+            threshold: threshold, labels: config.labels,
+            example: Example(input: exampleInput, expectedScore: 0),
+            dataset: description.datasetInfo)
+        // Score through Inference's own model, so the reported metrics and the stored example
+        // are exactly what serving will compute.
+        let served: LoadedModel
+        do {
+            served = try LoadedModel(manifest: manifest, weights: weights.values, verifyExample: false)
+        } catch {
+            throw .artifact("the trained model does not validate: \(error)")
+        }
+        progress("evaluating on \(split.test.count) held-out rows")
+        let testInputs = split.test.map { inputs[$0] }
+        let testScores = testInputs.map { served.predict($0).score }
+        let testLabels = split.test.map { labels[$0] }
+        let testMetrics = EvaluationMetrics(scores: testScores, labels: testLabels, threshold: threshold)
+        manifest.metrics = Self.manifestMetrics(testMetrics, outOfFold: outOfFoldMetrics)
+        manifest.example.expectedScore = testScores[0]
+        return TrainedModel(
+            manifest: manifest, weights: weights.values, model: model, pipeline: pipeline, dataset: description,
+            testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
+            testInputs: testInputs, testLabels: testLabels, iterations: iterations)
+    }
+
+    var logisticFitter: LogisticRegressionFitter {
+        LogisticRegressionFitter(c: config.logisticC, maxIterations: config.maxIterations, balanced: config.balancedClasses)
+    }
+    var svmFitter: LinearSVMFitter {
+        LinearSVMFitter(c: config.svmC, maxIterations: config.maxIterations, balanced: config.balancedClasses, seed: config.seed)
+    }
+    var nbFitter: NaiveBayesFitter { NaiveBayesFitter(alpha: config.nbAlpha) }
+
+    /// The threshold rule applied to out-of-fold scores (see `ThresholdRule`).
+    func chooseThreshold(scores: [Double], labels: [Int]) -> Double {
+        if case .precisionTarget(let target) = config.thresholdRule {
+            if let threshold = RankingMetrics.thresholdForPrecision(target, scores: scores, labels: labels) {
+                progress("threshold \(threshold): lowest out-of-fold cut with precision ≥ \(target)")
+                return threshold
+            }
+            progress("no out-of-fold cut reaches precision \(target); falling back to the F1-maximising threshold")
+        }
+        let threshold = RankingMetrics.thresholdMaximisingF1(scores: scores, labels: labels)
+        progress("threshold \(threshold): maximises out-of-fold F1")
+        return threshold
+    }
+
+    static func manifestMetrics(_ test: EvaluationMetrics, outOfFold: EvaluationMetrics) -> Inference.Metrics {
+        var values: [String: Double] = [
+            "threshold": test.threshold, "precision": test.precision, "recall": test.recall, "f1": test.f1,
+            "accuracy": test.accuracy, "test_rows": Double(test.count), "test_positives": Double(test.positives),
+            "oof_f1": outOfFold.f1,
+        ]
+        if let auc = test.rocAUC { values["roc_auc"] = auc }
+        if let ap = test.prAUC { values["pr_auc"] = ap }
+        let counts = test.confusion
+        return Inference.Metrics(values: values, confusionMatrix: Inference.ConfusionMatrix(
+            trueNegative: counts.trueNegatives, falsePositive: counts.falsePositives,
+            falseNegative: counts.falseNegatives, truePositive: counts.truePositives))
+    }
+}

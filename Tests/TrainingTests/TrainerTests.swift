@@ -1,0 +1,163 @@
+import FoundationEssentials
+import Inference
+import Testing
+@testable import Training
+
+/// 40 listings (20 prohibited). Only the title tells the classes apart: every title has the
+/// filler word "oferta" (the most frequent term), positives name weapons or medicines,
+/// negatives clothes or shoes; site, category, price and seller columns carry no signal.
+func smallListingsCSV() -> String {
+    let positives = ["pistola airsoft", "remedio tarja preta", "revolver calibre", "receita controlada remedio"]
+    let negatives = ["camiseta algodao", "tenis corrida", "camiseta estampada", "tenis casual couro"]
+    let sites = ["MLB", "MLA", "MLM"]
+    let reputations = ["gold", "silver", "", "platinum"]
+    var lines = ["id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family"]
+    for i in 0..<40 {
+        let positive = i % 2 == 0
+        let words = positive ? positives[(i / 2) % 4] : negatives[(i / 2) % 4]
+        let title = "oferta \(words) \(["novo", "usado", "promo"][i % 3])"
+        let pair = i / 2  // every column but the title and label depends on the pair only
+        let site = sites[pair % 3]
+        lines.append("L\(i),\(site),\"\(title), envio\",\(site)\(1000 + pair % 4),\(10 + (pair * 37) % 50).5,\(100 + (pair * 53) % 900),\((pair * 7) % 300),\(reputations[pair % 4]),\(positive ? 1 : 0),\(positive ? "weapons" : "benign")")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+func smallDataset() throws -> Dataset {
+    try CSVDatasetLoader.load(text: smallListingsCSV(), schema: .listings, name: "small", version: "1")
+}
+
+func smallConfig(_ algorithm: Algorithm) -> TrainConfig {
+    var config = TrainConfig()
+    config.algorithm = algorithm
+    config.minDF = 1
+    config.folds = 3
+    config.testFraction = 0.25
+    config.seed = 11
+    return config
+}
+
+func listing(_ title: String) -> [String: FeatureValue] {
+    ["id": .string("new"), "site_id": .string("MLB"), "title": .string(title), "category_id": .string("MLB1000"),
+     "price_usd": .number(20), "seller_age_days": .number(300), "seller_sales": .number(12),
+     "seller_reputation": .string("gold")]
+}
+
+@Suite struct TrainerTests {
+    @Test(arguments: Algorithm.allCases)
+    func eachAlgorithmLearnsTheSmallDatasetAndPublishesALoadableArtifact(_ algorithm: Algorithm) throws {
+        let trained = try Trainer(config: smallConfig(algorithm)).train(try smallDataset(), name: "small")
+        #expect(trained.testMetrics.count == 10)
+        #expect(trained.testMetrics.rocAUC == 1)
+        #expect(trained.testMetrics.accuracy == 1)
+
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let outcome = try Publisher(storage: storage, name: "small").publish(trained, force: false)
+        #expect(outcome.version == 1)
+        let loaded = try LoadedModel.load(directory: outcome.directory.path)
+        #expect(loaded.algorithm == algorithm)
+        #expect(loaded.manifest.dataset.fingerprint == trained.dataset.fingerprint)
+        #expect(loaded.predict(listing("pistola airsoft preta")).isPositive)
+        #expect(!loaded.predict(listing("camiseta algodao azul")).isPositive)
+    }
+
+    @Test func trainingTwiceGivesBitIdenticalWeightsAndScores() throws {
+        for algorithm in Algorithm.allCases {
+            let dataset = try smallDataset()
+            let first = try Trainer(config: smallConfig(algorithm)).train(dataset, name: "small")
+            let second = try Trainer(config: smallConfig(algorithm)).train(dataset, name: "small")
+            #expect(first.weights.map(\.bitPattern) == second.weights.map(\.bitPattern))
+            #expect(ArtifactWriter.encodeWeights(first.weights) == ArtifactWriter.encodeWeights(second.weights))
+            #expect(try ArtifactWriter.encodeManifest(first.manifest) == ArtifactWriter.encodeManifest(second.manifest))
+            #expect(first.testMetrics == second.testMetrics)
+        }
+    }
+
+    @Test func aDifferentSeedGivesADifferentSplit() throws {
+        var config = smallConfig(.logisticRegression)
+        let dataset = try smallDataset()
+        let first = try Trainer(config: config).train(dataset, name: "small")
+        config.seed = 12
+        let second = try Trainer(config: config).train(dataset, name: "small")
+        #expect(first.testInputs != second.testInputs)
+    }
+
+    @Test func refusesToPublishAWorseModelUnlessForced() throws {
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let publisher = Publisher(storage: storage, name: "small")
+        let dataset = try smallDataset()
+        let good = try Trainer(config: smallConfig(.logisticRegression)).train(dataset, name: "small")
+        #expect(try publisher.publish(good, force: false).version == 1)
+
+        // Keeping one term leaves only the filler word "oferta": the title signal is gone.
+        var blind = smallConfig(.logisticRegression)
+        blind.maxFeatures = 1
+        let worse = try Trainer(config: blind).train(dataset, name: "small")
+        let worsePR = try #require(worse.testMetrics.prAUC)
+        #expect(worsePR < 0.9)
+        #expect(throws: TrainingError.worseThanPublished(candidate: worsePR, published: 1, version: 1)) {
+            try publisher.publish(worse, force: false)
+        }
+        #expect(try publisher.publishedVersions() == [1])
+        let forced = try publisher.publish(worse, force: true)
+        #expect(forced.version == 2)
+        #expect(forced.previous?.version == 1)
+        #expect(try publisher.publishedVersions() == [1, 2])
+    }
+
+    @Test func anEqualModelIsNotWorse() throws {
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let publisher = Publisher(storage: storage, name: "small")
+        let trained = try Trainer(config: smallConfig(.linearSVM)).train(try smallDataset(), name: "small")
+        #expect(try publisher.publish(trained, force: false).version == 1)
+        #expect(try publisher.publish(trained, force: false).version == 2)
+    }
+
+    @Test func thePrecisionTargetRuleRaisesTheThresholdToReachIt() throws {
+        var config = smallConfig(.logisticRegression)
+        config.thresholdRule = .precisionTarget(1.0)
+        let trained = try Trainer(config: config).train(try smallDataset(), name: "small")
+        #expect(trained.outOfFoldMetrics.precision == 1)
+    }
+
+    @Test func rejectsADatasetWithTooFewRowsOfAClass() throws {
+        let text = "id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family\n"
+            + (0..<10).map { "x\($0),MLB,t \($0),C,1,1,1,gold,\($0 == 0 ? 1 : 0),f" }.joined(separator: "\n")
+        let dataset = try CSVDatasetLoader.load(text: text, schema: .listings, name: "tiny")
+        #expect(throws: TrainingError.self) { try Trainer(config: smallConfig(.logisticRegression)).train(dataset, name: "tiny") }
+    }
+
+    @Test func theFingerprintIgnoresQuotingAndLineEndingsButNotValues() throws {
+        let base = try smallDataset()
+        let crlf = try CSVDatasetLoader.load(text: smallListingsCSV().replacingOccurrences(of: "\n", with: "\r\n"), schema: .listings, name: "small")
+        #expect(base.fingerprint == crlf.fingerprint)
+        #expect(base.fingerprint.hasPrefix("sha256:"))
+        let changed = try CSVDatasetLoader.load(text: smallListingsCSV().replacingOccurrences(of: "L3,", with: "L3x,"), schema: .listings, name: "small")
+        #expect(base.fingerprint != changed.fingerprint)
+    }
+
+    @Test func theDatasetDescriptionRoundTripsThroughJSON() throws {
+        let description = try smallDataset().datasetDescription
+        let decoded = try DatasetDescription.decode(try description.jsonData())
+        #expect(decoded == description)
+        #expect(decoded.rows == 40 && decoded.positives == 20)
+        #expect(decoded.datasetInfo == DatasetInfo(name: "small", version: "1", fingerprint: description.fingerprint))
+    }
+
+    @Test func readsTheConfigFileFormat() throws {
+        let json = #"{"algorithm": "linear_svm", "seed": 7, "text": {"max_features": 100, "ngram_max": 1}, "precision_target": 0.9}"#
+        let config = try TrainConfig.decode(Data(json.utf8))
+        #expect(config.algorithm == .linearSVM)
+        #expect(config.seed == 7)
+        #expect(config.maxFeatures == 100)
+        #expect(config.ngramMax == 1)
+        #expect(config.thresholdRule == .precisionTarget(0.9))
+        #expect(throws: TrainingError.invalidConfig("unknown algorithm \"forest\" (expected logistic_regression, linear_svm, multinomial_nb)")) {
+            try TrainConfig.decode(Data(#"{"algorithm": "forest"}"#.utf8))
+        }
+        #expect(throws: TrainingError.self) { try TrainConfig.decode(Data(#"{"test_fraction": 1.5}"#.utf8)) }
+    }
+}
