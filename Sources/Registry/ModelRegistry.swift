@@ -414,8 +414,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
                 }
                 model.reportedIssue = issue
             }
-            // A model gone from storage, not required and holding nothing is forgotten.
-            if model.versions.isEmpty, model.directoryMissing, !requiredModels.contains(name) {
+            // A model whose directory is gone, not required and holding nothing in memory
+            // is forgotten (nothing serves, so nothing can be lost).
+            if model.directoryMissing, !requiredModels.contains(name), model.holdsNothingInMemory {
                 state.models[name] = nil
             } else {
                 state.models[name] = model
@@ -424,6 +425,8 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         var fresh: [String: ModelSnapshot<Servable>] = [:]
         for (name, model) in state.models { fresh[name] = model.snapshot(model: name) }
         published.withLock { $0 = fresh }
+        // The old snapshots are gone now: unloaded versions nobody holds can be forgotten.
+        for name in state.models.keys { state.models[name]?.forgetFinishedVersions() }
         return (jobs, events)
     }
 

@@ -63,6 +63,17 @@ struct ModelState<Servable: Sendable> {
         return nil
     }
 
+    /// No version is loading, loaded, or still held by a request.
+    var holdsNothingInMemory: Bool {
+        versions.values.allSatisfy { record in
+            switch record.state {
+            case .idle, .failed: true
+            case .loading, .ready: false
+            case .released(let weak): weak.value == nil
+            }
+        }
+    }
+
     func policyInput(now: Date) -> PolicyInput {
         var states: [Int: PolicyVersionState] = [:]
         for (version, record) in versions {
@@ -136,7 +147,12 @@ struct ModelState<Servable: Sendable> {
     func status(model: String, required: Bool, now: Date) -> ModelStatus {
         var labelsByVersion: [Int: [String]] = [:]
         for (label, version) in labels { labelsByVersion[version, default: []].append(label) }
-        let versionStatuses = versions.keys.sorted(by: >).map { version in
+        let visible = versions.filter { _, record in
+            // Freed since the last pass and no longer in storage: already gone for users.
+            if case .released(let weak) = record.state, weak.value == nil { return record.inStorage }
+            return true
+        }
+        let versionStatuses = visible.keys.sorted(by: >).map { version in
             let record = versions[version]!
             let state: VersionState
             switch record.state {

@@ -86,6 +86,8 @@ final class Watcher: Sendable {
             .create, .delete, .movedTo, .movedFrom, .deleteSelf, .moveSelf, .closeWrite, .attributes,
         ]
         var pendingPass: ContinuousClock.Instant? = clock.now
+        /// Directories watched so far; cleared when the kernel drops a watch (`.ignored`).
+        var watched: Set<String> = []
         var nextRescan = clock.now + rescanInterval
 
         while !stopRequested.load(ordering: .acquiring) {
@@ -96,9 +98,14 @@ final class Watcher: Sendable {
                 nextRescan = clock.now + rescanInterval
                 if let inotify {
                     // Re-adding is idempotent; missing directories are picked up by a later pass.
+                    var addedWatch = false
                     for directory in hooks.directoriesToWatch() {
-                        _ = try? Inotify.addWatch(inotify, path: directory, mask: mask)
+                        guard (try? Inotify.addWatch(inotify, path: directory, mask: mask)) != nil else { continue }
+                        addedWatch = watched.insert(directory).inserted || addedWatch
                     }
+                    // A change made after the scan but before the new watch existed has no
+                    // event; one more pass sees it.
+                    if addedWatch { pendingPass = clock.now }
                 }
                 continue
             }
@@ -125,6 +132,9 @@ final class Watcher: Sendable {
                 var sawEvent = false
                 while case .done(let events)? = try? Inotify.readEvents(inotify), !events.isEmpty {
                     sawEvent = true
+                    if events.contains(where: { $0.mask.contains(.ignored) || $0.mask.contains(.queueOverflow) }) {
+                        watched.removeAll()
+                    }
                 }
                 if sawEvent, pendingPass == nil { pendingPass = clock.now + debounce }
             }
