@@ -193,15 +193,13 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
     /// immediately when the watcher runs (see `status()` for the outcome); without a
     /// watcher the pass runs on the caller's thread.
     public func reloadNow() {
-        let events = control.withLock { state in
+        control.withLock { state in
             for (name, model) in state.models {
                 for (version, record) in model.versions {
                     if case .failed = record.state { state.models[name]?.versions[version]?.nextRetry = nil }
                 }
             }
-            return [RegistryEvent]()
         }
-        emit(events)
         if let running = watcher.withLock({ $0 }) {
             running.watcher.requestPass()
         } else {

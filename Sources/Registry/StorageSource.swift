@@ -45,7 +45,9 @@ enum StorageSource {
             models[name] = scanModel(path)
         }
         for name in requiredModels where models[name] == nil {
-            models[name] = .unreadable("model directory \(storage)/\(name) does not exist")
+            models[name] = isValidModelName(name)
+                ? .unreadable("model directory \(storage)/\(name) does not exist")
+                : .unreadable("'\(name)' is not a valid model name (^[a-z0-9][a-z0-9._-]{0,63}$)")
         }
         return StorageScan(storageError: nil, models: models)
     }

@@ -146,3 +146,28 @@ import Testing
         #expect(try registry.handle(model: "fraud").version == 1)
     }
 }
+
+extension RegistryWatcherTests {
+    @Test func watcherRetriesAFailedVersionWhenItsBackoffIsDue() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, manifest: "broken")
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        // Neither rescans nor inotify events can trigger the pass: only the retry timer can.
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .seconds(3600),
+                retryBackoffBase: .milliseconds(20), retryBackoffMax: .milliseconds(20)),
+            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer { registry.shutdown() }
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            if case .loadFailed(model: "fraud", version: 1, _, _, _) = $0 { return true }
+            return false
+        })
+        try storage.writeManifest(storage.versionPath("fraud", 1), #"{"score": 0.5}"#)
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: nil, to: 1)
+        })
+        #expect(try registry.handle(model: "fraud").servable.score == 0.5)
+    }
+}

@@ -69,6 +69,16 @@ import Testing
         #expect(reason.contains("does not exist"))
     }
 
+    @Test func invalidRequiredModelNameIsReportedNotLookedUp() throws {
+        let storage = try TempStorage()
+        let scan = StorageSource.scan(storage: storage.path, requiredModels: ["../etc"])
+        guard case .unreadable(let reason)? = scan.models["../etc"] else {
+            Issue.record("expected unreadable, got \(String(describing: scan.models["../etc"]))")
+            return
+        }
+        #expect(reason.contains("not a valid model name"))
+    }
+
     @Test func retryDelayDoublesFromTheBaseUpToTheCap() {
         let configuration = RegistryConfiguration(
             storagePath: "/x", retryBackoffBase: .seconds(1), retryBackoffMax: .seconds(10))
