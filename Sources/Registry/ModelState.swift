@@ -1,0 +1,177 @@
+import FoundationEssentials
+
+/// The loader's internal state for one version (users see `VersionState`).
+enum LoaderState<Servable: Sendable> {
+    /// Discovered, not loaded (never, or unloaded and already freed).
+    case idle
+    /// A load is running on the watcher thread.
+    case loading
+    /// Loaded and validated; in the published snapshot.
+    case ready(LoadedVersion<Servable>)
+    /// The last load threw.
+    case failed
+    /// Removed from the snapshot; alive only while request handles hold it.
+    case released(WeakLoaded<Servable>)
+}
+
+/// A weak reference, so status can tell "unloading" (handles still out) from "gone".
+struct WeakLoaded<Servable: Sendable> {
+    weak var value: LoadedVersion<Servable>?
+}
+
+/// Everything known about one version of one model.
+struct VersionRecord<Servable: Sendable> {
+    var state: LoaderState<Servable> = .idle
+    var inStorage: Bool
+    var publishedAt: Date?
+    /// Load attempts since discovery (shown to users).
+    var attempts = 0
+    /// Failures since the last success (drives the backoff).
+    var consecutiveFailures = 0
+    var lastError: String?
+    /// When a failed load becomes due again; nil means due now.
+    var nextRetry: Date?
+    var loadedAt: Date?
+
+    var loaded: LoadedVersion<Servable>? {
+        if case .ready(let loaded) = state { return loaded }
+        return nil
+    }
+}
+
+/// Everything known about one model. Lives inside the registry's control Mutex.
+struct ModelState<Servable: Sendable> {
+    var versions: [Int: VersionRecord<Servable>] = [:]
+    var labels: [String: Int] = [:]
+    var pinned: Int?
+    var serving: Int?
+    var previous: Int?
+    /// Why the last scan could not read this model's directory (nil: it could).
+    var scanError: String?
+    /// The last successful storage listing did not contain this model's directory.
+    var directoryMissing = false
+    /// The storage issue last reported by an event, so events fire on change only.
+    var reportedIssue: String?
+
+    /// The storage problem users should see: the scan error, or a serving version whose
+    /// directory is gone (it keeps serving from memory because nothing else can).
+    var storageIssue: String? {
+        if let scanError { return scanError }
+        if let serving, versions[serving]?.inStorage == false {
+            return "serving version \(serving) was removed from storage and no other version is available"
+        }
+        return nil
+    }
+
+    /// No version is loading, loaded, or still held by a request.
+    var holdsNothingInMemory: Bool {
+        versions.values.allSatisfy { record in
+            switch record.state {
+            case .idle, .failed: true
+            case .loading, .ready: false
+            case .released(let weak): weak.value == nil
+            }
+        }
+    }
+
+    func policyInput(now: Date) -> PolicyInput {
+        var states: [Int: PolicyVersionState] = [:]
+        for (version, record) in versions {
+            switch record.state {
+            case .idle, .released: break
+            case .loading: states[version] = .loading
+            case .ready: states[version] = .available
+            case .failed: states[version] = .failed(retryDue: (record.nextRetry ?? now) <= now)
+            }
+        }
+        return PolicyInput(
+            discovered: Set(versions.filter { $0.value.inStorage }.keys), states: states,
+            labels: labels, pinned: pinned, serving: serving, previous: previous)
+    }
+
+    /// Applies a policy decision: unloads, labels, pin, serving. Returns the versions to
+    /// load (now marked loading) and the events to emit once the lock is released.
+    mutating func apply(
+        _ decision: PolicyDecision, model: String, startLoads: Bool
+    ) -> (loads: [Int], events: [RegistryEvent]) {
+        var events: [RegistryEvent] = []
+        labels = decision.labels
+        pinned = decision.pinned
+        previous = decision.previous
+        if serving != decision.serving {
+            events.append(.servingChanged(model: model, from: serving, to: decision.serving))
+            serving = decision.serving
+        }
+        for version in decision.unload {
+            guard let loaded = versions[version]?.loaded else { continue }
+            versions[version]?.state = .released(WeakLoaded(value: loaded))
+            versions[version]?.loadedAt = nil
+            events.append(.unloaded(model: model, version: version))
+        }
+        var loads: [Int] = []
+        if startLoads {
+            for version in decision.load where versions[version] != nil {
+                versions[version]?.state = .loading
+                loads.append(version)
+            }
+        }
+        forgetFinishedVersions()
+        return (loads, events)
+    }
+
+    /// Drops what nobody can see any more: released versions whose last handle is gone
+    /// become idle, and idle or failed versions no longer in storage are forgotten.
+    mutating func forgetFinishedVersions() {
+        for (version, record) in versions {
+            if case .released(let weak) = record.state, weak.value == nil {
+                versions[version]?.state = .idle
+            }
+        }
+        versions = versions.filter { _, record in
+            switch record.state {
+            case .idle, .failed: record.inStorage
+            case .loading, .ready, .released: true
+            }
+        }
+    }
+
+    /// The immutable view request handlers read.
+    func snapshot(model: String) -> ModelSnapshot<Servable> {
+        var loaded: [Int: LoadedVersion<Servable>] = [:]
+        for (version, record) in versions {
+            if let version_ = record.loaded { loaded[version] = version_ }
+        }
+        return ModelSnapshot(model: model, servingVersion: serving, versions: loaded, labels: labels)
+    }
+
+    func status(model: String, required: Bool, now: Date) -> ModelStatus {
+        var labelsByVersion: [Int: [String]] = [:]
+        for (label, version) in labels { labelsByVersion[version, default: []].append(label) }
+        let visible = versions.filter { _, record in
+            // Freed since the last pass and no longer in storage: already gone for users.
+            if case .released(let weak) = record.state, weak.value == nil { return record.inStorage }
+            return true
+        }
+        let versionStatuses = visible.keys.sorted(by: >).map { version in
+            let record = versions[version]!
+            let state: VersionState
+            switch record.state {
+            case .idle: state = .notLoaded
+            case .loading: state = .loading
+            case .ready: state = .available
+            case .failed: state = .failed(reason: record.lastError ?? "load failed")
+            case .released(let weak): state = weak.value == nil ? .notLoaded : .unloading
+            }
+            var nextRetry: Date?
+            if case .failed = record.state { nextRetry = record.nextRetry ?? now }
+            return VersionStatus(
+                version: version, state: state, labels: (labelsByVersion[version] ?? []).sorted(),
+                inStorage: record.inStorage, publishedAt: record.publishedAt,
+                loadedAt: record.loadedAt, error: record.lastError, attempts: record.attempts,
+                nextRetryAt: nextRetry)
+        }
+        return ModelStatus(
+            model: model, servingVersion: serving, pinned: pinned != nil, previousVersion: previous,
+            labels: labels, versions: versionStatuses, storageError: storageIssue, required: required)
+    }
+}

@@ -1,1 +1,0 @@
-// The Registry module; see DESIGN.md for what it owns.

@@ -1,0 +1,129 @@
+import FoundationEssentials
+import Glibc
+import Posix
+
+/// One version directory found in storage.
+struct DiscoveredVersion: Sendable, Equatable {
+    var version: Int
+    /// The directory's modification time: when it was published (renamed into place).
+    var publishedAt: Date?
+}
+
+/// What one poll of one model directory found: the full set, or why it could not be read.
+enum ModelScan: Sendable, Equatable {
+    case versions([Int: DiscoveredVersion])
+    case unreadable(String)
+}
+
+/// One poll of the whole storage directory (declarative: the full desired state).
+struct StorageScan: Sendable, Equatable {
+    /// Set when the storage directory itself could not be listed; `models` is then empty
+    /// and must not be read as "no models".
+    var storageError: String?
+    var models: [String: ModelScan]
+}
+
+/// Reads `<storage>/<model>/<version>/`. Pure apart from reading directories.
+///
+/// - Entries starting with `.` are ignored at every level, so a version published by
+///   renaming `.5.tmp` to `5` appears atomically.
+/// - Model names must match `^[a-z0-9][a-z0-9._-]{0,63}$` (so never `..`); versions are
+///   positive decimal integers without leading zeros. Anything else is ignored.
+/// - A missing or unreadable directory is an error, never "zero versions".
+enum StorageSource {
+    static func scan(storage: String, requiredModels: Set<String>) -> StorageScan {
+        let entries: [String]
+        do {
+            entries = try listDirectory(storage)
+        } catch {
+            return StorageScan(storageError: "cannot read storage directory \(storage): \(error)", models: [:])
+        }
+        var models: [String: ModelScan] = [:]
+        for name in entries where isValidModelName(name) {
+            let path = storage + "/" + name
+            guard isDirectory(path) else { continue }
+            models[name] = scanModel(path)
+        }
+        for name in requiredModels where models[name] == nil {
+            models[name] = isValidModelName(name)
+                ? .unreadable("model directory \(storage)/\(name) does not exist")
+                : .unreadable("'\(name)' is not a valid model name (^[a-z0-9][a-z0-9._-]{0,63}$)")
+        }
+        return StorageScan(storageError: nil, models: models)
+    }
+
+    static func scanModel(_ path: String) -> ModelScan {
+        let entries: [String]
+        do {
+            entries = try listDirectory(path)
+        } catch {
+            return .unreadable("cannot read model directory \(path): \(error)")
+        }
+        var versions: [Int: DiscoveredVersion] = [:]
+        for entry in entries {
+            guard let version = parseVersion(entry) else { continue }
+            guard let status = try? statPath(path + "/" + entry), status.isDirectory else { continue }
+            versions[version] = DiscoveredVersion(version: version, publishedAt: status.modified)
+        }
+        return .versions(versions)
+    }
+
+    /// `^[a-z0-9][a-z0-9._-]{0,63}$` and no `..`: safe as a path component and in URLs.
+    static func isValidModelName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...64).contains(bytes.count) else { return false }
+        func isLowerAlnum(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard isLowerAlnum(bytes[0]) else { return false }
+        for byte in bytes.dropFirst() {
+            guard isLowerAlnum(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: "-")
+            else { return false }
+        }
+        return !name.contains("..")
+    }
+
+    /// A positive decimal integer without sign or leading zeros (so `7` and `007` never
+    /// both name version 7), at most 18 digits.
+    static func parseVersion(_ name: String) -> Int? {
+        let bytes = Array(name.utf8)
+        guard (1...18).contains(bytes.count), bytes[0] != UInt8(ascii: "0"),
+            bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        return Int(name)
+    }
+
+    /// Names in a directory, without `.`-prefixed ones (hidden, or being published).
+    static func listDirectory(_ path: String) throws -> [String] {
+        // A path that exists but is not a directory must be an error, not an empty list.
+        let status = try statPath(path)
+        guard status.isDirectory else { throw NotADirectory(path: path) }
+        return try FileManager.default.contentsOfDirectory(atPath: path)
+            .filter { !$0.hasPrefix(".") }
+    }
+
+    struct NotADirectory: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "\(path) is not a directory" }
+    }
+
+    struct PathStatus {
+        var isDirectory: Bool
+        var modified: Date
+    }
+
+    /// stat(2), following symlinks (a version may be a link to a directory).
+    static func statPath(_ path: String) throws(SystemError) -> PathStatus {
+        var status = stat()
+        _ = try syscallBlocking("stat(\(path))") { stat(path, &status) }
+        let modified = Date(
+            timeIntervalSince1970: Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9)
+        return PathStatus(isDirectory: (status.st_mode & S_IFMT) == S_IFDIR, modified: modified)
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        (try? statPath(path))?.isDirectory ?? false
+    }
+}

@@ -1,0 +1,147 @@
+import Glibc
+import Posix
+import Synchronization
+
+/// A joinable POSIX thread running one closure: the registry's watcher needs a thread of
+/// its own (it blocks in poll and in model loads), not a slot in a shared pool.
+struct JoinableThread: Sendable {
+    let id: pthread_t
+
+    private final class Start {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    static func spawn(_ body: @escaping @Sendable () -> Void) throws(SystemError) -> JoinableThread {
+        let context = Unmanaged.passRetained(Start(body)).toOpaque()
+        var id = pthread_t()
+        let result = pthread_create(&id, nil, { raw in
+            let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
+            start.body()
+            return nil
+        }, context)
+        guard result == 0 else {
+            Unmanaged<Start>.fromOpaque(context).release()
+            throw SystemError(call: "pthread_create", errno: result)
+        }
+        return JoinableThread(id: id)
+    }
+
+    func join() {
+        _ = pthread_join(id, nil)
+    }
+}
+
+/// The discovery loop: one thread waits in poll(2) on an inotify descriptor (changes in
+/// the storage and model directories) and an eventfd (stop, or "rescan now"), with a
+/// timeout for the periodic rescan and the next retry. Every wake-up that means
+/// "something may have changed" becomes one debounced pass; events carry no meaning
+/// beyond that, so a lost or overflowed event only delays a change to the next rescan.
+final class Watcher: Sendable {
+    /// Wakes the thread; signalled from any thread.
+    let wakeup: Poll.Wakeup
+    /// Set once by `stop()` (any thread), read by the loop.
+    let stopRequested = Atomic<Bool>(false)
+    /// Set by `requestPass()` (any thread): run a pass without waiting for the debounce.
+    let passRequested = Atomic<Bool>(false)
+
+    struct Hooks: Sendable {
+        /// One full pass: scan, load, publish.
+        var runPass: @Sendable () -> Void
+        /// Directories to watch (storage, then each model directory).
+        var directoriesToWatch: @Sendable () -> [String]
+        /// Time until the earliest retry still in the future, if any (past ones are
+        /// either done or no longer wanted by the policy, so they must not cause wake-ups).
+        var untilNextRetry: @Sendable () -> Duration?
+        /// Reports a watcher problem (inotify unavailable): discovery falls back to rescans.
+        var reportProblem: @Sendable (String) -> Void
+    }
+
+    init() throws(SystemError) {
+        wakeup = try Poll.Wakeup()
+    }
+
+    func requestPass() {
+        passRequested.store(true, ordering: .releasing)
+        try? wakeup.signal()
+    }
+
+    func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        try? wakeup.signal()
+    }
+
+    /// The loop; returns after `stop()`. Runs a first pass immediately.
+    func run(rescanInterval: Duration, debounce: Duration, hooks: Hooks) {
+        let clock = ContinuousClock()
+        var inotify: Int32?
+        do {
+            inotify = try Inotify.initialize()
+        } catch {
+            hooks.reportProblem("inotify unavailable, relying on periodic rescans: \(error)")
+        }
+        defer { if let inotify { closeDescriptor(inotify) } }
+
+        let mask: Inotify.Mask = [
+            .create, .delete, .movedTo, .movedFrom, .deleteSelf, .moveSelf, .closeWrite, .attributes,
+        ]
+        var pendingPass: ContinuousClock.Instant? = clock.now
+        /// Directories watched so far; cleared when the kernel drops a watch (`.ignored`).
+        var watched: Set<String> = []
+        var nextRescan = clock.now + rescanInterval
+
+        while !stopRequested.load(ordering: .acquiring) {
+            let now = clock.now
+            if let due = pendingPass, due <= now {
+                pendingPass = nil
+                hooks.runPass()
+                nextRescan = clock.now + rescanInterval
+                if let inotify {
+                    // Re-adding is idempotent; missing directories are picked up by a later pass.
+                    var addedWatch = false
+                    for directory in hooks.directoriesToWatch() {
+                        guard (try? Inotify.addWatch(inotify, path: directory, mask: mask)) != nil else { continue }
+                        addedWatch = watched.insert(directory).inserted || addedWatch
+                    }
+                    // A change made after the scan but before the new watch existed has no
+                    // event; one more pass sees it.
+                    if addedWatch { pendingPass = clock.now }
+                }
+                continue
+            }
+            var deadline = min(pendingPass ?? nextRescan, nextRescan)
+            let retryAt = hooks.untilNextRetry().map { now + $0 }
+            if let retryAt { deadline = min(deadline, retryAt) }
+
+            var descriptors = [Poll.Descriptor(fd: wakeup.fd, interest: .readable)]
+            if let inotify { descriptors.append(Poll.Descriptor(fd: inotify, interest: .readable)) }
+            do {
+                try Poll.wait(&descriptors, timeout: deadline - now)
+            } catch {
+                hooks.reportProblem("poll failed: \(error)")
+                pendingPass = clock.now + rescanInterval
+                continue
+            }
+            if descriptors[0].ready.contains(.readable) {
+                _ = try? wakeup.drain()
+                if passRequested.exchange(false, ordering: .acquiringAndReleasing) {
+                    pendingPass = clock.now
+                }
+            }
+            if let inotify, descriptors.count > 1, !descriptors[1].ready.isEmpty {
+                var sawEvent = false
+                while case .done(let events)? = try? Inotify.readEvents(inotify), !events.isEmpty {
+                    sawEvent = true
+                    if events.contains(where: { $0.mask.contains(.ignored) || $0.mask.contains(.queueOverflow) }) {
+                        watched.removeAll()
+                    }
+                }
+                if sawEvent, pendingPass == nil { pendingPass = clock.now + debounce }
+            }
+            let after = clock.now
+            if after >= nextRescan || retryAt.map({ after >= $0 }) == true {
+                pendingPass = pendingPass.map { min($0, after) } ?? after
+            }
+        }
+    }
+}

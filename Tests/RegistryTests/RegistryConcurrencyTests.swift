@@ -1,0 +1,173 @@
+import FoundationEssentials
+import Synchronization
+import Testing
+@testable import Registry
+
+@Suite struct RegistryConcurrencyTests {
+    @Test func readersTakingHandlesWhileVersionsSwapNeverSeeAMissingVersion() throws {
+        let storage = try TempStorage()
+        let registry = makeRegistry(storage)
+        try storage.publish("fraud", version: 1, score: 0.01)
+        registry.testsOnly_pollNow()
+
+        let writerDone = Atomic<Bool>(false)
+        let failures = Atomic<Int>(0)
+        let handlesTaken = Atomic<Int>(0)
+        let readers = try (0..<8).map { _ in
+            try JoinableThread.spawn {
+                var lastSeen = 0
+                // Bounded: stops when the writer is done or after a fixed number of handles.
+                for _ in 0..<2_000_000 {
+                    if writerDone.load(ordering: .acquiring) { break }
+                    do {
+                        let handle = try registry.handle(model: "fraud")
+                        if handle.servable.version != handle.version || handle.version < lastSeen {
+                            failures.add(1, ordering: .relaxed)
+                        }
+                        lastSeen = handle.version
+                        handlesTaken.add(1, ordering: .relaxed)
+                    } catch {
+                        failures.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+
+        // The writer publishes 40 versions and deletes old ones, so every swap also unloads.
+        for version in 2...40 {
+            try storage.publish("fraud", version: version, score: Double(version) / 100)
+            registry.testsOnly_pollNow()
+            if version > 2 { try storage.remove(storage.versionPath("fraud", version - 2)) }
+            registry.testsOnly_pollNow()
+        }
+        writerDone.store(true, ordering: .releasing)
+        for reader in readers { reader.join() }
+
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(handlesTaken.load(ordering: .relaxed) > 0)
+        #expect(try registry.handle(model: "fraud").version == 40)
+        let loaded = registry.status(model: "fraud")?.versions.filter { $0.state == .available }.map(\.version)
+        #expect(loaded == [40, 39])
+    }
+}
+
+/// The watcher thread: inotify and the stop eventfd, with a condition wait (deadline) on
+/// the registry's own events instead of sleeping.
+@Suite struct RegistryWatcherTests {
+    /// Waits until an event matches or the deadline passes.
+    func waitForEvent(
+        _ stream: AsyncStream<RegistryEvent>, within deadline: Duration,
+        _ matches: @escaping @Sendable (RegistryEvent) -> Bool
+    ) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await event in stream where matches(event) { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func watcherPicksUpAVersionRenamedIntoPlace() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        // A rescan interval of an hour: only inotify can make the second version appear.
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
+            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer { registry.shutdown() }
+
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: nil, to: 1)
+        })
+        #expect(registry.isReady)
+
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: 1, to: 2)
+        })
+        #expect(try registry.handle(model: "fraud").version == 2)
+    }
+
+    @Test func watcherPicksUpANewModelDirectory() async throws {
+        let storage = try TempStorage()
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
+            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer { registry.shutdown() }
+        try storage.publish("weapons", version: 3, score: 0.3)
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "weapons", from: nil, to: 3)
+        })
+    }
+
+    @Test func periodicRescanFindsChangesWithoutEvents() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        // A debounce of an hour: inotify events never trigger a pass, only the rescan does.
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: storage.path, rescanInterval: .milliseconds(50), debounce: .seconds(3600)),
+            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer { registry.shutdown() }
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: nil, to: 1)
+        })
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: 1, to: 2)
+        })
+    }
+
+    @Test func shutdownStopsTheWatcherAndIsIdempotent() throws {
+        let storage = try TempStorage()
+        let registry = makeRegistry(storage)
+        try registry.start()
+        try registry.start()
+        registry.shutdown()
+        registry.shutdown()
+        // After shutdown, reloadNow runs on the caller's thread.
+        try storage.publish("fraud", version: 1, score: 0.1)
+        registry.reloadNow()
+        #expect(try registry.handle(model: "fraud").version == 1)
+    }
+}
+
+extension RegistryWatcherTests {
+    @Test func watcherRetriesAFailedVersionWhenItsBackoffIsDue() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, manifest: "broken")
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        // Neither rescans nor inotify events can trigger the pass: only the retry timer can.
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .seconds(3600),
+                retryBackoffBase: .milliseconds(20), retryBackoffMax: .milliseconds(20)),
+            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer { registry.shutdown() }
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            if case .loadFailed(model: "fraud", version: 1, _, _, _) = $0 { return true }
+            return false
+        })
+        try storage.writeManifest(storage.versionPath("fraud", 1), #"{"score": 0.5}"#)
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            $0 == .servingChanged(model: "fraud", from: nil, to: 1)
+        })
+        #expect(try registry.handle(model: "fraud").servable.score == 0.5)
+    }
+}
