@@ -215,13 +215,15 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
                 throw .versionNotAvailable(model: model, version: version)
             }
             state.labels[label] = version
+            state.pendingLabels[label] = nil
         }
     }
 
     /// Removes a label; the version it pointed at may then be unloaded by the policy.
     public func removeLabel(model: String, label: String) throws(RegistryAdminError) {
         try adminChange(model: model) { (state) throws(RegistryAdminError) in
-            guard state.labels.removeValue(forKey: label) != nil else {
+            let wasPending = state.pendingLabels.removeValue(forKey: label) != nil
+            guard state.labels.removeValue(forKey: label) != nil || wasPending else {
                 throw .unknownLabel(model: model, label: label)
             }
         }
@@ -364,8 +366,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             switch modelScan {
             case .unreadable(let reason):
                 model.scanError = reason
-            case .versions(let found):
+            case .versions(let found, let labelsFile):
                 model.scanError = nil
+                model.absorbLabelsFile(labelsFile)
                 for version in model.versions.keys {
                     model.versions[version]?.inStorage = found[version] != nil
                 }
