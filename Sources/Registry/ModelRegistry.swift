@@ -275,8 +275,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         passLock.withLock { _ in
             let scan = StorageSource.scan(
                 storage: configuration.storagePath, requiredModels: requiredModels)
-            let time = now()
-            emit(control.withLock { state in absorb(scan, into: &state, now: time) })
+            emit(control.withLock { state in absorb(scan, into: &state) })
 
             // Bounded: every round either loads a version that was not loading before or stops.
             for _ in 0..<64 {
@@ -338,7 +337,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
 
     /// Folds one scan into the state. A scan error never removes a version: what was
     /// discovered before stays discovered until a successful read says otherwise.
-    private func absorb(_ scan: StorageScan, into state: inout ControlState, now: Date) -> [RegistryEvent] {
+    private func absorb(_ scan: StorageScan, into state: inout ControlState) -> [RegistryEvent] {
         var events: [RegistryEvent] = []
         if state.storageError != scan.storageError {
             if let error = scan.storageError {
