@@ -215,13 +215,15 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
                 throw .versionNotAvailable(model: model, version: version)
             }
             state.labels[label] = version
+            state.pendingLabels[label] = nil
         }
     }
 
     /// Removes a label; the version it pointed at may then be unloaded by the policy.
     public func removeLabel(model: String, label: String) throws(RegistryAdminError) {
         try adminChange(model: model) { (state) throws(RegistryAdminError) in
-            guard state.labels.removeValue(forKey: label) != nil else {
+            let wasPending = state.pendingLabels.removeValue(forKey: label) != nil
+            guard state.labels.removeValue(forKey: label) != nil || wasPending else {
                 throw .unknownLabel(model: model, label: label)
             }
         }
@@ -273,8 +275,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         passLock.withLock { _ in
             let scan = StorageSource.scan(
                 storage: configuration.storagePath, requiredModels: requiredModels)
-            let time = now()
-            emit(control.withLock { state in absorb(scan, into: &state, now: time) })
+            emit(control.withLock { state in absorb(scan, into: &state) })
 
             // Bounded: every round either loads a version that was not loading before or stops.
             for _ in 0..<64 {
@@ -336,7 +337,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
 
     /// Folds one scan into the state. A scan error never removes a version: what was
     /// discovered before stays discovered until a successful read says otherwise.
-    private func absorb(_ scan: StorageScan, into state: inout ControlState, now: Date) -> [RegistryEvent] {
+    private func absorb(_ scan: StorageScan, into state: inout ControlState) -> [RegistryEvent] {
         var events: [RegistryEvent] = []
         if state.storageError != scan.storageError {
             if let error = scan.storageError {
@@ -364,8 +365,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             switch modelScan {
             case .unreadable(let reason):
                 model.scanError = reason
-            case .versions(let found):
+            case .versions(let found, let labelsFile):
                 model.scanError = nil
+                model.absorbLabelsFile(labelsFile)
                 for version in model.versions.keys {
                     model.versions[version]?.inStorage = found[version] != nil
                 }

@@ -43,6 +43,12 @@ struct VersionRecord<Servable: Sendable> {
 struct ModelState<Servable: Sendable> {
     var versions: [Int: VersionRecord<Servable>] = [:]
     var labels: [String: Int] = [:]
+    /// Labels `labels.json` asks for whose version is not available yet.
+    var pendingLabels: [String: Int] = [:]
+    /// The `labels.json` content last applied (nil: no file), so it is applied on change only.
+    var fileLabels: [String: Int]?
+    /// Why `labels.json` could not be used (nil: fine or absent).
+    var labelsFileError: String?
     var pinned: Int?
     var serving: Int?
     var previous: Int?
@@ -86,7 +92,33 @@ struct ModelState<Servable: Sendable> {
         }
         return PolicyInput(
             discovered: Set(versions.filter { $0.value.inStorage }.keys), states: states,
-            labels: labels, pinned: pinned, serving: serving, previous: previous)
+            labels: labels, pinned: pinned, serving: serving, previous: previous,
+            pendingLabels: pendingLabels)
+    }
+
+    /// Applies a new `labels.json`: labels the previous file set and this one drops are
+    /// removed; the others become pending and move when their version is available (so a
+    /// label never points at nothing while its new version loads).
+    mutating func absorbLabelsFile(_ file: LabelsFile) {
+        switch file {
+        case .absent:
+            // Deleting the file keeps the labels (now ordinary runtime labels).
+            labelsFileError = nil
+            fileLabels = nil
+        case .invalid(let reason):
+            labelsFileError = reason
+        case .labels(let requested):
+            labelsFileError = nil
+            guard requested != fileLabels else { return }
+            for label in (fileLabels ?? [:]).keys where requested[label] == nil {
+                labels[label] = nil
+                pendingLabels[label] = nil
+            }
+            for (label, version) in requested {
+                pendingLabels[label] = labels[label] == version ? nil : version
+            }
+            fileLabels = requested
+        }
     }
 
     /// Applies a policy decision: unloads, labels, pin, serving. Returns the versions to
@@ -96,6 +128,7 @@ struct ModelState<Servable: Sendable> {
     ) -> (loads: [Int], events: [RegistryEvent]) {
         var events: [RegistryEvent] = []
         labels = decision.labels
+        pendingLabels = decision.pendingLabels
         pinned = decision.pinned
         previous = decision.previous
         if serving != decision.serving {
@@ -172,6 +205,7 @@ struct ModelState<Servable: Sendable> {
         }
         return ModelStatus(
             model: model, servingVersion: serving, pinned: pinned != nil, previousVersion: previous,
-            labels: labels, versions: versionStatuses, storageError: storageIssue, required: required)
+            labels: labels, pendingLabels: pendingLabels, versions: versionStatuses,
+            storageError: storageIssue, labelsFileError: labelsFileError, required: required)
     }
 }

@@ -57,11 +57,16 @@ public struct ModelStatus: Sendable, Hashable {
     public var previousVersion: Int?
     /// Label → version.
     public var labels: [String: Int]
+    /// Labels `labels.json` asks for whose version is not available yet (the label keeps
+    /// its old target, if any, until then).
+    public var pendingLabels: [String: Int]
     /// Versions known in storage or memory, newest first.
     public var versions: [VersionStatus]
     /// Why the model's storage could not be read, or that the serving version's directory
     /// is gone; nil when storage is fine. What serves keeps serving either way.
     public var storageError: String?
+    /// Why `labels.json` could not be used; the labels in memory are unchanged.
+    public var labelsFileError: String?
     /// Whether the model must serve for the process to be ready.
     public var required: Bool
 }

@@ -11,8 +11,16 @@ struct DiscoveredVersion: Sendable, Equatable {
 
 /// What one poll of one model directory found: the full set, or why it could not be read.
 enum ModelScan: Sendable, Equatable {
-    case versions([Int: DiscoveredVersion])
+    case versions([Int: DiscoveredVersion], labels: LabelsFile)
     case unreadable(String)
+}
+
+/// The optional `<model>/labels.json`: `{"stable": 3, "canary": 4}`.
+enum LabelsFile: Sendable, Equatable {
+    case absent
+    case labels([String: Int])
+    /// Present but unusable; the labels in memory stay as they are.
+    case invalid(String)
 }
 
 /// One poll of the whole storage directory (declarative: the full desired state).
@@ -65,7 +73,31 @@ enum StorageSource {
             guard let status = try? statPath(path + "/" + entry), status.isDirectory else { continue }
             versions[version] = DiscoveredVersion(version: version, publishedAt: status.modified)
         }
-        return .versions(versions)
+        return .versions(versions, labels: readLabelsFile(path + "/labels.json"))
+    }
+
+    /// Largest `labels.json` read; a bigger one is reported as invalid.
+    static let labelsFileLimit = 64 * 1024
+
+    static func readLabelsFile(_ path: String) -> LabelsFile {
+        guard FileManager.default.fileExists(atPath: path) else { return .absent }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .invalid("cannot read \(path)")
+        }
+        guard data.count <= labelsFileLimit else {
+            return .invalid("\(path) is larger than \(labelsFileLimit) bytes")
+        }
+        let labels: [String: Int]
+        do {
+            labels = try JSONDecoder().decode([String: Int].self, from: data)
+        } catch {
+            return .invalid("\(path) is not a JSON object of label → version: \(error)")
+        }
+        for (label, version) in labels.sorted(by: { $0.key < $1.key }) {
+            guard isValidModelName(label) else { return .invalid("\(path): invalid label name '\(label)'") }
+            guard version > 0 else { return .invalid("\(path): label '\(label)' has version \(version)") }
+        }
+        return .labels(labels)
     }
 
     /// `^[a-z0-9][a-z0-9._-]{0,63}$` and no `..`: safe as a path component and in URLs.

@@ -25,10 +25,14 @@ public struct PolicyInput: Sendable, Equatable {
     public var serving: Int?
     /// The version that served before `serving`, kept loaded for instant rollback.
     public var previous: Int?
+    /// Labels requested by `labels.json` whose version is not available yet: the policy
+    /// loads that version, and moves the label once it is available.
+    public var pendingLabels: [String: Int]
 
     public init(
         discovered: Set<Int>, states: [Int: PolicyVersionState] = [:],
-        labels: [String: Int] = [:], pinned: Int? = nil, serving: Int? = nil, previous: Int? = nil
+        labels: [String: Int] = [:], pinned: Int? = nil, serving: Int? = nil, previous: Int? = nil,
+        pendingLabels: [String: Int] = [:]
     ) {
         self.discovered = discovered
         self.states = states
@@ -36,6 +40,7 @@ public struct PolicyInput: Sendable, Equatable {
         self.pinned = pinned
         self.serving = serving
         self.previous = previous
+        self.pendingLabels = pendingLabels
     }
 }
 
@@ -51,12 +56,15 @@ public struct PolicyDecision: Sendable, Equatable {
     public var previous: Int?
     /// The pin, cleared when its version went away from storage and another can serve.
     public var pinned: Int?
-    /// Labels, minus those whose version is being unloaded.
+    /// Labels, minus those whose version is being unloaded, plus pending labels whose
+    /// version became available.
     public var labels: [String: Int]
+    /// Pending labels still waiting for their version.
+    public var pendingLabels: [String: Int]
 
     public init(
         load: [Int] = [], unload: [Int] = [], serving: Int? = nil, previous: Int? = nil,
-        pinned: Int? = nil, labels: [String: Int] = [:]
+        pinned: Int? = nil, labels: [String: Int] = [:], pendingLabels: [String: Int] = [:]
     ) {
         self.load = load
         self.unload = unload
@@ -64,6 +72,7 @@ public struct PolicyDecision: Sendable, Equatable {
         self.previous = previous
         self.pinned = pinned
         self.labels = labels
+        self.pendingLabels = pendingLabels
     }
 }
 
@@ -81,6 +90,8 @@ public struct PolicyDecision: Sendable, Equatable {
 ///   and labelled versions, and the newest candidate (even while pinned, so that a
 ///   canary label or an unpin switches instantly). Everything else is unloaded; versions
 ///   deleted from storage are unloaded unless they are still serving.
+/// - A pending label (from `labels.json`) loads its version, whatever its age, and moves
+///   only once that version is available; until then the label keeps its old target.
 public enum VersionPolicy {
     public static func decide(_ input: PolicyInput) -> PolicyDecision {
         func state(_ version: Int) -> PolicyVersionState { input.states[version] ?? .notLoaded }
@@ -134,10 +145,33 @@ public enum VersionPolicy {
             }
         }
 
+        // Pending labels: their versions are loaded even if older than what serves.
+        var pendingLabels: [String: Int] = [:]
+        var promoted: [String: Int] = [:]
+        for (label, version) in input.pendingLabels {
+            switch state(version) {
+            case .available:
+                promoted[label] = version
+                candidates.insert(version)
+                continue
+            case .notLoaded where input.discovered.contains(version),
+                .failed(retryDue: true) where input.discovered.contains(version):
+                if !load.contains(version) { load.append(version) }
+                candidates.insert(version)
+            case .loading:
+                candidates.insert(version)
+            case .notLoaded, .failed:
+                break
+            }
+            pendingLabels[label] = version
+        }
+        load.sort(by: >)
+
         // Labels survive while their version stays loaded and in storage (or serving).
-        let labels = input.labels.filter { _, version in
+        var labels = input.labels.filter { _, version in
             isAvailable(version) && (input.discovered.contains(version) || version == serving)
         }
+        labels.merge(promoted) { _, new in new }
 
         var keep = candidates.union(labels.values)
         for version in [serving, previous, pinned].compactMap({ $0 }) { keep.insert(version) }
@@ -150,6 +184,6 @@ public enum VersionPolicy {
 
         return PolicyDecision(
             load: load, unload: unload, serving: serving, previous: previous,
-            pinned: pinned, labels: labels)
+            pinned: pinned, labels: labels, pendingLabels: pendingLabels)
     }
 }

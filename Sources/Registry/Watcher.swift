@@ -118,8 +118,11 @@ final class Watcher: Sendable {
             do {
                 try Poll.wait(&descriptors, timeout: deadline - now)
             } catch {
+                // Only ENOMEM is possible here (EINTR is retried, EBADF/EFAULT are bugs).
+                // Back off briefly so a persistent failure cannot spin, then rescan.
                 hooks.reportProblem("poll failed: \(error)")
-                pendingPass = clock.now + rescanInterval
+                _ = usleep(100_000)
+                pendingPass = clock.now
                 continue
             }
             if descriptors[0].ready.contains(.readable) {

@@ -304,6 +304,38 @@ import Testing
         #expect(registry.status(model: "fraud")?.version(1)?.state == .notLoaded)
     }
 
+    @Test func labelsFileMovesLabelsOnceTheirVersionIsAvailable() throws {
+        let storage = try TempStorage()
+        let registry = makeRegistry(storage)
+        for version in 1...3 { try storage.publish("fraud", version: version, score: Double(version) / 10) }
+        let labelsPath = storage.modelPath("fraud") + "/labels.json"
+        try Data(#"{"stable": 1, "canary": 3}"#.utf8).write(to: URL(fileURLWithPath: labelsPath))
+        registry.testsOnly_pollNow()
+
+        // Version 1 is older than what serves, but the label makes it load.
+        #expect(try registry.handle(model: "fraud", selector: .label("stable")).version == 1)
+        #expect(try registry.handle(model: "fraud", selector: .label("canary")).version == 3)
+        #expect(try registry.handle(model: "fraud").version == 3)
+
+        // Moving stable to a broken version: the label stays on 1 and the file's wish is pending.
+        try storage.publish("fraud", version: 4, manifest: "broken")
+        try Data(#"{"stable": 4}"#.utf8).write(to: URL(fileURLWithPath: labelsPath))
+        registry.testsOnly_pollNow()
+        var status = try #require(registry.status(model: "fraud"))
+        #expect(status.labels == ["stable": 1])
+        #expect(status.pendingLabels == ["stable": 4])
+        #expect(throws: RegistryError.unknownLabel(model: "fraud", label: "canary")) {
+            try registry.handle(model: "fraud", selector: .label("canary"))
+        }
+
+        // An invalid file is reported and changes nothing.
+        try Data("{".utf8).write(to: URL(fileURLWithPath: labelsPath))
+        registry.testsOnly_pollNow()
+        status = try #require(registry.status(model: "fraud"))
+        #expect(status.labelsFileError?.contains("labels.json") == true)
+        #expect(status.labels == ["stable": 1])
+    }
+
     @Test func requestErrorsSayWhatIsMissing() throws {
         let storage = try TempStorage()
         let registry = makeRegistry(storage, required: ["fraud"])

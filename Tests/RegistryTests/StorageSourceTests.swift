@@ -36,7 +36,7 @@ import Testing
         let scan = StorageSource.scan(storage: storage.path, requiredModels: [])
         #expect(scan.storageError == nil)
         #expect(Array(scan.models.keys) == ["fraud"])
-        guard case .versions(let versions)? = scan.models["fraud"] else {
+        guard case .versions(let versions, labels: .absent)? = scan.models["fraud"] else {
             Issue.record("fraud should be readable: \(String(describing: scan.models["fraud"]))")
             return
         }
@@ -77,6 +77,27 @@ import Testing
             return
         }
         #expect(reason.contains("not a valid model name"))
+    }
+
+    @Test(arguments: [
+        (#"{"stable": 3, "canary": 4}"#, LabelsFile.labels(["stable": 3, "canary": 4])),
+        ("{}", .labels([:])),
+        ("[1]", nil), (#"{"stable": "3"}"#, nil), (#"{"Stable": 3}"#, nil), (#"{"stable": 0}"#, nil),
+        ("{", nil),
+    ] as [(String, LabelsFile?)])
+    func labelsFileIsAnObjectOfValidLabelsToPositiveVersions(content: String, expected: LabelsFile?) throws {
+        let storage = try TempStorage()
+        let path = storage.path + "/labels.json"
+        try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+        let result = StorageSource.readLabelsFile(path)
+        if let expected {
+            #expect(result == expected)
+        } else if case .invalid(let reason) = result {
+            #expect(reason.contains("labels.json"))
+        } else {
+            Issue.record("expected invalid, got \(result)")
+        }
+        #expect(StorageSource.readLabelsFile(storage.path + "/absent.json") == .absent)
     }
 
     @Test func retryDelayDoublesFromTheBaseUpToTheCap() {

@@ -113,6 +113,29 @@ import Testing
             input: PolicyInput(
                 discovered: [1, 3], states: [1: .available, 3: .available], serving: 1, previous: 3),
             expected: PolicyDecision(serving: 3, previous: 1)),
+        Row(
+            name: "a pending label loads its version even when older than the serving one",
+            input: PolicyInput(
+                discovered: [1, 2, 3], states: [2: .available, 3: .available], serving: 3, previous: 2,
+                pendingLabels: ["stable": 1]),
+            expected: PolicyDecision(load: [1], serving: 3, previous: 2, pendingLabels: ["stable": 1])),
+        Row(
+            name: "a pending label moves once its version is available, and keeps it loaded",
+            input: PolicyInput(
+                discovered: [1, 2, 3], states: [1: .available, 2: .available, 3: .available],
+                labels: ["stable": 2], serving: 3, previous: 2, pendingLabels: ["stable": 1]),
+            expected: PolicyDecision(serving: 3, previous: 2, labels: ["stable": 1])),
+        Row(
+            name: "a label keeps its old target while the new one waits for a retry",
+            input: PolicyInput(
+                discovered: [2, 3], states: [2: .failed(retryDue: false), 3: .available],
+                labels: ["stable": 3], serving: 3, pendingLabels: ["stable": 2]),
+            expected: PolicyDecision(serving: 3, labels: ["stable": 3], pendingLabels: ["stable": 2])),
+        Row(
+            name: "a pending label on a version not in storage loads nothing and waits",
+            input: PolicyInput(
+                discovered: [3], states: [3: .available], serving: 3, pendingLabels: ["canary": 4]),
+            expected: PolicyDecision(serving: 3, pendingLabels: ["canary": 4])),
     ]
 
     @Test(arguments: rows)
