@@ -135,6 +135,8 @@ import Testing
             "/instances/1/id", "/instances/1/title", "/instances/1/site_id", "/instances/1/price_usd",
             "/instances/1/seller_age_days", "/instances/1/extra",
         ])
+        #expect(!request.conforms(value))
+        #expect(request.conforms(["instances": [["id": "1", "title": "ok", "price_usd": 0]]]))
         #expect(problems[0].problem == "is required")
         #expect(problems[3].problem == "must be ≥ 0")
         #expect(problems[4].problem == "expected integer or null, got number")

@@ -1,18 +1,13 @@
+import HTTPServer
+
 /// A JSON type name as JSON Schema spells it.
 public enum JSONType: String, Sendable {
     case object, array, string, number, integer, boolean, null
 }
 
 /// One violation of a schema: where (a JSON Pointer, RFC 6901) and what was expected.
-public struct FieldProblem: Sendable, Equatable {
-    public var pointer: String
-    public var problem: String
-
-    public init(pointer: String, problem: String) {
-        self.pointer = pointer
-        self.problem = problem
-    }
-}
+/// The same type the problem+json body lists, so validation results go out unchanged.
+public typealias FieldProblem = ProblemDetails.FieldProblem
 
 /// One definition of a JSON shape, used both to validate request bodies and to write the
 /// OpenAPI document, so the two can never disagree. A subset of JSON Schema 2020-12 that
@@ -111,6 +106,42 @@ public final class Schema: Sendable {
     }
 
     // MARK: Validation
+
+    /// Whether `value` satisfies the schema. Allocates nothing, so the request path runs it
+    /// first and builds the problem list (with pointers) only for a body that fails.
+    public func conforms(_ value: JSONValue) -> Bool {
+        guard matchesType(value) else { return false }
+        switch value {
+        case .string(let s):
+            if let enumValues, !enumValues.contains(s) { return false }
+            if minLength != nil || maxLength != nil {
+                let length = s.count
+                if let minLength, length < minLength { return false }
+                if let maxLength, length > maxLength { return false }
+            }
+        case .number(let n):
+            if let minimum, n < minimum { return false }
+            if let maximum, n > maximum { return false }
+        case .array(let elements):
+            if let minItems, elements.count < minItems { return false }
+            if let maxItems, elements.count > maxItems { return false }
+            if let items { for element in elements where !items.conforms(element) { return false } }
+        case .object(let object):
+            for name in required where object[name] == nil { return false }
+            for member in object.members {
+                if let property = properties.first(where: { $0.name == member.key }) {
+                    if !property.schema.conforms(member.value) { return false }
+                } else if let additionalPropertiesSchema {
+                    if !additionalPropertiesSchema.conforms(member.value) { return false }
+                } else if !additionalProperties {
+                    return false
+                }
+            }
+        case .bool, .null:
+            break
+        }
+        return true
+    }
 
     /// Every problem in `value`, not just the first, each with its JSON Pointer.
     public func validate(_ value: JSONValue, at pointer: String = "") -> [FieldProblem] {

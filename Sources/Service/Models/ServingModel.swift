@@ -1,0 +1,91 @@
+import HTTPServer
+import Inference
+import Registry
+
+/// One loaded model version plus everything the request path needs that can be computed
+/// once at load time: the listing schema derived from the signature, the request schema,
+/// and the field positions used to turn a JSON listing into pipeline input.
+public final class ServingModel: Sendable {
+    public let model: LoadedModel
+    /// The listing schema of this version (from its signature).
+    public let listingSchema: Schema
+    /// `{"instances": [listing…]}` with the batch limit.
+    public let requestSchema: Schema
+    /// Signature field name → position in the pipeline's input.
+    private let fieldIndex: [String: Int]
+    private let idIndex: Int?
+
+    public init(model: LoadedModel, maxBatchSize: Int) {
+        self.model = model
+        listingSchema = ListingSchema.from(model.signature)
+        requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
+        var index: [String: Int] = [:]
+        for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
+        fieldIndex = index
+        idIndex = model.signature.idField.flatMap { index[$0] }
+    }
+
+    /// Pipeline input for one validated listing: values in signature order, absent or null
+    /// optional fields as `.missing`, members the signature does not name ignored.
+    public func featureValues(_ listing: JSONObject) -> [FeatureValue] {
+        var values = [FeatureValue](repeating: .missing, count: fieldIndex.count)
+        for member in listing.members {
+            guard let i = fieldIndex[member.key] else { continue }
+            switch member.value {
+            case .string(let s): values[i] = .string(s)
+            case .number(let n): values[i] = .number(n)
+            case .bool(let b): values[i] = .bool(b)
+            case .null, .array, .object: values[i] = .missing
+            }
+        }
+        return values
+    }
+
+    /// The listing's id, echoed in responses.
+    public func id(of values: [FeatureValue]) -> String? {
+        guard let idIndex, case .string(let id) = values[idIndex] else { return nil }
+        return id
+    }
+}
+
+/// Loads versions for the registry: validates the artifact (checksums, stored example)
+/// and prepares the request-path structures, all on the registry's thread.
+public struct ServingModelLoader: ServableLoader {
+    public let maxBatchSize: Int
+
+    public init(maxBatchSize: Int) { self.maxBatchSize = maxBatchSize }
+
+    public func load(name: String, version: Int, directory: String) throws -> ServingModel {
+        let model = try LoadedModel.load(directory: directory)
+        return ServingModel(model: model, maxBatchSize: maxBatchSize)
+    }
+}
+
+/// The listing schema of a model version, derived from its signature.
+public enum ListingSchema {
+    /// Optional fields accept null (treated as missing). Members the signature does not
+    /// name are accepted and ignored, so clients can send fields a newer version needs
+    /// while an older one serves (and across a rollback) without failing.
+    public static func from(_ signature: Signature) -> Schema {
+        let properties = signature.fields.map { field -> (name: String, schema: Schema) in
+            let base: JSONType =
+                switch field.type {
+                case .string: .string
+                case .number: .number
+                case .integer: .integer
+                case .boolean: .boolean
+                }
+            let c = field.constraints
+            let schema = Schema(
+                types: field.required ? [base] : [base, .null],
+                description: field.description.isEmpty ? nil : field.description,
+                minimum: c?.minimum, maximum: c?.maximum, minLength: c?.minLength, maxLength: c?.maxLength,
+                enumValues: c?.allowed)
+            return (name: field.name, schema: schema)
+        }
+        return Schema(
+            types: [.object], description: "A marketplace listing, as the serving model's signature defines it.",
+            properties: properties, required: signature.fields.filter(\.required).map(\.name),
+            additionalProperties: true, componentName: "Listing")
+    }
+}

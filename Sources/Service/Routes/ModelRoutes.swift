@@ -1,0 +1,224 @@
+import FoundationEssentials
+import HTTPServer
+import Inference
+import Registry
+
+/// Predict, explain and model status: the product's routes.
+struct ModelRoutes {
+    let registry: ModelRegistry<ServingModelLoader>
+    let explainTopFeatures: Int
+
+    // MARK: Predict and explain
+
+    /// Which version a predict path asks for.
+    static func selector(_ request: HTTPRequest) throws -> VersionSelector {
+        if let label = request.pathParameters["label"] { return .label(label) }
+        if let text = request.pathParameters["version"] {
+            guard let version = Int(text), version > 0 else {
+                throw HTTPError(.notFound, detail: "version '\(text)' is not a positive integer")
+            }
+            return .version(version)
+        }
+        return .serving
+    }
+
+    /// The common head of predict and explain: a pinned version and its validated listings.
+    private func prepare(_ request: HTTPRequest) throws -> (ServableHandle<ServingModel>, [[FeatureValue]]) {
+        try Self.requireJSON(request)
+        let name = request.pathParameters["name"] ?? ""
+        let handle = try registry.handle(model: name, selector: Self.selector(request))
+        let serving = handle.servable
+        let body = try JSONParser.parse(request.body)
+        guard serving.requestSchema.conforms(body) else {
+            throw ContractError.schemaViolation(serving.requestSchema.validate(body))
+        }
+        let instances = body["instances"]?.arrayValue ?? []
+        let values = instances.map { serving.featureValues($0.objectValue ?? JSONObject()) }
+        return (handle, values)
+    }
+
+    func predict(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (handle, instances) = try prepare(request)
+        let serving = handle.servable
+        let model = serving.model
+        var out = JSONWriter(capacity: 96 + 96 * instances.count)
+        out.raw("{\"model_name\":")
+        out.string(handle.model)
+        out.raw(",\"model_version\":")
+        out.number(handle.version)
+        out.raw(",\"predictions\":[")
+        for (i, values) in instances.enumerated() {
+            if i > 0 { out.raw(",") }
+            let prediction = model.predict(values)
+            out.raw("{\"id\":")
+            if let id = serving.id(of: values) { out.string(id) } else { out.null() }
+            out.raw(",\"score\":")
+            out.number(prediction.score)
+            out.raw(",\"label\":")
+            out.string(prediction.label)
+            out.raw(",\"threshold\":")
+            out.number(model.threshold)
+            out.raw("}")
+        }
+        out.raw("]}")
+        return Self.json(out.bytes)
+    }
+
+    func explain(_ request: HTTPRequest) throws -> HTTPResponse {
+        let (handle, instances) = try prepare(request)
+        let serving = handle.servable
+        let model = serving.model
+        var out = JSONWriter(capacity: 512 * instances.count)
+        out.raw("{\"model_name\":")
+        out.string(handle.model)
+        out.raw(",\"model_version\":")
+        out.number(handle.version)
+        out.raw(",\"margin_unit\":")
+        out.string(model.marginUnit.rawValue)
+        out.raw(",\"explanations\":[")
+        for (i, values) in instances.enumerated() {
+            if i > 0 { out.raw(",") }
+            let explanation = model.explain(values, top: explainTopFeatures)
+            out.raw("{\"id\":")
+            if let id = serving.id(of: values) { out.string(id) } else { out.null() }
+            out.raw(",\"score\":")
+            out.number(explanation.prediction.score)
+            out.raw(",\"label\":")
+            out.string(explanation.prediction.label)
+            out.raw(",\"threshold\":")
+            out.number(model.threshold)
+            out.raw(",\"margin\":")
+            out.number(explanation.margin)
+            out.raw(",\"bias\":")
+            out.number(explanation.bias)
+            out.raw(",\"remainder\":")
+            out.number(explanation.remainder)
+            for (key, list) in [("raised_by", explanation.up), ("lowered_by", explanation.down)] {
+                out.raw(",")
+                out.string(key)
+                out.raw(":[")
+                for (j, contribution) in list.enumerated() {
+                    if j > 0 { out.raw(",") }
+                    out.raw("{\"feature\":")
+                    out.string(contribution.feature)
+                    out.raw(",\"value\":")
+                    out.number(contribution.value)
+                    out.raw(",\"contribution\":")
+                    out.number(contribution.contribution)
+                    out.raw("}")
+                }
+                out.raw("]")
+            }
+            out.raw("}")
+        }
+        out.raw("]}")
+        return Self.json(out.bytes)
+    }
+
+    // MARK: Status
+
+    func listModels(_ request: HTTPRequest) throws -> HTTPResponse {
+        let models = registry.status().map { statusJSON($0, detailed: false) }
+        return Self.json(JSONWriter.encode(["models": .array(models)]))
+    }
+
+    func model(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.pathParameters["name"] ?? ""
+        guard let status = registry.status(model: name) else { throw RegistryError.unknownModel(name) }
+        return Self.json(JSONWriter.encode(statusJSON(status, detailed: true)))
+    }
+
+    func version(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.pathParameters["name"] ?? ""
+        guard let status = registry.status(model: name) else { throw RegistryError.unknownModel(name) }
+        guard case .version(let number) = try Self.selector(request),
+              let version = status.versions.first(where: { $0.version == number })
+        else {
+            throw RegistryError.unknownVersion(model: name, version: Int(request.pathParameters["version"] ?? "") ?? 0)
+        }
+        var object = versionJSON(version, serving: status.servingVersion)
+        if let loaded = registry.snapshot(model: name)?.versions[number] {
+            for member in Self.metadata(loaded.servable.model) { object.append(member.key, member.value) }
+        }
+        return Self.json(JSONWriter.encode(.object(object)))
+    }
+
+    private func statusJSON(_ status: ModelStatus, detailed: Bool) -> JSONValue {
+        var object: JSONObject = [
+            "name": .string(status.model),
+            "serving_version": status.servingVersion.map { .number(Double($0)) } ?? .null,
+            "pinned": .bool(status.pinned),
+            "previous_version": status.previousVersion.map { .number(Double($0)) } ?? .null,
+            "required": .bool(status.required),
+            "labels": .object(JSONObject(status.labels.keys.sorted().map { (key: $0, value: .number(Double(status.labels[$0]!))) })),
+            "storage_error": status.storageError.map { .string($0) } ?? .null,
+            "versions": .array(status.versions.map { .object(versionJSON($0, serving: status.servingVersion)) }),
+        ]
+        if detailed, let serving = status.servingVersion,
+           let loaded = registry.snapshot(model: status.model)?.versions[serving]
+        {
+            object.append("serving", .object(Self.metadata(loaded.servable.model)))
+        }
+        return .object(object)
+    }
+
+    private func versionJSON(_ version: VersionStatus, serving: Int?) -> JSONObject {
+        var object: JSONObject = [
+            "version": .number(Double(version.version)),
+            "state": .string(version.state.name),
+            "serving": .bool(version.version == serving),
+            "labels": .array(version.labels.map { .string($0) }),
+            "in_storage": .bool(version.inStorage),
+            "published_at": Self.timestamp(version.publishedAt),
+            "loaded_at": Self.timestamp(version.loadedAt),
+            "attempts": .number(Double(version.attempts)),
+        ]
+        if case .failed(let reason) = version.state { object.append("error", .string(reason)) }
+        else if let error = version.error { object.append("error", .string(error)) }
+        if let retry = version.nextRetryAt { object.append("next_retry_at", Self.timestamp(retry)) }
+        return object
+    }
+
+    /// Signature, metrics, threshold, labels, example and dataset of a loaded version.
+    static func metadata(_ model: LoadedModel) -> JSONObject {
+        let manifest = model.manifest
+        var object: JSONObject = [
+            "version": .number(Double(manifest.version)),
+            "algorithm": .string(manifest.algorithm.rawValue),
+            "created": .string(manifest.created),
+            "threshold": .number(manifest.threshold),
+            "labels": .array(manifest.labels.map { .string($0) }),
+            "signature": ListingSchema.from(manifest.signature).jsonSchema(useReferences: false),
+        ]
+        for (key, value) in [("metrics", encodeCodable(manifest.metrics)), ("example", encodeCodable(manifest.example)),
+                             ("dataset", encodeCodable(manifest.dataset))] {
+            object.append(key, value)
+        }
+        return object
+    }
+
+    private static func encodeCodable(_ value: some Encodable) -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .useDefaultKeys
+        guard let data = try? encoder.encode(value), let parsed = try? JSONParser.parse(Array(data)) else { return .null }
+        return parsed
+    }
+
+    static func timestamp(_ date: Date?) -> JSONValue {
+        guard let date else { return .null }
+        return .string(date.formatted(.iso8601))
+    }
+
+    // MARK: Helpers
+
+    /// 415 unless the body is declared `application/json` (parameters such as charset allowed).
+    static func requireJSON(_ request: HTTPRequest) throws {
+        guard let type = request.headers["Content-Type"] else { throw ContractError.unsupportedMediaType(nil) }
+        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { ServiceConfiguration.trimmed($0).lowercased() }
+        guard mediaType == "application/json" else { throw ContractError.unsupportedMediaType(type) }
+    }
+
+    static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+    }
+}

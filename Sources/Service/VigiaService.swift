@@ -1,0 +1,306 @@
+import FoundationEssentials
+import HTTPServer
+import Logging
+import Posix
+import Registry
+import Synchronization
+
+/// The assembled service: registry + routes + HTTP server, from a resolved configuration.
+///
+/// Threads: the HTTP event loops run handlers; the registry's watcher thread loads models.
+/// Shared state is the registry (its own locks), `draining` (atomic) and the request-id
+/// counter (atomic).
+public final class VigiaService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let registry: ModelRegistry<ServingModelLoader>
+    public let server: HTTPServer
+    public let operations: [Operation]
+    private let logger: Logger
+    /// Set when SIGTERM arrives: readiness answers 503 from then on.
+    private let draining = Flag()
+
+    public init(configuration: ServiceConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let eventLogger = logger
+        registry = ModelRegistry(
+            configuration: RegistryConfiguration(
+                storagePath: configuration.string("storage.path"),
+                requiredModels: configuration.strings("models.required"),
+                rescanInterval: .milliseconds(Int(configuration.number("storage.rescan_interval_seconds") * 1000))),
+            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size")),
+            onEvent: { VigiaService.log($0, to: eventLogger) })
+
+        var routes = RouteTable(logger: logger, accessLog: configuration.boolean("logging.access_log"))
+        let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        let registryRef = registry
+        let drainingFlag = draining
+        Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
+        Self.addModelRoutes(&routes, models: models, configuration: configuration)
+        Self.addAdminRoutes(&routes, registry: registryRef)
+        let serving = configuration
+        let documented = routes.operations
+        routes.add(
+            Operation(method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
+                      responses: [(200, "OpenAPI 3.1", nil, "application/json")])
+        ) { _ in
+            ModelRoutes.json(JSONWriter.encode(Self.openAPI(operations: documented, registry: registryRef, configuration: serving)))
+        }
+        operations = routes.operations
+
+        var server = ServerConfiguration()
+        server.host = configuration.string("server.host")
+        server.port = configuration.integer("server.port")
+        let loops = configuration.integer("server.event_loops")
+        server.eventLoopCount = loops > 0 ? loops : ServerConfiguration.onlineCPUCount
+        server.backlog = configuration.integer("server.backlog")
+        server.drainTimeout = configuration.number("server.drain_timeout_seconds")
+        server.limits = configuration.limits
+        let serverLogger = logger
+        self.server = HTTPServer(configuration: server, router: routes.router) { message in
+            serverLogger.notice("http server", metadata: ["detail": .string(message)])
+        }
+    }
+
+    /// Starts model discovery, then the listeners. Returns the bound port.
+    public func start() throws -> Int {
+        try registry.start()
+        let port = try server.start()
+        logger.info("listening", metadata: [
+            "http.host": .string(configuration.string("server.host")), "http.port": .stringConvertible(port),
+            "storage.path": .string(configuration.string("storage.path")),
+        ])
+        return port
+    }
+
+    /// Readiness turns 503, the server stops accepting and drains, the registry stops.
+    public func shutdown() {
+        draining.set()
+        logger.info("draining")
+        server.shutdown()
+        server.waitUntilStopped()
+        registry.shutdown()
+        logger.info("stopped")
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns (the caller exits 0).
+    public func runUntilSignalled() {
+        HTTPServer.runUntilSignalled(server)
+        draining.set()
+        registry.shutdown()
+        logger.info("stopped")
+    }
+
+    // MARK: Routes
+
+    private static func addHealthRoutes(_ routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>, isDraining: @escaping @Sendable () -> Bool) {
+        routes.add(
+            Operation(method: "GET", path: "/health/live", operationId: "live", summary: "Liveness: 200 while the event loops answer.",
+                      tags: ["health"], responses: [(200, "Alive", Schemas.health, "application/json")])
+        ) { _ in
+            ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
+        }
+        routes.add(
+            Operation(method: "GET", path: "/health/ready", operationId: "ready",
+                      summary: "Readiness: 200 when every required model serves; 503 while starting or draining.",
+                      tags: ["health"],
+                      responses: [(200, "Ready", Schemas.health, "application/json"), (503, "Not ready", Schemas.health, "application/json")])
+        ) { _ in
+            var reasons: [JSONValue] = []
+            if isDraining() { reasons.append("the server is draining") }
+            let statuses = registry.status()
+            for status in statuses where status.required && status.servingVersion == nil {
+                let failures = status.versions.compactMap { v -> String? in
+                    if case .failed(let reason) = v.state { return "version \(v.version): \(reason)" }
+                    return nil
+                }
+                let why = status.storageError ?? (failures.isEmpty ? "no version loaded yet" : failures.joined(separator: "; "))
+                reasons.append(.string("model '\(status.model)' has no serving version (\(why))"))
+            }
+            for required in registry.configuration.requiredModels where !statuses.contains(where: { $0.model == required }) {
+                reasons.append(.string("model '\(required)' is not in storage"))
+            }
+            if reasons.isEmpty, !registry.isReady { reasons.append("no model serves") }
+            let ready = reasons.isEmpty
+            let body: JSONValue = ready ? ["status": "ready"] : ["status": isDraining() ? "draining" : "not_ready", "reasons": .array(reasons)]
+            return ModelRoutes.json(JSONWriter.encode(body), status: ready ? .ok : .serviceUnavailable)
+        }
+    }
+
+    private static func addModelRoutes(_ routes: inout RouteTable, models: ModelRoutes, configuration: ServiceConfiguration) {
+        let errors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "Malformed JSON", Schemas.problem, ProblemDetails.contentType),
+            (404, "Unknown model, version or label", Schemas.problem, ProblemDetails.contentType),
+            (413, "Body over limits.max_body_bytes", Schemas.problem, ProblemDetails.contentType),
+            (415, "Not application/json", Schemas.problem, ProblemDetails.contentType),
+            (422, "Body breaks the schema; every problem listed with its JSON Pointer", Schemas.problem, ProblemDetails.contentType),
+            (503, "The model has no serving version yet", Schemas.problem, ProblemDetails.contentType),
+        ]
+        let request = Schemas.predictRequest(listing: Schema.object(properties: [], componentName: "Listing"),
+                                             maxBatchSize: configuration.integer("predict.max_batch_size"))
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
+            let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
+            routes.add(
+                Operation(method: "POST", path: "/v1/models/{name}\(suffix):predict", operationId: "predict\(idSuffix)",
+                          summary: "Score listings with \(what).", tags: ["predict"], requestBody: request,
+                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors),
+                models.predict)
+            routes.add(
+                Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
+                          summary: "Score listings with \(what) and list the features that raised and lowered each score.",
+                          tags: ["predict"], requestBody: request,
+                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors),
+                models.explain)
+        }
+        let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =
+            [(404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
+        routes.add(
+            Operation(method: "GET", path: "/v1/models", operationId: "listModels", summary: "Models, their versions, states and labels.",
+                      tags: ["models"], responses: [(200, "Models", nil, "application/json")]),
+            models.listModels)
+        routes.add(
+            Operation(method: "GET", path: "/v1/models/{name}", operationId: "getModel",
+                      summary: "One model: versions with state (loading, available, failed + reason), labels, serving version, its signature, metrics and example.",
+                      tags: ["models"], responses: [(200, "Model status", nil, "application/json")] + notFound),
+            models.model)
+        routes.add(
+            Operation(method: "GET", path: "/v1/models/{name}/versions/{version}", operationId: "getModelVersion",
+                      summary: "One version: state, and when loaded its signature, metrics and example.",
+                      tags: ["models"], responses: [(200, "Version status", nil, "application/json")] + notFound),
+            models.version)
+    }
+
+    private static func addAdminRoutes(_ routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>) {
+        let problems: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (404, "Unknown model or label", Schemas.problem, ProblemDetails.contentType),
+            (409, "The version is not available", Schemas.problem, ProblemDetails.contentType),
+            (422, "Body breaks the schema", Schemas.problem, ProblemDetails.contentType),
+        ]
+        @Sendable func versionBody(_ request: HTTPRequest, _ schema: Schema) throws -> Int {
+            try ModelRoutes.requireJSON(request)
+            let body = try JSONParser.parse(request.body)
+            guard schema.conforms(body) else { throw ContractError.schemaViolation(schema.validate(body)) }
+            return Int(body["version"]?.numberValue ?? 0)
+        }
+        @Sendable func done(_ registry: ModelRegistry<ServingModelLoader>, _ name: String) -> HTTPResponse {
+            let status = registry.status(model: name)
+            let body: JSONValue = [
+                "name": .string(name),
+                "serving_version": status?.servingVersion.map { .number(Double($0)) } ?? .null,
+                "pinned": .bool(status?.pinned ?? false),
+                "labels": .object(JSONObject((status?.labels ?? [:]).keys.sorted().map { (key: $0, value: .number(Double(status!.labels[$0]!))) })),
+            ]
+            return ModelRoutes.json(JSONWriter.encode(body))
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/admin/reload", operationId: "reload",
+                      summary: "Rescan storage now and retry failed versions.", tags: ["admin"],
+                      responses: [(202, "Rescan requested", nil, "application/json")], requiresAuth: true)
+        ) { _ in
+            registry.reloadNow()
+            return ModelRoutes.json(Array(#"{"status":"reload requested"}"#.utf8), status: 202)
+        }
+        routes.add(
+            Operation(method: "PUT", path: "/v1/models/{name}/labels/{label}", operationId: "setLabel",
+                      summary: "Point a label (e.g. stable, canary) at an available version.", tags: ["admin"],
+                      requestBody: Schemas.labelRequest, responses: [(200, "Labels now", nil, "application/json")] + problems,
+                      requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? "", label = request.pathParameters["label"] ?? ""
+            try registry.setLabel(model: name, label: label, version: try versionBody(request, Schemas.labelRequest))
+            return done(registry, name)
+        }
+        routes.add(
+            Operation(method: "DELETE", path: "/v1/models/{name}/labels/{label}", operationId: "removeLabel",
+                      summary: "Remove a label.", tags: ["admin"], responses: [(200, "Labels now", nil, "application/json")] + problems,
+                      requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.removeLabel(model: name, label: request.pathParameters["label"] ?? "")
+            return done(registry, name)
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/models/{name}:pin", operationId: "pin",
+                      summary: "Serve this version until unpinned.", tags: ["admin"], requestBody: Schemas.pinRequest,
+                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.pin(model: name, version: try versionBody(request, Schemas.pinRequest))
+            return done(registry, name)
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/models/{name}:unpin", operationId: "unpin",
+                      summary: "Serve the newest available version again.", tags: ["admin"],
+                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.unpin(model: name)
+            return done(registry, name)
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/models/{name}:rollback", operationId: "rollback",
+                      summary: "Pin the previous serving version (kept loaded for this).", tags: ["admin"],
+                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            _ = try registry.rollback(model: name)
+            return done(registry, name)
+        }
+    }
+
+    /// The OpenAPI document; the Listing component is the default model's serving signature.
+    static func openAPI(operations: [Operation], registry: ModelRegistry<ServingModelLoader>, configuration: ServiceConfiguration) -> JSONValue {
+        var document = OpenAPIDocument.build(title: "Vigia", version: VigiaVersion.current, operations: operations)
+        let model = configuration.string("models.default")
+        if case .object(var root) = document, case .object(var components) = root["components"] ?? .null,
+           case .object(var schemas) = components["schemas"] ?? .null,
+           let serving = try? registry.handle(model: model)
+        {
+            schemas["Listing"] = serving.servable.listingSchema.jsonSchema(isDefinition: true)
+            components["schemas"] = .object(schemas)
+            root["components"] = .object(components)
+            document = .object(root)
+        }
+        return document
+    }
+
+    // MARK: Registry events → log
+
+    static func log(_ event: RegistryEvent, to logger: Logger) {
+        switch event {
+        case .loaded(let model, let version, let duration):
+            logger.info("model version loaded", metadata: [
+                "model.name": .string(model), "model.version": .stringConvertible(version),
+                "duration_ms": .stringConvertible(Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000),
+            ])
+        case .loadFailed(let model, let version, let reason, let attempts, let nextRetry):
+            logger.error("model version failed to load", metadata: [
+                "model.name": .string(model), "model.version": .stringConvertible(version), "error": .string(reason),
+                "attempts": .stringConvertible(attempts), "next_retry": .string(nextRetry.formatted(.iso8601)),
+            ])
+        case .unloaded(let model, let version):
+            logger.info("model version unloaded", metadata: ["model.name": .string(model), "model.version": .stringConvertible(version)])
+        case .servingChanged(let model, let from, let to):
+            logger.notice("serving version changed", metadata: [
+                "model.name": .string(model), "model.from": .string(from.map(String.init) ?? "none"),
+                "model.version": .string(to.map(String.init) ?? "none"),
+            ])
+        case .storageError(let model, let reason):
+            logger.error("storage problem", metadata: ["model.name": .string(model ?? "*"), "error": .string(reason)])
+        case .storageRecovered(let model):
+            logger.notice("storage recovered", metadata: ["model.name": .string(model ?? "*")])
+        }
+    }
+}
+
+/// A one-way flag shared between threads (an atomic in a class, so closures can hold it).
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
+/// The version string reported by `vigia --version`, OpenAPI and build info.
+public enum VigiaVersion {
+    public static let current = "0.1.0"
+}
