@@ -6,6 +6,6 @@ struct Vigia: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigia",
         abstract: "Scores marketplace listings for prohibited items.",
-        subcommands: []
+        subcommands: [TrainCommand.self, EvaluateCommand.self, ValidateCommand.self, PredictCommand.self]
     )
 }
