@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Inference
 import SwiftCSV
 
@@ -226,5 +227,35 @@ extension String {
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }
         return String(slice)
+    }
+}
+
+extension CSVDatasetLoader {
+    /// Reads and loads a CSV file. Bytes that are not UTF-8 are an error naming their line.
+    public static func load(
+        path: String, schema: DatasetSchema, name: String, version: String = "1"
+    ) throws(DatasetError) -> Dataset {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw DatasetError(.unreadable("\(path) does not exist or cannot be read"), line: nil)
+        }
+        return try load(text: try decodeUTF8(Array(bytes)), schema: schema, name: name, version: version)
+    }
+
+    /// Strict UTF-8 decoding; the error names the line of the first invalid byte.
+    static func decodeUTF8(_ bytes: [UInt8]) throws(DatasetError) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var line = 1
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let length = byte < 0x80 ? 1 : byte >> 5 == 0b110 ? 2 : byte >> 4 == 0b1110 ? 3 : byte >> 3 == 0b11110 ? 4 : 0
+            let end = index + length
+            if length == 0 || end > bytes.count || String(validating: bytes[index..<end], as: UTF8.self) == nil {
+                throw DatasetError(.unreadable("invalid UTF-8 byte 0x\(String(byte, radix: 16))"), line: line)
+            }
+            if byte == 0x0A { line += 1 }
+            index = end
+        }
+        throw DatasetError(.unreadable("invalid UTF-8"), line: nil)
     }
 }

@@ -56,8 +56,11 @@ public typealias FitProgress = (_ iteration: Int, _ value: Double) -> Void
 public struct LogisticRegressionFitter: Sendable {
     /// Inverse regularisation strength. Default 1.
     public var c: Double = 1
-    /// Stop when the largest gradient component falls below this. Default 1e-5.
-    public var gradientTolerance: Double = 1e-5
+    /// Stop when the largest gradient component falls below this. Default 1e-4.
+    public var gradientTolerance: Double = 1e-4
+    /// …or when an iteration lowers the objective by less than this fraction of it. Default 1e-9
+    /// (scipy's L-BFGS-B `factr=1e7` × machine epsilon is 2.2e-9).
+    public var relativeDecreaseTolerance: Double = 1e-9
     /// Default 500.
     public var maxIterations: Int = 500
     /// L-BFGS memory (correction pairs kept). Default 10.
@@ -65,9 +68,11 @@ public struct LogisticRegressionFitter: Sendable {
     /// Weigh classes to equal total weight. Default `false`.
     public var balanced: Bool = false
 
-    public init(c: Double = 1, gradientTolerance: Double = 1e-5, maxIterations: Int = 500, balanced: Bool = false) {
+    public init(c: Double = 1, gradientTolerance: Double = 1e-4, relativeDecreaseTolerance: Double = 1e-9,
+                maxIterations: Int = 500, balanced: Bool = false) {
         self.c = c
         self.gradientTolerance = gradientTolerance
+        self.relativeDecreaseTolerance = relativeDecreaseTolerance
         self.maxIterations = maxIterations
         self.balanced = balanced
     }
@@ -167,7 +172,7 @@ public struct LogisticRegressionFitter: Sendable {
             x = newX; g = newG; f = newF
             iteration += 1
             progress?(iteration, f)
-            if decrease <= 1e-12 * max(abs(f), 1) { converged = true; break }
+            if decrease <= relativeDecreaseTolerance * max(abs(f), 1) { converged = true; break }
         }
         return LinearFit(weights: Array(x[0..<data.dimension]), bias: x[data.dimension], iterations: iteration, converged: converged)
     }

@@ -10,6 +10,9 @@ public struct PublishOutcome: Sendable {
 }
 
 extension Publisher {
+    /// The dataset description (`DatasetDescription` JSON) stored next to `model.json`.
+    public static let datasetFileName = "dataset.json"
+
     /// PR-AUC of an already published version on `trained`'s test split (the same rows the
     /// candidate is measured on), scoring through the published artifact itself.
     public func publishedPRAUC(version: Int, on trained: TrainedModel) throws(ArtifactError) -> Double? {
@@ -52,6 +55,10 @@ extension Publisher {
             var manifest = trained.manifest
             manifest.version = version
             manifest.created = created
+            // The full dataset description travels with the artifact, checksummed like weights.bin.
+            let description = [UInt8](try trained.dataset.jsonData()) + [UInt8(ascii: "\n")]
+            try Data(description).write(to: directory.appending(path: Self.datasetFileName))
+            manifest.files[Self.datasetFileName] = SHA256.hex(description)
             try ArtifactWriter.write(manifest: manifest, weights: trained.weights, to: directory.path)
             _ = try LoadedModel.load(directory: directory.path, checkLocation: false)
         }

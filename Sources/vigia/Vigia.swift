@@ -6,6 +6,9 @@ struct Vigia: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigia",
         abstract: "Scores marketplace listings for prohibited items.",
-        subcommands: [Serve.self, ConfigKeys.self]
+        subcommands: [
+            Serve.self, TrainCommand.self, EvaluateCommand.self, ValidateCommand.self, PredictCommand.self,
+            ConfigKeys.self,
+        ]
     )
 }

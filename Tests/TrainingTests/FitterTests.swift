@@ -38,7 +38,7 @@ func separableMatrix() -> TrainingMatrix {
         // At the optimum the gradient w + C Σ (σ(z) − t) x vanishes; check it independently.
         let data = separableMatrix()
         let c = 0.5
-        let fit = LogisticRegressionFitter(c: c, gradientTolerance: 1e-8).fit(data)
+        let fit = LogisticRegressionFitter(c: c, gradientTolerance: 1e-8, relativeDecreaseTolerance: 0).fit(data)
         var gradient = fit.weights
         var biasGradient = 0.0
         for (row, label) in zip(data.rows, data.labels) {
