@@ -28,7 +28,7 @@ public enum Signals {
     /// (blocking: `EventFD.drain` waits for the first signal). Idempotent.
     public static func installTerminationHandler() throws(SystemError) -> Int32 {
         if terminationFD >= 0 { return terminationFD }
-        terminationFD = try EventFD.create(nonBlocking: false)
+        terminationFD = try EventFD.create(nonBlocking: false, semaphore: true)
         _ = lastSignal.load(ordering: .relaxed)  // initialise the global before any handler runs
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signo in
@@ -43,7 +43,7 @@ public enum Signals {
         return terminationFD
     }
 
-    /// Blocks until SIGTERM or SIGINT arrives (after `installTerminationHandler`); returns it.
+    /// Blocks until SIGTERM or SIGINT arrives; returns it. Each signal releases one waiter.
     public static func waitForTermination() throws(SystemError) -> Int32 {
         let fd = try installTerminationHandler()
         try EventFD.drain(fd)
