@@ -73,6 +73,9 @@ public struct ConnectionStateMachine {
     private var idleSince: MonotonicInstant
     private var blockedSince: MonotonicInstant?
     private var inputClosed = false
+    /// A head can only complete at an LF, and only fail early at a size limit; re-scanning the
+    /// buffer on every other byte would make a byte-at-a-time client cost O(n²).
+    private var headNeedsParse = true
     private var draining = false
     /// `.close` was emitted; the machine is finished.
     public private(set) var isClosed = false
@@ -108,7 +111,13 @@ public struct ConnectionStateMachine {
         switch event {
         case .received(let bytes):
             if case .stopped = reading { return [] }
+            let before = input.count
             input.append(contentsOf: bytes)
+            if bytes.contains(UInt8(ascii: "\n")) || crossed(limits.maxRequestLineBytes, from: before)
+                || crossed(limits.maxHeaderBytes, from: before)
+            {
+                headNeedsParse = true
+            }
         case .inputClosed:
             inputClosed = true
             // A request cut off mid-way can never complete; what is queued is still answered.
@@ -147,6 +156,10 @@ public struct ConnectionStateMachine {
         advance(now: now, into: &actions)
         return actions
     }
+
+    /// Whether the input just grew past `limit` (where the parser's verdict can change
+    /// without a line ending).
+    private func crossed(_ limit: Int, from before: Int) -> Bool { before <= limit && input.count > limit }
 
     private mutating func finish(_ actions: [Action]) -> [Action] {
         isClosed = true
@@ -197,8 +210,10 @@ public struct ConnectionStateMachine {
             if input.isEmpty { return false }
             let start = started ?? now
             reading = .head(started: start)
+            guard headNeedsParse else { return false }
             switch HTTPRequestParser.parseHead(input[...], limits: limits) {
             case .needMore:
+                headNeedsParse = false
                 return false
             case .failure(let error):
                 queue.append(.failure(error))
@@ -269,6 +284,7 @@ public struct ConnectionStateMachine {
 
     private mutating func completeRequest(_ head: HTTPRequestHead, body: [UInt8]) {
         queue.append(.request(HTTPRequest(head: head, body: body)))
+        headNeedsParse = true  // what is left in `input` may hold a whole pipelined head
         reading = head.keepAlive ? .head(started: nil) : .stopped
     }
 }

@@ -76,6 +76,8 @@ final class EventLoop: @unchecked Sendable {
 
     let epfd: Int32
     let wakeFD: Int32
+    /// The loop thread's id, set when `run` starts; only for on-loop assertions.
+    private let loopThread = Atomic<UInt>(0)
     /// Closures from other threads; guarded by the Mutex, run on the loop thread.
     private let tasks = Mutex<[@Sendable (EventLoop) -> Void]>([])
 
@@ -127,9 +129,15 @@ final class EventLoop: @unchecked Sendable {
 
     private func log(_ message: String) { context.logger?(message) }
 
+    /// Everything but `execute` runs on the loop thread; debug builds check it.
+    private func assertOnLoop() {
+        assert(loopThread.load(ordering: .relaxed) == PosixThread.currentID(), "called off the event-loop thread")
+    }
+
     // MARK: The loop
 
     func run() {
+        loopThread.store(PosixThread.currentID(), ordering: .relaxed)
         do {
             try Epoll.add(epfd, wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
             try Epoll.add(epfd, listener, interest: .readable, data: Self.pack(listener, 0))
@@ -279,6 +287,7 @@ final class EventLoop: @unchecked Sendable {
     /// connection finish its current request, and stops the loop when none is left or
     /// after `drainTimeout`.
     func beginDrain() {
+        assertOnLoop()
         guard !draining else { return }
         draining = true
         closeListener()
@@ -325,6 +334,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Performs the machine's actions in order, writes, and feeds output pressure back.
     private func perform(_ connection: Connection, _ actions: [ConnectionStateMachine.Action], now: MonotonicInstant) {
+        assertOnLoop()
         var pending = actions
         while connection.isOpen {
             var index = 0

@@ -12,10 +12,12 @@ public enum Epoll {
         public static let readable = Interest(rawValue: 1 << 0)
         public static let writable = Interest(rawValue: 1 << 1)
 
-        /// EPOLLRDHUP is always asked for: a peer's half-close is seen without a read.
+        /// Readable also asks for EPOLLRDHUP (a peer's half-close is seen without a read).
+        /// Only with readable: registrations are level-triggered, and a half-closed peer would
+        /// otherwise keep reporting RDHUP to a connection that is not reading.
         var bits: UInt32 {
-            var bits = EPOLLRDHUP.rawValue
-            if contains(.readable) { bits |= EPOLLIN.rawValue }
+            var bits: UInt32 = 0
+            if contains(.readable) { bits |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
             if contains(.writable) { bits |= EPOLLOUT.rawValue }
             return bits
         }

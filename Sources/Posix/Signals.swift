@@ -11,8 +11,11 @@ import Synchronization
 /// (sockets also send with MSG_NOSIGNAL): a peer that vanished is an EPIPE, not a crash.
 public enum Signals {
     /// The eventfd the termination handler signals; -1 until `installTerminationHandler`.
-    /// Written once before the handler is installed, then only read (from the handler).
+    /// Written once, under `installLock`, before the handler is installed; after that only
+    /// read (by the handler, which cannot take locks).
     nonisolated(unsafe) private static var terminationFD: Int32 = -1
+    /// Serialises `installTerminationHandler`.
+    private static let installLock = Mutex<Void>(())
     /// The last termination signal received (0: none). Written by the handler, read by anyone.
     private static let lastSignal = Atomic<Int32>(0)
 
@@ -27,8 +30,12 @@ public enum Signals {
     /// Installs SIGTERM and SIGINT handlers that signal one shared eventfd, and returns it
     /// (blocking: `EventFD.drain` waits for the first signal). Idempotent.
     public static func installTerminationHandler() throws(SystemError) -> Int32 {
+        try installLock.withLock { (_) throws(SystemError) -> Int32 in try installLocked() }
+    }
+
+    private static func installLocked() throws(SystemError) -> Int32 {
         if terminationFD >= 0 { return terminationFD }
-        terminationFD = try EventFD.create(nonBlocking: false)
+        terminationFD = try EventFD.create(nonBlocking: false, semaphore: true)
         _ = lastSignal.load(ordering: .relaxed)  // initialise the global before any handler runs
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signo in
@@ -43,7 +50,7 @@ public enum Signals {
         return terminationFD
     }
 
-    /// Blocks until SIGTERM or SIGINT arrives (after `installTerminationHandler`); returns it.
+    /// Blocks until SIGTERM or SIGINT arrives; returns it. Each signal releases one waiter.
     public static func waitForTermination() throws(SystemError) -> Int32 {
         let fd = try installTerminationHandler()
         try EventFD.drain(fd)

@@ -228,3 +228,33 @@ extension ConnectionStateMachine.Action {
         #expect(machine.event(.timerFired, now: clock.now).map(\.isClose) == [true])
     }
 }
+
+@Suite struct ConnectionStateMachineByteAtATimeTests {
+    @Test func headFedOneByteAtATimeIsHandedOutOnceComplete() {
+        let clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        let text = Array("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /q HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        var handled: [HTTPRequest] = []
+        for byte in text {
+            let actions = machine.event(.received([byte]), now: clock.now)
+            for request in actions.compactMap(\.handledRequest) {
+                handled.append(request)
+                handled += machine.event(.responded(HTTPResponse()), now: clock.now).compactMap(\.handledRequest)
+            }
+        }
+        #expect(handled.map(\.path) == ["/p", "/q"])
+        #expect(handled.first?.body == Array("abc".utf8))
+    }
+
+    @Test func requestLineOverTheLimitWithoutALineEndIsAnswered414() {
+        let clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.maxRequestLineBytes = 64
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        var statuses: [HTTPStatus] = []
+        for byte in Array("GET /\(String(repeating: "a", count: 100))".utf8) where !machine.isClosed {
+            statuses += machine.event(.received([byte]), now: clock.now).compactMap(\.sent).map(\.response.status)
+        }
+        #expect(statuses == [.uriTooLong])
+    }
+}

@@ -1,5 +1,6 @@
 import Testing
 @testable import HTTPServer
+import Posix
 
 @Suite struct RouterTests {
     func table() -> RouteTable {
@@ -162,5 +163,27 @@ import Testing
         #expect(heap.popExpired(now: at(12)) == [3, 9, 8])
         #expect(heap.popExpired(now: at(99)) == [7, 6, 4, 2, 1])
         #expect(heap.count == 1 && heap.deadline(of: 10) == at(100))
+    }
+}
+
+@Suite struct ServerConfigurationTests {
+    @Test func defaultsListenOnLoopback8080WithOneLoopPerCore() {
+        let configuration = ServerConfiguration()
+        #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)
+        #expect(configuration.eventLoopCount == ServerConfiguration.onlineCPUCount)
+        #expect(configuration.backlog == 1024 && configuration.drainTimeout == 10)
+    }
+
+    @Test func startingTwiceIsAnError() throws {
+        let server = HTTPServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), router: Router())
+        _ = try server.start()
+        #expect(throws: HTTPServerError.alreadyStarted) { _ = try server.start() }
+        server.shutdown()
+        server.waitUntilStopped()
+    }
+
+    @Test func hostThatIsNotAnAddressFailsToStart() {
+        let server = HTTPServer(configuration: ServerConfiguration(host: "not-an-ip", port: 0, eventLoopCount: 1), router: Router())
+        #expect(throws: SystemError.self) { _ = try server.start() }
     }
 }

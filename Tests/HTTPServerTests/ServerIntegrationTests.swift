@@ -262,3 +262,23 @@ import Testing
         }
     }
 }
+
+@Suite struct SignalShutdownTests {
+    @Test func sigtermMakesRunUntilSignalledDrainAndReturn() throws {
+        _ = try Signals.installTerminationHandler()  // before raising: SIGTERM's default kills
+        let server = HTTPServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), router: Router())
+        let port = try server.start()
+        let returned = Latch(count: 1)
+        let thread = try PosixThread.spawn {
+            HTTPServer.runUntilSignalled(server)
+            returned.countDown()
+        }
+        #expect(server.isAccepting)
+        try Signals.raiseInProcess(SIGTERM)
+        #expect(returned.wait(timeoutSeconds: 10))
+        PosixThread.join(thread)
+        #expect(!server.isAccepting)
+        #expect(throws: SystemError.self) { _ = try TestClient(port: port) }
+    }
+}
