@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A blocking loopback HTTP client shared by the test targets (not part of the product).
+        .target(name: "HTTPTestClient", dependencies: ["Posix"], path: "Tests/Support/HTTPTestClient"),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
@@ -48,7 +50,10 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "HTTPServer", "Registry", "Inference", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Service", "HTTPServer", "Registry", "Inference", "HTTPTestClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

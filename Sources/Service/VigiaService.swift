@@ -39,11 +39,11 @@ public final class VigiaService: Sendable {
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
         let serving = configuration
-        let documented = routes.operations
-        routes.add(
-            Operation(method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
-                      responses: [(200, "OpenAPI 3.1", nil, "application/json")])
-        ) { _ in
+        let openAPIOperation = Operation(
+            method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
+            responses: [(200, "OpenAPI 3.1", nil, "application/json")])
+        let documented = routes.operations + [openAPIOperation]
+        routes.add(openAPIOperation) { _ in
             ModelRoutes.json(JSONWriter.encode(Self.openAPI(operations: documented, registry: registryRef, configuration: serving)))
         }
         operations = routes.operations

@@ -70,6 +70,13 @@ import Testing
         rejects(#"{"a":1,"a":2}"#, "duplicate key")
     }
 
+    @Test func findsDuplicatesInLargeObjects() throws {
+        let members = (0..<5000).map { "\"k\($0)\":\($0)" }
+        let unique = "{" + members.joined(separator: ",") + "}"
+        #expect(try parse(unique).objectValue?.count == 5000)
+        rejects("{" + members.joined(separator: ",") + ",\"k42\":1}", "duplicate key in a large object")
+    }
+
     @Test func boundsNesting() throws {
         let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
         #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(deep.utf8)) }
