@@ -47,30 +47,29 @@ extension ConnectionStateMachine.Action {
         #expect(paths == ["/1", "/2", "/3"])
     }
 
-    @Test func parseAheadStopsReadingAtThePipelineLimitWhileOutputIsBlocked() {
+    @Test func whileOutputIsBlockedNothingIsReadOrHandledAndQueuedRequestsFollowInOrder() {
         let clock = ManualClock()
         var limits = HTTPLimits()
         limits.maxPipelinedRequests = 2
         var machine = ConnectionStateMachine(limits: limits, now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        #expect(!machine.wantsToRead)
-        _ = machine.event(.outputDrained, now: clock.now)
         var actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
-        #expect(actions.first?.handledRequest != nil)
-        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        let more = "GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
-        // Blocked: bytes that arrived before the block are parsed but nothing is handled.
-        machine = ConnectionStateMachine(limits: limits, now: clock.now)
-        actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
-        #expect(actions.compactMap(\.handledRequest).isEmpty)
-        actions = machine.event(.received(bytes(more)), now: clock.now)
-        #expect(actions.isEmpty)
+        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/1"])
+        #expect(machine.event(.outputBlocked, now: clock.now).isEmpty)
         #expect(!machine.wantsToRead)
+        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.compactMap(\.sent).count == 1 && actions.compactMap(\.handledRequest).isEmpty)
+        // Bytes already read are parsed ahead (two, the limit; the third stays buffered), not handled.
+        let three = (2...4).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        #expect(machine.event(.received(bytes(three)), now: clock.now).isEmpty)
+        #expect(!machine.wantsToRead)
+        var handled: [String] = []
         actions = machine.event(.outputDrained, now: clock.now)
-        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/2"])
+        while let request = actions.compactMap(\.handledRequest).first {
+            handled.append(request.path)
+            actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        }
+        #expect(handled == ["/2", "/3", "/4"])
+        #expect(machine.wantsToRead)
     }
 
     @Test func headTimeoutAnswers408AndCloses() {
