@@ -257,3 +257,32 @@ extension ConnectionStateMachine.Action {
         #expect(statuses == [.uriTooLong])
     }
 }
+
+@Suite struct ConnectionStateMachineHalfCloseTests {
+    @Test func requestsBufferedBeyondThePipelineLimitAreAnsweredAfterThePeerHalfCloses() {
+        let clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.maxPipelinedRequests = 1
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        let three = (1...3).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        #expect(machine.event(.received(ArraySlice(three.utf8)), now: clock.now).isEmpty)
+        #expect(machine.event(.inputClosed, now: clock.now).isEmpty)
+        var actions = machine.event(.outputDrained, now: clock.now)
+        var handled: [String] = []
+        while let request = actions.compactMap(\.handledRequest).first {
+            handled.append(request.path)
+            actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        }
+        #expect(handled == ["/1", "/2", "/3"])
+        #expect(actions.last?.isClose == true)
+    }
+
+    @Test func halfCloseInTheMiddleOfAHeadClosesWithoutAnAnswer() {
+        let clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = machine.event(.received(ArraySlice("GET / HTTP/1.1\r\nHo".utf8)), now: clock.now)
+        let actions = machine.event(.inputClosed, now: clock.now)
+        #expect(actions.count == 1 && actions[0].isClose)
+    }
+}
