@@ -119,12 +119,9 @@ public struct ConnectionStateMachine {
                 headNeedsParse = true
             }
         case .inputClosed:
+            // Whole requests already buffered are still parsed and answered; once nothing is
+            // left to answer, `advance` closes (a request cut off mid-way can never complete).
             inputClosed = true
-            // A request cut off mid-way can never complete; what is queued is still answered.
-            switch reading {
-            case .head(started: nil) where input.isEmpty: break
-            default: reading = .stopped
-            }
         case .responded(let response):
             guard let current = handling else { preconditionFailure("responded without a request") }
             handling = nil

@@ -158,7 +158,7 @@ final class EventLoop: @unchecked Sendable {
             runTimers(now: Self.now())
         }
         for connection in Array(connections.values) { closeNow(connection) }
-        closeListener()
+        stopListening()
         stopped.countDown()
     }
 
@@ -273,24 +273,27 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func closeListener() {
+    /// Stops watching the listener. The descriptor itself belongs to `HTTPServer`, which shuts
+    /// it down in `shutdown` and closes it after the loops are joined, so no thread ever uses a
+    /// listener number the kernel may have handed to a new socket.
+    private func stopListening() {
         guard listenerState != .closed else { return }
         if listenerState == .active { try? Epoll.remove(epfd, listener) }
-        closeDescriptor(listener)
         listenerState = .closed
         acceptResumeAt = nil
     }
 
     // MARK: Draining
 
-    /// Stops accepting (the listener closes, so new connects are refused), lets every
+    /// Stops accepting (the server has already shut the listener down, so new connects are
+    /// refused), lets every
     /// connection finish its current request, and stops the loop when none is left or
     /// after `drainTimeout`.
     func beginDrain() {
         assertOnLoop()
         guard !draining else { return }
         draining = true
-        closeListener()
+        stopListening()
         let now = Self.now()
         drainDeadline = now.adding(seconds: context.drainTimeout)
         for connection in Array(connections.values) where connection.isOpen {

@@ -115,10 +115,10 @@ public final class HTTPServer: Sendable {
             }
             for loop in loops { threads.append(try PosixThread.spawn { loop.run() }) }
         } catch {
-            // Loops that started are drained; listeners without a loop are closed here.
+            // Loops that started are drained and joined; then every listener is closed.
             for loop in loops.prefix(threads.count) { loop.execute { $0.beginDrain() } }
             threads.forEach(PosixThread.join)
-            listeners.dropFirst(threads.count).forEach(closeDescriptor)
+            listeners.forEach(closeDescriptor)
             state.withLock { $0.phase = .stopped }
             throw error
         }
@@ -150,15 +150,21 @@ public final class HTTPServer: Sendable {
         context.logger?("http server draining")
     }
 
-    /// Blocks until every loop has exited (after `shutdown`); returns at once if never started.
+    /// Blocks until every loop has exited (after `shutdown`), then joins the loop threads and
+    /// closes the listening sockets; returns at once if never started.
     public func waitUntilStopped() {
         let stopped = state.withLock { $0.stopped }
         stopped.wait()
-        let threads = state.withLock { state in
-            defer { state.threads = []; state.phase = .stopped }
-            return state.threads
+        let (threads, listeners) = state.withLock { state in
+            defer {
+                state.threads = []
+                state.listeners = []
+                state.phase = .stopped
+            }
+            return (state.threads, state.listeners)
         }
         threads.forEach(PosixThread.join)
+        listeners.forEach(closeDescriptor)  // only now: no loop can touch them any more
     }
 
     /// Waits for SIGTERM or SIGINT, then shuts down and waits for the drain; the caller then

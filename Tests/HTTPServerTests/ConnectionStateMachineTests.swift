@@ -47,30 +47,29 @@ extension ConnectionStateMachine.Action {
         #expect(paths == ["/1", "/2", "/3"])
     }
 
-    @Test func parseAheadStopsReadingAtThePipelineLimitWhileOutputIsBlocked() {
+    @Test func whileOutputIsBlockedNothingIsReadOrHandledAndQueuedRequestsFollowInOrder() {
         let clock = ManualClock()
         var limits = HTTPLimits()
         limits.maxPipelinedRequests = 2
         var machine = ConnectionStateMachine(limits: limits, now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        #expect(!machine.wantsToRead)
-        _ = machine.event(.outputDrained, now: clock.now)
         var actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
-        #expect(actions.first?.handledRequest != nil)
-        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        let more = "GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
-        // Blocked: bytes that arrived before the block are parsed but nothing is handled.
-        machine = ConnectionStateMachine(limits: limits, now: clock.now)
-        actions = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
-        _ = machine.event(.outputBlocked, now: clock.now)
-        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
-        #expect(actions.compactMap(\.handledRequest).isEmpty)
-        actions = machine.event(.received(bytes(more)), now: clock.now)
-        #expect(actions.isEmpty)
+        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/1"])
+        #expect(machine.event(.outputBlocked, now: clock.now).isEmpty)
         #expect(!machine.wantsToRead)
+        actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.compactMap(\.sent).count == 1 && actions.compactMap(\.handledRequest).isEmpty)
+        // Bytes already read are parsed ahead (two, the limit; the third stays buffered), not handled.
+        let three = (2...4).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        #expect(machine.event(.received(bytes(three)), now: clock.now).isEmpty)
+        #expect(!machine.wantsToRead)
+        var handled: [String] = []
         actions = machine.event(.outputDrained, now: clock.now)
-        #expect(actions.compactMap(\.handledRequest).map(\.path) == ["/2"])
+        while let request = actions.compactMap(\.handledRequest).first {
+            handled.append(request.path)
+            actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        }
+        #expect(handled == ["/2", "/3", "/4"])
+        #expect(machine.wantsToRead)
     }
 
     @Test func headTimeoutAnswers408AndCloses() {
@@ -256,5 +255,34 @@ extension ConnectionStateMachine.Action {
             statuses += machine.event(.received([byte]), now: clock.now).compactMap(\.sent).map(\.response.status)
         }
         #expect(statuses == [.uriTooLong])
+    }
+}
+
+@Suite struct ConnectionStateMachineHalfCloseTests {
+    @Test func requestsBufferedBeyondThePipelineLimitAreAnsweredAfterThePeerHalfCloses() {
+        let clock = ManualClock()
+        var limits = HTTPLimits()
+        limits.maxPipelinedRequests = 1
+        var machine = ConnectionStateMachine(limits: limits, now: clock.now)
+        _ = machine.event(.outputBlocked, now: clock.now)
+        let three = (1...3).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        #expect(machine.event(.received(ArraySlice(three.utf8)), now: clock.now).isEmpty)
+        #expect(machine.event(.inputClosed, now: clock.now).isEmpty)
+        var actions = machine.event(.outputDrained, now: clock.now)
+        var handled: [String] = []
+        while let request = actions.compactMap(\.handledRequest).first {
+            handled.append(request.path)
+            actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        }
+        #expect(handled == ["/1", "/2", "/3"])
+        #expect(actions.last?.isClose == true)
+    }
+
+    @Test func halfCloseInTheMiddleOfAHeadClosesWithoutAnAnswer() {
+        let clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = machine.event(.received(ArraySlice("GET / HTTP/1.1\r\nHo".utf8)), now: clock.now)
+        let actions = machine.event(.inputClosed, now: clock.now)
+        #expect(actions.count == 1 && actions[0].isClose)
     }
 }
