@@ -44,7 +44,7 @@ let package = Package(
         // A blocking loopback HTTP client shared by the test targets (not part of the product).
         .target(name: "HTTPTestClient", dependencies: ["Posix"], path: "Tests/Support/HTTPTestClient"),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
