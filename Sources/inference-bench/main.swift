@@ -138,6 +138,11 @@ do {
     print("predict: median \(Int(median(predictRounds))) ns/item (rounds: \(predictRounds.map { Int($0) }))")
     print("explain(top: 5): median \(Int(median(explainRounds))) ns/item (rounds: \(explainRounds.map { Int($0) }))")
     print("features only: \(Int(nanoseconds(featureTime) / Double(items.count))) ns/item")
+    let megabytes = 16
+    let blob = [UInt8](repeating: 0x5A, count: megabytes << 20)
+    var digest: [UInt8] = []
+    let hashTime = clock.measure { digest = SHA256.hash(blob) }
+    print("sha256: \(Int(Double(megabytes) / (nanoseconds(hashTime) / 1e9))) MiB/s (\(SHA256.hexString(digest).prefix(8))…)")
     print("checksum \(checksum)")
     if generated {
         try? FileManager.default.removeItem(atPath: String(directory.dropLast("/bench/1".count)))
