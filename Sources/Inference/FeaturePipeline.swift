@@ -222,6 +222,7 @@ struct TextBlock: Sendable {
                                 "\(path): ngram range \(spec.ngramMin)...\(spec.ngramMax) must satisfy 1 ≤ ngram_min ≤ ngram_max ≤ \(Self.maximumNGram)")
         }
         extractor = TermExtractor(spec)
+        extractor.warmUp()
         switch spec.vectorizer {
         case .tfidf(let tfidf):
             let idf = try resolve(tfidf.idf, path: "\(path).vectorizer.idf", weights: weights)
