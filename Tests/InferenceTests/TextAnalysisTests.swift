@@ -104,3 +104,48 @@ import Testing
         #expect(TermExtractor(analyzer: .charWB, ngramMin: 2, ngramMax: 3).terms(in: " \u{00A0} ") == [])
     }
 }
+
+@Suite struct TextAnalysisEdgeCaseTests {
+    func words(_ text: String) -> [String] { TermExtractor().terms(in: text) }
+
+    @Test func lowercasesTitlecaseDigraphsAndLetterlikeSymbols() {
+        // ǅ → ǆ → d + ž → dz; Ω (ohm sign) → ω; K (Kelvin sign) → k; ß stays ß.
+        #expect(words("ǅemal Straße Ωhm Kelvin") == ["dzemal", "straße", "ωhm", "kelvin"])
+    }
+
+    @Test func finalSigmaLooksPastCaseIgnorableCharacters() {
+        // "ΟΔΟΣ." ends a word (ς); in "ΟΔΟΣ'Α" a cased letter follows past the apostrophe (σ).
+        #expect(words("ΟΔΟΣ. ΟΔΟΣ'Α") == ["οδος", "οδοσ"])
+    }
+
+    @Test func fullwidthDigitsBecomeASCII() {
+        #expect(words("Ａ１２ x") == ["a12"])
+    }
+
+    @Test func precomputedTableAgreesWithTheGeneralPathForEveryScalarBelow0x3000() {
+        for configuration in [(true, true), (true, false), (false, true)] {
+            let extractor = TermExtractor(lowercase: configuration.0, stripAccents: configuration.1)
+            for v in UInt32(0)..<0x3000 where v != 0x03A3 {
+                guard let scalar = Unicode.Scalar(v) else { continue }
+                var fast: [Unicode.Scalar] = []
+                extractor.forEachNormalizedScalar(String(Character(scalar))) { fast.append($0) }
+                var slow: [Unicode.Scalar] = []
+                TermExtractor.mapSlowly(scalar, lowercase: configuration.0, stripAccents: configuration.1) { slow.append($0) }
+                #expect(fast == slow, "U+\(String(v, radix: 16)) lowercase=\(configuration.0) strip=\(configuration.1)")
+                if fast != slow { return }
+            }
+        }
+    }
+
+    @Test func wordCharactersFollowPythonRegex() {
+        #expect(PythonCharacterClass.isWord("_"))
+        #expect(PythonCharacterClass.isWord("ß"))
+        #expect(PythonCharacterClass.isWord("½"))  // No: numeric
+        #expect(PythonCharacterClass.isWord("東"))
+        #expect(!PythonCharacterClass.isWord("\u{0301}"))  // combining acute (Mn)
+        #expect(!PythonCharacterClass.isWord("\u{203F}"))  // undertie (Pc other than _)
+        #expect(!PythonCharacterClass.isWord("-"))
+        #expect(PythonCharacterClass.isWord("𝐀"))  // outside the BMP: mathematical bold A (Lu)
+        #expect(!PythonCharacterClass.isWord("😀"))
+    }
+}
