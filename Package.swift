@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CSystem"]),
         .target(name: "HTTPServer", dependencies: ["CSystem", "Posix"]),
         .target(name: "Inference"),
+        // In-process predict/explain timing for the Inference target (release builds).
+        .executableTarget(name: "inference-bench", dependencies: ["Inference"]),
         .target(name: "Registry", dependencies: ["Inference", "CSystem", "Posix"]),
         .target(
             name: "Training",

@@ -203,13 +203,12 @@ extension FeatureValue {
 
 struct TextBlock: Sendable {
     enum Vectorizer: Sendable {
-        /// vocabulary term → column, idf per column, inverse vocabulary for names.
-        case tfidf(vocabulary: [String: Int32], idf: [Double], terms: [String], sublinear: Bool, norm: VectorNorm)
+        /// vocabulary bytes → column, idf per column, feature names per column.
+        case tfidf(vocabulary: TermTable, idf: [Double], names: [String], sublinear: Bool, norm: VectorNorm)
         case hashing(nFeatures: Int, name: String, alternateSign: Bool, norm: VectorNorm)
     }
 
     let extractor: TermExtractor
-    let name: String
     let vectorizer: Vectorizer
 
     /// Hashing spaces are capped so that a typo cannot allocate gigabytes of weights.
@@ -223,7 +222,6 @@ struct TextBlock: Sendable {
                                 "\(path): ngram range \(spec.ngramMin)...\(spec.ngramMax) must satisfy 1 ≤ ngram_min ≤ ngram_max ≤ \(Self.maximumNGram)")
         }
         extractor = TermExtractor(spec)
-        name = spec.name
         switch spec.vectorizer {
         case .tfidf(let tfidf):
             let idf = try resolve(tfidf.idf, path: "\(path).vectorizer.idf", weights: weights)
@@ -235,8 +233,6 @@ struct TextBlock: Sendable {
                 throw ArtifactError(.invalidPipeline, "\(path).vectorizer.idf[\(bad)] is not finite")
             }
             var terms = [String?](repeating: nil, count: size)
-            var vocabulary: [String: Int32] = [:]
-            vocabulary.reserveCapacity(size)
             for (term, index) in tfidf.vocabulary {
                 guard index >= 0, index < size else {
                     throw ArtifactError(.invalidPipeline,
@@ -247,9 +243,9 @@ struct TextBlock: Sendable {
                                         "\(path).vectorizer.vocabulary: terms \"\(other)\" and \"\(term)\" share index \(index)")
                 }
                 terms[index] = term
-                vocabulary[term] = Int32(index)
             }
-            vectorizer = .tfidf(vocabulary: vocabulary, idf: idf, terms: terms.map { "\(spec.name):\($0 ?? "")" },
+            let complete = terms.map { $0 ?? "" }  // every index is filled: size distinct indices in 0..<size
+            vectorizer = .tfidf(vocabulary: TermTable(terms: complete), idf: idf, names: complete.map { "\(spec.name):\($0)" },
                                 sublinear: tfidf.sublinearTF, norm: tfidf.norm)
         case .hashing(let hashing):
             guard hashing.nFeatures >= 1, hashing.nFeatures <= Self.maximumHashingFeatures else {
@@ -269,25 +265,25 @@ struct TextBlock: Sendable {
 
     func featureName(at local: Int) -> String {
         switch vectorizer {
-        case .tfidf(_, _, let terms, _, _): terms[local]
+        case .tfidf(_, _, let names, _, _): names[local]
         case .hashing(_, let name, _, _): "\(name):#\(local)"
         }
     }
 
     func append(_ text: String, offset: Int32, to vector: inout SparseVector) {
-        let terms = extractor.terms(in: text)
-        if terms.isEmpty { return }
         // (column, signed count) pairs; sorted then merged — no dictionary per request.
         var hits: [(column: Int32, weight: Double)] = []
-        hits.reserveCapacity(terms.count)
+        hits.reserveCapacity(32)
         let norm: VectorNorm
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, let n):
             norm = n
-            for term in terms { if let column = vocabulary[term] { hits.append((column, 1)) } }
+            extractor.forEachTerm(in: text) { term in
+                if let column = vocabulary.column(of: term) { hits.append((column, 1)) }
+            }
         case .hashing(let nFeatures, _, let alternateSign, let n):
             norm = n
-            for term in terms {
+            extractor.forEachTerm(in: text) { term in
                 let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
                 hits.append((Int32(column), alternateSign ? sign : 1))
             }
@@ -318,6 +314,78 @@ struct TextBlock: Sendable {
                 for i in start..<vector.values.count { vector.values[i] /= length }
             }
         }
+    }
+}
+
+/// A read-only hash table from a term's UTF-8 bytes to its column, so lookups need no String.
+/// Open addressing with linear probing at load factor ≤ 1/2; compares bytes exactly (as Python
+/// compares str code points — unlike `String ==`, which equates canonically equivalent text).
+struct TermTable: Sendable {
+    /// All terms' UTF-8 bytes, concatenated; term c is `arena[starts[c]..<starts[c + 1]]`.
+    let arena: [UInt8]
+    let starts: [Int32]
+    /// Column + 1 per slot (0 = empty); capacity is a power of two.
+    let slots: [Int32]
+    /// The hash of the term in each slot, to skip most byte comparisons.
+    let slotHashes: [UInt32]
+    let mask: Int
+
+    static let seed: UInt32 = 0x9747_B28C
+
+    init(terms: [String]) {
+        var arena: [UInt8] = []
+        var starts: [Int32] = [0]
+        for term in terms {
+            arena.append(contentsOf: term.utf8)
+            starts.append(Int32(truncatingIfNeeded: arena.count))
+        }
+        var capacity = 8
+        while capacity < terms.count * 2 { capacity *= 2 }
+        var slots = [Int32](repeating: 0, count: capacity)
+        var slotHashes = [UInt32](repeating: 0, count: capacity)
+        arena.withUnsafeBufferPointer { bytes in
+            for column in terms.indices {
+                let term = UnsafeBufferPointer(rebasing: bytes[Int(starts[column])..<Int(starts[column + 1])])
+                let hash = MurmurHash3.hash32(term, seed: Self.seed)
+                var slot = Int(hash) & (capacity - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = Int32(column + 1)
+                slotHashes[slot] = hash
+            }
+        }
+        self.arena = arena
+        self.starts = starts
+        self.slots = slots
+        self.slotHashes = slotHashes
+        self.mask = capacity - 1
+    }
+
+    /// The column of `term`, or nil when it is not in the vocabulary. (Duplicate byte strings
+    /// cannot occur: vocabulary keys are distinct.)
+    func column(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let hash = MurmurHash3.hash32(term, seed: Self.seed)
+        var slot = Int(hash) & mask
+        return arena.withUnsafeBufferPointer { bytes -> Int32? in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return nil }
+                if slotHashes[slot] == hash {
+                    let column = Int(entry - 1)
+                    let start = Int(starts[column]), end = Int(starts[column + 1])
+                    if end - start == term.count {
+                        guard let a = bytes.baseAddress, let b = term.baseAddress else { return Int32(column) }  // both empty
+                        if memoryEqual(a + start, b, term.count) { return Int32(column) }
+                    }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always)
+    private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        for i in 0..<count where a[i] != b[i] { return false }
+        return true
     }
 }
 

@@ -58,6 +58,12 @@ public enum MurmurHash3 {
     /// scikit-learn's column and sign for a term: h = signed hash; column = |h| mod n
     /// (2³¹ mod n for h = −2³¹); sign = +1 when h ≥ 0 else −1 (only used with alternate_sign).
     public static func hashingColumn(_ term: String, nFeatures: Int) -> (column: Int, sign: Double) {
+        var term = term
+        return term.withUTF8 { hashingColumn($0, nFeatures: nFeatures) }
+    }
+
+    /// `hashingColumn` for a term given as UTF-8 bytes.
+    public static func hashingColumn(_ term: UnsafeBufferPointer<UInt8>, nFeatures: Int) -> (column: Int, sign: Double) {
         let h = Int32(bitPattern: hash32(term))
         let column = Int(Int64(h).magnitude % UInt64(nFeatures))
         return (column, h >= 0 ? 1 : -1)

@@ -122,28 +122,39 @@ public struct SHA256: Sendable {
     /// Processes the 64-byte block starting at `offset` (the caller guarantees 64 bytes remain).
     private mutating func compress(block: UnsafeBufferPointer<UInt8>, at offset: Int) {
         precondition(block.count - offset >= 64, "a SHA-256 block is 64 bytes")
-        var w = [UInt32](repeating: 0, count: 64)
+        state = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            Self.roundConstants.withUnsafeBufferPointer { k in
+                Self.compress(state, block: block, at: offset, schedule: w, constants: k)
+            }
+        }
+    }
+
+    private typealias State = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+
+    @inline(__always)
+    private static func compress(_ state: State, block: UnsafeBufferPointer<UInt8>, at offset: Int,
+                                 schedule w: UnsafeMutableBufferPointer<UInt32>, constants: UnsafeBufferPointer<UInt32>) -> State {
         for t in 0..<16 {
             let i = offset + t * 4
             w[t] = UInt32(block[i]) << 24 | UInt32(block[i + 1]) << 16 | UInt32(block[i + 2]) << 8 | UInt32(block[i + 3])
         }
         for t in 16..<64 {
-            let s0 = Self.rotateRight(w[t - 15], 7) ^ Self.rotateRight(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = Self.rotateRight(w[t - 2], 17) ^ Self.rotateRight(w[t - 2], 19) ^ (w[t - 2] >> 10)
+            let s0 = rotateRight(w[t - 15], 7) ^ rotateRight(w[t - 15], 18) ^ (w[t - 15] >> 3)
+            let s1 = rotateRight(w[t - 2], 17) ^ rotateRight(w[t - 2], 19) ^ (w[t - 2] >> 10)
             w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
         }
         var (a, b, c, d, e, f, g, h) = state
         for t in 0..<64 {
-            let s1 = Self.rotateRight(e, 6) ^ Self.rotateRight(e, 11) ^ Self.rotateRight(e, 25)
+            let s1 = rotateRight(e, 6) ^ rotateRight(e, 11) ^ rotateRight(e, 25)
             let choose = (e & f) ^ (~e & g)
-            let temp1 = h &+ s1 &+ choose &+ Self.roundConstants[t] &+ w[t]
-            let s0 = Self.rotateRight(a, 2) ^ Self.rotateRight(a, 13) ^ Self.rotateRight(a, 22)
+            let temp1 = h &+ s1 &+ choose &+ constants[t] &+ w[t]
+            let s0 = rotateRight(a, 2) ^ rotateRight(a, 13) ^ rotateRight(a, 22)
             let majority = (a & b) ^ (a & c) ^ (b & c)
             let temp2 = s0 &+ majority
             h = g; g = f; f = e; e = d &+ temp1
             d = c; c = b; b = a; a = temp1 &+ temp2
         }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
-                 state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+        return (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 }

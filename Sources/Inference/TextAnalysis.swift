@@ -112,9 +112,60 @@ enum AccentStripper {
         let l = 0x1100 + index / (21 * 28)
         let vowel = 0x1161 + (index % (21 * 28)) / 28
         let t = index % 28
-        output.append(Unicode.Scalar(l)!)  // in range by construction (0x1100…0x1112)
-        output.append(Unicode.Scalar(vowel)!)  // 0x1161…0x1175
-        if t != 0 { output.append(Unicode.Scalar(0x11A7 + t)!) }  // 0x11A8…0x11C2
+        // All three are valid scalars by construction (0x1100…0x1112, 0x1161…0x1175, 0x11A8…0x11C2).
+        output.append(Unicode.Scalar(l) ?? "\u{FFFD}")
+        output.append(Unicode.Scalar(vowel) ?? "\u{FFFD}")
+        if t != 0 { output.append(Unicode.Scalar(0x11A7 + t) ?? "\u{FFFD}") }
+    }
+}
+
+/// Lowercase-then-strip as one precomputed lookup for U+0000…U+2FFF (Latin, Greek, Cyrillic,
+/// punctuation, letterlike symbols …), one table per configuration, built on first use.
+/// Above U+2FFF the hot path falls back to `Unicode.Scalar.Properties` and `AccentStripper`.
+struct ScalarMapTable: Sendable {
+    /// For v < limit: 0 = maps to itself, else ((start << 8) | count) + 1 into `storage`.
+    let packed: [UInt32]
+    let storage: [Unicode.Scalar]
+    static let limit: UInt32 = 0x3000
+
+    static let lowercaseAndStrip = ScalarMapTable(lowercase: true, stripAccents: true)
+    static let lowercaseOnly = ScalarMapTable(lowercase: true, stripAccents: false)
+    static let stripOnly = ScalarMapTable(lowercase: false, stripAccents: true)
+
+    static func forConfiguration(lowercase: Bool, stripAccents: Bool) -> ScalarMapTable? {
+        switch (lowercase, stripAccents) {
+        case (true, true): lowercaseAndStrip
+        case (true, false): lowercaseOnly
+        case (false, true): stripOnly
+        case (false, false): nil
+        }
+    }
+
+    init(lowercase: Bool, stripAccents: Bool) {
+        var packed = [UInt32](repeating: 0, count: Int(Self.limit))
+        var storage: [Unicode.Scalar] = []
+        var lowered: [Unicode.Scalar] = []
+        var mapped: [Unicode.Scalar] = []
+        for v in 0..<Self.limit {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            lowered.removeAll(keepingCapacity: true)
+            mapped.removeAll(keepingCapacity: true)
+            if lowercase && scalar.properties.changesWhenLowercased {
+                lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                lowered.append(scalar)
+            }
+            if stripAccents {
+                for s in lowered { AccentStripper.append(s, to: &mapped) }
+            } else {
+                mapped = lowered
+            }
+            if mapped.count == 1 && mapped[0] == scalar { continue }
+            packed[Int(v)] = (UInt32(storage.count) << 8 | UInt32(mapped.count)) + 1
+            storage.append(contentsOf: mapped)
+        }
+        self.packed = packed
+        self.storage = storage
     }
 }
 
@@ -122,6 +173,10 @@ enum AccentStripper {
 /// `token_pattern=r"(?u)\b\w\w+\b"` (see `TextSpec` for the semantics). Immutable and
 /// `Sendable`; every call works on its own local buffers, so one instance serves all threads.
 /// The trainer builds vocabularies with the same type so that training and serving agree.
+///
+/// The hot path (`forEachTerm`) hands out each term as UTF-8 bytes without creating Strings:
+/// kept tokens are written into one buffer separated by single spaces, so every word n-gram
+/// is a contiguous byte range of it.
 public struct TermExtractor: Sendable, Equatable {
     /// Lowercase first (Python `str.lower()`, including the final-sigma rule). Default true.
     public let lowercase: Bool
@@ -129,7 +184,7 @@ public struct TermExtractor: Sendable, Equatable {
     public let stripAccents: Bool
     /// Word or char_wb n-grams. Default word.
     public let analyzer: TextAnalyzer
-    /// n-gram lengths `ngramMin...ngramMax`; callers validate 1 ≤ min ≤ max. Default 1...1.
+    /// n-gram lengths `ngramMin...ngramMax`, clamped to 1 ≤ min ≤ max. Default 1...1.
     public let ngramMin: Int
     public let ngramMax: Int
 
@@ -150,66 +205,157 @@ public struct TermExtractor: Sendable, Equatable {
 
     /// All terms of `text` in scikit-learn's order (duplicates kept: they are counts).
     public func terms(in text: String) -> [String] {
-        let scalars = Self.preprocessScalars(text, lowercase: lowercase, stripAccents: stripAccents)
+        var terms: [String] = []
+        forEachTerm(in: text) { terms.append(String(decoding: $0, as: UTF8.self)) }
+        return terms
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each term of `text`, in scikit-learn's order. The
+    /// buffer is only valid during the call.
+    public func forEachTerm(in text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         switch analyzer {
         case .word:
-            return Self.wordNGrams(Self.tokens(of: scalars), min: ngramMin, max: ngramMax)
+            let tokens = tokenize(text)
+            let count = tokens.starts.count
+            tokens.bytes.withUnsafeBufferPointer { bytes in
+                for n in ngramMin...ngramMax where n <= count {
+                    for i in 0...(count - n) {
+                        body(UnsafeBufferPointer(rebasing: bytes[tokens.starts[i]..<tokens.ends[i + n - 1]]))
+                    }
+                }
+            }
         case .charWB:
-            return Self.charWBNGrams(scalars, min: ngramMin, max: ngramMax)
+            var scalars: [Unicode.Scalar] = []
+            scalars.reserveCapacity(text.utf8.count)
+            forEachNormalizedScalar(text) { scalars.append($0) }
+            Self.forEachCharWBNGram(scalars, min: ngramMin, max: ngramMax, body)
         }
     }
 
-    /// Lowercase and/or strip accents, in scikit-learn's order, as a String.
+    /// Lowercase and/or strip accents, in scikit-learn's order (lowercase first).
     public static func preprocess(_ text: String, lowercase: Bool = true, stripAccents: Bool = true) -> String {
-        var out = String.UnicodeScalarView()
-        out.append(contentsOf: preprocessScalars(text, lowercase: lowercase, stripAccents: stripAccents))
-        return String(out)
+        var view = String.UnicodeScalarView()
+        TermExtractor(lowercase: lowercase, stripAccents: stripAccents).forEachNormalizedScalar(text) { view.append($0) }
+        return String(view)
     }
 
-    /// Lowercase and/or strip accents, as scalars (the form the analysers consume).
-    static func preprocessScalars(_ text: String, lowercase: Bool, stripAccents: Bool) -> [Unicode.Scalar] {
+    /// Tokens as UTF-8 in one buffer, separated by single spaces; token k is `starts[k]..<ends[k]`.
+    struct Tokens {
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        var ends: [Int] = []
+    }
+
+    /// Maximal runs of ≥ 2 word characters (`(?u)\b\w\w+\b` under Python's `re`) of the
+    /// preprocessed text.
+    func tokenize(_ text: String) -> Tokens {
+        var tokens = Tokens()
+        tokens.bytes.reserveCapacity(text.utf8.count + 8)
+        tokens.starts.reserveCapacity(16)
+        tokens.ends.reserveCapacity(16)
+        var runMark = 0  // bytes.count before the run (and its separating space)
+        var runStart = 0  // first byte of the run
+        var runScalars = 0  // scalars in the current run; 0 = not in a run
+        forEachNormalizedScalar(text) { scalar in
+            if PythonCharacterClass.isWord(scalar) {
+                if runScalars == 0 {
+                    runMark = tokens.bytes.count
+                    if !tokens.starts.isEmpty { tokens.bytes.append(0x20) }
+                    runStart = tokens.bytes.count
+                }
+                runScalars += 1
+                Self.appendUTF8(scalar, to: &tokens.bytes)
+            } else if runScalars > 0 {
+                if runScalars >= 2 {
+                    tokens.starts.append(runStart)
+                    tokens.ends.append(tokens.bytes.count)
+                } else {
+                    tokens.bytes.removeLast(tokens.bytes.count - runMark)
+                }
+                runScalars = 0
+            }
+        }
+        if runScalars >= 2 {
+            tokens.starts.append(runStart)
+            tokens.ends.append(tokens.bytes.count)
+        } else if runScalars > 0 {
+            tokens.bytes.removeLast(tokens.bytes.count - runMark)
+        }
+        return tokens
+    }
+
+    @inline(__always)
+    static func appendUTF8(_ scalar: Unicode.Scalar, to bytes: inout [UInt8]) {
+        if scalar.value < 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: scalar.value))
+        } else {
+            UTF8.encode(scalar) { bytes.append($0) }
+        }
+    }
+
+    /// Feeds `body` the scalars of `text` after lowercasing and/or accent stripping.
+    @inline(__always)
+    func forEachNormalizedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
         let input = text.unicodeScalars
-        var lowered: [Unicode.Scalar] = []
-        lowered.reserveCapacity(text.utf8.count)
-        if lowercase {
-            var previousNonIgnorableIsCased = false  // for the final-sigma rule
-            var index = input.startIndex
-            while index != input.endIndex {
-                let scalar = input[index]
-                let v = scalar.value
-                if v < 0x80 {
-                    lowered.append(v >= 0x41 && v <= 0x5A ? Unicode.Scalar(UInt8(v + 32)) : scalar)
-                    // ASCII letters are cased; ' . : ^ ` are case-ignorable (keep the state).
-                    let isCaseIgnorable = v == 0x27 || v == 0x2E || v == 0x3A || v == 0x5E || v == 0x60
-                    if !isCaseIgnorable {
-                        previousNonIgnorableIsCased = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A)
+        guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
+            for scalar in input { body(scalar) }
+            return
+        }
+        var index = input.startIndex
+        while index != input.endIndex {
+            let scalar = input[index]
+            let v = scalar.value
+            if v < 0x80 {
+                if lowercase && v >= 0x41 && v <= 0x5A {
+                    body(Unicode.Scalar(UInt8(truncatingIfNeeded: v + 32)))
+                } else {
+                    body(scalar)
+                }
+            } else {
+                if lowercase && v == 0x03A3 {
+                    let sigma: Unicode.Scalar = Self.isFinalSigma(input, at: index)
+                        ? "\u{03C2}" : "\u{03C3}"
+                    body(sigma)  // both are unaffected by accent stripping
+                } else if v < ScalarMapTable.limit {
+                    let packed = table.packed[Int(v)]
+                    if packed == 0 {
+                        body(scalar)
+                    } else {
+                        let start = Int((packed - 1) >> 8), end = start + Int((packed - 1) & 0xFF)
+                        for k in start..<end { body(table.storage[k]) }
                     }
                 } else {
-                    if v == 0x03A3 {
-                        lowered.append(isFinalSigma(input, at: index, afterCased: previousNonIgnorableIsCased) ? "\u{03C2}" : "\u{03C3}")
-                    } else if scalar.properties.changesWhenLowercased {
-                        lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
-                    } else {
-                        lowered.append(scalar)
-                    }
-                    if !scalar.properties.isCaseIgnorable { previousNonIgnorableIsCased = scalar.properties.isCased }
+                    Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents, body)
                 }
-                index = input.index(after: index)
             }
-        } else {
-            lowered.append(contentsOf: input)
+            index = input.index(after: index)
         }
-        guard stripAccents else { return lowered }
+    }
+
+    /// Lowercase + strip for scalars above the table (CJK, Hangul, historic scripts, emoji …).
+    static func mapSlowly(_ scalar: Unicode.Scalar, lowercase: Bool, stripAccents: Bool, _ body: (Unicode.Scalar) -> Void) {
+        var lowered: [Unicode.Scalar] = []
+        if lowercase && scalar.properties.changesWhenLowercased {
+            lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+        } else {
+            lowered.append(scalar)
+        }
+        guard stripAccents else { for s in lowered { body(s) }; return }
         var stripped: [Unicode.Scalar] = []
-        stripped.reserveCapacity(lowered.count)
-        for scalar in lowered { AccentStripper.append(scalar, to: &stripped) }
-        return stripped
+        for s in lowered { AccentStripper.append(s, to: &stripped) }
+        for s in stripped { body(s) }
     }
 
     /// Python's Final_Sigma context for U+03A3 at `index`: preceded by a cased letter (skipping
     /// case-ignorable scalars) and not followed by one.
-    private static func isFinalSigma(_ input: String.UnicodeScalarView, at index: String.UnicodeScalarView.Index,
-                                     afterCased: Bool) -> Bool {
+    private static func isFinalSigma(_ input: String.UnicodeScalarView, at index: String.UnicodeScalarView.Index) -> Bool {
+        var previous = index
+        var afterCased = false
+        while previous != input.startIndex {
+            previous = input.index(before: previous)
+            let properties = input[previous].properties
+            if !properties.isCaseIgnorable { afterCased = properties.isCased; break }
+        }
         guard afterCased else { return false }
         var next = input.index(after: index)
         while next != input.endIndex {
@@ -220,75 +366,42 @@ public struct TermExtractor: Sendable, Equatable {
         return true
     }
 
-    /// Maximal runs of ≥ 2 word characters (`(?u)\b\w\w+\b` under Python's `re`).
-    static func tokens(of scalars: [Unicode.Scalar]) -> [String] {
-        var tokens: [String] = []
-        var start = -1
-        for i in 0...scalars.count {
-            let isWord = i < scalars.count && PythonCharacterClass.isWord(scalars[i])
-            if isWord {
-                if start < 0 { start = i }
-            } else if start >= 0 {
-                if i - start >= 2 { tokens.append(makeString(scalars[start..<i])) }
-                start = -1
-            }
-        }
-        return tokens
-    }
-
-    /// scikit-learn `_word_ngrams`: all n-grams for n = min…max (n ≤ token count), n-grams
-    /// joined by one space, shorter n first, left to right.
-    static func wordNGrams(_ tokens: [String], min minN: Int, max maxN: Int) -> [String] {
-        if maxN == 1 { return minN == 1 ? tokens : [] }
-        var terms: [String] = []
-        terms.reserveCapacity(tokens.count * (maxN - minN + 1))
-        for n in minN...maxN where n <= tokens.count {
-            if n == 1 { terms.append(contentsOf: tokens); continue }
-            for i in 0...(tokens.count - n) {
-                var term = tokens[i]
-                for j in (i + 1)..<(i + n) {
-                    term.append(" ")
-                    term.append(tokens[j])
-                }
-                terms.append(term)
-            }
-        }
-        return terms
-    }
-
     /// scikit-learn `_char_wb_ngrams`: split on whitespace; pad each word with one space on
-    /// both sides; emit its n-grams for n = min…max; a padded word shorter than n is emitted
-    /// once as a whole and longer n are skipped for it.
-    static func charWBNGrams(_ scalars: [Unicode.Scalar], min minN: Int, max maxN: Int) -> [String] {
-        var terms: [String] = []
-        var padded: [Unicode.Scalar] = []
+    /// both sides; emit its n-grams (in scalars) for n = min…max; a padded word shorter than n is
+    /// emitted once as a whole and longer n are skipped for it.
+    static func forEachCharWBNGram(_ scalars: [Unicode.Scalar], min minN: Int, max maxN: Int,
+                                   _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var padded: [UInt8] = []
+        var boundaries: [Int] = []  // byte offset of each scalar of the padded word, plus the end
         var i = 0
         while i < scalars.count {
             if PythonCharacterClass.isSpace(scalars[i]) { i += 1; continue }
             var end = i
             while end < scalars.count && !PythonCharacterClass.isSpace(scalars[end]) { end += 1 }
             padded.removeAll(keepingCapacity: true)
-            padded.append(" ")
-            padded.append(contentsOf: scalars[i..<end])
-            padded.append(" ")
-            for n in minN...maxN {
-                var offset = 0
-                terms.append(makeString(padded[offset..<Swift.min(offset + n, padded.count)]))
-                while offset + n < padded.count {
-                    offset += 1
-                    terms.append(makeString(padded[offset..<Swift.min(offset + n, padded.count)]))
+            boundaries.removeAll(keepingCapacity: true)
+            boundaries.append(0)
+            padded.append(0x20)
+            for k in i..<end {
+                boundaries.append(padded.count)
+                appendUTF8(scalars[k], to: &padded)
+            }
+            boundaries.append(padded.count)
+            padded.append(0x20)
+            boundaries.append(padded.count)
+            let length = boundaries.count - 1  // scalars in the padded word
+            padded.withUnsafeBufferPointer { bytes in
+                for n in minN...maxN {
+                    var offset = 0
+                    body(UnsafeBufferPointer(rebasing: bytes[boundaries[offset]..<boundaries[Swift.min(offset + n, length)]]))
+                    while offset + n < length {
+                        offset += 1
+                        body(UnsafeBufferPointer(rebasing: bytes[boundaries[offset]..<boundaries[offset + n]]))
+                    }
+                    if offset == 0 { break }  // a short word is counted once
                 }
-                if offset == 0 { break }  // a short word is counted once
             }
             i = end
         }
-        return terms
-    }
-
-    @inline(__always)
-    static func makeString(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
     }
 }

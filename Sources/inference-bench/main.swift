@@ -1,0 +1,152 @@
+// inference-bench: in-process cost of predict and explain on a realistic model.
+//
+//   swift build -c release --product inference-bench
+//   .build/release/inference-bench [--model <storage>/<name>/<version>] [--rounds N] [--items N]
+//
+// Without --model it builds a logistic-regression model with a ~50k-term word 1–2-gram tf-idf
+// vocabulary + categorical + numeric + boolean features, writes it with ArtifactWriter to a
+// temporary directory and loads it back (timing the load), then scores generated titles.
+import FoundationEssentials
+import Inference
+
+/// SplitMix64: a deterministic generator so runs are comparable.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+let rounds = Int(argument("--rounds") ?? "") ?? 7
+let itemCount = Int(argument("--items") ?? "") ?? 20_000
+var rng = SplitMix64(state: 42)
+
+let syllables = ["pa", "ra", "to", "ção", "mi", "ño", "gu", "lé", "sa", "ke", "vi", "do", "ma", "ri", "ta", "lo",
+                 "ne", "qu", "es", "ar", "bo", "ci", "fu", "ga", "hé", "ju", "zo", "xa", "li", "pe"]
+func word(_ rng: inout SplitMix64) -> String {
+    (0..<Int.random(in: 2...4, using: &rng)).map { _ in syllables.randomElement(using: &rng)! }.joined()
+}
+let lexicon = (0..<30_000).map { _ in word(&rng) } + ["pistola", "glock", "9mm", "réplica", "remédio", "iphone", "usado", "novo"]
+
+@MainActor
+func makeModel() throws -> String {
+    let extractor = TermExtractor(ngramMin: 1, ngramMax: 2)
+    var vocabulary: [String: Int] = [:]
+    var attempts = 0
+    while vocabulary.count < 50_000 && attempts < 500_000 {
+        attempts += 1
+        let title = (0..<3).map { _ in lexicon.randomElement(using: &rng)! }.joined(separator: " ")
+        for term in extractor.terms(in: title) where vocabulary[term] == nil && vocabulary.count < 50_000 {
+            vocabulary[term] = vocabulary.count
+        }
+    }
+    let categories = (0..<2_000).map { "MLB\(1000 + $0)" }
+    let width = vocabulary.count + categories.count + 1 + 2 + 1
+    var builder = WeightsBuilder()
+    let idf = builder.append((0..<vocabulary.count).map { _ in Double.random(in: 1...9, using: &rng) })
+    let weights = builder.append((0..<width).map { _ in Double.random(in: -2...2, using: &rng) })
+    let signature = Signature(fields: [
+        FieldSpec(name: "id", type: .string, required: true),
+        FieldSpec(name: "title", type: .string, required: true),
+        FieldSpec(name: "category_id", type: .string),
+        FieldSpec(name: "price_usd", type: .number),
+        FieldSpec(name: "has_warranty", type: .boolean),
+    ], idField: "id")
+    let pipeline = PipelineSpec(transformers: [
+        .text(TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
+                       vectorizer: .tfidf(TfidfSpec(vocabulary: vocabulary, idf: idf, sublinearTF: true)))),
+        .categorical(CategoricalSpec(field: "category_id", categories: categories, missingSlot: true)),
+        .numeric(NumericSpec(field: "price_usd", log1p: true, mean: 4, scale: 1.5, imputeValue: 30, missingIndicator: true)),
+        .boolean(BooleanSpec(field: "has_warranty")),
+    ])
+    let input: [String: FeatureValue] = ["id": .string("1"), "title": .string("Pistola Glock 9mm réplica"),
+                                         "category_id": .string("MLB1001"), "price_usd": .number(120)]
+    var manifest = ModelManifest(
+        name: "bench", version: 1, created: "2026-11-23T00:00:00Z", algorithm: .logisticRegression,
+        signature: signature, pipeline: pipeline, model: .logisticRegression(weights: weights, intercept: -1),
+        threshold: 0.5, labels: ["allowed", "prohibited"], example: Example(input: input, expectedScore: 0),
+        dataset: DatasetInfo(name: "synthetic", version: "1", fingerprint: "-"))
+    let draft = try LoadedModel(manifest: manifest, weights: builder.values, verifyExample: false)
+    manifest.example.expectedScore = draft.predict(input).score
+    let directory = FileManager.default.temporaryDirectory.path + "/inference-bench-\(UUID().uuidString)/bench/1"
+    try ArtifactWriter.write(manifest: manifest, weights: builder.values, to: directory)
+    return directory
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func nanoseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
+}
+
+do {
+    let clock = ContinuousClock()
+    let generated = argument("--model") == nil
+    let directory = try argument("--model") ?? makeModel()
+    var model: LoadedModel?
+    let loadTime = try clock.measure { model = try LoadedModel.load(directory: directory) }
+    guard let model else { fatalError("unreachable") }
+    let size = FileManager.default.contents(atPath: directory + "/model.json")?.count ?? 0
+    print("model \(model.name) v\(model.version): \(model.pipeline.dimension) columns, model.json \(size / 1024) KiB, load \(Int(nanoseconds(loadTime) / 1e6)) ms")
+
+    let fields = model.signature.fields
+    let items: [[FeatureValue]] = (0..<itemCount).map { i in
+        let words = (0..<Int.random(in: 4...12, using: &rng)).map { _ in
+            Bool.random(using: &rng) ? lexicon.randomElement(using: &rng)!.uppercased() : lexicon.randomElement(using: &rng)!
+        }
+        let title = words.joined(separator: i % 3 == 0 ? ", " : " ") + (i % 5 == 0 ? " 100% ORIGINAL!!" : "")
+        return fields.map { field in
+            switch field.name {
+            case "title": .string(title)
+            case "category_id": i % 7 == 0 ? .missing : .string("MLB\(1000 + i % 2_100)")
+            case "price_usd": i % 11 == 0 ? .missing : .number(Double(i % 900) + 0.99)
+            case "has_warranty": .bool(i % 2 == 0)
+            case "id": .string("MLB\(i)")
+            default: field.type == .string ? .string("x") : .missing
+            }
+        }
+    }
+    let averageLength = items.reduce(0) { total, item in
+        if case .string(let t) = item[fields.firstIndex { $0.name == "title" } ?? 0] { return total + t.count }
+        return total
+    } / max(1, items.count)
+    print("\(items.count) items, average title \(averageLength) characters, \(rounds) rounds")
+
+    var checksum = 0.0
+    var predictRounds: [Double] = []
+    var explainRounds: [Double] = []
+    for _ in 0..<rounds {
+        let t = clock.measure { for item in items { checksum += model.predict(item).score } }
+        predictRounds.append(nanoseconds(t) / Double(items.count))
+        let e = clock.measure { for item in items { checksum += Double(model.explain(item, top: 5).up.count) } }
+        explainRounds.append(nanoseconds(e) / Double(items.count))
+    }
+    let featureTime = clock.measure { for item in items { checksum += Double(model.features(item).count) } }
+    print("predict: median \(Int(median(predictRounds))) ns/item (rounds: \(predictRounds.map { Int($0) }))")
+    print("explain(top: 5): median \(Int(median(explainRounds))) ns/item (rounds: \(explainRounds.map { Int($0) }))")
+    print("features only: \(Int(nanoseconds(featureTime) / Double(items.count))) ns/item")
+    let megabytes = 16
+    let blob = [UInt8](repeating: 0x5A, count: megabytes << 20)
+    var digest: [UInt8] = []
+    let hashTime = clock.measure { digest = SHA256.hash(blob) }
+    print("sha256: \(Int(Double(megabytes) / (nanoseconds(hashTime) / 1e9))) MiB/s (\(SHA256.hexString(digest).prefix(8))…)")
+    print("checksum \(checksum)")
+    if generated {
+        try? FileManager.default.removeItem(atPath: String(directory.dropLast("/bench/1".count)))
+    }
+} catch {
+    print("inference-bench: \(error)")
+}

@@ -1,0 +1,57 @@
+import Testing
+@testable import Inference
+
+@Suite struct VocabularyLookupTests {
+    @Test func findsNonASCIITermsByTheirExactBytes() throws {
+        let hangul = TermExtractor().terms(in: "한국어")[0]  // conjoining jamo after NFKD
+        let vocabulary = ["東京": 0, hangul: 1, "straße": 2, "pistola 9mm": 3]
+        let signature = Signature(fields: [FieldSpec(name: "title", type: .string)])
+        let spec = TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
+                            vectorizer: .tfidf(TfidfSpec(vocabulary: vocabulary, idf: .inline([1, 1, 1, 1]), norm: .none)))
+        let pipeline = try FeaturePipeline(spec: PipelineSpec(transformers: [.text(spec)]), signature: signature)
+        #expect(pipeline.transform([.string("東京 한국어 STRASSE Straße pistola 9MM")]).indices == [0, 1, 2, 3])
+        #expect(pipeline.featureName(at: 1) == "title:\(hangul)")
+    }
+
+    @Test func looksUpEveryTermOfALargeVocabulary() {
+        let terms = (0..<5_000).map { "term\($0) ç" }
+        let table = TermTable(terms: terms)
+        for (column, term) in terms.enumerated() {
+            var copy = term
+            let found = copy.withUTF8 { table.column(of: $0) }
+            #expect(found == Int32(column))
+            if found != Int32(column) { return }
+        }
+        var missing = "term5000 ç"
+        #expect(missing.withUTF8 { table.column(of: $0) } == nil)
+        var empty = ""
+        #expect(empty.withUTF8 { table.column(of: $0) } == nil)
+    }
+
+    @Test func charWBTermsFeedTfidf() throws {
+        let signature = Signature(fields: [FieldSpec(name: "title", type: .string)])
+        let spec = TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 3,
+                            vectorizer: .tfidf(TfidfSpec(vocabulary: [" a": 0, "ab": 1, "ab ": 2, "zz": 3], idf: .inline([1, 2, 3, 4]), norm: .none)))
+        let pipeline = try FeaturePipeline(spec: PipelineSpec(transformers: [.text(spec)]), signature: signature)
+        let x = pipeline.transform([.string("AB ab")])
+        #expect(x.indices == [0, 1, 2])
+        #expect(x.values == [2, 4, 6])  // each n-gram twice × idf
+    }
+
+    @Test func concurrentPredictionsAgreeWithSequentialOnes() async throws {
+        let model = try Fixture.logisticModel()
+        let titles = ["Pistola 9mm Glock, Réplica!", "airsoft réplica", "glock glock", "", "pistola 9mm airsoft"]
+        let expected = titles.map { model.predict(["title": .string($0)]).score }
+        let results = await withTaskGroup(of: (Int, Double).self) { group in
+            for round in 0..<200 {
+                let index = round % titles.count
+                group.addTask { (index, model.predict(["title": .string(titles[index])]).score) }
+            }
+            var collected: [(Int, Double)] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { expected[$0.0] == $0.1 })
+    }
+}
