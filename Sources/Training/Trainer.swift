@@ -83,6 +83,22 @@ public struct Trainer: Sendable {
         return Signature(fields: fields, idField: schema.identifierColumn)
     }
 
+    /// The signature with constraints learnt from the training rows: a numeric field whose
+    /// training values are all ≥ 0 (prices, ages, counts) gets `minimum: 0`, so the service
+    /// rejects a negative price (422) instead of scoring an input the model never saw.
+    public static func signature(for schema: DatasetSchema, constrainedBy rows: Dataset) -> Signature {
+        var signature = signature(for: schema)
+        for k in signature.fields.indices where signature.fields[k].type == .number {
+            guard let column = rows.columnIndex(signature.fields[k].name) else { continue }
+            let nonNegative = rows.rows.allSatisfy { row in
+                if case .number(let x) = row.values[column] { return x >= 0 }
+                return true
+            }
+            if nonNegative { signature.fields[k].constraints = FieldConstraints(minimum: 0) }
+        }
+        return signature
+    }
+
     /// A row's values in signature order.
     public static func inputs(of row: DatasetRow, schema: DatasetSchema, signature: Signature) -> [FeatureValue] {
         signature.fields.map { field in
@@ -108,7 +124,7 @@ public struct Trainer: Sendable {
         progress("fitting the feature pipeline")
         let fitter = PipelineFitter(config: config) { spec, text in TermExtractor(spec).terms(in: text) }
         let spec = try fitter.fit(trainSet)
-        let signature = Self.signature(for: dataset.schema)
+        let signature = Self.signature(for: dataset.schema, constrainedBy: trainSet)
         let pipeline: FeaturePipeline
         do {
             pipeline = try FeaturePipeline(spec: spec, signature: signature)
