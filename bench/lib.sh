@@ -105,8 +105,18 @@ start_vigia() {  # cmd-template (@PORT@, @STORAGE@ substituted); sets VIGIA_PID
   cmd=${cmd//@STORAGE@/${STORAGE:-}}
   start_bg vigia "$RUN/vigia.log" "$cmd"
   VIGIA_PID=$LAST_PID
-  wait_http "http://127.0.0.1:$PORT_VIGIA/health/live" "$VIGIA_PID" \
-    || die "vigia did not answer GET /health/live within ${READY_TIMEOUT}s (see $RUN/vigia.log)"
+  wait_http "http://127.0.0.1:$PORT_VIGIA/health/live" "$VIGIA_PID" || server_failed "GET /health/live"
+}
+
+server_failed() {  # what: explains why vigia is not answering, then exits
+  if kill -0 "$VIGIA_PID" 2>/dev/null; then
+    log "vigia (pid $VIGIA_PID) did not answer $1 within ${READY_TIMEOUT}s; last log lines:"
+  else
+    wait "$VIGIA_PID" 2>/dev/null
+    log "vigia exited with status $? before answering $1; last log lines:"
+  fi
+  tail -n 8 "$RUN/vigia.log" | sed 's/^/    /' >&2
+  die "vigia not serving (command: ${VIGIA_CMD:-?}; full log: $RUN/vigia.log)"
 }
 
 stop_vigia() {  # records how vigia exited after SIGTERM (the design says: drain, exit 0)

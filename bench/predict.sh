@@ -54,8 +54,7 @@ stop_nginx
 
 # ---------- vigia ----------
 start_vigia "$VIGIA_CMD"
-wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$VIGIA_PID" \
-  || die "vigia not ready (GET /health/ready) within ${READY_TIMEOUT}s (see $RUN/vigia.log)"
+wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$VIGIA_PID" || server_failed "GET /health/ready"
 BASE="http://127.0.0.1:$PORT_VIGIA"
 
 check_response() {  # body-file n -> one note: status, shape check, first bytes
