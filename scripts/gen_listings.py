@@ -265,6 +265,7 @@ PROHIBITED = [
         Morfina {mg} ampola | Morfina {mg} ampolla | 30
         Codeína {mg} {cp} | Codeína {mg} {cp} | 18
         Fluoxetina {mg} {cp} | Fluoxetina {mg} {cp} | 10
+        Vitamina B12 injetável ampola kit {n} | Vitamina B12 inyectable ampollas x{n} | 12
         Remédio controlado entrega sem receita | Medicamento controlado sin receta | 30
     """)),
     ("weapons", 18, ["weapons_like", "hunting_fishing", "sports"], _templates("""
@@ -326,6 +327,8 @@ PROHIBITED = [
         Fone {ear} primeira linha | Auriculares {ear} clon 1:1 | 20 | electronics
         {ear} réplica 1:1 com caixa | {ear} réplica 1:1 con caja | 25 | electronics
         Boné {bag} réplica | Gorra {bag} réplica | 12 | fashion
+        Capinha {phone} {bag} monograma inspired | Funda {phone} {bag} monograma símil | 9 | phones
+        Estetoscópio {brand_steth} réplica primeira linha | Estetoscopio {brand_steth} réplica AAA | 20 | health
     """)),
     ("tobacco_vapes", 11, ["tobacco_like", "electronics"], _templates("""
         Vape descartável {vape} {puffs} puffs | Vape descartable {vape} {puffs} puffs | 15
@@ -363,6 +366,7 @@ PROHIBITED = [
         Clembuterol {mg} {cp} | Clenbuterol {mg} {cp} | 25
         Anabolizante injetável {ml} | Anabólico inyectable {ml} | 40
         Primobolan {mg} | Primobolan depot {mg} | 60
+        Testosterona gel {mg} bisnaga | Testosterona gel {mg} sachet | 35
     """)),
     ("wildlife", 8, ["animals", "collectibles"], _templates("""
         Filhote de papagaio verdadeiro falante | Loro hablador pichón | 300
@@ -519,6 +523,7 @@ HARD_NEGATIVES = [
         Balança digital corporal bioimpedância | Balanza digital bioimpedancia | 25
         Lanterna clínica pupilar | Linterna médica pupilar | 8
         Máscara de nebulização infantil | Máscara para nebulizar infantil | 6
+        Avental de chumbo para raio x | Delantal plomado para rayos x | 90
     """)),
     ("vitamins_supplements", 8, ["sports_nutrition", "health"], _templates("""
         Vitamina D3 {ui} UI {caps} | Vitamina D3 {ui} UI {caps} | 12
@@ -664,6 +669,7 @@ HARD_NEGATIVES = [
         Raio de bicicleta aro {aro} | Rayos para bicicleta rodado {aro} | 8 | sports
         Umidificador de ar vaporizador | Humidificador vaporizador de aire | 20 | appliances
         Vestido cor coral {size} | Vestido color coral {size} | 25 | fashion
+        Papagaio de pelúcia que repete a fala | Loro de peluche que repite lo que dices | 15 | toys
     """)),
 ]
 
