@@ -5,6 +5,7 @@
 #
 # usage: bench/predict.sh [results.md]     (markdown to stdout, and to the file if given)
 # env:   WARM=3s DUR=10s CONNS=32 HALF_CONNS=4 THREADS=1 BATCH=64
+#        BODY_FIELDS=<all> (comma-separated subset of listing fields)
 #        MODEL=prohibited-items  MODELS_SRC=<repo>/models (copied, never modified)
 #        SWAP=0 (1: add the hot-swap run)  SWAP_DUR=30s  SWAP_EVERY=1 (seconds)
 #        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
@@ -65,7 +66,7 @@ check_response() {  # body-file n -> one note: status, shape check, first bytes
 import json, sys
 path, body, status = sys.argv[1], sys.argv[2], sys.argv[3]
 raw = open(path, "rb").read()
-sent = [i["id"] for i in json.load(open(body, encoding="utf-8"))["instances"]]
+sent = [i.get("id") for i in json.load(open(body, encoding="utf-8"))["instances"]]
 problem = ""
 try:
     doc = json.loads(raw)
@@ -74,7 +75,7 @@ try:
         problem = f"status {status}"
     elif not isinstance(preds, list) or len(preds) != len(sent):
         problem = f"expected {len(sent)} predictions, got {None if preds is None else len(preds)}"
-    elif [p.get("id") for p in preds] != sent:
+    elif any(sent) and [p.get("id") for p in preds] != sent:
         problem = "prediction ids do not match the instance ids in order"
     elif not all(isinstance(p.get("score"), (int, float)) and "label" in p for p in preds):
         problem = "a prediction lacks a numeric score or a label"
