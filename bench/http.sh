@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# bench/http.sh — HTTP-stack ceiling: vigia's GET /health/live against nginx's static
+# `return 200`, same wrk load, same run, one server at a time, loopback only.
+#
+# usage: bench/http.sh [results.md]     (markdown to stdout, and to the file if given)
+# env:   WARM=3s DUR=10s CONNS=32 THREADS=1 PORT_NGINX=18180 PORT_VIGIA=18190
+#        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
+#        VIGIA_CMD='<VIGIA_BIN> serve --host 127.0.0.1 --port @PORT@'   (@PORT@ substituted)
+#        READY_TIMEOUT=60 BENCH_RUN=<dir for logs, default a new /tmp/vigia-bench.*>
+set -u
+source "$(dirname "$0")/lib.sh"
+OUTFILE=${1:-}
+VIGIA_CMD=${VIGIA_CMD:-"$VIGIA_BIN serve --host 127.0.0.1 --port @PORT@"}
+
+ensure_tools
+build_vigia
+
+start_nginx
+run_wrk nginx "GET / (static \"ok\")" "http://127.0.0.1:$PORT_NGINX/" "" "$CONNS"
+NGINX_RPS=$RPS
+stop_nginx
+
+start_vigia "$VIGIA_CMD"
+NOTES+=("vigia GET /health/live answered: $(curl -s -i --max-time 2 "http://127.0.0.1:$PORT_VIGIA/health/live" | head -1 | tr -d '\r')")
+run_wrk vigia "GET /health/live" "http://127.0.0.1:$PORT_VIGIA/health/live" "" "$CONNS"
+VIGIA_RPS=$RPS
+stop_vigia
+
+{
+  print_header "vigia HTTP ceiling vs nginx"
+  echo "**Ratio vigia/nginx req/s: $(ratio "$VIGIA_RPS" "$NGINX_RPS")**"
+  echo
+  print_notes
+} | if [ -n "$OUTFILE" ]; then tee "$OUTFILE"; else cat; fi

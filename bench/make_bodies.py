@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Request bodies for bench/predict.sh from data/listings.csv (stdlib only, deterministic).
+
+usage: make_bodies.py CSV OUTDIR [BATCH]      (BATCH defaults to 64)
+Writes OUTDIR/single.json ({"instances":[one listing]}) and OUTDIR/batch.json
+({"instances":[BATCH listings]}). A listing carries the model inputs only: id, site_id,
+title, category_id, seller_reputation as JSON strings; price_usd, seller_age_days,
+seller_sales as JSON numbers. The label columns (is_prohibited, family) are left out.
+Rows are taken evenly spaced through the file so a batch mixes families and sites.
+BODY_FIELDS (environment, comma-separated) keeps only those fields, for a model whose
+signature asks for fewer inputs.
+"""
+import csv
+import json
+import os
+import sys
+
+
+def listing(row):
+    return {
+        "id": row["id"],
+        "site_id": row["site_id"],
+        "title": row["title"],
+        "category_id": row["category_id"],
+        "price_usd": float(row["price_usd"]),
+        "seller_age_days": int(row["seller_age_days"]),
+        "seller_sales": int(row["seller_sales"]),
+        "seller_reputation": row["seller_reputation"],
+    }
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit("usage: make_bodies.py CSV OUTDIR [BATCH]")
+    path, out = sys.argv[1], sys.argv[2]
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) < batch:
+        sys.exit(f"{path}: {len(rows)} rows, need at least {batch}")
+    step = len(rows) // batch
+    picked = [listing(rows[i * step]) for i in range(batch)]
+    keep = [f for f in os.environ.get("BODY_FIELDS", "").split(",") if f]
+    if keep:
+        unknown = [f for f in keep if f not in picked[0]]
+        if unknown:
+            sys.exit(f"BODY_FIELDS: unknown field(s) {unknown}; known: {list(picked[0])}")
+        picked = [{f: p[f] for f in keep} for p in picked]
+    os.makedirs(out, exist_ok=True)
+    for name, instances in (("single.json", picked[:1]), ("batch.json", picked)):
+        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
+            json.dump({"instances": instances}, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"wrote {out}/single.json (1 listing) and {out}/batch.json ({batch} listings)")
+
+
+if __name__ == "__main__":
+    main()
