@@ -82,7 +82,7 @@ public struct Trainer: Sendable {
             case .boolean: type = .boolean
             case .label, .reporting: continue
             }
-            fields.append(FieldSpec(name: column.name, type: type, required: column.required))
+            fields.append(FieldSpec(name: column.name, type: type, required: column.required, description: column.description))
         }
         return Signature(fields: fields, idField: schema.identifierColumn)
     }
