@@ -222,6 +222,7 @@ struct TextBlock: Sendable {
                                 "\(path): ngram range \(spec.ngramMin)...\(spec.ngramMax) must satisfy 1 ≤ ngram_min ≤ ngram_max ≤ \(Self.maximumNGram)")
         }
         extractor = TermExtractor(spec)
+        extractor.warmUp()
         switch spec.vectorizer {
         case .tfidf(let tfidf):
             let idf = try resolve(tfidf.idf, path: "\(path).vectorizer.idf", weights: weights)
@@ -321,42 +322,48 @@ struct TextBlock: Sendable {
 /// Open addressing with linear probing at load factor ≤ 1/2; compares bytes exactly (as Python
 /// compares str code points — unlike `String ==`, which equates canonically equivalent text).
 struct TermTable: Sendable {
-    /// All terms' UTF-8 bytes, concatenated; term c is `arena[starts[c]..<starts[c + 1]]`.
+    /// One slot of the open-addressing table. Holding the hash, column and the term's place in
+    /// `arena` together means a probe costs one cache line plus the byte comparison.
+    struct Slot: Sendable {
+        var hash: UInt32 = 0
+        /// Column + 1; 0 = empty slot.
+        var columnPlusOne: Int32 = 0
+        var start: Int32 = 0
+        var length: Int32 = 0
+    }
+
+    /// All terms' UTF-8 bytes, concatenated.
     let arena: [UInt8]
-    let starts: [Int32]
-    /// Column + 1 per slot (0 = empty); capacity is a power of two.
-    let slots: [Int32]
-    /// The hash of the term in each slot, to skip most byte comparisons.
-    let slotHashes: [UInt32]
+    /// Capacity is a power of two, at least twice the vocabulary size.
+    let slots: [Slot]
     let mask: Int
 
     static let seed: UInt32 = 0x9747_B28C
 
     init(terms: [String]) {
         var arena: [UInt8] = []
-        var starts: [Int32] = [0]
+        var places: [(start: Int32, length: Int32)] = []
+        places.reserveCapacity(terms.count)
         for term in terms {
+            let start = arena.count
             arena.append(contentsOf: term.utf8)
-            starts.append(Int32(truncatingIfNeeded: arena.count))
+            places.append((Int32(truncatingIfNeeded: start), Int32(truncatingIfNeeded: arena.count - start)))
         }
         var capacity = 8
         while capacity < terms.count * 2 { capacity *= 2 }
-        var slots = [Int32](repeating: 0, count: capacity)
-        var slotHashes = [UInt32](repeating: 0, count: capacity)
+        var slots = [Slot](repeating: Slot(), count: capacity)
         arena.withUnsafeBufferPointer { bytes in
             for column in terms.indices {
-                let term = UnsafeBufferPointer(rebasing: bytes[Int(starts[column])..<Int(starts[column + 1])])
+                let place = places[column]
+                let term = UnsafeBufferPointer(rebasing: bytes[Int(place.start)..<Int(place.start + place.length)])
                 let hash = MurmurHash3.hash32(term, seed: Self.seed)
                 var slot = Int(hash) & (capacity - 1)
-                while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-                slots[slot] = Int32(column + 1)
-                slotHashes[slot] = hash
+                while slots[slot].columnPlusOne != 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = Slot(hash: hash, columnPlusOne: Int32(column + 1), start: place.start, length: place.length)
             }
         }
         self.arena = arena
-        self.starts = starts
         self.slots = slots
-        self.slotHashes = slotHashes
         self.mask = capacity - 1
     }
 
@@ -364,26 +371,24 @@ struct TermTable: Sendable {
     /// cannot occur: vocabulary keys are distinct.)
     func column(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
         let hash = MurmurHash3.hash32(term, seed: Self.seed)
-        var slot = Int(hash) & mask
+        var index = Int(hash) & mask
         return arena.withUnsafeBufferPointer { bytes -> Int32? in
-            while true {
-                let entry = slots[slot]
-                if entry == 0 { return nil }
-                if slotHashes[slot] == hash {
-                    let column = Int(entry - 1)
-                    let start = Int(starts[column]), end = Int(starts[column + 1])
-                    if end - start == term.count {
-                        guard let a = bytes.baseAddress, let b = term.baseAddress else { return Int32(column) }  // both empty
-                        if memoryEqual(a + start, b, term.count) { return Int32(column) }
+            slots.withUnsafeBufferPointer { slots -> Int32? in
+                while true {
+                    let slot = slots[index]
+                    if slot.columnPlusOne == 0 { return nil }
+                    if slot.hash == hash && Int(slot.length) == term.count {
+                        guard let a = bytes.baseAddress, let b = term.baseAddress else { return slot.columnPlusOne - 1 }  // both empty
+                        if Self.bytesEqual(a + Int(slot.start), b, term.count) { return slot.columnPlusOne - 1 }
                     }
+                    index = (index + 1) & mask
                 }
-                slot = (slot + 1) & mask
             }
         }
     }
 
     @inline(__always)
-    private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    private static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         for i in 0..<count where a[i] != b[i] { return false }
         return true
     }

@@ -110,21 +110,23 @@ public final class LoadedModel: Sendable {
     /// down, by absolute contribution. Contributions are value × weight in `marginUnit`.
     public func explain(_ values: [FeatureValue], top: Int) -> Explanation {
         let x = pipeline.transform(values)
-        var contributions: [(index: Int32, value: Double, contribution: Double)] = []
-        contributions.reserveCapacity(x.count)
-        var margin = model.bias
+        let raises = model.marginRaisesScore
+        var ups: [(index: Int32, value: Double, contribution: Double)] = []
+        var downs: [(index: Int32, value: Double, contribution: Double)] = []
+        let margin = model.margin(x)  // the same arithmetic as predict, so the prediction is identical
         for k in 0..<x.count {
             let index = x.indices[k]
             let c = x.values[k] * model.weights[Int(index)]
-            margin += c
-            if c != 0 { contributions.append((index, x.values[k], c)) }
+            if c == 0 { continue }
+            if (c > 0) == raises { ups.append((index, x.values[k], c)) } else { downs.append((index, x.values[k], c)) }
         }
-        let raises = model.marginRaisesScore
         let limit = max(0, top)
-        var ups = contributions.filter { raises ? $0.contribution > 0 : $0.contribution < 0 }
-        var downs = contributions.filter { raises ? $0.contribution < 0 : $0.contribution > 0 }
-        ups.sort { abs($0.contribution) > abs($1.contribution) }
-        downs.sort { abs($0.contribution) > abs($1.contribution) }
+        // Largest effect first; ties by column so that the order is deterministic.
+        func byEffect(_ a: (index: Int32, value: Double, contribution: Double), _ b: (index: Int32, value: Double, contribution: Double)) -> Bool {
+            abs(a.contribution) != abs(b.contribution) ? abs(a.contribution) > abs(b.contribution) : a.index < b.index
+        }
+        ups.sort(by: byEffect)
+        downs.sort(by: byEffect)
         let shownUp = ups.prefix(limit), shownDown = downs.prefix(limit)
         let remainder = ups.dropFirst(limit).reduce(0) { $0 + $1.contribution }
             + downs.dropFirst(limit).reduce(0) { $0 + $1.contribution }

@@ -6,7 +6,38 @@
 /// The manifest of one model version: everything needed to rebuild the model except the
 /// large arrays, which may live in `weights.bin`.
 ///
-/// Layout on disk: `<storage>/<name>/<version>/model.json` (+ optional `weights.bin`).
+/// Layout on disk: `<storage>/<name>/<version>/model.json` (+ optional `weights.bin`:
+/// little-endian IEEE-754 float64 values, referenced as `{"offset": o, "count": n}` in value
+/// units). `files` lists the SHA-256 of every other file; `model.json` is written last.
+///
+/// ```json
+/// {
+///   "format_version": 1, "name": "prohibited-items", "version": 3,
+///   "created": "2026-11-23T14:00:00Z", "algorithm": "logistic_regression",
+///   "signature": {"id_field": "id", "fields": [
+///     {"name": "id", "type": "string", "required": true, "description": "listing id"},
+///     {"name": "title", "type": "string", "required": true, "constraints": {"min_length": 1, "max_length": 500}},
+///     {"name": "category_id", "type": "string"},
+///     {"name": "price_usd", "type": "number", "constraints": {"minimum": 0}},
+///     {"name": "has_warranty", "type": "boolean"}]},
+///   "pipeline": {"transformers": [
+///     {"type": "text", "field": "title", "name": "title", "lowercase": true, "strip_accents": true,
+///      "analyzer": "word", "ngram_min": 1, "ngram_max": 2,
+///      "vectorizer": {"type": "tfidf", "vocabulary": {"pistola": 0, "pistola 9mm": 1},
+///                     "idf": {"offset": 0, "count": 2}, "sublinear_tf": true, "norm": "l2"}},
+///     {"type": "categorical", "field": "category_id", "categories": ["MLB1", "MLX2001"], "missing_slot": true},
+///     {"type": "numeric", "field": "price_usd", "log1p": true, "mean": 3.0, "scale": 2.0,
+///      "impute_value": 20, "missing_indicator": true},
+///     {"type": "boolean", "field": "has_warranty", "missing_value": 0}]},
+///   "model": {"weights": {"offset": 2, "count": 8}, "intercept": -0.5},
+///   "threshold": 0.5, "labels": ["allowed", "prohibited"],
+///   "metrics": {"values": {"roc_auc": 0.97}, "confusion_matrix":
+///     {"true_negative": 90, "false_positive": 3, "false_negative": 2, "true_positive": 25}},
+///   "example": {"input": {"id": "MLB1", "title": "Pistola 9mm", "price_usd": 99}, "expected_score": 0.8059},
+///   "dataset": {"name": "listings", "version": "2026-11-01", "fingerprint": "<sha256 hex>"},
+///   "files": {"weights.bin": "<sha256 hex>"}
+/// }
+/// ```
 public struct ModelManifest: Codable, Sendable, Equatable {
     /// The artifact format this manifest follows. Only `1` exists.
     public static let currentFormatVersion = 1

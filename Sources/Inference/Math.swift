@@ -8,9 +8,9 @@ import Darwin
 
 /// The few libm functions the models need, in one place so that the C library import stays here.
 enum Math {
-    @inline(__always) static func log(_ x: Double) -> Double { Glibc_log(x) }
-    @inline(__always) static func log1p(_ x: Double) -> Double { Glibc_log1p(x) }
-    @inline(__always) static func exp(_ x: Double) -> Double { Glibc_exp(x) }
+    @inline(__always) static func log(_ x: Double) -> Double { libmLog(x) }
+    @inline(__always) static func log1p(_ x: Double) -> Double { libmLog1p(x) }
+    @inline(__always) static func exp(_ x: Double) -> Double { libmExp(x) }
 
     /// 1 / (1 + e^(−m)), computed without overflow for any finite m.
     @inline(__always)
@@ -21,6 +21,6 @@ enum Math {
     }
 }
 
-@inline(__always) private func Glibc_log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func Glibc_log1p(_ x: Double) -> Double { log1p(x) }
-@inline(__always) private func Glibc_exp(_ x: Double) -> Double { exp(x) }
+@inline(__always) private func libmLog(_ x: Double) -> Double { log(x) }
+@inline(__always) private func libmLog1p(_ x: Double) -> Double { log1p(x) }
+@inline(__always) private func libmExp(_ x: Double) -> Double { exp(x) }

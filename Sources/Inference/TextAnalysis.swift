@@ -197,6 +197,15 @@ public struct TermExtractor: Sendable, Equatable {
         self.ngramMax = max(max(1, ngramMin), ngramMax)
     }
 
+    /// Builds the lazily initialised lookup tables this extractor uses (word-character bit set,
+    /// accent and case tables) so that the first request does not pay for them. Idempotent and
+    /// thread-safe (Swift `static let` initialisation runs once).
+    public func warmUp() {
+        _ = PythonCharacterClass.basicPlaneWordBits.count
+        _ = AccentStripper.storage.count
+        _ = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents)?.packed.count
+    }
+
     /// The extractor a text transformer spec describes.
     public init(_ spec: TextSpec) {
         self.init(lowercase: spec.lowercase, stripAccents: spec.stripAccents, analyzer: spec.analyzer,

@@ -200,3 +200,35 @@ import Testing
         #expect("\(ArtifactError(.missingFile, "x"))" == "missing_file: x")
     }
 }
+
+@Suite struct HashingArtifactTests {
+    @Test func roundTripsAHashingNaiveBayesModel() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.cleanUp() }
+        let signature = Signature(fields: [FieldSpec(name: "title", type: .string, required: true)])
+        let pipeline = PipelineSpec(transformers: [
+            .text(TextSpec(field: "title", ngramMin: 1, ngramMax: 2, vectorizer: .hashing(HashingSpec(nFeatures: 16, alternateSign: false)))),
+        ])
+        var builder = WeightsBuilder()
+        let negative = builder.append((0..<16).map { Math.log(Double($0 + 1) / 136) })
+        let positive = builder.append((0..<16).map { Math.log(Double(16 - $0) / 136) })
+        var manifest = ModelManifest(
+            name: "hashed", version: 1, created: "2026-11-23T14:00:00Z", algorithm: .multinomialNB, signature: signature,
+            pipeline: pipeline, model: .multinomialNB(classLogPrior: [Math.log(0.5), Math.log(0.5)], featureLogProb: [negative, positive]),
+            threshold: 0.5, labels: ["allowed", "prohibited"],
+            example: Example(input: ["title": .string("Pistola 9mm")], expectedScore: 0),
+            dataset: DatasetInfo(name: "d", version: "1", fingerprint: "f"))
+        let draft = try LoadedModel(manifest: manifest, weights: builder.values, verifyExample: false)
+        // "pistola" → column 9, "9mm" → 2, "pistola 9mm" → 13, each 1/√3 after l2.
+        let x = draft.features([.string("Pistola 9mm")])
+        #expect(x.indices == [2, 9, 13])
+        let v = 1 / 3.0.squareRoot()
+        let expectedMargin = v * ((Math.log(14) - Math.log(3)) + (Math.log(7) - Math.log(10)) + (Math.log(3) - Math.log(14)))
+        #expect(isClose(draft.margin([.string("Pistola 9mm")]), expectedMargin))
+        manifest.example.expectedScore = draft.predict([.string("Pistola 9mm")]).score
+        try ArtifactWriter.write(manifest: manifest, weights: builder.values, to: tmp.path + "/hashed/1")
+        let model = try LoadedModel.load(directory: tmp.path + "/hashed/1")
+        #expect(model.predict(["title": .string("Pistola 9mm")]) == draft.predict([.string("Pistola 9mm")]))
+        #expect(model.explain(["title": .string("Pistola 9mm")], top: 3).up.map(\.feature).contains("title:#2"))
+    }
+}
