@@ -105,8 +105,18 @@ start_vigia() {  # cmd-template (@PORT@, @STORAGE@ substituted); sets VIGIA_PID
   cmd=${cmd//@STORAGE@/${STORAGE:-}}
   start_bg vigia "$RUN/vigia.log" "$cmd"
   VIGIA_PID=$LAST_PID
-  wait_http "http://127.0.0.1:$PORT_VIGIA/health/live" "$VIGIA_PID" \
-    || die "vigia did not answer GET /health/live within ${READY_TIMEOUT}s (see $RUN/vigia.log)"
+  wait_http "http://127.0.0.1:$PORT_VIGIA/health/live" "$VIGIA_PID" || server_failed "GET /health/live"
+}
+
+server_failed() {  # what: explains why vigia is not answering, then exits
+  if kill -0 "$VIGIA_PID" 2>/dev/null; then
+    log "vigia (pid $VIGIA_PID) did not answer $1 within ${READY_TIMEOUT}s; last log lines:"
+  else
+    wait "$VIGIA_PID" 2>/dev/null
+    log "vigia exited with status $? before answering $1; last log lines:"
+  fi
+  tail -n 8 "$RUN/vigia.log" | sed 's/^/    /' >&2
+  die "vigia not serving (command: ${VIGIA_CMD:-?}; full log: $RUN/vigia.log)"
 }
 
 stop_vigia() {  # records how vigia exited after SIGTERM (the design says: drain, exit 0)
@@ -116,17 +126,19 @@ stop_vigia() {  # records how vigia exited after SIGTERM (the design says: drain
 }
 
 # run_wrk label url body conns -> appends a row, sets RPS/P99 of the measured run
-# body may be empty (GET). Warm-up first (not reported). Bounded by timeout(1).
+# body may be empty (GET). Warm-up first (not reported) unless NO_WARM=1. Bounded by timeout(1).
 run_wrk() {
   local server=$1 what=$2 url=$3 body=$4 conns=$5 out res
   local tag=${server// /_}-${what// /_}
   tag=${tag//\//_}
   local limit=$(( $(dur_s "$DUR") + $(dur_s "$WARM") + 30 ))
-  timeout "$limit" wrk -t"$THREADS" -c"$conns" -d"$WARM" -s "$BENCH_DIR/post.lua" "$url" -- "$body" \
-    >"$RUN/wrk-$tag-warm.txt" 2>&1
+  if [ "${NO_WARM:-0}" != 1 ]; then
+    bounded "$limit" "$RUN/wrk-$tag-warm.txt" \
+      wrk -t"$THREADS" -c"$conns" -d"$WARM" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
+  fi
   out="$RUN/wrk-$tag.txt"
-  timeout "$limit" wrk -t"$THREADS" -c"$conns" -d"$DUR" --latency -s "$BENCH_DIR/post.lua" "$url" -- "$body" \
-    >"$out" 2>&1
+  bounded "$limit" "$out" \
+    wrk -t"$THREADS" -c"$conns" -d"$DUR" --latency -s "$BENCH_DIR/post.lua" "$url" -- "$body"
   res=$(grep '^RESULT' "$out")
   RPS=""; P99=""
   if [ -z "$res" ]; then
@@ -138,6 +150,16 @@ run_wrk() {
   RPS=$rps; P99=$p99_ms
   ROWS+=("| $server | $what | -c$conns | $rps | $p50_ms | $p99_ms | $reqs | $non2xx | $connect/$read/$write/$timeout |")
   log "$server $what -c$conns: $res"
+}
+
+bounded() {  # seconds outfile cmd... : runs cmd in the background under timeout(1) and waits,
+  # so an INT/TERM to this script interrupts the wait and the EXIT trap stops cmd by PID.
+  local limit=$1 outf=$2 pid; shift 2
+  timeout "$limit" "$@" >"$outf" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait "$pid"
+  forget_pid "$pid"
 }
 
 dur_s() {  # wrk duration (10s, 2m, 1h, 30) -> seconds

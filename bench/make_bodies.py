@@ -7,6 +7,8 @@ Writes OUTDIR/single.json ({"instances":[one listing]}) and OUTDIR/batch.json
 title, category_id, seller_reputation as JSON strings; price_usd, seller_age_days,
 seller_sales as JSON numbers. The label columns (is_prohibited, family) are left out.
 Rows are taken evenly spaced through the file so a batch mixes families and sites.
+BODY_FIELDS (environment, comma-separated) keeps only those fields, for a model whose
+signature asks for fewer inputs.
 """
 import csv
 import json
@@ -38,6 +40,12 @@ def main():
         sys.exit(f"{path}: {len(rows)} rows, need at least {batch}")
     step = len(rows) // batch
     picked = [listing(rows[i * step]) for i in range(batch)]
+    keep = [f for f in os.environ.get("BODY_FIELDS", "").split(",") if f]
+    if keep:
+        unknown = [f for f in keep if f not in picked[0]]
+        if unknown:
+            sys.exit(f"BODY_FIELDS: unknown field(s) {unknown}; known: {list(picked[0])}")
+        picked = [{f: p[f] for f in keep} for p in picked]
     os.makedirs(out, exist_ok=True)
     for name, instances in (("single.json", picked[:1]), ("batch.json", picked)):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:

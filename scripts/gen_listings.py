@@ -84,14 +84,21 @@ def _nums(*xs):
 
 
 SLOTS = {
-    "mg": _nums("0.5mg", "1mg", "2mg", "5mg", "10mg", "20mg", "25mg", "40mg", "50mg", "100mg",
-                "200mg", "250mg", "500mg", "875mg"),
     "cp": (["30 comprimidos", "cx 20 cp", "60 cps", "caixa c/ 30", "20 comp", "cartela 10",
             "30cp"], ["30 comprimidos", "caja x 20", "blister x10", "x 30 comp", "60 caps",
                       "caja x30"]),
     "caps": (["60 cápsulas", "120 caps", "90 cáps", "30 cápsulas", "180 caps"],
              ["60 cápsulas", "120 caps", "90 cápsulas", "x 60", "180 caps"]),
     "ml": _nums("5ml", "10ml", "30ml", "50ml", "60ml", "75ml", "90ml", "100ml", "120ml", "200ml"),
+    "benzo": ["0,25mg", "0,5mg", "1mg", "2mg", "2,5mg/ml gotas"],
+    "oral": ["5mg", "10mg", "20mg", "25mg", "30mg", "40mg", "50mg", "70mg"],
+    "pain": ["30mg", "50mg", "100mg"],
+    "abx": ["250mg", "500mg", "875mg"],
+    "pde5": ["25mg", "50mg", "100mg"],
+    "glp": ["2,5mg", "5mg", "7,5mg", "10mg", "15mg"],
+    "inj": ["100mg", "200mg", "250mg", "300mg", "400mg"],
+    "vit": ["250mg", "500mg", "1000mg", "1g"],
+    "melo": ["0,21mg", "1mg", "3mg", "5mg", "10mg"],
     "nicmg": ["2mg", "4mg", "7mg", "14mg", "21mg"],
     "mgml": _nums("0,25mg", "0,5mg", "1mg", "1,7mg", "2,4mg"),
     "ui": _nums("1000", "2000", "5000", "7000", "10000", "50000"),
@@ -161,8 +168,8 @@ SLOTS = {
     "team": ["Flamengo", "Corinthians", "Palmeiras", "Boca Juniors", "River Plate", "Real Madrid",
              "Barcelona", "Seleção Brasileira", "Argentina AFA", "América MX", "Colo-Colo",
              "Nacional"],
-    "ear": ["AirPods Pro 2", "AirPods 3", "Galaxy Buds", "JBL Tune", "Beats Studio",
-            "Apple Watch Series 9", "Apple Watch Ultra"],
+    "ear": ["AirPods Pro 2", "AirPods 3", "Galaxy Buds", "JBL Tune", "Beats Studio"],
+    "smartwatch": ["Apple Watch Series 9", "Apple Watch Ultra", "Galaxy Watch 6"],
     "vape": ["Ignite V50", "Ignite V80", "Elf Bar", "Lost Mary", "Oxbar", "Vaporesso",
              "Ignite V150", "Nikbar", "Geek Bar", "Black Sheep"],
     "cigbrand": ["Marlboro", "Lucky Strike", "Dunhill", "Camel", "Philip Morris", "Rothmans",
@@ -227,31 +234,31 @@ def _templates(block):
 
 PROHIBITED = [
     ("medicines", 22, ["pharmacy", "health"], _templates("""
-        Rivotril {mg} {cp} | Rivotril {mg} {cp} | 15
-        Clonazepam {mg} {cp} | Clonazepam {mg} {cp} | 12
-        Alprazolam {mg} caixa | Alprazolam {mg} caja | 15
-        Zolpidem {mg} remédio para dormir | Zolpidem {mg} para dormir | 20
-        Diazepam {mg} {cp} | Diazepam {mg} {cp} | 10
-        Ritalina {mg} metilfenidato | Ritalin {mg} metilfenidato | 35
-        Venvanse {mg} {cp} | Vyvanse {mg} {cp} | 60
-        Tramadol {mg} {cp} | Tramadol {mg} gotas | 15
-        Amoxicilina {mg} antibiótico | Amoxicilina {mg} antibiótico | 8
-        Azitromicina {mg} 5 comprimidos | Azitromicina {mg} 3 comprimidos | 8
-        Roacutan isotretinoína {mg} | Isotretinoína {mg} {cp} | 40
-        Sildenafil {mg} genérico {cp} | Sildenafil {mg} {cp} | 10
-        Tadalafila {mg} {cp} | Tadalafil {mg} {cp} | 12
+        Rivotril {benzo} {cp} | Rivotril {benzo} {cp} | 15
+        Clonazepam {benzo} {cp} | Clonazepam {benzo} {cp} | 12
+        Alprazolam {benzo} caixa | Alprazolam {benzo} caja | 15
+        Zolpidem {oral} remédio para dormir | Zolpidem {oral} para dormir | 20
+        Diazepam {oral} {cp} | Diazepam {oral} {cp} | 10
+        Ritalina {oral} metilfenidato | Ritalin {oral} metilfenidato | 35
+        Venvanse {oral} {cp} | Vyvanse {oral} {cp} | 60
+        Tramadol {pain} {cp} | Tramadol {pain} gotas | 15
+        Amoxicilina {abx} antibiótico | Amoxicilina {abx} antibiótico | 8
+        Azitromicina {abx} 5 comprimidos | Azitromicina {abx} 3 comprimidos | 8
+        Roacutan isotretinoína {oral} | Isotretinoína {oral} {cp} | 40
+        Sildenafil {pde5} genérico {cp} | Sildenafil {pde5} {cp} | 10
+        Tadalafila {oral} {cp} | Tadalafil {oral} {cp} | 12
         Remédio para ansiedade tarja preta | Medicamento para ansiedad controlado | 25
         Remédio para dormir forte | Pastillas para dormir fuertes | 20
-        Cytotec misoprostol {mg} | Misoprostol {mg} cytotec | 60
+        Cytotec misoprostol 200mcg | Misoprostol 200mcg cytotec | 60
         Citotec original 4 comprimidos | Oxaprost misoprostol 4 pastillas | 70
         Remédio para descer menstruação atrasada | Pastillas para bajar la regla atrasada | 40
         Ozempic {mgml} caneta semaglutida | Ozempic pluma {mgml} semaglutida | 180
-        Mounjaro tirzepatida {mg} | Mounjaro tirzepatida {mg} | 300
-        Sibutramina {mg} {cp} | Sibutramina {mg} {cp} | 20
+        Mounjaro tirzepatida {glp} | Mounjaro tirzepatida {glp} | 300
+        Sibutramina {oral} {cp} | Sibutramina {oral} {cp} | 20
         Saxenda caneta liraglutida | Saxenda pluma liraglutida | 150
         Inibidor de apetite forte sibutramina | Inhibidor de apetito fuerte | 25
         Emagrecedor tarja preta resultado rapido | Pastillas para adelgazar controladas | 30
-        Orlistat {mg} 84 cápsulas | Orlistat {mg} 84 cápsulas | 30
+        Orlistat 120mg 84 cápsulas | Orlistat 120mg 84 cápsulas | 30
         Adesivo de nicotina {nicmg} Niquitin | Parches de nicotina {nicmg} Nicorette | 30
         Goma de mascar nicotina Nicorette {nicmg} | Chicle de nicotina Nicorette {nicmg} | 20
         Cetamina injetável uso veterinário {ml} | Ketamina inyectable uso veterinario {ml} | 45 | pharmacy,animals
@@ -262,9 +269,10 @@ PROHIBITED = [
         Dipirona injetável ampola kit {n} | Diclofenac inyectable ampollas x{n} | 10
         Anticoncepcional injetável mensal | Anticonceptivo inyectable mensual | 12
         Pílula do dia seguinte | Pastilla del día después | 10
-        Morfina {mg} ampola | Morfina {mg} ampolla | 30
-        Codeína {mg} {cp} | Codeína {mg} {cp} | 18
-        Fluoxetina {mg} {cp} | Fluoxetina {mg} {cp} | 10
+        Morfina {oral} ampola | Morfina {oral} ampolla | 30
+        Codeína {pain} {cp} | Codeína {pain} {cp} | 18
+        Fluoxetina {oral} {cp} | Fluoxetina {oral} {cp} | 10
+        Vitamina B12 injetável ampola kit {n} | Vitamina B12 inyectable ampollas x{n} | 12
         Remédio controlado entrega sem receita | Medicamento controlado sin receta | 30
     """)),
     ("weapons", 18, ["weapons_like", "hunting_fishing", "sports"], _templates("""
@@ -324,8 +332,11 @@ PROHIBITED = [
         Camisa {team} tailandesa 1:1 | Camiseta {team} réplica tailandesa | 25 | fashion
         Camisa {team} réplica torcedor | Camiseta {team} réplica | 22 | fashion
         Fone {ear} primeira linha | Auriculares {ear} clon 1:1 | 20 | electronics
+        {smartwatch} réplica primeira linha | {smartwatch} réplica 1:1 | 30 | electronics
         {ear} réplica 1:1 com caixa | {ear} réplica 1:1 con caja | 25 | electronics
         Boné {bag} réplica | Gorra {bag} réplica | 12 | fashion
+        Capinha {phone} {bag} monograma inspired | Funda {phone} {bag} monograma símil | 9 | phones
+        Estetoscópio {brand_steth} réplica primeira linha | Estetoscopio {brand_steth} réplica AAA | 20 | health
     """)),
     ("tobacco_vapes", 11, ["tobacco_like", "electronics"], _templates("""
         Vape descartável {vape} {puffs} puffs | Vape descartable {vape} {puffs} puffs | 15
@@ -348,21 +359,22 @@ PROHIBITED = [
     """)),
     ("steroids", 8, ["sports_nutrition", "pharmacy", "sports"], _templates("""
         Durateston {ml} ampola | Sustanon 250 ampolla | 25
-        Deca Durabolin {mg} | Deca Durabolin {mg} ampolla | 30
-        Testosterona cipionato {mg}/ml | Cipionato de testosterona {mg}/ml | 40
+        Deca Durabolin {inj} | Deca Durabolin {inj} ampolla | 30
+        Testosterona cipionato {inj}/ml | Cipionato de testosterona {inj}/ml | 40
         Testosterona enantato {ml} | Enantato de testosterona {ml} | 40
-        Oxandrolona {mg} {cp} | Oxandrolona {mg} {cp} | 45
-        Stanozolol winstrol {mg} | Winstrol stanozolol {mg} {cp} | 35
-        Trembolona acetato {mg} | Trembolona acetato {mg} | 50
-        Hemogenin {mg} oximetolona | Oximetolona anadrol {mg} | 40
-        Dianabol metandrostenolona {mg} | Dianabol {mg} {cp} | 30
+        Oxandrolona {oral} {cp} | Oxandrolona {oral} {cp} | 45
+        Stanozolol winstrol {oral} | Winstrol stanozolol {oral} {cp} | 35
+        Trembolona acetato {inj} | Trembolona acetato {inj} | 50
+        Hemogenin 50mg oximetolona | Oximetolona anadrol 50mg | 40
+        Dianabol metandrostenolona {oral} | Dianabol {oral} {cp} | 30
         GH somatropina {ui} UI | Hormona de crecimiento somatropina {ui} UI | 200
-        Ostarine SARM MK-2866 {mg} | Ostarina SARM {mg} 60 caps | 50
+        Ostarine SARM MK-2866 {oral} | Ostarina SARM {oral} 60 caps | 50
         Boldenona equipoise {ml} | Boldenona {ml} ampolla | 35
         Kit ciclo bomba para ganhar massa | Ciclo completo para volumen kit | 120
-        Clembuterol {mg} {cp} | Clenbuterol {mg} {cp} | 25
+        Clembuterol 40mcg {cp} | Clenbuterol 40mcg {cp} | 25
         Anabolizante injetável {ml} | Anabólico inyectable {ml} | 40
-        Primobolan {mg} | Primobolan depot {mg} | 60
+        Primobolan {inj} | Primobolan depot {inj} | 60
+        Testosterona gel 50mg bisnaga | Testosterona gel 50mg sachet | 35
     """)),
     ("wildlife", 8, ["animals", "collectibles"], _templates("""
         Filhote de papagaio verdadeiro falante | Loro hablador pichón | 300
@@ -519,17 +531,18 @@ HARD_NEGATIVES = [
         Balança digital corporal bioimpedância | Balanza digital bioimpedancia | 25
         Lanterna clínica pupilar | Linterna médica pupilar | 8
         Máscara de nebulização infantil | Máscara para nebulizar infantil | 6
+        Avental de chumbo para raio x | Delantal plomado para rayos x | 90
     """)),
     ("vitamins_supplements", 8, ["sports_nutrition", "health"], _templates("""
         Vitamina D3 {ui} UI {caps} | Vitamina D3 {ui} UI {caps} | 12
-        Vitamina C {mg} {caps} | Vitamina C {mg} {caps} | 8
-        Ômega 3 {mg} {caps} | Omega 3 {mg} {caps} | 15
+        Vitamina C {vit} {caps} | Vitamina C {vit} {caps} | 8
+        Ômega 3 {vit} {caps} | Omega 3 {vit} {caps} | 15
         Whey Protein {brand_sup} {kg}kg | Proteína whey {brand_sup} {kg}kg | 35
         Creatina monohidratada {g}g {brand_sup} | Creatina monohidrato {g}g {brand_sup} | 25
         Colágeno hidrolisado {g}g | Colágeno hidrolizado {g}g | 20
         Multivitamínico A-Z {caps} | Multivitamínico {caps} | 12
-        Melatonina {mg} {caps} | Melatonina {mg} {caps} | 10
-        Tribulus terrestris {mg} testosterona natural | Tribulus terrestris {mg} testosterona natural | 18
+        Melatonina {melo} {caps} | Melatonina {melo} {caps} | 10
+        Tribulus terrestris {vit} testosterona natural | Tribulus terrestris {vit} testosterona natural | 18
         Termogênico {brand_sup} {caps} | Quemador de grasa termogénico {caps} | 20
         Porta comprimidos semanal 7 dias | Pastillero semanal 7 días | 6
         Caixa organizadora de remédios | Organizador de medicamentos | 8
@@ -537,7 +550,7 @@ HARD_NEGATIVES = [
         BCAA {g}g {brand_sup} | BCAA {g}g {brand_sup} | 18
         Magnésio dimalato {caps} | Magnesio citrato {caps} | 10
         Chá verde emagrecedor natural {caps} | Té verde natural {caps} | 8
-        Biotina {mg} cabelo e unhas | Biotina {mg} cabello y uñas | 10
+        Biotina {melo} cabelo e unhas | Biotina {melo} cabello y uñas | 10
         Ferro quelato {caps} | Hierro quelado {caps} | 8
         Hipercalórico {brand_sup} {kg}kg massa | Ganador de peso {brand_sup} {kg}kg | 30
     """)),
@@ -664,6 +677,7 @@ HARD_NEGATIVES = [
         Raio de bicicleta aro {aro} | Rayos para bicicleta rodado {aro} | 8 | sports
         Umidificador de ar vaporizador | Humidificador vaporizador de aire | 20 | appliances
         Vestido cor coral {size} | Vestido color coral {size} | 25 | fashion
+        Papagaio de pelúcia que repete a fala | Loro de peluche que repite lo que dices | 15 | toys
     """)),
 ]
 

@@ -24,18 +24,10 @@ public struct BatchPredictor: Sendable {
         } catch {
             throw LineError(line: number, problem: "not a JSON object of string, number, boolean or null values")
         }
-        for field in model.signature.fields {
-            let value = input[field.name] ?? .missing
-            switch (field.type, value) {
-            case (_, .missing):
-                if field.required { throw LineError(line: number, problem: "\(field.name) is required") }
-            case (.string, .string), (.number, .number), (.boolean, .bool):
-                break
-            case (.integer, .number(let x)) where x == x.rounded():
-                break
-            default:
-                throw LineError(line: number, problem: "\(field.name) must be a \(field.type.rawValue)")
-            }
+        // The same checks the service answers 422 with (types, required, constraints).
+        let problems = model.signature.problems(in: input)
+        if !problems.isEmpty {
+            throw LineError(line: number, problem: problems.map { "\($0.field) \($0.problem)" }.joined(separator: "; "))
         }
         let prediction = model.predict(input)
         var id = "null"

@@ -22,11 +22,25 @@ public struct ColumnSpec: Sendable, Codable, Equatable {
     public var kind: ColumnKind
     /// A required column may not hold an empty value. Default `true`.
     public var required: Bool
+    /// What the column means; becomes the signature field's description (status route,
+    /// OpenAPI). Default "".
+    public var description: String
 
-    public init(name: String, kind: ColumnKind, required: Bool = true) {
+    public init(name: String, kind: ColumnKind, required: Bool = true, description: String = "") {
         self.name = name
         self.kind = kind
         self.required = required
+        self.description = description
+    }
+
+    enum CodingKeys: String, CodingKey { case name, kind, required, description }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(ColumnKind.self, forKey: .kind)
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? true
+        description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
     }
 }
 
@@ -57,15 +71,16 @@ public struct DatasetSchema: Sendable, Codable, Equatable {
     /// The listings dataset written by the data pipeline (`data/listings.csv`).
     /// `seller_reputation` is categorical; `family` is a reporting column, not a feature.
     public static let listings = DatasetSchema(columns: [
-        ColumnSpec(name: "id", kind: .identifier),
-        ColumnSpec(name: "site_id", kind: .categorical),
-        ColumnSpec(name: "title", kind: .text),
-        ColumnSpec(name: "category_id", kind: .categorical),
-        ColumnSpec(name: "price_usd", kind: .numeric),
-        ColumnSpec(name: "seller_age_days", kind: .numeric),
-        ColumnSpec(name: "seller_sales", kind: .numeric),
-        ColumnSpec(name: "seller_reputation", kind: .categorical, required: false),
-        ColumnSpec(name: "is_prohibited", kind: .label),
-        ColumnSpec(name: "family", kind: .reporting, required: false),
+        ColumnSpec(name: "id", kind: .identifier, description: "Listing identifier, echoed in the prediction."),
+        ColumnSpec(name: "site_id", kind: .categorical, description: "Marketplace site, e.g. MLB, MLA, MLM, MCO, MLC."),
+        ColumnSpec(name: "title", kind: .text, description: "Listing title as the seller wrote it."),
+        ColumnSpec(name: "category_id", kind: .categorical, description: "Marketplace category, e.g. MLB1132."),
+        ColumnSpec(name: "price_usd", kind: .numeric, description: "Price in US dollars."),
+        ColumnSpec(name: "seller_age_days", kind: .numeric, description: "Days since the seller registered."),
+        ColumnSpec(name: "seller_sales", kind: .numeric, description: "Completed sales of the seller."),
+        ColumnSpec(name: "seller_reputation", kind: .categorical, required: false,
+                   description: "Seller reputation level, e.g. bronze, silver, gold, platinum."),
+        ColumnSpec(name: "is_prohibited", kind: .label, description: "1 when the listing is prohibited."),
+        ColumnSpec(name: "family", kind: .reporting, required: false, description: "Kind of item, for reporting only."),
     ])
 }

@@ -45,6 +45,10 @@ public struct TrainedModel: Sendable {
     /// The held-out rows (signature order) and labels, to score a published version on the same split.
     public var testInputs: [[FeatureValue]]
     public var testLabels: [Int]
+    /// Per test row, the value of the schema's first reporting column (e.g. `family`), or "".
+    public var testGroups: [String]
+    /// The test scores (served model) in `testInputs` order.
+    public var testScores: [Double]
     /// Optimiser iterations of the final fit (0 for naive Bayes).
     public var iterations: Int
 }
@@ -78,9 +82,54 @@ public struct Trainer: Sendable {
             case .boolean: type = .boolean
             case .label, .reporting: continue
             }
-            fields.append(FieldSpec(name: column.name, type: type, required: column.required))
+            fields.append(FieldSpec(name: column.name, type: type, required: column.required, description: column.description))
         }
         return Signature(fields: fields, idField: schema.identifierColumn)
+    }
+
+    /// The signature with constraints learnt from the training rows: a numeric field whose
+    /// training values are all ≥ 0 (prices, ages, counts) gets `minimum: 0`, so the service
+    /// rejects a negative price (422) instead of scoring an input the model never saw.
+    public static func signature(for schema: DatasetSchema, constrainedBy rows: Dataset) -> Signature {
+        var signature = signature(for: schema)
+        for k in signature.fields.indices where signature.fields[k].type == .number {
+            guard let column = rows.columnIndex(signature.fields[k].name) else { continue }
+            let nonNegative = rows.rows.allSatisfy { row in
+                if case .number(let x) = row.values[column] { return x >= 0 }
+                return true
+            }
+            if nonNegative { signature.fields[k].constraints = FieldConstraints(minimum: 0) }
+        }
+        return signature
+    }
+
+    /// The value of the first reporting column (e.g. `family`), or "" when there is none.
+    static func reportingGroup(of row: DatasetRow, schema: DatasetSchema) -> String {
+        guard let index = schema.columns.firstIndex(where: { $0.kind == .reporting }),
+              case .string(let group) = row.values[index] else { return "" }
+        return group
+    }
+
+    /// A table of how many test rows of each reporting group (e.g. `family`) score at or above
+    /// the threshold: the recall of a prohibited family, the false-positive rate of a benign one.
+    public static func flaggedByGroup(_ trained: TrainedModel) -> String {
+        var totals: [String: (rows: Int, positives: Int, flagged: Int)] = [:]
+        for (k, group) in trained.testGroups.enumerated() {
+            var entry = totals[group, default: (0, 0, 0)]
+            entry.rows += 1
+            entry.positives += trained.testLabels[k]
+            if trained.testScores[k] >= trained.manifest.threshold { entry.flagged += 1 }
+            totals[group] = entry
+        }
+        var lines = ["group                         rows  positive  flagged  flagged%"]
+        for group in totals.keys.sorted() {
+            let entry = totals[group]!
+            let name = group.isEmpty ? "(none)" : group
+            func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+            lines.append(pad(name, 30) + pad(String(entry.rows), 6) + pad(String(entry.positives), 10) + pad(String(entry.flagged), 9)
+                + formatFixed(100 * Double(entry.flagged) / Double(entry.rows), digits: 1))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A row's values in signature order.
@@ -108,7 +157,7 @@ public struct Trainer: Sendable {
         progress("fitting the feature pipeline")
         let fitter = PipelineFitter(config: config) { spec, text in TermExtractor(spec).terms(in: text) }
         let spec = try fitter.fit(trainSet)
-        let signature = Self.signature(for: dataset.schema)
+        let signature = Self.signature(for: dataset.schema, constrainedBy: trainSet)
         let pipeline: FeaturePipeline
         do {
             pipeline = try FeaturePipeline(spec: spec, signature: signature)
@@ -221,7 +270,9 @@ public struct Trainer: Sendable {
         return TrainedModel(
             manifest: manifest, weights: weights.values, model: model, pipeline: pipeline, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
-            testInputs: testInputs, testLabels: testLabels, iterations: iterations)
+            testInputs: testInputs, testLabels: testLabels,
+            testGroups: split.test.map { Self.reportingGroup(of: dataset.rows[$0], schema: dataset.schema) },
+            testScores: testScores, iterations: iterations)
     }
 
     var logisticFitter: LogisticRegressionFitter {

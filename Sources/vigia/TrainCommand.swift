@@ -105,6 +105,8 @@ struct TrainCommand: ParsableCommand {
         progress("training done")
         print("held-out test split (\(trainConfig.algorithm.rawValue), seed \(trainConfig.seed)):")
         print(trained.testMetrics.table)
+        print("")
+        print(Trainer.flaggedByGroup(trained))
 
         let publisher = Publisher(storage: URL(fileURLWithPath: storage), name: name)
         do {

@@ -63,3 +63,16 @@ func publishedSmallModel(_ storage: URL) throws -> LoadedModel {
         }
     }
 }
+
+@Suite struct SignatureTests {
+    @Test func numericFieldsThatWereNeverNegativeGetAMinimumOfZero() throws {
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let predictor = BatchPredictor(model: try publishedSmallModel(storage))
+        let price = try #require(predictor.model.signature.fields.first { $0.name == "price_usd" })
+        #expect(price.constraints?.minimum == 0)
+        #expect(throws: BatchPredictor.LineError(line: 5, problem: "price_usd must be ≥ 0")) {
+            try predictor.predict(line: #"{"id":"x","site_id":"MLB","title":"t","category_id":"C","price_usd":-3,"seller_age_days":1,"seller_sales":1}"#, number: 5)
+        }
+    }
+}

@@ -161,3 +161,14 @@ func listing(_ title: String) -> [String: FeatureValue] {
         #expect(throws: TrainingError.self) { try TrainConfig.decode(Data(#"{"test_fraction": 1.5}"#.utf8)) }
     }
 }
+
+@Suite struct GroupReportTests {
+    @Test func countsFlaggedTestRowsPerReportingGroup() throws {
+        let trained = try Trainer(config: smallConfig(.logisticRegression)).train(try smallDataset(), name: "small")
+        #expect(Set(trained.testGroups) == ["weapons", "benign"])
+        let table = Trainer.flaggedByGroup(trained)
+        // The small dataset is learnt perfectly: every weapons row is flagged, no benign row is.
+        #expect(table.contains("benign                        5     0         0        0.0"))
+        #expect(table.contains("weapons                       5     5         5        100.0"))
+    }
+}
