@@ -78,6 +78,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
     private struct ControlState {
         var models: [String: ModelState<Servable>] = [:]
         var storageError: String?
+        /// The clock reading of the last policy decision in a pass: retries due after it
+        /// have not been considered yet, even if they are overdue by now.
+        var lastDecisionAt: Date = .distantPast
     }
 
     /// - Parameters:
@@ -280,7 +283,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             // Bounded: every round either loads a version that was not loading before or stops.
             for _ in 0..<64 {
                 let (jobs, events) = control.withLock { state in
-                    decideAndPublish(&state, now: now(), startLoads: true)
+                    let time = now()
+                    state.lastDecisionAt = time
+                    return decideAndPublish(&state, now: time, startLoads: true)
                 }
                 emit(events)
                 if jobs.isEmpty { break }
@@ -466,13 +471,17 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             var earliest: Date?
             for model in state.models.values {
                 for record in model.versions.values {
-                    guard case .failed = record.state, let retry = record.nextRetry, retry > time else { continue }
+                    // A retry that fell due after the last decision is still owed, even when a
+                    // slow pass made it overdue: it must wake the watcher (at once), or it
+                    // would wait for the next full rescan.
+                    guard case .failed = record.state, let retry = record.nextRetry, retry > state.lastDecisionAt
+                    else { continue }
                     earliest = min(earliest ?? retry, retry)
                 }
             }
             return earliest
         }
-        return earliest.map { .milliseconds(Int64(($0.timeIntervalSince(time) * 1000).rounded(.up))) }
+        return earliest.map { .milliseconds(max(0, Int64(($0.timeIntervalSince(time) * 1000).rounded(.up)))) }
     }
 }
 

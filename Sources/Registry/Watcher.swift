@@ -2,34 +2,16 @@ import Glibc
 import Posix
 import Synchronization
 
-/// A joinable POSIX thread running one closure: the registry's watcher needs a thread of
-/// its own (it blocks in poll and in model loads), not a slot in a shared pool.
+/// The watcher's own thread (it blocks in poll and in model loads, so it needs a thread
+/// of its own, not a slot in a shared pool), joined at shutdown.
 struct JoinableThread: Sendable {
     let id: pthread_t
 
-    private final class Start {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     static func spawn(_ body: @escaping @Sendable () -> Void) throws(SystemError) -> JoinableThread {
-        let context = Unmanaged.passRetained(Start(body)).toOpaque()
-        var id = pthread_t()
-        let result = pthread_create(&id, nil, { raw in
-            let start = Unmanaged<Start>.fromOpaque(raw!).takeRetainedValue()
-            start.body()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Start>.fromOpaque(context).release()
-            throw SystemError(call: "pthread_create", errno: result)
-        }
-        return JoinableThread(id: id)
+        JoinableThread(id: try PosixThread.spawn(body))
     }
 
-    func join() {
-        _ = pthread_join(id, nil)
-    }
+    func join() { PosixThread.join(id) }
 }
 
 /// The discovery loop: one thread waits in poll(2) on an inotify descriptor (changes in
@@ -50,8 +32,9 @@ final class Watcher: Sendable {
         var runPass: @Sendable () -> Void
         /// Directories to watch (storage, then each model directory).
         var directoriesToWatch: @Sendable () -> [String]
-        /// Time until the earliest retry still in the future, if any (past ones are
-        /// either done or no longer wanted by the policy, so they must not cause wake-ups).
+        /// Time until the earliest retry not yet considered by a pass (zero when it is
+        /// already overdue), if any. Retries a pass already considered and did not run are
+        /// no longer wanted by the policy and must not cause wake-ups.
         var untilNextRetry: @Sendable () -> Duration?
         /// Reports a watcher problem (inotify unavailable): discovery falls back to rescans.
         var reportProblem: @Sendable (String) -> Void
