@@ -45,6 +45,11 @@ let package = Package(
         ),
         // A blocking loopback HTTP client shared by the test targets (not part of the product).
         .target(name: "HTTPTestClient", dependencies: ["Posix"], path: "Tests/Support/HTTPTestClient"),
+        // In-process cost of each step of a predict request (parse, validate, score, encode).
+        .executableTarget(
+            name: "service-bench",
+            dependencies: ["Service", "HTTPServer", "Inference", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),

@@ -69,6 +69,12 @@ public struct Router: Sendable {
 
     /// The immutable table the server routes with.
     func frozen() -> RouteTable { RouteTable(routes: routes) }
+
+    /// Answers a request in-process exactly as the server does once a request is parsed
+    /// (routing, 404/405, error mapping), for benchmarks of the handler path without sockets.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        frozen().respond(to: request, log: nil)
+    }
 }
 
 /// A frozen router: resolves requests to handlers and answers routing failures.

@@ -15,6 +15,8 @@ public final class VigiaService: Sendable {
     public let registry: ModelRegistry<ServingModelLoader>
     public let server: HTTPServer
     public let operations: [Operation]
+    /// Every route, as the server dispatches them.
+    public let router: Router
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
@@ -47,6 +49,7 @@ public final class VigiaService: Sendable {
             ModelRoutes.json(JSONWriter.encode(Self.openAPI(operations: documented, registry: registryRef, configuration: serving)))
         }
         operations = routes.operations
+        router = routes.router
 
         var server = ServerConfiguration()
         server.host = configuration.string("server.host")

@@ -45,13 +45,16 @@ struct Serve: ParsableCommand {
             throw ValidationError("configuration: \(error.message)")
         }
         let level = Logger.Level(rawValue: configuration.string("logging.level")) ?? .info
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let sink = LogSink.bufferedStandardError()
+        defer { sink.flush() }
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
         let logger = Logger(label: "vigia")
         let service = VigiaService(configuration: configuration, logger: logger)
         do {
             _ = try service.start()
         } catch {
             logger.critical("start-up failed", metadata: ["error": .string(String(describing: error))])
+            sink.flush()
             throw ExitCode(1)
         }
         service.runUntilSignalled()

@@ -1,5 +1,7 @@
+import Glibc
 import Logging
 import Synchronization
+import Dispatch
 import Testing
 @testable import Service
 
@@ -25,5 +27,35 @@ import Testing
         #expect(object["duration_ms"] == 1.5)
         let timestamp = try #require(object["ts"]?.stringValue)
         #expect(timestamp.count == 24 && timestamp.hasSuffix("Z"))
+    }
+
+    @Test func bufferedSinkKeepsLinesWholeAndInOrderAcrossThreads() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        // A limit small enough that logging threads also write batches themselves.
+        let sink = LogSink.buffered(fd: fds[1], interval: .seconds(3600), limit: 512)
+        let threads = 4, perThread = 200
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for i in 0..<perThread { sink.write(Array("{\"t\":\(t),\"i\":\(i)}\n".utf8)) }
+        }
+        sink.flush()
+        close(fds[1])
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fds[0], &chunk, chunk.count)
+            if n <= 0 { break }
+            data.append(contentsOf: chunk[..<n])
+        }
+        let lines = data.split(separator: UInt8(ascii: "\n"))
+        #expect(lines.count == threads * perThread)
+        var next = [Int](repeating: 0, count: threads)
+        for line in lines {
+            let object = try JSONParser.parse(Array(line))
+            let t = Int(object["t"]?.numberValue ?? -1), i = Int(object["i"]?.numberValue ?? -1)
+            #expect(next[t] == i, "thread \(t)'s lines out of order")
+            next[t] = i + 1
+        }
     }
 }

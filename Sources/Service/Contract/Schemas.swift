@@ -35,9 +35,10 @@ public enum Schemas {
         "A feature's exact contribution to the decision margin (log-odds for logistic regression and naive Bayes, SVM margin units for linear SVM).",
         properties: [
             ("feature", .string("Feature name: `title:<n-gram>`, `<field>=<category>` or a numeric field name.")),
-            ("contribution", .number()),
+            ("value", .number("The feature's value after the pipeline (tf-idf weight, 1 for a category, scaled number).")),
+            ("contribution", .number("weight × value, in margin units.")),
         ],
-        required: ["feature", "contribution"], componentName: "Contribution")
+        required: ["feature", "value", "contribution"], componentName: "Contribution")
 
     public static let explanation = Schema.object(
         "A prediction and the features that raised and lowered its score.",
@@ -48,19 +49,21 @@ public enum Schemas {
             ("threshold", .number(minimum: 0, maximum: 1)),
             ("margin", .number("The raw decision margin: bias plus every contribution.")),
             ("bias", .number("The model's intercept in margin units.")),
+            ("remainder", .number("Sum of the contributions not listed, so that bias + listed + remainder = margin.")),
             ("raised_by", .array(contribution, description: "Largest positive contributions, largest first.")),
             ("lowered_by", .array(contribution, description: "Largest negative contributions, most negative first.")),
         ],
-        required: ["id", "score", "label", "threshold", "margin", "bias", "raised_by", "lowered_by"],
+        required: ["id", "score", "label", "threshold", "margin", "bias", "remainder", "raised_by", "lowered_by"],
         componentName: "Explanation")
 
     public static let explainResponse = Schema.object(
         properties: [
             ("model_name", .string()),
             ("model_version", .integer(minimum: 1)),
+            ("margin_unit", .string("log_odds (logistic regression, naive Bayes) or decision_function (linear SVM, before Platt scaling).")),
             ("explanations", .array(explanation)),
         ],
-        required: ["model_name", "model_version", "explanations"], componentName: "ExplainResponse")
+        required: ["model_name", "model_version", "margin_unit", "explanations"], componentName: "ExplainResponse")
 
     public static let problem = Schema.object(
         "RFC 9457 problem details.",

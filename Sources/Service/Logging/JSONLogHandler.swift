@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Posix
+import Synchronization
 
 /// swift-log handler that writes one JSON object a line: `ts`, `level`, `logger`, `msg`,
 /// then the metadata under its dotted keys (`request.id`, `model.version`, …). Messages are
@@ -81,20 +82,86 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Where log lines go. One write(2) per line keeps lines whole when threads log at once.
+/// Where log lines go.
 public struct LogSink: Sendable {
     public let write: @Sendable ([UInt8]) -> Void
+    /// Pushes out anything buffered; call before the process exits.
+    public let flush: @Sendable () -> Void
 
-    public init(write: @escaping @Sendable ([UInt8]) -> Void) { self.write = write }
+    public init(write: @escaping @Sendable ([UInt8]) -> Void, flush: @escaping @Sendable () -> Void = {}) {
+        self.write = write
+        self.flush = flush
+    }
 
-    public static let standardError = LogSink { bytes in
+    /// Unbuffered: one write(2) per line, which keeps lines whole when threads log at once.
+    public static let standardError = LogSink { bytes in writeAll(bytes, to: 2) }
+
+    /// Lines are appended to a buffer that a background thread writes out every
+    /// `interval` (or sooner, by the logging thread itself, past `limit` bytes), so a busy
+    /// server pays one write(2) per batch instead of one per request. Lines stay whole and
+    /// in order; `flush` empties the buffer at exit.
+    public static func bufferedStandardError(interval: Duration = .milliseconds(100), limit: Int = 256 * 1024) -> LogSink {
+        buffered(fd: 2, interval: interval, limit: limit)
+    }
+
+    /// The same, writing to any descriptor (tests use a pipe).
+    public static func buffered(fd: Int32, interval: Duration, limit: Int) -> LogSink {
+        let buffer = LogBuffer(fd: fd, limit: limit)
+        buffer.startFlushing(every: interval)
+        return LogSink(write: buffer.append, flush: buffer.flush)
+    }
+
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let base = raw.baseAddress! + offset
                 let remaining = raw.count - offset
-                guard let n = try? syscallBlocking("write", { Glibc.write(2, base, remaining) }), n > 0 else { return }
+                guard let n = try? syscallBlocking("write", { Glibc.write(fd, base, remaining) }), n > 0 else { return }
                 offset += n
+            }
+        }
+    }
+}
+
+/// The buffer behind `bufferedStandardError`. `pending` is shared by every logging thread
+/// and the flusher; the Mutex guards it and also orders the writes, so batches never
+/// interleave.
+final class LogBuffer: Sendable {
+    private let pending = Mutex<[UInt8]>([])
+    private let limit: Int
+    private let fd: Int32
+
+    init(fd: Int32, limit: Int) {
+        self.fd = fd
+        self.limit = limit
+    }
+
+    @Sendable func append(_ line: [UInt8]) {
+        let full = pending.withLock { pending -> [UInt8]? in
+            pending.append(contentsOf: line)
+            guard pending.count >= limit else { return nil }
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        if let full { LogSink.writeAll(full, to: fd) }
+    }
+
+    @Sendable func flush() {
+        let batch = pending.withLock { pending -> [UInt8] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        if !batch.isEmpty { LogSink.writeAll(batch, to: fd) }
+    }
+
+    func startFlushing(every interval: Duration) {
+        let nanoseconds = max(1_000_000, Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000))
+        _ = try? PosixThread.spawn { [self] in
+            var delay = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+            while true {
+                _ = nanosleep(&delay, nil)
+                flush()
             }
         }
     }

@@ -41,11 +41,7 @@ struct ModelRoutes {
         let (handle, instances) = try prepare(request)
         let serving = handle.servable
         let model = serving.model
-        var out = JSONWriter(capacity: 96 + 96 * instances.count)
-        out.raw("{\"model_name\":")
-        out.string(handle.model)
-        out.raw(",\"model_version\":")
-        out.number(handle.version)
+        var out = Self.beginBody(handle, capacity: 96 + 96 * instances.count)
         out.raw(",\"predictions\":[")
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
@@ -68,11 +64,7 @@ struct ModelRoutes {
         let (handle, instances) = try prepare(request)
         let serving = handle.servable
         let model = serving.model
-        var out = JSONWriter(capacity: 512 * instances.count)
-        out.raw("{\"model_name\":")
-        out.string(handle.model)
-        out.raw(",\"model_version\":")
-        out.number(handle.version)
+        var out = Self.beginBody(handle, capacity: 512 * instances.count)
         out.raw(",\"margin_unit\":")
         out.string(model.marginUnit.rawValue)
         out.raw(",\"explanations\":[")
@@ -113,6 +105,16 @@ struct ModelRoutes {
         }
         out.raw("]}")
         return Self.json(out.bytes)
+    }
+
+    /// `{"model_name":…,"model_version":…` — the start of every scoring response.
+    private static func beginBody(_ handle: ServableHandle<ServingModel>, capacity: Int) -> JSONWriter {
+        var out = JSONWriter(capacity: capacity)
+        out.raw("{\"model_name\":")
+        out.string(handle.model)
+        out.raw(",\"model_version\":")
+        out.number(handle.version)
+        return out
     }
 
     // MARK: Status

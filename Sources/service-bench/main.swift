@@ -1,0 +1,98 @@
+import Foundation
+import HTTPServer
+import Inference
+import Logging
+import Service
+
+// Where a predict request's time goes, in-process (no sockets): JSON parse, schema check,
+// listing → pipeline input, model, response encoding, and the whole handler path through
+// the router. Bodies are real listings from data/listings.csv (via bench/make_bodies.py's
+// output or built here). Usage: service-bench [--storage models] [--rounds 9] [--iterations 2000]
+
+func argument(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+let storage = argument("--storage", "models")
+let rounds = Int(argument("--rounds", "9")) ?? 9
+let iterations = Int(argument("--iterations", "2000")) ?? 2000
+
+/// Listings from the CSV, as JSON objects in the contract's shape.
+func listings(count: Int) throws -> [String] {
+    let text = try String(contentsOfFile: "data/listings.csv", encoding: .utf8)
+    var rows: [String] = []
+    for line in text.split(separator: "\n").dropFirst() where !line.contains("\"") {
+        let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard f.count >= 8 else { continue }
+        var w = JSONWriter()
+        w.raw("{\"id\":"); w.string(f[0]); w.raw(",\"site_id\":"); w.string(f[1]); w.raw(",\"title\":"); w.string(f[2])
+        w.raw(",\"category_id\":"); w.string(f[3]); w.raw(",\"price_usd\":"); w.number(Double(f[4]) ?? 0)
+        w.raw(",\"seller_age_days\":"); w.number(Double(f[5]) ?? 0); w.raw(",\"seller_sales\":"); w.number(Double(f[6]) ?? 0)
+        w.raw(",\"seller_reputation\":"); w.string(f[7]); w.raw("}")
+        rows.append(String(decoding: w.bytes, as: UTF8.self))
+        if rows.count == count { break }
+    }
+    return rows
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// Median over rounds of the mean ns per call of `body`.
+func measure(_ body: () -> Void) -> Double {
+    var perRound: [Double] = []
+    for _ in 0..<rounds {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<iterations { body() }
+        let elapsed = clock.now - start
+        perRound.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations))
+    }
+    return median(perRound)
+}
+
+let configuration = try ServiceConfiguration.resolve(
+    file: nil, environment: ["VIGIA_STORAGE_PATH": storage, "VIGIA_LOGGING_ACCESS_LOG": "false"])
+let service = VigiaService(configuration: configuration, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
+try service.registry.start()
+let deadline = ContinuousClock.now + .seconds(60)
+while !service.registry.isReady, ContinuousClock.now < deadline { sched_yield() }
+let handle = try service.registry.handle(model: "prohibited-items")
+let serving = handle.servable
+
+print("| listings | parse | validate | to features | predict | encode | whole handler | handler µs | JSON share |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for count in [1, 64] {
+    let body = Array(("{\"instances\":[" + (try listings(count: count)).joined(separator: ",") + "]}").utf8)
+    let parsed = try JSONParser.parse(body)
+    let objects = parsed["instances"]!.arrayValue!.map { $0.objectValue! }
+    let values = objects.map(serving.featureValues)
+    var head = HTTPRequestHead(method: "POST", target: "/v1/models/prohibited-items:predict", path: "/v1/models/prohibited-items:predict",
+                               query: nil, version: .http1_1, headers: ["Host": "x", "Content-Type": "application/json"],
+                               framing: .contentLength(body.count), keepAlive: true, expectsContinue: false)
+    head.headers.add("Content-Length", String(body.count))
+    let request = HTTPRequest(head: head, body: body)
+    precondition(service.router.respond(to: request).status == .ok)
+
+    let parse = measure { _ = try! JSONParser.parse(body) }
+    let validate = measure { precondition(serving.requestSchema.conforms(parsed)) }
+    let toFeatures = measure { _ = objects.map(serving.featureValues) }
+    let predict = measure { for v in values { _ = serving.model.predict(v) } }
+    let predictions = values.map { serving.model.predict($0) }
+    let encode = measure {
+        var out = JSONWriter(capacity: 96 + 96 * count)
+        out.raw("{\"model_name\":\"prohibited-items\",\"model_version\":1,\"predictions\":[")
+        for (i, p) in predictions.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"id\":"); out.string("MLB-123456"); out.raw(",\"score\":"); out.number(p.score)
+            out.raw(",\"label\":"); out.string(p.label); out.raw(",\"threshold\":"); out.number(0.37); out.raw("}")
+        }
+        out.raw("]}")
+    }
+    let whole = measure { _ = service.router.respond(to: request) }
+    let json = (parse + validate + encode) / whole * 100
+    func ns(_ v: Double) -> String { String(format: "%.0f ns", v) }
+    print("| \(count) | \(ns(parse)) | \(ns(validate)) | \(ns(toFeatures)) | \(ns(predict)) | \(ns(encode)) | \(ns(whole)) | \(String(format: "%.1f", whole / 1000)) | \(String(format: "%.0f %%", json)) |")
+}
+service.registry.shutdown()
