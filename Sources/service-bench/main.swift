@@ -91,6 +91,14 @@ for count in [1, 64] {
         out.raw("]}")
     }
     let whole = measure { _ = service.router.respond(to: request) }
+    if count == 1 {
+        var liveHead = head
+        liveHead.method = "GET"; liveHead.path = "/health/live"; liveHead.target = "/health/live"
+        let live = HTTPRequest(head: liveHead)
+        let routing = measure { _ = service.router.respond(to: live) }
+        let handleCost = measure { _ = try! service.registry.handle(model: "prohibited-items") }
+        print("(GET /health/live through the router: \(Int(routing)) ns; registry.handle: \(Int(handleCost)) ns)")
+    }
     let json = (parse + validate + encode) / whole * 100
     func ns(_ v: Double) -> String { String(format: "%.0f ns", v) }
     print("| \(count) | \(ns(parse)) | \(ns(validate)) | \(ns(toFeatures)) | \(ns(predict)) | \(ns(encode)) | \(ns(whole)) | \(String(format: "%.1f", whole / 1000)) | \(String(format: "%.0f %%", json)) |")
