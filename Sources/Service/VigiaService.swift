@@ -21,7 +21,8 @@ public final class VigiaService: Sendable {
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
 
-    public init(configuration: ServiceConfiguration, logger: Logger) {
+    /// - Parameter logSink: where the access log writes (the same sink as the logger's).
+    public init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink = .standardError) {
         self.configuration = configuration
         self.logger = logger
         let eventLogger = logger
@@ -33,7 +34,10 @@ public final class VigiaService: Sendable {
             loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size")),
             onEvent: { VigiaService.log($0, to: eventLogger) })
 
-        var routes = RouteTable(logger: logger, accessLog: configuration.boolean("logging.access_log"))
+        let accessLog = AccessLog(
+            enabled: configuration.boolean("logging.access_log"),
+            level: Logger.Level(rawValue: configuration.string("logging.level")) ?? .info, label: logger.label, sink: logSink)
+        var routes = RouteTable(logger: logger, accessLog: accessLog)
         let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         let registryRef = registry
         let drainingFlag = draining

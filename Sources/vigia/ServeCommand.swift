@@ -49,7 +49,7 @@ struct Serve: ParsableCommand {
         defer { sink.flush() }
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
         let logger = Logger(label: "vigia")
-        let service = VigiaService(configuration: configuration, logger: logger)
+        let service = VigiaService(configuration: configuration, logger: logger, logSink: sink)
         do {
             _ = try service.start()
         } catch {

@@ -58,4 +58,21 @@ import Testing
             next[t] = i + 1
         }
     }
+
+    @Test func accessLogLinesHaveTheSameShapeAsOtherLogLines() throws {
+        let lines = Mutex<[[UInt8]]>([])
+        let sink = LogSink { bytes in lines.withLock { $0.append(bytes) } }
+        let log = try #require(AccessLog(enabled: true, level: .info, label: "vigia", sink: sink))
+        log.record(requestID: "r\"1", method: "POST", route: "/v1/models/{name}:predict", status: 200, durationMs: 0.12345,
+                   requestBytes: 10, responseBytes: 20)
+        let object = try JSONParser.parse(Array(try #require(lines.withLock { $0.first }).dropLast()))
+        #expect(object["msg"] == "request")
+        #expect(object["level"] == "info")
+        #expect(object["request.id"] == "r\"1")
+        #expect(object["http.route"] == "/v1/models/{name}:predict")
+        #expect(object["http.status"] == 200)
+        #expect(object["duration_ms"] == 0.123)
+        #expect(AccessLog(enabled: true, level: .warning, label: "vigia", sink: sink) == nil)
+        #expect(AccessLog(enabled: false, level: .info, label: "vigia", sink: sink) == nil)
+    }
 }

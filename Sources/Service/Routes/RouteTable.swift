@@ -10,9 +10,9 @@ struct RouteTable {
     private(set) var router = Router()
     private(set) var operations: [Operation] = []
     let logger: Logger
-    let accessLog: Bool
+    let accessLog: AccessLog?
 
-    init(logger: Logger, accessLog: Bool) {
+    init(logger: Logger, accessLog: AccessLog?) {
         self.logger = logger
         self.accessLog = accessLog
     }
@@ -34,15 +34,12 @@ struct RouteTable {
                 }
             }
             response.headers.set("X-Request-Id", requestID)
-            if accessLog {
+            if let accessLog {
                 let elapsed = ContinuousClock.now - started
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                logger.info("request", metadata: [
-                    "request.id": .string(requestID), "http.method": .string(request.method), "http.route": .string(route),
-                    "http.status": .stringConvertible(response.status.code), "duration_ms": .stringConvertible(ms),
-                    "http.request_bytes": .stringConvertible(request.body.count),
-                    "http.response_bytes": .stringConvertible(response.body.count),
-                ])
+                accessLog.record(
+                    requestID: requestID, method: request.method, route: route, status: response.status.code,
+                    durationMs: ms, requestBytes: request.body.count, responseBytes: response.body.count)
             }
             return response
         }
