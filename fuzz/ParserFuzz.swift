@@ -23,6 +23,12 @@ private let tightLimits: HTTPLimits = {
 
 private let defaultLimits = HTTPLimits()
 
+/// Traps with the message kept (-O drops `precondition` messages; fatalError keeps them),
+/// so a crash report says which invariant broke.
+private func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError("parser invariant broken: \(message())") }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func parserFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
@@ -40,16 +46,16 @@ private func check(_ input: UnsafeRawBufferPointer, limits: HTTPLimits, split: I
     for cut in [split, max(0, input.count - 1), input.count / 2] where cut <= input.count {
         let prefix = HTTPRequestParser.parseHead(UnsafeRawBufferPointer(rebasing: input[0..<cut]), limits: limits)
         if prefix != .needMore && prefix != whole {
-            fatalError("prefix of \(cut) bytes gave \(prefix) but the whole input gave \(whole)")
+            invariant(false, "prefix of \(cut) bytes gave \(prefix) but the whole input gave \(whole)")
         }
     }
     guard case .complete(let head, let consumed) = whole else { return }
-    precondition(consumed > 0 && consumed <= input.count, "consumed \(consumed) outside 1...\(input.count)")
+    invariant(consumed > 0 && consumed <= input.count, "consumed \(consumed) outside 1...\(input.count)")
     switch head.framing {
     case .none:
         break
     case .contentLength(let length):
-        precondition(length >= 0 && length <= limits.maxBodyBytes, "Content-Length \(length) passed the limit")
+        invariant(length >= 0 && length <= limits.maxBodyBytes, "Content-Length \(length) passed the limit")
     case .chunked:
         checkChunked(UnsafeRawBufferPointer(rebasing: input[consumed...]), limits: limits, split: split)
     }
@@ -59,10 +65,10 @@ private func checkChunked(_ rest: UnsafeRawBufferPointer, limits: HTTPLimits, sp
     var wholeDecoder = ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes, maxMetadataBytes: 200)
     var wholeBody: [UInt8] = []
     let wholeResult = wholeDecoder.decode(rest, into: &wholeBody)
-    precondition(wholeBody.count <= limits.maxBodyBytes, "decoded body passed maxBodyBytes")
+    invariant(wholeBody.count <= limits.maxBodyBytes, "decoded body passed maxBodyBytes")
     switch wholeResult {
-    case .needMore(let consumed): precondition(consumed == rest.count, "needMore must consume everything")
-    case .complete(let consumed): precondition(consumed > 0 && consumed <= rest.count, "complete consumed out of range")
+    case .needMore(let consumed): invariant(consumed == rest.count, "needMore must consume everything")
+    case .complete(let consumed): invariant(consumed > 0 && consumed <= rest.count, "complete consumed out of range")
     case .failure: break
     }
 
@@ -72,15 +78,15 @@ private func checkChunked(_ rest: UnsafeRawBufferPointer, limits: HTTPLimits, sp
     var splitBody: [UInt8] = []
     var splitResult = splitDecoder.decode(UnsafeRawBufferPointer(rebasing: rest[0..<cut]), into: &splitBody)
     if case .needMore(let first) = splitResult {
-        precondition(first == cut, "needMore must consume everything")
+        invariant(first == cut, "needMore must consume everything")
         switch splitDecoder.decode(UnsafeRawBufferPointer(rebasing: rest[cut...]), into: &splitBody) {
         case .needMore(let second): splitResult = .needMore(consumed: first + second)
         case .complete(let second): splitResult = .complete(consumed: first + second)
         case .failure(let error): splitResult = .failure(error)
         }
     }
-    precondition(splitResult == wholeResult, "split at \(cut): \(splitResult) vs whole \(wholeResult)")
-    precondition(splitBody == wholeBody, "split at \(cut) decoded a different body")
+    invariant(splitResult == wholeResult, "split at \(cut): \(splitResult) vs whole \(wholeResult)")
+    invariant(splitBody == wholeBody, "split at \(cut) decoded a different body")
 
     // One byte at a time.
     var byteDecoder = ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes, maxMetadataBytes: 200)
@@ -95,6 +101,6 @@ private func checkChunked(_ rest: UnsafeRawBufferPointer, limits: HTTPLimits, sp
         if case .needMore = byteResult { continue }
         break
     }
-    precondition(byteResult == wholeResult, "byte-at-a-time gave \(byteResult) vs whole \(wholeResult)")
-    precondition(byteBody == wholeBody, "byte-at-a-time decoded a different body")
+    invariant(byteResult == wholeResult, "byte-at-a-time gave \(byteResult) vs whole \(wholeResult)")
+    invariant(byteBody == wholeBody, "byte-at-a-time decoded a different body")
 }

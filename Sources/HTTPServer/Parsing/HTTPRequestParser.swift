@@ -51,9 +51,15 @@ struct HeadScanner {
     let bytes: UnsafeRawBufferPointer
     let limits: HTTPLimits
 
+    /// Bytes before this index can be read without a partial-or-error decision; the fast
+    /// loops run up to it and leave the byte that stops them to `byte(at:)`, so results
+    /// are the same as stepping every byte through `byte(at:)`.
+    let scanEnd: Int
+
     init(bytes: UnsafeRawBufferPointer, limits: HTTPLimits) {
         self.bytes = bytes
         self.limits = limits
+        self.scanEnd = min(bytes.count, max(0, limits.maxHeaderBytes))
     }
 
     /// The one place that decides "partial or error": the byte at `index`, or why there is
@@ -129,6 +135,10 @@ struct HeadScanner {
         let lineStart = index
 
         // method = token (RFC 9110 §9.1)
+        // Fast loops (here and below) only skip bytes the checked step would accept; the
+        // byte that stops them gets the partial-or-error decision.
+        let lineScanEnd = min(scanEnd, lineStart &+ max(0, limits.maxRequestLineBytes))
+        while index < lineScanEnd && ByteClass.isTokenChar(bytes[index]) { index += 1 }
         while ByteClass.isTokenChar(try requestLineByte(at: index, lineStart: lineStart)) { index += 1 }
         guard index > lineStart, bytes[index] == ByteClass.sp else { throw .failure(.malformedRequestLine) }
         let method = lineStart..<index
@@ -136,6 +146,7 @@ struct HeadScanner {
 
         // request-target: visible ASCII only, no spaces or controls (RFC 9112 §3.2).
         let targetStart = index
+        while index < lineScanEnd && ByteClass.isVisibleASCII(bytes[index]) { index += 1 }
         while ByteClass.isVisibleASCII(try requestLineByte(at: index, lineStart: lineStart)) { index += 1 }
         guard index > targetStart, bytes[index] == ByteClass.sp else { throw .failure(.malformedRequestLine) }
         let target = targetStart..<index
@@ -237,32 +248,22 @@ struct HeadScanner {
             }
             if fields.count >= limits.maxHeaderCount { throw .failure(.tooManyHeaders) }
 
-            let line = try FieldLineScanner.scan(from: &index, byteAt: byte(at:))
+            let line = try scanFieldLine(from: &index)
             facts.note(name: line.name, value: line.value, in: bytes)
             fields.append(HTTPField(name: bytes.string(line.name), value: bytes.string(line.value)))
         }
     }
-}
 
-/// One `field-line = field-name ":" OWS field-value OWS` followed by CRLF (RFC 9112 §5),
-/// shared by the head and the chunked trailer section so both follow the same rules.
-enum FieldLineScanner {
-    struct Line {
-        var name: Range<Int>
-        var value: Range<Int>
-    }
-
-    /// Scans from the first byte of a field line (known not to be CR, LF, SP or HTAB) to
-    /// just past its CRLF. `byteAt` is the caller's partial-or-error helper.
-    @inline(__always)
-    static func scan(
-        from index: inout Int, byteAt: (Int) throws(ScanStop) -> UInt8
-    ) throws(ScanStop) -> Line {
+    /// One `field-line = field-name ":" OWS field-value OWS` and its CRLF (RFC 9112 §5),
+    /// from its first byte (known not to be CR, LF, SP or HTAB) to just past the CRLF.
+    /// The chunked decoder's trailer states apply the same rules with the same errors.
+    func scanFieldLine(from index: inout Int) throws(ScanStop) -> (name: Range<Int>, value: Range<Int>) {
         let nameStart = index
-        var current = try byteAt(index)
+        while index < scanEnd && ByteClass.isTokenChar(bytes[index]) { index += 1 }
+        var current = try byte(at: index)
         while ByteClass.isTokenChar(current) {
             index += 1
-            current = try byteAt(index)
+            current = try byte(at: index)
         }
         if current != ByteClass.colon {
             // RFC 9112 §5.1: no whitespace between field name and colon — 400.
@@ -275,23 +276,24 @@ enum FieldLineScanner {
         index += 1
 
         // Leading OWS is not part of the value; trailing OWS is trimmed below.
-        while ByteClass.isWhitespace(try byteAt(index)) { index += 1 }
+        while ByteClass.isWhitespace(try byte(at: index)) { index += 1 }
         let valueStart = index
-        var valueEnd = index
         while true {
-            let value = try byteAt(index)
+            while index < scanEnd && ByteClass.isFieldValueChar(bytes[index]) { index += 1 }
+            let value = try byte(at: index)
             if value == ByteClass.cr { break }
             guard ByteClass.isFieldValueChar(value) else {
                 // RFC 9110 §5.5: NUL, CR and LF in a value must be rejected; so are other CTLs.
                 throw .failure(value == ByteClass.lf ? .malformedHeader : .invalidCharacterInField)
             }
             index += 1
-            if !ByteClass.isWhitespace(value) { valueEnd = index }
         }
+        var valueEnd = index
+        while valueEnd > valueStart && ByteClass.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
         // A CR not followed by LF is a CR inside the value.
-        guard try byteAt(index + 1) == ByteClass.lf else { throw .failure(.invalidCharacterInField) }
+        guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.invalidCharacterInField) }
         index += 2
-        return Line(name: name, value: valueStart..<valueEnd)
+        return (name, valueStart..<valueEnd)
     }
 }
 
