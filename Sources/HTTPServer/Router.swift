@@ -103,36 +103,39 @@ struct RouteTable: Sendable {
         guard path.hasPrefix("/") else {
             return .failure(HTTPError(.notFound, detail: "No route for this path."))
         }
+        // Byte-wise throughout: routing runs on every request, and Character-based
+        // Substring comparisons cost more than the rest of a small request's routing.
         var parts = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
             .map { Substring($0) }
         var verb: Substring?
-        if let last = parts.last, let colon = last.lastIndex(of: ":") {
-            verb = last[last.index(after: colon)...]
+        if let last = parts.last, let colon = last.utf8.lastIndex(of: UInt8(ascii: ":")) {
+            verb = last[last.utf8.index(after: colon)...]
             parts[parts.count - 1] = last[..<colon]
         }
-        // The best match per specificity: literals beat parameters, segment by segment.
-        var best: (route: Router.Route, rank: [Bool])?
-        for route in routes where route.pattern.segments.count == parts.count {
+        // The best match per specificity: literals beat parameters, segment by segment. The
+        // rank is a bit mask with segment 0 as the highest bit, so a larger rank is the more
+        // specific route.
+        var best: (route: Router.Route, rank: UInt64)?
+        for route in routes where route.pattern.segments.count == parts.count && parts.count <= 64 {
             switch (route.pattern.verb, verb) {
             case (nil, nil): break
-            case let (expected?, actual?) where actual == expected: break
+            case let (expected?, actual?) where actual.utf8.elementsEqual(expected.utf8): break
             default: continue
             }
-            var rank: [Bool] = []
+            var rank: UInt64 = 0
             var matched = true
-            for (segment, part) in zip(route.pattern.segments, parts) {
+            for (index, (segment, part)) in zip(route.pattern.segments, parts).enumerated() {
                 switch segment {
                 case .literal(let literal):
-                    if part != literal { matched = false }
-                    rank.append(true)
+                    if !part.utf8.elementsEqual(literal.utf8) { matched = false }
+                    rank |= 1 << (63 - UInt64(index))
                 case .parameter:
                     if part.isEmpty { matched = false }
-                    rank.append(false)
                 }
                 if !matched { break }
             }
             guard matched else { continue }
-            if best == nil || rank.lexicographicallyPrecedes(best!.rank, by: { $0 && !$1 }) {
+            if best == nil || rank > best!.rank {
                 best = (route, rank)
             }
         }

@@ -18,6 +18,7 @@ func argument(_ name: String, _ fallback: String) -> String {
 let storage = argument("--storage", "models")
 let rounds = Int(argument("--rounds", "9")) ?? 9
 let iterations = Int(argument("--iterations", "2000")) ?? 2000
+let counts = argument("--counts", "1,64").split(separator: ",").compactMap { Int($0) }
 
 /// Listings from the CSV, as JSON objects in the contract's shape.
 func listings(count: Int) throws -> [String] {
@@ -63,7 +64,7 @@ let serving = handle.servable
 
 print("| listings | parse | validate | to features | predict | encode | whole handler | handler µs | JSON share |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for count in [1, 64] {
+for count in counts {
     let body = Array(("{\"instances\":[" + (try listings(count: count)).joined(separator: ",") + "]}").utf8)
     let parsed = try JSONParser.parse(body)
     let objects = parsed["instances"]!.arrayValue!.map { $0.objectValue! }

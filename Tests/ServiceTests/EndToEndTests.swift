@@ -94,6 +94,15 @@ import Testing
         }
     }
 
+    @Test func recognisesJSONMediaTypes() {
+        for accepted in ["application/json", "Application/JSON", " application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8"] {
+            #expect(ModelRoutes.isJSONMediaType(accepted), "\(accepted)")
+        }
+        for refused in ["", "text/plain", "application/jsonx", "application/js", "application/json-patch+json", "multipart/form-data"] {
+            #expect(!ModelRoutes.isJSONMediaType(refused), "\(refused)")
+        }
+    }
+
     @Test func everyResponseCarriesARequestId() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

@@ -135,8 +135,14 @@ public struct ServiceConfiguration: Sendable {
         sources[key.path] = source
     }
 
+    /// `text` without leading and trailing spaces and tabs (what config values and header
+    /// parameters may carry), working on UTF-8 bytes: this runs on the request path.
     static func trimmed(_ text: some StringProtocol) -> String {
-        String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let utf8 = Array(text.utf8)
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isBlank($0) })!
+        return String(decoding: utf8[first...last], as: UTF8.self)
     }
 
     // MARK: Typed access

@@ -216,8 +216,25 @@ struct ModelRoutes {
     /// 415 unless the body is declared `application/json` (parameters such as charset allowed).
     static func requireJSON(_ request: HTTPRequest) throws {
         guard let type = request.headers["Content-Type"] else { throw ContractError.unsupportedMediaType(nil) }
-        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { ServiceConfiguration.trimmed($0).lowercased() }
-        guard mediaType == "application/json" else { throw ContractError.unsupportedMediaType(type) }
+        guard isJSONMediaType(type) else { throw ContractError.unsupportedMediaType(type) }
+    }
+
+    /// `application/json`, any case, optionally followed by parameters (`; charset=utf-8`).
+    /// Compared on bytes without allocating: this runs on every predict request.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        let expected: StaticString = "application/json"
+        var bytes = value.utf8.drop { $0 == 0x20 || $0 == 0x09 }.makeIterator()
+        var matched = true
+        expected.withUTF8Buffer { wanted in
+            for byte in wanted where matched {
+                guard let next = bytes.next(), next | 0x20 == byte | 0x20 else { matched = false; return }
+            }
+        }
+        guard matched else { return false }
+        switch bytes.next() {
+        case nil, UInt8(ascii: ";"), 0x20, 0x09: return true
+        default: return false
+        }
     }
 
     static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
