@@ -23,6 +23,8 @@ ENV PATH=/opt/swift/usr/bin:${PATH}
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# Package.swift declares the test targets too, and SwiftPM checks their folders exist.
+COPY Tests ./Tests
 # --static-swift-stdlib links the Swift runtime and Foundation into the binary, so the
 # runtime image needs only glibc, libstdc++ and libgcc (see `ldd` in the podman script).
 RUN swift build -c release --static-swift-stdlib --product vigia \
@@ -33,11 +35,11 @@ COPY config/vigia.json /out/etc/vigia/vigia.json
 COPY models /out/var/lib/vigia/models
 
 FROM ${RUNTIME_IMAGE}
-ARG VIGIA_UID=10001
+ARG APP_UID=10001
 # A fixed numeric user so Kubernetes' runAsNonRoot can verify it and volumes can be
 # shared with the model-sync sidecar through fsGroup.
-RUN groupadd --system --gid "${VIGIA_UID}" vigia \
-    && useradd --system --uid "${VIGIA_UID}" --gid vigia --no-create-home \
+RUN groupadd --system --gid "${APP_UID}" vigia \
+    && useradd --system --uid "${APP_UID}" --gid vigia --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin vigia
 COPY --from=build --chown=root:root /out/ /
 # Listen on every interface inside the container (the file's default is loopback);
@@ -45,7 +47,7 @@ COPY --from=build --chown=root:root /out/ /
 ENV VIGIA_SERVER_HOST=0.0.0.0 \
     VIGIA_STORAGE_PATH=/var/lib/vigia/models
 WORKDIR /var/lib/vigia
-USER ${VIGIA_UID}:${VIGIA_UID}
+USER ${APP_UID}:${APP_UID}
 EXPOSE 8080
 STOPSIGNAL SIGTERM
 # No HEALTHCHECK: the image carries no HTTP client, and Kubernetes uses its own probes

@@ -40,11 +40,11 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# Lowered limits: podman's defaults ask for more open files/processes than this sandbox grants.
-ulimit -n 65536 2>/dev/null || ulimit -n 4096 || true
-ulimit -u 8192 2>/dev/null || true
+# Lowered limits: podman asks runc for more open files than this sandbox's hard limit
+# (20000 here), which fails with "error setting rlimits ... operation not permitted".
+nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] || [ "$nofile" -gt 16384 ] && nofile=16384
 podman_opts=(--runtime runc --cgroup-manager cgroupfs --events-backend file)
-podman_run_limits=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
+limits=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096)
 
 # --- 1. base images --------------------------------------------------------------------
 # Packages the host's toolchain needs to compile and link (ldd of swift-build/-frontend,
@@ -64,7 +64,7 @@ make_base() { # name tag include
         touch "$root/.complete"
     fi
     log "importing $root as $tag"
-    tar --exclude=./.complete -C "$root" -c . | podman "${podman_opts[@]}" import - "$tag" >/dev/null
+    tar --exclude=./.complete -C "$root" -c . | podman "${podman_opts[@]}" import - "$tag" >/dev/null 2>&1
 }
 make_base runtime "$runtime_base"
 make_base build "$build_base" "$build_packages"
@@ -76,14 +76,14 @@ mounts=(--volume /opt/swift:/opt/swift:ro)
 [ -d /opt/swift-packages ] && mounts+=(--volume /opt/swift-packages:/opt/swift-packages:ro)
 [ -f /etc/gitconfig ] && mounts+=(--volume /etc/gitconfig:/etc/gitconfig:ro)
 podman "${podman_opts[@]}" build --network host --layers \
-    --ulimit nofile=65536:65536 \
+    "${limits[@]}" \
     --build-arg SWIFT_IMAGE="$build_base" --build-arg RUNTIME_IMAGE="$runtime_base" \
     "${mounts[@]}" --tag "$image" --file "$repo/Dockerfile" "$repo" >"$work/build.log" 2>&1 \
     || { tail -40 "$work/build.log"; die "podman build (log: $work/build.log)"; }
 log "built in $(( $(date +%s) - build_started ))s; image size $(podman "${podman_opts[@]}" image inspect --format '{{.Size}}' "$image") bytes"
 
 # What the binary still links dynamically (must all resolve in the runtime base).
-podman "${podman_opts[@]}" run --rm --network host --entrypoint /usr/bin/ldd "$image" /usr/local/bin/vigia \
+podman "${podman_opts[@]}" run --rm --network host "${limits[@]}" --entrypoint /usr/bin/ldd "$image" /usr/local/bin/vigia \
     | tee "$work/ldd.txt" >&2
 ! grep -q "not found" "$work/ldd.txt" || die "unresolved shared libraries in the runtime image"
 
@@ -91,7 +91,7 @@ podman "${podman_opts[@]}" run --rm --network host --entrypoint /usr/bin/ldd "$i
 podman "${podman_opts[@]}" rm -f "$container" >/dev/null 2>&1 || true
 log "starting $container on 127.0.0.1:$port (read-only rootfs, cap-drop ALL)"
 podman "${podman_opts[@]}" run -d --name "$container" --network host \
-    "${podman_run_limits[@]}" \
+    "${limits[@]}" \
     --read-only --tmpfs /tmp:rw,size=16m,mode=1777 --cap-drop ALL --security-opt no-new-privileges \
     -e VIGIA_SERVER_HOST=127.0.0.1 -e VIGIA_SERVER_PORT="$port" \
     "$image" >/dev/null
