@@ -9,7 +9,10 @@
 #   3. run: read-only root filesystem, a tmpfs /tmp, all capabilities dropped,
 #      no-new-privileges, host network (podman here has no other network);
 #   4. wait for GET /health/ready = 200, POST a listing, check the prediction;
-#   5. SIGTERM the container and require exit code 0 within the drain grace.
+#   5. SIGTERM the container and require exit code 0 within the drain grace;
+#   then again with the models on a mounted volume, filled by the model-sync sidecar's
+#   script (rclone against a local directory as the bucket), publishing a second version
+#   while the container runs and waiting until it serves that version (hot swap).
 # Usage: deploy/podman-build-and-run.sh   (as root; installs podman, buildah, runc,
 #        debootstrap from Debian if missing). Env: VIGIA_PODMAN_PORT (default 18080),
 #        VIGIA_PODMAN_WORK (default /var/tmp/vigia-podman: rootfs cache), KEEP_IMAGE=1.
@@ -87,14 +90,9 @@ podman "${podman_opts[@]}" run --rm --network host "${limits[@]}" --entrypoint /
     | tee "$work/ldd.txt" >&2
 ! grep -q "not found" "$work/ldd.txt" || die "unresolved shared libraries in the runtime image"
 
-# --- 3. run ----------------------------------------------------------------------------
-podman "${podman_opts[@]}" rm -f "$container" >/dev/null 2>&1 || true
-log "starting $container on 127.0.0.1:$port (read-only rootfs, cap-drop ALL)"
-podman "${podman_opts[@]}" run -d --name "$container" --network host \
-    "${limits[@]}" \
-    --read-only --tmpfs /tmp:rw,size=16m,mode=1777 --cap-drop ALL --security-opt no-new-privileges \
-    -e VIGIA_SERVER_HOST=127.0.0.1 -e VIGIA_SERVER_PORT="$port" \
-    "$image" >/dev/null
+# --- 3–5. run, ready, predict, SIGTERM ---------------------------------------------------
+base="http://127.0.0.1:$port"
+listing='{"instances":[{"id":"1","site_id":"MLB","title":"Pistola de cola quente 40w","category_id":"MLB1234","price_usd":12.5,"seller_age_days":900,"seller_sales":10,"seller_reputation":"gold"}]}'
 cleanup() {
     podman "${podman_opts[@]}" logs "$container" >"$work/container.log" 2>&1 || true
     podman "${podman_opts[@]}" rm -f "$container" >/dev/null 2>&1 || true
@@ -102,35 +100,93 @@ cleanup() {
 }
 trap cleanup EXIT
 
-user=$(podman "${podman_opts[@]}" inspect --format '{{.Config.User}}' "$container")
-log "container user: $user"
-case ${user%%:*} in '' | 0 | root) die "container runs as root" ;; esac
+start_container() { # extra podman-run arguments...
+    podman "${podman_opts[@]}" rm -f "$container" >/dev/null 2>&1 || true
+    log "starting $container on 127.0.0.1:$port (read-only rootfs, cap-drop ALL) $*"
+    podman "${podman_opts[@]}" run -d --name "$container" --network host "${limits[@]}" \
+        --read-only --tmpfs /tmp:rw,size=16m,mode=1777 --cap-drop ALL --security-opt no-new-privileges \
+        -e VIGIA_SERVER_HOST=127.0.0.1 -e VIGIA_SERVER_PORT="$port" "$@" \
+        "$image" >/dev/null
+    local user
+    user=$(podman "${podman_opts[@]}" inspect --format '{{.Config.User}}' "$container")
+    case ${user%%:*} in '' | 0 | root) die "container runs as root ($user)" ;; esac
+    local deadline=$(( $(date +%s) + 60 ))
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready" || true)" = 200 ]; do
+        [ "$(podman "${podman_opts[@]}" inspect --format '{{.State.Running}}' "$container")" = true ] \
+            || { podman "${podman_opts[@]}" logs "$container" | tail -20; die "container exited before ready"; }
+        [ "$(date +%s)" -lt "$deadline" ] || { podman "${podman_opts[@]}" logs "$container" | tail -20; die "not ready within 60s"; }
+        sleep 0.5
+    done
+    log "ready as user $user: $(curl -s "$base/health/ready")"
+}
 
-# --- 4. ready + predict ----------------------------------------------------------------
-base="http://127.0.0.1:$port"
-deadline=$(( $(date +%s) + 60 ))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health/ready" || true)" = 200 ]; do
-    [ "$(podman "${podman_opts[@]}" inspect --format '{{.State.Running}}' "$container")" = true ] \
-        || { podman "${podman_opts[@]}" logs "$container" | tail -20; die "container exited before ready"; }
-    [ "$(date +%s)" -lt "$deadline" ] || { podman "${podman_opts[@]}" logs "$container" | tail -20; die "not ready within 60s"; }
-    sleep 0.5
+predict() { # → sets body; requires 200 with predictions
+    local response status
+    response=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' \
+        --data "$listing" "$base/v1/models/prohibited-items:predict")
+    status=${response##*$'\n'}; body=${response%$'\n'*}
+    [ "$status" = 200 ] || die "predict returned $status: $body"
+    case $body in *'"predictions"'*'"score"'*) ;; *) die "predict body has no predictions/score: $body" ;; esac
+}
+
+stop_container() { # SIGTERM → exit 0
+    log "sending SIGTERM"
+    local stop_started exit_code
+    stop_started=$(date +%s)
+    podman "${podman_opts[@]}" kill --signal TERM "$container" >/dev/null
+    exit_code=$(timeout 30 podman "${podman_opts[@]}" wait "$container") || die "container did not exit within 30s of SIGTERM"
+    log "exited with $exit_code after $(( $(date +%s) - stop_started ))s"
+    podman "${podman_opts[@]}" logs "$container" 2>&1 | tail -3 >&2
+    [ "$exit_code" = 0 ] || die "exit code $exit_code after SIGTERM"
+}
+
+# (a) The default model embedded in the image.
+start_container
+predict
+log "predict (embedded model) → $body"
+stop_container
+
+# (b) Models from a mounted volume, filled by the sidecar's own script (rclone, local
+# "bucket"), and a new version published while the container runs: it must hot-swap.
+command -v rclone >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null
+volume_test=$work/volume-test
+rm -rf "$volume_test"; mkdir -p "$volume_test/bucket" "$volume_test/volume" "$volume_test/train"
+export RCLONE_CONFIG=$volume_test/rclone.conf; : >"$RCLONE_CONFIG"
+model_dir=$(dirname "$(compgen -G "$repo/models/prohibited-items/*/model.json" | sort -V | tail -1)")
+v1=$(basename "$model_dir") v2=$(( $(basename "$model_dir") + 1 ))
+cp -a "$model_dir" "$volume_test/train/$v1"
+# Version v2: the same artifact under the next number (model.json's checksums cover the
+# other files, which are unchanged; its own "version" must match the directory).
+cp -a "$model_dir" "$volume_test/train/$v2"
+python3 - "$volume_test/train/$v2/model.json" "$v2" <<'PY'
+import json, sys
+path, version = sys.argv[1], int(sys.argv[2])
+manifest = json.load(open(path))
+manifest["version"] = version
+json.dump(manifest, open(path, "w"))
+PY
+mkdir -p "$volume_test/train/prohibited-items"
+mv "$volume_test/train/$v1" "$volume_test/train/$v2" "$volume_test/train/prohibited-items/"
+sync_once() {
+    SYNC_SOURCE="$volume_test/bucket" SYNC_STORAGE="$volume_test/volume" SYNC_ONCE=true \
+        sh "$repo/k8s/model-sync/sync-models.sh" 2>>"$volume_test/sync.log"
+}
+sh "$repo/deploy/publish-model.sh" "$volume_test/train/prohibited-items/$v1" "$volume_test/bucket" 2>/dev/null
+sync_once || die "first sync failed ($volume_test/sync.log)"
+chmod -R a+rX "$volume_test/volume"
+start_container --volume "$volume_test/volume:/var/lib/vigia/models:ro"
+predict
+case $body in *"\"model_version\":$v1,"*) ;; *) die "expected version $v1 from the volume: $body" ;; esac
+log "predict (volume) → version $v1"
+swap_started=$(date +%s)
+sh "$repo/deploy/publish-model.sh" "$volume_test/train/prohibited-items/$v2" "$volume_test/bucket" 2>/dev/null
+sync_once || die "second sync failed ($volume_test/sync.log)"
+chmod -R a+rX "$volume_test/volume"
+deadline=$(( $(date +%s) + 30 ))
+until predict; [[ $body == *"\"model_version\":$v2,"* ]]; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "still serving $body 30s after version $v2 was published"
+    sleep 0.2
 done
-log "ready: $(curl -s "$base/health/ready")"
-
-listing='{"instances":[{"id":"1","site_id":"MLB","title":"Pistola de cola quente 40w","category_id":"MLB1234","price_usd":12.5,"seller_age_days":900,"seller_sales":10,"seller_reputation":"gold"}]}'
-response=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' \
-    --data "$listing" "$base/v1/models/prohibited-items:predict")
-status=${response##*$'\n'}; body=${response%$'\n'*}
-log "predict → $status $body"
-[ "$status" = 200 ] || die "predict returned $status"
-case $body in *'"predictions"'*'"score"'*) ;; *) die "predict body has no predictions/score";; esac
-
-# --- 5. SIGTERM → exit 0 ---------------------------------------------------------------
-log "sending SIGTERM"
-stop_started=$(date +%s)
-podman "${podman_opts[@]}" kill --signal TERM "$container" >/dev/null
-exit_code=$(timeout 30 podman "${podman_opts[@]}" wait "$container") || die "container did not exit within 30s of SIGTERM"
-log "exited with $exit_code after $(( $(date +%s) - stop_started ))s"
-podman "${podman_opts[@]}" logs "$container" 2>&1 | tail -5 >&2
-[ "$exit_code" = 0 ] || die "exit code $exit_code after SIGTERM"
+log "hot swap: version $v2 serving $(( $(date +%s) - swap_started ))s after publication"
+stop_container
 log "PASS (total $(( $(date +%s) - started ))s)"
