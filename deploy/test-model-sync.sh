@@ -8,7 +8,8 @@
 #   - versions are immutable (publish refuses an existing number; sync never rewrites);
 #   - dot-entries and non-numeric names in the bucket are ignored;
 #   - SYNC_PRUNE removes a version that left the bucket, but never a model's last one;
-#   - a bucket that cannot be listed is an error, and nothing local is removed.
+#   - a bucket that cannot be listed is an error, and nothing local is removed;
+#   - the loop (as the sidecar runs it) exits 0 at once on SIGTERM.
 # Needs rclone (Debian package). Prints "N passed, N failed"; exits non-zero on a failure.
 set -uo pipefail
 
@@ -92,6 +93,25 @@ check "an unlistable bucket fails the pass" \
     bash -c '! SYNC_SOURCE="$0/does-not-exist" SYNC_STORAGE="$1" SYNC_ONCE=true SYNC_PRUNE=true sh "$2" 2>/dev/null' \
     "$tmp" "$storage" "$sync_script"
 check "an unlistable bucket removes nothing" test "$(find "$storage" | sort)" = "$before"
+
+# As the sidecar: a long interval, then SIGTERM between passes must end it at once with 0.
+stops_on_sigterm() {
+    SYNC_SOURCE=$bucket SYNC_STORAGE=$tmp/storage-loop SYNC_INTERVAL_SECONDS=300 \
+        sh "$sync_script" 2>>"$tmp/sync.log" &
+    local pid=$! deadline=$((SECONDS + 20))
+    until [ -e "$tmp/storage-loop/.sync-ready" ]; do
+        [ $SECONDS -lt $deadline ] || { kill -KILL $pid; return 1; }
+        sleep 0.1
+    done
+    kill -TERM $pid
+    deadline=$((SECONDS + 5))
+    while kill -0 $pid 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { kill -KILL $pid; return 1; }
+        sleep 0.1
+    done
+    wait $pid
+}
+check "the sidecar loop exits 0 at once on SIGTERM" stops_on_sigterm
 
 echo "model-sync: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -128,6 +128,12 @@ sync_pass() {
     return $status
 }
 
+# PID 1 in its container: without a handler the kernel would ignore SIGTERM and the pod
+# would wait out its whole grace period. The sleep runs in the background so the trap
+# fires at once; a copy in progress finishes or dies with the pod (its staging
+# directory is a dot-entry the registry never reads).
+trap 'log info "stopping"; exit 0' TERM INT
+
 mkdir -p "$storage"
 while :; do
     if sync_pass; then
@@ -137,5 +143,6 @@ while :; do
         [ "$once" = true ] && exit 1
         log warning "pass incomplete; retrying" ",\"interval_seconds\":$interval"
     fi
-    sleep "$interval"
+    sleep "$interval" &
+    wait $! || true
 done
