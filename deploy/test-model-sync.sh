@@ -15,6 +15,10 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 sync_script=$repo/k8s/model-sync/sync-models.sh
+# The sidecar image (rclone's, Alpine) runs the script with BusyBox's sh: use it when
+# installed (scripts/check-deploy.sh installs it), else the system's POSIX sh.
+if command -v busybox >/dev/null; then sidecar_sh=(busybox sh); else sidecar_sh=(sh); fi
+echo "model-sync: running the script with ${sidecar_sh[*]}"
 publish=$repo/deploy/publish-model.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,7 +31,7 @@ check() { # description command...
     if "$@"; then passed=$((passed + 1)); echo "ok   $what"; else failed=$((failed + 1)); echo "FAIL $what"; fi
 }
 sync_once() { SYNC_SOURCE=$bucket SYNC_STORAGE=$storage SYNC_ONCE=true SYNC_PRUNE=${PRUNE:-false} \
-    sh "$sync_script" 2>>"$tmp/sync.log"; }
+    "${sidecar_sh[@]}" "$sync_script" 2>>"$tmp/sync.log"; }
 sync_prune_once() { PRUNE=true sync_once; }
 no_dot_dirs() { [ -z "$(find "$storage" -mindepth 2 -name '.*')" ]; }
 
@@ -90,14 +94,14 @@ check "SYNC_PRUNE never prunes a model to nothing" test -d "$storage/prohibited-
 # An unreachable bucket: the pass fails and nothing local changes.
 before=$(find "$storage" | sort)
 check "an unlistable bucket fails the pass" \
-    bash -c '! SYNC_SOURCE="$0/does-not-exist" SYNC_STORAGE="$1" SYNC_ONCE=true SYNC_PRUNE=true sh "$2" 2>/dev/null' \
-    "$tmp" "$storage" "$sync_script"
+    bash -c '! SYNC_SOURCE="$0/does-not-exist" SYNC_STORAGE="$1" SYNC_ONCE=true SYNC_PRUNE=true "${@:3}" "$2" 2>/dev/null' \
+    "$tmp" "$storage" "$sync_script" "${sidecar_sh[@]}"
 check "an unlistable bucket removes nothing" test "$(find "$storage" | sort)" = "$before"
 
 # As the sidecar: a long interval, then SIGTERM between passes must end it at once with 0.
 stops_on_sigterm() {
     SYNC_SOURCE=$bucket SYNC_STORAGE=$tmp/storage-loop SYNC_INTERVAL_SECONDS=300 \
-        sh "$sync_script" 2>>"$tmp/sync.log" &
+        "${sidecar_sh[@]}" "$sync_script" 2>>"$tmp/sync.log" &
     local pid=$! deadline=$((SECONDS + 20))
     until [ -e "$tmp/storage-loop/.sync-ready" ]; do
         [ $SECONDS -lt $deadline ] || { kill -KILL $pid; return 1; }

