@@ -15,6 +15,8 @@ public final class VigiaService: Sendable {
     public let registry: ModelRegistry<ServingModelLoader>
     public let server: HTTPServer
     public let operations: [Operation]
+    /// Bearer tokens and roles; loaded in `start`.
+    public let authenticator: Authenticator
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
@@ -32,6 +34,8 @@ public final class VigiaService: Sendable {
             onEvent: { VigiaService.log($0, to: eventLogger) })
 
         var routes = RouteTable(logger: logger, accessLog: configuration.boolean("logging.access_log"))
+        authenticator = Authenticator(configuration: configuration, logger: logger)
+        routes.authenticator = authenticator
         let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         let registryRef = registry
         let drainingFlag = draining
@@ -56,6 +60,7 @@ public final class VigiaService: Sendable {
         server.backlog = configuration.integer("server.backlog")
         server.drainTimeout = configuration.number("server.drain_timeout_seconds")
         server.limits = configuration.limits
+        server.tls = configuration.tlsConfiguration
         let serverLogger = logger
         self.server = HTTPServer(configuration: server, router: routes.router) { message in
             serverLogger.notice("http server", metadata: ["detail": .string(message)])
@@ -64,11 +69,13 @@ public final class VigiaService: Sendable {
 
     /// Starts model discovery, then the listeners. Returns the bound port.
     public func start() throws -> Int {
+        try authenticator.load()
         try registry.start()
         let port = try server.start()
         logger.info("listening", metadata: [
             "http.host": .string(configuration.string("server.host")), "http.port": .stringConvertible(port),
             "storage.path": .string(configuration.string("storage.path")),
+            "https.port": .string(server.tlsPort.map(String.init) ?? "off"),
         ])
         return port
     }
@@ -143,13 +150,15 @@ public final class VigiaService: Sendable {
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):predict", operationId: "predict\(idSuffix)",
                           summary: "Score listings with \(what).", tags: ["predict"], requestBody: request,
-                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors),
+                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors,
+                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
                 models.predict)
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
                           summary: "Score listings with \(what) and list the features that raised and lowered each score.",
                           tags: ["predict"], requestBody: request,
-                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors),
+                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors,
+                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
                 models.explain)
         }
         let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =

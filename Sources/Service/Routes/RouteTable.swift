@@ -11,6 +11,9 @@ struct RouteTable {
     private(set) var operations: [Operation] = []
     let logger: Logger
     let accessLog: Bool
+    /// Checks bearer tokens before a handler runs (set before adding routes); nil leaves every
+    /// route open.
+    var authenticator: Authenticator?
 
     init(logger: Logger, accessLog: Bool) {
         self.logger = logger
@@ -18,15 +21,29 @@ struct RouteTable {
     }
 
     mutating func add(_ operation: Operation, _ handler: @escaping HTTPHandler) {
-        operations.append(operation)
+        var documented = operation
+        if let role = authenticator?.requirement(for: operation) {
+            documented.responses += [
+                (401, "Missing or unknown bearer token (WWW-Authenticate: Bearer)", Schemas.problem, ProblemDetails.contentType),
+                (403, "The token lacks the \(role.rawValue) role, or no admin token is configured", Schemas.problem, ProblemDetails.contentType),
+            ]
+        }
+        operations.append(documented)
         let logger = logger
         let accessLog = accessLog
         let route = operation.path
+        let authenticator = authenticator
+        let requiredRole = authenticator?.requirement(for: operation)
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
             var response: HTTPResponse
             do {
+                if let requiredRole, let authenticator,
+                   case .denied(let refusal) = authenticator.authorize(request, requiring: requiredRole)
+                {
+                    throw refusal
+                }
                 response = try handler(request)
             } catch {
                 response = ErrorResponder.response(for: error) { detail in
