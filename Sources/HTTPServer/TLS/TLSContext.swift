@@ -41,7 +41,11 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSError("cannot load the TLS certificate chain from \(configuration.certificateFile): \(Self.drainErrors())")
             }
             guard SSL_CTX_use_PrivateKey_file(context, configuration.keyFile, SSL_FILETYPE_PEM) == 1 else {
-                throw TLSError("cannot load the TLS private key from \(configuration.keyFile): \(Self.drainErrors())")
+                let reasons = Self.drainErrors()
+                if reasons.contains("values mismatch") {
+                    throw TLSError("the TLS private key \(configuration.keyFile) does not match the certificate \(configuration.certificateFile): \(reasons)")
+                }
+                throw TLSError("cannot load the TLS private key from \(configuration.keyFile): \(reasons)")
             }
             guard SSL_CTX_check_private_key(context) == 1 else {
                 throw TLSError("the TLS private key \(configuration.keyFile) does not match the certificate \(configuration.certificateFile): \(Self.drainErrors())")
