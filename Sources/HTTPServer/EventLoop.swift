@@ -421,7 +421,8 @@ final class EventLoop: @unchecked Sendable {
                 case .send(let outgoing):
                     ResponseEncoder.encode(outgoing, date: dateCache.current(), into: &connection.output)
                     context.counters.responsesSent.add(1, ordering: .relaxed)
-                case .handle(let request):
+                case .handle(var request):
+                    request.arrivedOverTLS = connection.tls != nil
                     context.counters.inFlightRequests.add(1, ordering: .relaxed)
                     let response = context.routes.respond(to: request, log: context.logger)
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
@@ -530,6 +531,20 @@ final class EventLoop: @unchecked Sendable {
             connection.transportWants = .readable
         case .wantWrite?:
             connection.transportWants = .writable
+        case .failed(let reason)? where reason.contains("http request"):
+            // Plain HTTP sent to the TLS port: answer in plain HTTP (as nginx does), then the
+            // usual lingering close, so the client reads the reason instead of a reset.
+            context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+            connection.tls = nil
+            connection.handshakeDeadline = nil
+            connection.transportWants = []
+            let problem = ProblemDetails(status: .badRequest, detail: "This port speaks HTTPS; the request was sent as plain HTTP.")
+            ResponseEncoder.encode(
+                OutgoingResponse(response: problem.response(), headOnly: false, keepAlive: false, requestVersion: .http1_1),
+                date: dateCache.current(), into: &connection.output)
+            connection.closeWhenFlushed = true
+            flush(connection, now: now)
+            if connection.isOpen, connection.pendingOutput > 0 { closeNow(connection) }  // best effort only
         case .closed?, .failed?:
             context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
             closeNow(connection)

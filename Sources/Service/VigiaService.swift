@@ -36,6 +36,8 @@ public final class VigiaService: Sendable {
         var routes = RouteTable(logger: logger, accessLog: configuration.boolean("logging.access_log"))
         authenticator = Authenticator(configuration: configuration, logger: logger)
         routes.authenticator = authenticator
+        routes.plainHTTPOnlyForHealthAndMetrics =
+            configuration.boolean("tls.enabled") && configuration.string("tls.plain_http") == "health_and_metrics"
         let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         let registryRef = registry
         let drainingFlag = draining

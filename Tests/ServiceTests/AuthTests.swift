@@ -267,6 +267,28 @@ private final class CapturedLog: Sendable {
         }
     }
 
+    @Test func plainHTTPCanBeLimitedToHealthWhileTheAPIIsOnHTTPS() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let certificates = try TestCertificates()
+        let environment = [
+            "VIGIA_TLS_ENABLED": "true", "VIGIA_TLS_PORT": "0", "VIGIA_TLS_CERTIFICATE_FILE": certificates.certificateFile,
+            "VIGIA_TLS_KEY_FILE": certificates.keyFile, "VIGIA_TLS_PLAIN_HTTP": "health_and_metrics",
+        ]
+        try withService(storage: storage, environment: environment) { service, port in
+            let client = try TestClient(port: port)
+            #expect(try client.request("GET", "/health/ready").status == 200)
+            let refused = try client.postJSON(predictPath, predictBody)
+            #expect(refused.status == 403)
+            #expect(try json(refused)["detail"] == "This route is served over HTTPS only; plain HTTP serves health and metrics.")
+            let url = "https://localhost:\(try #require(service.server.tlsPort))\(predictPath)"
+            let served = try runProcess("curl", ["-sS", "--cacert", certificates.caFile, "-H", "Content-Type: application/json",
+                                                 "-d", predictBody, "-w", "\n%{http_code}", url])
+            #expect(served.output.hasSuffix("\n200"), "\(served.output) \(served.errorOutput)")
+        }
+    }
+
     @Test func predictOverHTTPSWithABearerToken() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

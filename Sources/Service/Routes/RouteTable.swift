@@ -14,6 +14,9 @@ struct RouteTable {
     /// Checks bearer tokens before a handler runs (set before adding routes); nil leaves every
     /// route open.
     var authenticator: Authenticator?
+    /// Only health and metrics routes answer requests that did not arrive over HTTPS
+    /// (`tls.enabled` with `tls.plain_http` = `health_and_metrics`); default false.
+    var plainHTTPOnlyForHealthAndMetrics = false
 
     init(logger: Logger, accessLog: Bool) {
         self.logger = logger
@@ -34,11 +37,15 @@ struct RouteTable {
         let route = operation.path
         let authenticator = authenticator
         let requiredRole = authenticator?.requirement(for: operation)
+        let httpsOnly = plainHTTPOnlyForHealthAndMetrics && !operation.tags.contains("health") && operation.path != "/metrics"
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
             var response: HTTPResponse
             do {
+                if httpsOnly, !request.arrivedOverTLS {
+                    throw HTTPError(.forbidden, detail: "This route is served over HTTPS only; plain HTTP serves health and metrics.")
+                }
                 if let requiredRole, let authenticator,
                    case .denied(let refusal) = authenticator.authorize(request, requiring: requiredRole)
                 {

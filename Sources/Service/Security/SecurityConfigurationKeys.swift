@@ -16,6 +16,8 @@ extension ConfigurationKey {
               summary: "Lowest TLS version accepted."),
         .init(path: "tls.ciphers", kind: .string, defaultValue: .string(TLSConfiguration.modernCipherList),
               summary: "OpenSSL cipher list for TLS 1.2 (TLS 1.3 uses OpenSSL's AEAD suites)."),
+        .init(path: "tls.plain_http", kind: .choice(["all", "health_and_metrics"]), defaultValue: "all",
+              summary: "With TLS on, what plain HTTP on server.port serves: every route, or only /health/* and /metrics (the rest answers 403)."),
         .init(path: "tls.handshake_timeout_seconds", kind: .number(0.01...3600), defaultValue: 10,
               summary: "A client that has not completed its TLS handshake after this long is disconnected."),
         .init(path: "tls.reload_interval_seconds", kind: .number(0.01...3600), defaultValue: 5,
