@@ -75,8 +75,14 @@ close_wrk() {  # label url
   ROWS+=("| $1 | GET /health/live, Connection: close | -c$CONNS | $rps | $p50_ms | $p99_ms | $reqs | $non2xx | $connect/$read/$write/$timeout |")
   CLOSE_RPS=$rps
 }
-close_wrk "vigia http" "$PLAIN/health/live"; PLAIN_CLOSE=$CLOSE_RPS
-close_wrk "vigia https" "$TLS/health/live"; TLS_CLOSE=$CLOSE_RPS
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$VIGIA_PID/stat"; }  # utime + stime of vigia
+per_request_us() {  # ticks requests -> vigia CPU microseconds per request
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else printf "n/a" }'
+}
+t0=$(cpu_ticks); close_wrk "vigia http" "$PLAIN/health/live"; PLAIN_CLOSE=$CLOSE_RPS
+PLAIN_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$PLAIN_CLOSE" -v d="$(dur_s "$DUR")" 'BEGIN { printf "%d", r * d }')")
+t0=$(cpu_ticks); close_wrk "vigia https" "$TLS/health/live"; TLS_CLOSE=$CLOSE_RPS
+TLS_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$TLS_CLOSE" -v d="$(dur_s "$DUR")" 'BEGIN { printf "%d", r * d }')")
 
 s_time_out="$RUN/s_time.txt"
 bounded $((S_TIME + 30)) "$s_time_out" openssl s_time -connect "127.0.0.1:$PORT_TLS" -new -time "$S_TIME"
@@ -96,7 +102,7 @@ stop_vigia
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms"
-  echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake)"
+  echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake); vigia CPU per connection+request: HTTPS ${TLS_CPU_US} µs, HTTP ${PLAIN_CPU_US} µs (the single wrk thread doing client handshakes is the limit here, not vigia)"
   echo "- openssl s_time -new -time $S_TIME (full handshakes, one client): $S_TIME_LINE; $S_TIME_REAL"
   echo
   print_notes

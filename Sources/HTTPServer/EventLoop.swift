@@ -48,8 +48,9 @@ struct ListenerSocket: Sendable {
 }
 
 /// One event-loop thread: its own epoll, its own listening sockets (SO_REUSEPORT; one plain,
-/// one TLS when configured), its own connections and deadlines. Everything here is touched only by the loop thread, except
-/// `execute` (a Mutex-guarded task list plus an eventfd write) and the immutable descriptors.
+/// one TLS when configured), its own connections and deadlines. Everything here is touched
+/// only by the loop thread, except `execute` (a Mutex-guarded task list plus an eventfd
+/// write), the immutable descriptors, and the TLS context sources (their own Mutex).
 final class EventLoop: @unchecked Sendable {
     /// One accepted socket and its pure state machine; the shell performs the machine's actions.
     final class Connection {

@@ -22,7 +22,9 @@ public final class VigiaService: Sendable {
     private let draining = Flag()
 
     public init(configuration: ServiceConfiguration, logger: Logger) {
-        self.configuration = configuration
+        // Tokens live hashed in `authenticator`; nothing else keeps the plaintext.
+        let redacted = configuration.redactingSecrets()
+        self.configuration = redacted
         self.logger = logger
         let eventLogger = logger
         registry = ModelRegistry(
@@ -44,7 +46,7 @@ public final class VigiaService: Sendable {
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
-        let serving = configuration
+        let serving = redacted
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
             responses: [(200, "OpenAPI 3.1", nil, "application/json")])

@@ -151,7 +151,10 @@ private final class CapturedLog: Sendable {
         let storage = try TestStorage()
         defer { storage.destroy() }
         try storage.publish(version: 1)
-        try withService(storage: storage, environment: ["VIGIA_AUTH_ADMIN_TOKENS": adminToken, "VIGIA_AUTH_PREDICT_TOKENS": predictToken]) { _, port in
+        try withService(storage: storage, environment: ["VIGIA_AUTH_ADMIN_TOKENS": adminToken, "VIGIA_AUTH_PREDICT_TOKENS": predictToken]) { service, port in
+            // Only the hashed copies in the authenticator remain; the configuration dropped them.
+            #expect(service.configuration.strings("auth.admin_tokens").isEmpty)
+            #expect(service.configuration.strings("auth.predict_tokens").isEmpty)
             let client = try TestClient(port: port)
             let missing = try client.request("POST", "/v1/admin/reload")
             #expect(missing.status == 401)

@@ -77,14 +77,16 @@ public final class Authenticator: Sendable {
     public let protectMetrics: Bool
     private let tokensFile: String?
     private let reloadInterval: Duration
-    private let configuration: ServiceConfiguration
+    /// The `VIGIA_AUTH_*_TOKENS` tokens, hashed at construction (or why they are invalid,
+    /// thrown by `load`), so the configuration can drop the plaintext.
+    private let environmentTokens: Result<TokenSet, ConfigurationError>
     private let logger: Logger
     /// Guards the token sets and the check schedule; held only to read or swap them.
     private let state = Mutex(State())
 
     public init(configuration: ServiceConfiguration, logger: Logger) {
-        self.configuration = configuration
         self.logger = logger
+        environmentTokens = Result { () throws(ConfigurationError) in TokenSet(try TokenSource.fromConfiguration(configuration)) }
         predictRequiresToken = configuration.boolean("auth.enabled")
         protectMetrics = configuration.boolean("auth.protect_metrics")
         let file = configuration.string("auth.tokens_file")
@@ -95,7 +97,7 @@ public final class Authenticator: Sendable {
     /// Reads the environment tokens and the tokens file; called once at start-up. A missing
     /// or malformed file, a bad token, or `auth.enabled` without any token stops start-up.
     public func load() throws(ConfigurationError) {
-        let environment = TokenSet(try TokenSource.fromConfiguration(configuration))
+        let environment = try environmentTokens.get()
         var file = TokenSet([])
         var identity: FileStatus.Identity?
         if let tokensFile {

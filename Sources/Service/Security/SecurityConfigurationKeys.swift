@@ -40,6 +40,16 @@ extension ConfigurationKey {
 }
 
 extension ServiceConfiguration {
+    /// A copy with every secret key back at its default (empty), for keeping around after
+    /// the `Authenticator` has hashed the tokens.
+    public func redactingSecrets() -> ServiceConfiguration {
+        var copy = self
+        for key in ConfigurationKey.all where key.isSecret {
+            try? copy.set(key, value: key.defaultValue, source: "redacted")
+        }
+        return copy
+    }
+
     /// The HTTPS listener when `tls.enabled`; nil otherwise.
     public var tlsConfiguration: TLSConfiguration? {
         guard boolean("tls.enabled") else { return nil }
