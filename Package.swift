@@ -19,7 +19,9 @@ let package = Package(
         .target(name: "CSystem"),
         // The one syscall wrapper layer: EINTR retries, errno → SystemError.
         .target(name: "Posix", dependencies: ["CSystem"]),
-        .target(name: "HTTPServer", dependencies: ["CSystem", "Posix"]),
+        // The system OpenSSL (libssl-dev) for TLS; shim.h wraps the macros Swift cannot import.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "HTTPServer", dependencies: ["CSystem", "Posix", "COpenSSL"]),
         .target(name: "Inference"),
         // In-process predict/explain timing for the Inference target (release builds).
         .executableTarget(name: "inference-bench", dependencies: ["Inference"]),

@@ -14,6 +14,11 @@ public final class ServerCounters: Sendable {
     public let acceptedConnections = Atomic<Int>(0)
     /// Responses queued for writing since start (handler answers and protocol errors).
     public let responsesSent = Atomic<Int>(0)
+    /// TLS handshakes that failed (garbage, plain HTTP on the TLS port, no shared cipher) or
+    /// timed out (`tlsHandshakeTimeouts` counts those too) since start.
+    public let tlsHandshakeFailures = Atomic<Int>(0)
+    /// TLS handshakes closed for taking longer than the handshake timeout since start.
+    public let tlsHandshakeTimeouts = Atomic<Int>(0)
 
     public init() {}
 }
@@ -36,9 +41,16 @@ struct ServerContext: Sendable {
     let logger: (@Sendable (String) -> Void)?
 }
 
-/// One event-loop thread: its own epoll, its own listening socket (SO_REUSEPORT), its own
-/// connections and deadlines. Everything here is touched only by the loop thread, except
-/// `execute` (a Mutex-guarded task list plus an eventfd write) and the immutable descriptors.
+/// A listening socket of one loop, and the TLS context source when it speaks HTTPS.
+struct ListenerSocket: Sendable {
+    let fd: Int32
+    let tls: TLSContextSource?
+}
+
+/// One event-loop thread: its own epoll, its own listening sockets (SO_REUSEPORT; one plain,
+/// one TLS when configured), its own connections and deadlines. Everything here is touched
+/// only by the loop thread, except `execute` (a Mutex-guarded task list plus an eventfd
+/// write), the immutable descriptors, and the TLS context sources (their own Mutex).
 final class EventLoop: @unchecked Sendable {
     /// One accepted socket and its pure state machine; the shell performs the machine's actions.
     final class Connection {
@@ -55,6 +67,14 @@ final class EventLoop: @unchecked Sendable {
         var lingerUntil: MonotonicInstant?
         var interest: Epoll.Interest = .readable
         var isOpen = true
+        /// The TLS session on an HTTPS listener's connection; nil for plain HTTP.
+        var tls: TLSConnection?
+        /// Set while the TLS handshake runs: the connection is closed at this instant if it
+        /// has not finished. The state machine starts (with its header timeout) only after.
+        var handshakeDeadline: MonotonicInstant?
+        /// Readiness the TLS layer asked for in its last call (a handshake step, or a read that
+        /// must write first); empty for plain connections.
+        var transportWants: Epoll.Interest = []
 
         init(fd: Int32, generation: UInt32, machine: ConnectionStateMachine) {
             self.fd = fd
@@ -82,7 +102,7 @@ final class EventLoop: @unchecked Sendable {
     private let tasks = Mutex<[@Sendable (EventLoop) -> Void]>([])
 
     private let context: ServerContext
-    private let listener: Int32
+    private let listeners: [ListenerSocket]
     private let stopped: Latch
     // Loop-thread only from here on.
     private var listenerState = ListenerState.active
@@ -95,9 +115,11 @@ final class EventLoop: @unchecked Sendable {
     private var running = true
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     private var dateCache = DateCache()
+    /// When this loop next asks the TLS sources whether a certificate check is due.
+    private var certificateCheckAt: MonotonicInstant?
 
-    init(listener: Int32, context: ServerContext, stopped: Latch) throws(SystemError) {
-        self.listener = listener
+    init(listeners: [ListenerSocket], context: ServerContext, stopped: Latch) throws(SystemError) {
+        self.listeners = listeners
         self.context = context
         self.stopped = stopped
         epfd = try Epoll.create()
@@ -140,11 +162,14 @@ final class EventLoop: @unchecked Sendable {
         loopThread.store(PosixThread.currentID(), ordering: .relaxed)
         do {
             try Epoll.add(epfd, wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
-            try Epoll.add(epfd, listener, interest: .readable, data: Self.pack(listener, 0))
+            for listener in listeners {
+                try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
+            }
         } catch {
             log("event loop could not start: \(error)")
             running = false
         }
+        certificateCheckAt = nextCertificateCheck()
         var events = Epoll.EventBuffer(capacity: 256)
         while running {
             let timeout = timeoutMilliseconds(now: Self.now())
@@ -163,7 +188,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func timeoutMilliseconds(now: MonotonicInstant) -> Int32 {
-        let next = [deadlines.earliest, acceptResumeAt, drainDeadline].compactMap { $0 }.min()
+        let next = [deadlines.earliest, acceptResumeAt, drainDeadline, certificateCheckAt].compactMap { $0 }.min()
         guard let next else { return -1 }
         if next <= now { return 0 }
         let millis = (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
@@ -176,8 +201,8 @@ final class EventLoop: @unchecked Sendable {
         if generation == 0 {
             if fd == wakeFD {
                 runTasks()
-            } else if fd == listener, listenerState == .active {
-                acceptConnections(now: now)
+            } else if listenerState == .active, let listener = listeners.first(where: { $0.fd == fd }) {
+                acceptConnections(from: listener, now: now)
             }
             return
         }
@@ -187,8 +212,17 @@ final class EventLoop: @unchecked Sendable {
             closeNow(connection)
             return
         }
+        if connection.handshakeDeadline != nil {
+            continueHandshake(connection, now: now)
+            if connection.isOpen { sync(connection) }
+            return
+        }
+        // A TLS read that had to write first (a TLS 1.3 key update answer) resumes on writable.
+        let readWaitsForWritable = connection.transportWants.contains(.writable) && connection.pendingOutput == 0
         if event.writable { perform(connection, [], now: now) }
-        if connection.isOpen, event.readable || event.readHangup { readInput(connection, now: now) }
+        if connection.isOpen, event.readable || event.readHangup || (event.writable && readWaitsForWritable) {
+            readInput(connection, now: now)
+        }
         if connection.isOpen { sync(connection) }
     }
 
@@ -202,11 +236,18 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runTimers(now: MonotonicInstant) {
+        if let check = certificateCheckAt, now >= check {
+            for source in listeners.compactMap(\.tls) { source.reloadIfDue(now: now, log: log) }
+            certificateCheckAt = nextCertificateCheck()
+        }
         if let resume = acceptResumeAt, now >= resume {
             acceptResumeAt = nil
             if listenerState == .paused {
                 do {
-                    try Epoll.add(epfd, listener, interest: .readable, data: Self.pack(listener, 0))
+                    for listener in listeners {
+                        try? Epoll.remove(epfd, listener.fd)
+                        try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
+                    }
                     listenerState = .active
                 } catch {
                     log("could not resume accepting: \(error)")
@@ -226,6 +267,12 @@ final class EventLoop: @unchecked Sendable {
                 closeNow(connection)
                 continue
             }
+            if connection.handshakeDeadline != nil {
+                context.counters.tlsHandshakeTimeouts.add(1, ordering: .relaxed)
+                context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+                closeNow(connection)  // a stalled or slow-loris handshake
+                continue
+            }
             perform(connection, connection.machine.event(.timerFired, now: now), now: now)
             if connection.isOpen { sync(connection) }
         }
@@ -233,28 +280,36 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Accepting
 
-    private func acceptConnections(now: MonotonicInstant) {
+    private func acceptConnections(from listener: ListenerSocket, now: MonotonicInstant) {
         for _ in 0..<64 {
             let fd: Int32
             do {
-                guard let accepted = try Socket.accept(listener) else { return }
+                guard let accepted = try Socket.accept(listener.fd) else { return }
                 fd = accepted
             } catch let error where error.isResourceExhaustion {
                 log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s")
-                try? Epoll.remove(epfd, listener)
+                for other in listeners { try? Epoll.remove(epfd, other.fd) }
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
                 return
             } catch let error where error.errno == EINVAL {
                 // The server shut the listener down (draining): stop watching it; the drain
                 // task closes it.
-                try? Epoll.remove(epfd, listener)
-                listenerState = .paused
+                try? Epoll.remove(epfd, listener.fd)
                 return
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
             }
             try? Socket.setNoDelay(fd)
+            var tls: TLSConnection?
+            if let source = listener.tls {
+                guard let session = TLSConnection(context: source.current, fd: fd) else {
+                    log("could not create a TLS session for an accepted connection")
+                    closeDescriptor(fd)
+                    continue
+                }
+                tls = session
+            }
             let generation = nextGeneration
             nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
             do {
@@ -266,6 +321,11 @@ final class EventLoop: @unchecked Sendable {
             }
             let connection = Connection(
                 fd: fd, generation: generation, machine: ConnectionStateMachine(limits: context.limits, now: now))
+            if let tls, let source = listener.tls {
+                connection.tls = tls
+                connection.handshakeDeadline = now.adding(seconds: source.configuration.handshakeTimeout)
+                connection.transportWants = .readable  // the client speaks first
+            }
             connections[fd] = connection
             context.counters.openConnections.add(1, ordering: .relaxed)
             context.counters.acceptedConnections.add(1, ordering: .relaxed)
@@ -278,7 +338,9 @@ final class EventLoop: @unchecked Sendable {
     /// listener number the kernel may have handed to a new socket.
     private func stopListening() {
         guard listenerState != .closed else { return }
-        if listenerState == .active { try? Epoll.remove(epfd, listener) }
+        if listenerState == .active {
+            for listener in listeners { try? Epoll.remove(epfd, listener.fd) }
+        }
         listenerState = .closed
         acceptResumeAt = nil
     }
@@ -298,6 +360,10 @@ final class EventLoop: @unchecked Sendable {
         drainDeadline = now.adding(seconds: context.drainTimeout)
         for connection in Array(connections.values) where connection.isOpen {
             if connection.lingerUntil != nil { continue }
+            if connection.handshakeDeadline != nil {
+                closeNow(connection)  // no request can have started
+                continue
+            }
             perform(connection, connection.machine.event(.shutdown, now: now), now: now)
             if connection.isOpen { sync(connection) }
         }
@@ -314,9 +380,17 @@ final class EventLoop: @unchecked Sendable {
         {
             reads += 1
             let result: ReadResult
-            do { result = try scratch.withUnsafeMutableBytes { (buffer) throws(SystemError) in try Socket.read(fd, into: buffer) } } catch {
-                closeNow(connection)  // ECONNRESET and the like
-                return
+            if let tls = connection.tls, connection.lingerUntil == nil {
+                guard let received = receive(tls, connection) else {
+                    closeNow(connection)  // a TLS protocol error or a reset
+                    return
+                }
+                result = received
+            } else {
+                do { result = try scratch.withUnsafeMutableBytes { (buffer) throws(SystemError) in try Socket.read(fd, into: buffer) } } catch {
+                    closeNow(connection)  // ECONNRESET and the like
+                    return
+                }
             }
             switch result {
             case .wouldBlock:
@@ -348,7 +422,8 @@ final class EventLoop: @unchecked Sendable {
                 case .send(let outgoing):
                     ResponseEncoder.encode(outgoing, date: dateCache.current(), into: &connection.output)
                     context.counters.responsesSent.add(1, ordering: .relaxed)
-                case .handle(let request):
+                case .handle(var request):
+                    request.arrivedOverTLS = connection.tls != nil
                     context.counters.inFlightRequests.add(1, ordering: .relaxed)
                     let response = context.routes.respond(to: request, log: context.logger)
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
@@ -378,13 +453,21 @@ final class EventLoop: @unchecked Sendable {
     private func flush(_ connection: Connection, now: MonotonicInstant) {
         while connection.pendingOutput > 0 {
             let result: WriteResult
-            do {
-                result = try connection.output.withUnsafeBytes { (bytes) throws(SystemError) in
-                    try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputSent...]))
+            if let tls = connection.tls {
+                guard let sent = send(tls, connection) else {
+                    closeNow(connection)  // the peer is gone
+                    return
                 }
-            } catch {
-                closeNow(connection)  // EPIPE, ECONNRESET: the peer is gone
-                return
+                result = sent
+            } else {
+                do {
+                    result = try connection.output.withUnsafeBytes { (bytes) throws(SystemError) in
+                        try Socket.write(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outputSent...]))
+                    }
+                } catch {
+                    closeNow(connection)  // EPIPE, ECONNRESET: the peer is gone
+                    return
+                }
             }
             guard case .wrote(let count) = result else { break }
             connection.outputSent += count
@@ -397,6 +480,7 @@ final class EventLoop: @unchecked Sendable {
             }
             connection.outputSent = 0
             if connection.closeWhenFlushed, connection.lingerUntil == nil {
+                connection.tls?.sendCloseNotify()
                 Socket.shutdown(connection.fd, .write)
                 connection.lingerUntil = now.adding(seconds: Self.lingerSeconds)
             }
@@ -412,9 +496,12 @@ final class EventLoop: @unchecked Sendable {
         var interest: Epoll.Interest = []
         if connection.lingerUntil != nil {
             interest = .readable
+        } else if connection.handshakeDeadline != nil {
+            interest = connection.transportWants
         } else {
             if connection.machine.wantsToRead { interest.insert(.readable) }
             if connection.pendingOutput > 0 { interest.insert(.writable) }
+            if connection.machine.wantsToRead { interest.formUnion(connection.transportWants) }
         }
         if interest != connection.interest {
             do {
@@ -425,12 +512,81 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
         }
-        deadlines.set(connection.fd, connection.lingerUntil ?? connection.machine.deadline)
+        deadlines.set(connection.fd, connection.handshakeDeadline ?? connection.lingerUntil ?? connection.machine.deadline)
+    }
+
+    // MARK: TLS transport
+
+    /// One handshake step, driven by readiness; when it completes the connection's state
+    /// machine starts fresh (its header timeout counts from here) and any request bytes the
+    /// client sent with its Finished message are read.
+    private func continueHandshake(_ connection: Connection, now: MonotonicInstant) {
+        guard let tls = connection.tls else { return }
+        switch tls.handshake() {
+        case nil:
+            connection.handshakeDeadline = nil
+            connection.transportWants = []
+            connection.machine = ConnectionStateMachine(limits: context.limits, now: now)
+            readInput(connection, now: now)
+        case .wantRead?:
+            connection.transportWants = .readable
+        case .wantWrite?:
+            connection.transportWants = .writable
+        case .failed(let reason)? where reason.contains("http request"):
+            // Plain HTTP sent to the TLS port: answer in plain HTTP (as nginx does), then the
+            // usual lingering close, so the client reads the reason instead of a reset.
+            context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+            connection.tls = nil
+            connection.handshakeDeadline = nil
+            connection.transportWants = []
+            let problem = ProblemDetails(status: .badRequest, detail: "This port speaks HTTPS; the request was sent as plain HTTP.")
+            ResponseEncoder.encode(
+                OutgoingResponse(response: problem.response(), headOnly: false, keepAlive: false, requestVersion: .http1_1),
+                date: dateCache.current(), into: &connection.output)
+            connection.closeWhenFlushed = true
+            flush(connection, now: now)
+            if connection.isOpen, connection.pendingOutput > 0 { closeNow(connection) }  // best effort only
+        case .closed?, .failed?:
+            context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+            closeNow(connection)
+        }
+    }
+
+    /// A TLS read into `scratch`; nil when the connection must close (protocol error, reset).
+    private func receive(_ tls: TLSConnection, _ connection: Connection) -> ReadResult? {
+        let (count, status) = scratch.withUnsafeMutableBytes { tls.read(into: $0) }
+        connection.transportWants = []
+        switch status {
+        case nil: return .bytes(count)
+        case .wantRead?: return .wouldBlock
+        case .wantWrite?:
+            connection.transportWants = .writable
+            return .wouldBlock
+        case .closed?: return .eof
+        case .failed?: return nil
+        }
+    }
+
+    /// A TLS write of the unsent output; nil when the connection must close.
+    private func send(_ tls: TLSConnection, _ connection: Connection) -> WriteResult? {
+        let (count, status) = connection.output.withUnsafeBytes { bytes in
+            tls.write(UnsafeRawBufferPointer(rebasing: bytes[connection.outputSent...]))
+        }
+        switch status {
+        case nil: return .wrote(count)
+        case .wantWrite?, .wantRead?: return .wouldBlock  // renegotiation is off: wait for writable
+        case .closed?, .failed?: return nil
+        }
+    }
+
+    private func nextCertificateCheck() -> MonotonicInstant? {
+        listeners.compactMap { $0.tls?.nextCheck }.min()
     }
 
     private func closeNow(_ connection: Connection) {
         guard connection.isOpen else { return }
         connection.isOpen = false
+        connection.tls = nil  // SSL_free before the descriptor number can be reused
         try? Epoll.remove(epfd, connection.fd)
         closeDescriptor(connection.fd)
         connections[connection.fd] = nil

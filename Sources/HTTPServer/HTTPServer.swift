@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// Unsent response bytes above which a connection stops reading until its output drains;
     /// default 256 KiB.
     public var outputHighWaterMark: Int = 256 * 1024
+    /// An HTTPS listener next to the plain one (same host, its own port); default none.
+    public var tls: TLSConfiguration?
 
     public init() {}
 
@@ -57,6 +59,7 @@ public final class HTTPServer: Sendable {
         var threads: [pthread_t] = []
         var listeners: [Int32] = []
         var stopped = Latch(count: 0)
+        var tlsPort: Int?
     }
 
     public let configuration: ServerConfiguration
@@ -79,6 +82,26 @@ public final class HTTPServer: Sendable {
 
     public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
 
+    /// The bound HTTPS port once started with `configuration.tls`; nil otherwise.
+    public var tlsPort: Int? { state.withLock { $0.tlsPort } }
+
+    /// Binds `count` SO_REUSEPORT listeners on `port` (0: the first one's kernel-chosen port);
+    /// appends them to `listeners` (so the caller closes them on failure) and returns the port.
+    private func bindListeners(count: Int, port requested: Int, into listeners: inout [Int32]) throws -> Int {
+        var port = requested
+        let ipv6 = try Socket.Address(host: configuration.host, port: port).isIPv6
+        for index in 0..<count {
+            let fd = try Socket.makeTCP(ipv6: ipv6)
+            listeners.append(fd)
+            try Socket.setReuseAddress(fd)
+            try Socket.setReusePort(fd)
+            try Socket.bind(fd, to: Socket.Address(host: configuration.host, port: port))
+            try Socket.listen(fd, backlog: configuration.backlog)
+            if index == 0 { port = try Socket.localPort(fd) }
+        }
+        return port
+    }
+
     /// Binds, listens and starts the loops; returns the bound port.
     public func start() throws -> Int {
         let count = configuration.eventLoopCount
@@ -90,16 +113,17 @@ public final class HTTPServer: Sendable {
         Signals.ignoreBrokenPipe()
         var listeners: [Int32] = []
         var port = configuration.port
+        var tlsPort: Int?
+        var tlsSource: TLSContextSource?
         do {
-            let ipv6 = try Socket.Address(host: configuration.host, port: port).isIPv6
-            for index in 0..<count {
-                let fd = try Socket.makeTCP(ipv6: ipv6)
-                listeners.append(fd)
-                try Socket.setReuseAddress(fd)
-                try Socket.setReusePort(fd)
-                try Socket.bind(fd, to: Socket.Address(host: configuration.host, port: port))
-                try Socket.listen(fd, backlog: configuration.backlog)
-                if index == 0 { port = try Socket.localPort(fd) }
+            // The certificate loads first: a bad path or key fails start-up before any bind.
+            if let tls = configuration.tls {
+                tlsSource = try TLSContextSource(
+                    configuration: tls, now: MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+            }
+            port = try bindListeners(count: count, port: port, into: &listeners)
+            if let tls = configuration.tls {
+                tlsPort = try bindListeners(count: count, port: tls.port, into: &listeners)
             }
         } catch {
             listeners.forEach(closeDescriptor)
@@ -110,8 +134,10 @@ public final class HTTPServer: Sendable {
         var loops: [EventLoop] = []
         var threads: [pthread_t] = []
         do {
-            for fd in listeners {
-                loops.append(try EventLoop(listener: fd, context: context, stopped: stopped))
+            for index in 0..<count {
+                var sockets = [ListenerSocket(fd: listeners[index], tls: nil)]
+                if let tlsSource { sockets.append(ListenerSocket(fd: listeners[count + index], tls: tlsSource)) }
+                loops.append(try EventLoop(listeners: sockets, context: context, stopped: stopped))
             }
             for loop in loops { threads.append(try PosixThread.spawn { loop.run() }) }
         } catch {
@@ -127,9 +153,14 @@ public final class HTTPServer: Sendable {
             state.threads = threads
             state.listeners = listeners
             state.stopped = stopped
+            state.tlsPort = tlsPort
         }
         accepting.store(true, ordering: .releasing)
         context.logger?("http server listening on \(configuration.host):\(port) with \(count) event loop(s)")
+        if let tlsPort, let tlsSource {
+            let certificate = tlsSource.current
+            context.logger?("https listening on \(configuration.host):\(tlsPort) (certificate subject \(certificate.subject), serial \(certificate.serial))")
+        }
         return port
     }
 

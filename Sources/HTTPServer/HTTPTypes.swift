@@ -126,6 +126,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// Path parameters bound by the router (`{name}` → value).
     public var pathParameters: [String: String]
+    /// True when the request came over an HTTPS listener (set by the server); default false.
+    public var arrivedOverTLS = false
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:]) {
         self.head = head

@@ -17,13 +17,17 @@ public final class VigiaService: Sendable {
     public let operations: [Operation]
     /// Every route, as the server dispatches them.
     public let router: Router
+    /// Bearer tokens and roles; loaded in `start`.
+    public let authenticator: Authenticator
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
 
     /// - Parameter logSink: where the access log writes (the same sink as the logger's).
     public init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink = .standardError) {
-        self.configuration = configuration
+        // Tokens live hashed in `authenticator`; nothing else keeps the plaintext.
+        let redacted = configuration.redactingSecrets()
+        self.configuration = redacted
         self.logger = logger
         let eventLogger = logger
         registry = ModelRegistry(
@@ -38,13 +42,17 @@ public final class VigiaService: Sendable {
             enabled: configuration.boolean("logging.access_log"),
             level: Logger.Level(rawValue: configuration.string("logging.level")) ?? .info, label: logger.label, sink: logSink)
         var routes = RouteTable(logger: logger, accessLog: accessLog)
+        authenticator = Authenticator(configuration: configuration, logger: logger)
+        routes.authenticator = authenticator
+        routes.plainHTTPOnlyForHealthAndMetrics =
+            configuration.boolean("tls.enabled") && configuration.string("tls.plain_http") == "health_and_metrics"
         let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         let registryRef = registry
         let drainingFlag = draining
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
-        let serving = configuration
+        let serving = redacted
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
             responses: [(200, "OpenAPI 3.1", nil, "application/json")])
@@ -63,6 +71,7 @@ public final class VigiaService: Sendable {
         server.backlog = configuration.integer("server.backlog")
         server.drainTimeout = configuration.number("server.drain_timeout_seconds")
         server.limits = configuration.limits
+        server.tls = configuration.tlsConfiguration
         let serverLogger = logger
         self.server = HTTPServer(configuration: server, router: routes.router) { message in
             serverLogger.notice("http server", metadata: ["detail": .string(message)])
@@ -71,11 +80,13 @@ public final class VigiaService: Sendable {
 
     /// Starts model discovery, then the listeners. Returns the bound port.
     public func start() throws -> Int {
+        try authenticator.load()
         try registry.start()
         let port = try server.start()
         logger.info("listening", metadata: [
             "http.host": .string(configuration.string("server.host")), "http.port": .stringConvertible(port),
             "storage.path": .string(configuration.string("storage.path")),
+            "https.port": .string(server.tlsPort.map(String.init) ?? "off"),
         ])
         return port
     }
@@ -150,13 +161,15 @@ public final class VigiaService: Sendable {
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):predict", operationId: "predict\(idSuffix)",
                           summary: "Score listings with \(what).", tags: ["predict"], requestBody: request,
-                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors),
+                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors,
+                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
                 models.predict)
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
                           summary: "Score listings with \(what) and list the features that raised and lowered each score.",
                           tags: ["predict"], requestBody: request,
-                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors),
+                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors,
+                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
                 models.explain)
         }
         let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =

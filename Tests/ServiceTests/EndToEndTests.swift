@@ -194,7 +194,8 @@ import Testing
         let storage = try TestStorage()
         defer { storage.destroy() }
         try storage.publish(version: 1)
-        try withService(storage: storage) { service, port in
+        let admin = [("Authorization", "Bearer test-admin-token-0123456789")]
+        try withService(storage: storage, environment: ["VIGIA_AUTH_ADMIN_TOKENS": "test-admin-token-0123456789"]) { service, port in
             // Version 2 arrives while 1 serves, so 1 stays loaded as the rollback target.
             try storage.publish(version: 2)
             service.registry.testsOnly_pollNow()
@@ -203,31 +204,31 @@ import Testing
             func servedVersion(_ path: String = predictPath) throws -> JSONValue? { try json(try client.postJSON(path, body))["model_version"] }
             #expect(try servedVersion() == 2)
 
-            let rolledBack = try client.request("POST", "/v1/models/prohibited-items:rollback")
+            let rolledBack = try client.request("POST", "/v1/models/prohibited-items:rollback", headers: admin)
             #expect(rolledBack.status == 200, "\(rolledBack.text)")
             #expect(try json(rolledBack)["serving_version"] == 1)
             #expect(try json(rolledBack)["pinned"] == true)
             #expect(try servedVersion() == 1)
 
-            #expect(try client.request("POST", "/v1/models/prohibited-items:unpin").status == 200)
+            #expect(try client.request("POST", "/v1/models/prohibited-items:unpin", headers: admin).status == 200)
             #expect(try servedVersion() == 2)
 
-            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":1}"#).status == 200)
+            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":1}"#, headers: admin).status == 200)
             #expect(try servedVersion() == 1)
-            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":9}"#).status == 409)
-            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":"one"}"#).status == 422)
-            #expect(try client.request("POST", "/v1/models/prohibited-items:unpin").status == 200)
+            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":9}"#, headers: admin).status == 409)
+            #expect(try client.postJSON("/v1/models/prohibited-items:pin", #"{"version":"one"}"#, headers: admin).status == 422)
+            #expect(try client.request("POST", "/v1/models/prohibited-items:unpin", headers: admin).status == 200)
 
             let labelled = try client.request("PUT", "/v1/models/prohibited-items/labels/canary",
-                                              headers: [("Content-Type", "application/json")], body: Array(#"{"version":1}"#.utf8))
+                                              headers: [("Content-Type", "application/json")] + admin, body: Array(#"{"version":1}"#.utf8))
             #expect(labelled.status == 200, "\(labelled.text)")
             #expect(try servedVersion("/v1/models/prohibited-items/labels/canary:predict") == 1)
             #expect(try servedVersion("/v1/models/prohibited-items/versions/2:predict") == 2)
             #expect(try servedVersion() == 2)
-            #expect(try client.request("DELETE", "/v1/models/prohibited-items/labels/canary").status == 200)
+            #expect(try client.request("DELETE", "/v1/models/prohibited-items/labels/canary", headers: admin).status == 200)
             #expect(try client.postJSON("/v1/models/prohibited-items/labels/canary:predict", body).status == 404)
 
-            #expect(try client.request("POST", "/v1/admin/reload").status == 202)
+            #expect(try client.request("POST", "/v1/admin/reload", headers: admin).status == 202)
             service.registry.testsOnly_pollNow()
             #expect(try servedVersion() == 2)
         }

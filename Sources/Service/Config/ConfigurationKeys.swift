@@ -9,6 +9,8 @@ public struct ConfigurationKey: Sendable {
         case boolean
         case stringList
         case choice([String])
+        /// A string that may be empty, meaning "not set" (e.g. an optional file path).
+        case optionalString
     }
 
     /// Dotted path in the JSON file, e.g. `server.port`.
@@ -16,6 +18,9 @@ public struct ConfigurationKey: Sendable {
     public let kind: Kind
     public let defaultValue: JSONValue
     public let summary: String
+    /// A secret (tokens): read only from its environment variable, never from the
+    /// configuration file (a secret key in the file stops start-up), never printed or logged.
+    public var isSecret: Bool = false
 
     /// `server.port` → `VIGIA_SERVER_PORT`.
     public var environmentName: String {
@@ -30,6 +35,7 @@ public struct ConfigurationKey: Sendable {
         case .boolean: "boolean"
         case .stringList: "list of strings (env: comma-separated)"
         case .choice(let options): options.joined(separator: " | ")
+        case .optionalString: "string (empty: not set)"
         }
     }
 }
@@ -76,7 +82,7 @@ extension ConfigurationKey {
               defaultValue: "info", summary: "Lowest log level written (JSON lines on stderr)."),
         .init(path: "logging.access_log", kind: .boolean, defaultValue: true,
               summary: "One log line per request."),
-    ]
+    ] + securityKeys
 
     public static func named(_ path: String) -> ConfigurationKey? {
         all.first { $0.path == path }

@@ -70,6 +70,10 @@ public struct ServiceConfiguration: Sendable {
             guard let key = ConfigurationKey.named(path2) else {
                 throw ConfigurationError(message: "\(path): unknown key '\(path2)'")
             }
+            if key.isSecret {
+                throw ConfigurationError(
+                    message: "\(path): '\(path2)' is a secret and must not be in the configuration file; set \(key.environmentName) or list tokens in auth.tokens_file")
+            }
             try set(key, value: value, source: path)
         }
     }
@@ -101,7 +105,7 @@ public struct ServiceConfiguration: Sendable {
             }
         case .stringList:
             value = .array(text.split(separator: ",").map { .string(Self.trimmed($0)) }.filter { $0 != "" })
-        case .string, .choice:
+        case .string, .choice, .optionalString:
             value = .string(text)
         }
         try set(key, value: value, source: source)
@@ -120,6 +124,8 @@ public struct ServiceConfiguration: Sendable {
             guard range.contains(n) else { throw fail("\(n) is outside \(key.typeDescription)") }
         case .string:
             guard case .string(let s) = value, !s.isEmpty else { throw fail("expected a non-empty string") }
+        case .optionalString:
+            guard case .string = value else { throw fail("expected a string") }
         case .boolean:
             guard case .bool = value else { throw fail("expected true or false") }
         case .stringList:

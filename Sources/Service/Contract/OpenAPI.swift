@@ -11,11 +11,13 @@ public struct Operation: Sendable {
     /// Status → (description, schema, media type).
     public var responses: [(status: Int, description: String, schema: Schema?, mediaType: String)]
     public var requiresAuth: Bool
+    /// The role a bearer token needs when `requiresAuth`; nil means `admin`.
+    public var requiredRole: AuthRole?
 
     public init(
         method: String, path: String, operationId: String, summary: String, tags: [String] = [],
         requestBody: Schema? = nil, responses: [(status: Int, description: String, schema: Schema?, mediaType: String)],
-        requiresAuth: Bool = false
+        requiresAuth: Bool = false, requiredRole: AuthRole? = nil
     ) {
         self.method = method
         self.path = path
@@ -25,6 +27,7 @@ public struct Operation: Sendable {
         self.requestBody = requestBody
         self.responses = responses
         self.requiresAuth = requiresAuth
+        self.requiredRole = requiredRole
     }
 }
 

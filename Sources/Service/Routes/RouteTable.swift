@@ -11,6 +11,12 @@ struct RouteTable {
     private(set) var operations: [Operation] = []
     let logger: Logger
     let accessLog: AccessLog?
+    /// Checks bearer tokens before a handler runs (set before adding routes); nil leaves every
+    /// route open.
+    var authenticator: Authenticator?
+    /// Only health and metrics routes answer requests that did not arrive over HTTPS
+    /// (`tls.enabled` with `tls.plain_http` = `health_and_metrics`); default false.
+    var plainHTTPOnlyForHealthAndMetrics = false
 
     init(logger: Logger, accessLog: AccessLog?) {
         self.logger = logger
@@ -18,15 +24,33 @@ struct RouteTable {
     }
 
     mutating func add(_ operation: Operation, _ handler: @escaping HTTPHandler) {
-        operations.append(operation)
+        var documented = operation
+        if let role = authenticator?.requirement(for: operation) {
+            documented.responses += [
+                (401, "Missing or unknown bearer token (WWW-Authenticate: Bearer)", Schemas.problem, ProblemDetails.contentType),
+                (403, "The token lacks the \(role.rawValue) role, or no admin token is configured", Schemas.problem, ProblemDetails.contentType),
+            ]
+        }
+        operations.append(documented)
         let logger = logger
         let accessLog = accessLog
         let route = operation.path
+        let authenticator = authenticator
+        let requiredRole = authenticator?.requirement(for: operation)
+        let httpsOnly = plainHTTPOnlyForHealthAndMetrics && !operation.tags.contains("health") && operation.path != "/metrics"
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
             var response: HTTPResponse
             do {
+                if httpsOnly, !request.arrivedOverTLS {
+                    throw HTTPError(.forbidden, detail: "This route is served over HTTPS only; plain HTTP serves health and metrics.")
+                }
+                if let requiredRole, let authenticator,
+                   case .denied(let refusal) = authenticator.authorize(request, requiring: requiredRole)
+                {
+                    throw refusal
+                }
                 response = try handler(request)
             } catch {
                 response = ErrorResponder.response(for: error) { detail in

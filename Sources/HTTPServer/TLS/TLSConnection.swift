@@ -1,0 +1,104 @@
+import COpenSSL
+
+/// The TLS side of one accepted socket: an OpenSSL `SSL` reading and writing the
+/// non-blocking descriptor itself. Every call returns at once; `wantRead`/`wantWrite` tell the
+/// event loop which readiness to wait for before calling again. Loop-thread only (OpenSSL's
+/// error queue is per thread, and the `SSL` is not shared).
+final class TLSConnection {
+    /// What a handshake step, read or write says besides progress.
+    enum Status: Equatable {
+        /// Call again when the socket is readable.
+        case wantRead
+        /// Call again when the socket is writable.
+        case wantWrite
+        /// The peer sent close_notify or closed TCP (unexpected EOF is allowed: HTTP framing
+        /// already tells a truncated message from a whole one).
+        case closed
+        /// A protocol error (garbage, plain HTTP on the TLS port, no shared cipher) or a socket
+        /// error; the connection is over.
+        case failed(String)
+    }
+
+    /// Owned; freed in deinit.
+    private let ssl: OpaquePointer
+    /// Keeps the context alive for as long as this connection uses it (rotation may drop the
+    /// source's reference meanwhile).
+    let context: TLSContext
+    private(set) var handshakeDone = false
+
+    /// nil when OpenSSL cannot allocate a session (the caller closes the socket).
+    init?(context: TLSContext, fd: Int32) {
+        guard let ssl = SSL_new(context.raw) else { return nil }
+        guard SSL_set_fd(ssl, fd) == 1 else {
+            SSL_free(ssl)
+            return nil
+        }
+        SSL_set_accept_state(ssl)
+        self.ssl = ssl
+        self.context = context
+    }
+
+    deinit { SSL_free(ssl) }
+
+    /// One handshake step: nil when done, else what to wait for.
+    func handshake() -> Status? {
+        vigia_err_clear()
+        let result = SSL_do_handshake(ssl)
+        if result == 1 {
+            handshakeDone = true
+            return nil
+        }
+        return status(after: result)
+    }
+
+    /// Decrypted bytes into `buffer`: the count, or why none.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> (count: Int, status: Status?) {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return (0, nil) }
+        vigia_err_clear()
+        let result = SSL_read(ssl, base, Int32(clamping: buffer.count))
+        if result > 0 { return (Int(result), nil) }
+        return (0, status(after: result))
+    }
+
+    /// Encrypts and sends a prefix of `bytes`: the count taken, or why none.
+    func write(_ bytes: UnsafeRawBufferPointer) -> (count: Int, status: Status?) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return (0, nil) }
+        vigia_err_clear()
+        let result = SSL_write(ssl, base, Int32(clamping: bytes.count))
+        if result > 0 { return (Int(result), nil) }
+        return (0, status(after: result))
+    }
+
+    /// Sends close_notify once, without waiting for the peer's (the socket is shut for
+    /// writing right after, then closed after a linger).
+    func sendCloseNotify() {
+        guard handshakeDone else { return }
+        vigia_err_clear()
+        _ = SSL_shutdown(ssl)
+        vigia_err_clear()
+    }
+
+    /// The ALPN protocol agreed in the handshake (`http/1.1`), or nil when the client sent none.
+    var negotiatedProtocol: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+
+    private func status(after result: Int32) -> Status {
+        let code = SSL_get_error(ssl, result)
+        switch code {
+        case SSL_ERROR_WANT_READ: return .wantRead
+        case SSL_ERROR_WANT_WRITE: return .wantWrite
+        case SSL_ERROR_ZERO_RETURN: return .closed
+        case SSL_ERROR_SYSCALL:
+            // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare EOF is ZERO_RETURN; this is a socket
+            // error (ECONNRESET, EPIPE): the peer is gone either way.
+            return .failed("socket error (\(TLSContext.drainErrors()))")
+        default:
+            return .failed(TLSContext.drainErrors())
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import COpenSSL
+import Glibc
+import Posix
+import Synchronization
+
+/// One loaded certificate + key + settings: an OpenSSL `SSL_CTX`, configured once and then
+/// never changed, so any loop thread may create connections from it (OpenSSL makes SSL_new on
+/// a shared, no-longer-modified SSL_CTX thread-safe). Rotation builds a new context and swaps
+/// the reference (`TLSContextSource`); connections keep the context they started with.
+public final class TLSContext: @unchecked Sendable {
+    /// Owned; freed in deinit. Immutable after `init` (see the class comment).
+    let raw: OpaquePointer
+    /// The leaf certificate's subject (`/CN=…`), for logs.
+    public let subject: String
+    /// The leaf certificate's serial number in hex, for logs and rotation checks.
+    public let serial: String
+
+    /// Loads and checks the certificate chain and key; every failure names the file and
+    /// OpenSSL's reasons.
+    public init(configuration: TLSConfiguration) throws(TLSError) {
+        for (what, path) in [("certificate", configuration.certificateFile), ("key", configuration.keyFile)] {
+            do { _ = try FileStatus.identity(ofPath: path) } catch {
+                throw TLSError("TLS \(what) file \(path): \(Self.reason(of: error))")
+            }
+        }
+        vigia_err_clear()
+        guard let context = SSL_CTX_new(TLS_server_method()) else {
+            throw TLSError("SSL_CTX_new failed: \(Self.drainErrors())")
+        }
+        do throws(TLSError) {
+            let floor = configuration.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
+            guard vigia_ssl_ctx_set_min_proto_version(context, floor) == 1 else {
+                throw TLSError("cannot set the minimum TLS version: \(Self.drainErrors())")
+            }
+            _ = SSL_CTX_set_options(context, vigia_ssl_server_options())
+            _ = vigia_ssl_ctx_set_mode(context, vigia_ssl_partial_write_modes())
+            guard SSL_CTX_set_cipher_list(context, configuration.cipherList) == 1 else {
+                throw TLSError("tls.ciphers: OpenSSL accepts no cipher in '\(configuration.cipherList)': \(Self.drainErrors())")
+            }
+            guard SSL_CTX_use_certificate_chain_file(context, configuration.certificateFile) == 1 else {
+                throw TLSError("cannot load the TLS certificate chain from \(configuration.certificateFile): \(Self.drainErrors())")
+            }
+            guard SSL_CTX_use_PrivateKey_file(context, configuration.keyFile, SSL_FILETYPE_PEM) == 1 else {
+                let reasons = Self.drainErrors()
+                if reasons.contains("values mismatch") {
+                    throw TLSError("the TLS private key \(configuration.keyFile) does not match the certificate \(configuration.certificateFile): \(reasons)")
+                }
+                throw TLSError("cannot load the TLS private key from \(configuration.keyFile): \(reasons)")
+            }
+            guard SSL_CTX_check_private_key(context) == 1 else {
+                throw TLSError("the TLS private key \(configuration.keyFile) does not match the certificate \(configuration.certificateFile): \(Self.drainErrors())")
+            }
+            vigia_ssl_ctx_use_http11_alpn(context)
+        } catch {
+            SSL_CTX_free(context)
+            throw error
+        }
+        raw = context
+        var subjectBuffer = [CChar](repeating: 0, count: 512)
+        var serialBuffer = [CChar](repeating: 0, count: 128)
+        vigia_ssl_ctx_certificate_summary(context, &subjectBuffer, subjectBuffer.count, &serialBuffer, serialBuffer.count)
+        subject = String(decoding: subjectBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        serial = String(decoding: serialBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit { SSL_CTX_free(raw) }
+
+    /// OpenSSL's error queue for this thread, as one line (and emptied).
+    static func drainErrors() -> String {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        vigia_err_drain(&buffer, buffer.count)
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.isEmpty ? "no reason given" : text
+    }
+
+    private static func reason(of error: SystemError) -> String {
+        String(cString: strerror(error.errno))
+    }
+}
+
+/// The current `TLSContext` of one listener, and its reloading: every `reloadInterval` one loop
+/// thread stats the certificate and key files (following symlinks, so a Kubernetes secret's
+/// `..data` swap is seen); when either changed it builds a new context and swaps the
+/// reference. A new pair that fails to load is logged and the previous context keeps serving;
+/// the failed pair is not retried until a file changes again.
+final class TLSContextSource: Sendable {
+    private struct State {
+        var current: TLSContext
+        /// Identities of (certificate, key) last loaded or last tried.
+        var identities: [FileStatus.Identity?]
+        var nextCheck: MonotonicInstant
+        /// A loop is stat-ing or loading right now; others skip (no thundering reload).
+        var checking = false
+    }
+
+    let configuration: TLSConfiguration
+    /// Guards the current context and the check schedule; held only for reference swaps and
+    /// bookkeeping, never while files are read or parsed.
+    private let state: Mutex<State>
+
+    init(configuration: TLSConfiguration, now: MonotonicInstant) throws(TLSError) {
+        self.configuration = configuration
+        let identities = Self.identities(configuration)
+        let context = try TLSContext(configuration: configuration)
+        state = Mutex(State(current: context, identities: identities, nextCheck: now.adding(seconds: configuration.reloadInterval)))
+    }
+
+    /// The context new connections use.
+    var current: TLSContext { state.withLock { $0.current } }
+
+    /// When the next check is due (loops wake for it).
+    var nextCheck: MonotonicInstant { state.withLock { $0.nextCheck } }
+
+    /// Checks the files when a check is due and no other loop is checking; swaps in a new
+    /// context when they changed and load.
+    func reloadIfDue(now: MonotonicInstant, log: (String) -> Void) {
+        let due: Bool = state.withLock { state in
+            guard now >= state.nextCheck, !state.checking else { return false }
+            state.checking = true
+            state.nextCheck = now.adding(seconds: configuration.reloadInterval)
+            return true
+        }
+        guard due else { return }
+        let previous = state.withLock { $0.identities }
+        let identities = Self.identities(configuration)
+        var replacement: TLSContext?
+        if identities != previous {
+            do {
+                let context = try TLSContext(configuration: configuration)
+                replacement = context
+                log("TLS certificate reloaded: subject \(context.subject), serial \(context.serial)")
+            } catch {
+                log("TLS certificate reload failed; the previous certificate keeps serving: \(error)")
+            }
+        }
+        state.withLock { state in
+            if let replacement { state.current = replacement }
+            state.identities = identities
+            state.checking = false
+        }
+    }
+
+    private static func identities(_ configuration: TLSConfiguration) -> [FileStatus.Identity?] {
+        [try? FileStatus.identity(ofPath: configuration.certificateFile), try? FileStatus.identity(ofPath: configuration.keyFile)]
+    }
+}

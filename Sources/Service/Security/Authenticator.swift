@@ -1,0 +1,195 @@
+import FoundationEssentials
+import Glibc
+import HTTPServer
+import Logging
+import Posix
+import Synchronization
+
+/// The outcome of checking one request's bearer token against a route's required role.
+public enum AuthDecision: Sendable, Equatable {
+    case allowed
+    /// 401 or 403 with its problem and `WWW-Authenticate` header.
+    case denied(HTTPError)
+}
+
+/// The pure part of authorization: route requirement + `Authorization` header + token set →
+/// decision. Statuses (RFC 6750):
+/// - no admin token configured at all and the route needs admin → 403 "admin API disabled";
+/// - no `Authorization: Bearer …` → 401 with `WWW-Authenticate: Bearer realm="vigia"`;
+/// - a token that is not known → 401 with `error="invalid_token"`;
+/// - a known token without the role → 403 with `error="insufficient_scope"`.
+public enum Authorizer {
+    static let realm = #"Bearer realm="vigia""#
+
+    public static func decide(requiring role: AuthRole, authorization: String?, tokens: TokenSet) -> AuthDecision {
+        if role == .admin, !tokens.hasToken(withRole: .admin) {
+            return .denied(HTTPError(.forbidden, detail: "admin API disabled: no admin token configured"))
+        }
+        guard let authorization, let token = bearerToken(authorization) else {
+            return .denied(HTTPError(
+                .unauthorized, detail: "This route needs a bearer token: Authorization: Bearer <token> (role \(role.rawValue)).",
+                headers: ["WWW-Authenticate": realm]))
+        }
+        let roles = tokens.roles(of: token)
+        if roles.isEmpty {
+            return .denied(HTTPError(
+                .unauthorized, detail: "The bearer token is not valid.",
+                headers: ["WWW-Authenticate": realm + #", error="invalid_token""#]))
+        }
+        guard roles.contains(where: { $0.grants(role) }) else {
+            return .denied(HTTPError(
+                .forbidden, detail: "The bearer token does not have the \(role.rawValue) role.",
+                headers: ["WWW-Authenticate": realm + #", error="insufficient_scope", scope="\#(role.rawValue)""#]))
+        }
+        return .allowed
+    }
+
+    /// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1); nil otherwise.
+    static func bearerToken(_ value: String) -> Substring.UTF8View? {
+        let bytes = Substring(value).utf8
+        let scheme = "bearer ".utf8
+        guard bytes.count > scheme.count,
+              zip(bytes, scheme).allSatisfy({ ($0 | 0x20) == $1 || ($1 == 0x20 && $0 == 0x20) })
+        else { return nil }
+        let token = bytes.dropFirst(scheme.count).drop(while: { $0 == 0x20 })
+        return token.isEmpty ? nil : token
+    }
+}
+
+/// The tokens in force and the auth settings, shared by every loop thread. Environment tokens
+/// are fixed at start; file tokens are re-read when the file changes (checked at most every
+/// `auth.reload_interval_seconds`, on the next request). A changed file that does not parse
+/// is logged (without its content) and the previous file tokens stay in force.
+public final class Authenticator: Sendable {
+    private struct State {
+        var fileTokens = TokenSet([])
+        var environmentTokens = TokenSet([])
+        var combined = TokenSet([])
+        var fileIdentity: FileStatus.Identity?
+        var nextCheck = ContinuousClock.now
+        /// A thread is reading the file right now; others use the current tokens.
+        var checking = false
+    }
+
+    /// Predict and explain need a token (`auth.enabled`).
+    public let predictRequiresToken: Bool
+    /// GET /metrics needs a token (`auth.protect_metrics`).
+    public let protectMetrics: Bool
+    private let tokensFile: String?
+    private let reloadInterval: Duration
+    /// The `VIGIA_AUTH_*_TOKENS` tokens, hashed at construction (or why they are invalid,
+    /// thrown by `load`), so the configuration can drop the plaintext.
+    private let environmentTokens: Result<TokenSet, ConfigurationError>
+    private let logger: Logger
+    /// Guards the token sets and the check schedule; held only to read or swap them.
+    private let state = Mutex(State())
+
+    public init(configuration: ServiceConfiguration, logger: Logger) {
+        self.logger = logger
+        environmentTokens = Result { () throws(ConfigurationError) in TokenSet(try TokenSource.fromConfiguration(configuration)) }
+        predictRequiresToken = configuration.boolean("auth.enabled")
+        protectMetrics = configuration.boolean("auth.protect_metrics")
+        let file = configuration.string("auth.tokens_file")
+        tokensFile = file.isEmpty ? nil : file
+        reloadInterval = .milliseconds(Int(configuration.number("auth.reload_interval_seconds") * 1000))
+    }
+
+    /// Reads the environment tokens and the tokens file; called once at start-up. A missing
+    /// or malformed file, a bad token, or `auth.enabled` without any token stops start-up.
+    public func load() throws(ConfigurationError) {
+        let environment = try environmentTokens.get()
+        var file = TokenSet([])
+        var identity: FileStatus.Identity?
+        if let tokensFile {
+            (file, identity) = try Self.read(tokensFile)
+        }
+        let combined = TokenSet(merging: environment, file)
+        if predictRequiresToken, combined.count == 0 {
+            throw ConfigurationError(
+                message: "auth.enabled is true but no token is configured: set auth.tokens_file or VIGIA_AUTH_PREDICT_TOKENS / VIGIA_AUTH_ADMIN_TOKENS")
+        }
+        state.withLock { state in
+            state.environmentTokens = environment
+            state.fileTokens = file
+            state.combined = combined
+            state.fileIdentity = identity
+            state.nextCheck = ContinuousClock.now + reloadInterval
+        }
+        logger.info("auth tokens loaded", metadata: Self.summary(combined, predictRequiresToken: predictRequiresToken))
+    }
+
+    /// Which role `operation` needs: its own when it always requires auth (admin routes) or
+    /// predict routes when `auth.enabled`; `metrics` for GET /metrics when protected; else nil.
+    public func requirement(for operation: Operation) -> AuthRole? {
+        if operation.requiresAuth { return operation.requiredRole ?? .admin }
+        if protectMetrics, operation.path == "/metrics" { return .metrics }
+        return nil
+    }
+
+    /// Checks `request` against `role`, first re-reading the tokens file if it is due.
+    public func authorize(_ request: HTTPRequest, requiring role: AuthRole) -> AuthDecision {
+        reloadIfDue()
+        let tokens = state.withLock { $0.combined }
+        return Authorizer.decide(requiring: role, authorization: request.headers["Authorization"], tokens: tokens)
+    }
+
+    /// Re-reads the tokens file when the check is due and its identity changed.
+    public func reloadIfDue() {
+        guard let tokensFile else { return }
+        let now = ContinuousClock.now
+        let due: FileStatus.Identity?? = state.withLock { state in
+            guard now >= state.nextCheck, !state.checking else { return nil }
+            state.checking = true
+            state.nextCheck = now + reloadInterval
+            return .some(state.fileIdentity)
+        }
+        guard case .some(let previous) = due else { return }
+        var replacement: (TokenSet, FileStatus.Identity?)?
+        let current = try? FileStatus.identity(ofPath: tokensFile)
+        if current != previous {
+            do {
+                replacement = try Self.read(tokensFile)
+                logger.notice("auth tokens file reloaded", metadata: ["auth.tokens_file": .string(tokensFile)])
+            } catch {
+                logger.error("auth tokens file reload failed; the previous tokens stay in force", metadata: [
+                    "auth.tokens_file": .string(tokensFile), "error": .string(error.message),
+                ])
+            }
+        }
+        state.withLock { state in
+            if let (file, identity) = replacement {
+                state.fileTokens = file
+                state.combined = TokenSet(merging: state.environmentTokens, file)
+                state.fileIdentity = identity
+            } else if current != previous {
+                state.fileIdentity = current  // do not retry a broken file until it changes again
+            }
+            state.checking = false
+        }
+    }
+
+    private static func read(_ path: String) throws(ConfigurationError) -> (TokenSet, FileStatus.Identity?) {
+        let identity: FileStatus.Identity
+        do { identity = try FileStatus.identity(ofPath: path) } catch {
+            throw ConfigurationError(message: "auth.tokens_file \(path): \(String(cString: strerror(error.errno)))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(message: "auth.tokens_file \(path): cannot be read")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return (TokenSet(try TokenSource.parseFile(text, path: path)), identity)
+    }
+
+    private static func summary(_ tokens: TokenSet, predictRequiresToken: Bool) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["auth.enabled": .stringConvertible(predictRequiresToken)]
+        for role in AuthRole.allCases { metadata["auth.\(role.rawValue)_tokens_present"] = .stringConvertible(tokens.hasToken(withRole: role)) }
+        return metadata
+    }
+}
+
+extension TokenSet {
+    /// Both sets' entries.
+    init(merging a: TokenSet, _ b: TokenSet) {
+        self.init(entries: a.allEntries + b.allEntries)
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Glibc
+import Posix
+import Synchronization
+import Testing
+@testable import HTTPServer
+
+/// Lines the server logged, for tests that wait for a reload attempt.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
+    var all: [String] { lines.withLock { $0 } }
+
+    /// Waits (yielding, with a deadline) until a line contains `text`.
+    func waitFor(_ text: String, timeout: Duration = .seconds(10)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if all.contains(where: { $0.contains(text) }) { return true }
+            sched_yield()
+        }
+        return false
+    }
+}
+
+/// Runs the real server with an HTTPS listener (port 0) next to plain HTTP (port 0).
+func withTLSServer(
+    certificates: TestCertificates, loops: Int = 2, configure: (inout TLSConfiguration) -> Void = { _ in },
+    logger: (@Sendable (String) -> Void)? = nil, _ body: (HTTPServer, _ plainPort: Int, _ tlsPort: Int) throws -> Void
+) throws {
+    var router = Router()
+    standardRoutes(&router)
+    router.add("GET", "/big/{megabytes}") { request in
+        let size = (Int(request.pathParameters["megabytes"] ?? "") ?? 1) << 20
+        return HTTPResponse(body: (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) })
+    }
+    var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: loops)
+    var tls = TLSConfiguration(certificateFile: certificates.certificateFile, keyFile: certificates.keyFile, port: 0)
+    configure(&tls)
+    configuration.tls = tls
+    let server = HTTPServer(configuration: configuration, router: router, logger: logger)
+    let port = try server.start()
+    defer {
+        server.shutdown()
+        server.waitUntilStopped()
+    }
+    try body(server, port, try #require(server.tlsPort))
+}
+
+@Suite(.serialized) struct TLSTests {
+    @Test func curlGetsTheResponseOverHTTPSWithTheConfiguredCertificate() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { _, _, tlsPort in
+            let result = try runProcess("curl", [
+                "-sS", "--cacert", certificates.caFile, "-w", " %{http_code} %{http_version}",
+                "https://localhost:\(tlsPort)/hello",
+            ])
+            #expect(result.status == 0, "\(result.errorOutput)")
+            #expect(result.output == "hello 200 1.1")
+        }
+    }
+
+    @Test func curlKeepsOneTLSConnectionAliveForSeveralRequests() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { server, _, tlsPort in
+            let url = "https://localhost:\(tlsPort)/items/"
+            let result = try runProcess("curl", ["-sS", "--cacert", certificates.caFile, url + "1", url + "2", url + "3"])
+            #expect(result.output == "item 1item 2item 3")
+            #expect(server.counters.acceptedConnections.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    /// Responses far larger than the socket buffers: SSL_write takes part, says WANT_WRITE,
+    /// and the loop resumes on writability; several such connections at once on one loop.
+    @Test func largeResponsesOverTLSArriveWholeOnConcurrentConnections() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates, loops: 1) { _, _, tlsPort in
+            let script = #"""
+import socket, ssl, sys, threading
+port, cafile = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)
+expected = bytes(i % 251 for i in range(4 << 20))
+results = []
+def fetch():
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20), server_hostname="localhost") as s:
+        s.sendall(b"GET /big/4 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        results.append(data.split(b"\r\n\r\n", 1)[1] == expected)
+threads = [threading.Thread(target=fetch) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(results)
+"""#
+            let result = try runProcess("python3", ["-c", script, String(tlsPort), certificates.caFile], timeout: 60)
+            #expect(result.output == "[True, True, True, True]\n", "\(result.output) \(result.errorOutput)")
+        }
+    }
+
+    @Test func pythonSSLClientNegotiatesTLS13AndHTTP11ALPN() throws {
+        let certificates = try TestCertificates(commonName: "vigia-python", serial: 4242)
+        try withTLSServer(certificates: certificates) { _, _, tlsPort in
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)
+            #expect(answer["error"] == nil, "\(answer)")
+            #expect(answer["version"] as? String == "TLSv1.3")
+            #expect(answer["alpn"] as? String == "http/1.1")
+            #expect(answer["serial"] as? Int == 4242)
+            #expect(answer["cn"] as? String == "vigia-python")
+            #expect((answer["response"] as? String)?.hasPrefix("HTTP/1.1 200 OK\r\n") == true)
+            #expect((answer["response"] as? String)?.hasSuffix("\r\n\r\nhello") == true)
+        }
+    }
+
+    @Test func tls12ClientsAreServedByDefaultAndRefusedWhenTheFloorIs13() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { _, _, tlsPort in
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, maximumVersion: "TLSv1_2")
+            #expect(answer["version"] as? String == "TLSv1.2", "\(answer)")
+        }
+        try withTLSServer(certificates: certificates, configure: { $0.minimumVersion = .tls13 }) { _, _, tlsPort in
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, maximumVersion: "TLSv1_2")
+            #expect(answer["error"] != nil, "\(answer)")
+        }
+    }
+
+    @Test func plainHTTPKeepsWorkingNextToHTTPS() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { _, plainPort, _ in
+            let response = try TestClient(port: plainPort).request("GET", "/hello")
+            #expect(response.status == 200)
+            #expect(response.text == "hello")
+        }
+    }
+
+    @Test func aMissingCertificateFileFailsStartWithThePathAndReason() throws {
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1)
+        configuration.tls = TLSConfiguration(certificateFile: "/nonexistent/tls.crt", keyFile: "/nonexistent/tls.key", port: 0)
+        let server = HTTPServer(configuration: configuration, router: Router())
+        #expect(throws: TLSError("TLS certificate file /nonexistent/tls.crt: No such file or directory")) {
+            _ = try server.start()
+        }
+    }
+
+    @Test func aKeyThatDoesNotMatchTheCertificateFailsStart() throws {
+        let first = try TestCertificates(), second = try TestCertificates()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1)
+        configuration.tls = TLSConfiguration(certificateFile: first.certificateFile, keyFile: second.keyFile, port: 0)
+        let server = HTTPServer(configuration: configuration, router: Router())
+        do {
+            _ = try server.start()
+            Issue.record("start succeeded with a foreign key")
+        } catch let error as TLSError {
+            #expect(error.description.contains("does not match the certificate"), "\(error)")
+        }
+    }
+
+    @Test func anUnparsableCertificateFailsStartNamingTheFile() throws {
+        let certificates = try TestCertificates()
+        try certificates.rotate(commonName: "x", serial: 2, garbage: true)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1)
+        configuration.tls = TLSConfiguration(certificateFile: certificates.certificateFile, keyFile: certificates.keyFile, port: 0)
+        let server = HTTPServer(configuration: configuration, router: Router())
+        do {
+            _ = try server.start()
+            Issue.record("start succeeded with a garbage certificate")
+        } catch let error as TLSError {
+            #expect(error.description.hasPrefix("cannot load the TLS certificate chain from \(certificates.certificateFile)"), "\(error)")
+        }
+    }
+
+    /// Plain HTTP gets a plain 400 naming the problem (as nginx does); garbage is closed.
+    @Test func plaintextAndGarbageOnTheTLSPortAreClosedWithoutHurtingOtherConnections() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates, loops: 1) { server, plainPort, tlsPort in
+            // A TLS keep-alive connection opened first, used before and after the bad clients.
+            let script = #"""
+import socket, ssl, sys, os
+port, cafile = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)
+good = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+def get(path):
+    good.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path).encode())
+    data = b""
+    while not data.endswith(b"item 7") and not data.endswith(b"item 8"):
+        chunk = good.recv(65536)
+        if not chunk:
+            return "EOF"
+        data += chunk
+    return data.decode().split("\r\n")[0]
+print(get("/items/7"))
+for payload in [b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", os.urandom(4096), b"\x16\x03\x01\x00\x05garbage"]:
+    bad = socket.create_connection(("127.0.0.1", port), timeout=10)
+    bad.sendall(payload)
+    try:
+        rest = bad.recv(65536)
+        while rest and not rest.startswith(b"HTTP"):
+            more = bad.recv(65536)
+            if not more:
+                break
+            rest = more
+        label = rest.split(b"\r\n")[0].decode() + (" (says HTTPS)" if b"speaks HTTPS" in rest else "") if rest.startswith(b"HTTP") else "closed"
+    except ConnectionResetError:
+        label = "closed"
+    print("bad: " + label)
+    bad.close()
+print(get("/items/8"))
+"""#
+            let result = try runProcess("python3", ["-c", script, String(tlsPort), certificates.caFile])
+            #expect(result.output == "HTTP/1.1 200 OK\nbad: HTTP/1.1 400 Bad Request (says HTTPS)\nbad: closed\nbad: closed\nHTTP/1.1 200 OK\n",
+                    "\(result.output) \(result.errorOutput)")
+            #expect(server.counters.tlsHandshakeFailures.load(ordering: .relaxed) == 3)
+            #expect(try TestClient(port: plainPort).request("GET", "/hello").status == 200)
+        }
+    }
+
+    @Test func aStalledHandshakeIsClosedAtTheHandshakeTimeout() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates, configure: { $0.handshakeTimeout = 0.2 }) { server, _, tlsPort in
+            let silent = try TestClient(port: tlsPort, receiveTimeout: 5)
+            let halfHello = try TestClient(port: tlsPort, receiveTimeout: 5)
+            try halfHello.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])  // a ClientHello record that never completes
+            let started = ContinuousClock.now
+            #expect(try silent.readsEOF())
+            #expect(try halfHello.readsEOF())
+            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(server.counters.tlsHandshakeTimeouts.load(ordering: .relaxed) == 2)
+            // The loop is still serving TLS.
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)
+            #expect((answer["response"] as? String)?.hasSuffix("hello") == true, "\(answer)")
+        }
+    }
+
+    @Test func aRotatedCertificateIsServedToNewConnectionsWithoutARestart() throws {
+        let certificates = try TestCertificates(commonName: "before-rotation", serial: 100)
+        let log = LogLines()
+        try withTLSServer(certificates: certificates, configure: { $0.reloadInterval = 0.05 }, logger: log.sink) { _, _, tlsPort in
+            let oldCA = try Data(contentsOf: URL(fileURLWithPath: certificates.caFile))
+            #expect(try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)["serial"] as? Int == 100)
+
+            try certificates.rotate(commonName: "after-rotation", serial: 200)
+            #expect(log.waitFor("TLS certificate reloaded: subject /CN=after-rotation, serial C8"))
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)
+            #expect(answer["serial"] as? Int == 200, "\(answer)")
+            #expect(answer["cn"] as? String == "after-rotation")
+
+            // A broken replacement is logged and the last good certificate keeps serving.
+            let goodCA = try Data(contentsOf: URL(fileURLWithPath: certificates.caFile))
+            #expect(goodCA != oldCA)
+            try certificates.rotate(commonName: "broken", serial: 300, garbage: true)
+            #expect(log.waitFor("TLS certificate reload failed; the previous certificate keeps serving"))
+            let pinned = FileManager.default.temporaryDirectory.appending(path: "vigia-ca-\(UUID().uuidString).crt")
+            try goodCA.write(to: pinned)
+            defer { try? FileManager.default.removeItem(at: pinned) }
+            #expect(try pythonTLSRequest(port: tlsPort, caFile: pinned.path)["serial"] as? Int == 200)
+        }
+    }
+}

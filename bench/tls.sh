@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/tls.sh — HTTPS versus plain HTTP on the same vigia process and the same predict load,
+# plus the TLS handshake rate.
+#
+# usage: bench/tls.sh [results.md]     (markdown to stdout, and to the file if given)
+# env:   WARM=3s DUR=10s CONNS=32 THREADS=1  KEY=ec (ec: P-256 ECDSA | rsa: RSA 2048)
+#        PORT_VIGIA=18190 (plain)  PORT_TLS=18443  S_TIME=10 (seconds of openssl s_time)
+#        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia READY_TIMEOUT=60 BENCH_RUN=<log dir>
+# Rows, all against one vigia with plain HTTP on PORT_VIGIA and HTTPS on PORT_TLS:
+#   1. POST :predict (1 listing), keep-alive, -c$CONNS: plain, then HTTPS (the TLS cost per request)
+#   2. the same at -c4 (latency at low load)
+#   3. GET /health/live with `Connection: close`: a new connection per request, plain and
+#      HTTPS (every HTTPS request pays a full handshake: wrk does not resume sessions)
+#   4. `openssl s_time -new`: full handshakes per second, no HTTP, one client process
+# Certificates are made here with the openssl CLI (test-only, in the run directory).
+set -u
+source "$(dirname "$0")/lib.sh"
+OUTFILE=${1:-}
+MODEL=${MODEL:-prohibited-items}
+PORT_TLS=${PORT_TLS:-18443}
+KEY=${KEY:-ec}
+S_TIME=${S_TIME:-10}
+PREDICT_PATH="/v1/models/$MODEL:predict"
+
+command -v wrk >/dev/null && command -v curl >/dev/null || ensure_tools
+command -v openssl >/dev/null || die "openssl CLI missing (scripts/bootstrap.sh installs it)"
+port_free "$PORT_TLS" || die "port $PORT_TLS busy (set PORT_TLS)"
+
+# ---------- storage, bodies, certificate ----------
+SRC_VERSION=$(ls "$ROOT/models/$MODEL" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1)
+[ -n "$SRC_VERSION" ] || die "no published version under $ROOT/models/$MODEL"
+STORAGE="$RUN/storage"
+mkdir -p "$STORAGE/$MODEL"
+cp -r "$ROOT/models/$MODEL/$SRC_VERSION" "$STORAGE/$MODEL/$SRC_VERSION"
+python3 "$BENCH_DIR/make_bodies.py" "$ROOT/data/listings.csv" "$RUN/bodies" 64 >&2 || die "make_bodies.py failed"
+SINGLE="$RUN/bodies/single.json"
+
+case $KEY in
+  ec) KEYARGS=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+  rsa) KEYARGS=(-newkey rsa:2048) ;;
+  *) die "KEY must be ec or rsa" ;;
+esac
+openssl req -x509 "${KEYARGS[@]}" -nodes -keyout "$RUN/tls.key" -out "$RUN/tls.crt" -days 2 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>"$RUN/openssl-req.log" \
+  || die "openssl req failed (see $RUN/openssl-req.log)"
+
+build_vigia
+
+# ---------- one vigia: plain + HTTPS ----------
+export VIGIA_TLS_ENABLED=true VIGIA_TLS_PORT=$PORT_TLS VIGIA_TLS_CERTIFICATE_FILE=$RUN/tls.crt \
+  VIGIA_TLS_KEY_FILE=$RUN/tls.key VIGIA_LOGGING_ACCESS_LOG=false
+VIGIA_CMD=${VIGIA_CMD:-"$VIGIA_BIN serve --host 127.0.0.1 --port @PORT@ --storage @STORAGE@"}
+start_vigia "$VIGIA_CMD"
+wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$VIGIA_PID" || server_failed "GET /health/ready"
+PLAIN="http://127.0.0.1:$PORT_VIGIA"
+TLS="https://127.0.0.1:$PORT_TLS"
+check=$(curl -s --cacert "$RUN/tls.crt" -o "$RUN/tls-check.json" -w '%{http_code} %{http_version} %{ssl_verify_result}' \
+  -H 'Content-Type: application/json' --data-binary @"$SINGLE" "https://localhost:$PORT_TLS$PREDICT_PATH")
+NOTES+=("HTTPS check (curl --cacert, verified): status/http-version/verify = $check; $(head -c 120 "$RUN/tls-check.json")")
+NOTES+=("Negotiated: $(echo | openssl s_client -connect 127.0.0.1:$PORT_TLS -alpn http/1.1 2>/dev/null | grep -E '^(New|ALPN)' | tr '\n' ' ')")
+
+run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" "$CONNS"; PLAIN_RPS=$RPS; PLAIN_P99=$P99
+run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" "$CONNS"; TLS_RPS=$RPS; TLS_P99=$P99
+run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" 4
+run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" 4
+
+# New connection per request: wrk re-connects after each `Connection: close` response.
+close_wrk() {  # label url
+  local out="$RUN/wrk-close-${1// /_}.txt" limit=$(( $(dur_s "$DUR") + 30 ))
+  bounded "$limit" "$out" wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -H "Connection: close" \
+    -s "$BENCH_DIR/post.lua" "$2" -- ""
+  local res rps p50_ms p99_ms max_ms reqs non2xx connect read write timeout
+  res=$(grep '^RESULT' "$out") || { ROWS+=("| $1 | GET /health/live, Connection: close | -c$CONNS | wrk failed (see $out) | | | | | |"); return; }
+  eval "$(echo "${res#RESULT }" | tr ' ' '\n' | sed 's/^/local /')"
+  ROWS+=("| $1 | GET /health/live, Connection: close | -c$CONNS | $rps | $p50_ms | $p99_ms | $reqs | $non2xx | $connect/$read/$write/$timeout |")
+  CLOSE_RPS=$rps
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$VIGIA_PID/stat"; }  # utime + stime of vigia
+per_request_us() {  # ticks requests -> vigia CPU microseconds per request
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else printf "n/a" }'
+}
+t0=$(cpu_ticks); close_wrk "vigia http" "$PLAIN/health/live"; PLAIN_CLOSE=$CLOSE_RPS
+PLAIN_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$PLAIN_CLOSE" -v d="$(dur_s "$DUR")" 'BEGIN { printf "%d", r * d }')")
+t0=$(cpu_ticks); close_wrk "vigia https" "$TLS/health/live"; TLS_CLOSE=$CLOSE_RPS
+TLS_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$TLS_CLOSE" -v d="$(dur_s "$DUR")" 'BEGIN { printf "%d", r * d }')")
+
+s_time_out="$RUN/s_time.txt"
+bounded $((S_TIME + 30)) "$s_time_out" openssl s_time -connect "127.0.0.1:$PORT_TLS" -new -time "$S_TIME"
+S_TIME_LINE=$(grep -m1 'connections/user sec' "$s_time_out" || echo "s_time failed (see $s_time_out)")
+S_TIME_REAL=$(grep -m1 'connections in [0-9]* real seconds' "$s_time_out" || true)
+
+stop_vigia
+
+{
+  echo "# vigia HTTPS vs HTTP, handshake rate ($KEY certificate, $(date -u +%Y-%m-%dT%H:%MZ))"
+  echo
+  echo "Host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), $(openssl version)."
+  echo "Load: \`wrk -t$THREADS -c<conns> -d$DUR --latency\` after a $WARM warm-up per keep-alive row; wrk and vigia share the cores; loopback; one vigia process serving both ports; compare rows within one run only."
+  echo
+  echo "| server | request | conns | req/s | p50 ms | p99 ms | requests | non-2xx | sock err c/r/w/t |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms"
+  echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake); vigia CPU per connection+request: HTTPS ${TLS_CPU_US} µs, HTTP ${PLAIN_CPU_US} µs (the single wrk thread doing client handshakes is the limit here, not vigia)"
+  echo "- openssl s_time -new -time $S_TIME (full handshakes, one client): $S_TIME_LINE; $S_TIME_REAL"
+  echo
+  print_notes
+} | tee ${OUTFILE:+"$OUTFILE"}
