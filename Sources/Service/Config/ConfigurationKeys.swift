@@ -34,7 +34,7 @@ public struct ConfigurationKey: Sendable {
         case .string: "string"
         case .boolean: "boolean"
         case .stringList: "list of strings (env: comma-separated)"
-        case .choice(let options): options.joined(separator: " | ")
+        case .choice(let options): "one of " + options.joined(separator: ", ")
         case .optionalString: "string (empty: not set)"
         }
     }
