@@ -13,7 +13,8 @@ of issue 7 and stay consistent with the service:
   - shutdown: terminationGracePeriodSeconds >= preStop sleep + drain timeout + 5s;
   - RollingUpdate with maxUnavailable 0; HPA and PDB target the Deployment's pods;
   - the generated ConfigMap holds config/vigia.json byte for byte;
-  - the model volume is writable only by the sidecar, and secrets are optional files.
+  - the model volume is writable only by the sidecar; tokens and TLS come from required
+    Secrets mounted as files, with auth and TLS switched on.
 Prints one line per failed promise and exits 1 if any failed.
 """
 import json
@@ -125,13 +126,21 @@ def main(rendered_path, keys_path, dockerfile_path, config_path):
          "no sidecar writes the storage path")
     need(any(s.get("startupProbe") for s in sidecars), "the sync sidecar has no startupProbe (first sync)")
 
-    # Secrets: referenced, optional, as files under /var/run/secrets/vigia.
+    # Secrets: the tokens and the TLS pair, required (a pod without them must not start
+    # serving unauthenticated), as files under /var/run/secrets/vigia; auth and TLS on.
     secret_mount = mounts.get("/var/run/secrets/vigia")
     need(secret_mount is not None, "no secrets mounted under /var/run/secrets/vigia")
     if secret_mount:
         sources = volumes[secret_mount["name"]].get("projected", {}).get("sources", [])
-        need(sources and all(s.get("secret", {}).get("optional") is True for s in sources),
-             "the service's secrets are not all optional")
+        names = {s.get("secret", {}).get("name") for s in sources}
+        need({"vigia-tokens", "vigia-tls"} <= names, "the tokens and TLS secrets are not both mounted")
+        need(all(s.get("secret", {}).get("optional") is not True for s in sources),
+             "a secret the service needs is optional")
+    values = {name: e.get("value") for name, e in env.items()}
+    need(values.get("VIGIA_AUTH_ENABLED") == "true", "auth is not enabled in the Deployment")
+    need(values.get("VIGIA_TLS_ENABLED") == "true", "TLS is not enabled in the Deployment")
+    need(str(values.get("VIGIA_AUTH_TOKENS_FILE", "")).startswith("/var/run/secrets/vigia/"),
+         "the tokens file is not read from the mounted secret")
     need("Secret" not in by_kind, "a Secret (with values) is committed in the kustomization")
 
     for p in problems:
