@@ -429,7 +429,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         }
         var fresh: [String: ModelSnapshot<Servable>] = [:]
         for (name, model) in state.models { fresh[name] = model.snapshot(model: name) }
-        published.withLock { $0 = fresh }
+        // Swap, and let the previous snapshots go after the lock: freeing an unloaded
+        // version's memory must not hold up request threads taking handles.
+        published.withLock { swap(&$0, &fresh) }
         // The old snapshots are gone now: unloaded versions nobody holds can be forgotten.
         for name in state.models.keys { state.models[name]?.forgetFinishedVersions() }
         return (jobs, events)
