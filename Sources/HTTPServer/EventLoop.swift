@@ -14,6 +14,14 @@ public final class ServerCounters: Sendable {
     public let acceptedConnections = Atomic<Int>(0)
     /// Responses queued for writing since start (handler answers and protocol errors).
     public let responsesSent = Atomic<Int>(0)
+    /// Connections accepted over `maxConnections`, answered 503 and closed.
+    public let rejectedConnections = Atomic<Int>(0)
+    /// Requests answered 503 without running their handler (over `maxInFlightRequests`).
+    public let rejectedRequests = Atomic<Int>(0)
+    /// Bytes read from client sockets.
+    public let bytesRead = Atomic<Int>(0)
+    /// Bytes written to client sockets.
+    public let bytesWritten = Atomic<Int>(0)
 
     public init() {}
 }
@@ -30,6 +38,10 @@ struct ServerContext: Sendable {
     let limits: HTTPLimits
     /// Unsent response bytes above which a connection stops reading and handling.
     let outputHighWaterMark: Int
+    /// Over this many open connections, new ones get a 503 and are closed (see `Overload`).
+    let maxConnections: Int
+    /// Over this many running handlers, requests get a 503 without running theirs.
+    let maxInFlightRequests: Int
     let drainTimeout: Double
     let counters: ServerCounters
     let drainFlag: DrainFlag
@@ -254,6 +266,11 @@ final class EventLoop: @unchecked Sendable {
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
             }
+            if context.counters.openConnections.load(ordering: .relaxed) >= context.maxConnections {
+                Overload.rejectConnection(fd, date: dateCache.current())
+                context.counters.rejectedConnections.add(1, ordering: .relaxed)
+                continue
+            }
             try? Socket.setNoDelay(fd)
             let generation = nextGeneration
             nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
@@ -329,6 +346,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 return
             case .bytes(let count):
+                context.counters.bytesRead.add(count, ordering: .relaxed)
                 if connection.lingerUntil != nil { continue }  // discarded
                 perform(connection, connection.machine.event(.received(scratch[0..<count]), now: now), now: now)
             }
@@ -349,8 +367,14 @@ final class EventLoop: @unchecked Sendable {
                     ResponseEncoder.encode(outgoing, date: dateCache.current(), into: &connection.output)
                     context.counters.responsesSent.add(1, ordering: .relaxed)
                 case .handle(let request):
-                    context.counters.inFlightRequests.add(1, ordering: .relaxed)
-                    let response = context.routes.respond(to: request, log: context.logger)
+                    let running = context.counters.inFlightRequests.add(1, ordering: .relaxed).newValue
+                    let response: HTTPResponse
+                    if running > context.maxInFlightRequests {
+                        response = Overload.tooManyRequestsInFlight
+                        context.counters.rejectedRequests.add(1, ordering: .relaxed)
+                    } else {
+                        response = context.routes.respond(to: request, log: context.logger)
+                    }
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
                     if context.drainFlag.isSet.load(ordering: .relaxed) {
                         pending.append(contentsOf: connection.machine.event(.shutdown, now: now))
@@ -387,6 +411,7 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             guard case .wrote(let count) = result else { break }
+            context.counters.bytesWritten.add(count, ordering: .relaxed)
             connection.outputSent += count
         }
         if connection.pendingOutput == 0 {

@@ -48,6 +48,7 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "vigia")
         let service = VigiaService(configuration: configuration, logger: logger)
+        service.bootstrapMetricsSystem()
         do {
             _ = try service.start()
         } catch {

@@ -50,6 +50,7 @@ struct ModelRoutes {
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
             let prediction = model.predict(values)
+            serving.metrics?.record(prediction)
             out.raw("{\"id\":")
             if let id = serving.id(of: values) { out.string(id) } else { out.null() }
             out.raw(",\"score\":")

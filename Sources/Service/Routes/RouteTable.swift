@@ -11,6 +11,12 @@ struct RouteTable {
     private(set) var operations: [Operation] = []
     let logger: Logger
     let accessLog: Bool
+    /// Share of requests (0…1) that get an access-log line; 5xx answers are always logged.
+    /// Default 1 (every request). Set before adding routes.
+    var accessLogSampleRate: Double = 1
+    /// Per-route request counters and latency histograms; nil (metrics off): no per-request
+    /// metric work at all. Set before adding routes.
+    var metrics: ServiceMetrics?
 
     init(logger: Logger, accessLog: Bool) {
         self.logger = logger
@@ -22,6 +28,9 @@ struct RouteTable {
         let logger = logger
         let accessLog = accessLog
         let route = operation.path
+        let routeMetrics = metrics?.route(
+            method: operation.method, pattern: operation.path, documentedStatuses: operation.responses.map(\.status))
+        let sampler = AccessLogSampler(rate: accessLogSampleRate)
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
@@ -34,8 +43,9 @@ struct RouteTable {
                 }
             }
             response.headers.set("X-Request-Id", requestID)
-            if accessLog {
-                let elapsed = ContinuousClock.now - started
+            let elapsed = ContinuousClock.now - started
+            routeMetrics?.record(status: response.status.code, duration: elapsed)
+            if accessLog, sampler.shouldLog(status: response.status.code) {
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 logger.info("request", metadata: [
                     "request.id": .string(requestID), "http.method": .string(request.method), "http.route": .string(route),

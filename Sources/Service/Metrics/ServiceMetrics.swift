@@ -1,0 +1,233 @@
+import FoundationEssentials
+import HTTPServer
+import Inference
+import Prometheus
+import Registry
+import Synchronization
+
+/// The service's Prometheus metrics (`GET /metrics`). One `PrometheusCollectorRegistry` per
+/// service, so tests can run several services in one process.
+///
+/// Cost on the request path: every handle a request touches is created ahead of time — per
+/// route at registration (`route(method:pattern:documentedStatuses:)`), per model version
+/// at load (`modelVersion(model:version:labels:)`). A request then does one dictionary
+/// lookup by status code (an `Int`), two atomic adds and one histogram record (a short
+/// lock) per route, and per prediction one atomic add and one histogram record. Gauges that
+/// mirror state (connections, in-flight, model versions, process figures) are computed when
+/// `/metrics` is scraped, not per request.
+///
+/// Threads: handles are `Sendable` (atomics and locks inside swift-prometheus); the scrape
+/// state is guarded by `scrape`.
+public final class ServiceMetrics: Sendable {
+    /// Where every Vigia metric lives; also the registry `vigia serve` hands to swift-metrics
+    /// (`MetricsSystem.bootstrap`), so libraries' metrics appear on the same page.
+    public let registry: PrometheusCollectorRegistry
+    /// Latency buckets in seconds: 0.5 ms … 10 s.
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+    /// Score buckets 0.05 wide: 0.05, 0.10, … 1.00 (the drift signal after a rollout).
+    static let scoreBuckets: [Double] = (1...20).map { Double($0) / 20 }
+
+    /// Mirrors of counters kept elsewhere (HTTPServer atomics, process CPU), brought up to
+    /// date at each scrape. Guarded by the Mutex (two scrapes may overlap).
+    private let scrape = Mutex(ScrapeState())
+    private struct ScrapeState {
+        var mirrored: [ObjectIdentifier: Int64] = [:]
+        var previousCPU: Double = 0
+    }
+
+    private let processStart: Double?
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        processStart = ProcessFigures.startTime()
+        registry.makeGauge(descriptor: Self.name("vigia_build_info", "Build information; the value is always 1."),
+                           labels: [("version", VigiaVersion.current)]).set(to: 1)
+    }
+
+    static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    // MARK: HTTP
+
+    /// Handles for one route; `pattern` is the route pattern, never a raw path, so the label
+    /// set is bounded by the route table.
+    func route(method: String, pattern: String, documentedStatuses: [Int]) -> RouteMetrics {
+        RouteMetrics(registry: registry, method: method, route: pattern, statuses: documentedStatuses)
+    }
+
+    // MARK: Models
+
+    /// Handles for one loaded model version, made by the loader off the request path.
+    public func modelVersion(model: String, version: Int, labels: [String]) -> ModelVersionMetrics {
+        ModelVersionMetrics(registry: registry, model: model, version: version, labels: labels)
+    }
+
+    /// A version loaded and validated.
+    public func loadSucceeded(model: String) {
+        registry.makeCounter(descriptor: Self.loadSuccesses, labels: [("model", model)]).increment()
+    }
+
+    /// A version failed to load; `reason` is a stable code (`ArtifactError.Code`), never
+    /// free text, so the label set stays small.
+    public func loadFailed(model: String, reason: String) {
+        registry.makeCounter(descriptor: Self.loadFailures, labels: [("model", model), ("reason", reason)]).increment()
+    }
+
+    static var loadSuccesses: MetricNameDescriptor { name("vigia_model_load_successes_total", "Model versions loaded and validated, by model.") }
+    static var loadFailures: MetricNameDescriptor { name(
+        "vigia_model_load_failures_total",
+        "Model version loads that failed, by model and reason code (ArtifactError code, or 'other').") }
+
+    // MARK: Scrape
+
+    /// The exposition page: brings the mirrored figures up to date, then renders.
+    func exposition(server: ServerCounters, models: [ModelStatus], now: Date = Date()) -> [UInt8] {
+        scrape.withLock { state in
+            func mirror(_ name: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
+                let counter = registry.makeCounter(descriptor: Self.name(name, help), labels: labels)
+                let key = ObjectIdentifier(counter)
+                let seen = state.mirrored[key] ?? 0
+                if Int64(value) > seen {
+                    counter.increment(by: Int64(value) - seen)
+                    state.mirrored[key] = Int64(value)
+                }
+            }
+            func gauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
+                registry.makeGauge(descriptor: Self.name(name, help), labels: labels).set(value)
+            }
+            gauge("vigia_http_open_connections", "Client connections open now.",
+                  Double(server.openConnections.load(ordering: .relaxed)))
+            // Includes this scrape's own request.
+            gauge("vigia_http_in_flight_requests", "Requests whose handler is running now (this scrape included).",
+                  Double(server.inFlightRequests.load(ordering: .relaxed)))
+            mirror("vigia_http_connections_accepted_total", "Client connections accepted since start.",
+                   server.acceptedConnections.load(ordering: .relaxed))
+            mirror("vigia_http_responses_total", "Responses written since start, routed or not (protocol errors, 404s, overload 503s).",
+                   server.responsesSent.load(ordering: .relaxed))
+            mirror("vigia_http_received_bytes_total", "Bytes read from client sockets.", server.bytesRead.load(ordering: .relaxed))
+            mirror("vigia_http_sent_bytes_total", "Bytes written to client sockets.", server.bytesWritten.load(ordering: .relaxed))
+            let overloadHelp = "Connections or requests answered 503 + Retry-After because a limit was reached, by limit."
+            mirror("vigia_http_overload_rejections_total", overloadHelp,
+                   server.rejectedConnections.load(ordering: .relaxed), labels: [("limit", "max_connections")])
+            mirror("vigia_http_overload_rejections_total", overloadHelp,
+                   server.rejectedRequests.load(ordering: .relaxed), labels: [("limit", "max_in_flight")])
+
+            for status in models {
+                let model = [("model", status.model)]
+                let loaded = status.versions.filter { if case .available = $0.state { return true } else { return false } }
+                gauge("vigia_model_versions_loaded", "Versions loaded and available (serving, previous, labelled), by model.",
+                      Double(loaded.count), labels: model)
+                gauge("vigia_model_serving_version", "The version the model's default route serves (0: none).",
+                      Double(status.servingVersion ?? 0), labels: model)
+                let published = status.versions.first { $0.version == status.servingVersion }?.publishedAt
+                gauge("vigia_model_serving_version_age_seconds",
+                      "Seconds since the serving version's directory was published (0: none serves).",
+                      published.map { max(0, now.timeIntervalSince($0)) } ?? 0, labels: model)
+            }
+
+            let figures = ProcessFigures.read()
+            if let rss = figures.residentBytes {
+                gauge("process_resident_memory_bytes", "Resident memory size in bytes.", Double(rss))
+            }
+            if let fds = figures.openDescriptors {
+                gauge("process_open_fds", "Open file descriptors.", Double(fds))
+            }
+            if let limit = figures.maxDescriptors {
+                gauge("process_max_fds", "The soft limit on open file descriptors (RLIMIT_NOFILE).", Double(limit))
+            }
+            if let cpu = figures.cpuSeconds, cpu > state.previousCPU {
+                registry.makeCounter(descriptor: Self.name("process_cpu_seconds_total", "User and system CPU time spent, in seconds."))
+                    .increment(by: cpu - state.previousCPU)
+                state.previousCPU = cpu
+            }
+            if let processStart {
+                gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", processStart)
+            }
+            return registry.emitToBuffer()
+        }
+    }
+
+    /// The Prometheus text format's content type.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+}
+
+/// The handles one route updates per request, created at registration.
+final class RouteMetrics: Sendable {
+    private let duration: DurationHistogram
+    /// Counters for the statuses this route documents (plus the ones any route can give),
+    /// created up front: an immutable dictionary, read without a lock.
+    private let known: [Int: Counter]
+    /// Statuses outside `known`, created on first use. Guarded by its Mutex.
+    private let others: Mutex<[Int: Counter]>
+    private let registry: PrometheusCollectorRegistry
+    private let labels: [(String, String)]
+
+    static var requests: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_http_requests_total", "Requests handled by a route, by route pattern, method and status.") }
+    static var durations: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_http_request_duration_seconds", "Time in the route's handler (parse to response), by route pattern and method.") }
+
+    init(registry: PrometheusCollectorRegistry, method: String, route: String, statuses: [Int]) {
+        self.registry = registry
+        labels = [("route", route), ("method", method)]
+        duration = registry.makeDurationHistogram(descriptor: Self.durations, labels: labels, buckets: ServiceMetrics.durationBuckets)
+        var known: [Int: Counter] = [:]
+        for status in Set(statuses + [200, 400, 404, 500, 503]) {
+            known[status] = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
+        }
+        self.known = known
+        others = Mutex([:])
+    }
+
+    func record(status: Int, duration elapsed: Duration) {
+        duration.record(elapsed)
+        if let counter = known[status] {
+            counter.increment()
+            return
+        }
+        let labels = labels
+        let registry = registry
+        others.withLock { others in
+            if let counter = others[status] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
+            others[status] = counter
+            return counter
+        }.increment()
+    }
+}
+
+/// The handles one loaded model version updates per prediction, created at load time.
+public final class ModelVersionMetrics: Sendable {
+    /// One counter per manifest label, in manifest order.
+    private let byLabel: [Counter]
+    private let labels: [String]
+    private let scores: ValueHistogram
+
+    static var predictions: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_predictions_total", "Predictions made, by model, version and predicted label.") }
+    static var scoreHistogram: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_prediction_score", "Scores returned, by model and version, in buckets 0.05 wide (watch it shift after a rollout).") }
+
+    init(registry: PrometheusCollectorRegistry, model: String, version: Int, labels: [String]) {
+        let base = [("model", model), ("version", String(version))]
+        self.labels = labels
+        byLabel = labels.map { registry.makeCounter(descriptor: Self.predictions, labels: base + [("label", $0)]) }
+        scores = registry.makeValueHistogram(descriptor: Self.scoreHistogram, labels: base, buckets: ServiceMetrics.scoreBuckets)
+    }
+
+    /// Counts one prediction. Binary models: `labels[1]` when positive, else `labels[0]`
+    /// (the manifest's rule), so no string is compared.
+    public func record(_ prediction: Prediction) {
+        scores.record(prediction.score)
+        if byLabel.count == 2 {
+            byLabel[prediction.isPositive ? 1 : 0].increment()
+        } else if let index = labels.firstIndex(of: prediction.label) {
+            byLabel[index].increment()
+        }
+    }
+}
