@@ -64,14 +64,15 @@ struct TestStorage {
 
 /// Runs a real VigiaService on 127.0.0.1 port 0 over `storage`.
 func withService(
-    storage: TestStorage, environment: [String: String] = [:], _ body: (VigiaService, Int) throws -> Void
+    storage: TestStorage, environment: [String: String] = [:], logLevel: Logger.Level = .error,
+    logSink: LogSink = LogSink { _ in }, _ body: (VigiaService, Int) throws -> Void
 ) throws {
     var env = ["VIGIA_SERVER_PORT": "0", "VIGIA_SERVER_EVENT_LOOPS": "2", "VIGIA_LOGGING_ACCESS_LOG": "false",
                "VIGIA_STORAGE_PATH": storage.root.path, "VIGIA_STORAGE_RESCAN_INTERVAL_SECONDS": "3600"]
     env.merge(environment) { _, new in new }
     let configuration = try ServiceConfiguration.resolve(file: repositoryRoot.appending(path: "config/vigia.json").path, environment: env)
     let logger = Logger(label: "vigia.test") { label in
-        JSONLogHandler(label: label, level: .error, sink: LogSink { _ in })
+        JSONLogHandler(label: label, level: logLevel, sink: logSink)
     }
     let service = VigiaService(configuration: configuration, logger: logger)
     let port = try service.start()
