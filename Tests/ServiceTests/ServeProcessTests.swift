@@ -112,3 +112,51 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
     guard let client = try? TestClient(port: port, receiveTimeout: 5) else { return nil }
     return try? client.request("GET", path)
 }
+
+/// File-descriptor exhaustion on the real binary, run with `ulimit -n 64`.
+@Suite(.serialized) struct DescriptorExhaustionTests {
+    @Test func acceptBacksOffOnEMFILEWithoutSpinningAndRecoversWhenDescriptorsFree() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let server = try ServeProcess(
+            storage: storage, environment: ["VIGIA_LOGGING_ACCESS_LOG": "false", "VIGIA_SERVER_DRAIN_GRACE_SECONDS": "0"],
+            shellPrefix: "ulimit -n 64")
+        defer { server.kill() }
+        let port = try server.waitForPort()
+        #expect(eventually(within: 30) { freshGET(port, "/health/ready")?.status == 200 })
+
+        // A few connections the server has certainly accepted (each answered a request).
+        var early: [TestClient] = []
+        for _ in 0..<4 {
+            let client = try TestClient(port: port, receiveTimeout: 5)
+            #expect(try client.request("GET", "/health/live").status == 200)
+            early.append(client)
+        }
+        // Then more connections than the descriptor limit allows: the kernel completes them
+        // (listen backlog); the server's accept fails with EMFILE.
+        var flood: [TestClient] = []
+        for _ in 0..<80 { flood.append(try TestClient(port: port, receiveTimeout: 5)) }
+        #expect(eventually(within: 10) { server.log.contains { $0.contains("pausing accepts") } },
+                "accept never hit EMFILE: \(server.log.suffix(5))")
+
+        // While out of descriptors the loops back off: CPU over one second stays far below
+        // the full core a spinning accept loop would burn.
+        let cpuBefore = server.cpuSeconds
+        #expect(cpuBefore > 0, "start-up and model loading used CPU; /proc/<pid>/stat was read")
+        Latch(count: 1).wait(timeoutSeconds: 1)  // a measuring interval, not a wait for state
+        let cpuUsed = server.cpuSeconds - cpuBefore
+        #expect(cpuUsed < 0.3, "server used \(cpuUsed) s of CPU in 1 s while out of descriptors")
+
+        // Accepted connections are still served meanwhile.
+        #expect(try early[0].request("GET", "/health/live").status == 200)
+
+        // Descriptors freed: accepting resumes and a new connection is answered.
+        flood.removeAll()
+        let late = try TestClient(port: port, receiveTimeout: 10)
+        #expect(try late.request("GET", "/health/ready").status == 200)
+        server.process.terminate()
+        #expect(server.waitForExit(timeout: 30) == 0)
+        print("emfile: server CPU \(cpuUsed) s during 1 s out of descriptors (\(cpuBefore) s before)")
+    }
+}
