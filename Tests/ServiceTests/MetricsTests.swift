@@ -145,3 +145,27 @@ func sample(_ page: String, _ series: String) -> Double? {
         }
     }
 }
+
+@Suite(.serialized) struct ServiceOverloadTests {
+    @Test func maxConnectionsFromConfigurationTurnsExtraConnectionsAwayAndCountsThem() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage, environment: ["VIGIA_SERVER_MAX_CONNECTIONS": "2"]) { service, port in
+            #expect(service.server.configuration.maxConnections == 2)
+            let first = try TestClient(port: port)
+            #expect(try first.request("GET", "/health/live").status == 200)
+            let second = try TestClient(port: port)
+            #expect(try second.request("GET", "/health/live").status == 200)
+            for _ in 0..<3 {
+                let extra = try TestClient(port: port)
+                let refused = try extra.readResponse()
+                #expect(refused.status == 503 && refused.header("Retry-After") == "1")
+            }
+            let page = try first.request("GET", "/metrics").text
+            #expect(sample(page, #"vigia_http_overload_rejections_total{limit="max_connections"}"#) == 3)
+            #expect(sample(page, #"vigia_http_overload_rejections_total{limit="max_in_flight"}"#) == 0)
+            #expect(sample(page, "vigia_http_open_connections") == 2)
+        }
+    }
+}
