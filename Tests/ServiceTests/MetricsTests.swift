@@ -3,6 +3,7 @@ import HTTPTestClient
 import Logging
 import Synchronization
 import Testing
+import Inference
 @testable import Service
 
 /// The value of one series on a Prometheus text page (`name{labels}` exactly as rendered).
@@ -167,5 +168,42 @@ func sample(_ page: String, _ series: String) -> Double? {
             #expect(sample(page, #"vigia_http_overload_rejections_total{limit="max_in_flight"}"#) == 0)
             #expect(sample(page, "vigia_http_open_connections") == 2)
         }
+    }
+}
+
+@Suite struct ScoreHistogramTests {
+    @Test func scoresFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
+        #expect(ScoreHistogram.bucket(of: 0) == 0)
+        #expect(ScoreHistogram.bucket(of: 0.05) == 0)
+        #expect(ScoreHistogram.bucket(of: 0.050001) == 1)
+        #expect(ScoreHistogram.bucket(of: 0.1) == 1)
+        #expect(ScoreHistogram.bucket(of: 0.3) == 5)
+        #expect(ScoreHistogram.bucket(of: 0.95) == 18)
+        #expect(ScoreHistogram.bucket(of: 1) == 19)
+        #expect(ScoreHistogram.bucket(of: 1.5) == 20)
+        for k in 1...20 {
+            let bound = Double(k) / 20
+            #expect(ScoreHistogram.bucket(of: bound) == k - 1)
+            #expect(ScoreHistogram.bucket(of: bound.nextUp) == k)
+        }
+    }
+
+    @Test func renderIsCumulativeWithSumAndCount() {
+        let histogram = ScoreHistogram(labels: [("model", "m"), ("version", "1")])
+        var tally = PredictionTally(labelCount: 2)
+        for score in [0.01, 0.02, 0.4, 0.99] {
+            tally.add(Prediction(score: score, label: score >= 0.5 ? "b" : "a", isPositive: score >= 0.5))
+        }
+        histogram.add(tally)
+        var text = ""
+        histogram.render(name: "s", into: &text)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.05"}"#) == 2)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.4"}"#) == 3)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.95"}"#) == 3)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="1.0"}"#) == 4)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="+Inf"}"#) == 4)
+        #expect(sample(text, #"s_count{model="m",version="1"}"#) == 4)
+        #expect(abs((sample(text, #"s_sum{model="m",version="1"}"#) ?? 0) - 1.42) < 1e-9)
+        #expect(tally.byLabel == [3, 1])
     }
 }

@@ -11,8 +11,9 @@ import Synchronization
 /// Cost on the request path: every handle a request touches is created ahead of time — per
 /// route at registration (`route(method:pattern:documentedStatuses:)`), per model version
 /// at load (`modelVersion(model:version:labels:)`). A request then does one dictionary
-/// lookup by status code (an `Int`), two atomic adds and one histogram record (a short
-/// lock) per route, and per prediction one atomic add and one histogram record. Gauges that
+/// lookup by status code (an `Int`), one atomic add and one histogram record (a short
+/// lock) for its route, and for its predictions a local tally added with one atomic add per
+/// label and one short lock, whatever the batch size. Gauges that
 /// mirror state (connections, in-flight, model versions, process figures) are computed when
 /// `/metrics` is scraped, not per request.
 ///
@@ -28,8 +29,6 @@ public final class ServiceMetrics: Sendable {
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
     ]
-    /// Score buckets 0.05 wide: 0.05, 0.10, … 1.00 (the drift signal after a rollout).
-    static let scoreBuckets: [Double] = (1...20).map { Double($0) / 20 }
 
     /// Mirrors of counters kept elsewhere (HTTPServer atomics, process CPU), brought up to
     /// date at each scrape. Guarded by the Mutex (two scrapes may overlap).
@@ -62,10 +61,23 @@ public final class ServiceMetrics: Sendable {
 
     // MARK: Models
 
-    /// Handles for one loaded model version, made by the loader off the request path.
+    /// Handles for one loaded model version, made by the loader off the request path. A
+    /// version loaded again (after an unload) continues the same series.
     public func modelVersion(model: String, version: Int, labels: [String]) -> ModelVersionMetrics {
-        ModelVersionMetrics(registry: registry, model: model, version: version, labels: labels)
+        let key = "\(model)\u{0}\(version)"
+        return versions.withLock { versions in
+            if let existing = versions[key], existing.labels == labels { return existing }
+            let made = ModelVersionMetrics(registry: registry, model: model, version: version, labels: labels)
+            versions[key] = made
+            return made
+        }
     }
+
+    /// Every model version's handles, for rendering score histograms; one entry per version
+    /// ever loaded in this process (bounded by what operators publish). Guarded by its Mutex.
+    private let versions = Mutex<[String: ModelVersionMetrics]>([:])
+    static let scoreName = "vigia_prediction_score"
+    static let scoreHelp = "Scores returned, by model and version, in buckets 0.05 wide (watch it shift after a rollout)."
 
     /// A version loaded and validated.
     public func loadSucceeded(model: String) {
@@ -81,7 +93,7 @@ public final class ServiceMetrics: Sendable {
     static var loadSuccesses: MetricNameDescriptor { name("vigia_model_load_successes_total", "Model versions loaded and validated, by model.") }
     static var loadFailures: MetricNameDescriptor { name(
         "vigia_model_load_failures_total",
-        "Model version loads that failed, by model and reason code (ArtifactError code, or 'other').") }
+        "Model version loads that failed, by model and reason code (the ArtifactError code, e.g. checksum_mismatch).") }
 
     // MARK: Scrape
 
@@ -148,7 +160,14 @@ public final class ServiceMetrics: Sendable {
             if let processStart {
                 gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", processStart)
             }
-            return registry.emitToBuffer()
+            var page = registry.emitToBuffer()
+            let histograms = versions.withLock { versions in versions.keys.sorted().map { versions[$0]!.scores } }
+            if !histograms.isEmpty {
+                var text = "# HELP \(Self.scoreName) \(Self.scoreHelp)\n# TYPE \(Self.scoreName) histogram\n"
+                for histogram in histograms { histogram.render(name: Self.scoreName, into: &text) }
+                page.append(contentsOf: text.utf8)
+            }
+            return page
         }
     }
 
@@ -201,33 +220,112 @@ final class RouteMetrics: Sendable {
     }
 }
 
-/// The handles one loaded model version updates per prediction, created at load time.
+/// The handles one loaded model version updates, created at load time. A request tallies
+/// its predictions locally (`PredictionTally`, no shared memory touched per listing) and
+/// adds the tally once: two atomic adds and one short lock per request, whatever the batch
+/// size.
 public final class ModelVersionMetrics: Sendable {
     /// One counter per manifest label, in manifest order.
     private let byLabel: [Counter]
-    private let labels: [String]
-    private let scores: ValueHistogram
+    let labels: [String]
+    let scores: ScoreHistogram
 
-    static var predictions: MetricNameDescriptor { ServiceMetrics.name(
-        "vigia_predictions_total", "Predictions made, by model, version and predicted label.") }
-    static var scoreHistogram: MetricNameDescriptor { ServiceMetrics.name(
-        "vigia_prediction_score", "Scores returned, by model and version, in buckets 0.05 wide (watch it shift after a rollout).") }
+    static var predictions: MetricNameDescriptor {
+        ServiceMetrics.name("vigia_predictions_total", "Predictions made, by model, version and predicted label.")
+    }
 
     init(registry: PrometheusCollectorRegistry, model: String, version: Int, labels: [String]) {
         let base = [("model", model), ("version", String(version))]
         self.labels = labels
         byLabel = labels.map { registry.makeCounter(descriptor: Self.predictions, labels: base + [("label", $0)]) }
-        scores = registry.makeValueHistogram(descriptor: Self.scoreHistogram, labels: base, buckets: ServiceMetrics.scoreBuckets)
+        scores = ScoreHistogram(labels: base)
     }
 
-    /// Counts one prediction. Binary models: `labels[1]` when positive, else `labels[0]`
-    /// (the manifest's rule), so no string is compared.
-    public func record(_ prediction: Prediction) {
-        scores.record(prediction.score)
-        if byLabel.count == 2 {
-            byLabel[prediction.isPositive ? 1 : 0].increment()
-        } else if let index = labels.firstIndex(of: prediction.label) {
-            byLabel[index].increment()
+    /// A fresh tally for one request's predictions.
+    public func tally() -> PredictionTally { PredictionTally(labelCount: labels.count) }
+
+    /// Adds one request's predictions.
+    public func record(_ tally: PredictionTally) {
+        guard tally.count > 0 else { return }
+        for (index, count) in tally.byLabel.enumerated() where count > 0 { byLabel[index].increment(by: Int64(count)) }
+        scores.add(tally)
+    }
+}
+
+/// One request's predictions, counted on the stack of the handler.
+public struct PredictionTally: Sendable {
+    var byLabel: [Int]
+    /// Per bucket of `ScoreHistogram.bounds`, plus one for scores above the last.
+    var buckets: [Int]
+    var sum: Double = 0
+    var count: Int = 0
+
+    init(labelCount: Int) {
+        byLabel = [Int](repeating: 0, count: labelCount)
+        buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
+    }
+
+    /// `labels[1]` when positive, else `labels[0]` (the manifest's rule; a manifest must
+    /// name exactly two labels), so no label string is compared per listing.
+    public mutating func add(_ prediction: Prediction) {
+        count += 1
+        sum += prediction.score
+        buckets[ScoreHistogram.bucket(of: prediction.score)] += 1
+        if byLabel.count == 2 { byLabel[prediction.isPositive ? 1 : 0] += 1 }
+    }
+}
+
+/// The score histogram of one model version, buckets 0.05 wide. Kept here rather than as a
+/// swift-prometheus `Histogram` because that type takes its lock once per value; this one
+/// takes a whole request's tally under one lock. Rendered into the same page at scrape time
+/// in the standard histogram form (`_bucket{le=…}` cumulative, `_sum`, `_count`).
+final class ScoreHistogram: Sendable {
+    /// Upper bounds: 0.05, 0.10, … 1.00.
+    static let bounds: [Double] = (1...20).map { Double($0) / 20 }
+    /// Rendered label text, e.g. `model="m",version="1"`.
+    let renderedLabels: String
+    private struct State {
+        var buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
+        var sum: Double = 0
+        var count = 0
+    }
+    /// Guarded by the Mutex; held for one tally or one render.
+    private let state = Mutex(State())
+
+    init(labels: [(String, String)]) {
+        renderedLabels = labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
+    }
+
+    /// The index of the first bound at or above `score` (`bounds.count`: above them all).
+    static func bucket(of score: Double) -> Int {
+        var index = min(max(Int((score * 20).rounded(.up)) - 1, 0), bounds.count)
+        while index > 0, score <= bounds[index - 1] { index -= 1 }
+        while index < bounds.count, score > bounds[index] { index += 1 }
+        return index
+    }
+
+    func add(_ tally: PredictionTally) {
+        state.withLock { state in
+            for index in tally.buckets.indices { state.buckets[index] += tally.buckets[index] }
+            state.sum += tally.sum
+            state.count += tally.count
         }
+    }
+
+    func render(name: String, into out: inout String) {
+        let snapshot = state.withLock { $0 }
+        var cumulative = 0
+        for (index, bound) in Self.bounds.enumerated() {
+            cumulative += snapshot.buckets[index]
+            out += "\(name)_bucket{\(renderedLabels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{\(renderedLabels),le=\"+Inf\"} \(snapshot.count)\n"
+        out += "\(name)_sum{\(renderedLabels)} \(snapshot.sum)\n"
+        out += "\(name)_count{\(renderedLabels)} \(snapshot.count)\n"
+    }
+
+    /// Label value escaping of the text format: backslash, double quote, newline.
+    static func escape(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 }

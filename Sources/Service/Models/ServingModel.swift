@@ -68,7 +68,7 @@ public struct ServingModelLoader: ServableLoader {
         do {
             model = try LoadedModel.load(directory: directory)
         } catch {
-            metrics?.loadFailed(model: name, reason: (error as? ArtifactError)?.code.rawValue ?? "other")
+            metrics?.loadFailed(model: name, reason: error.code.rawValue)
             throw error
         }
         metrics?.loadSucceeded(model: name)

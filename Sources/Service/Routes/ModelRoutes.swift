@@ -47,10 +47,12 @@ struct ModelRoutes {
         out.raw(",\"model_version\":")
         out.number(handle.version)
         out.raw(",\"predictions\":[")
+        var tally = serving.metrics?.tally() ?? PredictionTally(labelCount: 0)
+        defer { serving.metrics?.record(tally) }
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
             let prediction = model.predict(values)
-            serving.metrics?.record(prediction)
+            if serving.metrics != nil { tally.add(prediction) }
             out.raw("{\"id\":")
             if let id = serving.id(of: values) { out.string(id) } else { out.null() }
             out.raw(",\"score\":")
