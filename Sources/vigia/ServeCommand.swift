@@ -69,7 +69,9 @@ struct ConfigKeys: ParsableCommand {
         print("|---|---|---|---|---|")
         for key in ConfigurationKey.all {
             let value = String(decoding: JSONWriter.encode(key.defaultValue), as: UTF8.self)
-            print("| `\(key.path)` | `\(key.environmentName)` | \(key.typeDescription) | `\(value)` | \(key.summary) |")
+            // A `|` inside a cell (choice types) would split it: escape it for Markdown.
+            let type = key.typeDescription.replacing("|", with: "\\|")
+            print("| `\(key.path)` | `\(key.environmentName)` | \(type) | `\(value)` | \(key.summary) |")
         }
     }
 }

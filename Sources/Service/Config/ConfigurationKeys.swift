@@ -51,7 +51,7 @@ extension ConfigurationKey {
         .init(path: "server.max_connections", kind: .integer(1...10_000_000), defaultValue: 10000,
               summary: "Open connections above which a new connection gets 503 + Retry-After: 1 and is closed; keep below the fd limit."),
         .init(path: "server.max_in_flight", kind: .integer(1...1_000_000), defaultValue: 1024,
-              summary: "Requests being handled at once above which a request gets 503 + Retry-After: 1 without running its handler."),
+              summary: "Handlers running at once above which a request gets 503 + Retry-After: 1 without running its handler (handlers run on the event loops, so at most server.event_loops run anyway)."),
         .init(path: "limits.max_request_line_bytes", kind: .integer(64...1_048_576), defaultValue: 8192,
               summary: "Longest request line; longer gets 414."),
         .init(path: "limits.max_header_bytes", kind: .integer(256...4_194_304), defaultValue: 32768,
