@@ -71,15 +71,19 @@ import Testing
         let readiness = freshGET(port, "/health/ready")
         #expect(readiness?.text.contains("draining") == true)
         #expect(freshGET(port, "/health/live")?.status == 200)
-        let lateClient = try TestClient(port: port)
-        #expect(try lateClient.postJSON(predictPath, body).status == 200, "a new connection during the grace is served")
+        var lateClient: TestClient? = try TestClient(port: port, receiveTimeout: grace + 5)
+        #expect(try lateClient!.postJSON(predictPath, body).status == 200, "a new connection during the grace is served")
         #expect(ContinuousClock.now - sigterm < .milliseconds(Int(grace * 1000)), "the checks above ran inside the grace")
 
         #expect(finished.wait(timeoutSeconds: grace + 10))
+        // After the grace the server closes idle keep-alive connections itself.
+        #expect(try lateClient!.readsEOF(), "the idle keep-alive connection was closed by the drain")
+        lateClient = nil  // closes, as a client does on EOF (the server lingers up to 2 s for this FIN)
         let exitStatus = server.waitForExit(timeout: grace + drainTimeout + 10)
         let exitedAfter = ContinuousClock.now - sigterm
         #expect(exitStatus == 0, "exit status \(String(describing: exitStatus)); stderr:\n\(server.log.suffix(20).joined(separator: "\n"))")
         #expect(exitedAfter >= .milliseconds(Int(grace * 1000)), "it kept serving for the whole grace")
+        #expect(exitedAfter < .milliseconds(Int((grace + drainTimeout) * 1000)), "it exited within grace + drain timeout")
         #expect(throws: (any Error).self) { _ = try TestClient(port: port) }
 
         let all = outcomes.withLock { $0 }
