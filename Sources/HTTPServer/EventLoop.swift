@@ -102,6 +102,8 @@ final class EventLoop: @unchecked Sendable {
     private var nextGeneration: UInt32 = 1
     private var deadlines = DeadlineHeap<Int32>()
     private var acceptResumeAt: MonotonicInstant?
+    /// Accept failed for lack of descriptors or memory and has not succeeded since.
+    private var acceptExhausted = false
     private var drainDeadline: MonotonicInstant?
     private var draining = false
     private var running = true
@@ -252,7 +254,9 @@ final class EventLoop: @unchecked Sendable {
                 guard let accepted = try Socket.accept(listener) else { return }
                 fd = accepted
             } catch let error where error.isResourceExhaustion {
-                log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s")
+                // Logged once per episode (until an accept succeeds), not every backoff.
+                if !acceptExhausted { log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s at a time") }
+                acceptExhausted = true
                 try? Epoll.remove(epfd, listener)
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
@@ -266,9 +270,13 @@ final class EventLoop: @unchecked Sendable {
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
             }
+            if acceptExhausted {
+                acceptExhausted = false
+                log("accept: descriptors available again, accepting")
+            }
             if context.counters.openConnections.load(ordering: .relaxed) >= context.maxConnections {
+                context.counters.rejectedConnections.add(1, ordering: .relaxed)  // before the peer can see the 503
                 Overload.rejectConnection(fd, date: dateCache.current())
-                context.counters.rejectedConnections.add(1, ordering: .relaxed)
                 continue
             }
             try? Socket.setNoDelay(fd)

@@ -155,6 +155,9 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
         flood.removeAll()
         let late = try TestClient(port: port, receiveTimeout: 10)
         #expect(try late.request("GET", "/health/ready").status == 200)
+        // One line per loop per episode (a loop backing off 10 times a second would log ~30 here).
+        #expect(server.log.filter { $0.contains("pausing accepts") }.count < 10)
+        #expect(eventually(within: 5) { server.log.contains { $0.contains("descriptors available again") } })
         server.process.terminate()
         #expect(server.waitForExit(timeout: 30) == 0)
         print("emfile: server CPU \(cpuUsed) s during 1 s out of descriptors (\(cpuBefore) s before)")
