@@ -11,8 +11,8 @@ import Synchronization
 /// Cost on the request path: every handle a request touches is created ahead of time — per
 /// route at registration (`route(method:pattern:documentedStatuses:)`), per model version
 /// at load (`modelVersion(model:version:labels:)`). A request then does one dictionary
-/// lookup by status code (an `Int`), one atomic add and one histogram record (a short
-/// lock) for its route, and for its predictions a local tally added with one atomic add per
+/// lookup by status code (an `Int`; error statuses take one more short lock), one atomic
+/// add and one histogram record (a short lock) for its route, and for its predictions a local tally added with one atomic add per
 /// label and one short lock, whatever the batch size. Gauges that
 /// mirror state (connections, in-flight, model versions, process figures) are computed when
 /// `/metrics` is scraped, not per request.
@@ -178,10 +178,11 @@ public final class ServiceMetrics: Sendable {
 /// The handles one route updates per request, created at registration.
 final class RouteMetrics: Sendable {
     private let duration: DurationHistogram
-    /// Counters for the statuses this route documents (plus the ones any route can give),
-    /// created up front: an immutable dictionary, read without a lock.
+    /// Counters for the success statuses this route documents, created up front: an
+    /// immutable dictionary, read without a lock on the hot path. (Pre-creating every error
+    /// status too would put ~150 always-zero series on the page.)
     private let known: [Int: Counter]
-    /// Statuses outside `known`, created on first use. Guarded by its Mutex.
+    /// Statuses outside `known` (errors), created on first use. Guarded by its Mutex.
     private let others: Mutex<[Int: Counter]>
     private let registry: PrometheusCollectorRegistry
     private let labels: [(String, String)]
@@ -196,7 +197,7 @@ final class RouteMetrics: Sendable {
         labels = [("route", route), ("method", method)]
         duration = registry.makeDurationHistogram(descriptor: Self.durations, labels: labels, buckets: ServiceMetrics.durationBuckets)
         var known: [Int: Counter] = [:]
-        for status in Set(statuses + [200, 400, 404, 500, 503]) {
+        for status in Set(statuses.filter { (200..<300).contains($0) }) {
             known[status] = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
         }
         self.known = known
