@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Linux headers Swift's Glibc module does not export (epoll, eventfd, inotify, accept4).
@@ -35,6 +37,8 @@ let package = Package(
             dependencies: [
                 "HTTPServer", "Registry", "Inference", "Posix",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -60,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Service", "HTTPServer", "Registry", "Inference", "HTTPTestClient",
+                "Service", "HTTPServer", "Registry", "Inference", "HTTPTestClient", "Posix",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -19,6 +19,14 @@ public final class ServerCounters: Sendable {
     public let tlsHandshakeFailures = Atomic<Int>(0)
     /// TLS handshakes closed for taking longer than the handshake timeout since start.
     public let tlsHandshakeTimeouts = Atomic<Int>(0)
+    /// Connections accepted over `maxConnections`, answered 503 and closed.
+    public let rejectedConnections = Atomic<Int>(0)
+    /// Requests answered 503 without running their handler (over `maxInFlightRequests`).
+    public let rejectedRequests = Atomic<Int>(0)
+    /// Bytes read from client sockets.
+    public let bytesRead = Atomic<Int>(0)
+    /// Bytes written to client sockets.
+    public let bytesWritten = Atomic<Int>(0)
 
     public init() {}
 }
@@ -35,6 +43,10 @@ struct ServerContext: Sendable {
     let limits: HTTPLimits
     /// Unsent response bytes above which a connection stops reading and handling.
     let outputHighWaterMark: Int
+    /// Over this many open connections, new ones get a 503 and are closed (see `Overload`).
+    let maxConnections: Int
+    /// Over this many running handlers, requests get a 503 without running theirs.
+    let maxInFlightRequests: Int
     let drainTimeout: Double
     let counters: ServerCounters
     let drainFlag: DrainFlag
@@ -110,6 +122,8 @@ final class EventLoop: @unchecked Sendable {
     private var nextGeneration: UInt32 = 1
     private var deadlines = DeadlineHeap<Int32>()
     private var acceptResumeAt: MonotonicInstant?
+    /// Accept failed for lack of descriptors or memory and has not succeeded since.
+    private var acceptExhausted = false
     private var drainDeadline: MonotonicInstant?
     private var draining = false
     private var running = true
@@ -287,7 +301,9 @@ final class EventLoop: @unchecked Sendable {
                 guard let accepted = try Socket.accept(listener.fd) else { return }
                 fd = accepted
             } catch let error where error.isResourceExhaustion {
-                log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s")
+                // Logged once per episode (until an accept succeeds), not every backoff.
+                if !acceptExhausted { log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s at a time") }
+                acceptExhausted = true
                 for other in listeners { try? Epoll.remove(epfd, other.fd) }
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
@@ -299,6 +315,17 @@ final class EventLoop: @unchecked Sendable {
                 return
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
+            }
+            if acceptExhausted {
+                acceptExhausted = false
+                log("accept: descriptors available again, accepting")
+            }
+            if context.counters.openConnections.load(ordering: .relaxed) >= context.maxConnections {
+                context.counters.rejectedConnections.add(1, ordering: .relaxed)  // before the peer can see the 503
+                // A plaintext 503 means nothing to a TLS client, and a handshake is the work
+                // the limit exists to refuse: TLS connections over the limit are just closed.
+                if listener.tls == nil { Overload.rejectConnection(fd, date: dateCache.current()) } else { closeDescriptor(fd) }
+                continue
             }
             try? Socket.setNoDelay(fd)
             var tls: TLSConnection?
@@ -403,6 +430,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 return
             case .bytes(let count):
+                context.counters.bytesRead.add(count, ordering: .relaxed)
                 if connection.lingerUntil != nil { continue }  // discarded
                 perform(connection, connection.machine.event(.received(scratch[0..<count]), now: now), now: now)
             }
@@ -424,8 +452,14 @@ final class EventLoop: @unchecked Sendable {
                     context.counters.responsesSent.add(1, ordering: .relaxed)
                 case .handle(var request):
                     request.arrivedOverTLS = connection.tls != nil
-                    context.counters.inFlightRequests.add(1, ordering: .relaxed)
-                    let response = context.routes.respond(to: request, log: context.logger)
+                    let running = context.counters.inFlightRequests.add(1, ordering: .relaxed).newValue
+                    let response: HTTPResponse
+                    if running > context.maxInFlightRequests {
+                        response = Overload.tooManyRequestsInFlight
+                        context.counters.rejectedRequests.add(1, ordering: .relaxed)
+                    } else {
+                        response = context.routes.respond(to: request, log: context.logger)
+                    }
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
                     if context.drainFlag.isSet.load(ordering: .relaxed) {
                         pending.append(contentsOf: connection.machine.event(.shutdown, now: now))
@@ -470,6 +504,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             guard case .wrote(let count) = result else { break }
+            context.counters.bytesWritten.add(count, ordering: .relaxed)
             connection.outputSent += count
         }
         if connection.pendingOutput == 0 {

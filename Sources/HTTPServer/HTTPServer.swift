@@ -22,6 +22,16 @@ public struct ServerConfiguration: Sendable {
     public var outputHighWaterMark: Int = 256 * 1024
     /// An HTTPS listener next to the plain one (same host, its own port); default none.
     public var tls: TLSConfiguration?
+    /// Open connections across all loops above which a new connection is accepted, answered
+    /// `503` with `Retry-After: 1` and closed at once (bounded: it never joins the loop).
+    /// Default 10 000. Keep it below `RLIMIT_NOFILE`; past that, accept fails with EMFILE
+    /// and the loops pause accepting for `EventLoop.acceptBackoffSeconds` instead.
+    public var maxConnections: Int = 10_000
+    /// Handlers running at once across all loops above which a request is answered `503`
+    /// with `Retry-After: 1` without running its handler. Default 1024. Handlers run on the
+    /// loop threads, so at most `eventLoopCount` run at once anyway; a smaller value keeps
+    /// some loops free of handler work (they still answer over-limit requests at once).
+    public var maxInFlightRequests: Int = 1024
 
     public init() {}
 
@@ -64,7 +74,7 @@ public final class HTTPServer: Sendable {
 
     public let configuration: ServerConfiguration
     /// Open connections, in-flight requests and totals, for metrics.
-    public let counters = ServerCounters()
+    public let counters: ServerCounters
     private let context: ServerContext
     private let drainFlag = DrainFlag()
     /// Guards the loops, threads and latches (written by start/waitUntilStopped).
@@ -72,11 +82,19 @@ public final class HTTPServer: Sendable {
     /// True from a successful `start` until `shutdown`.
     private let accepting = Atomic<Bool>(false)
 
-    public init(configuration: ServerConfiguration, router: Router, logger: (@Sendable (String) -> Void)? = nil) {
+    /// - Parameter counters: where the loops count connections, requests and bytes; pass one
+    ///   in to read it from routes registered before the server exists (`/metrics`).
+    public init(
+        configuration: ServerConfiguration, router: Router, counters: ServerCounters = ServerCounters(),
+        logger: (@Sendable (String) -> Void)? = nil
+    ) {
         self.configuration = configuration
+        self.counters = counters
         self.context = ServerContext(
             routes: router.frozen(), limits: configuration.limits,
             outputHighWaterMark: max(1, configuration.outputHighWaterMark),
+            maxConnections: max(1, configuration.maxConnections),
+            maxInFlightRequests: max(1, configuration.maxInFlightRequests),
             drainTimeout: configuration.drainTimeout, counters: counters, drainFlag: drainFlag, logger: logger)
     }
 
@@ -202,12 +220,22 @@ public final class HTTPServer: Sendable {
     /// exits 0. The handlers are installed on first use (`Signals.installTerminationHandler`
     /// may be called earlier to catch a signal that arrives during startup).
     public static func runUntilSignalled(_ server: HTTPServer) {
+        runUntilSignalled(server, grace: 0, onSignal: {})
+    }
+
+    /// Kubernetes-style drain: waits for SIGTERM or SIGINT, calls `onSignal` at once (turn
+    /// readiness 503 there), keeps serving normally for `grace` seconds (endpoints take a
+    /// few seconds to stop routing to a terminating pod), then shuts down and waits for the
+    /// drain (bounded by `drainTimeout`). The caller then exits 0.
+    public static func runUntilSignalled(_ server: HTTPServer, grace: Double, onSignal: () -> Void) {
         do {
             let signo = try Signals.waitForTermination()
-            server.context.logger?("signal \(signo) received: shutting down")
+            server.context.logger?("signal \(signo) received: serving \(grace)s more, then draining")
         } catch {
             server.context.logger?("cannot wait for signals (\(error)); shutting down")
         }
+        onSignal()
+        if grace > 0 { Latch(count: 1).wait(timeoutSeconds: grace) }  // a timed wait nobody cuts short
         server.shutdown()
         server.waitUntilStopped()
     }

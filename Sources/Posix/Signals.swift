@@ -47,6 +47,14 @@ public enum Signals {
         for signo in [SIGTERM, SIGINT] {
             _ = try syscallBlocking("sigaction") { sigaction(signo, &action, nil) }
         }
+        // A signal mask survives exec: a parent that spawned us from a thread blocking SIGTERM
+        // (some process launchers do) would leave SIGTERM pending forever and the drain would
+        // never start. Unblock both here, on the thread that will wait for them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGINT)
+        _ = pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         return terminationFD
     }
 

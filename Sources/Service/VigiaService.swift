@@ -1,7 +1,9 @@
 import FoundationEssentials
 import HTTPServer
 import Logging
+import CoreMetrics
 import Posix
+import Prometheus
 import Registry
 import Synchronization
 
@@ -19,6 +21,8 @@ public final class VigiaService: Sendable {
     public let router: Router
     /// Bearer tokens and roles; loaded in `start`.
     public let authenticator: Authenticator
+    /// Prometheus metrics behind `GET /metrics`; nil when `metrics.enabled` is false.
+    public let metrics: ServiceMetrics?
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
@@ -30,12 +34,14 @@ public final class VigiaService: Sendable {
         self.configuration = redacted
         self.logger = logger
         let eventLogger = logger
+        let metrics = configuration.boolean("metrics.enabled") ? ServiceMetrics() : nil
+        self.metrics = metrics
         registry = ModelRegistry(
             configuration: RegistryConfiguration(
                 storagePath: configuration.string("storage.path"),
                 requiredModels: configuration.strings("models.required"),
                 rescanInterval: .milliseconds(Int(configuration.number("storage.rescan_interval_seconds") * 1000))),
-            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size")),
+            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size"), metrics: metrics),
             onEvent: { VigiaService.log($0, to: eventLogger) })
 
         let accessLog = AccessLog(
@@ -46,12 +52,16 @@ public final class VigiaService: Sendable {
         routes.authenticator = authenticator
         routes.plainHTTPOnlyForHealthAndMetrics =
             configuration.boolean("tls.enabled") && configuration.string("tls.plain_http") == "health_and_metrics"
+        routes.accessLogSampleRate = configuration.number("logging.access_log_sample_rate")
+        routes.metrics = metrics
+        let counters = ServerCounters()
         let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         let registryRef = registry
         let drainingFlag = draining
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
+        if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef) }
         let serving = redacted
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
@@ -70,10 +80,12 @@ public final class VigiaService: Sendable {
         server.eventLoopCount = loops > 0 ? loops : ServerConfiguration.onlineCPUCount
         server.backlog = configuration.integer("server.backlog")
         server.drainTimeout = configuration.number("server.drain_timeout_seconds")
+        server.maxConnections = configuration.integer("server.max_connections")
+        server.maxInFlightRequests = configuration.integer("server.max_in_flight")
         server.limits = configuration.limits
         server.tls = configuration.tlsConfiguration
         let serverLogger = logger
-        self.server = HTTPServer(configuration: server, router: routes.router) { message in
+        self.server = HTTPServer(configuration: server, router: routes.router, counters: counters) { message in
             serverLogger.notice("http server", metadata: ["detail": .string(message)])
         }
     }
@@ -101,13 +113,34 @@ public final class VigiaService: Sendable {
         logger.info("stopped")
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains and returns (the caller exits 0).
+    /// Serves until SIGTERM or SIGINT, then drains the Kubernetes way and returns (the caller
+    /// exits 0): readiness turns 503 at once; the server keeps serving normally for
+    /// `server.drain_grace_seconds` (endpoints take a few seconds to stop routing here); then
+    /// it stops accepting, finishes in-flight requests, closes idle keep-alive connections,
+    /// and returns within `server.drain_timeout_seconds` more.
     public func runUntilSignalled() {
-        HTTPServer.runUntilSignalled(server)
-        draining.set()
+        let grace = configuration.number("server.drain_grace_seconds")
+        HTTPServer.runUntilSignalled(server, grace: grace) {
+            draining.set()
+            logger.notice("draining", metadata: [
+                "drain.grace_seconds": .stringConvertible(grace),
+                "drain.timeout_seconds": .stringConvertible(configuration.number("server.drain_timeout_seconds")),
+            ])
+        }
+        logger.info("stopped accepting; in-flight requests finished")
         registry.shutdown()
         logger.info("stopped")
     }
+
+    /// Routes swift-metrics users (libraries) to this service's Prometheus registry, so their
+    /// metrics appear on `/metrics` too. Once per process (`vigia serve` calls it).
+    public func bootstrapMetricsSystem() {
+        guard let metrics else { return }
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+    }
+
+    /// Whether readiness answers 503 because a drain began.
+    public var isDraining: Bool { draining.isSet }
 
     // MARK: Routes
 
@@ -142,6 +175,19 @@ public final class VigiaService: Sendable {
             let ready = reasons.isEmpty
             let body: JSONValue = ready ? ["status": "ready"] : ["status": isDraining() ? "draining" : "not_ready", "reasons": .array(reasons)]
             return ModelRoutes.json(JSONWriter.encode(body), status: ready ? .ok : .serviceUnavailable)
+        }
+    }
+
+    private static func addMetricsRoute(
+        _ routes: inout RouteTable, metrics: ServiceMetrics, counters: ServerCounters, registry: ModelRegistry<ServingModelLoader>
+    ) {
+        routes.add(
+            Operation(method: "GET", path: "/metrics", operationId: "metrics",
+                      summary: "Prometheus text exposition: HTTP, model and process metrics.", tags: ["meta"],
+                      responses: [(200, "Metrics", nil, ServiceMetrics.contentType)])
+        ) { _ in
+            HTTPResponse(headers: ["Content-Type": ServiceMetrics.contentType],
+                         body: metrics.exposition(server: counters, models: registry.status()))
         }
     }
 

@@ -50,6 +50,7 @@ struct Serve: ParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }
         let logger = Logger(label: "vigia")
         let service = VigiaService(configuration: configuration, logger: logger, logSink: sink)
+        service.bootstrapMetricsSystem()
         do {
             _ = try service.start()
         } catch {
@@ -71,7 +72,9 @@ struct ConfigKeys: ParsableCommand {
         print("|---|---|---|---|---|")
         for key in ConfigurationKey.all {
             let value = String(decoding: JSONWriter.encode(key.defaultValue), as: UTF8.self)
-            print("| `\(key.path)` | `\(key.environmentName)` | \(key.typeDescription) | `\(value)` | \(key.summary) |")
+            // A `|` inside a cell (choice types) would split it: escape it for Markdown.
+            let type = key.typeDescription.replacing("|", with: "\\|")
+            print("| `\(key.path)` | `\(key.environmentName)` | \(type) | `\(value)` | \(key.summary) |")
         }
     }
 }

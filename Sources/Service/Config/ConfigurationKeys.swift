@@ -50,8 +50,14 @@ extension ConfigurationKey {
               summary: "Event-loop threads, each with its own epoll; 0 means one per core."),
         .init(path: "server.backlog", kind: .integer(1...65535), defaultValue: 1024,
               summary: "listen(2) backlog per listening socket."),
+        .init(path: "server.drain_grace_seconds", kind: .number(0...600), defaultValue: 5,
+              summary: "After SIGTERM, how long the server keeps serving normally (readiness already 503) before it stops accepting."),
         .init(path: "server.drain_timeout_seconds", kind: .number(0...3600), defaultValue: 10,
-              summary: "After SIGTERM, how long in-flight requests may take before connections are closed."),
+              summary: "After the grace period, how long in-flight requests may take before connections are closed."),
+        .init(path: "server.max_connections", kind: .integer(1...10_000_000), defaultValue: 10000,
+              summary: "Open connections above which a new connection gets 503 + Retry-After: 1 and is closed; keep below the fd limit."),
+        .init(path: "server.max_in_flight", kind: .integer(1...1_000_000), defaultValue: 1024,
+              summary: "Handlers running at once above which a request gets 503 + Retry-After: 1 without running its handler (handlers run on the event loops, so at most server.event_loops run anyway)."),
         .init(path: "limits.max_request_line_bytes", kind: .integer(64...1_048_576), defaultValue: 8192,
               summary: "Longest request line; longer gets 414."),
         .init(path: "limits.max_header_bytes", kind: .integer(256...4_194_304), defaultValue: 32768,
@@ -82,6 +88,10 @@ extension ConfigurationKey {
               defaultValue: "info", summary: "Lowest log level written (JSON lines on stderr)."),
         .init(path: "logging.access_log", kind: .boolean, defaultValue: true,
               summary: "One log line per request."),
+        .init(path: "logging.access_log_sample_rate", kind: .number(0...1), defaultValue: 1,
+              summary: "Share of requests that get an access-log line, evenly spread (0.1: every tenth); 5xx answers are always logged."),
+        .init(path: "metrics.enabled", kind: .boolean, defaultValue: true,
+              summary: "Serve GET /metrics and update request and prediction metrics; false removes the route and all per-request metric work."),
     ] + securityKeys
 
     public static func named(_ path: String) -> ConfigurationKey? {

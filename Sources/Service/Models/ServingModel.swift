@@ -14,9 +14,12 @@ public final class ServingModel: Sendable {
     /// Signature field name → position in the pipeline's input.
     private let fieldIndex: [String: Int]
     private let idIndex: Int?
+    /// Prediction counters and the score histogram of this version (nil: metrics off).
+    public let metrics: ModelVersionMetrics?
 
-    public init(model: LoadedModel, maxBatchSize: Int) {
+    public init(model: LoadedModel, maxBatchSize: Int, metrics: ModelVersionMetrics? = nil) {
         self.model = model
+        self.metrics = metrics
         listingSchema = ListingSchema.from(model.signature)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
         var index: [String: Int] = [:]
@@ -52,12 +55,25 @@ public final class ServingModel: Sendable {
 /// and prepares the request-path structures, all on the registry's thread.
 public struct ServingModelLoader: ServableLoader {
     public let maxBatchSize: Int
+    /// Load outcomes and per-version handles go here; nil: metrics off.
+    public let metrics: ServiceMetrics?
 
-    public init(maxBatchSize: Int) { self.maxBatchSize = maxBatchSize }
+    public init(maxBatchSize: Int, metrics: ServiceMetrics? = nil) {
+        self.maxBatchSize = maxBatchSize
+        self.metrics = metrics
+    }
 
     public func load(name: String, version: Int, directory: String) throws -> ServingModel {
-        let model = try LoadedModel.load(directory: directory)
-        return ServingModel(model: model, maxBatchSize: maxBatchSize)
+        let model: LoadedModel
+        do {
+            model = try LoadedModel.load(directory: directory)
+        } catch {
+            metrics?.loadFailed(model: name, reason: error.code.rawValue)
+            throw error
+        }
+        metrics?.loadSucceeded(model: name)
+        let versionMetrics = metrics?.modelVersion(model: name, version: version, labels: model.manifest.labels)
+        return ServingModel(model: model, maxBatchSize: maxBatchSize, metrics: versionMetrics)
     }
 }
 

@@ -43,9 +43,12 @@ struct ModelRoutes {
         let model = serving.model
         var out = Self.beginBody(handle, capacity: 96 + 96 * instances.count)
         out.raw(",\"predictions\":[")
+        var tally = serving.metrics?.tally() ?? PredictionTally(labelCount: 0)
+        defer { serving.metrics?.record(tally) }
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
             let prediction = model.predict(values)
+            if serving.metrics != nil { tally.add(prediction) }
             out.raw("{\"id\":")
             if let id = serving.id(of: values) { out.string(id) } else { out.null() }
             out.raw(",\"score\":")

@@ -17,6 +17,12 @@ struct RouteTable {
     /// Only health and metrics routes answer requests that did not arrive over HTTPS
     /// (`tls.enabled` with `tls.plain_http` = `health_and_metrics`); default false.
     var plainHTTPOnlyForHealthAndMetrics = false
+    /// Share of requests (0…1) that get an access-log line; 5xx answers are always logged.
+    /// Default 1 (every request). Set before adding routes.
+    var accessLogSampleRate: Double = 1
+    /// Per-route request counters and latency histograms; nil (metrics off): no per-request
+    /// metric work at all. Set before adding routes.
+    var metrics: ServiceMetrics?
 
     init(logger: Logger, accessLog: AccessLog?) {
         self.logger = logger
@@ -38,6 +44,9 @@ struct RouteTable {
         let authenticator = authenticator
         let requiredRole = authenticator?.requirement(for: operation)
         let httpsOnly = plainHTTPOnlyForHealthAndMetrics && !operation.tags.contains("health") && operation.path != "/metrics"
+        let routeMetrics = metrics?.route(
+            method: operation.method, pattern: operation.path, documentedStatuses: operation.responses.map(\.status))
+        let sampler = AccessLogSampler(rate: accessLogSampleRate)
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
@@ -58,8 +67,9 @@ struct RouteTable {
                 }
             }
             response.headers.set("X-Request-Id", requestID)
-            if let accessLog {
-                let elapsed = ContinuousClock.now - started
+            let elapsed = ContinuousClock.now - started
+            routeMetrics?.record(status: response.status.code, duration: elapsed)
+            if let accessLog, sampler.shouldLog(status: response.status.code) {
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 accessLog.record(
                     requestID: requestID, method: request.method, route: route, status: response.status.code,

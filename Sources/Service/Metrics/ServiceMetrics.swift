@@ -1,0 +1,332 @@
+import FoundationEssentials
+import HTTPServer
+import Inference
+import Prometheus
+import Registry
+import Synchronization
+
+/// The service's Prometheus metrics (`GET /metrics`). One `PrometheusCollectorRegistry` per
+/// service, so tests can run several services in one process.
+///
+/// Cost on the request path: every handle a request touches is created ahead of time — per
+/// route at registration (`route(method:pattern:documentedStatuses:)`), per model version
+/// at load (`modelVersion(model:version:labels:)`). A request then does one dictionary
+/// lookup by status code (an `Int`; error statuses take one more short lock), one atomic
+/// add and one histogram record (a short lock) for its route, and for its predictions a local tally added with one atomic add per
+/// label and one short lock, whatever the batch size. Gauges that
+/// mirror state (connections, in-flight, model versions, process figures) are computed when
+/// `/metrics` is scraped, not per request.
+///
+/// Threads: handles are `Sendable` (atomics and locks inside swift-prometheus); the scrape
+/// state is guarded by `scrape`.
+public final class ServiceMetrics: Sendable {
+    /// Where every Vigia metric lives; also the registry `vigia serve` hands to swift-metrics
+    /// (`MetricsSystem.bootstrap`), so libraries' metrics appear on the same page.
+    public let registry: PrometheusCollectorRegistry
+    /// Latency buckets in seconds: 0.5 ms … 10 s.
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    /// Mirrors of counters kept elsewhere (HTTPServer atomics, process CPU), brought up to
+    /// date at each scrape. Guarded by the Mutex (two scrapes may overlap).
+    private let scrape = Mutex(ScrapeState())
+    private struct ScrapeState {
+        var mirrored: [ObjectIdentifier: Int64] = [:]
+        var previousCPU: Double = 0
+    }
+
+    private let processStart: Double?
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        processStart = ProcessFigures.startTime()
+        registry.makeGauge(descriptor: Self.name("vigia_build_info", "Build information; the value is always 1."),
+                           labels: [("version", VigiaVersion.current)]).set(to: 1)
+    }
+
+    static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    // MARK: HTTP
+
+    /// Handles for one route; `pattern` is the route pattern, never a raw path, so the label
+    /// set is bounded by the route table.
+    func route(method: String, pattern: String, documentedStatuses: [Int]) -> RouteMetrics {
+        RouteMetrics(registry: registry, method: method, route: pattern, statuses: documentedStatuses)
+    }
+
+    // MARK: Models
+
+    /// Handles for one loaded model version, made by the loader off the request path. A
+    /// version loaded again (after an unload) continues the same series.
+    public func modelVersion(model: String, version: Int, labels: [String]) -> ModelVersionMetrics {
+        let key = "\(model)\u{0}\(version)"
+        return versions.withLock { versions in
+            if let existing = versions[key], existing.labels == labels { return existing }
+            let made = ModelVersionMetrics(registry: registry, model: model, version: version, labels: labels)
+            versions[key] = made
+            return made
+        }
+    }
+
+    /// Every model version's handles, for rendering score histograms; one entry per version
+    /// ever loaded in this process (bounded by what operators publish). Guarded by its Mutex.
+    private let versions = Mutex<[String: ModelVersionMetrics]>([:])
+    static let scoreName = "vigia_prediction_score"
+    static let scoreHelp = "Scores returned, by model and version, in buckets 0.05 wide (watch it shift after a rollout)."
+
+    /// A version loaded and validated.
+    public func loadSucceeded(model: String) {
+        registry.makeCounter(descriptor: Self.loadSuccesses, labels: [("model", model)]).increment()
+    }
+
+    /// A version failed to load; `reason` is a stable code (`ArtifactError.Code`), never
+    /// free text, so the label set stays small.
+    public func loadFailed(model: String, reason: String) {
+        registry.makeCounter(descriptor: Self.loadFailures, labels: [("model", model), ("reason", reason)]).increment()
+    }
+
+    static var loadSuccesses: MetricNameDescriptor { name("vigia_model_load_successes_total", "Model versions loaded and validated, by model.") }
+    static var loadFailures: MetricNameDescriptor { name(
+        "vigia_model_load_failures_total",
+        "Model version loads that failed, by model and reason code (the ArtifactError code, e.g. checksum_mismatch).") }
+
+    // MARK: Scrape
+
+    /// The exposition page: brings the mirrored figures up to date, then renders.
+    func exposition(server: ServerCounters, models: [ModelStatus], now: Date = Date()) -> [UInt8] {
+        scrape.withLock { state in
+            func mirror(_ name: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
+                let counter = registry.makeCounter(descriptor: Self.name(name, help), labels: labels)
+                let key = ObjectIdentifier(counter)
+                let seen = state.mirrored[key] ?? 0
+                if Int64(value) > seen {
+                    counter.increment(by: Int64(value) - seen)
+                    state.mirrored[key] = Int64(value)
+                }
+            }
+            func gauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
+                registry.makeGauge(descriptor: Self.name(name, help), labels: labels).set(value)
+            }
+            gauge("vigia_http_open_connections", "Client connections open now.",
+                  Double(server.openConnections.load(ordering: .relaxed)))
+            // Includes this scrape's own request.
+            gauge("vigia_http_in_flight_requests", "Requests whose handler is running now (this scrape included).",
+                  Double(server.inFlightRequests.load(ordering: .relaxed)))
+            mirror("vigia_http_connections_accepted_total", "Client connections accepted since start.",
+                   server.acceptedConnections.load(ordering: .relaxed))
+            mirror("vigia_http_responses_total", "Responses written since start, routed or not (protocol errors, 404s, overload 503s).",
+                   server.responsesSent.load(ordering: .relaxed))
+            mirror("vigia_http_received_bytes_total", "Bytes read from client sockets.", server.bytesRead.load(ordering: .relaxed))
+            mirror("vigia_http_sent_bytes_total", "Bytes written to client sockets.", server.bytesWritten.load(ordering: .relaxed))
+            let overloadHelp = "Connections or requests answered 503 + Retry-After because a limit was reached, by limit."
+            mirror("vigia_http_overload_rejections_total", overloadHelp,
+                   server.rejectedConnections.load(ordering: .relaxed), labels: [("limit", "max_connections")])
+            mirror("vigia_http_overload_rejections_total", overloadHelp,
+                   server.rejectedRequests.load(ordering: .relaxed), labels: [("limit", "max_in_flight")])
+
+            for status in models {
+                let model = [("model", status.model)]
+                let loaded = status.versions.filter { if case .available = $0.state { return true } else { return false } }
+                gauge("vigia_model_versions_loaded", "Versions loaded and available (serving, previous, labelled), by model.",
+                      Double(loaded.count), labels: model)
+                gauge("vigia_model_serving_version", "The version the model's default route serves (0: none).",
+                      Double(status.servingVersion ?? 0), labels: model)
+                let published = status.versions.first { $0.version == status.servingVersion }?.publishedAt
+                gauge("vigia_model_serving_version_age_seconds",
+                      "Seconds since the serving version's directory was published (0: none serves).",
+                      published.map { max(0, now.timeIntervalSince($0)) } ?? 0, labels: model)
+            }
+
+            let figures = ProcessFigures.read()
+            if let rss = figures.residentBytes {
+                gauge("process_resident_memory_bytes", "Resident memory size in bytes.", Double(rss))
+            }
+            if let fds = figures.openDescriptors {
+                gauge("process_open_fds", "Open file descriptors.", Double(fds))
+            }
+            if let limit = figures.maxDescriptors {
+                gauge("process_max_fds", "The soft limit on open file descriptors (RLIMIT_NOFILE).", Double(limit))
+            }
+            if let cpu = figures.cpuSeconds, cpu > state.previousCPU {
+                registry.makeCounter(descriptor: Self.name("process_cpu_seconds_total", "User and system CPU time spent, in seconds."))
+                    .increment(by: cpu - state.previousCPU)
+                state.previousCPU = cpu
+            }
+            if let processStart {
+                gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", processStart)
+            }
+            var page = registry.emitToBuffer()
+            let histograms = versions.withLock { versions in versions.keys.sorted().map { versions[$0]!.scores } }
+            if !histograms.isEmpty {
+                var text = "# HELP \(Self.scoreName) \(Self.scoreHelp)\n# TYPE \(Self.scoreName) histogram\n"
+                for histogram in histograms { histogram.render(name: Self.scoreName, into: &text) }
+                page.append(contentsOf: text.utf8)
+            }
+            return page
+        }
+    }
+
+    /// The Prometheus text format's content type.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+}
+
+/// The handles one route updates per request, created at registration.
+final class RouteMetrics: Sendable {
+    private let duration: DurationHistogram
+    /// Counters for the success statuses this route documents, created up front: an
+    /// immutable dictionary, read without a lock on the hot path. (Pre-creating every error
+    /// status too would put ~150 always-zero series on the page.)
+    private let known: [Int: Counter]
+    /// Statuses outside `known` (errors), created on first use. Guarded by its Mutex.
+    private let others: Mutex<[Int: Counter]>
+    private let registry: PrometheusCollectorRegistry
+    private let labels: [(String, String)]
+
+    static var requests: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_http_requests_total", "Requests handled by a route, by route pattern, method and status.") }
+    static var durations: MetricNameDescriptor { ServiceMetrics.name(
+        "vigia_http_request_duration_seconds", "Time in the route's handler (parse to response), by route pattern and method.") }
+
+    init(registry: PrometheusCollectorRegistry, method: String, route: String, statuses: [Int]) {
+        self.registry = registry
+        labels = [("route", route), ("method", method)]
+        duration = registry.makeDurationHistogram(descriptor: Self.durations, labels: labels, buckets: ServiceMetrics.durationBuckets)
+        var known: [Int: Counter] = [:]
+        for status in Set(statuses.filter { (200..<300).contains($0) }) {
+            known[status] = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
+        }
+        self.known = known
+        others = Mutex([:])
+    }
+
+    func record(status: Int, duration elapsed: Duration) {
+        duration.record(elapsed)
+        if let counter = known[status] {
+            counter.increment()
+            return
+        }
+        let labels = labels
+        let registry = registry
+        others.withLock { others in
+            if let counter = others[status] { return counter }
+            let counter = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
+            others[status] = counter
+            return counter
+        }.increment()
+    }
+}
+
+/// The handles one loaded model version updates, created at load time. A request tallies
+/// its predictions locally (`PredictionTally`, no shared memory touched per listing) and
+/// adds the tally once: two atomic adds and one short lock per request, whatever the batch
+/// size.
+public final class ModelVersionMetrics: Sendable {
+    /// One counter per manifest label, in manifest order.
+    private let byLabel: [Counter]
+    let labels: [String]
+    let scores: ScoreHistogram
+
+    static var predictions: MetricNameDescriptor {
+        ServiceMetrics.name("vigia_predictions_total", "Predictions made, by model, version and predicted label.")
+    }
+
+    init(registry: PrometheusCollectorRegistry, model: String, version: Int, labels: [String]) {
+        let base = [("model", model), ("version", String(version))]
+        self.labels = labels
+        byLabel = labels.map { registry.makeCounter(descriptor: Self.predictions, labels: base + [("label", $0)]) }
+        scores = ScoreHistogram(labels: base)
+    }
+
+    /// A fresh tally for one request's predictions.
+    public func tally() -> PredictionTally { PredictionTally(labelCount: labels.count) }
+
+    /// Adds one request's predictions.
+    public func record(_ tally: PredictionTally) {
+        guard tally.count > 0 else { return }
+        for (index, count) in tally.byLabel.enumerated() where count > 0 { byLabel[index].increment(by: Int64(count)) }
+        scores.add(tally)
+    }
+}
+
+/// One request's predictions, counted on the stack of the handler.
+public struct PredictionTally: Sendable {
+    var byLabel: [Int]
+    /// Per bucket of `ScoreHistogram.bounds`, plus one for scores above the last.
+    var buckets: [Int]
+    var sum: Double = 0
+    var count: Int = 0
+
+    init(labelCount: Int) {
+        byLabel = [Int](repeating: 0, count: labelCount)
+        buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
+    }
+
+    /// `labels[1]` when positive, else `labels[0]` (the manifest's rule; a manifest must
+    /// name exactly two labels), so no label string is compared per listing.
+    public mutating func add(_ prediction: Prediction) {
+        count += 1
+        sum += prediction.score
+        buckets[ScoreHistogram.bucket(of: prediction.score)] += 1
+        if byLabel.count == 2 { byLabel[prediction.isPositive ? 1 : 0] += 1 }
+    }
+}
+
+/// The score histogram of one model version, buckets 0.05 wide. Kept here rather than as a
+/// swift-prometheus `Histogram` because that type takes its lock once per value; this one
+/// takes a whole request's tally under one lock. Rendered into the same page at scrape time
+/// in the standard histogram form (`_bucket{le=…}` cumulative, `_sum`, `_count`).
+final class ScoreHistogram: Sendable {
+    /// Upper bounds: 0.05, 0.10, … 1.00.
+    static let bounds: [Double] = (1...20).map { Double($0) / 20 }
+    /// Rendered label text, e.g. `model="m",version="1"`.
+    let renderedLabels: String
+    private struct State {
+        var buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
+        var sum: Double = 0
+        var count = 0
+    }
+    /// Guarded by the Mutex; held for one tally or one render.
+    private let state = Mutex(State())
+
+    init(labels: [(String, String)]) {
+        renderedLabels = labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
+    }
+
+    /// The index of the first bound at or above `score` (`bounds.count`: above them all).
+    static func bucket(of score: Double) -> Int {
+        var index = min(max(Int((score * 20).rounded(.up)) - 1, 0), bounds.count)
+        while index > 0, score <= bounds[index - 1] { index -= 1 }
+        while index < bounds.count, score > bounds[index] { index += 1 }
+        return index
+    }
+
+    func add(_ tally: PredictionTally) {
+        state.withLock { state in
+            for index in tally.buckets.indices { state.buckets[index] += tally.buckets[index] }
+            state.sum += tally.sum
+            state.count += tally.count
+        }
+    }
+
+    func render(name: String, into out: inout String) {
+        let snapshot = state.withLock { $0 }
+        var cumulative = 0
+        for (index, bound) in Self.bounds.enumerated() {
+            cumulative += snapshot.buckets[index]
+            out += "\(name)_bucket{\(renderedLabels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{\(renderedLabels),le=\"+Inf\"} \(snapshot.count)\n"
+        out += "\(name)_sum{\(renderedLabels)} \(snapshot.sum)\n"
+        out += "\(name)_count{\(renderedLabels)} \(snapshot.count)\n"
+    }
+
+    /// Label value escaping of the text format: backslash, double quote, newline.
+    static func escape(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+    }
+}

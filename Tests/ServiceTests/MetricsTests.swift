@@ -1,0 +1,209 @@
+import Foundation
+import HTTPTestClient
+import Logging
+import Synchronization
+import Testing
+import Inference
+@testable import Service
+
+/// The value of one series on a Prometheus text page (`name{labels}` exactly as rendered).
+func sample(_ page: String, _ series: String) -> Double? {
+    for line in page.split(separator: "\n") where line.hasPrefix(series + " ") {
+        return Double(line.dropFirst(series.count + 1))
+    }
+    return nil
+}
+
+@Suite(.serialized) struct MetricsTests {
+    @Test func metricsCountRequestsByRoutePatternAndPredictionsByVersionAndLabel() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage) { service, port in
+            let client = try TestClient(port: port)
+            for _ in 0..<3 {
+                let response = try client.postJSON(predictPath, #"{"instances":[\#(listingJSON),\#(benignJSON)]}"#)
+                #expect(response.status == 200)
+            }
+            #expect(try client.postJSON(predictPath, #"{"instances":[{"title":7}]}"#).status == 422)
+            #expect(try client.request("GET", "/v1/models/prohibited-items/versions/1").status == 200)
+            #expect(try client.request("GET", "/no/such/path").status == 404)
+
+            let scrape = try client.request("GET", "/metrics")
+            #expect(scrape.status == 200)
+            #expect(scrape.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            let page = scrape.text
+            let predict = #"route="/v1/models/{name}:predict",method="POST""#
+            #expect(sample(page, #"vigia_http_requests_total{\#(predict),status="200"}"#) == 3)
+            #expect(sample(page, #"vigia_http_requests_total{\#(predict),status="422"}"#) == 1)
+            #expect(sample(page, #"vigia_http_request_duration_seconds_count{\#(predict)}"#) == 4)
+            #expect(sample(page, #"vigia_http_requests_total{route="/v1/models/{name}/versions/{version}",method="GET",status="200"}"#) == 1)
+            // Route patterns only: no raw path ever becomes a label value.
+            #expect(!page.contains("prohibited-items:predict"))
+            #expect(!page.contains("/no/such/path"))
+            #expect(sample(page, #"vigia_predictions_total{model="prohibited-items",version="1",label="prohibited"}"#) == 3)
+            #expect(sample(page, #"vigia_predictions_total{model="prohibited-items",version="1",label="allowed"}"#) == 3)
+            let scores = #"model="prohibited-items",version="1""#
+            #expect(sample(page, #"vigia_prediction_score_count{\#(scores)}"#) == 6)
+            #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="+Inf"}"#) == 6)
+            #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="0.05"}"#) != nil)
+            #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="0.5"}"#) == 3, "3 benign listings score below 0.5")
+            #expect(sample(page, #"vigia_model_serving_version{model="prohibited-items"}"#) == 1)
+            #expect(sample(page, #"vigia_model_versions_loaded{model="prohibited-items"}"#) == 1)
+            #expect(sample(page, #"vigia_model_load_successes_total{model="prohibited-items"}"#) == 1)
+            let age = try #require(sample(page, #"vigia_model_serving_version_age_seconds{model="prohibited-items"}"#))
+            #expect(age >= 0 && age < 3600)
+            #expect(sample(page, "vigia_http_open_connections") ?? 0 >= 1)
+            #expect(sample(page, "vigia_http_in_flight_requests") == 1, "the scrape itself")
+            #expect(sample(page, "vigia_http_received_bytes_total") ?? 0 > 1000)
+            #expect(sample(page, "vigia_http_sent_bytes_total") ?? 0 > 1000)
+            #expect(sample(page, #"vigia_build_info{version="\#(VigiaVersion.current)"}"#) == 1)
+            #expect(sample(page, "process_resident_memory_bytes") ?? 0 > 1_000_000)
+            #expect(sample(page, "process_open_fds") ?? 0 > 3)
+            #expect(sample(page, "process_max_fds") ?? 0 > 3)
+            #expect(sample(page, "process_cpu_seconds_total") ?? 0 > 0)
+            let started = try #require(sample(page, "process_start_time_seconds"))
+            #expect(abs(started - Date().timeIntervalSince1970) < 24 * 3600)
+            #expect(page.contains("# TYPE vigia_prediction_score histogram"))
+            #expect(page.contains("# HELP vigia_http_requests_total "))
+
+            // Mirrored counters only grow between scrapes.
+            let again = try client.request("GET", "/metrics").text
+            #expect(sample(again, "vigia_http_received_bytes_total")! > sample(page, "vigia_http_received_bytes_total")!)
+            #expect(sample(again, #"vigia_http_requests_total{route="/metrics",method="GET",status="200"}"#) == 1)
+
+            let openAPI = try client.request("GET", "/openapi.json").text
+            #expect(openAPI.contains(#""/metrics""#))
+        }
+    }
+
+    @Test func loadFailuresAreCountedByReasonCode() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try storage.publish(version: 2, corrupt: true)
+        try withService(storage: storage) { _, port in
+            let page = try TestClient(port: port).request("GET", "/metrics").text
+            #expect(sample(page, #"vigia_model_load_failures_total{model="prohibited-items",reason="checksum_mismatch"}"#) == 1)
+            #expect(sample(page, #"vigia_model_serving_version{model="prohibited-items"}"#) == 1)
+        }
+    }
+
+    @Test func metricsCanBeSwitchedOff() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage, environment: ["VIGIA_METRICS_ENABLED": "false"]) { service, port in
+            #expect(service.metrics == nil)
+            let client = try TestClient(port: port)
+            #expect(try client.request("GET", "/metrics").status == 404)
+            #expect(try client.postJSON(predictPath, #"{"instances":[\#(listingJSON)]}"#).status == 200)
+        }
+    }
+}
+
+@Suite struct AccessLogTests {
+    @Test func samplerLogsAnEvenShareAndEveryServerError() {
+        let quarter = AccessLogSampler(rate: 0.25)
+        #expect((0..<100).filter { _ in quarter.shouldLog(status: 200) }.count == 25)
+        let none = AccessLogSampler(rate: 0)
+        #expect((0..<10).filter { _ in none.shouldLog(status: 200) }.isEmpty)
+        #expect(none.shouldLog(status: 500) && none.shouldLog(status: 503))
+        let all = AccessLogSampler()
+        #expect((0..<10).allSatisfy { _ in all.shouldLog(status: 404) })
+    }
+
+    @Test func accessLogIsSampledCarriesRequestIDsAndNeverTokensOrBodies() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let lines = Mutex<[String]>([])
+        let sink = LogSink { bytes in lines.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        let environment = ["VIGIA_LOGGING_ACCESS_LOG": "true", "VIGIA_LOGGING_ACCESS_LOG_SAMPLE_RATE": "0.5"]
+        try withService(storage: storage, environment: environment, logLevel: .info, logSink: sink) { _, port in
+            let client = try TestClient(port: port)
+            let secretTitle = "Zyxxwq unique listing title 42"
+            let body = #"{"instances":[{"id":"L9","site_id":"MLB","title":"\#(secretTitle)","category_id":"MLB1","price_usd":5,"seller_age_days":1,"seller_sales":0,"seller_reputation":"new"}]}"#
+            for i in 0..<10 {
+                let response = try client.postJSON(
+                    predictPath, body, headers: [("Authorization", "Bearer sekret-token-123"), ("X-Request-Id", "req-\(i)")])
+                #expect(response.status == 200)
+            }
+            // A malformed body is not echoed into the log either.
+            #expect(try client.postJSON(predictPath, #"{"instances": [\#(secretTitle)"#).status == 400)
+        }
+        let logged = lines.withLock { $0 }
+        let access = try logged.map { try JSONParser.parse(Array($0.utf8.dropLast())) }.filter { $0["msg"] == "request" }
+        // 11 requests at rate 0.5: every second one is logged.
+        #expect(access.count == 5)
+        for line in access {
+            #expect(line["request.id"]?.stringValue?.hasPrefix("req-") == true)
+            #expect(line["http.route"] == "/v1/models/{name}:predict")
+        }
+        for line in logged {
+            #expect(!line.contains("sekret-token-123"))
+            #expect(!line.contains("Zyxxwq"))
+        }
+    }
+}
+
+@Suite(.serialized) struct ServiceOverloadTests {
+    @Test func maxConnectionsFromConfigurationTurnsExtraConnectionsAwayAndCountsThem() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage, environment: ["VIGIA_SERVER_MAX_CONNECTIONS": "2"]) { service, port in
+            #expect(service.server.configuration.maxConnections == 2)
+            let first = try TestClient(port: port)
+            #expect(try first.request("GET", "/health/live").status == 200)
+            let second = try TestClient(port: port)
+            #expect(try second.request("GET", "/health/live").status == 200)
+            for _ in 0..<3 {
+                let extra = try TestClient(port: port)
+                let refused = try extra.readResponse()
+                #expect(refused.status == 503 && refused.header("Retry-After") == "1")
+            }
+            let page = try first.request("GET", "/metrics").text
+            #expect(sample(page, #"vigia_http_overload_rejections_total{limit="max_connections"}"#) == 3)
+            #expect(sample(page, #"vigia_http_overload_rejections_total{limit="max_in_flight"}"#) == 0)
+            #expect(sample(page, "vigia_http_open_connections") == 2)
+        }
+    }
+}
+
+@Suite struct ScoreHistogramTests {
+    @Test func scoresFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
+        #expect(ScoreHistogram.bucket(of: 0) == 0)
+        #expect(ScoreHistogram.bucket(of: 0.05) == 0)
+        #expect(ScoreHistogram.bucket(of: 0.050001) == 1)
+        #expect(ScoreHistogram.bucket(of: 0.1) == 1)
+        #expect(ScoreHistogram.bucket(of: 0.3) == 5)
+        #expect(ScoreHistogram.bucket(of: 0.95) == 18)
+        #expect(ScoreHistogram.bucket(of: 1) == 19)
+        #expect(ScoreHistogram.bucket(of: 1.5) == 20)
+        for k in 1...20 {
+            let bound = Double(k) / 20
+            #expect(ScoreHistogram.bucket(of: bound) == k - 1)
+            #expect(ScoreHistogram.bucket(of: bound.nextUp) == k)
+        }
+    }
+
+    @Test func renderIsCumulativeWithSumAndCount() {
+        let histogram = ScoreHistogram(labels: [("model", "m"), ("version", "1")])
+        var tally = PredictionTally(labelCount: 2)
+        for score in [0.01, 0.02, 0.4, 0.99] {
+            tally.add(Prediction(score: score, label: score >= 0.5 ? "b" : "a", isPositive: score >= 0.5))
+        }
+        histogram.add(tally)
+        var text = ""
+        histogram.render(name: "s", into: &text)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.05"}"#) == 2)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.4"}"#) == 3)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="0.95"}"#) == 3)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="1.0"}"#) == 4)
+        #expect(sample(text, #"s_bucket{model="m",version="1",le="+Inf"}"#) == 4)
+        #expect(sample(text, #"s_count{model="m",version="1"}"#) == 4)
+        #expect(abs((sample(text, #"s_sum{model="m",version="1"}"#) ?? 0) - 1.42) < 1e-9)
+        #expect(tally.byLabel == [3, 1])
+    }
+}
