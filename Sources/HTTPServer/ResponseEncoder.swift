@@ -41,6 +41,11 @@ public enum ResponseEncoder {
             out.append(contentsOf: field.value.utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
+        if !response.headers.contains(RequestID.headerName) {
+            out.append(contentsOf: "X-Request-Id: ".utf8)
+            out.append(contentsOf: RequestID.generate().utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
         if !bodyless {
             out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
         }

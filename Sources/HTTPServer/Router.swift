@@ -91,7 +91,10 @@ struct RouteTable: Sendable {
     func respond(to request: HTTPRequest, log: ((String) -> Void)?) -> HTTPResponse {
         switch resolve(method: request.method, path: request.path) {
         case .failure(let error):
-            return ErrorResponder.response(for: error, log: log)
+            // Routing failures echo the client's request id like handled requests do.
+            var response = ErrorResponder.response(for: error, log: log)
+            response.headers.set(RequestID.headerName, RequestID.take(from: request.headers))
+            return response
         case .handler(let handler, let parameters):
             var request = request
             request.pathParameters = parameters

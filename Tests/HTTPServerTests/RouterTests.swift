@@ -128,8 +128,16 @@ import Posix
     }
 
     @Test func serverOwnsFramingHeaders() {
-        let text = encode(HTTPResponse(headers: ["Content-Length": "999", "X-A": "1", "Connection": "upgrade"], body: Array("hi".utf8)))
-        #expect(text == "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhi")
+        let text = encode(HTTPResponse(
+            headers: ["Content-Length": "999", "X-A": "1", "Connection": "upgrade", "X-Request-Id": "r1"], body: Array("hi".utf8)))
+        #expect(text == "HTTP/1.1 200 OK\r\nX-A: 1\r\nX-Request-Id: r1\r\nContent-Length: 2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\nhi")
+    }
+
+    @Test func aResponseWithoutARequestIdGetsANewOne() {
+        let first = encode(HTTPResponse())
+        let second = encode(HTTPResponse())
+        let id = { (text: String) in text.split(separator: "\r\n").first { $0.hasPrefix("X-Request-Id: ") } }
+        #expect(id(first) != nil && id(second) != nil && id(first) != id(second))
     }
 
     @Test func headKeepsContentLengthButDropsTheBody() {
@@ -142,7 +150,8 @@ import Posix
     }
 
     @Test func noContentHasNoLengthOrBody() {
-        #expect(encode(HTTPResponse(status: .noContent, body: [1])) == "HTTP/1.1 204 No Content\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+        #expect(encode(HTTPResponse(status: .noContent, headers: ["X-Request-Id": "r2"], body: [1]))
+            == "HTTP/1.1 204 No Content\r\nX-Request-Id: r2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
     }
 
     @Test func dateIsIMFFixdate() {

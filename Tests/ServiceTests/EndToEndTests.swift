@@ -114,6 +114,15 @@ import Testing
             let second = try client.request("GET", "/health/live").header("X-Request-Id")
             #expect(first != nil && second != nil && first != second)
             #expect(try client.postJSON(predictPath, "{}").header("X-Request-Id") != nil)
+            // Answers the router and the server give themselves carry one too.
+            let notFound = try client.request("GET", "/nowhere", headers: [("X-Request-Id", "lost-1")])
+            #expect(notFound.status == 404 && notFound.header("X-Request-Id") == "lost-1")
+            let wrongMethod = try client.request("DELETE", "/health/live")
+            #expect(wrongMethod.status == 405 && wrongMethod.header("X-Request-Id") != nil)
+            let malformed = try TestClient(port: port)
+            try malformed.send("GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n")
+            let badRequest = try malformed.readResponse()
+            #expect(badRequest.status == 400 && badRequest.header("X-Request-Id") != nil)
         }
     }
 

@@ -66,7 +66,7 @@ struct RouteTable {
                     logger.error("handler failed", metadata: ["request.id": .string(requestID), "error": .string(detail)])
                 }
             }
-            response.headers.set("X-Request-Id", requestID)
+            response.headers.set(RequestID.headerName, requestID)
             let elapsed = ContinuousClock.now - started
             routeMetrics?.record(status: response.status.code, duration: elapsed)
             if let accessLog, sampler.shouldLog(status: response.status.code) {
@@ -77,25 +77,5 @@ struct RouteTable {
             }
             return response
         }
-    }
-}
-
-/// Request ids: the client's `X-Request-Id` when it is sane (1–128 visible ASCII
-/// characters), else a new one: a per-process random prefix and a counter.
-enum RequestID {
-    private static let prefix: String = {
-        var generator = SystemRandomNumberGenerator()
-        return String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
-    }()
-    private static let counter = Atomic<UInt64>(0)
-
-    static func take(from headers: HTTPHeaders) -> String {
-        if let sent = headers["X-Request-Id"], !sent.isEmpty, sent.utf8.count <= 128,
-           sent.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        {
-            return sent
-        }
-        let next = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(next, radix: 16)
     }
 }

@@ -1,0 +1,30 @@
+import Synchronization
+
+/// Request ids for `X-Request-Id`: the client's when it is sane (1–128 visible ASCII
+/// characters), else a new one — a per-process random prefix and a counter. The encoder
+/// adds a new one to any response that has none (parse errors, timeouts, overload), so
+/// every response carries one.
+public enum RequestID {
+    public static let headerName = "X-Request-Id"
+
+    private static let prefix: String = {
+        var generator = SystemRandomNumberGenerator()
+        return String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    /// The client's id if it sent a usable one, else a new id.
+    public static func take(from headers: HTTPHeaders) -> String {
+        if let sent = headers[headerName], !sent.isEmpty, sent.utf8.count <= 128,
+           sent.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return sent
+        }
+        return generate()
+    }
+
+    public static func generate() -> String {
+        let next = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(next, radix: 16)
+    }
+}
