@@ -83,11 +83,13 @@ def main(rendered_path, keys_path, dockerfile_path, config_path):
     # Shutdown consistency.
     drain = float(env["VIGIA_SERVER_DRAIN_TIMEOUT_SECONDS"]["value"]) if "VIGIA_SERVER_DRAIN_TIMEOUT_SECONDS" in env \
         else float(config["server"]["drain_timeout_seconds"])
+    serve_on = float(env["VIGIA_SERVER_DRAIN_GRACE_SECONDS"]["value"]) if "VIGIA_SERVER_DRAIN_GRACE_SECONDS" in env \
+        else float(config["server"].get("drain_grace_seconds", 0))
     pre_stop = vigia.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
     grace = pod.get("terminationGracePeriodSeconds", 30)
     need(pre_stop > 0, "no preStop sleep (the Service would still route to a stopping pod)")
-    need(grace >= pre_stop + drain + 5,
-         f"terminationGracePeriodSeconds {grace} < preStop {pre_stop} + drain {drain} + 5")
+    need(grace >= pre_stop + serve_on + drain + 5,
+         f"terminationGracePeriodSeconds {grace} < preStop {pre_stop} + drain grace {serve_on} + drain {drain} + 5")
 
     # Rollout, autoscaling, disruption budget.
     rolling = spec.get("strategy", {})
