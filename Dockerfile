@@ -21,6 +21,11 @@ FROM ${SWIFT_IMAGE} AS build
 # A toolchain bind-mounted at /opt/swift comes first; the official image's /usr/bin stays.
 ENV PATH=/opt/swift/usr/bin:${PATH}
 WORKDIR /src
+# TLS links the system OpenSSL (libssl-dev at build time, libssl3 at run time).
+RUN dpkg -s libssl-dev pkg-config >/dev/null 2>&1 \
+    || (apt-get update \
+        && apt-get install -y --no-install-recommends libssl-dev=3.0.* pkg-config=1.8.* \
+        && rm -rf /var/lib/apt/lists/*)
 COPY Package.swift ./
 COPY Sources ./Sources
 # Package.swift declares the test targets too, and SwiftPM checks their folders exist.
@@ -38,7 +43,11 @@ FROM ${RUNTIME_IMAGE}
 ARG APP_UID=10001
 # A fixed numeric user so Kubernetes' runAsNonRoot can verify it and volumes can be
 # shared with the model-sync sidecar through fsGroup.
-RUN groupadd --system --gid "${APP_UID}" vigia \
+RUN (dpkg -s libssl3 >/dev/null 2>&1 \
+     || (apt-get update \
+         && apt-get install -y --no-install-recommends libssl3=3.0.* \
+         && rm -rf /var/lib/apt/lists/*)) \
+    && groupadd --system --gid "${APP_UID}" vigia \
     && useradd --system --uid "${APP_UID}" --gid vigia --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin vigia
 COPY --from=build --chown=root:root /out/ /
@@ -48,7 +57,7 @@ ENV VIGIA_SERVER_HOST=0.0.0.0 \
     VIGIA_STORAGE_PATH=/var/lib/vigia/models
 WORKDIR /var/lib/vigia
 USER ${APP_UID}:${APP_UID}
-EXPOSE 8080
+EXPOSE 8080 8443
 STOPSIGNAL SIGTERM
 # No HEALTHCHECK: the image carries no HTTP client, and Kubernetes uses its own probes
 # on /health/live and /health/ready (k8s/deployment.yaml).

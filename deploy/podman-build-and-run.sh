@@ -52,7 +52,7 @@ limits=(--ulimit "nofile=$nofile:$nofile" --ulimit nproc=4096:4096)
 # --- 1. base images --------------------------------------------------------------------
 # Packages the host's toolchain needs to compile and link (ldd of swift-build/-frontend,
 # plus libc/libstdc++ headers, a linker, and git for package resolution).
-build_packages=binutils,libc6-dev,libgcc-12-dev,libstdc++-12-dev,zlib1g-dev,git,ca-certificates,pkg-config,libcurl4,libxml2,libedit2,libsqlite3-0,libncurses6,libkeyutils1,libcom-err2,tzdata
+build_packages=libssl-dev,binutils,libc6-dev,libgcc-12-dev,libstdc++-12-dev,zlib1g-dev,git,ca-certificates,pkg-config,libcurl4,libxml2,libedit2,libsqlite3-0,libncurses6,libkeyutils1,libcom-err2,tzdata
 
 make_base() { # name tag include
     local name=$1 tag=$2 include=${3:-}
@@ -69,7 +69,7 @@ make_base() { # name tag include
     log "importing $root as $tag"
     tar --exclude=./.complete -C "$root" -c . | podman "${podman_opts[@]}" import - "$tag" >/dev/null 2>&1
 }
-make_base runtime "$runtime_base"
+make_base runtime "$runtime_base" libssl3
 make_base build "$build_base" "$build_packages"
 
 # --- 2. build --------------------------------------------------------------------------
