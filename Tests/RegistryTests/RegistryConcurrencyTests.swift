@@ -1,3 +1,4 @@
+import Dispatch
 import FoundationEssentials
 import Synchronization
 import Testing
@@ -65,7 +66,20 @@ import Testing
                 return false
             }
             group.addTask {
-                try? await Task.sleep(for: deadline)
+                // The deadline is a timer that ends the wait (or is cancelled when the event
+                // arrives), not a pause before checking state.
+                let (seconds, attoseconds) = deadline.components
+                let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+                let timer = DeadlineTimer()
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                        timer.arm(waiter)
+                        if Task.isCancelled { timer.fire() }
+                        DispatchQueue.global().asyncAfter(deadline: DispatchTime.now() + .nanoseconds(nanoseconds)) { timer.fire() }
+                    }
+                } onCancel: {
+                    timer.fire()
+                }
                 return false
             }
             let first = await group.next() ?? false
@@ -169,5 +183,22 @@ extension RegistryWatcherTests {
             $0 == .servingChanged(model: "fraud", from: nil, to: 1)
         })
         #expect(try registry.handle(model: "fraud").servable.score == 0.5)
+    }
+}
+
+/// Resumes one waiter exactly once, from the timer or from cancellation, whichever is first.
+final class DeadlineTimer: Sendable {
+    private let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let fired = Mutex(false)
+
+    func arm(_ continuation: CheckedContinuation<Void, Never>) {
+        let early = fired.withLock { $0 }
+        if early { continuation.resume() } else { waiter.withLock { $0 = continuation } }
+        if fired.withLock({ $0 }) { waiter.withLock { $0.take() }?.resume() }
+    }
+
+    func fire() {
+        fired.withLock { $0 = true }
+        waiter.withLock { $0.take() }?.resume()
     }
 }
