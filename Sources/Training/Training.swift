@@ -1,1 +1,0 @@
-// The Training module: dataset → split → fit → evaluate → publish. See DESIGN.md.
