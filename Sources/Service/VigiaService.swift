@@ -219,7 +219,8 @@ public final class VigiaService: Sendable {
                 models.explain)
         }
         let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =
-            [(404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
+            [(400, "A path parameter that is not a valid name", Schemas.problem, ProblemDetails.contentType),
+             (404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
         routes.add(
             Operation(method: "GET", path: "/v1/models", operationId: "listModels", summary: "Models, their versions, states and labels.",
                       tags: ["models"], responses: [(200, "Models", nil, "application/json")]),
@@ -238,7 +239,9 @@ public final class VigiaService: Sendable {
 
     private static func addAdminRoutes(_ routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>) {
         let problems: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "Malformed JSON, or a path parameter that is not a valid name", Schemas.problem, ProblemDetails.contentType),
             (404, "Unknown model or label", Schemas.problem, ProblemDetails.contentType),
+            (415, "Not application/json (routes with a body)", Schemas.problem, ProblemDetails.contentType),
             (409, "The version is not available", Schemas.problem, ProblemDetails.contentType),
             (422, "Body breaks the schema", Schemas.problem, ProblemDetails.contentType),
         ]
@@ -246,7 +249,11 @@ public final class VigiaService: Sendable {
             try ModelRoutes.requireJSON(request)
             let body = try JSONParser.parse(request.body)
             guard schema.conforms(body) else { throw ContractError.schemaViolation(schema.validate(body)) }
-            return Int(body["version"]?.numberValue ?? 0)
+            // The schema bounds the number to a positive integer below 2^53, so it converts exactly.
+            guard let version = body["version"]?.numberValue.flatMap({ Int(exactly: $0) }) else {
+                throw ContractError.schemaViolation([FieldProblem(pointer: "/version", problem: "expected a positive integer")])
+            }
+            return version
         }
         @Sendable func done(_ registry: ModelRegistry<ServingModelLoader>, _ name: String) -> HTTPResponse {
             let status = registry.status(model: name)

@@ -45,8 +45,7 @@ public enum OpenAPIDocument {
             let parameters = Self.pathParameters(operation.path)
             if !parameters.isEmpty {
                 op.append("parameters", .array(parameters.map { name in
-                    ["name": .string(name), "in": "path", "required": true,
-                     "schema": name == "version" ? ["type": "integer", "minimum": 1] : ["type": "string"]]
+                    ["name": .string(name), "in": "path", "required": true, "schema": Self.pathParameterSchema(name)]
                 }))
             }
             if let body = operation.requestBody {
@@ -80,6 +79,15 @@ public enum OpenAPIDocument {
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
             ],
         ]
+    }
+
+    /// Model names and labels follow the registry's naming rule; versions are positive integers.
+    static func pathParameterSchema(_ name: String) -> JSONValue {
+        switch name {
+        case "version": ["type": "integer", "minimum": 1, "maximum": .number(Schemas.maxVersion)]
+        case "name", "label": ["type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"]
+        default: ["type": "string"]
+        }
     }
 
     /// `{name}` segments of a router pattern, in order.

@@ -2,6 +2,9 @@
 /// are written into the OpenAPI document. The listing schema is not here: it comes from
 /// the serving model's signature (`ListingSchema`), so a new version can ask for new fields.
 public enum Schemas {
+    /// Versions are positive integers below 2^53, so a JSON number names one exactly.
+    public static let maxVersion: Double = 9_007_199_254_740_991
+
     public static func predictRequest(listing: Schema, maxBatchSize: Int) -> Schema {
         .object(
             "A batch of listings to score.",
@@ -88,9 +91,9 @@ public enum Schemas {
 
     public static let labelRequest = Schema.object(
         "Point a label at an available version.",
-        properties: [("version", .integer(minimum: 1))], required: ["version"], componentName: "LabelRequest")
+        properties: [("version", .integer(minimum: 1, maximum: maxVersion))], required: ["version"], componentName: "LabelRequest")
 
     public static let pinRequest = Schema.object(
         "Serve this version until unpinned.",
-        properties: [("version", .integer(minimum: 1))], required: ["version"], componentName: "PinRequest")
+        properties: [("version", .integer(minimum: 1, maximum: maxVersion))], required: ["version"], componentName: "PinRequest")
 }
