@@ -50,6 +50,9 @@ struct TestStorage {
             weights[weights.count / 2] ^= 0xFF
             try weights.write(to: weightsURL)
         }
+        // copyItem keeps the source's timestamps; a publication is new, as `cp -r` makes it
+        // (the registry reports the directory's mtime as the publication time).
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: staging.path)
         let final = modelDirectory.appending(path: String(version))
         if renameIntoPlace { try FileManager.default.moveItem(at: staging, to: final) }
         return renameIntoPlace ? final : staging
