@@ -85,7 +85,9 @@ public enum OpenAPIDocument {
     static func pathParameterSchema(_ name: String) -> JSONValue {
         switch name {
         case "version": ["type": "integer", "minimum": 1, "maximum": .number(Schemas.maxVersion)]
-        case "name", "label": ["type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"]
+        // The registry accepts `^[a-z0-9][a-z0-9._-]{0,63}$` without `..`; documented as the
+        // stricter form without adjacent or trailing separators, which JSON Schema can say.
+        case "name", "label": ["type": "string", "pattern": "^[a-z0-9]+([._-][a-z0-9]+)*$", "maxLength": 64]
         default: ["type": "string"]
         }
     }
