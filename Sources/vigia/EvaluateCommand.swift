@@ -19,12 +19,7 @@ struct EvaluateCommand: ParsableCommand {
     var label: String = "is_prohibited"
 
     func run() throws {
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel.load(directory: model)
-        } catch {
-            throw Console.fail("\(model): \(error)")
-        }
+        let loaded = try Console.loadModel(at: model)
         let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label)
         let dataset: Dataset
         do {

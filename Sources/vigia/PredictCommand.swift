@@ -20,12 +20,7 @@ struct PredictCommand: ParsableCommand {
     var keepGoing = false
 
     func run() throws {
-        let loaded: LoadedModel
-        do {
-            loaded = try LoadedModel.load(directory: model)
-        } catch {
-            throw Console.fail("\(model): \(error)")
-        }
+        let loaded = try Console.loadModel(at: model)
         let predictor = BatchPredictor(model: loaded)
         var failures = 0
         var number = 0

@@ -6,25 +6,6 @@ import Training
 import Glibc
 #endif
 
-/// Output helpers shared by the train/evaluate/validate/predict subcommands: results go to
-/// stdout, progress and errors to stderr.
-enum Console {
-    /// A stdio stream on file descriptor 2 (Swift 6 rejects the mutable global `stderr`);
-    /// stdio locks each call internally, so sharing it between threads is safe.
-    nonisolated(unsafe) static let standardError = fdopen(2, "a")
-
-    static func error(_ message: String) {
-        fputs(message + "\n", standardError)
-        fflush(standardError)
-    }
-
-    /// Prints `error: message` to stderr and gives the failure exit code to throw.
-    static func fail(_ message: String) -> ExitCode {
-        error("error: " + message)
-        return ExitCode.failure
-    }
-}
-
 /// `vigia train`: dataset → split → fit → evaluate → publish the next version atomically.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

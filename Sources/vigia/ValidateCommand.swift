@@ -13,14 +13,10 @@ struct ValidateCommand: ParsableCommand {
     var directory: String
 
     func run() throws {
-        do {
-            let model = try LoadedModel.load(directory: directory)
-            let example = model.predict(model.manifest.example.input)
-            print("ok: \(model.name) version \(model.version) (\(model.algorithm.rawValue)), \(model.pipeline.dimension) features, threshold \(model.threshold)")
-            print("example scores \(example.score) (\(example.label)); expected \(model.manifest.example.expectedScore)")
-            print("dataset \(model.manifest.dataset.name) v\(model.manifest.dataset.version) \(model.manifest.dataset.fingerprint)")
-        } catch {
-            throw Console.fail("\(directory): \(error)")
-        }
+        let model = try Console.loadModel(at: directory)
+        let example = model.predict(model.manifest.example.input)
+        print("ok: \(model.name) version \(model.version) (\(model.algorithm.rawValue)), \(model.pipeline.dimension) features, threshold \(model.threshold)")
+        print("example scores \(example.score) (\(example.label)); expected \(model.manifest.example.expectedScore)")
+        print("dataset \(model.manifest.dataset.name) v\(model.manifest.dataset.version) \(model.manifest.dataset.fingerprint)")
     }
 }
