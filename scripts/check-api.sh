@@ -6,18 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-18502}
-bin=${VIGIA_BIN:-.build/debug/vigia}
-[ -x "$bin" ] || swift build --product vigia
 command -v schemathesis >/dev/null || python3 -m pip install -q "schemathesis==4.32.5"
-work=$(mktemp -d)
 token=$(python3 -c "import secrets; print(secrets.token_hex(24))")
-VIGIA_AUTH_ADMIN_TOKENS=$token "$bin" serve --host 127.0.0.1 --port "$port" --log-level warning 2>"$work/vigia.log" &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 "${READY_TIMEOUT:-60}"); do
-  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break
-  sleep 1
-done
+. scripts/lib/serve.sh
+serve_vigia "$port" VIGIA_AUTH_ADMIN_TOKENS="$token"
 status=0
 timeout 600 schemathesis run "http://127.0.0.1:$port/openapi.json" --url "http://127.0.0.1:$port" \
   --checks all -H "Authorization: Bearer $token" --max-examples "${EXAMPLES:-30}" --seed 20261123 \

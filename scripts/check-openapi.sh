@@ -5,17 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-18501}
-bin=${VIGIA_BIN:-.build/debug/vigia}
-[ -x "$bin" ] || swift build --product vigia
 python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q "openapi-spec-validator==0.9.0"
-work=$(mktemp -d)
-"$bin" serve --host 127.0.0.1 --port "$port" --log-level warning 2>"$work/vigia.log" &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 "${READY_TIMEOUT:-60}"); do
-  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break
-  sleep 1
-done
+. scripts/lib/serve.sh
+serve_vigia "$port"
 curl -sf "http://127.0.0.1:$port/openapi.json" -o "$work/openapi.json"
 python3 - "$work/openapi.json" <<'PY'
 import json, sys
