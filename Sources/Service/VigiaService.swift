@@ -10,8 +10,8 @@ import Synchronization
 /// The assembled service: registry + routes + HTTP server, from a resolved configuration.
 ///
 /// Threads: the HTTP event loops run handlers; the registry's watcher thread loads models.
-/// Shared state is the registry (its own locks), `draining` (atomic) and the request-id
-/// counter (atomic).
+/// Shared state is the registry (its own locks), `draining` (atomic), the metrics (their
+/// own locks) and the authenticator's token set (its own lock).
 public final class VigiaService: Sendable {
     public let configuration: ServiceConfiguration
     public let registry: ModelRegistry<ServingModelLoader>
