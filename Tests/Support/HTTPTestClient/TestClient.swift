@@ -24,20 +24,25 @@ public struct ClientError: Error, CustomStringConvertible {
 }
 
 /// A small blocking HTTP/1.1 client on Glibc sockets. Reads time out (SO_RCVTIMEO) instead of
-/// hanging a test run; nothing sleeps.
+/// hanging a test run; nothing sleeps. The default timeout only bounds a hang: it is long
+/// enough that a shared, overloaded CI machine stalling the process for seconds is not a failure.
 public final class TestClient {
     public let fd: Int32
     private var buffer: [UInt8] = []
 
-    public init(port: Int, receiveTimeout: Double = 5) throws {
-        fd = try Socket.makeTCP(ipv6: false, nonBlocking: false)
+    public init(port: Int, receiveTimeout: Double = 30) throws {
+        // `self.fd` is set only once the socket is connected: a class initializer that throws
+        // after every stored property is set still runs `deinit`, which would close the
+        // descriptor a second time, by then perhaps another thread's new socket.
+        let socket = try Socket.makeTCP(ipv6: false, nonBlocking: false)
         do {
-            try Socket.setReceiveTimeout(fd, seconds: receiveTimeout)
-            try Socket.connect(fd, to: Socket.Address(host: "127.0.0.1", port: port))
+            try Socket.setReceiveTimeout(socket, seconds: receiveTimeout)
+            try Socket.connect(socket, to: Socket.Address(host: "127.0.0.1", port: port))
         } catch {
-            closeDescriptor(fd)
+            closeDescriptor(socket)
             throw error
         }
+        fd = socket
     }
 
     deinit { closeDescriptor(fd) }
