@@ -226,7 +226,7 @@ import Testing
         let port = try server.start()
         let client = try TestClient(port: port)
         try client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(handlerStarted.wait(timeoutSeconds: 5))
+        #expect(handlerStarted.wait(timeoutSeconds: 30))
         #expect(server.counters.inFlightRequests.load(ordering: .relaxed) == 1)
 
         server.shutdown()
@@ -276,7 +276,7 @@ import Testing
         }
         #expect(server.isAccepting)
         try Signals.raiseInProcess(SIGTERM)
-        #expect(returned.wait(timeoutSeconds: 10))
+        #expect(returned.wait(timeoutSeconds: 30))
         PosixThread.join(thread)
         #expect(!server.isAccepting)
         #expect(throws: SystemError.self) { _ = try TestClient(port: port) }

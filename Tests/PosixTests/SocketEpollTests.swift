@@ -166,7 +166,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
         let latch = Latch(count: 2)
         let a = try PosixThread.spawn { latch.countDown() }
         let b = try PosixThread.spawn { latch.countDown() }
-        #expect(latch.wait(timeoutSeconds: 5))
+        #expect(latch.wait(timeoutSeconds: 30))
         #expect(latch.isOpen)
         PosixThread.join(a)
         PosixThread.join(b)

@@ -135,17 +135,15 @@ final class PredictionLoad: Sendable {
 
     var snapshot: Tally { tally.withLock { $0 } }
 
-    /// Waits (yielding, with a deadline) until `more` further requests have been answered.
-    func waitForRequests(_ more: Int, timeout: Duration = .seconds(20)) {
+    /// Waits (with a deadline) until `more` further requests have been answered.
+    func waitForRequests(_ more: Int) {
         let target = snapshot.ok + snapshot.failures.count + more
-        let deadline = ContinuousClock.now + timeout
-        while snapshot.ok + snapshot.failures.count < target, ContinuousClock.now < deadline { sched_yield() }
+        _ = eventually(within: 60) { snapshot.ok + snapshot.failures.count >= target }
     }
 
     func stop() -> Tally {
         stopping.store(true, ordering: .releasing)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while finished.load(ordering: .acquiring) < clients, ContinuousClock.now < deadline { sched_yield() }
+        _ = eventually(within: 60) { finished.load(ordering: .acquiring) >= clients }
         return snapshot
     }
 }
