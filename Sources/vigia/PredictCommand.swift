@@ -1,13 +1,14 @@
 import ArgumentParser
 import FoundationEssentials
 import Inference
-import Training
+import Service
 
 /// `vigia predict`: JSON Lines in, JSON Lines out, with a published model version.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Score listings from a JSON Lines file; writes {\"id\",\"score\",\"label\"} per line to stdout."
+        abstract: "Score listings from a JSON Lines file; writes {\"id\",\"score\",\"label\",\"threshold\"} per line to stdout.",
+        discussion: "Each line is checked against the model's listing schema exactly as POST :predict checks a listing."
     )
 
     @Option(help: "A version directory, e.g. models/prohibited-items/1.")

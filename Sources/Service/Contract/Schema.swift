@@ -115,7 +115,7 @@ public final class Schema: Sendable {
         case .string(let s):
             if let enumValues, !enumValues.contains(s) { return false }
             if minLength != nil || maxLength != nil {
-                let length = s.count
+                let length = Self.length(of: s)
                 if let minLength, length < minLength { return false }
                 if let maxLength, length > maxLength { return false }
             }
@@ -163,7 +163,7 @@ public final class Schema: Sendable {
                 problems.append(FieldProblem(pointer: pointer, problem: "must be one of \(enumValues.count) allowed values\(listed)"))
             }
             if minLength != nil || maxLength != nil {
-                let length = s.count
+                let length = Self.length(of: s)
                 if let minLength, length < minLength {
                     problems.append(FieldProblem(pointer: pointer, problem: "must have at least \(minLength) characters"))
                 }
@@ -223,6 +223,10 @@ public final class Schema: Sendable {
     }
 
     /// RFC 6901 escaping of one reference token.
+    /// A string's length as JSON Schema counts it: code points, not grapheme clusters
+    /// ("c\u{327}", a c and a combining cedilla, is 2).
+    static func length(of string: String) -> Int { string.unicodeScalars.count }
+
     public static func escape(_ token: String) -> String {
         guard token.contains("~") || token.contains("/") else { return token }
         return token.replacing("~", with: "~0").replacing("/", with: "~1")

@@ -105,3 +105,19 @@ public enum ListingSchema {
             additionalProperties: true, componentName: "Listing")
     }
 }
+
+extension JSONWriter {
+    /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
+    /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), left open for
+    /// the caller to close or extend.
+    mutating func beginScoredItem(id: String?, _ prediction: Prediction, threshold: Double) {
+        raw("{\"id\":")
+        if let id { string(id) } else { null() }
+        raw(",\"score\":")
+        number(prediction.score)
+        raw(",\"label\":")
+        string(prediction.label)
+        raw(",\"threshold\":")
+        number(threshold)
+    }
+}

@@ -49,7 +49,7 @@ struct ModelRoutes {
             if i > 0 { out.raw(",") }
             let prediction = model.predict(values)
             if serving.metrics != nil { tally.add(prediction) }
-            Self.beginItem(&out, id: serving.id(of: values), prediction, threshold: model.threshold)
+            out.beginScoredItem(id: serving.id(of: values), prediction, threshold: model.threshold)
             out.raw("}")
         }
         out.raw("]}")
@@ -67,7 +67,7 @@ struct ModelRoutes {
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
             let explanation = model.explain(values, top: explainTopFeatures)
-            Self.beginItem(&out, id: serving.id(of: values), explanation.prediction, threshold: model.threshold)
+            out.beginScoredItem(id: serving.id(of: values), explanation.prediction, threshold: model.threshold)
             out.raw(",\"margin\":")
             out.number(explanation.margin)
             out.raw(",\"bias\":")
@@ -94,19 +94,6 @@ struct ModelRoutes {
         }
         out.raw("]}")
         return Self.json(out.bytes)
-    }
-
-    /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
-    /// (the Prediction and Explanation schemas), left open for the caller to close or extend.
-    private static func beginItem(_ out: inout JSONWriter, id: String?, _ prediction: Prediction, threshold: Double) {
-        out.raw("{\"id\":")
-        if let id { out.string(id) } else { out.null() }
-        out.raw(",\"score\":")
-        out.number(prediction.score)
-        out.raw(",\"label\":")
-        out.string(prediction.label)
-        out.raw(",\"threshold\":")
-        out.number(threshold)
     }
 
     /// `{"model_name":…,"model_version":…` — the start of every scoring response.

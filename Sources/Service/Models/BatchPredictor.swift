@@ -1,0 +1,44 @@
+import Inference
+
+/// JSON Lines scoring for `vigia predict`: one listing object a line in, one
+/// `{"id","score","label","threshold"}` a line out. A line goes through the same parser,
+/// listing schema and item writer as a listing POSTed to `:predict`, so the command accepts
+/// exactly what the service accepts and writes what it answers.
+public struct BatchPredictor: Sendable {
+    public let serving: ServingModel
+
+    public init(model: LoadedModel) {
+        serving = ServingModel(model: model, maxBatchSize: 1)
+    }
+
+    /// Why one input line could not be scored; `description` starts with the line number.
+    public struct LineError: Error, Equatable, CustomStringConvertible, Sendable {
+        public var line: Int
+        public var problem: String
+        public var description: String { "line \(line): \(problem)" }
+    }
+
+    /// Scores one line (1-based `number` for errors). Blank lines give `nil`.
+    public func predict(line: String, number: Int) throws(LineError) -> String? {
+        if line.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(line.utf8))
+        } catch {
+            throw LineError(line: number, problem: "not JSON: \(error)")
+        }
+        guard let listing = value.objectValue else {
+            throw LineError(line: number, problem: "expected a JSON object (one listing), got \(value.typeName)")
+        }
+        guard serving.listingSchema.conforms(value) else {
+            let problems = serving.listingSchema.validate(value)
+            throw LineError(line: number, problem: problems.map { "\($0.pointer) \($0.problem)" }.joined(separator: "; "))
+        }
+        let values = serving.featureValues(listing)
+        let model = serving.model
+        var out = JSONWriter(capacity: 128)
+        out.beginScoredItem(id: serving.id(of: values), model.predict(values), threshold: model.threshold)
+        out.raw("}")
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+}
