@@ -80,6 +80,29 @@ check "the interrupted copy is redone from the bucket" \
     cmp -s "$storage/prohibited-items/3/weights.bin" "$bucket/prohibited-items/3/weights.bin"
 check "no dot-directory is left behind after recovery" no_dot_dirs
 
+# Control files: pin.json and labels.json follow the bucket (renamed into place, removed
+# when they leave it); the registry never sees a partial file.
+echo '{"version": 2}' >"$bucket/prohibited-items/pin.json"
+echo '{"stable": 3}' >"$bucket/prohibited-items/labels.json"
+check "a pass with control files succeeds" sync_once
+check "pin.json is copied" cmp -s "$storage/prohibited-items/pin.json" "$bucket/prohibited-items/pin.json"
+check "labels.json is copied" cmp -s "$storage/prohibited-items/labels.json" "$bucket/prohibited-items/labels.json"
+pin_inode=$(stat -c %i "$storage/prohibited-items/pin.json")
+check "an unchanged control file is left alone" \
+    bash -c 'sync_once() { SYNC_SOURCE="$1" SYNC_STORAGE="$2" SYNC_ONCE=true "${@:4}" "$3" 2>/dev/null; }
+             sync_once "$@" && [ "$(stat -c %i "$2/prohibited-items/pin.json")" = "$0" ]' \
+    "$pin_inode" "$bucket" "$storage" "$sync_script" "${sidecar_sh[@]}"
+echo '{"version": 3}' >"$bucket/prohibited-items/pin.json"
+rm "$bucket/prohibited-items/labels.json"
+check "a pass after control files changed succeeds" sync_once
+check "a changed pin.json replaces the old one" grep -q '"version": 3' "$storage/prohibited-items/pin.json"
+check "a labels.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/labels.json"
+check "no dot-entry is left behind by control files" \
+    bash -c '[ -z "$(find "$0" -mindepth 2 -name ".*")" ]' "$storage"
+rm "$bucket/prohibited-items/pin.json"
+check "a pass after pin.json left the bucket succeeds" sync_once
+check "pin.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/pin.json"
+
 # Pruning: version 1 leaves the bucket.
 rm -rf "$bucket/prohibited-items/1"
 check "a pass without SYNC_PRUNE succeeds" sync_once

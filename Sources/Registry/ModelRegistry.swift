@@ -370,9 +370,10 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             switch modelScan {
             case .unreadable(let reason):
                 model.scanError = reason
-            case .versions(let found, let labelsFile):
+            case .versions(let found, let labelsFile, let pinFile):
                 model.scanError = nil
                 model.absorbLabelsFile(labelsFile)
+                model.absorbPinFile(pinFile)
                 for version in model.versions.keys {
                     model.versions[version]?.inStorage = found[version] != nil
                 }

@@ -49,7 +49,12 @@ struct ModelState<Servable: Sendable> {
     var fileLabels: [String: Int]?
     /// Why `labels.json` could not be used (nil: fine or absent).
     var labelsFileError: String?
+    /// The admin pin (a rollback is one); this replica only, until unpinned or restarted.
     var pinned: Int?
+    /// What `pin.json` asks for (nil: no file); kept when the file becomes unreadable.
+    var storagePin: Int?
+    /// Why `pin.json` could not be used (nil: fine or absent).
+    var pinFileError: String?
     var serving: Int?
     var previous: Int?
     /// Why the last scan could not read this model's directory (nil: it could).
@@ -92,7 +97,7 @@ struct ModelState<Servable: Sendable> {
         }
         return PolicyInput(
             discovered: Set(versions.filter { $0.value.inStorage }.keys), states: states,
-            labels: labels, pinned: pinned, serving: serving, previous: previous,
+            labels: labels, pinned: pinned, storagePin: storagePin, serving: serving, previous: previous,
             pendingLabels: pendingLabels)
     }
 
@@ -119,6 +124,32 @@ struct ModelState<Servable: Sendable> {
             }
             fileLabels = requested
         }
+    }
+
+    /// Applies a new `pin.json`. An unusable file keeps the pin as it was: a half-written or
+    /// broken file must not switch every replica's version.
+    mutating func absorbPinFile(_ file: PinFile) {
+        switch file {
+        case .absent:
+            pinFileError = nil
+            storagePin = nil
+        case .invalid(let reason):
+            pinFileError = reason
+        case .version(let version):
+            pinFileError = nil
+            storagePin = version
+        }
+    }
+
+    /// Why the `pin.json` version does not serve although no admin pin overrides it.
+    var storagePinIssue: String? {
+        if let pinFileError { return pinFileError }
+        guard let pin = storagePin, pinned == nil, serving != pin else { return nil }
+        guard let record = versions[pin], record.inStorage else {
+            return "pin.json asks for version \(pin), which is not in storage"
+        }
+        if case .failed = record.state { return "pin.json asks for version \(pin), which failed to load" }
+        return "pin.json asks for version \(pin), which is loading"
     }
 
     /// Applies a policy decision: unloads, labels, pin, serving. Returns the versions to
@@ -204,7 +235,8 @@ struct ModelState<Servable: Sendable> {
                 nextRetryAt: nextRetry)
         }
         return ModelStatus(
-            model: model, servingVersion: serving, pinned: pinned != nil, previousVersion: previous,
+            model: model, servingVersion: serving, pinned: pinned != nil, storagePin: storagePin,
+            storagePinIssue: storagePinIssue, previousVersion: previous,
             labels: labels, pendingLabels: pendingLabels, versions: versionStatuses,
             storageError: storageIssue, labelsFileError: labelsFileError, required: required)
     }

@@ -53,6 +53,11 @@ public struct ModelStatus: Sendable, Hashable {
     public var servingVersion: Int?
     /// Whether an admin pinned the serving version (a rollback is a pin).
     public var pinned: Bool
+    /// The version `<storage>/<model>/pin.json` asks for, if the file exists.
+    public var storagePin: Int?
+    /// Why that version does not serve (not in storage, loading, failed, or the file is
+    /// unusable); nil when it serves, when an admin pin overrides it, or with no file.
+    public var storagePinIssue: String?
     /// The previous serving version, kept loaded for rollback.
     public var previousVersion: Int?
     /// Label → version.

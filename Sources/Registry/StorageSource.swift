@@ -11,7 +11,7 @@ struct DiscoveredVersion: Sendable, Equatable {
 
 /// What one poll of one model directory found: the full set, or why it could not be read.
 enum ModelScan: Sendable, Equatable {
-    case versions([Int: DiscoveredVersion], labels: LabelsFile)
+    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile = .absent)
     case unreadable(String)
 }
 
@@ -20,6 +20,15 @@ enum LabelsFile: Sendable, Equatable {
     case absent
     case labels([String: Int])
     /// Present but unusable; the labels in memory stay as they are.
+    case invalid(String)
+}
+
+/// The optional `<model>/pin.json`: `{"version": 3}`, the version every replica reading this
+/// storage serves once it is available (a rollback that survives restarts).
+enum PinFile: Sendable, Equatable {
+    case absent
+    case version(Int)
+    /// Present but unusable; the pin in memory stays as it is.
     case invalid(String)
 }
 
@@ -73,31 +82,57 @@ enum StorageSource {
             guard let status = try? statPath(path + "/" + entry), status.isDirectory else { continue }
             versions[version] = DiscoveredVersion(version: version, publishedAt: status.modified)
         }
-        return .versions(versions, labels: readLabelsFile(path + "/labels.json"))
+        return .versions(
+            versions, labels: readLabelsFile(path + "/labels.json"), pin: readPinFile(path + "/pin.json"))
     }
 
-    /// Largest `labels.json` read; a bigger one is reported as invalid.
-    static let labelsFileLimit = 64 * 1024
+    /// Largest control file (`labels.json`, `pin.json`) read; a bigger one is invalid.
+    static let controlFileLimit = 64 * 1024
+
+    /// A model-level control file decoded as `T`: nil when absent, else the value or why not.
+    static func readControlFile<T: Decodable>(
+        _ path: String, as _: T.Type, expected: String
+    ) -> Result<T, ControlFileError>? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(ControlFileError(reason: "cannot read \(path)"))
+        }
+        guard data.count <= controlFileLimit else {
+            return .failure(ControlFileError(reason: "\(path) is larger than \(controlFileLimit) bytes"))
+        }
+        do {
+            return .success(try JSONDecoder().decode(T.self, from: data))
+        } catch {
+            return .failure(ControlFileError(reason: "\(path) is not \(expected): \(error)"))
+        }
+    }
+
+    struct ControlFileError: Error {
+        var reason: String
+    }
 
     static func readLabelsFile(_ path: String) -> LabelsFile {
-        guard FileManager.default.fileExists(atPath: path) else { return .absent }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .invalid("cannot read \(path)")
+        switch readControlFile(path, as: [String: Int].self, expected: "a JSON object of label → version") {
+        case nil: return .absent
+        case .failure(let error): return .invalid(error.reason)
+        case .success(let labels):
+            for (label, version) in labels.sorted(by: { $0.key < $1.key }) {
+                guard isValidModelName(label) else { return .invalid("\(path): invalid label name '\(label)'") }
+                guard version > 0 else { return .invalid("\(path): label '\(label)' has version \(version)") }
+            }
+            return .labels(labels)
         }
-        guard data.count <= labelsFileLimit else {
-            return .invalid("\(path) is larger than \(labelsFileLimit) bytes")
+    }
+
+    static func readPinFile(_ path: String) -> PinFile {
+        struct Pin: Decodable { var version: Int }
+        switch readControlFile(path, as: Pin.self, expected: #"a JSON object {"version": N}"#) {
+        case nil: return .absent
+        case .failure(let error): return .invalid(error.reason)
+        case .success(let pin):
+            guard pin.version > 0 else { return .invalid("\(path): version \(pin.version) is not a positive integer") }
+            return .version(pin.version)
         }
-        let labels: [String: Int]
-        do {
-            labels = try JSONDecoder().decode([String: Int].self, from: data)
-        } catch {
-            return .invalid("\(path) is not a JSON object of label → version: \(error)")
-        }
-        for (label, version) in labels.sorted(by: { $0.key < $1.key }) {
-            guard isValidModelName(label) else { return .invalid("\(path): invalid label name '\(label)'") }
-            guard version > 0 else { return .invalid("\(path): label '\(label)' has version \(version)") }
-        }
-        return .labels(labels)
     }
 
     /// `^[a-z0-9][a-z0-9._-]{0,63}$` and no `..`: safe as a path component and in URLs.

@@ -21,6 +21,8 @@ public struct PolicyInput: Sendable, Equatable {
     public var labels: [String: Int]
     /// The version an admin pinned (a rollback is a pin), if any.
     public var pinned: Int?
+    /// The version `pin.json` in storage asks every replica to serve, if any.
+    public var storagePin: Int?
     /// The version serving now, if any.
     public var serving: Int?
     /// The version that served before `serving`, kept loaded for instant rollback.
@@ -31,13 +33,14 @@ public struct PolicyInput: Sendable, Equatable {
 
     public init(
         discovered: Set<Int>, states: [Int: PolicyVersionState] = [:],
-        labels: [String: Int] = [:], pinned: Int? = nil, serving: Int? = nil, previous: Int? = nil,
-        pendingLabels: [String: Int] = [:]
+        labels: [String: Int] = [:], pinned: Int? = nil, storagePin: Int? = nil, serving: Int? = nil,
+        previous: Int? = nil, pendingLabels: [String: Int] = [:]
     ) {
         self.discovered = discovered
         self.states = states
         self.labels = labels
         self.pinned = pinned
+        self.storagePin = storagePin
         self.serving = serving
         self.previous = previous
         self.pendingLabels = pendingLabels
@@ -79,9 +82,11 @@ public struct PolicyDecision: Sendable, Equatable {
 /// The version policy: a pure function from what is known to what to do
 /// (tensorflow/serving's availability-preserving policy, plus pins and labels).
 ///
-/// - Serve the pinned version if one is pinned, else the newest available version that is
-///   in storage. Only an available version ever serves, so a new version is loaded
-///   before the old one is unloaded.
+/// - Serve the version an admin pinned, else the version `pin.json` asks for once it is
+///   available, else the newest available version that is in storage. Only an available
+///   version ever serves, so a new version is loaded before the old one is unloaded.
+/// - `pin.json`'s version is loaded whatever its age while its directory is in storage;
+///   until it is available (or if it fails) the default choice keeps serving.
 /// - If the serving version's directory is deleted and no other version is available,
 ///   it keeps serving from memory (a transient storage problem must not cause an outage).
 /// - Load the newest version in storage that has not failed; failed versions newer than
@@ -103,8 +108,11 @@ public enum VersionPolicy {
         if let pin = pinned, !input.discovered.contains(pin), !availableInStorage.isEmpty {
             pinned = nil
         }
+        let storagePin = input.storagePin.flatMap { input.discovered.contains($0) ? $0 : nil }
         let serving: Int?
         if let pin = pinned {
+            serving = pin
+        } else if let pin = storagePin, isAvailable(pin) {
             serving = pin
         } else if let newest = availableInStorage.max() {
             serving = newest
@@ -164,6 +172,18 @@ public enum VersionPolicy {
                 break
             }
             pendingLabels[label] = version
+        }
+        // pin.json's version: loaded even if older than what serves.
+        if let pin = storagePin {
+            switch state(pin) {
+            case .notLoaded, .failed(retryDue: true):
+                if !load.contains(pin) { load.append(pin) }
+                candidates.insert(pin)
+            case .available, .loading:
+                candidates.insert(pin)
+            case .failed(retryDue: false):
+                break
+            }
         }
         load.sort(by: >)
 

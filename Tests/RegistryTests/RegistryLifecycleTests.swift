@@ -336,6 +336,50 @@ import Testing
         #expect(status.labels == ["stable": 1])
     }
 
+    @Test func pinFileServesItsVersionOnEveryReaderUntilRemoved() throws {
+        let storage = try TempStorage()
+        let registry = makeRegistry(storage)
+        for version in 1...3 { try storage.publish("fraud", version: version, score: Double(version) / 10) }
+        registry.testsOnly_pollNow()
+        #expect(try registry.handle(model: "fraud").version == 3)
+
+        // The fleet-wide rollback: version 1 is older than what serves; the file loads it.
+        let pinPath = storage.modelPath("fraud") + "/pin.json"
+        try Data(#"{"version": 1}"#.utf8).write(to: URL(fileURLWithPath: pinPath))
+        registry.testsOnly_pollNow()
+        var status = try #require(registry.status(model: "fraud"))
+        #expect(try registry.handle(model: "fraud").version == 1)
+        #expect(status.storagePin == 1 && status.storagePinIssue == nil && !status.pinned)
+        #expect(status.previousVersion == 3)
+
+        // An admin pin on this replica wins over the file until it is undone.
+        try registry.pin(model: "fraud", version: 3)
+        registry.testsOnly_pollNow()
+        #expect(try registry.handle(model: "fraud").version == 3)
+        try registry.unpin(model: "fraud")
+        registry.testsOnly_pollNow()
+        #expect(try registry.handle(model: "fraud").version == 1)
+
+        // A broken file is reported and changes nothing; a version that is not there neither.
+        try Data("{\"version\":".utf8).write(to: URL(fileURLWithPath: pinPath))
+        registry.testsOnly_pollNow()
+        status = try #require(registry.status(model: "fraud"))
+        #expect(status.storagePinIssue?.contains("pin.json") == true)
+        #expect(try registry.handle(model: "fraud").version == 1)
+        try Data(#"{"version": 9}"#.utf8).write(to: URL(fileURLWithPath: pinPath))
+        registry.testsOnly_pollNow()
+        status = try #require(registry.status(model: "fraud"))
+        #expect(status.storagePinIssue == "pin.json asks for version 9, which is not in storage")
+        #expect(try registry.handle(model: "fraud").version == 3)
+
+        // Removing the file returns to the newest version.
+        try FileManager.default.removeItem(atPath: pinPath)
+        registry.testsOnly_pollNow()
+        status = try #require(registry.status(model: "fraud"))
+        #expect(try registry.handle(model: "fraud").version == 3)
+        #expect(status.storagePin == nil && status.storagePinIssue == nil)
+    }
+
     @Test func requestErrorsSayWhatIsMissing() throws {
         let storage = try TempStorage()
         let registry = makeRegistry(storage, required: ["fraud"])

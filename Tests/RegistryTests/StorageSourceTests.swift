@@ -36,7 +36,7 @@ import Testing
         let scan = StorageSource.scan(storage: storage.path, requiredModels: [])
         #expect(scan.storageError == nil)
         #expect(Array(scan.models.keys) == ["fraud"])
-        guard case .versions(let versions, labels: .absent)? = scan.models["fraud"] else {
+        guard case .versions(let versions, let labels, let pin)? = scan.models["fraud"], labels == .absent, pin == .absent else {
             Issue.record("fraud should be readable: \(String(describing: scan.models["fraud"]))")
             return
         }
@@ -86,18 +86,40 @@ import Testing
         ("{", nil),
     ] as [(String, LabelsFile?)])
     func labelsFileIsAnObjectOfValidLabelsToPositiveVersions(content: String, expected: LabelsFile?) throws {
+        try expectControlFile("labels.json", content: content, reads: expected, with: StorageSource.readLabelsFile) {
+            if case .invalid(let reason) = $0 { reason } else { nil }
+        }
+        #expect(StorageSource.readLabelsFile("/nonexistent/labels.json") == .absent)
+    }
+
+    @Test(arguments: [
+        (#"{"version": 3}"#, PinFile.version(3)),
+        ("{}", nil), (#"{"version": 0}"#, nil), (#"{"version": "3"}"#, nil), (#"{"version": 1.5}"#, nil), ("3", nil), ("{", nil),
+    ] as [(String, PinFile?)])
+    func pinFileIsAnObjectWithAPositiveVersion(content: String, expected: PinFile?) throws {
+        try expectControlFile("pin.json", content: content, reads: expected, with: StorageSource.readPinFile) {
+            if case .invalid(let reason) = $0 { reason } else { nil }
+        }
+        #expect(StorageSource.readPinFile("/nonexistent/pin.json") == .absent)
+    }
+
+    /// Writes `content` as `name` and reads it back: `expected`, or (nil) invalid with a
+    /// reason naming the file.
+    private func expectControlFile<File: Equatable>(
+        _ name: String, content: String, reads expected: File?, with read: (String) -> File,
+        invalidReason: (File) -> String?
+    ) throws {
         let storage = try TempStorage()
-        let path = storage.path + "/labels.json"
+        let path = storage.path + "/" + name
         try Data(content.utf8).write(to: URL(fileURLWithPath: path))
-        let result = StorageSource.readLabelsFile(path)
+        let result = read(path)
         if let expected {
             #expect(result == expected)
-        } else if case .invalid(let reason) = result {
-            #expect(reason.contains("labels.json"))
+        } else if let reason = invalidReason(result) {
+            #expect(reason.contains(name))
         } else {
             Issue.record("expected invalid, got \(result)")
         }
-        #expect(StorageSource.readLabelsFile(storage.path + "/absent.json") == .absent)
     }
 
     @Test func retryDelayDoublesFromTheBaseUpToTheCap() {

@@ -136,6 +136,33 @@ import Testing
             input: PolicyInput(
                 discovered: [3], states: [3: .available], serving: 3, pendingLabels: ["canary": 4]),
             expected: PolicyDecision(serving: 3, pendingLabels: ["canary": 4])),
+        Row(
+            name: "pin.json loads its version even though it is older, while the newest keeps serving",
+            input: PolicyInput(discovered: [1, 2, 3], states: [2: .available, 3: .available], storagePin: 1, serving: 3, previous: 2),
+            expected: PolicyDecision(load: [1], serving: 3, previous: 2)),
+        Row(
+            name: "pin.json's version serves once available; the version it replaces becomes previous",
+            input: PolicyInput(
+                discovered: [1, 2, 3], states: [1: .available, 2: .available, 3: .available], storagePin: 1, serving: 3, previous: 2),
+            expected: PolicyDecision(unload: [2], serving: 1, previous: 3)),
+        Row(
+            name: "an admin pin overrides pin.json, whose version stays loaded",
+            input: PolicyInput(
+                discovered: [1, 2, 3], states: [1: .available, 2: .available, 3: .available],
+                pinned: 2, storagePin: 1, serving: 1, previous: 3),
+            expected: PolicyDecision(serving: 2, previous: 1, pinned: 2)),
+        Row(
+            name: "pin.json naming a version not in storage changes nothing",
+            input: PolicyInput(discovered: [2, 3], states: [3: .available], storagePin: 1, serving: 3),
+            expected: PolicyDecision(serving: 3)),
+        Row(
+            name: "pin.json's version failing keeps the default serving until its retry is due",
+            input: PolicyInput(discovered: [1, 3], states: [1: .failed(retryDue: false), 3: .available], storagePin: 1, serving: 3),
+            expected: PolicyDecision(serving: 3)),
+        Row(
+            name: "pin.json's failed version is retried when due",
+            input: PolicyInput(discovered: [1, 3], states: [1: .failed(retryDue: true), 3: .available], storagePin: 1, serving: 3),
+            expected: PolicyDecision(load: [1], serving: 3)),
     ]
 
     @Test(arguments: rows)
@@ -148,11 +175,12 @@ import Testing
         let states: [PolicyVersionState?] = [nil, .loading, .available, .failed(retryDue: false), .failed(retryDue: true)]
         var checked = 0
         for a in states { for b in states { for c in states {
-            for discoveredMask in 0..<8 { for serving in [nil, 1, 2, 3] { for pinned in [nil, 1, 3] {
+            for discoveredMask in 0..<8 { for serving in [nil, 1, 2, 3] { for pinned in [nil, 1, 3] { for storagePin in [nil, 1, 2] {
                 var stateMap: [Int: PolicyVersionState] = [:]
                 for (version, state) in [(1, a), (2, b), (3, c)] { if let state { stateMap[version] = state } }
                 let discovered = Set([1, 2, 3].filter { discoveredMask & (1 << ($0 - 1)) != 0 })
-                let input = PolicyInput(discovered: discovered, states: stateMap, pinned: pinned, serving: serving)
+                let input = PolicyInput(
+                    discovered: discovered, states: stateMap, pinned: pinned, storagePin: storagePin, serving: serving)
                 let decision = VersionPolicy.decide(input)
                 if let chosen = decision.serving {
                     #expect(stateMap[chosen] == .available)
@@ -163,8 +191,8 @@ import Testing
                 }
                 for version in decision.load { #expect(discovered.contains(version)) }
                 checked += 1
-            } } }
+            } } } }
         } } }
-        #expect(checked == 125 * 8 * 4 * 3)
+        #expect(checked == 125 * 8 * 4 * 3 * 3)
     }
 }

@@ -244,6 +244,24 @@ import Testing
             #expect(try client.request("POST", "/v1/admin/reload", headers: admin).status == 202)
             service.registry.testsOnly_pollNow()
             #expect(try servedVersion() == 2)
+
+            // pin.json in storage: the rollback every replica reading it applies, and keeps
+            // across restarts.
+            let pinFile = storage.modelDirectory.appending(path: "pin.json")
+            try Data(#"{"version": 1}"#.utf8).write(to: pinFile)
+            service.registry.testsOnly_pollNow()
+            #expect(try servedVersion() == 1)
+            var status = try json(try client.request("GET", "/v1/models/prohibited-items"))
+            #expect(status["storage_pin"] == 1 && status["storage_pin_issue"] == .null && status["pinned"] == false)
+            try Data(#"{"version": 7}"#.utf8).write(to: pinFile)
+            service.registry.testsOnly_pollNow()
+            #expect(try servedVersion() == 2)
+            status = try json(try client.request("GET", "/v1/models/prohibited-items"))
+            #expect(status["storage_pin_issue"] == "pin.json asks for version 7, which is not in storage")
+            try FileManager.default.removeItem(at: pinFile)
+            service.registry.testsOnly_pollNow()
+            status = try json(try client.request("GET", "/v1/models/prohibited-items"))
+            #expect(status["storage_pin"] == .null && status["serving_version"] == 2)
         }
     }
 

@@ -25,6 +25,9 @@
 #   SYNC_PRUNE             "true": remove local versions that left the bucket, but never a
 #                          model's last version (default false)
 #   RCLONE_*               rclone's own settings (RCLONE_CONFIG points at the Secret's file)
+# Model-level control files (<model>/labels.json, <model>/pin.json) follow the bucket too:
+# copied to a dot-name and renamed over the old one when they differ, removed when they
+# leave the bucket. Writing pin.json to the bucket is a rollback every replica applies.
 # After the first complete pass it creates <storage>/.sync-ready (the sidecar's
 # startupProbe checks it, so Vigia starts with the bucket's models already in place).
 set -eu
@@ -99,6 +102,32 @@ prune_model() { # name remote-versions
     done
 }
 
+sync_control_files() { # name
+    name=$1
+    files=$(rclone lsf --files-only "$source_root/$name") || return 1
+    for file in labels.json pin.json; do
+        target="$storage/$name/$file"
+        if printf '%s\n' "$files" | grep -qxF "$file"; then
+            mkdir -p "$storage/$name"
+            staging="$storage/$name/.incoming-$file"
+            if ! rclone copyto "$source_root/$name/$file" "$staging"; then
+                rm -f "$staging"
+                log error "copy failed" ",\"model\":\"$name\",\"file\":\"$file\""
+                return 1
+            fi
+            if cmp -s "$staging" "$target"; then
+                rm -f "$staging"
+            else
+                mv "$staging" "$target" # rename(2): the registry reads the old or the new file
+                log info "control file updated" ",\"model\":\"$name\",\"file\":\"$file\""
+            fi
+        elif [ -e "$target" ]; then
+            rm -f "$target"
+            log info "control file removed" ",\"model\":\"$name\",\"file\":\"$file\""
+        fi
+    done
+}
+
 sync_pass() {
     status=0
     names=$(rclone lsf --dirs-only "$source_root") || {
@@ -124,6 +153,8 @@ sync_pass() {
         if [ "$prune" = true ] && [ -d "$storage/$name" ]; then
             prune_model "$name" "$complete"
         fi
+        # After the versions, so a pin.json naming a new version finds it published.
+        sync_control_files "$name" || status=1
     done
     return $status
 }

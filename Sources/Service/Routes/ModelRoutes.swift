@@ -139,9 +139,13 @@ struct ModelRoutes {
             "name": .string(status.model),
             "serving_version": status.servingVersion.map { .number(Double($0)) } ?? .null,
             "pinned": .bool(status.pinned),
+            "storage_pin": status.storagePin.map { .number(Double($0)) } ?? .null,
+            "storage_pin_issue": status.storagePinIssue.map { .string($0) } ?? .null,
             "previous_version": status.previousVersion.map { .number(Double($0)) } ?? .null,
             "required": .bool(status.required),
-            "labels": .object(JSONObject(status.labels.keys.sorted().map { (key: $0, value: .number(Double(status.labels[$0]!))) })),
+            "labels": Self.versionMap(status.labels),
+            "pending_labels": Self.versionMap(status.pendingLabels),
+            "labels_file_error": status.labelsFileError.map { .string($0) } ?? .null,
             "storage_error": status.storageError.map { .string($0) } ?? .null,
             "versions": .array(status.versions.map { .object(versionJSON($0, serving: status.servingVersion)) }),
         ]
@@ -151,6 +155,11 @@ struct ModelRoutes {
             object.append("serving", .object(Self.metadata(loaded.servable.model)))
         }
         return .object(object)
+    }
+
+    /// `{"label": version, …}`, sorted by label.
+    private static func versionMap(_ map: [String: Int]) -> JSONValue {
+        .object(JSONObject(map.keys.sorted().map { (key: $0, value: .number(Double(map[$0]!))) }))
     }
 
     private func versionJSON(_ version: VersionStatus, serving: Int?) -> JSONObject {
