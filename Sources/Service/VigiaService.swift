@@ -223,17 +223,17 @@ public final class VigiaService: Sendable {
              (404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
         routes.add(
             Operation(method: "GET", path: "/v1/models", operationId: "listModels", summary: "Models, their versions, states and labels.",
-                      tags: ["models"], responses: [(200, "Models", nil, "application/json")]),
+                      tags: ["models"], responses: [(200, "Models", Schemas.modelList, "application/json")]),
             models.listModels)
         routes.add(
             Operation(method: "GET", path: "/v1/models/{name}", operationId: "getModel",
                       summary: "One model: versions with state (loading, available, failed + reason), labels, serving version, its signature, metrics and example.",
-                      tags: ["models"], responses: [(200, "Model status", nil, "application/json")] + notFound),
+                      tags: ["models"], responses: [(200, "Model status", Schemas.modelStatus, "application/json")] + notFound),
             models.model)
         routes.add(
             Operation(method: "GET", path: "/v1/models/{name}/versions/{version}", operationId: "getModelVersion",
                       summary: "One version: state, and when loaded its signature, metrics and example.",
-                      tags: ["models"], responses: [(200, "Version status", nil, "application/json")] + notFound),
+                      tags: ["models"], responses: [(200, "Version status", Schemas.versionStatus, "application/json")] + notFound),
             models.version)
     }
 
@@ -276,7 +276,7 @@ public final class VigiaService: Sendable {
         routes.add(
             Operation(method: "PUT", path: "/v1/models/{name}/labels/{label}", operationId: "setLabel",
                       summary: "Point a label (e.g. stable, canary) at an available version.", tags: ["admin"],
-                      requestBody: Schemas.labelRequest, responses: [(200, "Labels now", nil, "application/json")] + problems,
+                      requestBody: Schemas.labelRequest, responses: [(200, "Labels now", Schemas.adminResult, "application/json")] + problems,
                       requiresAuth: true)
         ) { request in
             let name = request.pathParameters["name"] ?? "", label = request.pathParameters["label"] ?? ""
@@ -285,7 +285,7 @@ public final class VigiaService: Sendable {
         }
         routes.add(
             Operation(method: "DELETE", path: "/v1/models/{name}/labels/{label}", operationId: "removeLabel",
-                      summary: "Remove a label.", tags: ["admin"], responses: [(200, "Labels now", nil, "application/json")] + problems,
+                      summary: "Remove a label.", tags: ["admin"], responses: [(200, "Labels now", Schemas.adminResult, "application/json")] + problems,
                       requiresAuth: true)
         ) { request in
             let name = request.pathParameters["name"] ?? ""
@@ -295,7 +295,7 @@ public final class VigiaService: Sendable {
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:pin", operationId: "pin",
                       summary: "Serve this version until unpinned.", tags: ["admin"], requestBody: Schemas.pinRequest,
-                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+                      responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
             let name = request.pathParameters["name"] ?? ""
             try registry.pin(model: name, version: try versionBody(request, Schemas.pinRequest))
@@ -304,7 +304,7 @@ public final class VigiaService: Sendable {
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:unpin", operationId: "unpin",
                       summary: "Serve the newest available version again.", tags: ["admin"],
-                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+                      responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
             let name = request.pathParameters["name"] ?? ""
             try registry.unpin(model: name)
@@ -313,7 +313,7 @@ public final class VigiaService: Sendable {
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:rollback", operationId: "rollback",
                       summary: "Pin the previous serving version (kept loaded for this).", tags: ["admin"],
-                      responses: [(200, "Serving now", nil, "application/json")] + problems, requiresAuth: true)
+                      responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
             let name = request.pathParameters["name"] ?? ""
             _ = try registry.rollback(model: name)

@@ -253,6 +253,11 @@ import Testing
             #expect(try servedVersion() == 1)
             var status = try json(try client.request("GET", "/v1/models/prohibited-items"))
             #expect(status["storage_pin"] == 1 && status["storage_pin_issue"] == .null && status["pinned"] == false)
+            // The responses are what the OpenAPI document says they are.
+            #expect(Schemas.modelStatus.validate(status) == [])
+            #expect(Schemas.modelList.validate(try json(try client.request("GET", "/v1/models"))) == [])
+            #expect(Schemas.versionStatus.validate(try json(try client.request("GET", "/v1/models/prohibited-items/versions/1"))) == [])
+            #expect(Schemas.adminResult.validate(try json(try client.request("POST", "/v1/models/prohibited-items:unpin", headers: admin))) == [])
             try Data(#"{"version": 7}"#.utf8).write(to: pinFile)
             service.registry.testsOnly_pollNow()
             #expect(try servedVersion() == 2)

@@ -1,3 +1,5 @@
+import Inference
+
 /// The REST contract's shapes, defined once. Request schemas validate bodies; all of them
 /// are written into the OpenAPI document. The listing schema is not here: it comes from
 /// the serving model's signature (`ListingSchema`), so a new version can ask for new fields.
@@ -88,6 +90,77 @@ public enum Schemas {
             ("reasons", .array(.string(), description: "Why the service is not ready.")),
         ],
         required: ["status"], componentName: "Health")
+
+    /// What a loaded version's manifest says (`GET /v1/models/{name}` for the serving one,
+    /// `…/versions/{version}` for any loaded one).
+    public static let manifestSummary = Schema.object(
+        "A loaded version's manifest: algorithm, threshold, class labels, listing schema, metrics, example, dataset.",
+        properties: [
+            ("version", .integer(minimum: 1)),
+            ("algorithm", .string(enumValues: Algorithm.allCases.map(\.rawValue))),
+            ("created", .string()),
+            ("threshold", .number(minimum: 0, maximum: 1)),
+            ("labels", .array(.string(), description: "Class names: [negative, positive].")),
+            ("signature", .object("The listing JSON Schema this version accepts.", properties: [], additionalProperties: true)),
+            ("metrics", .object(properties: [], additionalProperties: true)),
+            ("example", .object(properties: [], additionalProperties: true)),
+            ("dataset", .object(properties: [], additionalProperties: true)),
+        ],
+        required: ["version", "algorithm", "created", "threshold", "labels", "signature", "metrics", "example", "dataset"],
+        componentName: "ManifestSummary")
+
+    public static let versionStatus = Schema.object(
+        "One version of a model, as the registry sees it.",
+        properties: [
+            ("version", .integer(minimum: 1)),
+            ("state", .string("not_loaded, loading, available, failed (see error) or unloading (requests still hold it).",
+                              enumValues: ["not_loaded", "loading", "available", "failed", "unloading"])),
+            ("serving", .boolean("Whether the default route serves this version.")),
+            ("labels", .array(.string())),
+            ("in_storage", .boolean("Whether its directory is in storage now.")),
+            ("published_at", .string("When its directory appeared (RFC 3339).", nullable: true)),
+            ("loaded_at", .string("When it finished loading (RFC 3339).", nullable: true)),
+            ("attempts", .integer("Load attempts since discovery.", minimum: 0)),
+            ("error", .string("The last load error.")),
+            ("next_retry_at", .string("When a failed load is retried (RFC 3339).")),
+            ("manifest", manifestSummary),
+        ],
+        required: ["version", "state", "serving", "labels", "in_storage", "published_at", "loaded_at", "attempts"],
+        componentName: "VersionStatus")
+
+    public static let modelStatus = Schema.object(
+        "A model: what serves, why, and every version known.",
+        properties: [
+            ("name", .string()),
+            ("serving_version", .integer(minimum: 1, nullable: true)),
+            ("pinned", .boolean("Whether an admin call pinned the serving version on this replica (a rollback is a pin).")),
+            ("storage_pin", .integer("The version <storage>/<model>/pin.json asks for.", minimum: 1, nullable: true)),
+            ("storage_pin_issue", .string("Why that version does not serve yet.", nullable: true)),
+            ("previous_version", .integer("Kept loaded for rollback.", minimum: 1, nullable: true)),
+            ("required", .boolean("Whether readiness waits for this model.")),
+            ("labels", .map(.integer(minimum: 1), description: "Label → version.")),
+            ("pending_labels", .map(.integer(minimum: 1), description: "Labels labels.json asks for whose version is not available yet.")),
+            ("labels_file_error", .string(nullable: true)),
+            ("storage_error", .string("Why storage could not be read, or that the serving version's directory is gone.", nullable: true)),
+            ("versions", .array(versionStatus, description: "Newest first.")),
+            ("serving", manifestSummary),
+        ],
+        required: ["name", "serving_version", "pinned", "storage_pin", "storage_pin_issue", "previous_version", "required",
+                   "labels", "pending_labels", "labels_file_error", "storage_error", "versions"],
+        componentName: "ModelStatus")
+
+    public static let modelList = Schema.object(
+        properties: [("models", .array(modelStatus))], required: ["models"], componentName: "ModelList")
+
+    public static let adminResult = Schema.object(
+        "What serves after an admin call.",
+        properties: [
+            ("name", .string()),
+            ("serving_version", .integer(minimum: 1, nullable: true)),
+            ("pinned", .boolean()),
+            ("labels", .map(.integer(minimum: 1))),
+        ],
+        required: ["name", "serving_version", "pinned", "labels"], componentName: "AdminResult")
 
     public static let labelRequest = Schema.object(
         "Point a label at an available version.",

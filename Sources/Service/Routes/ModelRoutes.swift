@@ -128,8 +128,9 @@ struct ModelRoutes {
             throw RegistryError.unknownVersion(model: name, version: Int(request.pathParameters["version"] ?? "") ?? 0)
         }
         var object = versionJSON(version, serving: status.servingVersion)
+        // Nested: the manifest's `version` and `labels` (class names) are not the status's.
         if let loaded = registry.snapshot(model: name)?.versions[number] {
-            for member in Self.metadata(loaded.servable.model) { object.append(member.key, member.value) }
+            object.append("manifest", .object(Self.metadata(loaded.servable.model)))
         }
         return Self.json(JSONWriter.encode(.object(object)))
     }
