@@ -103,7 +103,9 @@ start_vigia() {  # cmd-template (@PORT@, @STORAGE@ substituted); sets VIGIA_PID
   port_free "$PORT_VIGIA" || die "port $PORT_VIGIA busy (set PORT_VIGIA)"
   cmd=${cmd//@PORT@/$PORT_VIGIA}
   cmd=${cmd//@STORAGE@/${STORAGE:-}}
-  start_bg vigia "$RUN/vigia.log" "$cmd"
+  # The bench's own VIGIA_BIN/VIGIA_CMD are not service settings: vigia refuses unknown
+  # VIGIA_* variables, so they are removed from its environment.
+  start_bg vigia "$RUN/vigia.log" "env -u VIGIA_BIN -u VIGIA_CMD $cmd"
   VIGIA_PID=$LAST_PID
   wait_http "http://127.0.0.1:$PORT_VIGIA/health/live" "$VIGIA_PID" || server_failed "GET /health/live"
 }

@@ -62,8 +62,8 @@ while !service.registry.isReady, ContinuousClock.now < deadline { sched_yield() 
 let handle = try service.registry.handle(model: "prohibited-items")
 let serving = handle.servable
 
-print("| listings | parse | validate | to features | predict | encode | whole handler | handler µs | JSON share |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| listings | tree: parse | validate | to features | one pass: decode to features | predict | encode | whole handler | handler µs | JSON share |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for count in counts {
     let body = Array(("{\"instances\":[" + (try listings(count: count)).joined(separator: ",") + "]}").utf8)
     let parsed = try JSONParser.parse(body)
@@ -79,6 +79,9 @@ for count in counts {
     let parse = measure { _ = try! JSONParser.parse(body) }
     let validate = measure { precondition(serving.requestSchema.conforms(parsed)) }
     let toFeatures = measure { _ = objects.map(serving.featureValues) }
+    // What the handler runs: the one-pass decoder (the tree above is its fallback for bad bodies).
+    precondition((try? serving.instances(of: body)) == values)
+    let onePass = measure { _ = try! serving.instances(of: body) }
     let predict = measure { for v in values { _ = serving.model.predict(v) } }
     let predictions = values.map { serving.model.predict($0) }
     let encode = measure {
@@ -100,8 +103,8 @@ for count in counts {
         let handleCost = measure { _ = try! service.registry.handle(model: "prohibited-items") }
         print("(GET /health/live through the router: \(Int(routing)) ns; registry.handle: \(Int(handleCost)) ns)")
     }
-    let json = (parse + validate + encode) / whole * 100
+    let json = (onePass + encode) / whole * 100
     func ns(_ v: Double) -> String { String(format: "%.0f ns", v) }
-    print("| \(count) | \(ns(parse)) | \(ns(validate)) | \(ns(toFeatures)) | \(ns(predict)) | \(ns(encode)) | \(ns(whole)) | \(String(format: "%.1f", whole / 1000)) | \(String(format: "%.0f %%", json)) |")
+    print("| \(count) | \(ns(parse)) | \(ns(validate)) | \(ns(toFeatures)) | \(ns(onePass)) | \(ns(predict)) | \(ns(encode)) | \(ns(whole)) | \(String(format: "%.1f", whole / 1000)) | \(String(format: "%.0f %%", json)) |")
 }
 service.registry.shutdown()

@@ -24,20 +24,20 @@ public struct JSONParser {
         }
     }
 
-    private let buffer: UnsafeBufferPointer<UInt8>
-    private let maxDepth: Int
-    private var index = 0
+    let buffer: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var index = 0
 
-    private init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer
         self.maxDepth = maxDepth
     }
 
-    private func error(_ reason: String) -> JSONParseError {
+    func error(_ reason: String) -> JSONParseError {
         JSONParseError(offset: index, reason: reason)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < buffer.count {
             switch buffer[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -46,7 +46,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard index < buffer.count else { throw error("unexpected end of JSON") }
         switch buffer[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -194,7 +194,7 @@ public struct JSONParser {
     @inline(__always)
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
-    private mutating func parseString() throws(JSONParseError) -> String {
+    mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
         var sawNonASCII = false

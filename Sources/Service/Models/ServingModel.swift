@@ -11,6 +11,8 @@ public final class ServingModel: Sendable {
     public let listingSchema: Schema
     /// `{"instances": [listing…]}` with the batch limit.
     public let requestSchema: Schema
+    /// Decodes conforming predict bodies straight into pipeline input (nil: general path only).
+    let listingDecoder: ListingDecoder?
     /// Signature field name → position in the pipeline's input.
     private let fieldIndex: [String: Int]
     private let idIndex: Int?
@@ -22,10 +24,21 @@ public final class ServingModel: Sendable {
         self.metrics = metrics
         listingSchema = ListingSchema.from(model.signature)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
+        listingDecoder = ListingDecoder(listing: listingSchema, maxBatchSize: maxBatchSize)
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index
         idIndex = model.signature.idField.flatMap { index[$0] }
+    }
+
+    /// Pipeline input for every listing of a predict body, or the error the contract answers
+    /// with: 400 for JSON that does not parse, 422 with every problem for one that breaks the
+    /// request schema. A conforming body is decoded in one pass without a JSON tree.
+    public func instances(of body: [UInt8]) throws -> [[FeatureValue]] {
+        if let decoded = listingDecoder?.decode(body) { return decoded }
+        let parsed = try JSONParser.parse(body)
+        guard requestSchema.conforms(parsed) else { throw ContractError.schemaViolation(requestSchema.validate(parsed)) }
+        return (parsed["instances"]?.arrayValue ?? []).map { featureValues($0.objectValue ?? JSONObject()) }
     }
 
     /// Pipeline input for one validated listing: values in signature order, absent or null

@@ -27,14 +27,7 @@ struct ModelRoutes {
         try Self.requireJSON(request)
         let name = request.pathParameters["name"] ?? ""
         let handle = try registry.handle(model: name, selector: Self.selector(request))
-        let serving = handle.servable
-        let body = try JSONParser.parse(request.body)
-        guard serving.requestSchema.conforms(body) else {
-            throw ContractError.schemaViolation(serving.requestSchema.validate(body))
-        }
-        let instances = body["instances"]?.arrayValue ?? []
-        let values = instances.map { serving.featureValues($0.objectValue ?? JSONObject()) }
-        return (handle, values)
+        return (handle, try handle.servable.instances(of: request.body))
     }
 
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {

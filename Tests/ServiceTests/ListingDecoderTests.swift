@@ -1,0 +1,92 @@
+import Foundation
+import Inference
+import Testing
+@testable import Service
+
+/// The one-pass predict decoder against the general path (parse → validate → features):
+/// it may decline a body, but whatever it returns must be exactly what the general path
+/// gives, and it must never accept a body the general path refuses.
+@Suite struct ListingDecoderTests {
+    let serving: ServingModel
+
+    init() throws {
+        serving = ServingModel(model: try LoadedModel.load(directory: try defaultModelDirectory().path), maxBatchSize: 3)
+    }
+
+    /// The general path alone: pipeline input, or nil when it answers 400 or 422.
+    func generalPath(_ body: [UInt8]) -> [[FeatureValue]]? {
+        guard let parsed = try? JSONParser.parse(body), serving.requestSchema.conforms(parsed) else { return nil }
+        return (parsed["instances"]?.arrayValue ?? []).map { serving.featureValues($0.objectValue ?? JSONObject()) }
+    }
+
+    static let listing = #"{"id":"L1","site_id":"MLB","title":"Pistola 9mm glock","category_id":"MLB1234","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":"new"}"#
+    static let conforming: [String] = [
+        #"{"instances":[\#(listing)]}"#,
+        #" { "instances" : [ \#(listing) , {"id":"L2","site_id":"MLA","title":"Pistola de silicona \u00e7 \ud83d\ude00 \"x\"","category_id":"C","price_usd":12.5e0,"seller_age_days":900,"seller_sales":340,"seller_reputation":null} ] } "#,
+        #"{"instances":[{"seller_sales":1,"price_usd":0,"extra":{"a":[1,{"b":null}]},"id":"x","site_id":"MLB","title":"t","category_id":"C","seller_age_days":1e2,"more":"ignored"}]}"#,
+        #"{"instances":[{"id":"x","site_id":"MLB","ti\u0074le":"escaped name","category_id":"C","price_usd":-0,"seller_age_days":1,"seller_sales":1}]}"#,
+    ]
+    static let refused: [String] = [
+        "", "{}", #"{"instances":[]}"#, #"{"instances":{}}"#, #"{"instances":[\#(listing)],"x":1}"#,
+        #"{"instances":[\#(listing)],"instances":[\#(listing)]}"#, #"{"instances":[\#(listing),\#(listing),\#(listing),\#(listing)]}"#,
+        #"{"instances":[{"id":"x","id":"y","site_id":"MLB","title":"t","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1}]}"#,
+        #"{"instances":[{"id":"x","site_id":"MLB","title":null,"category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1}]}"#,
+        #"{"instances":[{"id":"x","site_id":"MLB","title":["t"],"category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1}]}"#,
+        #"{"instances":[{"id":"x","site_id":"MLB","title":"t","category_id":"C","price_usd":-1,"seller_age_days":1,"seller_sales":1}]}"#,
+        #"{"instances":[{"site_id":"MLB","title":"t","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1}]}"#,
+        #"{"instances":[{"id":"x","site_id":"MLB","title":"t","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1,"u":1,"u":2}]}"#,
+        #"{"instances":[\#(listing)]} x"#, #"{"instances":[\#(listing)"#, #"{"instances":[NaN]}"#, "[1]",
+    ]
+
+    @Test func decodesConformingBodiesExactlyAsTheGeneralPath() throws {
+        for text in Self.conforming {
+            let body = Array(text.utf8)
+            let expected = try #require(generalPath(body), "the general path accepts \(text)")
+            #expect(serving.listingDecoder?.decode(body) == expected, "\(text)")
+        }
+    }
+
+    @Test func declinesEveryBodyTheGeneralPathRefuses() {
+        for text in Self.refused {
+            let body = Array(text.utf8)
+            #expect(generalPath(body) == nil, "the general path refuses \(text)")
+            #expect(serving.listingDecoder?.decode(body) == nil, "\(text)")
+        }
+    }
+
+    /// Deterministic mutations of the bodies above (bytes replaced, inserted, deleted): the
+    /// decoder's answer is the general path's or nothing.
+    @Test func agreesWithTheGeneralPathOnMutatedBodies() {
+        var state: UInt64 = 0x5EED_2026_1123
+        func random(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+        let alphabet = Array(#"{}[]":,.-+eE0123456789 \"\ntfnulrasxé"#.utf8) + [0x00, 0xC3, 0xFF]
+        let seeds = (Self.conforming + Self.refused).map { Array($0.utf8) }.filter { !$0.isEmpty }
+        var decoded = 0, agreed = 0
+        for _ in 0..<20_000 {
+            var body = seeds[random(seeds.count)]
+            for _ in 0...random(3) {
+                let at = random(body.count)
+                switch random(3) {
+                case 0: body[at] = alphabet[random(alphabet.count)]
+                case 1: body.insert(alphabet[random(alphabet.count)], at: at)
+                default: if body.count > 1 { body.remove(at: at) }
+                }
+            }
+            let fast = serving.listingDecoder?.decode(body)
+            let general = generalPath(body)
+            if let fast {
+                decoded += 1
+                if fast == general { agreed += 1 } else { Issue.record("differs on \(String(decoding: body, as: UTF8.self))") }
+            }
+            #expect((try? serving.instances(of: body)) == general)
+        }
+        #expect(decoded > 100, "mutations that stay valid exercise the decoder (\(decoded))")
+        #expect(agreed == decoded)
+    }
+}
