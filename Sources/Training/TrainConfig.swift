@@ -14,6 +14,10 @@ public enum ThresholdRule: Sendable, Equatable {
 /// file (`--config`, snake_case keys, every key optional) and overridden by flags.
 public struct TrainConfig: Sendable, Equatable {
     public var algorithm: Algorithm = .logisticRegression
+    /// The CSV's columns and what each one is (identifier, text, categorical, numeric,
+    /// boolean, label, reporting). Default: the listings schema of `data/listings.csv`.
+    /// The model's input signature is derived from it.
+    public var datasetSchema: DatasetSchema = .listings
     /// Seeds the split, the folds and the SVM permutation. Default 42.
     public var seed: UInt64 = 42
     /// Fraction of rows (per class) held out for the reported metrics. Default 0.2.
@@ -67,6 +71,7 @@ public struct TrainConfig: Sendable, Equatable {
             config.algorithm = algorithm
         }
         if let value = file.seed { config.seed = value }
+        if let value = file.dataset_schema { config.datasetSchema = DatasetSchema(columns: value.columns, strict: value.strict ?? false) }
         if let value = file.test_fraction { config.testFraction = value }
         if let value = file.folds { config.folds = value }
         if let value = file.precision_target { config.thresholdRule = .precisionTarget(value) }
@@ -104,6 +109,15 @@ public struct TrainConfig: Sendable, Equatable {
         try check(logisticC > 0 && svmC > 0, "logistic_c and svm_c must be positive")
         try check(nbAlpha > 0, "nb_alpha must be positive")
         try check(maxIterations >= 1, "max_iterations must be at least 1")
+        let columns = datasetSchema.columns
+        try check(Set(columns.map(\.name)).count == columns.count, "dataset_schema: column names must be unique")
+        try check(columns.filter { $0.kind == .label }.count == 1, "dataset_schema: exactly one column must be the label")
+        try check(columns.filter { $0.kind == .identifier }.count <= 1, "dataset_schema: at most one identifier column")
+        try check(!datasetSchema.featureColumns.isEmpty, "dataset_schema: at least one feature column (text, categorical, numeric or boolean)")
+        for name in log1pColumns {
+            try check(datasetSchema.column(named: name)?.kind == .numeric,
+                      "log1p_columns: \(name) is not a numeric column of the dataset schema")
+        }
         if case .precisionTarget(let target) = thresholdRule {
             try check(target > 0 && target <= 1, "precision_target must lie in (0, 1]")
         }
@@ -118,7 +132,12 @@ public struct TrainConfig: Sendable, Equatable {
             var ngram_max: Int?
             var sublinear_tf: Bool?
         }
+        struct Schema: Decodable {
+            var columns: [ColumnSpec]
+            var strict: Bool?
+        }
         var algorithm: String?
+        var dataset_schema: Schema?
         var seed: UInt64?
         var test_fraction: Double?
         var folds: Int?

@@ -72,7 +72,7 @@ struct TrainCommand: ParsableCommand {
         let baseName = String(data.split(separator: "/").last ?? Substring(data)).replacingOccurrences(of: ".csv", with: "")
         let dataset: Dataset
         do {
-            dataset = try CSVDatasetLoader.load(path: data, schema: .listings, name: datasetName ?? baseName, version: datasetVersion)
+            dataset = try CSVDatasetLoader.load(path: data, schema: trainConfig.datasetSchema, name: datasetName ?? baseName, version: datasetVersion)
         } catch {
             throw Console.fail("\(data): \(error)")
         }

@@ -160,6 +160,37 @@ func listing(_ title: String) -> [String: FeatureValue] {
         }
         #expect(throws: TrainingError.self) { try TrainConfig.decode(Data(#"{"test_fraction": 1.5}"#.utf8)) }
     }
+
+    /// A config may declare the CSV's columns: a dataset of other columns trains a model whose
+    /// signature has exactly those fields (here without seller columns, and an optional id).
+    @Test func aDeclaredDatasetSchemaSelectsTheColumnsAndTheSignature() throws {
+        let json = #"""
+        {"dataset_schema": {"columns": [
+            {"name": "id", "kind": "identifier", "required": false},
+            {"name": "title", "kind": "text"}, {"name": "category_id", "kind": "categorical"},
+            {"name": "price_usd", "kind": "numeric"}, {"name": "is_prohibited", "kind": "label"}]},
+         "log1p_columns": ["price_usd"]}
+        """#
+        var config = try TrainConfig.decode(Data(json.utf8))
+        #expect(config.datasetSchema.columns.map(\.name) == ["id", "title", "category_id", "price_usd", "is_prohibited"])
+        let small = smallConfig(.logisticRegression)
+        config.minDF = small.minDF
+        config.folds = small.folds
+        config.testFraction = small.testFraction
+        // The small CSV has more columns (site_id, seller_*): a non-strict schema ignores them.
+        let dataset = try CSVDatasetLoader.load(text: smallListingsCSV(), schema: config.datasetSchema, name: "small")
+        let trained = try Trainer(config: config).train(dataset, name: "small")
+        let fields = trained.manifest.signature.fields
+        #expect(fields.map(\.name) == ["id", "title", "category_id", "price_usd"])
+        #expect(fields.first?.required == false)
+
+        #expect(throws: TrainingError.invalidConfig("log1p_columns: price_usd is not a numeric column of the dataset schema")) {
+            try TrainConfig.decode(Data(#"{"dataset_schema": {"columns": [{"name": "t", "kind": "text"}, {"name": "y", "kind": "label"}]}}"#.utf8))
+        }
+        #expect(throws: TrainingError.invalidConfig("dataset_schema: exactly one column must be the label")) {
+            try TrainConfig.decode(Data(#"{"dataset_schema": {"columns": [{"name": "t", "kind": "text"}]}, "log1p_columns": []}"#.utf8))
+        }
+    }
 }
 
 @Suite struct GroupReportTests {

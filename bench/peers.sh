@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/peers.sh — Vigia in the same run as the Python peers (Flask, FastAPI, MLServer) and
+# nginx from ../shared/bench/peers: same data, same kind of model, same wrk load.
+#
+# The peers serve a scikit-learn pipeline (title TF-IDF 1–2-grams, one-hot category, scaled
+# price and seller age → LogisticRegression) trained on $PEERS_WORK/items.csv. Vigia serves
+# a model of the same kind that `vigia train` fits on that same CSV with bench/peers-train.json
+# (the same four features; id optional because the peers' bodies carry none), then
+# run_peers.sh adds it as the "extra" row next to the others.
+#
+# usage: bench/peers.sh [results.md]
+# env:   PEERS_DIR=<repo>/../shared/bench/peers  PEERS_WORK=/tmp/peers-work  PEERS_VENVS=/tmp/peers-venvs
+#        SKIP_BUILD=0  ONLY, WARM, DUR, CONNS, THREADS: passed to run_peers.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/bench/peers}
+export PEERS_WORK=${PEERS_WORK:-/tmp/peers-work}
+export PEERS_VENVS=${PEERS_VENVS:-/tmp/peers-venvs}
+VIGIA=$ROOT/.build/release/vigia
+log() { echo "[peers] $*" >&2; }
+
+[ -x "$PEERS_DIR/run_peers.sh" ] || { log "no peers kit at $PEERS_DIR (set PEERS_DIR)"; exit 1; }
+"$PEERS_DIR/setup_venvs.sh" >&2
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  log "building vigia (release)"
+  (cd "$ROOT" && swift build -c release --product vigia >&2)
+fi
+
+# The peers' data and model, exactly as run_peers.sh makes them (it skips this when present).
+mkdir -p "$PEERS_WORK"
+if [ ! -f "$PEERS_WORK/model.joblib" ]; then
+  python3 "$PEERS_DIR/gen_items.py" "$PEERS_WORK/items.csv" 20000 >&2
+  "$PEERS_VENVS/base/bin/python" "$PEERS_DIR/train_sklearn.py" "$PEERS_WORK/items.csv" "$PEERS_WORK/model.joblib" >&2
+fi
+
+# Vigia's model of the same kind, from the same CSV, into a private storage directory.
+STORAGE=$(mktemp -d /tmp/vigia-peers-storage.XXXXXX)
+trap 'rm -rf "$STORAGE"' EXIT
+log "training the vigia model on $PEERS_WORK/items.csv"
+"$VIGIA" train --data "$PEERS_WORK/items.csv" --storage "$STORAGE" --name items \
+  --config "$ROOT/bench/peers-train.json" >&2
+
+# The extra row: the shipped configuration, with this storage and this model required.
+export EXTRA_NAME=vigia
+export EXTRA_CMD="env VIGIA_MODELS_REQUIRED=items $VIGIA serve --host 127.0.0.1 --port @PORT@ --storage $STORAGE"
+export EXTRA_READY=/health/ready
+export EXTRA_PREDICT=/v1/models/items:predict
+"$PEERS_DIR/run_peers.sh" "$@"
