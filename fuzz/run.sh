@@ -1,42 +1,60 @@
 #!/usr/bin/env bash
-# Builds the parser fuzzer with libFuzzer + AddressSanitizer and runs it for SECONDS
-# (default 60). Usage: fuzz/run.sh [SECONDS]
-# Seeds: fuzz/seeds/ (committed). Corpus: fuzz/corpus/ (grows across runs, gitignored).
-# A crash leaves its input as fuzz/crash-<sha1>; replay with: fuzz/bin/parser-fuzz fuzz/crash-<sha1>
+# Builds the fuzzers with libFuzzer + AddressSanitizer and runs each for SECONDS (default 60):
+#   parser-fuzz  the HTTP/1.1 request-head parser and the chunked-body decoder
+#                (Sources/HTTPServer/Parsing, HTTPTypes.swift; seeds fuzz/seeds/)
+#   json-fuzz    the JSON parser and writer behind every request body
+#                (Sources/Service/JSON, HTTPServer/JSONString.swift; seeds fuzz/json-seeds/)
+# Usage: fuzz/run.sh [SECONDS] [parser|json|all]   (default all)
+# Corpora: fuzz/corpus/, fuzz/json-corpus/ (grow across runs, gitignored).
+# A crash leaves its input as fuzz/crash-<sha1>; replay with: fuzz/bin/<name> fuzz/crash-<sha1>
 set -euo pipefail
 seconds="${1:-60}"
+which="${2:-all}"
 here="$(cd "$(dirname "$0")" && pwd)"
-sources="$here/../Sources/HTTPServer"
-mkdir -p "$here/bin" "$here/corpus"
+sources="$here/../Sources"
+mkdir -p "$here/bin"
 
-# The linker prints hundreds of harmless "Cannot export local symbol __asan_…" warnings;
-# keep them in a build log and show only errors.
-if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ParserFuzz \
-    "$sources"/Parsing/*.swift "$sources/HTTPTypes.swift" "$here/ParserFuzz.swift" \
-    -o "$here/bin/parser-fuzz" >"$here/bin/build.log" 2>&1; then
-    grep -v 'Cannot export local symbol' "$here/bin/build.log" >&2
-    exit 1
-fi
-
-log="$here/bin/last-run.log"
 count_crashes() { find "$here" -maxdepth 1 -name 'crash-*' | wc -l; }
-crashes_before=$(count_crashes)
-set +e
-# SWIFT_BACKTRACE=enable=no: the Swift runtime's own crash backtracer would otherwise
-# spend minutes symbolicating before libFuzzer can save the crashing input.
-SWIFT_BACKTRACE=enable=no "$here/bin/parser-fuzz" "$here/corpus" "$here/seeds" \
-    -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$here/" >"$log" 2>&1
-status=$?
-set -e
-crashes_after=$(count_crashes)
 
-execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-corpus=$(find "$here/corpus" -type f | wc -l)
-echo "fuzz: ${execs:-?} execs, ${rate:-?} exec/s over ${seconds}s; corpus ${corpus} inputs;" \
-     "new crashes: $((crashes_after - crashes_before)); libFuzzer exit status ${status}; log: ${log}"
-if [ "$status" -ne 0 ]; then
-    grep -E 'ERROR|Fatal error|Precondition failed|Test unit written' "$log" | head -20
+# fuzz_target NAME MODULE SEEDS CORPUS SOURCES...: builds fuzz/bin/NAME, runs it, prints one line.
+fuzz_target() {
+    local name=$1 module=$2 seeds=$3 corpus=$4; shift 4
+    mkdir -p "$corpus"
+    # The linker prints hundreds of harmless "Cannot export local symbol __asan_…" warnings;
+    # they are kept out of the way and shown only if the build fails.
+    if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "$module" "$@" \
+        -o "$here/bin/$name" >"$here/bin/$name-build.log" 2>&1; then
+        grep -v 'Cannot export local symbol' "$here/bin/$name-build.log" >&2
+        return 1
+    fi
+    local log="$here/bin/$name-last-run.log" before status
+    before=$(count_crashes)
+    set +e
+    SWIFT_BACKTRACE=enable=no "$here/bin/$name" "$corpus" "$seeds" \
+        -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+        -artifact_prefix="$here/" >"$log" 2>&1
+    status=$?
+    set -e
+    local execs rate inputs
+    execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+    rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+    inputs=$(find "$corpus" -type f | wc -l)
+    echo "fuzz $name: ${execs:-?} execs, ${rate:-?} exec/s over ${seconds}s; corpus ${inputs} inputs;" \
+         "new crashes: $(($(count_crashes) - before)); libFuzzer exit status ${status}; log: ${log}"
+    if [ "$status" -ne 0 ]; then
+        grep -E 'ERROR|Fatal error|Precondition failed|invariant broken|Test unit written' "$log" | head -20
+    fi
+    return "$status"
+}
+
+status=0
+if [ "$which" = all ] || [ "$which" = parser ]; then
+    fuzz_target parser-fuzz ParserFuzz "$here/seeds" "$here/corpus" \
+        "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$here/ParserFuzz.swift" || status=1
+fi
+if [ "$which" = all ] || [ "$which" = json ]; then
+    fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \
+        "$sources"/Service/JSON/JSONParser.swift "$sources"/Service/JSON/JSONValue.swift \
+        "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$here/JSONFuzz.swift" || status=1
 fi
 exit "$status"
