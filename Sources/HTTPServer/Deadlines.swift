@@ -13,11 +13,6 @@ public struct MonotonicInstant: Sendable, Comparable, Hashable, CustomStringConv
         return MonotonicInstant(nanoseconds: nanoseconds &+ delta)
     }
 
-    /// Seconds from `earlier` to `self` (0 if `earlier` is later).
-    public func seconds(since earlier: MonotonicInstant) -> Double {
-        nanoseconds > earlier.nanoseconds ? Double(nanoseconds - earlier.nanoseconds) / 1e9 : 0
-    }
-
     public var description: String { "t+\(Double(nanoseconds) / 1e9)s" }
 }
 

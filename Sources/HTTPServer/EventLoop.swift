@@ -176,9 +176,7 @@ final class EventLoop: @unchecked Sendable {
         loopThread.store(PosixThread.currentID(), ordering: .relaxed)
         do {
             try Epoll.add(epfd, wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
-            for listener in listeners {
-                try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
-            }
+            try watchListeners()
         } catch {
             log("event loop could not start: \(error)")
             running = false
@@ -202,8 +200,15 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func timeoutMilliseconds(now: MonotonicInstant) -> Int32 {
-        let next = [deadlines.earliest, acceptResumeAt, drainDeadline, certificateCheckAt].compactMap { $0 }.min()
-        guard let next else { return -1 }
+        // Runs before every epoll_wait: compared in place, no array.
+        func earlier(_ a: MonotonicInstant?, _ b: MonotonicInstant?) -> MonotonicInstant? {
+            guard let a else { return b }
+            guard let b else { return a }
+            return min(a, b)
+        }
+        guard let next = earlier(earlier(deadlines.earliest, acceptResumeAt), earlier(drainDeadline, certificateCheckAt)) else {
+            return -1
+        }
         if next <= now { return 0 }
         let millis = (next.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
         return Int32(clamping: millis)
@@ -258,10 +263,7 @@ final class EventLoop: @unchecked Sendable {
             acceptResumeAt = nil
             if listenerState == .paused {
                 do {
-                    for listener in listeners {
-                        try? Epoll.remove(epfd, listener.fd)
-                        try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
-                    }
+                    try watchListeners()
                     listenerState = .active
                 } catch {
                     log("could not resume accepting: \(error)")
@@ -304,7 +306,7 @@ final class EventLoop: @unchecked Sendable {
                 // Logged once per episode (until an accept succeeds), not every backoff.
                 if !acceptExhausted { log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s at a time") }
                 acceptExhausted = true
-                for other in listeners { try? Epoll.remove(epfd, other.fd) }
+                unwatchListeners()
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
                 return
@@ -360,14 +362,24 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Registers every listener for accept readiness (after removing a stale registration).
+    private func watchListeners() throws(SystemError) {
+        for listener in listeners {
+            try? Epoll.remove(epfd, listener.fd)
+            try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
+        }
+    }
+
+    private func unwatchListeners() {
+        for listener in listeners { try? Epoll.remove(epfd, listener.fd) }
+    }
+
     /// Stops watching the listener. The descriptor itself belongs to `HTTPServer`, which shuts
     /// it down in `shutdown` and closes it after the loops are joined, so no thread ever uses a
     /// listener number the kernel may have handed to a new socket.
     private func stopListening() {
         guard listenerState != .closed else { return }
-        if listenerState == .active {
-            for listener in listeners { try? Epoll.remove(epfd, listener.fd) }
-        }
+        if listenerState == .active { unwatchListeners() }
         listenerState = .closed
         acceptResumeAt = nil
     }

@@ -5,8 +5,6 @@
 public enum HTTPVersion: Sendable, Equatable {
     case http1_0
     case http1_1
-
-    public var text: String { self == .http1_0 ? "HTTP/1.0" : "HTTP/1.1" }
 }
 
 /// One header field as received (name case preserved, value trimmed of OWS).

@@ -177,7 +177,7 @@ public enum PercentDecoding {
         var iterator = raw.utf8.makeIterator()
         while let byte = iterator.next() {
             if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(ByteClass.hexValue), let low = iterator.next().flatMap(ByteClass.hexValue) else {
                     return nil
                 }
                 bytes.append(high << 4 | low)
@@ -189,14 +189,5 @@ public enum PercentDecoding {
         guard let value = String(validating: bytes, as: UTF8.self) else { return nil }
         if value == "." || value == ".." || value.isEmpty { return nil }
         return value
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

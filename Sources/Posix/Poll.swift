@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 
 /// Thin wrappers over poll(2): wait for a handful of descriptors with a timeout.
@@ -81,28 +80,14 @@ public enum Poll {
         public let fd: Int32
 
         /// Creates a non-blocking, close-on-exec eventfd.
-        public init() throws(SystemError) {
-            fd = try syscallBlocking("eventfd") {
-                eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-            }
-        }
+        public init() throws(SystemError) { fd = try EventFD.create() }
 
-        /// Makes `fd` readable. A full counter (practically impossible) still leaves it
-        /// readable, so `.wouldBlock` is fine to ignore.
-        public func signal() throws(SystemError) {
-            var one: UInt64 = 1
-            _ = try syscall("write(eventfd)") { Glibc.write(fd, &one, 8) }
-        }
+        /// Makes `fd` readable (a saturated counter already means "wake up").
+        public func signal() throws(SystemError) { EventFD.signal(fd) }
 
         /// Resets the counter; returns whether it had been signalled.
         @discardableResult
-        public func drain() throws(SystemError) -> Bool {
-            var value: UInt64 = 0
-            switch try syscall("read(eventfd)", { Glibc.read(fd, &value, 8) }) {
-            case .done: return true
-            case .wouldBlock: return false
-            }
-        }
+        public func drain() throws(SystemError) -> Bool { try EventFD.drain(fd) != 0 }
 
         /// Closes the descriptor; the value must not be used afterwards.
         public func close() { closeDescriptor(fd) }

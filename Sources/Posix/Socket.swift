@@ -19,11 +19,10 @@ public enum WriteResult: Sendable, Equatable {
 public enum Socket {
     /// Which half of a connection `shutdown` closes.
     public enum Direction: Sendable {
-        case read, write, both
+        case write, both
 
         var raw: Int32 {
             switch self {
-            case .read: Int32(SHUT_RD)
             case .write: Int32(SHUT_WR)
             case .both: Int32(SHUT_RDWR)
             }

@@ -6,9 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int csystem_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);

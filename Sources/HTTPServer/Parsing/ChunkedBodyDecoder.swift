@@ -55,9 +55,6 @@ public struct ChunkedBodyDecoder: Sendable {
         self.maxMetadataBytes = maxMetadataBytes
     }
 
-    /// Decoded body bytes so far.
-    public var bodyBytesDecoded: Int { decodedBytes }
-
     /// Whether the whole body has been decoded.
     public var isComplete: Bool { state == .done }
 

@@ -197,7 +197,7 @@ struct HeadScanner {
     ) throws(ScanStop) -> (path: Range<Int>?, query: Range<Int>?) {
         let first = bytes[target.lowerBound]
         if first == UInt8(ascii: "*") {
-            guard target.count == 1, bytes.equalsCaseSensitive(method, "OPTIONS") else {
+            guard target.count == 1, UnsafeRawBufferPointer(rebasing: bytes[method]).elementsEqual("OPTIONS".utf8) else {
                 throw .failure(.malformedRequestLine)
             }
             return (target, nil)
@@ -303,17 +303,5 @@ extension UnsafeRawBufferPointer {
         let length = lowercaseASCII.utf8CodeUnitCount
         guard range.count >= length else { return false }
         return equalsIgnoringCase(range.lowerBound..<(range.lowerBound + length), lowercaseASCII)
-    }
-
-    @inline(__always)
-    func equalsCaseSensitive(_ range: Range<Int>, _ ascii: StaticString) -> Bool {
-        guard range.count == ascii.utf8CodeUnitCount else { return false }
-        let expected = ascii.utf8Start
-        var offset = 0
-        for index in range {
-            if self[index] != expected[offset] { return false }
-            offset += 1
-        }
-        return true
     }
 }

@@ -78,15 +78,6 @@ final class TLSConnection {
         vigia_err_clear()
     }
 
-    /// The ALPN protocol agreed in the handshake (`http/1.1`), or nil when the client sent none.
-    var negotiatedProtocol: String? {
-        var data: UnsafePointer<UInt8>?
-        var length: UInt32 = 0
-        SSL_get0_alpn_selected(ssl, &data, &length)
-        guard let data, length > 0 else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
-    }
-
     private func status(after result: Int32) -> Status {
         let code = SSL_get_error(ssl, result)
         switch code {
