@@ -319,7 +319,6 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             case .success(let servable):
                 record.state = .ready(LoadedVersion(
                     model: job.model, version: job.version, servable: servable, loadedAt: time))
-                record.loadedAt = time
                 record.consecutiveFailures = 0
                 record.lastError = nil
                 record.nextRetry = nil

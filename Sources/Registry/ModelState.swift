@@ -31,7 +31,6 @@ struct VersionRecord<Servable: Sendable> {
     var lastError: String?
     /// When a failed load becomes due again; nil means due now.
     var nextRetry: Date?
-    var loadedAt: Date?
 
     var loaded: LoadedVersion<Servable>? {
         if case .ready(let loaded) = state { return loaded }
@@ -169,7 +168,6 @@ struct ModelState<Servable: Sendable> {
         for version in decision.unload {
             guard let loaded = versions[version]?.loaded else { continue }
             versions[version]?.state = .released(WeakLoaded(value: loaded))
-            versions[version]?.loadedAt = nil
             events.append(.unloaded(model: model, version: version))
         }
         var loads: [Int] = []
@@ -231,7 +229,7 @@ struct ModelState<Servable: Sendable> {
             return VersionStatus(
                 version: version, state: state, labels: (labelsByVersion[version] ?? []).sorted(),
                 inStorage: record.inStorage, publishedAt: record.publishedAt,
-                loadedAt: record.loadedAt, error: record.lastError, attempts: record.attempts,
+                loadedAt: record.loaded?.loadedAt, error: record.lastError, attempts: record.attempts,
                 nextRetryAt: nextRetry)
         }
         return ModelStatus(

@@ -11,7 +11,7 @@ struct DiscoveredVersion: Sendable, Equatable {
 
 /// What one poll of one model directory found: the full set, or why it could not be read.
 enum ModelScan: Sendable, Equatable {
-    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile = .absent)
+    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile)
     case unreadable(String)
 }
 

@@ -153,38 +153,27 @@ public enum VersionPolicy {
             }
         }
 
-        // Pending labels: their versions are loaded even if older than what serves.
-        var pendingLabels: [String: Int] = [:]
-        var promoted: [String: Int] = [:]
-        for (label, version) in input.pendingLabels {
+        // Versions asked for by name (pending labels, pin.json): loaded whatever their age
+        // while in storage, and kept loaded.
+        func want(_ version: Int) {
             switch state(version) {
-            case .available:
-                promoted[label] = version
+            case .available, .loading:
                 candidates.insert(version)
-                continue
             case .notLoaded where input.discovered.contains(version),
                 .failed(retryDue: true) where input.discovered.contains(version):
                 if !load.contains(version) { load.append(version) }
                 candidates.insert(version)
-            case .loading:
-                candidates.insert(version)
             case .notLoaded, .failed:
                 break
             }
-            pendingLabels[label] = version
         }
-        // pin.json's version: loaded even if older than what serves.
-        if let pin = storagePin {
-            switch state(pin) {
-            case .notLoaded, .failed(retryDue: true):
-                if !load.contains(pin) { load.append(pin) }
-                candidates.insert(pin)
-            case .available, .loading:
-                candidates.insert(pin)
-            case .failed(retryDue: false):
-                break
-            }
+        var pendingLabels: [String: Int] = [:]
+        var promoted: [String: Int] = [:]
+        for (label, version) in input.pendingLabels {
+            want(version)
+            if isAvailable(version) { promoted[label] = version } else { pendingLabels[label] = version }
         }
+        if let pin = storagePin { want(pin) }
         load.sort(by: >)
 
         // Labels survive while their version stays loaded and in storage (or serving).

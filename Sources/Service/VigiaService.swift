@@ -255,13 +255,16 @@ public final class VigiaService: Sendable {
             }
             return version
         }
-        @Sendable func done(_ registry: ModelRegistry<ServingModelLoader>, _ name: String) -> HTTPResponse {
+        /// Applies `change` to the model the path names and answers what serves now (AdminResult).
+        @Sendable func changed(_ request: HTTPRequest, _ change: (String) throws -> Void) throws -> HTTPResponse {
+            let name = request.pathParameters["name"] ?? ""
+            try change(name)
             let status = registry.status(model: name)
             let body: JSONValue = [
                 "name": .string(name),
                 "serving_version": status?.servingVersion.map { .number(Double($0)) } ?? .null,
                 "pinned": .bool(status?.pinned ?? false),
-                "labels": .object(JSONObject((status?.labels ?? [:]).keys.sorted().map { (key: $0, value: .number(Double(status!.labels[$0]!))) })),
+                "labels": ModelRoutes.versionMap(status?.labels ?? [:]),
             ]
             return ModelRoutes.json(JSONWriter.encode(body))
         }
@@ -279,45 +282,38 @@ public final class VigiaService: Sendable {
                       requestBody: Schemas.labelRequest, responses: [(200, "Labels now", Schemas.adminResult, "application/json")] + problems,
                       requiresAuth: true)
         ) { request in
-            let name = request.pathParameters["name"] ?? "", label = request.pathParameters["label"] ?? ""
-            try registry.setLabel(model: name, label: label, version: try versionBody(request, Schemas.labelRequest))
-            return done(registry, name)
+            try changed(request) { name in
+                try registry.setLabel(model: name, label: request.pathParameters["label"] ?? "",
+                                      version: try versionBody(request, Schemas.labelRequest))
+            }
         }
         routes.add(
             Operation(method: "DELETE", path: "/v1/models/{name}/labels/{label}", operationId: "removeLabel",
                       summary: "Remove a label.", tags: ["admin"], responses: [(200, "Labels now", Schemas.adminResult, "application/json")] + problems,
                       requiresAuth: true)
         ) { request in
-            let name = request.pathParameters["name"] ?? ""
-            try registry.removeLabel(model: name, label: request.pathParameters["label"] ?? "")
-            return done(registry, name)
+            try changed(request) { try registry.removeLabel(model: $0, label: request.pathParameters["label"] ?? "") }
         }
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:pin", operationId: "pin",
                       summary: "Serve this version until unpinned.", tags: ["admin"], requestBody: Schemas.pinRequest,
                       responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
-            let name = request.pathParameters["name"] ?? ""
-            try registry.pin(model: name, version: try versionBody(request, Schemas.pinRequest))
-            return done(registry, name)
+            try changed(request) { try registry.pin(model: $0, version: try versionBody(request, Schemas.pinRequest)) }
         }
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:unpin", operationId: "unpin",
                       summary: "Serve the newest available version again.", tags: ["admin"],
                       responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
-            let name = request.pathParameters["name"] ?? ""
-            try registry.unpin(model: name)
-            return done(registry, name)
+            try changed(request) { try registry.unpin(model: $0) }
         }
         routes.add(
             Operation(method: "POST", path: "/v1/models/{name}:rollback", operationId: "rollback",
                       summary: "Pin the previous serving version (kept loaded for this).", tags: ["admin"],
                       responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
-            let name = request.pathParameters["name"] ?? ""
-            _ = try registry.rollback(model: name)
-            return done(registry, name)
+            try changed(request) { _ = try registry.rollback(model: $0) }
         }
     }
 
@@ -344,7 +340,7 @@ public final class VigiaService: Sendable {
         case .loaded(let model, let version, let duration):
             logger.info("model version loaded", metadata: [
                 "model.name": .string(model), "model.version": .stringConvertible(version),
-                "duration_ms": .stringConvertible(Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000),
+                "duration_ms": .stringConvertible(duration.milliseconds),
             ])
         case .loadFailed(let model, let version, let reason, let attempts, let nextRetry):
             logger.error("model version failed to load", metadata: [

@@ -9,6 +9,8 @@ public final class ServingModel: Sendable {
     public let model: LoadedModel
     /// The listing schema of this version (from its signature).
     public let listingSchema: Schema
+    /// What the status routes show of this version (ModelRoutes.metadata), built once.
+    public let manifestSummary: JSONObject
     /// `{"instances": [listing…]}` with the batch limit.
     public let requestSchema: Schema
     /// Decodes conforming predict bodies straight into pipeline input (nil: general path only).
@@ -23,6 +25,7 @@ public final class ServingModel: Sendable {
         self.model = model
         self.metrics = metrics
         listingSchema = ListingSchema.from(model.signature)
+        manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
         listingDecoder = ListingDecoder(listing: listingSchema, maxBatchSize: maxBatchSize)
         var index: [String: Int] = [:]
@@ -132,5 +135,21 @@ extension JSONWriter {
         string(prediction.label)
         raw(",\"threshold\":")
         number(threshold)
+    }
+
+    /// `head` (e.g. `,"raised_by":[`), the contributions as objects, and the closing `]`.
+    mutating func contributions(_ head: StaticString, _ list: [FeatureContribution]) {
+        raw(head)
+        for (j, contribution) in list.enumerated() {
+            if j > 0 { raw(",") }
+            raw("{\"feature\":")
+            string(contribution.feature)
+            raw(",\"value\":")
+            number(contribution.value)
+            raw(",\"contribution\":")
+            number(contribution.contribution)
+            raw("}")
+        }
+        raw("]")
     }
 }

@@ -36,12 +36,12 @@ struct ModelRoutes {
         let model = serving.model
         var out = Self.beginBody(handle, capacity: 96 + 96 * instances.count)
         out.raw(",\"predictions\":[")
-        var tally = serving.metrics?.tally() ?? PredictionTally(labelCount: 0)
-        defer { serving.metrics?.record(tally) }
+        var tally = serving.metrics?.tally()  // nil: metrics off, nothing counted
+        defer { if let tally { serving.metrics?.record(tally) } }
         for (i, values) in instances.enumerated() {
             if i > 0 { out.raw(",") }
             let prediction = model.predict(values)
-            if serving.metrics != nil { tally.add(prediction) }
+            tally?.add(prediction)
             out.beginScoredItem(id: serving.id(of: values), prediction, threshold: model.threshold)
             out.raw("}")
         }
@@ -67,22 +67,8 @@ struct ModelRoutes {
             out.number(explanation.bias)
             out.raw(",\"remainder\":")
             out.number(explanation.remainder)
-            for (key, list) in [("raised_by", explanation.up), ("lowered_by", explanation.down)] {
-                out.raw(",")
-                out.string(key)
-                out.raw(":[")
-                for (j, contribution) in list.enumerated() {
-                    if j > 0 { out.raw(",") }
-                    out.raw("{\"feature\":")
-                    out.string(contribution.feature)
-                    out.raw(",\"value\":")
-                    out.number(contribution.value)
-                    out.raw(",\"contribution\":")
-                    out.number(contribution.contribution)
-                    out.raw("}")
-                }
-                out.raw("]")
-            }
+            out.contributions(",\"raised_by\":[", explanation.up)
+            out.contributions(",\"lowered_by\":[", explanation.down)
             out.raw("}")
         }
         out.raw("]}")
@@ -123,7 +109,7 @@ struct ModelRoutes {
         var object = versionJSON(version, serving: status.servingVersion)
         // Nested: the manifest's `version` and `labels` (class names) are not the status's.
         if let loaded = registry.snapshot(model: name)?.versions[number] {
-            object.append("manifest", .object(Self.metadata(loaded.servable.model)))
+            object.append("manifest", .object(loaded.servable.manifestSummary))
         }
         return Self.json(JSONWriter.encode(.object(object)))
     }
@@ -146,13 +132,13 @@ struct ModelRoutes {
         if detailed, let serving = status.servingVersion,
            let loaded = registry.snapshot(model: status.model)?.versions[serving]
         {
-            object.append("serving", .object(Self.metadata(loaded.servable.model)))
+            object.append("serving", .object(loaded.servable.manifestSummary))
         }
         return .object(object)
     }
 
     /// `{"label": version, …}`, sorted by label.
-    private static func versionMap(_ map: [String: Int]) -> JSONValue {
+    static func versionMap(_ map: [String: Int]) -> JSONValue {
         .object(JSONObject(map.keys.sorted().map { (key: $0, value: .number(Double(map[$0]!))) }))
     }
 
@@ -173,8 +159,9 @@ struct ModelRoutes {
         return object
     }
 
-    /// Signature, metrics, threshold, labels, example and dataset of a loaded version.
-    static func metadata(_ model: LoadedModel) -> JSONObject {
+    /// Signature, metrics, threshold, labels, example and dataset of a loaded version; built
+    /// once at load (`ServingModel.manifestSummary`), `listing` being its listing schema.
+    static func metadata(_ model: LoadedModel, listing: Schema) -> JSONObject {
         let manifest = model.manifest
         var object: JSONObject = [
             "version": .number(Double(manifest.version)),
@@ -182,7 +169,7 @@ struct ModelRoutes {
             "created": .string(manifest.created),
             "threshold": .number(manifest.threshold),
             "labels": .array(manifest.labels.map { .string($0) }),
-            "signature": ListingSchema.from(manifest.signature).jsonSchema(useReferences: false),
+            "signature": listing.jsonSchema(useReferences: false),
         ]
         for (key, value) in [("metrics", encodeCodable(manifest.metrics)), ("example", encodeCodable(manifest.example)),
                              ("dataset", encodeCodable(manifest.dataset))] {

@@ -70,7 +70,7 @@ struct RouteTable {
             let elapsed = ContinuousClock.now - started
             routeMetrics?.record(status: response.status.code, duration: elapsed)
             if let accessLog, sampler.shouldLog(status: response.status.code) {
-                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                let ms = elapsed.milliseconds
                 accessLog.record(
                     requestID: requestID, method: request.method, route: route, status: response.status.code,
                     durationMs: ms, requestBytes: request.body.count, responseBytes: response.body.count)
@@ -78,4 +78,9 @@ struct RouteTable {
             return response
         }
     }
+}
+
+extension Duration {
+    /// Milliseconds as a Double, for `duration_ms` in logs.
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }

@@ -62,7 +62,6 @@ public enum Authorizer {
 /// is logged (without its content) and the previous file tokens stay in force.
 public final class Authenticator: Sendable {
     private struct State {
-        var fileTokens = TokenSet([])
         var environmentTokens = TokenSet([])
         var combined = TokenSet([])
         var fileIdentity: FileStatus.Identity?
@@ -110,7 +109,6 @@ public final class Authenticator: Sendable {
         }
         state.withLock { state in
             state.environmentTokens = environment
-            state.fileTokens = file
             state.combined = combined
             state.fileIdentity = identity
             state.nextCheck = ContinuousClock.now + reloadInterval
@@ -158,7 +156,6 @@ public final class Authenticator: Sendable {
         }
         state.withLock { state in
             if let (file, identity) = replacement {
-                state.fileTokens = file
                 state.combined = TokenSet(merging: state.environmentTokens, file)
                 state.fileIdentity = identity
             } else if current != previous {
