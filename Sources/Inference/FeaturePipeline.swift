@@ -187,7 +187,7 @@ struct CompiledTransformer: Sendable {
 extension FeatureValue {
     /// The text a string-consuming transformer reads: strings as they are, numbers in their
     /// shortest form (`3` for 3.0), booleans as `true`/`false`, missing → nil.
-    var textForm: String? {
+    public var textForm: String? {
         switch self {
         case .string(let s): return s
         case .number(let d):
@@ -438,7 +438,9 @@ struct NumericBlock: Sendable {
     let log1p: Bool
     let mean: Double
     let scale: Double
-    let imputeValue: Double
+    /// The output for a missing input: the imputed value through log1p, centring and scaling,
+    /// computed once here instead of on every missing value.
+    let missingOutput: Double
     let missingIndicator: Bool
 
     init(_ spec: NumericSpec, path: String) throws(ArtifactError) {
@@ -453,7 +455,7 @@ struct NumericBlock: Sendable {
         log1p = spec.log1p
         mean = spec.mean
         scale = spec.scale
-        imputeValue = spec.imputeValue
+        missingOutput = ((spec.log1p ? Math.log1p(spec.imputeValue) : spec.imputeValue) - spec.mean) / spec.scale
         missingIndicator = spec.missingIndicator
     }
 
@@ -471,9 +473,8 @@ struct NumericBlock: Sendable {
             let logged = Math.log1p(raw)
             x = logged.isFinite ? logged : nil
         }
-        let missing = x == nil
-        let base = x ?? (log1p ? Math.log1p(imputeValue) : imputeValue)
-        return ((base - mean) / scale, missing)
+        guard let base = x else { return (missingOutput, true) }
+        return ((base - mean) / scale, false)
     }
 
     func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {

@@ -12,8 +12,6 @@ public final class LoadedModel: Sendable {
     /// The compiled feature pipeline (also usable by the trainer to vectorise data).
     public let pipeline: FeaturePipeline
     let model: LinearModel
-    /// Field name → position in `signature.fields`, for the dictionary entry points.
-    let fieldPositions: [String: Int]
 
     public var name: String { manifest.name }
     public var version: Int { manifest.version }
@@ -42,9 +40,6 @@ public final class LoadedModel: Sendable {
         self.pipeline = pipeline
         self.model = try LinearModel(algorithm: manifest.algorithm, parameters: manifest.model,
                                      dimension: pipeline.dimension, weights: weights)
-        var positions: [String: Int] = [:]
-        for (k, field) in manifest.signature.fields.enumerated() { positions[field.name] = k }
-        self.fieldPositions = positions
         if verifyExample { try verifyStoredExample() }
     }
 
@@ -157,7 +152,7 @@ public final class LoadedModel: Sendable {
     // MARK: Validation helpers
 
     private func verifyStoredExample() throws(ArtifactError) {
-        for key in manifest.example.input.keys.sorted() where fieldPositions[key] == nil {
+        for key in manifest.example.input.keys.sorted() where manifest.signature.index(of: key) == nil {
             throw ArtifactError(.exampleMismatch, "example.input.\(key) is not a field of the signature")
         }
         let score = predict(manifest.example.input).score

@@ -144,22 +144,12 @@ struct ScalarMapTable: Sendable {
     init(lowercase: Bool, stripAccents: Bool) {
         var packed = [UInt32](repeating: 0, count: Int(Self.limit))
         var storage: [Unicode.Scalar] = []
-        var lowered: [Unicode.Scalar] = []
         var mapped: [Unicode.Scalar] = []
         for v in 0..<Self.limit {
             guard let scalar = Unicode.Scalar(v) else { continue }
-            lowered.removeAll(keepingCapacity: true)
+            // The same mapping as the scalars above the table take, so the two cannot differ.
             mapped.removeAll(keepingCapacity: true)
-            if lowercase && scalar.properties.changesWhenLowercased {
-                lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
-            } else {
-                lowered.append(scalar)
-            }
-            if stripAccents {
-                for s in lowered { AccentStripper.append(s, to: &mapped) }
-            } else {
-                mapped = lowered
-            }
+            TermExtractor.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { mapped.append($0) }
             if mapped.count == 1 && mapped[0] == scalar { continue }
             packed[Int(v)] = (UInt32(storage.count) << 8 | UInt32(mapped.count)) + 1
             storage.append(contentsOf: mapped)

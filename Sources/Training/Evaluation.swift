@@ -27,9 +27,8 @@ public enum ModelEvaluator {
 
     /// The model's scores for every row (in signature order) and the metrics at its threshold.
     public static func evaluate(_ model: LoadedModel, on dataset: Dataset) -> (scores: [Double], metrics: EvaluationMetrics) {
-        let scores = dataset.rows.map { row in
-            model.predict(Trainer.inputs(of: row, schema: dataset.schema, signature: model.signature)).score
-        }
+        let scores = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: model.signature)
+            .map { model.predict($0).score }
         return (scores, EvaluationMetrics(scores: scores, labels: dataset.labels, threshold: model.threshold))
     }
 }

@@ -45,26 +45,21 @@ public struct EvaluationMetrics: Sendable, Equatable, Codable {
     /// Average precision (sklearn's step-wise PR-AUC, no interpolation). `nil` without positives.
     public var prAUC: Double?
     public var threshold: Double
-    public var precision: Double
-    public var recall: Double
-    public var f1: Double
-    public var accuracy: Double
     public var confusion: ConfusionCounts
-    public var count: Int
-    public var positives: Int
+    public var precision: Double { confusion.precision }
+    public var recall: Double { confusion.recall }
+    public var f1: Double { confusion.f1 }
+    public var accuracy: Double { confusion.accuracy }
+    public var count: Int { confusion.total }
+    /// Labels are 0 or 1 (the dataset checks it), so these are the rows labelled 1.
+    public var positives: Int { confusion.truePositives + confusion.falseNegatives }
 
     public init(scores: [Double], labels: [Int], threshold: Double) {
         let confusion = ConfusionCounts(scores: scores, labels: labels, threshold: threshold)
         self.rocAUC = RankingMetrics.rocAUC(scores: scores, labels: labels)
         self.prAUC = RankingMetrics.averagePrecision(scores: scores, labels: labels)
         self.threshold = threshold
-        self.precision = confusion.precision
-        self.recall = confusion.recall
-        self.f1 = confusion.f1
-        self.accuracy = confusion.accuracy
         self.confusion = confusion
-        self.count = labels.count
-        self.positives = labels.reduce(0, +)
     }
 
     /// A fixed-width table for the terminal.

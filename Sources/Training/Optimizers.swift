@@ -368,3 +368,14 @@ public struct NaiveBayesFitter: Sendable {
 @inline(__always) func axpy(_ scale: Double, _ x: [Double], _ y: inout [Double]) {
     for j in x.indices { y[j] += scale * x[j] }
 }
+
+extension NaiveBayesFit {
+    /// P(positive | x), by the formula Inference's naive Bayes scores with.
+    func score(_ x: SparseVector) -> Double {
+        var joint = classLogPrior
+        for c in 0..<2 {
+            for k in x.indices.indices { joint[c] += featureLogProbability[c][Int(x.indices[k])] * x.values[k] }
+        }
+        return LogisticRegressionFitter.sigmoid(joint[1] - joint[0])
+    }
+}

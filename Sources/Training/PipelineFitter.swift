@@ -13,13 +13,8 @@ import Inference
 /// explicitly (never by dictionary iteration), so the same rows give the same spec.
 public struct PipelineFitter: Sendable {
     public var config: TrainConfig
-    /// Cuts a text into its terms exactly as serving will (Inference's analyser for `spec`).
-    public var analyze: @Sendable (TextSpec, String) -> [String]
 
-    public init(config: TrainConfig, analyze: @escaping @Sendable (TextSpec, String) -> [String]) {
-        self.config = config
-        self.analyze = analyze
-    }
+    public init(config: TrainConfig) { self.config = config }
 
     public func fit(_ dataset: Dataset) throws(TrainingError) -> PipelineSpec {
         var transformers: [TransformerSpec] = []
@@ -50,10 +45,12 @@ public struct PipelineFitter: Sendable {
                              vectorizer: .tfidf(TfidfSpec(vocabulary: [:], idf: .inline([]), sublinearTF: config.sublinearTF)))
         var documentFrequency: [String: Int] = [:]
         var termFrequency: [String: Int] = [:]
+        // Inference's own analyser for this shape: terms exactly as serving will cut them.
+        let extractor = TermExtractor(shape)
         for value in column {
             guard case .string(let text) = value else { continue }
             var seen = Set<String>()
-            for term in analyze(shape, text) {
+            for term in extractor.terms(in: text) {
                 termFrequency[term, default: 0] += 1
                 if seen.insert(term).inserted { documentFrequency[term, default: 0] += 1 }
             }
@@ -88,12 +85,8 @@ public struct PipelineFitter: Sendable {
         var counts: [String: Int] = [:]
         var sawMissing = false
         for value in column {
-            switch value {
-            case .string(let text): counts[text, default: 0] += 1
-            case .number(let number): counts[Self.shortestText(number), default: 0] += 1
-            case .bool(let flag): counts[flag ? "true" : "false", default: 0] += 1
-            case .missing: sawMissing = true
-            }
+            // The text Inference's one-hot compares with (FeatureValue.textForm).
+            if let text = value.textForm { counts[text, default: 0] += 1 } else { sawMissing = true }
         }
         let categories = counts.filter { $0.value >= config.minCategoryCount }.map(\.key).sorted()
         return CategoricalSpec(field: field, categories: categories, missingSlot: sawMissing)
@@ -124,11 +117,5 @@ public struct PipelineFitter: Sendable {
         let deviation = variance.squareRoot()
         return NumericSpec(field: field, log1p: useLog, mean: mean, scale: deviation > 1e-12 ? deviation : 1,
                            imputeValue: median, missingIndicator: missing)
-    }
-
-    /// Numbers as one-hot categories: "3" for 3.0, "2.5" otherwise (Inference compares the same way).
-    static func shortestText(_ number: Double) -> String {
-        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-        return "\(number)"
     }
 }

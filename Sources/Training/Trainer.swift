@@ -5,38 +5,12 @@ import Darwin
 #endif
 import Inference
 
-/// A model fitted in memory, before it becomes an artifact: scores like the served model
-/// (the same formulas as Inference's `LoadedModel`, which re-checks them at load time).
-public enum FittedModel: Sendable {
-    case logisticRegression(LinearFit)
-    case linearSVM(LinearFit, PlattScaling)
-    case multinomialNB(NaiveBayesFit)
-
-    /// P(positive | x).
-    public func score(_ x: SparseVector) -> Double {
-        switch self {
-        case .logisticRegression(let fit):
-            return LogisticRegressionFitter.sigmoid(fit.decision(x))
-        case .linearSVM(let fit, let platt):
-            return platt.probability(fit.decision(x))
-        case .multinomialNB(let fit):
-            var joint = fit.classLogPrior
-            for c in 0..<2 {
-                for k in x.indices.indices { joint[c] += fit.featureLogProbability[c][Int(x.indices[k])] * x.values[k] }
-            }
-            return LogisticRegressionFitter.sigmoid(joint[1] - joint[0])
-        }
-    }
-}
-
 /// Everything a run learnt and measured, ready to be written as an artifact.
 public struct TrainedModel: Sendable {
     /// The manifest with `version` 1, `created` empty and `files` empty; the publisher fills them in.
     public var manifest: ModelManifest
     /// The content of `weights.bin` (arrays the manifest references by offset).
     public var weights: [Double]
-    public var model: FittedModel
-    public var pipeline: FeaturePipeline
     public var dataset: DatasetDescription
     /// Metrics on the held-out test split at the chosen threshold.
     public var testMetrics: EvaluationMetrics
@@ -49,8 +23,6 @@ public struct TrainedModel: Sendable {
     public var testGroups: [String]
     /// The test scores (served model) in `testInputs` order.
     public var testScores: [Double]
-    /// Optimiser iterations of the final fit (0 for naive Bayes).
-    public var iterations: Int
 }
 
 /// Trains one model from a validated dataset:
@@ -132,12 +104,11 @@ public struct Trainer: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    /// A row's values in signature order.
-    public static func inputs(of row: DatasetRow, schema: DatasetSchema, signature: Signature) -> [FeatureValue] {
-        signature.fields.map { field in
-            guard let index = schema.columns.firstIndex(where: { $0.name == field.name }) else { return .missing }
-            return row.values[index]
-        }
+    /// Each row's values in signature order (fields the schema lacks are missing).
+    public static func inputs(of rows: [DatasetRow], schema: DatasetSchema, signature: Signature) -> [[FeatureValue]] {
+        // Field → column once, not per row.
+        let columns = signature.fields.map { field in schema.columns.firstIndex { $0.name == field.name } }
+        return rows.map { row in columns.map { $0.map { row.values[$0] } ?? .missing } }
     }
 
     public func train(_ dataset: Dataset, name: String) throws(TrainingError) -> TrainedModel {
@@ -155,7 +126,7 @@ public struct Trainer: Sendable {
         progress("split: \(split.train.count) train, \(split.test.count) test (seed \(config.seed))")
 
         progress("fitting the feature pipeline")
-        let fitter = PipelineFitter(config: config) { spec, text in TermExtractor(spec).terms(in: text) }
+        let fitter = PipelineFitter(config: config)
         let spec = try fitter.fit(trainSet)
         let signature = Self.signature(for: dataset.schema, constrainedBy: trainSet)
         let pipeline: FeaturePipeline
@@ -165,7 +136,7 @@ public struct Trainer: Sendable {
             throw .artifact("the fitted pipeline does not compile: \(error)")
         }
         progress("vectorising \(dataset.rows.count) rows into \(pipeline.dimension) features")
-        let inputs = dataset.rows.map { Self.inputs(of: $0, schema: dataset.schema, signature: signature) }
+        let inputs = Self.inputs(of: dataset.rows, schema: dataset.schema, signature: signature)
         let vectors = inputs.map(pipeline.transform)
         let trainMatrix = TrainingMatrix(rows: split.train.map { vectors[$0] }, labels: split.train.map { labels[$0] },
                                          dimension: pipeline.dimension)
@@ -186,7 +157,7 @@ public struct Trainer: Sendable {
                 let fit = svmFitter.fit(foldMatrix)
                 for row in outside { outOfFold[row] = fit.decision(trainMatrix.rows[row]) }  // decision values for Platt
             case .multinomialNB:
-                let fit = FittedModel.multinomialNB(nbFitter.fit(foldMatrix, include: { _ in true }))
+                let fit = nbFitter.fit(foldMatrix, include: { _ in true })
                 for row in outside { outOfFold[row] = fit.score(trainMatrix.rows[row]) }
             }
         }
@@ -200,29 +171,8 @@ public struct Trainer: Sendable {
         let threshold = chooseThreshold(scores: outOfFold, labels: trainMatrix.labels)
         let outOfFoldMetrics = EvaluationMetrics(scores: outOfFold, labels: trainMatrix.labels, threshold: threshold)
 
-        progress("final fit (\(config.algorithm.rawValue)) on \(trainMatrix.rows.count) rows")
-        let model: FittedModel
-        var iterations = 0
-        switch config.algorithm {
-        case .logisticRegression:
-            let fit = logisticFitter.fit(trainMatrix) { iteration, value in
-                if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
-            }
-            iterations = fit.iterations
-            progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
-            model = .logisticRegression(fit)
-        case .linearSVM:
-            let fit = svmFitter.fit(trainMatrix) { iteration, gap in
-                if iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
-            }
-            iterations = fit.iterations
-            progress("  dual CD stopped after \(fit.iterations) epochs (converged: \(fit.converged))")
-            model = .linearSVM(fit, platt!)
-        case .multinomialNB:
-            model = .multinomialNB(nbFitter.fit(trainMatrix, include: { _ in true }))
-        }
-
-        // The artifact: large arrays in weights.bin, everything else in model.json.
+        // The artifact: large arrays in weights.bin (idf first, then the model's), everything
+        // else in model.json.
         var weights = WeightsBuilder()
         let storedSpec = PipelineSpec(transformers: spec.transformers.map { transformer in
             guard case .text(var text) = transformer, case .tfidf(var tfidf) = text.vectorizer, let idf = tfidf.idf.values else {
@@ -232,13 +182,23 @@ public struct Trainer: Sendable {
             text.vectorizer = .tfidf(tfidf)
             return .text(text)
         })
+        progress("final fit (\(config.algorithm.rawValue)) on \(trainMatrix.rows.count) rows")
         let parameters: ModelParameters
-        switch model {
-        case .logisticRegression(let fit):
+        switch config.algorithm {
+        case .logisticRegression:
+            let fit = logisticFitter.fit(trainMatrix) { iteration, value in
+                if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
+            }
+            progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
             parameters = .logisticRegression(weights: weights.append(fit.weights), intercept: fit.bias)
-        case .linearSVM(let fit, let platt):
-            parameters = .linearSVM(weights: weights.append(fit.weights), intercept: fit.bias, plattA: platt.a, plattB: platt.b)
-        case .multinomialNB(let fit):
+        case .linearSVM:
+            let fit = svmFitter.fit(trainMatrix) { iteration, gap in
+                if iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
+            }
+            progress("  dual CD stopped after \(fit.iterations) epochs (converged: \(fit.converged))")
+            parameters = .linearSVM(weights: weights.append(fit.weights), intercept: fit.bias, plattA: platt!.a, plattB: platt!.b)
+        case .multinomialNB:
+            let fit = nbFitter.fit(trainMatrix, include: { _ in true })
             parameters = .multinomialNB(classLogPrior: fit.classLogPrior,
                                         featureLogProb: fit.featureLogProbability.map { weights.append($0) })
         }
@@ -268,11 +228,11 @@ public struct Trainer: Sendable {
         manifest.metrics = Self.manifestMetrics(testMetrics, outOfFold: outOfFoldMetrics)
         manifest.example.expectedScore = testScores[0]
         return TrainedModel(
-            manifest: manifest, weights: weights.values, model: model, pipeline: pipeline, dataset: description,
+            manifest: manifest, weights: weights.values, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
             testInputs: testInputs, testLabels: testLabels,
             testGroups: split.test.map { Self.reportingGroup(of: dataset.rows[$0], schema: dataset.schema) },
-            testScores: testScores, iterations: iterations)
+            testScores: testScores)
     }
 
     var logisticFitter: LogisticRegressionFitter {
