@@ -127,20 +127,22 @@ stop_vigia() {  # records how vigia exited after SIGTERM (the design says: drain
   NOTES+=("vigia exit status after SIGTERM: $STOP_RC (143 = killed by the signal without handling it)")
 }
 
-# run_wrk label url body conns -> appends a row, sets RPS/P99 of the measured run
-# body may be empty (GET). Warm-up first (not reported) unless NO_WARM=1. Bounded by timeout(1).
+# run_wrk label what url body conns [wrk options…] -> appends a row, sets RPS/P99 of the
+# measured run (both empty when wrk failed). body may be empty (GET). Warm-up first (not
+# reported) unless NO_WARM=1. Bounded by timeout(1).
 run_wrk() {
   local server=$1 what=$2 url=$3 body=$4 conns=$5 out res
-  local tag=${server// /_}-${what// /_}
+  shift 5
+  local tag=${server// /_}-${what// /_}-c$conns
   tag=${tag//\//_}
   local limit=$(( $(dur_s "$DUR") + $(dur_s "$WARM") + 30 ))
   if [ "${NO_WARM:-0}" != 1 ]; then
     bounded "$limit" "$RUN/wrk-$tag-warm.txt" \
-      wrk -t"$THREADS" -c"$conns" -d"$WARM" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
+      wrk -t"$THREADS" -c"$conns" -d"$WARM" "$@" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
   fi
   out="$RUN/wrk-$tag.txt"
   bounded "$limit" "$out" \
-    wrk -t"$THREADS" -c"$conns" -d"$DUR" --latency -s "$BENCH_DIR/post.lua" "$url" -- "$body"
+    wrk -t"$THREADS" -c"$conns" -d"$DUR" --latency "$@" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
   res=$(grep '^RESULT' "$out")
   RPS=""; P99=""
   if [ -z "$res" ]; then

@@ -65,15 +65,9 @@ run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" 4
 run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" 4
 
 # New connection per request: wrk re-connects after each `Connection: close` response.
-close_wrk() {  # label url
-  local out="$RUN/wrk-close-${1// /_}.txt" limit=$(( $(dur_s "$DUR") + 30 ))
-  bounded "$limit" "$out" wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -H "Connection: close" \
-    -s "$BENCH_DIR/post.lua" "$2" -- ""
-  local res rps p50_ms p99_ms max_ms reqs non2xx connect read write timeout
-  res=$(grep '^RESULT' "$out") || { ROWS+=("| $1 | GET /health/live, Connection: close | -c$CONNS | wrk failed (see $out) | | | | | |"); return; }
-  eval "$(echo "${res#RESULT }" | tr ' ' '\n' | sed 's/^/local /')"
-  ROWS+=("| $1 | GET /health/live, Connection: close | -c$CONNS | $rps | $p50_ms | $p99_ms | $reqs | $non2xx | $connect/$read/$write/$timeout |")
-  CLOSE_RPS=$rps
+close_wrk() {  # label url -> CLOSE_RPS (empty when wrk failed)
+  NO_WARM=1 run_wrk "$1" "GET /health/live, Connection: close" "$2" "" "$CONNS" -H "Connection: close" || true
+  CLOSE_RPS=$RPS
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$VIGIA_PID/stat"; }  # utime + stime of vigia
 per_request_us() {  # ticks requests -> vigia CPU microseconds per request

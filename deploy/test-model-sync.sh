@@ -88,17 +88,14 @@ check "a pass with control files succeeds" sync_once
 check "pin.json is copied" cmp -s "$storage/prohibited-items/pin.json" "$bucket/prohibited-items/pin.json"
 check "labels.json is copied" cmp -s "$storage/prohibited-items/labels.json" "$bucket/prohibited-items/labels.json"
 pin_inode=$(stat -c %i "$storage/prohibited-items/pin.json")
-check "an unchanged control file is left alone" \
-    bash -c 'sync_once() { SYNC_SOURCE="$1" SYNC_STORAGE="$2" SYNC_ONCE=true "${@:4}" "$3" 2>/dev/null; }
-             sync_once "$@" && [ "$(stat -c %i "$2/prohibited-items/pin.json")" = "$0" ]' \
-    "$pin_inode" "$bucket" "$storage" "$sync_script" "${sidecar_sh[@]}"
+pin_unchanged() { sync_once && [ "$(stat -c %i "$storage/prohibited-items/pin.json")" = "$pin_inode" ]; }
+check "an unchanged control file is left alone" pin_unchanged
 echo '{"version": 3}' >"$bucket/prohibited-items/pin.json"
 rm "$bucket/prohibited-items/labels.json"
 check "a pass after control files changed succeeds" sync_once
 check "a changed pin.json replaces the old one" grep -q '"version": 3' "$storage/prohibited-items/pin.json"
 check "a labels.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/labels.json"
-check "no dot-entry is left behind by control files" \
-    bash -c '[ -z "$(find "$0" -mindepth 2 -name ".*")" ]' "$storage"
+check "no dot-entry is left behind by control files" no_dot_dirs
 rm "$bucket/prohibited-items/pin.json"
 check "a pass after pin.json left the bucket succeeds" sync_once
 check "pin.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/pin.json"
@@ -116,9 +113,8 @@ check "SYNC_PRUNE never prunes a model to nothing" test -d "$storage/prohibited-
 
 # An unreachable bucket: the pass fails and nothing local changes.
 before=$(find "$storage" | sort)
-check "an unlistable bucket fails the pass" \
-    bash -c '! SYNC_SOURCE="$0/does-not-exist" SYNC_STORAGE="$1" SYNC_ONCE=true SYNC_PRUNE=true "${@:3}" "$2" 2>/dev/null' \
-    "$tmp" "$storage" "$sync_script" "${sidecar_sh[@]}"
+unlistable_fails() { ! bucket=$tmp/does-not-exist PRUNE=true sync_once; }
+check "an unlistable bucket fails the pass" unlistable_fails
 check "an unlistable bucket removes nothing" test "$(find "$storage" | sort)" = "$before"
 
 # As the sidecar: a long interval, then SIGTERM between passes must end it at once with 0.
