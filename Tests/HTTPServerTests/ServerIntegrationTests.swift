@@ -196,11 +196,11 @@ import Testing
 
     @Test func throwingHandlerGives500AndTheNextRequestWorks() throws {
         struct Boom: Error {}
-        let logged = Mutex<[String]>([])
+        let log = LogLines()
         try withServer(routes: { router in
             standardRoutes(&router)
             router.add("GET", "/boom") { _ in throw Boom() }
-        }, logger: { line in logged.withLock { $0.append(line) } }) { _, port in
+        }, logger: log.sink) { _, port in
             let client = try TestClient(port: port)
             try client.send("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
             let failed = try client.readResponse()
@@ -209,7 +209,7 @@ import Testing
             try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
         }
-        #expect(logged.withLock { $0.contains { $0.contains("Boom") } })
+        #expect(log.all.contains { $0.contains("Boom") })
     }
 
     @Test func shutdownFinishesTheRequestInFlightAndRefusesNewConnections() throws {

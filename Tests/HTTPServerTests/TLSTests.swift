@@ -5,43 +5,25 @@ import Synchronization
 import Testing
 @testable import HTTPServer
 
-/// Lines the server logged, for tests that wait for a reload attempt.
-final class LogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
-    var all: [String] { lines.withLock { $0 } }
-
-    /// Waits (with a deadline) until a line contains `text`.
-    func waitFor(_ text: String) -> Bool {
-        eventually { all.contains { $0.contains(text) } }
-    }
-}
-
 /// Runs the real server with an HTTPS listener (port 0) next to plain HTTP (port 0).
 func withTLSServer(
     certificates: TestCertificates, loops: Int = 2, configure: (inout TLSConfiguration) -> Void = { _ in },
     logger: (@Sendable (String) -> Void)? = nil, _ body: (HTTPServer, _ plainPort: Int, _ tlsPort: Int) throws -> Void
 ) throws {
-    var router = Router()
-    standardRoutes(&router)
     // Built once: making 4 MiB per request in a debug build, on a loaded machine, can hold the
     // only loop long enough for the other connections' handshakes to time out.
     let big = (0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 % 251) }
-    router.add("GET", "/big/{megabytes}") { request in
-        let size = min(big.count, (Int(request.pathParameters["megabytes"] ?? "") ?? 1) << 20)
-        return HTTPResponse(body: Array(big[..<size]))
-    }
-    var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: loops)
     var tls = TLSConfiguration(certificateFile: certificates.certificateFile, keyFile: certificates.keyFile, port: 0)
     configure(&tls)
-    configuration.tls = tls
-    let server = HTTPServer(configuration: configuration, router: router, logger: logger)
-    let port = try server.start()
-    defer {
-        server.shutdown()
-        server.waitUntilStopped()
+    try withServer(loops: loops, drainTimeout: 10, configure: { $0.tls = tls }, routes: { router in
+        standardRoutes(&router)
+        router.add("GET", "/big/{megabytes}") { request in
+            let size = min(big.count, (Int(request.pathParameters["megabytes"] ?? "") ?? 1) << 20)
+            return HTTPResponse(body: Array(big[..<size]))
+        }
+    }, logger: logger) { server, port in
+        try body(server, port, try #require(server.tlsPort))
     }
-    try body(server, port, try #require(server.tlsPort))
 }
 
 @Suite(.serialized) struct TLSTests {

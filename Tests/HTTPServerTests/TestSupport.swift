@@ -1,12 +1,14 @@
 import Glibc
 @_exported import HTTPTestClient
 import Posix
+import Synchronization
 import Testing
 @testable import HTTPServer
 
 /// Runs the real server on 127.0.0.1 port 0, gives `body` the port, then drains it.
 func withServer(
     limits: HTTPLimits = HTTPLimits(), loops: Int = 2, drainTimeout: Double = 5,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
     routes: (inout Router) -> Void = { _ in }, logger: (@Sendable (String) -> Void)? = nil,
     _ body: (HTTPServer, Int) throws -> Void
 ) throws {
@@ -14,6 +16,7 @@ func withServer(
     routes(&router)
     var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: loops, limits: limits)
     configuration.drainTimeout = drainTimeout
+    configure(&configuration)
     let server = HTTPServer(configuration: configuration, router: router, logger: logger)
     let port = try server.start()
     defer {
@@ -30,4 +33,16 @@ func standardRoutes(_ router: inout Router) {
         HTTPResponse(headers: ["Content-Type": "application/octet-stream"], body: request.body)
     }
     router.add("GET", "/items/{id}") { request in HTTPResponse(body: Array("item \(request.pathParameters["id"] ?? "?")".utf8)) }
+}
+
+/// Lines the server logged, for tests that look for a message or wait for one.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var sink: @Sendable (String) -> Void { { line in self.lines.withLock { $0.append(line) } } }
+    var all: [String] { lines.withLock { $0 } }
+
+    /// Waits (with a deadline) until a line contains `text`.
+    func waitFor(_ text: String) -> Bool {
+        eventually { all.contains { $0.contains(text) } }
+    }
 }

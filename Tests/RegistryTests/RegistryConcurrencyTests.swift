@@ -55,6 +55,14 @@ import Testing
 /// The watcher thread: inotify and the stop eventfd, with a condition wait (deadline) on
 /// the registry's own events instead of sleeping.
 @Suite struct RegistryWatcherTests {
+    /// A started registry over `configuration` whose events arrive on the returned stream.
+    func startedRegistry(_ configuration: RegistryConfiguration) throws -> (TestRegistry, AsyncStream<RegistryEvent>) {
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        let registry = ModelRegistry(configuration: configuration, loader: ScoreLoader(), onEvent: { continuation.yield($0) })
+        try registry.start()
+        return (registry, stream)
+    }
+
     /// Waits until an event matches or the deadline passes.
     func waitForEvent(
         _ stream: AsyncStream<RegistryEvent>, within deadline: Duration,
@@ -91,13 +99,9 @@ import Testing
     @Test func watcherPicksUpAVersionRenamedIntoPlace() async throws {
         let storage = try TempStorage()
         try storage.publish("fraud", version: 1, score: 0.1)
-        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
         // A rescan interval of an hour: only inotify can make the second version appear.
-        let registry = ModelRegistry(
-            configuration: RegistryConfiguration(
-                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
-            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
-        try registry.start()
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)))
         defer { registry.shutdown() }
 
         #expect(await waitForEvent(stream, within: .seconds(20)) {
@@ -114,12 +118,8 @@ import Testing
 
     @Test func watcherPicksUpANewModelDirectory() async throws {
         let storage = try TempStorage()
-        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
-        let registry = ModelRegistry(
-            configuration: RegistryConfiguration(
-                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
-            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
-        try registry.start()
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)))
         defer { registry.shutdown() }
         try storage.publish("weapons", version: 3, score: 0.3)
         #expect(await waitForEvent(stream, within: .seconds(20)) {
@@ -130,13 +130,9 @@ import Testing
     @Test func periodicRescanFindsChangesWithoutEvents() async throws {
         let storage = try TempStorage()
         try storage.publish("fraud", version: 1, score: 0.1)
-        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
         // A debounce of an hour: inotify events never trigger a pass, only the rescan does.
-        let registry = ModelRegistry(
-            configuration: RegistryConfiguration(
-                storagePath: storage.path, rescanInterval: .milliseconds(50), debounce: .seconds(3600)),
-            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
-        try registry.start()
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .milliseconds(50), debounce: .seconds(3600)))
         defer { registry.shutdown() }
         #expect(await waitForEvent(stream, within: .seconds(20)) {
             $0 == .servingChanged(model: "fraud", from: nil, to: 1)
@@ -165,14 +161,10 @@ extension RegistryWatcherTests {
     @Test func watcherRetriesAFailedVersionWhenItsBackoffIsDue() async throws {
         let storage = try TempStorage()
         try storage.publish("fraud", version: 1, manifest: "broken")
-        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
         // Neither rescans nor inotify events can trigger the pass: only the retry timer can.
-        let registry = ModelRegistry(
-            configuration: RegistryConfiguration(
-                storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .seconds(3600),
-                retryBackoffBase: .milliseconds(20), retryBackoffMax: .milliseconds(20)),
-            loader: ScoreLoader(), onEvent: { continuation.yield($0) })
-        try registry.start()
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .seconds(3600),
+            retryBackoffBase: .milliseconds(20), retryBackoffMax: .milliseconds(20)))
         defer { registry.shutdown() }
         #expect(await waitForEvent(stream, within: .seconds(20)) {
             if case .loadFailed(model: "fraud", version: 1, _, _, _) = $0 { return true }

@@ -28,13 +28,6 @@ private final class TokensFile {
     }
 }
 
-/// Every log line the service wrote.
-private final class CapturedLog: Sendable {
-    private let lines = Mutex<[String]>([])
-    var sink: LogSink { LogSink { bytes in self.lines.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } } }
-    var text: String { lines.withLock { $0.joined() } }
-}
-
 @Suite struct AuthorizerTests {
     let tokens = TokenSet([(.admin, adminToken), (.predict, predictToken)])
 

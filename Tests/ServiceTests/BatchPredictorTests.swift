@@ -9,7 +9,7 @@ import Testing
     let predictor: BatchPredictor
 
     init() throws {
-        predictor = BatchPredictor(model: try LoadedModel.load(directory: try defaultModelDirectory().path))
+        predictor = BatchPredictor(model: try defaultModel.get())
     }
 
     @Test func scoresALineAsPredictScoresTheSameListing() throws {

@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func theShippedFileHoldsOnlyKnownKeysWithTheirDefaults() throws {
-        let config = try ServiceConfiguration.resolve(file: "config/vigia.json", environment: [:])
+        let config = try ServiceConfiguration.resolve(file: repositoryRoot.appending(path: "config/vigia.json").path, environment: [:])
         for key in ConfigurationKey.all {
             #expect(config.values[key.path] == key.defaultValue, "config/vigia.json disagrees with the default of \(key.path)")
         }

@@ -10,7 +10,7 @@ import Testing
     let serving: ServingModel
 
     init() throws {
-        serving = ServingModel(model: try LoadedModel.load(directory: try defaultModelDirectory().path), maxBatchSize: 3)
+        serving = ServingModel(model: try defaultModel.get(), maxBatchSize: 3)
     }
 
     /// The general path alone: pipeline input, or nil when it answers 400 or 422.

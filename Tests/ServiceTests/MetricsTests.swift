@@ -117,10 +117,9 @@ func sample(_ page: String, _ series: String) -> Double? {
         let storage = try TestStorage()
         defer { storage.destroy() }
         try storage.publish(version: 1)
-        let lines = Mutex<[String]>([])
-        let sink = LogSink { bytes in lines.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } }
+        let log = CapturedLog()
         let environment = ["VIGIA_LOGGING_ACCESS_LOG": "true", "VIGIA_LOGGING_ACCESS_LOG_SAMPLE_RATE": "0.5"]
-        try withService(storage: storage, environment: environment, logLevel: .info, logSink: sink) { _, port in
+        try withService(storage: storage, environment: environment, logLevel: .info, logSink: log.sink) { _, port in
             let client = try TestClient(port: port)
             let secretTitle = "Zyxxwq unique listing title 42"
             let body = #"{"instances":[{"id":"L9","site_id":"MLB","title":"\#(secretTitle)","category_id":"MLB1","price_usd":5,"seller_age_days":1,"seller_sales":0,"seller_reputation":"new"}]}"#
@@ -132,7 +131,7 @@ func sample(_ page: String, _ series: String) -> Double? {
             // A malformed body is not echoed into the log either.
             #expect(try client.postJSON(predictPath, #"{"instances": [\#(secretTitle)"#).status == 400)
         }
-        let logged = lines.withLock { $0 }
+        let logged = log.all
         let access = try logged.map { try JSONParser.parse(Array($0.utf8.dropLast())) }.filter { $0["msg"] == "request" }
         // 11 requests at rate 0.5: every second one is logged.
         #expect(access.count == 5)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTPTestClient
+import Inference
 import Logging
 import Synchronization
 import Testing
@@ -17,6 +18,9 @@ func defaultModelDirectory() throws -> URL {
     let newest = try #require(versions.max(), "no committed default model under \(base.path)")
     return base.appending(path: String(newest))
 }
+
+/// The newest default model, loaded and verified once for the suites that only read it.
+let defaultModel = Result { try LoadedModel.load(directory: try defaultModelDirectory().path) }
 
 /// A storage directory in /tmp that tests publish versions into, as operators do.
 struct TestStorage {
@@ -146,4 +150,12 @@ final class PredictionLoad: Sendable {
         _ = eventually(within: 60) { finished.load(ordering: .acquiring) >= clients }
         return snapshot
     }
+}
+
+/// Every log line the service wrote.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    var sink: LogSink { LogSink { bytes in self.lines.withLock { $0.append(String(decoding: bytes, as: UTF8.self)) } } }
+    var all: [String] { lines.withLock { $0 } }
+    var text: String { all.joined() }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// A published model from the small dataset, loaded back as the CLI would.
 func publishedSmallModel(_ storage: URL) throws -> LoadedModel {
-    let trained = try Trainer(config: smallConfig(.logisticRegression)).train(try smallDataset(), name: "small")
+    let trained = try smallLogisticModel.get()
     let outcome = try Publisher(storage: storage, name: "small").publish(trained, force: false)
     return try LoadedModel.load(directory: outcome.directory.path)
 }

@@ -37,6 +37,10 @@ func smallConfig(_ algorithm: Algorithm) -> TrainConfig {
     return config
 }
 
+/// The small logistic model, trained once for the tests that only read it (training is
+/// deterministic: `trainingTwiceGivesBitIdenticalWeightsAndScores`).
+let smallLogisticModel = Result { try Trainer(config: smallConfig(.logisticRegression)).train(try smallDataset(), name: "small") }
+
 func listing(_ title: String) -> [String: FeatureValue] {
     ["id": .string("new"), "site_id": .string("MLB"), "title": .string(title), "category_id": .string("MLB1000"),
      "price_usd": .number(20), "seller_age_days": .number(300), "seller_sales": .number(12),
@@ -77,7 +81,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
     @Test func aDifferentSeedGivesADifferentSplit() throws {
         var config = smallConfig(.logisticRegression)
         let dataset = try smallDataset()
-        let first = try Trainer(config: config).train(dataset, name: "small")
+        let first = try smallLogisticModel.get()
         config.seed = 12
         let second = try Trainer(config: config).train(dataset, name: "small")
         #expect(first.testInputs != second.testInputs)
@@ -88,7 +92,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
         defer { try? FileManager.default.removeItem(at: storage) }
         let publisher = Publisher(storage: storage, name: "small")
         let dataset = try smallDataset()
-        let good = try Trainer(config: smallConfig(.logisticRegression)).train(dataset, name: "small")
+        let good = try smallLogisticModel.get()
         #expect(try publisher.publish(good, force: false).version == 1)
 
         // Keeping one term leaves only the filler word "oferta": the title signal is gone.
@@ -195,7 +199,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
 
 @Suite struct GroupReportTests {
     @Test func countsFlaggedTestRowsPerReportingGroup() throws {
-        let trained = try Trainer(config: smallConfig(.logisticRegression)).train(try smallDataset(), name: "small")
+        let trained = try smallLogisticModel.get()
         #expect(Set(trained.testGroups) == ["weapons", "benign"])
         let table = Trainer.flaggedByGroup(trained)
         // The small dataset is learnt perfectly: every weapons row is flagged, no benign row is.

@@ -120,9 +120,6 @@ public final class TestClient {
         if !buffer.isEmpty { return false }
         return try !fill()
     }
-
-    /// Bytes buffered but not yet consumed by `readResponse` (to prove nothing extra was sent).
-    public var unconsumed: [UInt8] { buffer }
 }
 
 extension TestClient {
