@@ -34,7 +34,13 @@ public enum ResponseEncoder {
         let response = outgoing.response
         let code = response.status.code
         let bodyless = code == 204 || code == 304 || (100..<200).contains(code)
-        out.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reason)\r\n".utf8)
+        // Appended piece by piece: an interpolated status line or Content-Length line is a heap
+        // string on every response; the short number strings stay inline.
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(code).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: response.status.reason.utf8)
+        out.append(contentsOf: "\r\n".utf8)
         for field in response.headers where !isServerOwned(field.name) {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
@@ -42,12 +48,15 @@ public enum ResponseEncoder {
             out.append(contentsOf: "\r\n".utf8)
         }
         if !response.headers.contains(RequestID.headerName) {
-            out.append(contentsOf: "X-Request-Id: ".utf8)
+            out.append(contentsOf: RequestID.headerName.utf8)
+            out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: RequestID.generate().utf8)
             out.append(contentsOf: "\r\n".utf8)
         }
         if !bodyless {
-            out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
+            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: String(response.body.count).utf8)
+            out.append(contentsOf: "\r\n".utf8)
         }
         out.append(contentsOf: "Date: ".utf8)
         out.append(contentsOf: date.utf8)
