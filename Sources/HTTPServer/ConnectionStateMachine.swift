@@ -13,8 +13,12 @@
 /// - Head timeout (from the first byte of a head) and body timeout (from the end of the head)
 ///   answer 408 and close; an idle keep-alive connection is closed quietly.
 /// - While the shell's output is over its high-water mark, nothing is read or handled.
-/// - After `shutdown`, the current request (if any) is finished with `Connection: close`, and
-///   an idle connection closes at once.
+/// - Draining happens in two steps. After `beginDrain` every response carries
+///   `Connection: close` and the connection closes after it, unless the client has already
+///   sent (part of) its next request, which is then answered too; an idle connection stays
+///   open, since its client may be about to use it. After `shutdown` (the server stopped
+///   accepting) a connection that has been idle since before the drain began closes at once;
+///   any other one finishes its next request and closes.
 public struct ConnectionStateMachine {
     /// Something that happened to the connection.
     public enum Event {
@@ -30,7 +34,12 @@ public struct ConnectionStateMachine {
         case outputDrained
         /// The deadline in `deadline` may have passed (the machine checks against `now`).
         case timerFired
-        /// The server is draining: finish what is in progress and close.
+        /// The server began draining at that instant: from now on responses close their
+        /// connection. (The server's instant, not the loop's: a connection accepted after it is
+        /// new to the drain even if the loop hears of the drain later.)
+        case beginDrain(at: MonotonicInstant)
+        /// The server stopped accepting: close if idle since before the drain, else finish the
+        /// next request and close. Implies `beginDrain`.
         case shutdown
     }
 
@@ -76,7 +85,12 @@ public struct ConnectionStateMachine {
     /// A head can only complete at an LF, and only fail early at a size limit; re-scanning the
     /// buffer on every other byte would make a byte-at-a-time client cost O(n²).
     private var headNeedsParse = true
-    private var draining = false
+    /// When `beginDrain` (or `shutdown`, if it came first) arrived.
+    private var drainStartedAt: MonotonicInstant?
+    /// `shutdown` arrived.
+    private var stopping = false
+    /// `shutdown` came with no `beginDrain` before it (no grace): every idle connection closes.
+    private var stoppedWithoutGrace = false
     /// `.close` was emitted; the machine is finished.
     public private(set) var isClosed = false
 
@@ -126,7 +140,7 @@ public struct ConnectionStateMachine {
             guard let current = handling else { preconditionFailure("responded without a request") }
             handling = nil
             idleSince = now
-            let keepAlive = current.keepAlive && !draining
+            let keepAlive = current.keepAlive && (drainStartedAt == nil || nextRequestHasBegun)
             actions.append(.send(OutgoingResponse(
                 response: response, headOnly: current.headOnly, keepAlive: keepAlive, requestVersion: current.version)))
             if !keepAlive { return finish(actions) }
@@ -147,11 +161,26 @@ public struct ConnectionStateMachine {
             case .stopped:
                 return []
             }
+        case .beginDrain(let startedAt):
+            if drainStartedAt != nil { return [] }
+            drainStartedAt = startedAt
         case .shutdown:
-            draining = true
+            if stopping { return [] }
+            stopping = true
+            if drainStartedAt == nil {
+                drainStartedAt = now
+                stoppedWithoutGrace = true
+            }
         }
         advance(now: now, into: &actions)
         return actions
+    }
+
+    /// Whether bytes of another request arrived after the one being answered (pipelined).
+    private var nextRequestHasBegun: Bool {
+        if !queue.isEmpty || !input.isEmpty { return true }
+        if case .body = reading { return true }
+        return false
     }
 
     /// Whether the input just grew past `limit` (where the parser's verdict can change
@@ -193,9 +222,13 @@ public struct ConnectionStateMachine {
         if case .head(started: nil) = reading, input.isEmpty { idle = true } else { idle = false }
         var stopped = false
         if case .stopped = reading { stopped = true }
-        // Peer EOF, drain of an idle connection, or nothing more to parse (`Connection: close`,
-        // an answered error): all requests are answered, so close.
-        if inputClosed || (draining && idle) || stopped { actions = finish(actions) }
+        // Peer EOF, a stop that finds the connection idle since before the drain began, or
+        // nothing more to parse (`Connection: close`, an answered error): all requests are
+        // answered, so close. A connection made or used during the drain stays open for the
+        // request its client is about to send; each response then closes it.
+        var idleThroughDrain = false
+        if stopping, idle, let drainStartedAt { idleThroughDrain = stoppedWithoutGrace || idleSince < drainStartedAt }
+        if inputClosed || idleThroughDrain || stopped { actions = finish(actions) }
     }
 
     /// One parsing step over `input`; true if it made progress.

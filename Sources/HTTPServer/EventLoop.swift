@@ -31,10 +31,24 @@ public final class ServerCounters: Sendable {
     public init() {}
 }
 
-/// Set once by `HTTPServer.shutdown` (any thread), read by loop threads after each handler, so
-/// a response finished while the drain task is still queued already says `Connection: close`.
+/// Set once by `HTTPServer.beginDrain` (any thread), read by loop threads after each handler,
+/// so a response finished while the loop's drain task is still queued already says
+/// `Connection: close`.
 final class DrainFlag: Sendable {
-    let isSet = Atomic<Bool>(false)
+    /// `MonotonicInstant.nanoseconds` of `beginDrain`; 0 until then.
+    private let startedAtNanoseconds = Atomic<UInt64>(0)
+
+    /// When the drain began; nil before.
+    var startedAt: MonotonicInstant? {
+        let nanoseconds = startedAtNanoseconds.load(ordering: .acquiring)
+        return nanoseconds == 0 ? nil : MonotonicInstant(nanoseconds: nanoseconds)
+    }
+
+    /// Records the first call's instant; later calls change nothing.
+    func set(_ instant: MonotonicInstant) {
+        _ = startedAtNanoseconds.compareExchange(
+            expected: 0, desired: max(1, instant.nanoseconds), ordering: .acquiringAndReleasing)
+    }
 }
 
 /// What every loop of one server shares; immutable.
@@ -103,6 +117,10 @@ final class EventLoop: @unchecked Sendable {
     static let acceptBackoffSeconds = 0.1
     /// How long a closing connection waits for the peer's FIN after our last response.
     static let lingerSeconds = 2.0
+    /// How long a stopping loop keeps accepting after connection requests are dropped
+    /// (`Socket.dropConnectionRequests`): handshakes already under way need one round trip to
+    /// reach the accept queue, and a connection left there when the listener closes is reset.
+    static let acceptSettleSeconds = 0.1
     /// Reads per readiness event per connection, so one busy client cannot starve others.
     static let readsPerEvent = 8
 
@@ -125,7 +143,12 @@ final class EventLoop: @unchecked Sendable {
     /// Accept failed for lack of descriptors or memory and has not succeeded since.
     private var acceptExhausted = false
     private var drainDeadline: MonotonicInstant?
-    private var draining = false
+    /// `beginDrain` ran: responses close their connections; accepting goes on.
+    private var closingConnections = false
+    /// `stop` ran: accepting ends at `acceptUntil`; the loop ends when no connection is left.
+    private var stopping = false
+    /// When a stopping loop takes its last connections from the queue and closes its listeners.
+    private var acceptUntil: MonotonicInstant?
     private var running = true
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     private var dateCache = DateCache()
@@ -206,7 +229,8 @@ final class EventLoop: @unchecked Sendable {
             guard let b else { return a }
             return min(a, b)
         }
-        guard let next = earlier(earlier(deadlines.earliest, acceptResumeAt), earlier(drainDeadline, certificateCheckAt)) else {
+        let loopTimers = earlier(earlier(acceptResumeAt, acceptUntil), earlier(drainDeadline, certificateCheckAt))
+        guard let next = earlier(deadlines.earliest, loopTimers) else {
             return -1
         }
         if next <= now { return 0 }
@@ -271,6 +295,10 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
         }
+        if let until = acceptUntil, now >= until {
+            acceptUntil = nil
+            acceptRemainingAndCloseListeners(now: now)
+        }
         if let deadline = drainDeadline, now >= deadline {
             log("drain timeout: closing \(connections.count) connection(s)")
             for connection in Array(connections.values) { closeNow(connection) }
@@ -296,11 +324,13 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Accepting
 
-    private func acceptConnections(from listener: ListenerSocket, now: MonotonicInstant) {
-        for _ in 0..<64 {
+    /// Accepts up to `limit` queued connections; true when the queue was found empty.
+    @discardableResult
+    private func acceptConnections(from listener: ListenerSocket, now: MonotonicInstant, limit: Int = 64) -> Bool {
+        for _ in 0..<limit {
             let fd: Int32
             do {
-                guard let accepted = try Socket.accept(listener.fd) else { return }
+                guard let accepted = try Socket.accept(listener.fd) else { return true }
                 fd = accepted
             } catch let error where error.isResourceExhaustion {
                 // Logged once per episode (until an accept succeeds), not every backoff.
@@ -309,12 +339,11 @@ final class EventLoop: @unchecked Sendable {
                 unwatchListeners()
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)
-                return
+                return true
             } catch let error where error.errno == EINVAL {
-                // The server shut the listener down (draining): stop watching it; the drain
-                // task closes it.
+                // The listener was shut down (stopping): stop watching it.
                 try? Epoll.remove(epfd, listener.fd)
-                return
+                return true
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
             }
@@ -348,8 +377,7 @@ final class EventLoop: @unchecked Sendable {
                 closeDescriptor(fd)
                 continue
             }
-            let connection = Connection(
-                fd: fd, generation: generation, machine: ConnectionStateMachine(limits: context.limits, now: now))
+            let connection = Connection(fd: fd, generation: generation, machine: newMachine(now: now))
             if let tls, let source = listener.tls {
                 connection.tls = tls
                 connection.handshakeDeadline = now.adding(seconds: source.configuration.handshakeTimeout)
@@ -360,6 +388,16 @@ final class EventLoop: @unchecked Sendable {
             context.counters.acceptedConnections.add(1, ordering: .relaxed)
             sync(connection)
         }
+        return false
+    }
+
+    /// A state machine for a connection starting now, told of a drain already under way (a
+    /// connection made during the drain is kept for its first request, which then closes it).
+    private func newMachine(now: MonotonicInstant) -> ConnectionStateMachine {
+        var machine = ConnectionStateMachine(limits: context.limits, now: now)
+        if let startedAt = context.drainFlag.startedAt { _ = machine.event(.beginDrain(at: startedAt), now: now) }
+        if stopping { _ = machine.event(.shutdown, now: now) }
+        return machine
     }
 
     /// Registers every listener for accept readiness (after removing a stale registration).
@@ -386,27 +424,61 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: Draining
 
-    /// Stops accepting (the server has already shut the listener down, so new connects are
-    /// refused), lets every
-    /// connection finish its current request, and stops the loop when none is left or
-    /// after `drainTimeout`.
+    /// Drain, step one: every response from now on carries `Connection: close` and its
+    /// connection closes after it, so clients move to new connections; accepting goes on
+    /// (endpoints take a while to stop sending clients here). Idle connections stay open: a
+    /// client may be writing on one right now.
     func beginDrain() {
         assertOnLoop()
-        guard !draining else { return }
-        draining = true
-        stopListening()
+        guard !closingConnections, let startedAt = context.drainFlag.startedAt else { return }
+        closingConnections = true
+        let now = Self.now()
+        for connection in Array(connections.values) where connection.isOpen {
+            if connection.lingerUntil != nil || connection.handshakeDeadline != nil { continue }
+            perform(connection, connection.machine.event(.beginDrain(at: startedAt), now: now), now: now)
+            if connection.isOpen { sync(connection) }
+        }
+    }
+
+    /// Drain, step two (`HTTPServer.stop` has already made the listeners drop connection
+    /// requests): accept for `acceptSettleSeconds` more, so handshakes under way land here
+    /// instead of being reset with the listener; close connections idle since before the
+    /// drain; let every other one finish its next request; stop the loop when none is left, or
+    /// after `drainTimeout`.
+    func stop() {
+        assertOnLoop()
+        guard !stopping else { return }
+        stopping = true
         let now = Self.now()
         drainDeadline = now.adding(seconds: context.drainTimeout)
+        if listenerState == .closed {
+            acceptUntil = nil
+        } else {
+            acceptUntil = now.adding(seconds: Self.acceptSettleSeconds)
+        }
         for connection in Array(connections.values) where connection.isOpen {
-            if connection.lingerUntil != nil { continue }
-            if connection.handshakeDeadline != nil {
-                closeNow(connection)  // no request can have started
-                continue
-            }
+            if connection.lingerUntil != nil || connection.handshakeDeadline != nil { continue }
             perform(connection, connection.machine.event(.shutdown, now: now), now: now)
             if connection.isOpen { sync(connection) }
         }
-        if connections.isEmpty { running = false }
+        stopIfFinished()
+    }
+
+    /// The end of the settle time: takes every connection still queued, then shuts the
+    /// listeners down (nothing can be queued behind them any more: requests are dropped).
+    private func acceptRemainingAndCloseListeners(now: MonotonicInstant) {
+        if listenerState != .closed {
+            for listener in listeners {
+                while !acceptConnections(from: listener, now: now, limit: 1024) {}
+                Socket.shutdown(listener.fd, .both)
+            }
+        }
+        stopListening()
+        stopIfFinished()
+    }
+
+    private func stopIfFinished() {
+        if stopping, acceptUntil == nil, connections.isEmpty { running = false }
     }
 
     // MARK: One connection
@@ -473,8 +545,8 @@ final class EventLoop: @unchecked Sendable {
                         response = context.routes.respond(to: request, log: context.logger)
                     }
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
-                    if context.drainFlag.isSet.load(ordering: .relaxed) {
-                        pending.append(contentsOf: connection.machine.event(.shutdown, now: now))
+                    if let startedAt = context.drainFlag.startedAt {
+                        pending.append(contentsOf: connection.machine.event(.beginDrain(at: startedAt), now: now))
                     }
                     pending.append(contentsOf: connection.machine.event(.responded(response), now: now))
                 case .close:
@@ -573,7 +645,7 @@ final class EventLoop: @unchecked Sendable {
         case nil:
             connection.handshakeDeadline = nil
             connection.transportWants = []
-            connection.machine = ConnectionStateMachine(limits: context.limits, now: now)
+            connection.machine = newMachine(now: now)
             readInput(connection, now: now)
         case .wantRead?:
             connection.transportWants = .readable
@@ -639,6 +711,6 @@ final class EventLoop: @unchecked Sendable {
         connections[connection.fd] = nil
         deadlines.set(connection.fd, nil)
         context.counters.openConnections.subtract(1, ordering: .relaxed)
-        if draining && connections.isEmpty { running = false }
+        stopIfFinished()
     }
 }

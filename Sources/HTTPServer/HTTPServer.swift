@@ -160,7 +160,7 @@ public final class HTTPServer: Sendable {
             for loop in loops { threads.append(try PosixThread.spawn { loop.run() }) }
         } catch {
             // Loops that started are drained and joined; then every listener is closed.
-            for loop in loops.prefix(threads.count) { loop.execute { $0.beginDrain() } }
+            for loop in loops.prefix(threads.count) { loop.execute { $0.stop() } }
             threads.forEach(PosixThread.join)
             listeners.forEach(closeDescriptor)
             state.withLock { $0.phase = .stopped }
@@ -182,24 +182,50 @@ public final class HTTPServer: Sendable {
         return port
     }
 
-    /// Stops accepting at once, lets in-flight requests finish (their responses carry
-    /// `Connection: close`), closes idle keep-alive connections; each loop exits when its
-    /// connections are gone or after `drainTimeout`. Safe from any thread, including a handler.
-    ///
-    /// The listening sockets are shut down (shutdown(2), not closed) right here on the calling
-    /// thread, so new connects are refused when this returns even if a loop is busy in a
-    /// handler; each loop closes its descriptor later, so a descriptor number is never reused
-    /// under another thread's feet.
-    public func shutdown() {
-        guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        drainFlag.isSet.store(true, ordering: .relaxed)
-        let (loops, listeners) = state.withLock { ($0.loops, $0.listeners) }
-        for fd in listeners { Socket.shutdown(fd, .both) }
-        for loop in loops { loop.execute { $0.beginDrain() } }
-        context.logger?("http server draining")
+    /// Drain, step one: from now on every response carries `Connection: close` and its
+    /// connection closes after it, so pooled clients move to new connections (to other replicas
+    /// once endpoints update). Accepting goes on; idle connections stay open. Safe from any
+    /// thread; call `stop` after the grace.
+    public func beginDrain() {
+        guard isAccepting else { return }
+        drainFlag.set(MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+        for loop in state.withLock({ $0.loops }) { loop.execute { $0.beginDrain() } }
+        context.logger?("http server draining: every response closes its connection")
     }
 
-    /// Blocks until every loop has exited (after `shutdown`), then joins the loop threads and
+    /// Drain, step two: stops accepting without resetting a connection a client already made,
+    /// lets every request a client has begun finish, and stops each loop when its connections
+    /// are gone or after `drainTimeout`. Safe from any thread, including a handler.
+    ///
+    /// The listeners start dropping connection requests right here on the calling thread (a
+    /// socket filter; connects made from now on are refused once the listeners close); each
+    /// loop then accepts what is already queued or mid-handshake for
+    /// `EventLoop.acceptSettleSeconds`, and shuts its listeners down. The descriptors are
+    /// closed only after the loops are joined, so a number is never reused under a loop.
+    ///
+    /// Connections idle since before `beginDrain` (or every idle one, without it) close at
+    /// once: their clients sent nothing for the whole grace. A client that writes on such a
+    /// connection at that very moment sees it closed without a response, as with any idle
+    /// timeout (RFC 9112 §9.3.1); a connection made or used during the grace is answered.
+    public func stop() {
+        guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        // Responses finishing from here on close their connections (no-op after `beginDrain`).
+        drainFlag.set(MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+        let (loops, listeners) = state.withLock { ($0.loops, $0.listeners) }
+        for fd in listeners {
+            do {
+                try Socket.dropConnectionRequests(fd)
+            } catch {
+                // Without the filter, stop accepting the old way: queued connections are reset.
+                context.logger?("cannot filter connection requests (\(error)); closing the listener at once")
+                Socket.shutdown(fd, .both)
+            }
+        }
+        for loop in loops { loop.execute { $0.stop() } }
+        context.logger?("http server stopping: not accepting; finishing requests in progress")
+    }
+
+    /// Blocks until every loop has exited (after `stop`), then joins the loop threads and
     /// closes the listening sockets; returns at once if never started.
     public func waitUntilStopped() {
         let stopped = state.withLock { $0.stopped }
@@ -215,29 +241,4 @@ public final class HTTPServer: Sendable {
         threads.forEach(PosixThread.join)
         listeners.forEach(closeDescriptor)  // only now: no loop can touch them any more
     }
-
-    /// Waits for SIGTERM or SIGINT, then shuts down and waits for the drain; the caller then
-    /// exits 0. The handlers are installed on first use (`Signals.installTerminationHandler`
-    /// may be called earlier to catch a signal that arrives during startup).
-    public static func runUntilSignalled(_ server: HTTPServer) {
-        runUntilSignalled(server, grace: 0, onSignal: {})
-    }
-
-    /// Kubernetes-style drain: waits for SIGTERM or SIGINT, calls `onSignal` at once (turn
-    /// readiness 503 there), keeps serving normally for `grace` seconds (endpoints take a
-    /// few seconds to stop routing to a terminating pod), then shuts down and waits for the
-    /// drain (bounded by `drainTimeout`). The caller then exits 0.
-    public static func runUntilSignalled(_ server: HTTPServer, grace: Double, onSignal: () -> Void) {
-        do {
-            let signo = try Signals.waitForTermination()
-            server.context.logger?("signal \(signo) received: serving \(grace)s more, then draining")
-        } catch {
-            server.context.logger?("cannot wait for signals (\(error)); shutting down")
-        }
-        onSignal()
-        if grace > 0 { Latch(count: 1).wait(timeoutSeconds: grace) }  // a timed wait nobody cuts short
-        server.shutdown()
-        server.waitUntilStopped()
-    }
-
 }

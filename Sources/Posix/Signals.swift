@@ -18,6 +18,8 @@ public enum Signals {
     private static let installLock = Mutex<Void>(())
     /// The last termination signal received (0: none). Written by the handler, read by anyone.
     private static let lastSignal = Atomic<Int32>(0)
+    /// Whether the SIGTERM/SIGINT handlers are in place; guarded by `installLock`.
+    nonisolated(unsafe) private static var handlersInstalled = false
 
     /// Ignores SIGPIPE for the whole process.
     public static func ignoreBrokenPipe() {
@@ -34,8 +36,9 @@ public enum Signals {
     }
 
     private static func installLocked() throws(SystemError) -> Int32 {
-        if terminationFD >= 0 { return terminationFD }
-        terminationFD = try EventFD.create(nonBlocking: false, semaphore: true)
+        if handlersInstalled { return terminationFD }
+        // The eventfd outlives an uninstall: a handler may still be running on another thread.
+        if terminationFD < 0 { terminationFD = try EventFD.create(nonBlocking: false, semaphore: true) }
         _ = lastSignal.load(ordering: .relaxed)  // initialise the global before any handler runs
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signo in
@@ -55,13 +58,36 @@ public enum Signals {
         sigaddset(&unblock, SIGTERM)
         sigaddset(&unblock, SIGINT)
         _ = pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        handlersInstalled = true
         return terminationFD
+    }
+
+    /// Puts SIGTERM and SIGINT back to their default action (what a test that installed the
+    /// handlers must leave behind). Signals already received stay counted for the next waiter.
+    public static func restoreDefaultTerminationHandlers() {
+        installLock.withLock { _ in
+            guard handlersInstalled else { return }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = SIG_DFL
+            sigemptyset(&action.sa_mask)
+            for signo in [SIGTERM, SIGINT] { _ = sigaction(signo, &action, nil) }
+            handlersInstalled = false
+        }
     }
 
     /// Blocks until SIGTERM or SIGINT arrives; returns it. Each signal releases one waiter.
     public static func waitForTermination() throws(SystemError) -> Int32 {
         let fd = try installTerminationHandler()
         try EventFD.drain(fd)
+        return lastSignal.load(ordering: .relaxed)
+    }
+
+    /// Like `waitForTermination`, giving up after `timeout`: nil if no signal came.
+    public static func waitForTermination(timeout: Duration) throws(SystemError) -> Int32? {
+        let fd = try installTerminationHandler()
+        var descriptors = [Poll.Descriptor(fd: fd, interest: .readable)]
+        guard try Poll.wait(&descriptors, timeout: timeout) > 0 else { return nil }
+        try EventFD.drain(fd)  // readable: a count is there, the read does not block
         return lastSignal.load(ordering: .relaxed)
     }
 

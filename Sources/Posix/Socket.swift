@@ -122,6 +122,16 @@ public enum Socket {
         _ = try syscallBlocking("listen") { Glibc.listen(fd, Int32(clamping: backlog)) }
     }
 
+    /// Makes a listener stop taking new connections without resetting any: connection
+    /// requests (SYN) are dropped by a socket filter, handshakes already under way complete into
+    /// the accept queue. Accept what is queued, then close the listener: a client whose SYN was
+    /// dropped retries it and is refused by then (ECONNREFUSED), never reset after connecting.
+    /// Closing a listener with connections still in its queue resets them, and their clients
+    /// may already have written a request; this is how a drain avoids that.
+    public static func dropConnectionRequests(_ fd: Int32) throws(SystemError) {
+        _ = try syscallBlocking("setsockopt(SO_ATTACH_FILTER)") { csystem_drop_connection_requests(fd) }
+    }
+
     /// A blocking connect (used by clients and tests; the server never connects).
     public static func connect(_ fd: Int32, to address: Address) throws(SystemError) {
         _ = try syscallBlocking("connect") { address.withSockaddr { Glibc.connect(fd, $0, $1) } }

@@ -103,31 +103,53 @@ public final class VigiaService: Sendable {
         return port
     }
 
-    /// Readiness turns 503, the server stops accepting and drains, the registry stops.
+    /// Stops at once, without a grace (tests, and start-up failures after the listeners
+    /// opened): readiness turns 503, the server stops accepting, requests in progress finish,
+    /// the registry stops.
     public func shutdown() {
         draining.set()
         logger.info("draining")
-        server.shutdown()
+        server.stop()
         server.waitUntilStopped()
         registry.shutdown()
         logger.info("stopped")
     }
 
+    /// Drain, step one: every response from now on closes its connection (before readiness
+    /// turns 503, so a client that has seen the 503 gets `Connection: close` on every response).
+    public func beginDrain() {
+        server.beginDrain()
+        draining.set()
+    }
+
     /// Serves until SIGTERM or SIGINT, then drains the Kubernetes way and returns (the caller
-    /// exits 0): readiness turns 503 at once; the server keeps serving normally for
-    /// `server.drain_grace_seconds` (endpoints take a few seconds to stop routing here); then
-    /// it stops accepting, finishes in-flight requests, closes idle keep-alive connections,
-    /// and returns within `server.drain_timeout_seconds` more.
+    /// exits 0).
     public func runUntilSignalled() {
+        run(until: ProcessSignals())
+    }
+
+    /// The drain sequence, on the first request from `termination`:
+    /// 1. readiness turns 503 and every response closes its connection, so pooled clients
+    ///    reconnect (to other replicas once the endpoints update); new connections are still
+    ///    accepted for `server.drain_grace_seconds`. A second request cuts the grace short.
+    /// 2. The server stops accepting without resetting a connection already made, answers
+    ///    every request a client has begun, closes connections idle for the whole grace, and
+    ///    returns within `server.drain_timeout_seconds` more; then the registry stops.
+    public func run(until termination: some TerminationSource) {
+        let reason = termination.next(timeout: nil) ?? "termination requested"
         let grace = configuration.number("server.drain_grace_seconds")
-        HTTPServer.runUntilSignalled(server, grace: grace) {
-            draining.set()
-            logger.notice("draining", metadata: [
-                "drain.grace_seconds": .stringConvertible(grace),
-                "drain.timeout_seconds": .stringConvertible(configuration.number("server.drain_timeout_seconds")),
-            ])
+        beginDrain()
+        logger.notice("draining", metadata: [
+            "drain.reason": .string(reason),
+            "drain.grace_seconds": .stringConvertible(grace),
+            "drain.timeout_seconds": .stringConvertible(configuration.number("server.drain_timeout_seconds")),
+        ])
+        if grace > 0, let second = termination.next(timeout: .milliseconds(Int(grace * 1000))) {
+            logger.notice("grace cut short", metadata: ["drain.reason": .string(second)])
         }
-        logger.info("stopped accepting; in-flight requests finished")
+        server.stop()
+        server.waitUntilStopped()
+        logger.info("stopped accepting; requests in progress finished")
         registry.shutdown()
         logger.info("stopped")
     }

@@ -207,6 +207,62 @@ extension ConnectionStateMachine.Action {
         #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
     }
 
+    @Test func afterBeginDrainEveryResponseClosesButAnIdleConnectionStaysOpen() {
+        var clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = machine.event(.received(bytes("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        #expect(machine.event(.responded(HTTPResponse()), now: clock.now).first?.sent?.keepAlive == true)
+        clock.advance(1)
+        #expect(machine.event(.beginDrain(at: clock.now), now: clock.now).isEmpty, "idle: its client may be about to send")
+        #expect(machine.wantsToRead)
+        _ = machine.event(.received(bytes("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        let actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
+    }
+
+    @Test func duringTheDrainAPipelinedRequestAlreadyReceivedIsAnsweredBeforeTheClose() {
+        let clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = machine.event(.beginDrain(at: clock.now), now: clock.now)
+        let two = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+        #expect(machine.event(.received(bytes(two)), now: clock.now).first?.handledRequest?.path == "/1")
+        let first = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(first.first?.sent?.keepAlive == true, "the next request is already here")
+        #expect(first.last?.handledRequest?.path == "/2")
+        let second = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(second.first?.sent?.keepAlive == false && second.last?.isClose == true)
+    }
+
+    @Test func shutdownAfterAGraceClosesOnlyConnectionsIdleSinceBeforeTheDrain() {
+        var clock = ManualClock()
+        var idleThroughout = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        clock.advance(1)
+        _ = idleThroughout.event(.beginDrain(at: clock.now), now: clock.now)
+        clock.advance(0.5)
+        // Accepted during the grace, its request not read yet: kept for it.
+        var madeDuringGrace = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = madeDuringGrace.event(.beginDrain(at: clock.now), now: clock.now)
+        clock.advance(0.5)
+        #expect(idleThroughout.event(.shutdown, now: clock.now).map(\.isClose) == [true])
+        #expect(madeDuringGrace.event(.shutdown, now: clock.now).isEmpty)
+        #expect(madeDuringGrace.wantsToRead)
+        _ = madeDuringGrace.event(.received(bytes("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), now: clock.now)
+        let actions = madeDuringGrace.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
+    }
+
+    @Test func shutdownAfterAGraceKeepsAConnectionMidRequestUntilItsResponse() {
+        var clock = ManualClock()
+        var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+        _ = machine.event(.beginDrain(at: clock.now), now: clock.now)
+        clock.advance(1)
+        _ = machine.event(.received(bytes("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")), now: clock.now)
+        #expect(machine.event(.shutdown, now: clock.now).isEmpty)
+        #expect(machine.event(.received(bytes("cd")), now: clock.now).first?.handledRequest?.body == Array("abcd".utf8))
+        let actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+        #expect(actions.first?.sent?.keepAlive == false && actions.last?.isClose == true)
+    }
+
     @Test func peerCloseAfterARequestStillAnswersThenCloses() {
         let clock = ManualClock()
         let limits = HTTPLimits()

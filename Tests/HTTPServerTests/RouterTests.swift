@@ -187,7 +187,7 @@ import Posix
         let server = HTTPServer(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 1), router: Router())
         _ = try server.start()
         #expect(throws: HTTPServerError.alreadyStarted) { _ = try server.start() }
-        server.shutdown()
+        server.stop()
         server.waitUntilStopped()
     }
 

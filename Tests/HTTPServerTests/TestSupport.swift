@@ -20,7 +20,7 @@ func withServer(
     let server = HTTPServer(configuration: configuration, router: router, logger: logger)
     let port = try server.start()
     defer {
-        server.shutdown()
+        server.stop()
         server.waitUntilStopped()
     }
     try body(server, port)

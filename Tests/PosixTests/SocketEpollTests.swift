@@ -31,6 +31,40 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
         #expect(try Socket.localPort(fd) > 0)
     }
 
+    @Test func aListenerDroppingConnectionRequestsKeepsItsQueueAndItsClientsAreRefusedOnceItCloses() throws {
+        let listener = try Socket.makeTCP(ipv6: false)
+        try Socket.bind(listener, to: Socket.Address(host: "127.0.0.1", port: 0))
+        try Socket.listen(listener, backlog: 16)
+        let address = try Socket.Address(host: "127.0.0.1", port: Socket.localPort(listener))
+        let queued = try Socket.makeTCP(ipv6: false, nonBlocking: false)
+        defer { closeDescriptor(queued) }
+        try Socket.connect(queued, to: address)
+
+        try Socket.dropConnectionRequests(listener)
+        let late = try Socket.makeTCP(ipv6: false)  // non-blocking: connect returns at once
+        defer { closeDescriptor(late) }
+        let started = address.withSockaddr { Glibc.connect(late, $0, $1) }
+        #expect(started == -1 && errno == EINPROGRESS, "its SYN got no answer")
+
+        // The connection made before the filter is still in the queue, and is the only one.
+        let accepted = try #require(try Socket.accept(listener))
+        closeDescriptor(accepted)
+        #expect(try Socket.accept(listener) == nil)
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        #expect(getsockopt(late, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0)
+        #expect(Int32(info.tcpi_state) == Int32(TCP_SYN_SENT), "still waiting for a SYN-ACK")
+
+        // Closed, the listener refuses the retransmitted SYN: a refused connect, not a reset.
+        closeDescriptor(listener)
+        var pfd = pollfd(fd: late, events: Int16(POLLOUT), revents: 0)
+        #expect(poll(&pfd, 1, 30_000) == 1)
+        var error: Int32 = 0
+        var errorLength = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(late, SOL_SOCKET, SO_ERROR, &error, &errorLength) == 0)
+        #expect(error == ECONNREFUSED)
+    }
+
     @Test func acceptWithNothingPendingReturnsNil() throws {
         let fd = try Socket.makeTCP(ipv6: false)
         defer { closeDescriptor(fd) }
@@ -146,10 +180,22 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
 }
 
 @Suite struct SignalAndThreadTests {
-    @Test func terminationSignalIsDeliveredThroughTheEventFD() throws {
+    /// The only test that raises a real signal in the test process (process-wide state); the
+    /// service's lifecycle is tested with its own termination source, and the real SIGTERM path
+    /// on a child process (ServiceTests' DrainTests).
+    @Test func terminationSignalIsDeliveredThroughTheEventFDAndTheHandlersAreRestored() throws {
         _ = try Signals.installTerminationHandler()
+        defer { Signals.restoreDefaultTerminationHandlers() }
+        #expect(try Signals.waitForTermination(timeout: .zero) == nil)
         try Signals.raiseInProcess(SIGINT)
-        #expect(try Signals.waitForTermination() == SIGINT)
+        #expect(try Signals.waitForTermination(timeout: .seconds(30)) == SIGINT)
+        try Signals.raiseInProcess(SIGTERM)
+        #expect(try Signals.waitForTermination() == SIGTERM)
+        Signals.restoreDefaultTerminationHandlers()
+        var current = sigaction()
+        _ = sigaction(SIGTERM, nil, &current)
+        // SIG_DFL is the null handler.
+        #expect(unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 0)
     }
 
     @Test func spawnedThreadRunsAndJoins() throws {

@@ -11,6 +11,11 @@
 /// accept4(2), which glibc declares only under _GNU_SOURCE.
 int csystem_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 
+/// Attaches a socket filter to a TCP listener that drops connection requests (segments with
+/// SYN set and ACK clear) and lets every other segment through, so handshakes already under
+/// way complete into the accept queue while new ones get no answer. 0 or -1 (errno set).
+int csystem_drop_connection_requests(int fd);
+
 /// The calling thread's errno, read right after a failed call.
 int csystem_errno(void);
 
