@@ -335,7 +335,9 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
                     attempts: record.attempts, nextRetry: retry)
             }
             state.models[job.model]?.versions[job.version] = record
-            return [event]
+            // Publish in the same locked step, so the status never says "available" for a
+            // version a request cannot have yet. Loads it would start are the pass's next round.
+            return [event] + decideAndPublish(&state, now: time, startLoads: false).events
         }
     }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Registry
+import Synchronization
 import Testing
 
 /// The registry end to end over real directories, driven by `testsOnly_pollNow`.
@@ -450,5 +451,40 @@ import Testing
         registry.testsOnly_pollNow()
         #expect(registry.status(model: "draft") == nil)
         #expect(throws: RegistryError.unknownModel("draft")) { try registry.handle(model: "draft") }
+    }
+}
+
+/// "Available" in the status means a request for that version is served: a version is
+/// marked available and published in one locked step.
+@Suite struct AvailabilityIsPublishedInOneStepTests {
+    @Test func whenALoadIsReportedTheStatusAndTheHandlesAgree() throws {
+        let storage = try TempStorage()
+        try storage.publish("m", version: 1, score: 0.25)
+        try storage.publish("m", version: 2, score: 0.5)
+        let registryBox = Mutex<TestRegistry?>(nil)
+        let disagreements = Mutex<[String]>([])
+        let loads = Atomic<Int>(0)
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(storagePath: storage.path),
+            loader: ScoreLoader(),
+            onEvent: { event in
+                // Runs right after the load step, before anything else the pass does.
+                guard case .loaded(let model, let version, _) = event,
+                      let registry = registryBox.withLock({ $0 }) else { return }
+                loads.add(1, ordering: .relaxed)
+                let state = registry.status(model: model)?.version(version)?.state
+                if state != .available { disagreements.withLock { $0.append("v\(version): status \(String(describing: state))") } }
+                do {
+                    _ = try registry.handle(model: model, selector: .version(version))
+                } catch {
+                    disagreements.withLock { $0.append("v\(version): status available, handle \(error)") }
+                }
+            })
+        registryBox.withLock { $0 = registry }
+        registry.testsOnly_pollNow()
+        #expect(loads.load(ordering: .relaxed) >= 1)
+        #expect(disagreements.withLock { $0 }.isEmpty, "\(disagreements.withLock { $0 })")
+        registry.shutdown()
+        registryBox.withLock { $0 = nil }
     }
 }
