@@ -11,7 +11,8 @@
 #   2. the same at -c4 (latency at low load)
 #   3. GET /health/live with `Connection: close`: a new connection per request, plain and
 #      HTTPS (every HTTPS request pays a full handshake: wrk does not resume sessions)
-#   4. `openssl s_time -new`: full handshakes per second, no HTTP, one client process
+#   4. `openssl s_time -new` and `-reuse`: full and resumed handshakes per second (one
+#      client process, one small request each) and vigia's CPU per handshake
 # Certificates are made here with the openssl CLI (test-only, in the run directory).
 set -u
 source "$(dirname "$0")/lib.sh"
@@ -78,10 +79,23 @@ PLAIN_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$PLAIN_CLOSE
 t0=$(cpu_ticks); close_wrk "vigia https" "$TLS/health/live"; TLS_CLOSE=$CLOSE_RPS
 TLS_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "$(awk -v r="$TLS_CLOSE" -v d="$(dur_s "$DUR")" 'BEGIN { printf "%d", r * d }')")
 
-s_time_out="$RUN/s_time.txt"
-bounded $((S_TIME + 30)) "$s_time_out" openssl s_time -connect "127.0.0.1:$PORT_TLS" -new -time "$S_TIME"
-S_TIME_LINE=$(grep -m1 'connections/user sec' "$s_time_out" || echo "s_time failed (see $s_time_out)")
-S_TIME_REAL=$(grep -m1 'connections in [0-9]* real seconds' "$s_time_out" || true)
+# Handshakes per second and vigia CPU per handshake, full (-new) and resumed (-reuse: the
+# session ticket of the first connection offered by every later one). -www reads a response,
+# so the TLS 1.3 ticket (sent after the handshake) reaches the client.
+handshake_count() {  # kind -> vigia_tls_handshakes_total{kind=...}
+  curl -s "$PLAIN/metrics" | awk -v k="kind=\"$1\"" 'index($0, k) && /^vigia_tls_handshakes_total/ { print $2 }'
+}
+s_time_row() {  # mode (new|reuse) -> S_LINE S_REAL S_CONNS S_CPU_US S_FULL S_RESUMED
+  local out="$RUN/s_time-$1.txt" t0 full0 resumed0
+  t0=$(cpu_ticks); full0=$(handshake_count full); resumed0=$(handshake_count resumed)
+  bounded $((S_TIME + 30)) "$out" openssl s_time -connect "127.0.0.1:$PORT_TLS" "-$1" -time "$S_TIME" -www /health/live
+  S_LINE=$(grep -m1 'connections/user sec' "$out" || echo "s_time failed (see $out)")
+  S_CONNS=$(grep -m1 -oE '^[0-9]+ connections in [0-9]+ real seconds' "$out" | awk '{ print $1 }')
+  S_CPU_US=$(per_request_us $(( $(cpu_ticks) - t0 )) "${S_CONNS:-0}")
+  S_FULL=$(( $(handshake_count full) - full0 )); S_RESUMED=$(( $(handshake_count resumed) - resumed0 ))
+}
+s_time_row new; NEW_LINE=$S_LINE; NEW_CONNS=$S_CONNS; NEW_CPU_US=$S_CPU_US; NEW_KINDS="$S_FULL full, $S_RESUMED resumed"
+s_time_row reuse; REUSE_LINE=$S_LINE; REUSE_CONNS=$S_CONNS; REUSE_CPU_US=$S_CPU_US; REUSE_KINDS="$S_FULL full, $S_RESUMED resumed"
 
 stop_vigia
 
@@ -97,7 +111,8 @@ stop_vigia
   echo
   echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms"
   echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake); vigia CPU per connection+request: HTTPS ${TLS_CPU_US} µs, HTTP ${PLAIN_CPU_US} µs (the single wrk thread doing client handshakes is the limit here, not vigia)"
-  echo "- openssl s_time -new -time $S_TIME (full handshakes, one client): $S_TIME_LINE; $S_TIME_REAL"
+  echo "- openssl s_time -new -www /health/live, $S_TIME s (full handshakes, one client): ${NEW_CONNS:-?} connections ($NEW_KINDS by vigia's counters); $NEW_LINE; vigia CPU per connection ${NEW_CPU_US} µs"
+  echo "- openssl s_time -reuse, same: ${REUSE_CONNS:-?} connections ($REUSE_KINDS); $REUSE_LINE; vigia CPU per connection ${REUSE_CPU_US} µs"
   echo
   print_notes
 } | tee ${OUTFILE:+"$OUTFILE"}

@@ -59,6 +59,15 @@ static inline void vigia_err_drain(char *buffer, size_t size) {
     }
 }
 
+/// Whether the error at the head of the queue says the peer spoke plain HTTP (or an HTTPS
+/// proxy request) to the TLS port: OpenSSL's reason codes, not its error text.
+static inline int vigia_err_peek_is_plain_http(void) {
+    unsigned long code = ERR_peek_error();
+    if (code == 0 || ERR_GET_LIB(code) != ERR_LIB_SSL) return 0;
+    int reason = ERR_GET_REASON(code);
+    return reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
+}
+
 /// Clears the error queue before an SSL_* I/O call (SSL_get_error reads it afterwards).
 static inline void vigia_err_clear(void) { ERR_clear_error(); }
 

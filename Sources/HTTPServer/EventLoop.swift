@@ -19,6 +19,10 @@ public final class ServerCounters: Sendable {
     public let tlsHandshakeFailures = Atomic<Int>(0)
     /// TLS handshakes closed for taking longer than the handshake timeout since start.
     public let tlsHandshakeTimeouts = Atomic<Int>(0)
+    /// TLS handshakes completed in full (certificate signature and key exchange) since start.
+    public let tlsFullHandshakes = Atomic<Int>(0)
+    /// TLS handshakes completed by resuming an earlier session (ticket or session id).
+    public let tlsResumedHandshakes = Atomic<Int>(0)
     /// Connections accepted over `maxConnections`, answered 503 and closed.
     public let rejectedConnections = Atomic<Int>(0)
     /// Requests answered 503 without running their handler (over `maxInFlightRequests`).
@@ -643,6 +647,11 @@ final class EventLoop: @unchecked Sendable {
         guard let tls = connection.tls else { return }
         switch tls.handshake() {
         case nil:
+            if tls.resumedSession {
+                context.counters.tlsResumedHandshakes.add(1, ordering: .relaxed)
+            } else {
+                context.counters.tlsFullHandshakes.add(1, ordering: .relaxed)
+            }
             connection.handshakeDeadline = nil
             connection.transportWants = []
             connection.machine = newMachine(now: now)
@@ -651,7 +660,7 @@ final class EventLoop: @unchecked Sendable {
             connection.transportWants = .readable
         case .wantWrite?:
             connection.transportWants = .writable
-        case .failed(let reason)? where reason.contains("http request"):
+        case .plainHTTP?:
             // Plain HTTP sent to the TLS port: answer in plain HTTP (as nginx does), then the
             // usual lingering close, so the client reads the reason instead of a reset.
             context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
@@ -682,7 +691,7 @@ final class EventLoop: @unchecked Sendable {
             connection.transportWants = .writable
             return .wouldBlock
         case .closed?: return .eof
-        case .failed?: return nil
+        case .failed?, .plainHTTP?: return nil
         }
     }
 
@@ -694,7 +703,7 @@ final class EventLoop: @unchecked Sendable {
         switch status {
         case nil: return .wrote(count)
         case .wantWrite?, .wantRead?: return .wouldBlock  // renegotiation is off: wait for writable
-        case .closed?, .failed?: return nil
+        case .closed?, .failed?, .plainHTTP?: return nil
         }
     }
 

@@ -14,8 +14,9 @@ final class TLSConnection {
         /// The peer sent close_notify or closed TCP (unexpected EOF is allowed: HTTP framing
         /// already tells a truncated message from a whole one).
         case closed
-        /// A protocol error (garbage, plain HTTP on the TLS port, no shared cipher) or a socket
-        /// error; the connection is over.
+        /// The client sent a plain HTTP request to the TLS port (OpenSSL's reason code).
+        case plainHTTP
+        /// A protocol error (garbage, no shared cipher) or a socket error; the connection is over.
         case failed(String)
     }
 
@@ -25,6 +26,10 @@ final class TLSConnection {
     /// source's reference meanwhile).
     let context: TLSContext
     private(set) var handshakeDone = false
+
+    /// Whether the finished handshake resumed an earlier session (a ticket or a cached
+    /// session id): no certificate signature, no key exchange with a new peer.
+    var resumedSession: Bool { SSL_session_reused(ssl) == 1 }
 
     /// nil when OpenSSL cannot allocate a session (the caller closes the socket).
     init?(context: TLSContext, fd: Int32) {
@@ -89,6 +94,10 @@ final class TLSConnection {
             // error (ECONNRESET, EPIPE): the peer is gone either way.
             return .failed("socket error (\(TLSContext.drainErrors()))")
         default:
+            if vigia_err_peek_is_plain_http() == 1 {
+                vigia_err_clear()
+                return .plainHTTP
+            }
             return .failed(TLSContext.drainErrors())
         }
     }

@@ -128,6 +128,13 @@ public final class ServiceMetrics: Sendable {
                    server.rejectedConnections.load(ordering: .relaxed), labels: [("limit", "max_connections")])
             mirror("vigia_http_overload_rejections_total", overloadHelp,
                    server.rejectedRequests.load(ordering: .relaxed), labels: [("limit", "max_in_flight")])
+            let handshakeHelp = "TLS handshakes completed, by kind (full: certificate signature and key exchange; resumed: a session ticket or id)."
+            mirror("vigia_tls_handshakes_total", handshakeHelp,
+                   server.tlsFullHandshakes.load(ordering: .relaxed), labels: [("kind", "full")])
+            mirror("vigia_tls_handshakes_total", handshakeHelp,
+                   server.tlsResumedHandshakes.load(ordering: .relaxed), labels: [("kind", "resumed")])
+            mirror("vigia_tls_handshake_failures_total", "TLS handshakes that failed or timed out (plain HTTP on the TLS port included).",
+                   server.tlsHandshakeFailures.load(ordering: .relaxed))
 
             for status in models {
                 let model = [("model", status.model)]
