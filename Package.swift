@@ -56,7 +56,7 @@ let package = Package(
             name: "service-bench",
             dependencies: ["Service", "HTTPServer", "Inference", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem"]),
+        .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),

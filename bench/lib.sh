@@ -141,10 +141,14 @@ run_wrk() {
       wrk -t"$THREADS" -c"$conns" -d"$WARM" "$@" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
   fi
   out="$RUN/wrk-$tag.txt"
+  local ticks0=""
+  [ -n "${CPU_PID:-}" ] && ticks0=$(tree_cpu_ticks "$CPU_PID")
   bounded "$limit" "$out" \
     wrk -t"$THREADS" -c"$conns" -d"$DUR" --latency "$@" -s "$BENCH_DIR/post.lua" "$url" -- "$body"
+  local ticks1=""
+  [ -n "$ticks0" ] && ticks1=$(tree_cpu_ticks "$CPU_PID")
   res=$(grep '^RESULT' "$out")
-  RPS=""; P99=""
+  RPS=""; P99=""; CPU_US=""
   if [ -z "$res" ]; then
     ROWS+=("| $server | $what | -c$conns | wrk failed (see $out) | | | | | |")
     return 1
@@ -153,7 +157,21 @@ run_wrk() {
   eval "$(echo "${res#RESULT }" | tr ' ' '\n' | sed 's/^/local /')"
   RPS=$rps; P99=$p99_ms
   ROWS+=("| $server | $what | -c$conns | $rps | $p50_ms | $p99_ms | $reqs | $non2xx | $connect/$read/$write/$timeout |")
+  if [ -n "$ticks1" ]; then
+    CPU_US=$(awk -v t=$((ticks1 - ticks0)) -v n="$reqs" -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n; else printf "n/a" }')
+    NOTES+=("$server $what -c$conns: ${CPU_US} µs of server CPU per request ($((ticks1 - ticks0)) ticks over $reqs requests, the server's own /proc CPU time, workers included)")
+  fi
   log "$server $what -c$conns: $res"
+}
+
+tree_cpu_ticks() {  # pid -> utime + stime (clock ticks) of the process and its direct children (nginx workers)
+  local pid=$1 total=0 child
+  total=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+  for child in $(awk -v p="$pid" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$child/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
 
 bounded() {  # seconds outfile cmd... : runs cmd in the background under timeout(1) and waits,

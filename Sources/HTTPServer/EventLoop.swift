@@ -156,8 +156,6 @@ final class EventLoop: @unchecked Sendable {
     private var running = true
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     private var dateCache = DateCache()
-    /// When this loop next asks the TLS sources whether a certificate check is due.
-    private var certificateCheckAt: MonotonicInstant?
 
     init(listeners: [ListenerSocket], context: ServerContext, stopped: Latch) throws(SystemError) {
         self.listeners = listeners
@@ -208,7 +206,6 @@ final class EventLoop: @unchecked Sendable {
             log("event loop could not start: \(error)")
             running = false
         }
-        certificateCheckAt = nextCertificateCheck()
         var events = Epoll.EventBuffer(capacity: 256)
         while running {
             let timeout = timeoutMilliseconds(now: Self.now())
@@ -233,7 +230,7 @@ final class EventLoop: @unchecked Sendable {
             guard let b else { return a }
             return min(a, b)
         }
-        let loopTimers = earlier(earlier(acceptResumeAt, acceptUntil), earlier(drainDeadline, certificateCheckAt))
+        let loopTimers = earlier(earlier(acceptResumeAt, acceptUntil), drainDeadline)
         guard let next = earlier(deadlines.earliest, loopTimers) else {
             return -1
         }
@@ -283,10 +280,6 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runTimers(now: MonotonicInstant) {
-        if let check = certificateCheckAt, now >= check {
-            for source in listeners.compactMap(\.tls) { source.reloadIfDue(now: now, log: log) }
-            certificateCheckAt = nextCertificateCheck()
-        }
         if let resume = acceptResumeAt, now >= resume {
             acceptResumeAt = nil
             if listenerState == .paused {
@@ -705,10 +698,6 @@ final class EventLoop: @unchecked Sendable {
         case .wantWrite?, .wantRead?: return .wouldBlock  // renegotiation is off: wait for writable
         case .closed?, .failed?, .plainHTTP?: return nil
         }
-    }
-
-    private func nextCertificateCheck() -> MonotonicInstant? {
-        listeners.compactMap { $0.tls?.nextCheck }.min()
     }
 
     private func closeNow(_ connection: Connection) {

@@ -70,6 +70,8 @@ public final class HTTPServer: Sendable {
         var listeners: [Int32] = []
         var stopped = Latch(count: 0)
         var tlsPort: Int?
+        /// Reloads the TLS certificate off the loops; nil without TLS.
+        var certificateWatcher: FileWatcher?
     }
 
     public let configuration: ServerConfiguration
@@ -133,17 +135,26 @@ public final class HTTPServer: Sendable {
         var port = configuration.port
         var tlsPort: Int?
         var tlsSource: TLSContextSource?
+        var certificateWatcher: FileWatcher?
         do {
             // The certificate loads first: a bad path or key fails start-up before any bind.
             if let tls = configuration.tls {
-                tlsSource = try TLSContextSource(
-                    configuration: tls, now: MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+                let source = try TLSContextSource(configuration: tls)
+                tlsSource = source
+                let logger = context.logger
+                let watcher = try FileWatcher { problem in logger?("certificate watcher: \(problem)") }
+                watcher.watch(
+                    files: [tls.certificateFile, tls.keyFile], interval: .milliseconds(Int(tls.reloadInterval * 1000))
+                ) { source.check { logger?($0) } }
+                try watcher.start()
+                certificateWatcher = watcher
             }
             port = try bindListeners(count: count, port: port, into: &listeners)
             if let tls = configuration.tls {
                 tlsPort = try bindListeners(count: count, port: tls.port, into: &listeners)
             }
         } catch {
+            certificateWatcher?.stop()
             listeners.forEach(closeDescriptor)
             state.withLock { $0.phase = .stopped }
             throw error
@@ -162,11 +173,13 @@ public final class HTTPServer: Sendable {
             // Loops that started are drained and joined; then every listener is closed.
             for loop in loops.prefix(threads.count) { loop.execute { $0.stop() } }
             threads.forEach(PosixThread.join)
+            certificateWatcher?.stop()
             listeners.forEach(closeDescriptor)
             state.withLock { $0.phase = .stopped }
             throw error
         }
         state.withLock { state in
+            state.certificateWatcher = certificateWatcher
             state.loops = loops
             state.threads = threads
             state.listeners = listeners
@@ -230,14 +243,16 @@ public final class HTTPServer: Sendable {
     public func waitUntilStopped() {
         let stopped = state.withLock { $0.stopped }
         stopped.wait()
-        let (threads, listeners) = state.withLock { state in
+        let (threads, listeners, watcher) = state.withLock { state in
             defer {
                 state.threads = []
                 state.listeners = []
+                state.certificateWatcher = nil
                 state.phase = .stopped
             }
-            return (state.threads, state.listeners)
+            return (state.threads, state.listeners, state.certificateWatcher)
         }
+        watcher?.stop()
         threads.forEach(PosixThread.join)
         listeners.forEach(closeDescriptor)  // only now: no loop can touch them any more
     }

@@ -78,65 +78,40 @@ public final class TLSContext: @unchecked Sendable {
     }
 }
 
-/// The current `TLSContext` of one listener, and its reloading: every `reloadInterval` one loop
-/// thread stats the certificate and key files (following symlinks, so a Kubernetes secret's
-/// `..data` swap is seen); when either changed it builds a new context and swaps the
-/// reference. A new pair that fails to load is logged and the previous context keeps serving;
-/// the failed pair is not retried until a file changes again.
+/// The current `TLSContext` of one listener, and its reloading. The server's `FileWatcher`
+/// calls `check` on its own thread (after a change in the files' directories, and every
+/// `reloadInterval`): it stats the certificate and key files (following symlinks, so a
+/// Kubernetes secret's `..data` swap is seen) and, when either changed, builds a new context
+/// and swaps the reference. A new pair that fails to load is logged and the previous context
+/// keeps serving; the failed pair is not retried until a file changes again. Loops only read
+/// `current` when they accept a connection: no stat and no `SSL_CTX` built on a loop.
 final class TLSContextSource: Sendable {
-    private struct State {
-        var current: TLSContext
-        /// Identities of (certificate, key) last loaded or last tried.
-        var identities: [FileStatus.Identity?]
-        var nextCheck: MonotonicInstant
-        /// A loop is stat-ing or loading right now; others skip (no thundering reload).
-        var checking = false
-    }
-
     let configuration: TLSConfiguration
-    /// Guards the current context and the check schedule; held only for reference swaps and
-    /// bookkeeping, never while files are read or parsed.
-    private let state: Mutex<State>
+    /// The context new connections use; held only for the reference read or swap.
+    private let context: Mutex<TLSContext>
+    /// Identities of (certificate, key) last loaded or last tried; the watcher thread's own.
+    private let identities: Mutex<[FileStatus.Identity?]>
 
-    init(configuration: TLSConfiguration, now: MonotonicInstant) throws(TLSError) {
+    init(configuration: TLSConfiguration) throws(TLSError) {
         self.configuration = configuration
-        let identities = Self.identities(configuration)
-        let context = try TLSContext(configuration: configuration)
-        state = Mutex(State(current: context, identities: identities, nextCheck: now.adding(seconds: configuration.reloadInterval)))
+        identities = Mutex(Self.identities(configuration))
+        context = Mutex(try TLSContext(configuration: configuration))
     }
 
     /// The context new connections use.
-    var current: TLSContext { state.withLock { $0.current } }
+    var current: TLSContext { context.withLock { $0 } }
 
-    /// When the next check is due (loops wake for it).
-    var nextCheck: MonotonicInstant { state.withLock { $0.nextCheck } }
-
-    /// Checks the files when a check is due and no other loop is checking; swaps in a new
-    /// context when they changed and load.
-    func reloadIfDue(now: MonotonicInstant, log: (String) -> Void) {
-        let due: Bool = state.withLock { state in
-            guard now >= state.nextCheck, !state.checking else { return false }
-            state.checking = true
-            state.nextCheck = now.adding(seconds: configuration.reloadInterval)
-            return true
-        }
-        guard due else { return }
-        let previous = state.withLock { $0.identities }
-        let identities = Self.identities(configuration)
-        var replacement: TLSContext?
-        if identities != previous {
-            do {
-                let context = try TLSContext(configuration: configuration)
-                replacement = context
-                log("TLS certificate reloaded: subject \(context.subject), serial \(context.serial)")
-            } catch {
-                log("TLS certificate reload failed; the previous certificate keeps serving: \(error)")
-            }
-        }
-        state.withLock { state in
-            if let replacement { state.current = replacement }
-            state.identities = identities
-            state.checking = false
+    /// Reloads when the certificate or key file changed (on the watcher thread).
+    func check(log: (String) -> Void) {
+        let now = Self.identities(configuration)
+        guard identities.withLock({ $0 }) != now else { return }
+        identities.withLock { $0 = now }
+        do {
+            let replacement = try TLSContext(configuration: configuration)
+            context.withLock { $0 = replacement }
+            log("TLS certificate reloaded: subject \(replacement.subject), serial \(replacement.serial)")
+        } catch {
+            log("TLS certificate reload failed; the previous certificate keeps serving: \(error)")
         }
     }
 
