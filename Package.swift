@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia;
-// Inference ← Registry, Training; Registry ← Service.
+// Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia; COpenSSL ← HTTPServer;
+// Posix ← Registry ← Service; Inference ← Training, Service; Training ← vigia.
 let package = Package(
     name: "vigia",
     platforms: [.macOS(.v15)],
@@ -23,11 +23,12 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CSystem"]),
         // The system OpenSSL (libssl-dev) for TLS; shim.h wraps the macros Swift cannot import.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "HTTPServer", dependencies: ["CSystem", "Posix", "COpenSSL"]),
+        .target(name: "HTTPServer", dependencies: ["Posix", "COpenSSL"]),
         .target(name: "Inference"),
         // In-process predict/explain timing for the Inference target (release builds).
         .executableTarget(name: "inference-bench", dependencies: ["Inference"]),
-        .target(name: "Registry", dependencies: ["Inference", "CSystem", "Posix"]),
+        // Generic over what it loads (a `ServableLoader`); Service plugs Inference in.
+        .target(name: "Registry", dependencies: ["Posix"]),
         .target(
             name: "Training",
             dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
