@@ -6,6 +6,8 @@
 // - parseHead never crashes; `consumed` is in 1...count;
 // - a prefix of the input parses to `.needMore` or to exactly the whole input's result
 //   (decisions are final once taken, so prefix-then-whole equals whole);
+// - a parse resumed (HeadScanProgress) after the input's first `split` bytes gives exactly
+//   the fresh parse of the whole input;
 // - a complete head never carries a Content-Length above maxBodyBytes;
 // - for chunked framing, decoding the rest split at an arbitrary point, or one byte at a
 //   time, gives the same result and the same body as decoding it whole, and the body never
@@ -48,6 +50,12 @@ private func check(_ input: UnsafeRawBufferPointer, limits: HTTPLimits, split: I
         if prefix != .needMore && prefix != whole {
             invariant(false, "prefix of \(cut) bytes gave \(prefix) but the whole input gave \(whole)")
         }
+    }
+    var progress = HeadScanProgress()
+    let first = HTTPRequestParser.parseHead(UnsafeRawBufferPointer(rebasing: input[0..<split]), limits: limits, progress: &progress)
+    if first == .needMore {
+        let resumed = HTTPRequestParser.parseHead(input, limits: limits, progress: &progress)
+        invariant(resumed == whole, "resumed after \(split) bytes gave \(resumed) but a fresh parse gave \(whole)")
     }
     guard case .complete(let head, let consumed) = whole else { return }
     invariant(consumed > 0 && consumed <= input.count, "consumed \(consumed) outside 1...\(input.count)")

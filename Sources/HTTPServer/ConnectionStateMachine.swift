@@ -85,6 +85,8 @@ public struct ConnectionStateMachine {
     /// A head can only complete at an LF, and only fail early at a size limit; re-scanning the
     /// buffer on every other byte would make a byte-at-a-time client cost O(n²).
     private var headNeedsParse = true
+    /// How far the head being received has been scanned; fresh for each head.
+    private var headProgress = HeadScanProgress()
     /// When `beginDrain` (or `shutdown`, if it came first) arrived.
     private var drainStartedAt: MonotonicInstant?
     /// `shutdown` arrived.
@@ -241,16 +243,18 @@ public struct ConnectionStateMachine {
             let start = started ?? now
             reading = .head(started: start)
             guard headNeedsParse else { return false }
-            switch HTTPRequestParser.parseHead(input[...], limits: limits) {
+            switch HTTPRequestParser.parseHead(input[...], limits: limits, progress: &headProgress) {
             case .needMore:
                 headNeedsParse = false
                 return false
             case .failure(let error):
+                headProgress = HeadScanProgress()
                 queue.append(.failure(error))
                 reading = .stopped
                 input.removeAll()
                 return true
             case .complete(let head, let consumed):
+                headProgress = HeadScanProgress()
                 input.removeFirst(consumed)
                 beginBody(head, now: now, into: &actions)
                 return true

@@ -25,7 +25,26 @@ enum ParserFixture {
             return nil
         }
         #expect(consumed == (expectedConsumed ?? input.count), sourceLocation: sourceLocation)
+        expectResumedParseAgrees(input, limits: limits, sourceLocation: sourceLocation)
         return head
+    }
+
+    /// Feeds `input` one byte at a time to one resumed parse (`HeadScanProgress`): until the
+    /// fresh parse of the whole input decides, every step must be `.needMore` or that same
+    /// decision, and the step that decides must equal the fresh parse of the same prefix.
+    static func expectResumedParseAgrees(
+        _ input: [UInt8], limits: HTTPLimits, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        var progress = HeadScanProgress()
+        for end in 0...input.count {
+            let resumed = HTTPRequestParser.parseHead(input[0..<end], limits: limits, progress: &progress)
+            let fresh = HTTPRequestParser.parseHead(input[0..<end], limits: limits)
+            if resumed != fresh {
+                Issue.record("resumed parse of \(end) bytes gave \(resumed), a fresh one \(fresh)", sourceLocation: sourceLocation)
+                return
+            }
+            if resumed != .needMore { return }
+        }
     }
 
     /// Asserts `bytes` fail with `error` (and its `status`), and that no prefix fails
@@ -44,6 +63,7 @@ enum ParserFixture {
                 return
             }
         }
+        expectResumedParseAgrees(input, limits: limits, sourceLocation: sourceLocation)
     }
 
     static func expectFailure(

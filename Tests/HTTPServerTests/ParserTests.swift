@@ -163,3 +163,37 @@ import Testing
         }
     }
 }
+
+/// The resumable scan: a head sent a line at a time is scanned once, not once per line.
+@Suite struct ResumableHeadScanTests {
+    @Test func aResumedScanStartsAtTheFirstIncompleteLine() throws {
+        let requestLine = "POST /v1/models/m:predict HTTP/1.1\r\n"
+        let fields = (0..<50).map { "X-Field-\($0): value \($0)\r\n" }
+        let head = requestLine + fields.joined() + "Host: x\r\nContent-Length: 2\r\n\r\n"
+        let bytes = Array(head.utf8)
+        var progress = HeadScanProgress()
+        var limits = HTTPLimits()
+        limits.maxHeaderCount = 100
+        // Up to the middle of field 30: the request line and 30 fields are settled.
+        let settled = requestLine.utf8.count + fields.prefix(30).map(\.utf8.count).reduce(0, +)
+        let partial = settled + 7
+        #expect(HTTPRequestParser.parseHead(bytes[0..<partial], limits: limits, progress: &progress) == .needMore)
+        #expect(progress.resumeAt == settled)
+        #expect(progress.fields.count == 30)
+        #expect(progress.requestLine != nil)
+        guard case .complete(let parsed, let consumed) = HTTPRequestParser.parseHead(bytes[...], limits: limits, progress: &progress) else {
+            Issue.record("the whole head did not parse")
+            return
+        }
+        #expect(consumed == bytes.count)
+        #expect(parsed.headers.count == 52 && parsed.framing == .contentLength(2))
+        #expect(HTTPRequestParser.parseHead(bytes[...], limits: limits) == .complete(parsed, consumed: consumed))
+    }
+
+    @Test func aFieldLimitIsStillEnforcedAcrossResumedScans() {
+        var limits = HTTPLimits()
+        limits.maxHeaderCount = 3
+        let head = "GET / HTTP/1.1\r\n" + (0..<5).map { "A\($0): b\r\n" }.joined() + "\r\n"
+        ParserFixture.expectFailure(head, .tooManyHeaders, status: 431, limits: limits)
+    }
+}

@@ -12,19 +12,31 @@ public enum HeadParseResult: Sendable, Equatable {
 }
 
 /// A pure, incremental HTTP/1.1 request-head parser (RFC 9112), in the manner of
-/// picohttpparser: bytes in, a value or an error out, no I/O and no state between calls.
+/// picohttpparser: bytes in, a value or an error out, no I/O.
 ///
-/// The parser re-scans from the start on every call; callers keep the unconsumed bytes and
-/// call again when more arrive. Every decision is taken at the first byte that settles it,
-/// scanning left to right, so a result other than `.needMore` never changes when more
-/// bytes are appended — a property the tests and the fuzzer check.
+/// Callers keep the unconsumed bytes and call again when more arrive. Every decision is taken
+/// at the first byte that settles it, scanning left to right, so a result other than
+/// `.needMore` never changes when more bytes are appended — a property the tests and the
+/// fuzzer check. With a `HeadScanProgress` the next call resumes after the last complete line
+/// instead of starting over, so a client sending its head a line (or a byte) at a time costs
+/// time linear in what it sends.
 public enum HTTPRequestParser {
     /// Parses one request head from the start of `bytes` (leading empty lines allowed per
     /// RFC 9112 §2.2, counted in consumed).
     public static func parseHead(_ bytes: UnsafeRawBufferPointer, limits: HTTPLimits) -> HeadParseResult {
+        var progress = HeadScanProgress()
+        return parseHead(bytes, limits: limits, progress: &progress)
+    }
+
+    /// Parses one request head, resuming where an earlier call on a prefix of the same bytes
+    /// stopped with `.needMore`. Pass a fresh `HeadScanProgress` for a new head (and after
+    /// anything but `.needMore`); the result equals a fresh parse of the same bytes.
+    public static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, limits: HTTPLimits, progress: inout HeadScanProgress
+    ) -> HeadParseResult {
         let scanner = HeadScanner(bytes: bytes, limits: limits)
         do {
-            let (head, consumed) = try scanner.scan()
+            let (head, consumed) = try scanner.scan(resuming: &progress)
             return .complete(head, consumed: consumed)
         } catch {
             switch error {
@@ -38,6 +50,28 @@ public enum HTTPRequestParser {
     public static func parseHead(_ bytes: ArraySlice<UInt8>, limits: HTTPLimits) -> HeadParseResult {
         bytes.withUnsafeBytes { parseHead($0, limits: limits) }
     }
+
+    /// Convenience over an array slice, resuming; `consumed` is relative to the slice's start.
+    public static func parseHead(
+        _ bytes: ArraySlice<UInt8>, limits: HTTPLimits, progress: inout HeadScanProgress
+    ) -> HeadParseResult {
+        bytes.withUnsafeBytes { parseHead($0, limits: limits, progress: &progress) }
+    }
+}
+
+/// What a scan that stopped for more bytes had settled: every line before `resumeAt` is
+/// complete and checked, and its facts are kept. Byte offsets refer to the buffer's start,
+/// so it is valid only for the same bytes with more appended. A fresh value starts a head.
+public struct HeadScanProgress: Sendable {
+    /// Where the first line not yet complete starts.
+    var resumeAt = 0
+    /// The request line, once complete.
+    var requestLine: HeadScanner.RequestLine?
+    /// Field lines completed so far, as byte ranges.
+    var fields: [(name: Range<Int>, value: Range<Int>)] = []
+    var facts = FramingFacts()
+
+    public init() {}
 }
 
 /// Why a scan stopped early. Internal: callers see `HeadParseResult`.
@@ -85,25 +119,33 @@ struct HeadScanner {
         return value
     }
 
-    func scan() throws(ScanStop) -> (HTTPRequestHead, Int) {
-        var index = 0
-
-        // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received
-        // before the request-line. They count toward maxHeaderBytes, so an endless stream
-        // of them ends in 431. A bare LF is not an empty line here: CRLF only.
-        while true {
-            let first = try byte(at: index)
-            if first == ByteClass.lf { throw .failure(.malformedRequestLine) }
-            if first != ByteClass.cr { break }
-            guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.malformedRequestLine) }
-            index += 2
+    /// Scans from `progress.resumeAt` (0 for a fresh progress), recording each complete line
+    /// in `progress` before going on, so a `.needMore` leaves it ready to resume.
+    func scan(resuming progress: inout HeadScanProgress) throws(ScanStop) -> (HTTPRequestHead, Int) {
+        var index = progress.resumeAt
+        let requestLine: RequestLine
+        if let scanned = progress.requestLine {
+            requestLine = scanned
+        } else {
+            // RFC 9112 §2.2: a server SHOULD ignore at least one empty line (CRLF) received
+            // before the request-line. They count toward maxHeaderBytes, so an endless stream
+            // of them ends in 431. A bare LF is not an empty line here: CRLF only.
+            while true {
+                let first = try byte(at: index)
+                if first == ByteClass.lf { throw .failure(.malformedRequestLine) }
+                if first != ByteClass.cr { break }
+                guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.malformedRequestLine) }
+                index += 2
+                progress.resumeAt = index
+            }
+            requestLine = try scanRequestLine(from: &index)
+            progress.requestLine = requestLine
+            progress.resumeAt = index
         }
-
-        let requestLine = try scanRequestLine(from: &index)
-        var facts = FramingFacts()
-        let fields = try scanFields(from: &index, facts: &facts)
+        try scanFields(from: &index, progress: &progress)
         let decision = try HeadSemantics.decide(
-            facts: facts, version: requestLine.version, bytes: bytes, limits: limits)
+            facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
+        let fields = progress.fields.map { HTTPField(name: bytes.string($0.name), value: bytes.string($0.value)) }
 
         let head = HTTPRequestHead(
             method: bytes.string(requestLine.method),
@@ -121,7 +163,7 @@ struct HeadScanner {
 
     /// Byte ranges of the request line's parts; `path == nil` means "/" (absolute-form
     /// target without a path).
-    struct RequestLine {
+    struct RequestLine: Sendable {
         var method: Range<Int>
         var target: Range<Int>
         var path: Range<Int>?
@@ -229,28 +271,29 @@ struct HeadScanner {
         return (path, query)
     }
 
-    /// `*( field-line CRLF ) CRLF` (RFC 9112 §5), ending just after the blank line.
-    func scanFields(from index: inout Int, facts: inout FramingFacts) throws(ScanStop) -> [HTTPField] {
-        var fields: [HTTPField] = []
-        fields.reserveCapacity(12)
+    /// `*( field-line CRLF ) CRLF` (RFC 9112 §5), ending just after the blank line; each
+    /// complete line goes into `progress` (which `index` starts at).
+    func scanFields(from index: inout Int, progress: inout HeadScanProgress) throws(ScanStop) {
+        if progress.fields.isEmpty { progress.fields.reserveCapacity(12) }
         while true {
             let first = try byte(at: index)
             if first == ByteClass.cr {
                 guard try byte(at: index + 1) == ByteClass.lf else { throw .failure(.malformedHeader) }
                 index += 2
-                return fields
+                return
             }
             if first == ByteClass.lf { throw .failure(.malformedHeader) }  // bare LF line ending
             if ByteClass.isWhitespace(first) {
                 // RFC 9112 §2.2: whitespace before the first field line is rejected;
                 // RFC 9112 §5.2: obs-fold is rejected with 400.
-                throw .failure(fields.isEmpty ? .malformedHeader : .obsoleteLineFolding)
+                throw .failure(progress.fields.isEmpty ? .malformedHeader : .obsoleteLineFolding)
             }
-            if fields.count >= limits.maxHeaderCount { throw .failure(.tooManyHeaders) }
+            if progress.fields.count >= limits.maxHeaderCount { throw .failure(.tooManyHeaders) }
 
             let line = try scanFieldLine(from: &index)
-            facts.note(name: line.name, value: line.value, in: bytes)
-            fields.append(HTTPField(name: bytes.string(line.name), value: bytes.string(line.value)))
+            progress.facts.note(name: line.name, value: line.value, in: bytes)
+            progress.fields.append(line)
+            progress.resumeAt = index
         }
     }
 

@@ -1,7 +1,7 @@
 /// What the field lines said about framing and connection handling, gathered while
 /// scanning (no Strings, no allocation) and judged afterwards by `HeadSemantics.decide`.
 /// Syntax and meaning stay separate: the scanner only notes, the decision is one function.
-struct FramingFacts {
+struct FramingFacts: Sendable {
     var hostCount = 0
     var contentLengthCount = 0
     /// The value of the first Content-Length field; later ones are rejected anyway.
