@@ -81,33 +81,31 @@ struct ListenerSocket: Sendable {
 /// only by the loop thread, except `execute` (a Mutex-guarded task list plus an eventfd
 /// write), the immutable descriptors, and the TLS context sources (their own Mutex).
 final class EventLoop: @unchecked Sendable {
-    /// One accepted socket and its pure state machine; the shell performs the machine's actions.
+    /// One accepted socket and its two pure state machines: the transport phase (handshake,
+    /// open, lingering close) and, once open, HTTP. The shell performs their actions.
     final class Connection {
         let fd: Int32
         /// Packed with `fd` into epoll data; events carrying another generation are stale.
         let generation: UInt32
+        var transport: TransportPhase
+        /// HTTP; replaced with a fresh one when a TLS handshake finishes (its header timeout
+        /// counts from there).
         var machine: ConnectionStateMachine
         var output: [UInt8] = []
         var outputSent = 0
+        /// Output is over the high-water mark and the HTTP machine was told.
         var outputBlocked = false
-        var closeWhenFlushed = false
-        /// Write side shut; input is discarded until EOF or this instant (lingering close, so
-        /// unread request bytes do not turn our last response into a reset).
-        var lingerUntil: MonotonicInstant?
         var interest: Epoll.Interest = .readable
+        /// The descriptor is open (`closeNow` has not run).
         var isOpen = true
-        /// The TLS session on an HTTPS listener's connection; nil for plain HTTP.
+        /// The TLS session on an HTTPS listener's connection; nil for plain HTTP (and after
+        /// plain HTTP arrived on the TLS port).
         var tls: TLSConnection?
-        /// Set while the TLS handshake runs: the connection is closed at this instant if it
-        /// has not finished. The state machine starts (with its header timeout) only after.
-        var handshakeDeadline: MonotonicInstant?
-        /// Readiness the TLS layer asked for in its last call (a handshake step, or a read that
-        /// must write first); empty for plain connections.
-        var transportWants: Epoll.Interest = []
 
-        init(fd: Int32, generation: UInt32, machine: ConnectionStateMachine) {
+        init(fd: Int32, generation: UInt32, transport: TransportPhase, machine: ConnectionStateMachine) {
             self.fd = fd
             self.generation = generation
+            self.transport = transport
             self.machine = machine
         }
 
@@ -255,13 +253,12 @@ final class EventLoop: @unchecked Sendable {
             closeNow(connection)
             return
         }
-        if connection.handshakeDeadline != nil {
+        if connection.transport.isHandshaking {
             continueHandshake(connection, now: now)
             if connection.isOpen { sync(connection) }
             return
         }
-        // A TLS read that had to write first (a TLS 1.3 key update answer) resumes on writable.
-        let readWaitsForWritable = connection.transportWants.contains(.writable) && connection.pendingOutput == 0
+        let readWaitsForWritable = connection.transport.readResumesOnWritable(pendingOutput: connection.pendingOutput)
         if event.writable { perform(connection, [], now: now) }
         if connection.isOpen, event.readable || event.readHangup || (event.writable && readWaitsForWritable) {
             readInput(connection, now: now)
@@ -303,15 +300,17 @@ final class EventLoop: @unchecked Sendable {
         }
         for fd in deadlines.popExpired(now: now) {
             guard let connection = connections[fd] else { continue }
-            if connection.lingerUntil != nil {
+            switch connection.transport.timerFired(now: now) {
+            case .closeLingerOver:
                 closeNow(connection)
                 continue
-            }
-            if connection.handshakeDeadline != nil {
+            case .closeHandshakeTimedOut:
                 context.counters.tlsHandshakeTimeouts.add(1, ordering: .relaxed)
                 context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
                 closeNow(connection)  // a stalled or slow-loris handshake
                 continue
+            case .httpTimer:
+                break
             }
             perform(connection, connection.machine.event(.timerFired, now: now), now: now)
             if connection.isOpen { sync(connection) }
@@ -373,12 +372,12 @@ final class EventLoop: @unchecked Sendable {
                 closeDescriptor(fd)
                 continue
             }
-            let connection = Connection(fd: fd, generation: generation, machine: newMachine(now: now))
-            if let tls, let source = listener.tls {
-                connection.tls = tls
-                connection.handshakeDeadline = now.adding(seconds: source.configuration.handshakeTimeout)
-                connection.transportWants = .readable  // the client speaks first
+            var transport = TransportPhase.plain
+            if let source = listener.tls {
+                transport = .tls(now: now, handshakeTimeout: source.configuration.handshakeTimeout)
             }
+            let connection = Connection(fd: fd, generation: generation, transport: transport, machine: newMachine(now: now))
+            connection.tls = tls
             connections[fd] = connection
             context.counters.openConnections.add(1, ordering: .relaxed)
             context.counters.acceptedConnections.add(1, ordering: .relaxed)
@@ -429,8 +428,8 @@ final class EventLoop: @unchecked Sendable {
         guard !closingConnections, let startedAt = context.drainFlag.startedAt else { return }
         closingConnections = true
         let now = Self.now()
-        for connection in Array(connections.values) where connection.isOpen {
-            if connection.lingerUntil != nil || connection.handshakeDeadline != nil { continue }
+        // Handshaking connections learn of the drain when HTTP starts (`newMachine`).
+        for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
             perform(connection, connection.machine.event(.beginDrain(at: startedAt), now: now), now: now)
             if connection.isOpen { sync(connection) }
         }
@@ -452,8 +451,7 @@ final class EventLoop: @unchecked Sendable {
         } else {
             acceptUntil = now.adding(seconds: Self.acceptSettleSeconds)
         }
-        for connection in Array(connections.values) where connection.isOpen {
-            if connection.lingerUntil != nil || connection.handshakeDeadline != nil { continue }
+        for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
             perform(connection, connection.machine.event(.shutdown, now: now), now: now)
             if connection.isOpen { sync(connection) }
         }
@@ -480,39 +478,43 @@ final class EventLoop: @unchecked Sendable {
     // MARK: One connection
 
     private func readInput(_ connection: Connection, now: MonotonicInstant) {
-        let fd = connection.fd
         var reads = 0
-        while connection.isOpen, connection.lingerUntil != nil || connection.machine.wantsToRead,
+        while connection.isOpen, connection.transport.shouldRead(httpWantsToRead: connection.machine.wantsToRead),
             reads < Self.readsPerEvent
         {
             reads += 1
-            let result: ReadResult
-            if let tls = connection.tls, connection.lingerUntil == nil {
-                guard let received = receive(tls, connection) else {
-                    closeNow(connection)  // a TLS protocol error or a reset
-                    return
-                }
-                result = received
+            // Lingering reads bypass TLS: the bytes are discarded unread.
+            let outcome: TransportPhase.ReadOutcome
+            var count = 0
+            if let tls = connection.tls, connection.transport.isOpen {
+                (count, outcome) = receive(tls)
             } else {
-                do { result = try scratch.withUnsafeMutableBytes { (buffer) throws(SystemError) in try Socket.read(fd, into: buffer) } } catch {
-                    closeNow(connection)  // ECONNRESET and the like
-                    return
+                do {
+                    switch try scratch.withUnsafeMutableBytes({ (buffer) throws(SystemError) in try Socket.read(connection.fd, into: buffer) }) {
+                    case .bytes(let n):
+                        count = n
+                        outcome = .bytes
+                    case .wouldBlock: outcome = .wouldBlock(needsWritable: false)
+                    case .eof: outcome = .endOfInput
+                    }
+                } catch {
+                    outcome = .failed  // ECONNRESET and the like
                 }
             }
-            switch result {
-            case .wouldBlock:
-                return
-            case .eof:
-                if connection.lingerUntil != nil {
-                    closeNow(connection)
-                } else {
-                    perform(connection, connection.machine.event(.inputClosed, now: now), now: now)
-                }
-                return
-            case .bytes(let count):
-                context.counters.bytesRead.add(count, ordering: .relaxed)
-                if connection.lingerUntil != nil { continue }  // discarded
+            if count > 0 { context.counters.bytesRead.add(count, ordering: .relaxed) }
+            switch connection.transport.read(outcome) {
+            case .deliver:
                 perform(connection, connection.machine.event(.received(scratch[0..<count]), now: now), now: now)
+            case .discard:
+                continue
+            case .stop:
+                return
+            case .inputClosed:
+                perform(connection, connection.machine.event(.inputClosed, now: now), now: now)
+                return
+            case .close:
+                closeNow(connection)
+                return
             }
         }
     }
@@ -546,12 +548,12 @@ final class EventLoop: @unchecked Sendable {
                     }
                     pending.append(contentsOf: connection.machine.event(.responded(response), now: now))
                 case .close:
-                    connection.closeWhenFlushed = true
+                    connection.transport.closeRequested()
                 }
                 index += 1
             }
             flush(connection, now: now)
-            guard connection.isOpen, connection.lingerUntil == nil else { return }
+            guard connection.isOpen, connection.transport.isOpen else { return }
             if connection.pendingOutput > context.outputHighWaterMark, !connection.outputBlocked {
                 connection.outputBlocked = true
                 _ = connection.machine.event(.outputBlocked, now: now)  // stops reading and handling
@@ -594,10 +596,9 @@ final class EventLoop: @unchecked Sendable {
                 connection.output.removeAll(keepingCapacity: true)
             }
             connection.outputSent = 0
-            if connection.closeWhenFlushed, connection.lingerUntil == nil {
+            if connection.transport.outputFlushed(now: now, lingerSeconds: Self.lingerSeconds) {
                 connection.tls?.sendCloseNotify()
                 Socket.shutdown(connection.fd, .write)
-                connection.lingerUntil = now.adding(seconds: Self.lingerSeconds)
             }
         } else if connection.outputSent >= 64 * 1024 {
             connection.output.removeFirst(connection.outputSent)
@@ -608,16 +609,8 @@ final class EventLoop: @unchecked Sendable {
     /// Brings epoll interest and the deadline in line with the connection's state.
     private func sync(_ connection: Connection) {
         guard connection.isOpen else { return }
-        var interest: Epoll.Interest = []
-        if connection.lingerUntil != nil {
-            interest = .readable
-        } else if connection.handshakeDeadline != nil {
-            interest = connection.transportWants
-        } else {
-            if connection.machine.wantsToRead { interest.insert(.readable) }
-            if connection.pendingOutput > 0 { interest.insert(.writable) }
-            if connection.machine.wantsToRead { interest.formUnion(connection.transportWants) }
-        }
+        let interest = connection.transport.interest(
+            httpWantsToRead: connection.machine.wantsToRead, pendingOutput: connection.pendingOutput)
         if interest != connection.interest {
             do {
                 try Epoll.modify(epfd, connection.fd, interest: interest, data: Self.pack(connection.fd, connection.generation))
@@ -627,7 +620,7 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
         }
-        deadlines.set(connection.fd, connection.handshakeDeadline ?? connection.lingerUntil ?? connection.machine.deadline)
+        deadlines.set(connection.fd, connection.transport.deadline(http: connection.machine.deadline))
     }
 
     // MARK: TLS transport
@@ -637,53 +630,51 @@ final class EventLoop: @unchecked Sendable {
     /// client sent with its Finished message are read.
     private func continueHandshake(_ connection: Connection, now: MonotonicInstant) {
         guard let tls = connection.tls else { return }
+        let step: TransportPhase.HandshakeStep
         switch tls.handshake() {
-        case nil:
+        case nil: step = .finished
+        case .wantRead?: step = .wantRead
+        case .wantWrite?: step = .wantWrite
+        case .plainHTTP?: step = .plainHTTP
+        case .closed?, .failed?: step = .failed
+        }
+        switch connection.transport.handshake(step) {
+        case .startHTTP:
             if tls.resumedSession {
                 context.counters.tlsResumedHandshakes.add(1, ordering: .relaxed)
             } else {
                 context.counters.tlsFullHandshakes.add(1, ordering: .relaxed)
             }
-            connection.handshakeDeadline = nil
-            connection.transportWants = []
             connection.machine = newMachine(now: now)
             readInput(connection, now: now)
-        case .wantRead?:
-            connection.transportWants = .readable
-        case .wantWrite?:
-            connection.transportWants = .writable
-        case .plainHTTP?:
+        case .wait:
+            break
+        case .answerPlainHTTPThenClose:
             // Plain HTTP sent to the TLS port: answer in plain HTTP (as nginx does), then the
             // usual lingering close, so the client reads the reason instead of a reset.
             context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
             connection.tls = nil
-            connection.handshakeDeadline = nil
-            connection.transportWants = []
             let problem = ProblemDetails(status: .badRequest, detail: "This port speaks HTTPS; the request was sent as plain HTTP.")
             ResponseEncoder.encode(
                 OutgoingResponse(response: problem.response(), headOnly: false, keepAlive: false, requestVersion: .http1_1),
                 date: dateCache.current(), into: &connection.output)
-            connection.closeWhenFlushed = true
             flush(connection, now: now)
             if connection.isOpen, connection.pendingOutput > 0 { closeNow(connection) }  // best effort only
-        case .closed?, .failed?:
+        case .close:
             context.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
             closeNow(connection)
         }
     }
 
-    /// A TLS read into `scratch`; nil when the connection must close (protocol error, reset).
-    private func receive(_ tls: TLSConnection, _ connection: Connection) -> ReadResult? {
+    /// A TLS read into `scratch`: the byte count and what the read said.
+    private func receive(_ tls: TLSConnection) -> (Int, TransportPhase.ReadOutcome) {
         let (count, status) = scratch.withUnsafeMutableBytes { tls.read(into: $0) }
-        connection.transportWants = []
         switch status {
-        case nil: return .bytes(count)
-        case .wantRead?: return .wouldBlock
-        case .wantWrite?:
-            connection.transportWants = .writable
-            return .wouldBlock
-        case .closed?: return .eof
-        case .failed?, .plainHTTP?: return nil
+        case nil: return (count, .bytes)
+        case .wantRead?: return (0, .wouldBlock(needsWritable: false))
+        case .wantWrite?: return (0, .wouldBlock(needsWritable: true))
+        case .closed?: return (0, .endOfInput)
+        case .failed?, .plainHTTP?: return (0, .failed)
         }
     }
 
@@ -702,6 +693,7 @@ final class EventLoop: @unchecked Sendable {
     private func closeNow(_ connection: Connection) {
         guard connection.isOpen else { return }
         connection.isOpen = false
+        connection.transport.failed()
         connection.tls = nil  // SSL_free before the descriptor number can be reused
         try? Epoll.remove(epfd, connection.fd)
         closeDescriptor(connection.fd)
