@@ -125,7 +125,8 @@ final class EventLoop: @unchecked Sendable {
     /// Reads per readiness event per connection, so one busy client cannot starve others.
     static let readsPerEvent = 8
 
-    let epfd: Int32
+    /// Readiness: epoll, or a scripted selector in tests. Loop-thread only.
+    private let selector: any Selector
     let wakeFD: Int32
     /// The loop thread's id, set when `run` starts; only for on-loop assertions.
     private let loopThread = Atomic<UInt>(0)
@@ -154,15 +155,18 @@ final class EventLoop: @unchecked Sendable {
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
     private var dateCache = DateCache()
 
-    init(listeners: [ListenerSocket], context: ServerContext, stopped: Latch) throws(SystemError) {
+    /// - Parameter selector: epoll unless a test scripts the readiness events.
+    init(listeners: [ListenerSocket], context: ServerContext, stopped: Latch, selector: (any Selector)? = nil) throws(SystemError) {
         self.listeners = listeners
         self.context = context
         self.stopped = stopped
-        epfd = try Epoll.create()
+        let chosen: any Selector
+        if let selector { chosen = selector } else { chosen = try EpollSelector() }
+        self.selector = chosen
         do {
             wakeFD = try EventFD.create()
         } catch {
-            closeDescriptor(epfd)
+            chosen.close()
             throw error
         }
     }
@@ -170,7 +174,7 @@ final class EventLoop: @unchecked Sendable {
     deinit {
         // Closed only here, never when the loop stops: another thread may still `execute`.
         closeDescriptor(wakeFD)
-        closeDescriptor(epfd)
+        selector.close()
     }
 
     /// Runs `task` on the loop thread soon. The only call allowed off the loop thread.
@@ -197,22 +201,25 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         loopThread.store(PosixThread.currentID(), ordering: .relaxed)
         do {
-            try Epoll.add(epfd, wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
+            try selector.register(wakeFD, interest: .readable, data: Self.pack(wakeFD, 0))
             try watchListeners()
         } catch {
             log("event loop could not start: \(error)")
             running = false
         }
-        var events = Epoll.EventBuffer(capacity: 256)
         while running {
             let timeout = timeoutMilliseconds(now: Self.now())
-            let count: Int
-            do { count = try Epoll.wait(epfd, into: &events, timeoutMilliseconds: timeout) } catch {
-                log("epoll_wait failed, loop stops: \(error)")
+            var now: MonotonicInstant?
+            do {
+                try selector.whenReady(timeoutMilliseconds: timeout) { event in
+                    let instant = now ?? Self.now()  // one clock read per wake-up
+                    now = instant
+                    dispatch(event, now: instant)
+                }
+            } catch {
+                log("waiting for readiness failed, loop stops: \(error)")
                 break
             }
-            let now = Self.now()
-            for index in 0..<count { dispatch(events[index], now: now) }
             runTimers(now: Self.now())
         }
         for connection in Array(connections.values) { closeNow(connection) }
@@ -337,7 +344,7 @@ final class EventLoop: @unchecked Sendable {
                 return true
             } catch let error where error.errno == EINVAL {
                 // The listener was shut down (stopping): stop watching it.
-                try? Epoll.remove(epfd, listener.fd)
+                selector.deregister(listener.fd)
                 return true
             } catch {
                 continue  // ECONNABORTED, EPROTO, EPERM: that one connection is lost, not the listener
@@ -366,7 +373,7 @@ final class EventLoop: @unchecked Sendable {
             let generation = nextGeneration
             nextGeneration = nextGeneration == UInt32.max ? 1 : nextGeneration + 1
             do {
-                try Epoll.add(epfd, fd, interest: .readable, data: Self.pack(fd, generation))
+                try selector.register(fd, interest: .readable, data: Self.pack(fd, generation))
             } catch {
                 log("epoll add failed for an accepted connection: \(error)")
                 closeDescriptor(fd)
@@ -398,13 +405,13 @@ final class EventLoop: @unchecked Sendable {
     /// Registers every listener for accept readiness (after removing a stale registration).
     private func watchListeners() throws(SystemError) {
         for listener in listeners {
-            try? Epoll.remove(epfd, listener.fd)
-            try Epoll.add(epfd, listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
+            selector.deregister(listener.fd)
+            try selector.register(listener.fd, interest: .readable, data: Self.pack(listener.fd, 0))
         }
     }
 
     private func unwatchListeners() {
-        for listener in listeners { try? Epoll.remove(epfd, listener.fd) }
+        for listener in listeners { selector.deregister(listener.fd) }
     }
 
     /// Stops watching the listener. The descriptor itself belongs to `HTTPServer`, which shuts
@@ -613,7 +620,7 @@ final class EventLoop: @unchecked Sendable {
             httpWantsToRead: connection.machine.wantsToRead, pendingOutput: connection.pendingOutput)
         if interest != connection.interest {
             do {
-                try Epoll.modify(epfd, connection.fd, interest: interest, data: Self.pack(connection.fd, connection.generation))
+                try selector.reregister(connection.fd, interest: interest, data: Self.pack(connection.fd, connection.generation))
                 connection.interest = interest
             } catch {
                 closeNow(connection)
@@ -695,7 +702,7 @@ final class EventLoop: @unchecked Sendable {
         connection.isOpen = false
         connection.transport.failed()
         connection.tls = nil  // SSL_free before the descriptor number can be reused
-        try? Epoll.remove(epfd, connection.fd)
+        selector.deregister(connection.fd)
         closeDescriptor(connection.fd)
         connections[connection.fd] = nil
         deadlines.set(connection.fd, nil)

@@ -36,6 +36,17 @@ public enum Epoll {
         /// EPOLLERR: a pending socket error (read it by reading or writing).
         public var error: Bool
 
+        /// An event as a scripted selector in tests delivers it.
+        public init(data: UInt64, readable: Bool = false, writable: Bool = false, hangup: Bool = false,
+                    readHangup: Bool = false, error: Bool = false) {
+            self.data = data
+            self.readable = readable
+            self.writable = writable
+            self.hangup = hangup
+            self.readHangup = readHangup
+            self.error = error
+        }
+
         init(_ raw: epoll_event) {
             let bits = raw.events
             data = raw.data.u64
