@@ -2,7 +2,7 @@ import Testing
 @testable import HTTPServer
 
 /// Well-formed requests: what the parser extracts, and how it behaves on partial input.
-@Suite struct ParserTests {
+@Suite(.timeLimit(.minutes(5))) struct ParserTests {
     typealias F = ParserFixture
 
     static let validRequests: [String] = [

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 @testable import Registry
 
-@Suite struct RegistryConcurrencyTests {
+@Suite(.timeLimit(.minutes(10))) struct RegistryConcurrencyTests {
     @Test func readersTakingHandlesWhileVersionsSwapNeverSeeAMissingVersion() throws {
         let storage = try TempStorage()
         let registry = makeRegistry(storage)
@@ -54,7 +54,7 @@ import Testing
 
 /// The watcher thread: inotify and the stop eventfd, with a condition wait (deadline) on
 /// the registry's own events instead of sleeping.
-@Suite struct RegistryWatcherTests {
+@Suite(.timeLimit(.minutes(10))) struct RegistryWatcherTests {
     /// A started registry over `configuration` whose events arrive on the returned stream.
     func startedRegistry(_ configuration: RegistryConfiguration) throws -> (TestRegistry, AsyncStream<RegistryEvent>) {
         let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()

@@ -14,7 +14,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     return nil
 }
 
-@Suite(.serialized) struct MetricsTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct MetricsTests {
     @Test func metricsCountRequestsByRoutePatternAndPredictionsByVersionAndLabel() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -69,7 +69,9 @@ func sample(_ page: String, _ series: String) -> Double? {
 
             // Mirrored counters only grow between scrapes.
             let again = try client.request("GET", "/metrics").text
-            #expect(sample(again, "vigia_http_received_bytes_total")! > sample(page, "vigia_http_received_bytes_total")!)
+            let receivedBefore = try #require(sample(page, "vigia_http_received_bytes_total"))
+            let receivedAfter = try #require(sample(again, "vigia_http_received_bytes_total"))
+            #expect(receivedAfter > receivedBefore)
             #expect(sample(again, #"vigia_http_requests_total{route="/metrics",method="GET",status="200"}"#) == 1)
 
             let openAPI = try client.request("GET", "/openapi.json").text
@@ -102,7 +104,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite struct AccessLogTests {
+@Suite(.timeLimit(.minutes(5))) struct AccessLogTests {
     @Test func samplerLogsAnEvenShareAndEveryServerError() {
         let quarter = AccessLogSampler(rate: 0.25)
         #expect((0..<100).filter { _ in quarter.shouldLog(status: 200) }.count == 25)
@@ -146,7 +148,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite(.serialized) struct ServiceOverloadTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct ServiceOverloadTests {
     @Test func maxConnectionsFromConfigurationTurnsExtraConnectionsAwayAndCountsThem() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -170,7 +172,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite struct ScoreHistogramTests {
+@Suite(.timeLimit(.minutes(5))) struct ScoreHistogramTests {
     @Test func scoresFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
         #expect(ScoreHistogram.bucket(of: 0) == 0)
         #expect(ScoreHistogram.bucket(of: 0.05) == 0)

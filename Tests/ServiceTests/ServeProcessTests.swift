@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 @testable import Service
 
-/// The real `vigia serve` binary (built by `swift build --build-tests`) in a child process,
+/// The real `vigia serve` binary (from the same build as the tests) in a child process,
 /// its JSON log lines collected from stderr.
 final class ServeProcess: Sendable {
     let process: Process
@@ -15,23 +15,20 @@ final class ServeProcess: Sendable {
     private let port = Atomic<Int>(0)
     private let exited = Latch(count: 1)
 
-    static var binary: URL { repositoryRoot.appending(path: ".build/debug/vigia") }
 
     /// Starts `vigia serve --port 0 --storage <storage>` from the repository root (so
     /// config/vigia.json applies) with only `environment` (plus PATH). `shellPrefix`, if
     /// given, runs first in `/bin/sh` before `exec` (e.g. `ulimit -n 64`).
     init(storage: TestStorage, environment: [String: String], shellPrefix: String? = nil) throws {
-        let binary = Self.binary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ClientError(description: "\(binary) is missing: run `swift build --build-tests` first")
-        }
+        let executable = try BuiltProducts.executable("vigia")
+        let binary = executable.path
         let arguments = ["serve", "--port", "0", "--event-loops", "2", "--storage", storage.root.path]
         process = Process()
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "\(shellPrefix) && exec \"$0\" \"$@\"", binary] + arguments
         } else {
-            process.executableURL = Self.binary
+            process.executableURL = executable
             process.arguments = arguments
         }
         process.currentDirectoryURL = repositoryRoot
@@ -80,16 +77,6 @@ final class ServeProcess: Sendable {
         exited.wait(timeoutSeconds: timeout) ? process.terminationStatus : nil
     }
 
-    /// Utime + stime of the process so far, in seconds (from /proc/<pid>/stat).
-    var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
-        else { return -1 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
-    }
-
     /// Stops a process a failed test left running (SIGKILL), and reaps it.
     func kill() {
         if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
@@ -104,8 +91,8 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
 }
 
 /// File-descriptor exhaustion on the real binary, run with `ulimit -n 64`.
-@Suite(.serialized) struct DescriptorExhaustionTests {
-    @Test func acceptBacksOffOnEMFILEWithoutSpinningAndRecoversWhenDescriptorsFree() throws {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct DescriptorExhaustionTests {
+    @Test func acceptPausesOnEMFILEKeepsServingAndRecoversWhenDescriptorsFree() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
         try storage.publish(version: 1)
@@ -130,26 +117,20 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
         #expect(eventually(within: 30) { server.log.contains { $0.contains("pausing accepts") } },
                 "accept never hit EMFILE: \(server.log.suffix(5))")
 
-        // While out of descriptors the loops back off: CPU over one second stays far below
-        // the full core a spinning accept loop would burn.
-        let cpuBefore = server.cpuSeconds
-        #expect(cpuBefore > 0, "start-up and model loading used CPU; /proc/<pid>/stat was read")
-        Latch(count: 1).wait(timeoutSeconds: 1)  // a measuring interval, not a wait for state
-        let cpuUsed = server.cpuSeconds - cpuBefore
-        #expect(cpuUsed < 0.3, "server used \(cpuUsed) s of CPU in 1 s while out of descriptors")
-
-        // Accepted connections are still served meanwhile.
+        // Accepted connections are still served while accepting is paused, and a pause is
+        // logged once per loop per episode (until an accept succeeds), not at every retry.
         #expect(try early[0].request("GET", "/health/live").status == 200)
+        let log = server.log
+        let pauses = log.filter { $0.contains("pausing accepts") }.count
+        let episodes = 1 + log.filter { $0.contains("descriptors available again") }.count
+        #expect(pauses <= 2 * episodes, "\(pauses) 'pausing accepts' lines in \(episodes) episode(s) on 2 loops")
 
         // Descriptors freed: accepting resumes and a new connection is answered.
         flood.removeAll()
         let late = try TestClient(port: port)
         #expect(try late.request("GET", "/health/ready").status == 200)
-        // One line per loop per episode (a loop backing off 10 times a second would log ~30 here).
-        #expect(server.log.filter { $0.contains("pausing accepts") }.count < 10)
         #expect(eventually(within: 30) { server.log.contains { $0.contains("descriptors available again") } })
         server.process.terminate()
         #expect(server.waitForExit(timeout: 30) == 0)
-        print("emfile: server CPU \(cpuUsed) s during 1 s out of descriptors (\(cpuBefore) s before)")
     }
 }

@@ -47,7 +47,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
      "seller_reputation": .string("gold")]
 }
 
-@Suite struct TrainerTests {
+@Suite(.timeLimit(.minutes(5))) struct TrainerTests {
     @Test(arguments: Algorithm.allCases)
     func eachAlgorithmLearnsTheSmallDatasetAndPublishesALoadableArtifact(_ algorithm: Algorithm) throws {
         let trained = try Trainer(config: smallConfig(algorithm)).train(try smallDataset(), name: "small")
@@ -197,7 +197,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
     }
 }
 
-@Suite struct GroupReportTests {
+@Suite(.timeLimit(.minutes(5))) struct GroupReportTests {
     @Test func countsFlaggedTestRowsPerReportingGroup() throws {
         let trained = try smallLogisticModel.get()
         #expect(Set(trained.testGroups) == ["weapons", "benign"])
