@@ -263,3 +263,42 @@ import Testing
         }
     }
 }
+
+/// `X-Request-Id` is echoed only when it is safe to put in logs and headers (here on the
+/// server's own answers, a 404; the service's routes take the id with the same function).
+@Suite(.timeLimit(.minutes(10))) struct RequestIDTests {
+    /// A generated id: the per-process hex prefix, a dash, a hex counter.
+    private func isGenerated(_ id: String?) -> Bool {
+        guard let parts = id?.split(separator: "-", omittingEmptySubsequences: false), parts.count == 2 else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }
+    }
+
+    @Test func aSaneIdIsEchoedAndAnyOtherIsReplacedByAGeneratedOne() throws {
+        try withServer(routes: standardRoutes) { _, port in
+            let client = try TestClient(port: port)
+            let longest = String(repeating: "a", count: 128)
+            for sane in ["r-1", longest, "!~{}[]\"'"] {
+                #expect(try client.request("GET", "/nope", headers: [("X-Request-Id", sane)]).header("X-Request-Id") == sane)
+            }
+            let unsafe: [(String, [UInt8])] = [
+                ("over 128 bytes", Array(String(repeating: "a", count: 129).utf8)),
+                ("inner space", Array("a b".utf8)),
+                ("tab", Array("a\tb".utf8)),
+                ("DEL", [0x61, 0x7F]),
+                ("UTF-8 (not visible ASCII)", Array("café".utf8)),
+                ("empty", []),
+            ]
+            for (name, value) in unsafe {
+                let fresh = try TestClient(port: port)
+                try fresh.send(Array("GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: ".utf8) + value + Array("\r\n\r\n".utf8))
+                let response = try fresh.readResponse()
+                let echoed = response.header("X-Request-Id")
+                #expect(isGenerated(echoed), "\(name): answered \(response.status) with id \(echoed ?? "none")")
+            }
+            // Without one, every response gets its own.
+            let first = try client.request("GET", "/nope").header("X-Request-Id")
+            let second = try client.request("GET", "/nope").header("X-Request-Id")
+            #expect(isGenerated(first) && isGenerated(second) && first != second)
+        }
+    }
+}
