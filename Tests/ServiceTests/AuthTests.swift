@@ -299,4 +299,65 @@ private final class TokensFile {
             #expect(served.output.contains(#""model_name":"prohibited-items""#))
         }
     }
+
+    /// The tokens file's life at runtime, one rule with start-up: whatever start-up refuses
+    /// (unparsable, or no token while auth.enabled) a reload refuses too, and a file that is
+    /// gone (a secret swap in progress) changes nothing until it is back.
+    @Test func aTokensFileDeletedEmptiedOrEditedInPlaceFollowsTheStartUpRule() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let file = try TokensFile("predict:\(predictToken)\n")
+        let log = CapturedLog()
+        let environment = ["VIGIA_AUTH_ENABLED": "true", "VIGIA_AUTH_TOKENS_FILE": file.path, "VIGIA_AUTH_RELOAD_INTERVAL_SECONDS": "0.05"]
+        try withService(storage: storage, environment: environment, logLevel: .info, logSink: log.sink) { _, port in
+            let client = try TestClient(port: port)
+            func status(_ token: String) throws -> Int { try client.postJSON(predictPath, predictBody, headers: bearer(token)).status }
+            func failures() -> Int { log.all.filter { $0.contains("auth tokens file reload failed") }.count }
+            /// Requests (each may trigger the check) until a new reload failure is logged.
+            func waitForRefusal(after count: Int) -> Bool {
+                eventually { _ = try? status(predictToken); return failures() > count }
+            }
+            #expect(try status(predictToken) == 200)
+
+            // Deleted: logged, the tokens in force stay.
+            try FileManager.default.removeItem(atPath: file.path)
+            #expect(waitForRefusal(after: 0))
+            #expect(try status(predictToken) == 200)
+
+            // Back with only comments: refused as start-up refuses it; the tokens stay.
+            try file.replace(with: "# no tokens for now\n")
+            #expect(waitForRefusal(after: 1))
+            #expect(log.all.last { $0.contains("reload failed") }?.contains("auth.enabled is true but no token is configured") == true)
+            #expect(try status(predictToken) == 200)
+
+            // Edited in place (same inode, no rename): picked up.
+            let handle = try #require(FileHandle(forWritingAtPath: file.path))
+            try handle.truncate(atOffset: 0)
+            try handle.write(contentsOf: Data("predict:\(otherPredictToken)\n".utf8))
+            try handle.close()
+            #expect(eventually { (try? status(otherPredictToken)) == 200 })
+            #expect(try status(predictToken) == 401)
+        }
+    }
+
+    @Test func aTokensFileMissingOrEmptyAtStartUpStopsIt() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        let missing = FileManager.default.temporaryDirectory.appending(path: "vigia-no-tokens-\(UUID().uuidString)").path
+        #expect(throws: ConfigurationError(message: "auth.tokens_file \(missing): No such file or directory")) {
+            try withService(storage: storage, environment: ["VIGIA_AUTH_TOKENS_FILE": missing]) { _, _ in }
+        }
+        let empty = try TokensFile("# no tokens\n")
+        #expect(throws: ConfigurationError(message: "auth.enabled is true but no token is configured: set auth.tokens_file or VIGIA_AUTH_PREDICT_TOKENS / VIGIA_AUTH_ADMIN_TOKENS")) {
+            try withService(storage: storage, environment: ["VIGIA_AUTH_ENABLED": "true", "VIGIA_AUTH_TOKENS_FILE": empty.path]) { _, _ in }
+        }
+        // Without auth.enabled an empty file is valid: predict stays open, admin is disabled.
+        try storage.publish(version: 1)
+        try withService(storage: storage, environment: ["VIGIA_AUTH_TOKENS_FILE": empty.path]) { _, port in
+            let client = try TestClient(port: port)
+            #expect(try client.postJSON(predictPath, predictBody).status == 200)
+            #expect(try client.request("POST", "/v1/admin/reload", headers: bearer(adminToken)).status == 403)
+        }
+    }
 }
