@@ -255,17 +255,21 @@ func sample(_ page: String, _ series: String) -> Double? {
             #expect(try client.postJSON(predictPath, #"{"instances":[\#(listingJSON)]}"#).status == 200)
             let before = try client.request("GET", "/metrics").text
             #expect(sample(before, #"vigia_prediction_score_count{model="prohibited-items",version="1"}"#) == 1)
+            // One at a time (both at once could make 1 the previous version of 3): serving 3
+            // with 2 as the previous version, 1 is unloaded.
             try storage.publish(version: 2)
+            #expect(eventually { service.registry.status(model: "prohibited-items")?.servingVersion == 2 })
             try storage.publish(version: 3)
-            // Serving 3 with 2 as the previous version: 1 is unloaded.
             #expect(eventually {
                 service.registry.status(model: "prohibited-items")?.versions.first { $0.version == 1 }.map {
                     if case .available = $0.state { false } else { true }
                 } ?? true
             })
             #expect(eventually { service.registry.status(model: "prohibited-items")?.servingVersion == 3 })
+            // The unload event follows the state change: wait for the page, not the status.
+            #expect(eventually { (try? client.request("GET", "/metrics").text.contains(#"version="1""#)) == false })
             let after = try client.request("GET", "/metrics").text
-            #expect(!after.contains(#"version="1""#), "\(after.split(separator: "\n").filter { $0.contains(#"version="1""#) })")
+            #expect(sample(after, #"vigia_prediction_score_count{model="prohibited-items",version="3"}"#) == 0)
         }
     }
 }
