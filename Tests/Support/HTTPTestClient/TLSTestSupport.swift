@@ -11,16 +11,34 @@ public struct ProcessResult: Sendable {
     public var errorOutput: String
 }
 
-/// Runs `executable` (looked up on PATH) with `arguments`; kills it after `timeout` seconds.
-public func runProcess(_ executable: String, _ arguments: [String], timeout: Double = 20) throws -> ProcessResult {
+/// Runs `executable` (looked up on PATH, or a path) with `arguments`, `input` on its stdin
+/// (none: /dev/null) and `environment` added to this process's; kills it after `timeout` seconds.
+public func runProcess(
+    _ executable: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:],
+    timeout: Double = 20
+) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [executable] + arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
+    let stdin = input.map { _ in Pipe() }
+    process.standardInput = stdin ?? FileHandle.nullDevice
     try process.run()
+    if let stdin, let input {
+        // Written from another thread, so a child that answers before reading everything
+        // cannot leave this one blocked on a full pipe; a child that exits early is EPIPE
+        // (SIGPIPE ignored, as the server under test ignores it), not a dead test run.
+        signal(SIGPIPE, SIG_IGN)
+        DispatchQueue.global().async {
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
+            try? stdin.fileHandleForWriting.close()
+        }
+    }
     let done = DispatchSemaphore(value: 0)
     // Read both pipes concurrently so a chatty child never blocks on a full pipe.
     nonisolated(unsafe) var outData = Data(), errData = Data()
