@@ -194,3 +194,32 @@ final class DeadlineTimer: Sendable {
         waiter.withLock { $0.take() }?.resume()
     }
 }
+
+extension RegistryWatcherTests {
+    /// Deleting a watched directory makes the kernel drop its watch (IN_IGNORED): the watcher
+    /// must watch the directory again once it is back, or versions published into it later
+    /// would wait for the hourly rescan. Both for a model directory and for the storage root.
+    @Test(arguments: ["model directory", "storage root"])
+    func aDirectoryDeletedAndRecreatedIsWatchedAgain(_ which: String) async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)))
+        defer { registry.shutdown() }
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: nil, to: 1) })
+
+        try storage.remove(which == "storage root" ? storage.path : storage.modelPath("fraud"))
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            if case .storageError = $0 { return true }
+            return false
+        })
+        #expect(try registry.handle(model: "fraud").version == 1, "the loaded copy keeps serving")
+
+        try FileManager.default.createDirectory(atPath: storage.path, withIntermediateDirectories: true)
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 1, to: 2) })
+        // And the new directory's watch works for the next version too.
+        try storage.publish("fraud", version: 3, score: 0.3)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 2, to: 3) })
+    }
+}

@@ -18,8 +18,9 @@ final class ServeProcess: Sendable {
 
     /// Starts `vigia serve --port 0 --storage <storage>` from the repository root (so
     /// config/vigia.json applies) with only `environment` (plus PATH). `shellPrefix`, if
-    /// given, runs first in `/bin/sh` before `exec` (e.g. `ulimit -n 64`).
-    init(storage: TestStorage, environment: [String: String], shellPrefix: String? = nil) throws {
+    /// given, runs first in `/bin/sh` before `exec` (e.g. `ulimit -n 64`). `userID`, if given,
+    /// runs it as that user and group (setpriv), without the root privileges the tests have.
+    init(storage: TestStorage, environment: [String: String], shellPrefix: String? = nil, userID: Int? = nil) throws {
         let executable = try BuiltProducts.executable("vigia")
         let binary = executable.path
         let arguments = ["serve", "--port", "0", "--event-loops", "2", "--storage", storage.root.path]
@@ -27,6 +28,9 @@ final class ServeProcess: Sendable {
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "\(shellPrefix) && exec \"$0\" \"$@\"", binary] + arguments
+        } else if let userID {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(userID)", "--regid=\(userID)", "--clear-groups", binary] + arguments
         } else {
             process.executableURL = executable
             process.arguments = arguments
@@ -130,6 +134,46 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
         let late = try TestClient(port: port)
         #expect(try late.request("GET", "/health/ready").status == 200)
         #expect(eventually(within: 30) { server.log.contains { $0.contains("descriptors available again") } })
+        server.process.terminate()
+        #expect(server.waitForExit(timeout: 30) == 0)
+    }
+}
+
+/// Storage that the server loses the right to read, with real permission bits: the tests run
+/// as root, which reads through any mode, so the server runs as `nobody` (setpriv) and the
+/// test, as root, takes the permission away and gives it back.
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct StoragePermissionTests {
+    @Test func unreadableStorageIsReportedKeepsServingAndRecovers() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let nobody = 65534
+        let server = try ServeProcess(
+            storage: storage, environment: ["VIGIA_LOGGING_ACCESS_LOG": "false", "VIGIA_STORAGE_RESCAN_INTERVAL_SECONDS": "0.2",
+                                            "VIGIA_SERVER_DRAIN_GRACE_SECONDS": "0"],
+            userID: nobody)
+        defer { server.kill() }
+        let port = try server.waitForPort()
+        #expect(eventually { freshGET(port, "/health/ready")?.status == 200 })
+        let client = try TestClient(port: port)
+        func storageError() throws -> JSONValue? {
+            try JSONParser.parse(client.request("GET", "/v1/models/prohibited-items").body)["storage_error"]
+        }
+        #expect(try storageError() == .null)
+
+        #expect(chmod(storage.root.path, 0o000) == 0)
+        defer { _ = chmod(storage.root.path, 0o755) }
+        #expect(eventually { (try? storageError())?.stringValue?.contains("Permission denied") == true },
+                "\(String(describing: try? storageError()))")
+        #expect(try client.postJSON(predictPath, #"{"instances":[\#(listingJSON)]}"#).status == 200, "the loaded version keeps serving")
+        #expect(try client.request("GET", "/health/ready").status == 200)
+
+        #expect(chmod(storage.root.path, 0o755) == 0)
+        #expect(eventually { (try? storageError()) == .null })
+        try storage.publish(version: 2)
+        #expect(eventually {
+            (try? JSONParser.parse(client.request("GET", "/v1/models/prohibited-items").body)["serving_version"]) == .number(2)
+        })
         server.process.terminate()
         #expect(server.waitForExit(timeout: 30) == 0)
     }
