@@ -462,7 +462,7 @@ import Testing
 
 /// "Available" in the status means a request for that version is served: a version is
 /// marked available and published in one locked step.
-@Suite struct AvailabilityIsPublishedInOneStepTests {
+@Suite(.timeLimit(.minutes(10))) struct AvailabilityIsPublishedInOneStepTests {
     @Test func whenALoadIsReportedTheStatusAndTheHandlesAgree() throws {
         let storage = try TempStorage()
         try storage.publish("m", version: 1, score: 0.25)
