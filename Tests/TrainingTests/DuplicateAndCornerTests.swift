@@ -55,14 +55,16 @@ import Testing
         var grouped = smallConfig(.logisticRegression)
         grouped.splitGroupColumns = nil  // the default: id and title
         let trained = try Trainer(config: grouped).train(dataset, name: "small")
+        let titleColumn = try #require(dataset.columnIndex("title"))
         let titles = dataset.rows.map { row -> String in
-            guard case .string(let title) = row.values[dataset.columnIndex("title")!] else { return "" }
+            guard case .string(let title) = row.values[titleColumn] else { return "" }
             return DuplicateGroups.normalise(title)
         }
         #expect(trained.duplicateRows == 40 - Set(titles).count)
         #expect(trained.duplicateRows > 0)
+        let titleField = try #require(trained.manifest.signature.index(of: "title"))
         let testTitles = trained.testInputs.map { input -> String in
-            guard case .string(let title) = input[trained.manifest.signature.index(of: "title")!] else { return "" }
+            guard case .string(let title) = input[titleField] else { return "" }
             return DuplicateGroups.normalise(title)
         }
         var counts: [String: Int] = [:]
@@ -100,7 +102,7 @@ import Testing
         let marked = try CSVDatasetLoader.load(text: "\u{FEFF}" + smallListingsCSV(), schema: .listings, name: "small")
         #expect(marked.rows == plain.rows)
         #expect(marked.fingerprint == plain.fingerprint)
-        if case .string(let id) = marked.rows[0].values[marked.columnIndex("id")!] { #expect(id == "L0") } else { Issue.record("no id") }
+        #expect(marked.rows[0].values[try #require(marked.columnIndex("id"))] == .string("L0"), "the first column is still named id")
     }
 
     @Test func aDatasetOfOneClassIsRefusedWithItsReason() throws {
