@@ -14,14 +14,26 @@ final class ServeProcess: Sendable {
     private let portFound = Latch(count: 1)
     private let port = Atomic<Int>(0)
     private let exited = Latch(count: 1)
-
+    /// A world-readable copy of the binary for a process run as another user (the checkout may
+    /// sit in a directory only root can enter, as /root does); removed with this value.
+    private let copiedBinary: URL?
 
     /// Starts `vigia serve --port 0 --storage <storage>` from the repository root (so
     /// config/vigia.json applies) with only `environment` (plus PATH). `shellPrefix`, if
     /// given, runs first in `/bin/sh` before `exec` (e.g. `ulimit -n 64`). `userID`, if given,
-    /// runs it as that user and group (setpriv), without the root privileges the tests have.
+    /// runs it as that user and group (setpriv), without the root privileges the tests have,
+    /// from a copy of the binary in a temporary directory, with the default configuration.
     init(storage: TestStorage, environment: [String: String], shellPrefix: String? = nil, userID: Int? = nil) throws {
-        let executable = try BuiltProducts.executable("vigia")
+        var executable = try BuiltProducts.executable("vigia")
+        if userID != nil {
+            let directory = FileManager.default.temporaryDirectory.appending(path: "vigia-bin-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: executable, to: directory.appending(path: "vigia"))
+            executable = directory.appending(path: "vigia")
+            copiedBinary = directory
+        } else {
+            copiedBinary = nil
+        }
         let binary = executable.path
         let arguments = ["serve", "--port", "0", "--event-loops", "2", "--storage", storage.root.path]
         process = Process()
@@ -35,7 +47,7 @@ final class ServeProcess: Sendable {
             process.executableURL = executable
             process.arguments = arguments
         }
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = copiedBinary ?? repositoryRoot
         process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { old, _ in old }
         let stderr = Pipe()
         process.standardError = stderr
@@ -79,6 +91,10 @@ final class ServeProcess: Sendable {
     /// Waits for the process to exit; its exit status, or nil if it is still running.
     func waitForExit(timeout: Double) -> Int32? {
         exited.wait(timeoutSeconds: timeout) ? process.terminationStatus : nil
+    }
+
+    deinit {
+        if let copiedBinary { try? FileManager.default.removeItem(at: copiedBinary) }
     }
 
     /// Stops a process a failed test left running (SIGKILL), and reaps it.
