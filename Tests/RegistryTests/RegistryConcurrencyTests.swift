@@ -223,3 +223,56 @@ extension RegistryWatcherTests {
         #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 2, to: 3) })
     }
 }
+
+/// Blocks the load of one version until released. The watcher thread both loads and reads
+/// the inotify queue, so while it waits here events pile up in the kernel.
+struct BlockingLoader: ServableLoader {
+    let inner = ScoreLoader()
+    let blockedVersion: Int
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    func load(name: String, version: Int, directory: String) throws -> ScoreModel {
+        if version == blockedVersion {
+            entered.signal()
+            release.wait()
+        }
+        return try inner.load(name: name, version: version, directory: directory)
+    }
+}
+
+extension RegistryWatcherTests {
+    /// More events than the kernel queues (fs.inotify.max_queued_events) arrive while the
+    /// watcher is busy: the queue overflows, and the watcher still sees the next version
+    /// through inotify alone (the rescan is an hour away).
+    @Test func aVersionPublishedAfterTheEventQueueOverflowedIsStillPickedUp() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let loader = BlockingLoader(blockedVersion: 2)
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
+            loader: loader, onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer {
+            loader.release.signal()
+            registry.shutdown()
+        }
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: nil, to: 1) })
+
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(loader.entered.wait(timeout: .now() + 20) == .success, "the watcher is loading version 2")
+        let queueLimit = Int((try String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+            .filter(\.isNumber)) ?? 16384
+        // Each file is a create and a close-after-write event on the watched storage root;
+        // dot-names are ignored by scans.
+        for index in 0..<(queueLimit / 2 + 1000) {
+            #expect(FileManager.default.createFile(atPath: "\(storage.path)/.burst-\(index)", contents: Data([1])))
+        }
+        loader.release.signal()
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 1, to: 2) })
+
+        try storage.publish("fraud", version: 3, score: 0.3)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 2, to: 3) })
+    }
+}
