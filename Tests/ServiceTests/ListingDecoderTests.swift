@@ -114,4 +114,23 @@ import Testing
         #expect(decoded > 100, "mutations that stay valid exercise the decoder (\(decoded))")
         #expect(agreed == decoded)
     }
+
+    /// Around the nesting limit (64 levels) an ignored member nested deeper and deeper is
+    /// decoded, then refused with the same reason, by the decoder and the general path alike.
+    @Test func bothPathsAgreeAtTheNestingLimit() throws {
+        var last: Outcome?
+        var crossedTheLimit = false
+        for depth in 55...66 {
+            let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            let body = Array(#"{"instances":[{"id":"L1","site_id":"MLB","title":"t","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1,"extra":\#(nested)}]}"#.utf8)
+            let general = generalPath(body)
+            #expect(Outcome { try serving.instances(of: body) } == general, "depth \(depth)")
+            if case .malformed(let error) = general {
+                #expect(error.reason.contains("nest"), "\(error)")
+                if last?.decoded != nil { crossedTheLimit = true }
+            }
+            last = general
+        }
+        #expect(crossedTheLimit, "the range spans the limit: accepted, then refused")
+    }
 }
