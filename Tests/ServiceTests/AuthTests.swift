@@ -360,4 +360,28 @@ private final class TokensFile {
             #expect(try client.request("POST", "/v1/admin/reload", headers: bearer(adminToken)).status == 403)
         }
     }
+
+    /// With auth.protect_metrics, /metrics needs a metrics (or admin) token; a predict token
+    /// has no such right, and health stays open.
+    @Test func protectedMetricsNeedAMetricsOrAdminToken() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let metricsToken = "metrics-0123456789abcdef0123456"
+        let environment = [
+            "VIGIA_AUTH_PROTECT_METRICS": "true", "VIGIA_AUTH_METRICS_TOKENS": metricsToken,
+            "VIGIA_AUTH_PREDICT_TOKENS": predictToken, "VIGIA_AUTH_ADMIN_TOKENS": adminToken,
+        ]
+        try withService(storage: storage, environment: environment) { _, port in
+            let client = try TestClient(port: port)
+            #expect(try client.request("GET", "/metrics").status == 401)
+            #expect(try client.request("GET", "/metrics", headers: bearer(unknownToken)).status == 401)
+            #expect(try client.request("GET", "/metrics", headers: bearer(predictToken)).status == 403)
+            let scraped = try client.request("GET", "/metrics", headers: bearer(metricsToken))
+            #expect(scraped.status == 200 && scraped.text.contains("vigia_build_info"))
+            #expect(try client.request("GET", "/metrics", headers: bearer(adminToken)).status == 200)
+            #expect(try client.request("GET", "/health/ready").status == 200)
+            #expect(try client.request("POST", "/v1/admin/reload", headers: bearer(metricsToken)).status == 403)
+        }
+    }
 }
