@@ -58,6 +58,8 @@ let package = Package(
             dependencies: ["Service", "HTTPServer", "Inference", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem", "HTTPTestClient"]),
+        // The `vigia` command line as users run it: the built binary in child processes.
+        .testTarget(name: "VigiaCommandTests", dependencies: ["HTTPTestClient"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),

@@ -174,6 +174,9 @@ public final class LoadedModel: Sendable {
         guard m.labels.count == 2 else {
             throw ArtifactError(.invalidManifest, "labels must hold exactly 2 names [negative, positive], got \(m.labels.count)")
         }
+        guard m.labels[0] != m.labels[1], !m.labels.contains("") else {
+            throw ArtifactError(.invalidManifest, "labels must be two different non-empty names, got \(m.labels)")
+        }
         guard m.threshold.isFinite, m.threshold >= 0, m.threshold <= 1 else {
             throw ArtifactError(.invalidManifest, "threshold must be in [0, 1], got \(m.threshold)")
         }

@@ -30,7 +30,7 @@ final class Watcher: Sendable {
     struct Hooks: Sendable {
         /// One full pass: scan, load, publish.
         var runPass: @Sendable () -> Void
-        /// Directories to watch (storage, then each model directory).
+        /// Directories to watch (the storage root first, then each model directory).
         var directoriesToWatch: @Sendable () -> [String]
         /// Time until the earliest retry not yet considered by a pass (zero when it is
         /// already overdue), if any. Retries a pass already considered and did not run are
@@ -39,6 +39,10 @@ final class Watcher: Sendable {
         /// Reports a watcher problem (inotify unavailable): discovery falls back to rescans.
         var reportProblem: @Sendable (String) -> Void
     }
+
+    /// How soon a pass runs again while the storage root cannot be watched (deleted, not
+    /// mounted yet): nothing else would report its return, since its watch went with it.
+    static let unwatchedStorageRecheck: Duration = .seconds(1)
 
     init() throws(SystemError) {
         wakeup = try Poll.Wakeup()
@@ -82,8 +86,13 @@ final class Watcher: Sendable {
                 if let inotify {
                     // Re-adding is idempotent; missing directories are picked up by a later pass.
                     var addedWatch = false
-                    for directory in hooks.directoriesToWatch() {
-                        guard (try? Inotify.addWatch(inotify, path: directory, mask: mask)) != nil else { continue }
+                    for (position, directory) in hooks.directoriesToWatch().enumerated() {
+                        guard (try? Inotify.addWatch(inotify, path: directory, mask: mask)) != nil else {
+                            // A model directory's return shows up in the root's watch; the
+                            // root's own return shows up nowhere, so look again soon.
+                            if position == 0 { nextRescan = min(nextRescan, clock.now + Self.unwatchedStorageRecheck) }
+                            continue
+                        }
                         addedWatch = watched.insert(directory).inserted || addedWatch
                     }
                     // A change made after the scan but before the new watch existed has no

@@ -42,7 +42,10 @@ public final class VigiaService: Sendable {
                 requiredModels: configuration.strings("models.required"),
                 rescanInterval: .milliseconds(Int(configuration.number("storage.rescan_interval_seconds") * 1000))),
             loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size"), metrics: metrics),
-            onEvent: { VigiaService.log($0, to: eventLogger) })
+            onEvent: { event in
+                VigiaService.log(event, to: eventLogger)
+                if case .unloaded(let model, let version) = event { metrics?.versionUnloaded(model: model, version: version) }
+            })
 
         let accessLog = AccessLog(
             enabled: configuration.boolean("logging.access_log"),

@@ -25,6 +25,10 @@ public struct TrainConfig: Sendable, Equatable {
     /// Folds for out-of-fold scores (threshold choice, Platt scaling). Default 5.
     public var folds: Int = 5
     public var thresholdRule: ThresholdRule = .maximiseF1
+    /// Columns whose equal values (after `DuplicateGroups.normalise`) mark copies of one
+    /// listing, kept on one side of the split and of the folds. Default (nil): the identifier
+    /// column and every text column (the id and the title); `[]` splits row by row.
+    public var splitGroupColumns: [String]?
     /// `[negative, positive]` label names written into the artifact.
     public var labels: [String] = ["allowed", "prohibited"]
 
@@ -60,6 +64,11 @@ public struct TrainConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// The columns that group copies of a listing (`splitGroupColumns`, or its default).
+    public var groupColumns: [String] {
+        splitGroupColumns ?? datasetSchema.columns.filter { $0.kind == .identifier || $0.kind == .text }.map(\.name)
+    }
+
     /// Parses the JSON config file format (README "Training configuration").
     public static func decode(_ data: Data) throws -> TrainConfig {
         let file = try JSONDecoder().decode(File.self, from: data)
@@ -73,6 +82,7 @@ public struct TrainConfig: Sendable, Equatable {
         if let value = file.seed { config.seed = value }
         if let value = file.dataset_schema { config.datasetSchema = DatasetSchema(columns: value.columns, strict: value.strict ?? false) }
         if let value = file.test_fraction { config.testFraction = value }
+        if let value = file.split_group_columns { config.splitGroupColumns = value }
         if let value = file.folds { config.folds = value }
         if let value = file.precision_target { config.thresholdRule = .precisionTarget(value) }
         if let value = file.labels { config.labels = value }
@@ -114,6 +124,9 @@ public struct TrainConfig: Sendable, Equatable {
         try check(columns.filter { $0.kind == .label }.count == 1, "dataset_schema: exactly one column must be the label")
         try check(columns.filter { $0.kind == .identifier }.count <= 1, "dataset_schema: at most one identifier column")
         try check(!datasetSchema.featureColumns.isEmpty, "dataset_schema: at least one feature column (text, categorical, numeric or boolean)")
+        for name in splitGroupColumns ?? [] {
+            try check(datasetSchema.column(named: name) != nil, "split_group_columns: \(name) is not a column of the dataset schema")
+        }
         for name in log1pColumns {
             try check(datasetSchema.column(named: name)?.kind == .numeric,
                       "log1p_columns: \(name) is not a numeric column of the dataset schema")
@@ -140,6 +153,7 @@ public struct TrainConfig: Sendable, Equatable {
         var dataset_schema: Schema?
         var seed: UInt64?
         var test_fraction: Double?
+        var split_group_columns: [String]?
         var folds: Int?
         var precision_target: Double?
         var labels: [String]?

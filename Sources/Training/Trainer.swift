@@ -23,10 +23,14 @@ public struct TrainedModel: Sendable {
     public var testGroups: [String]
     /// The test scores (served model) in `testInputs` order.
     public var testScores: [Double]
+    /// Rows that repeat an earlier row's group key (`TrainConfig.groupColumns`); each group
+    /// was kept on one side of the split and of the folds.
+    public var duplicateRows: Int
 }
 
 /// Trains one model from a validated dataset:
-/// 1. stratified seeded split (`test_fraction`, default 0.2);
+/// 1. stratified seeded split (`test_fraction`, default 0.2) that keeps copies of a listing
+///    (same id or normalised title by default) on one side;
 /// 2. fit the pipeline statistics on the training split, vectorise with Inference's pipeline;
 /// 3. `folds`-fold stratified cross-validation on the training split for out-of-fold scores
 ///    (the SVM's Platt sigmoid is fitted on out-of-fold decision values);
@@ -104,6 +108,24 @@ public struct Trainer: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The line `vigia train` prints about copies of a listing.
+    public static func duplicateReport(rows: Int, columns: [String]) -> String {
+        guard !columns.isEmpty else { return "duplicates: not looked for (split_group_columns is empty: rows are split one by one)" }
+        return "duplicates: \(rows) rows repeat an earlier row's \(columns.joined(separator: " or ")); "
+            + "each listing's copies are on one side of the split"
+    }
+
+    /// Per row, the text of each group column ("" when missing or not a column).
+    static func groupKeys(_ dataset: Dataset, columns: [String]) -> [[String]] {
+        let indices = columns.map { dataset.columnIndex($0) }
+        return dataset.rows.map { row in
+            indices.map { index in
+                guard let index, case .string(let text) = row.values[index] else { return "" }
+                return text
+            }
+        }
+    }
+
     /// Each row's values in signature order (fields the schema lacks are missing).
     public static func inputs(of rows: [DatasetRow], schema: DatasetSchema, signature: Signature) -> [[FeatureValue]] {
         // Field → column once, not per row.
@@ -115,13 +137,20 @@ public struct Trainer: Sendable {
         try config.validate()
         let labels = dataset.labels
         let positives = labels.reduce(0, +)
+        guard positives > 0, positives < labels.count else {
+            throw .notEnoughData("every row has label \(positives > 0 ? 1 : 0); a classifier needs rows of both classes")
+        }
         guard positives >= config.folds, labels.count - positives >= config.folds else {
             throw .notEnoughData("each class needs at least \(config.folds) rows (found \(positives) positive, \(labels.count - positives) negative)")
         }
         let description = dataset.datasetDescription
         progress("dataset \(description.name) v\(description.version): \(description.rows) rows, \(positives) positive, \(description.fingerprint)")
 
-        let split = StratifiedSplitter.split(labels: labels, testFraction: config.testFraction, seed: config.seed)
+        let groupColumns = config.groupColumns
+        let keys = Self.groupKeys(dataset, columns: groupColumns)
+        let groups = DuplicateGroups(keys: keys)
+        progress(Self.duplicateReport(rows: groups.duplicateRows, columns: groupColumns))
+        let split = StratifiedSplitter.split(labels: labels, groups: groups, testFraction: config.testFraction, seed: config.seed)
         let trainSet = dataset.subset(split.train)
         progress("split: \(split.train.count) train, \(split.test.count) test (seed \(config.seed))")
 
@@ -142,7 +171,9 @@ public struct Trainer: Sendable {
                                          dimension: pipeline.dimension)
 
         // Out-of-fold scores on the training split.
-        let folds = StratifiedSplitter.foldAssignment(labels: trainMatrix.labels, folds: config.folds, seed: config.seed &+ 1)
+        let folds = StratifiedSplitter.foldAssignment(
+            labels: trainMatrix.labels, groups: DuplicateGroups(keys: split.train.map { keys[$0] }),
+            folds: config.folds, seed: config.seed &+ 1)
         var outOfFold = [Double](repeating: 0, count: trainMatrix.rows.count)
         for fold in 0..<config.folds {
             let inside = folds.indices.filter { folds[$0] != fold }
@@ -232,7 +263,7 @@ public struct Trainer: Sendable {
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
             testInputs: testInputs, testLabels: testLabels,
             testGroups: split.test.map { Self.reportingGroup(of: dataset.rows[$0], schema: dataset.schema) },
-            testScores: testScores)
+            testScores: testScores, duplicateRows: groups.duplicateRows)
     }
 
     var logisticFitter: LogisticRegressionFitter {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import FoundationEssentials
+import Foundation
 import Inference
 import Service
 
@@ -25,7 +25,7 @@ struct PredictCommand: ParsableCommand {
         let predictor = BatchPredictor(model: loaded)
         var failures = 0
         var number = 0
-        func handle(_ line: String) throws {
+        func handle(_ line: [UInt8]) throws {
             number += 1
             do {
                 if let output = try predictor.predict(line: line, number: number) { print(output) }
@@ -35,15 +35,28 @@ struct PredictCommand: ParsableCommand {
                 Console.error("error: \(input): \(error)")
             }
         }
+        // Bytes, split at LF, a line at a time (stdin streams): decoding to String first would
+        // turn invalid UTF-8 into U+FFFD and score it.
+        let source: FileHandle
         if input == "-" {
-            while let line = readLine(strippingNewline: true) { try handle(line) }
+            source = FileHandle.standardInput
         } else {
-            guard let bytes = FileManager.default.contents(atPath: input) else { throw Console.fail("cannot read \(input)") }
-            let text = String(decoding: bytes, as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            if lines.last == "" { lines.removeLast() }
-            for line in lines { try handle(String(line)) }
+            guard let file = FileHandle(forReadingAtPath: input) else { throw Console.fail("cannot read \(input)") }
+            source = file
         }
+        var pending: [UInt8] = []
+        while true {
+            let chunk = source.availableData
+            if chunk.isEmpty { break }
+            pending.append(contentsOf: chunk)
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                try handle(Array(pending[start..<newline]))
+                start = newline + 1
+            }
+            pending.removeFirst(start)
+        }
+        if !pending.isEmpty { try handle(pending) }
         if failures > 0 {
             Console.error("\(failures) line(s) could not be scored")
             throw ExitCode.failure

@@ -42,7 +42,8 @@ struct Serve: ParsableCommand {
             configuration = try ServiceConfiguration.resolve(
                 file: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         } catch {
-            throw ValidationError("configuration: \(error.message)")
+            // A bad value is a start-up failure (exit 1), not a usage error (64 + usage text).
+            throw Console.fail("configuration: \(error.message)")
         }
         let level = Logger.Level(rawValue: configuration.string("logging.level")) ?? .info
         let sink = LogSink.bufferedStandardError()

@@ -84,6 +84,7 @@ struct TrainCommand: ParsableCommand {
             throw Console.fail("\(error)")
         }
         progress("training done")
+        print(Trainer.duplicateReport(rows: trained.duplicateRows, columns: trainConfig.groupColumns))
         print("held-out test split (\(trainConfig.algorithm.rawValue), seed \(trainConfig.seed)):")
         print(trained.testMetrics.table)
         print("")

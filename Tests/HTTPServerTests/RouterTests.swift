@@ -1,8 +1,9 @@
+import Foundation
 import Testing
 @testable import HTTPServer
 import Posix
 
-@Suite struct RouterTests {
+@Suite(.timeLimit(.minutes(5))) struct RouterTests {
     func table() -> RouteTable {
         var router = Router()
         let ok: HTTPHandler = { _ in HTTPResponse() }
@@ -94,7 +95,7 @@ import Posix
     }
 }
 
-@Suite struct ProblemDetailsTests {
+@Suite(.timeLimit(.minutes(5))) struct ProblemDetailsTests {
     @Test func encodesAllFieldsWithEscaping() {
         var problem = ProblemDetails(status: .unprocessableContent, detail: "bad \"title\"\n\u{01}é", instance: "/v1/x")
         problem.errors = [.init(pointer: "/instances/0/price_usd", problem: "must be a number")]
@@ -118,7 +119,7 @@ import Posix
     }
 }
 
-@Suite struct ResponseEncoderTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponseEncoderTests {
     func encode(_ response: HTTPResponse, headOnly: Bool = false, keepAlive: Bool = true, version: HTTPVersion = .http1_1) -> String {
         var out: [UInt8] = []
         ResponseEncoder.encode(
@@ -159,7 +160,7 @@ import Posix
     }
 }
 
-@Suite struct DeadlineHeapTests {
+@Suite(.timeLimit(.minutes(5))) struct DeadlineHeapTests {
     func at(_ seconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: seconds * 1_000_000_000) }
 
     @Test func popsExpiredKeysEarliestFirstAndHonoursMovesAndRemovals() {
@@ -175,11 +176,18 @@ import Posix
     }
 }
 
-@Suite struct ServerConfigurationTests {
+@Suite(.timeLimit(.minutes(5))) struct ServerConfigurationTests {
     @Test func defaultsListenOnLoopback8080WithOneLoopPerCore() {
         let configuration = ServerConfiguration()
         #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)
-        #expect(configuration.eventLoopCount == ServerConfiguration.onlineCPUCount)
+        // Counted independently: the kernel's online CPU list ("0-1", "0,2-3").
+        let online = (try? String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)) ?? ""
+        let cpus = online.filter { !$0.isWhitespace }.split(separator: ",").map { range -> Int in
+            let ends = range.split(separator: "-").compactMap { Int($0) }
+            return ends.count == 2 ? ends[1] - ends[0] + 1 : 1
+        }.reduce(0, +)
+        #expect(cpus > 0)
+        #expect(configuration.eventLoopCount == cpus)
         #expect(configuration.backlog == 1024 && configuration.drainTimeout == 10)
     }
 

@@ -5,7 +5,7 @@ import Testing
 @testable import HTTPServer
 
 /// The real server over loopback sockets.
-@Suite struct ServerIntegrationTests {
+@Suite(.timeLimit(.minutes(10))) struct ServerIntegrationTests {
     @Test func keepAliveServesTwoRequestsOnOneConnection() throws {
         try withServer(routes: standardRoutes) { server, port in
             let client = try TestClient(port: port)
@@ -141,9 +141,9 @@ import Testing
         try withServer(limits: limits, loops: 1, routes: standardRoutes) { _, port in
             let slow = try TestClient(port: port)
             try slow.send("GET /hello HTTP/1.1\r\nHo")
-            let fast = try TestClient(port: port)
-            try fast.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try fast.readResponse().status == 200)
+            let (_, fastResponse) = try answeredConnection(
+                port: port, request: "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n", timedOutStatus: 408)
+            #expect(fastResponse.status == 200)
             let timedOut = try slow.readResponse()  // blocks until the server's head timer fires
             #expect(timedOut.status == 408)
             #expect(timedOut.header("Connection") == "close")
@@ -155,9 +155,10 @@ import Testing
         var limits = HTTPLimits()
         limits.idleTimeout = 0.2
         try withServer(limits: limits, routes: standardRoutes) { _, port in
-            let client = try TestClient(port: port)
-            try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try client.readResponse().status == 200)
+            // The idle timer also runs from accept: a stall before our request may close the
+            // connection first, and then the request is sent again on a new one.
+            let (client, response) = try answeredConnection(port: port, request: "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(response.status == 200)
             #expect(try client.readsEOF())
         }
     }
@@ -181,7 +182,7 @@ import Testing
         }
     }
 
-    @Test func twoHundredConcurrentConnectionsEachGetAnAnswer() throws {
+    @Test(.exclusive) func twoHundredConcurrentConnectionsEachGetAnAnswer() throws {
         try withServer(routes: standardRoutes) { server, port in
             let clients = try (0..<200).map { _ in try TestClient(port: port) }
             for (index, client) in clients.enumerated() {
@@ -259,6 +260,45 @@ import Testing
                 let response = try reader.readResponse()
                 #expect(response.body.count == big.count)
             }
+        }
+    }
+}
+
+/// `X-Request-Id` is echoed only when it is safe to put in logs and headers (here on the
+/// server's own answers, a 404; the service's routes take the id with the same function).
+@Suite(.timeLimit(.minutes(10))) struct RequestIDTests {
+    /// A generated id: the per-process hex prefix, a dash, a hex counter.
+    private func isGenerated(_ id: String?) -> Bool {
+        guard let parts = id?.split(separator: "-", omittingEmptySubsequences: false), parts.count == 2 else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }
+    }
+
+    @Test func aSaneIdIsEchoedAndAnyOtherIsReplacedByAGeneratedOne() throws {
+        try withServer(routes: standardRoutes) { _, port in
+            let client = try TestClient(port: port)
+            let longest = String(repeating: "a", count: 128)
+            for sane in ["r-1", longest, "!~{}[]\"'"] {
+                #expect(try client.request("GET", "/nope", headers: [("X-Request-Id", sane)]).header("X-Request-Id") == sane)
+            }
+            let unsafe: [(String, [UInt8])] = [
+                ("over 128 bytes", Array(String(repeating: "a", count: 129).utf8)),
+                ("inner space", Array("a b".utf8)),
+                ("tab", Array("a\tb".utf8)),
+                ("DEL", [0x61, 0x7F]),
+                ("UTF-8 (not visible ASCII)", Array("café".utf8)),
+                ("empty", []),
+            ]
+            for (name, value) in unsafe {
+                let fresh = try TestClient(port: port)
+                try fresh.send(Array("GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: ".utf8) + value + Array("\r\n\r\n".utf8))
+                let response = try fresh.readResponse()
+                let echoed = response.header("X-Request-Id")
+                #expect(isGenerated(echoed), "\(name): answered \(response.status) with id \(echoed ?? "none")")
+            }
+            // Without one, every response gets its own.
+            let first = try client.request("GET", "/nope").header("X-Request-Id")
+            let second = try client.request("GET", "/nope").header("X-Request-Id")
+            #expect(isGenerated(first) && isGenerated(second) && first != second)
         }
     }
 }

@@ -26,7 +26,7 @@ func withTLSServer(
     }
 }
 
-@Suite(.serialized) struct TLSTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct TLSTests {
     @Test func curlGetsTheResponseOverHTTPSWithTheConfiguredCertificate() throws {
         let certificates = try TestCertificates()
         try withTLSServer(certificates: certificates) { _, _, tlsPort in
@@ -102,7 +102,63 @@ print(results)
         }
         try withTLSServer(certificates: certificates, configure: { $0.minimumVersion = .tls13 }) { _, _, tlsPort in
             let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, maximumVersion: "TLSv1_2")
-            #expect(answer["error"] != nil, "\(answer)")
+            // The server's protocol_version alert, not any failure (a refused connection or an
+            // untrusted certificate would fail differently).
+            #expect((answer["error"] as? String)?.contains("PROTOCOL_VERSION") == true, "\(answer)")
+        }
+    }
+
+    /// A client that speaks only h2 gets a no_application_protocol alert rather than HTTP/1.1
+    /// bytes it would misread; the same server serves http/1.1 clients.
+    @Test func anH2OnlyClientIsRefusedWithTheALPNAlert() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { server, _, tlsPort in
+            let refused = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, alpn: ["h2"])
+            #expect((refused["error"] as? String)?.contains("no application protocol") == true, "\(refused)")
+            #expect(server.counters.tlsHandshakeFailures.load(ordering: .relaxed) == 1)
+            let served = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, alpn: ["h2", "http/1.1"])
+            #expect(served["alpn"] as? String == "http/1.1", "\(served)")
+            let noALPN = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, alpn: [])
+            #expect((noALPN["response"] as? String)?.hasSuffix("hello") == true, "a client without ALPN is served: \(noALPN)")
+        }
+    }
+
+    /// Renegotiation is refused (a client could otherwise make a read want a write mid-stream,
+    /// and renegotiation floods cost the server a handshake each): `openssl s_client` asks with
+    /// its `R` command over TLS 1.2 and gets the no_renegotiation alert; the server carries on.
+    @Test func aRenegotiationRequestIsRefusedAndTheServerCarriesOn() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates) { _, _, tlsPort in
+            let driver = #"""
+import select, subprocess, sys, time
+port, cafile = sys.argv[1], sys.argv[2]
+client = subprocess.Popen(["openssl", "s_client", "-connect", "127.0.0.1:" + port, "-tls1_2", "-CAfile", cafile,
+                           "-servername", "localhost", "-no_ign_eof"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+seen = b""
+def wait_for(marker):  # the bound only stops a hang
+    global seen
+    deadline = time.monotonic() + 30
+    while marker not in seen and time.monotonic() < deadline:
+        if select.select([client.stdout], [], [], 1)[0]:
+            chunk = client.stdout.read1(65536)
+            if not chunk:
+                break
+            seen += chunk
+    return marker in seen
+print("handshake" if wait_for(b"Verify return code: 0 (ok)") else "no handshake")
+client.stdin.write(b"R\n")
+client.stdin.flush()
+print("refused" if wait_for(b"no renegotiation") else "not refused")
+client.kill()
+client.wait()
+sys.stderr.write(seen.decode(errors="replace")[-2000:])
+"""#
+            let result = try runProcess("python3", ["-c", driver, String(tlsPort), certificates.caFile], timeout: 90)
+            #expect(result.output == "handshake\nrefused\n", "\(result.output) \(result.errorOutput)")
+            #expect(result.errorOutput.contains("RENEGOTIATING"))
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)
+            #expect((answer["response"] as? String)?.hasSuffix("hello") == true, "\(answer)")
         }
     }
 
@@ -205,8 +261,9 @@ print(get("/items/8"))
             #expect(try silent.readsEOF())
             #expect(try halfHello.readsEOF())
             #expect(server.counters.tlsHandshakeTimeouts.load(ordering: .relaxed) == 2)
-            // The loop is still serving TLS.
-            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile)
+            // The loop is still serving TLS (a client stalled past the short timeout before
+            // its handshake completed is closed too, and tries again).
+            let answer = try pythonTLSRequest(port: tlsPort, caFile: certificates.caFile, attempts: 50)
             #expect((answer["response"] as? String)?.hasSuffix("hello") == true, "\(answer)")
         }
     }

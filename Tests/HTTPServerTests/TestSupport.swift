@@ -46,3 +46,31 @@ final class LogLines: Sendable {
         eventually { all.contains { $0.contains(text) } }
     }
 }
+
+/// Connects and sends `request`, reading its response; when the server closed the connection
+/// before answering (or answered `timedOutStatus`), connects again (bounded). For servers with
+/// timers far shorter than a stall of this process can be: a timer counted from accept may
+/// fire between our connect and our send, and that is the timer working, not the behaviour
+/// under test.
+func answeredConnection(
+    port: Int, request: String, timedOutStatus: Int? = nil, attempts: Int = 50
+) throws -> (TestClient, ClientResponse) {
+    var lastError: Error = ClientError(description: "no attempt")
+    for _ in 0..<attempts {
+        let client = try TestClient(port: port)
+        do {
+            try client.send(request)
+            let response = try client.readResponse()
+            if response.status == timedOutStatus {
+                lastError = ClientError(description: "answered \(response.status) \(attempts) times")
+                continue
+            }
+            return (client, response)
+        } catch let error as ClientError where error.description.hasPrefix("connection closed before") {
+            lastError = error
+        } catch let error as SystemError where error.errno == ECONNRESET || error.errno == EPIPE {
+            lastError = error
+        }
+    }
+    throw lastError
+}

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Testing
 @testable import Inference
 
 /// A small but complete listing model used across tests; the numbers in the tests were computed
@@ -95,3 +96,11 @@ struct TemporaryDirectory {
 }
 
 func isClose(_ a: Double, _ b: Double, _ tolerance: Double = 1e-12) -> Bool { abs(a - b) <= tolerance }
+
+/// Element-wise `isClose`, after checking the lengths (a zip over a short vector checks nothing).
+func expectClose(_ actual: [Double], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.count == expected.count, "\(actual) has \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+    for (index, (a, b)) in zip(actual, expected).enumerated() {
+        #expect(isClose(a, b), "value \(index): \(a) ≠ \(b)", sourceLocation: sourceLocation)
+    }
+}

@@ -23,7 +23,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     throw SystemError(call: "accept (test deadline)", errno: ETIMEDOUT)
 }
 
-@Suite struct SocketTests {
+@Suite(.timeLimit(.minutes(5))) struct SocketTests {
     @Test func bindingPortZeroReportsTheChosenPort() throws {
         let fd = try Socket.makeTCP(ipv6: false)
         defer { closeDescriptor(fd) }
@@ -136,7 +136,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite struct EpollTests {
+@Suite(.timeLimit(.minutes(5))) struct EpollTests {
     @Test func epollEventIsThePackedTwelveByteLayout() {
         #expect(MemoryLayout<epoll_event>.size == 12)
     }
@@ -207,7 +207,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite struct LatchTests {
+@Suite(.timeLimit(.minutes(5))) struct LatchTests {
     @Test func waitReturnsOnceEveryPartyCountedDown() throws {
         let latch = Latch(count: 2)
         let a = try PosixThread.spawn { latch.countDown() }

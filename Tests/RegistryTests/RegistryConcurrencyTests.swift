@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 @testable import Registry
 
-@Suite struct RegistryConcurrencyTests {
+@Suite(.timeLimit(.minutes(10))) struct RegistryConcurrencyTests {
     @Test func readersTakingHandlesWhileVersionsSwapNeverSeeAMissingVersion() throws {
         let storage = try TempStorage()
         let registry = makeRegistry(storage)
@@ -54,7 +54,7 @@ import Testing
 
 /// The watcher thread: inotify and the stop eventfd, with a condition wait (deadline) on
 /// the registry's own events instead of sleeping.
-@Suite struct RegistryWatcherTests {
+@Suite(.timeLimit(.minutes(10))) struct RegistryWatcherTests {
     /// A started registry over `configuration` whose events arrive on the returned stream.
     func startedRegistry(_ configuration: RegistryConfiguration) throws -> (TestRegistry, AsyncStream<RegistryEvent>) {
         let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
@@ -192,5 +192,87 @@ final class DeadlineTimer: Sendable {
     func fire() {
         fired.withLock { $0 = true }
         waiter.withLock { $0.take() }?.resume()
+    }
+}
+
+extension RegistryWatcherTests {
+    /// Deleting a watched directory makes the kernel drop its watch (IN_IGNORED): the watcher
+    /// must watch the directory again once it is back, or versions published into it later
+    /// would wait for the hourly rescan. Both for a model directory and for the storage root.
+    @Test(arguments: ["model directory", "storage root"])
+    func aDirectoryDeletedAndRecreatedIsWatchedAgain(_ which: String) async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let (registry, stream) = try startedRegistry(RegistryConfiguration(
+            storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)))
+        defer { registry.shutdown() }
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: nil, to: 1) })
+
+        try storage.remove(which == "storage root" ? storage.path : storage.modelPath("fraud"))
+        #expect(await waitForEvent(stream, within: .seconds(20)) {
+            if case .storageError = $0 { return true }
+            return false
+        })
+        #expect(try registry.handle(model: "fraud").version == 1, "the loaded copy keeps serving")
+
+        try FileManager.default.createDirectory(atPath: storage.path, withIntermediateDirectories: true)
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 1, to: 2) })
+        // And the new directory's watch works for the next version too.
+        try storage.publish("fraud", version: 3, score: 0.3)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 2, to: 3) })
+    }
+}
+
+/// Blocks the load of one version until released. The watcher thread both loads and reads
+/// the inotify queue, so while it waits here events pile up in the kernel.
+struct BlockingLoader: ServableLoader {
+    let inner = ScoreLoader()
+    let blockedVersion: Int
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    func load(name: String, version: Int, directory: String) throws -> ScoreModel {
+        if version == blockedVersion {
+            entered.signal()
+            release.wait()
+        }
+        return try inner.load(name: name, version: version, directory: directory)
+    }
+}
+
+extension RegistryWatcherTests {
+    /// More events than the kernel queues (fs.inotify.max_queued_events) arrive while the
+    /// watcher is busy: the queue overflows, and the watcher still sees the next version
+    /// through inotify alone (the rescan is an hour away).
+    @Test func aVersionPublishedAfterTheEventQueueOverflowedIsStillPickedUp() async throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let loader = BlockingLoader(blockedVersion: 2)
+        let (stream, continuation) = AsyncStream<RegistryEvent>.makeStream()
+        let registry = ModelRegistry(
+            configuration: RegistryConfiguration(storagePath: storage.path, rescanInterval: .seconds(3600), debounce: .milliseconds(10)),
+            loader: loader, onEvent: { continuation.yield($0) })
+        try registry.start()
+        defer {
+            loader.release.signal()
+            registry.shutdown()
+        }
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: nil, to: 1) })
+
+        try storage.publish("fraud", version: 2, score: 0.2)
+        #expect(loader.entered.wait(timeout: .now() + 20) == .success, "the watcher is loading version 2")
+        let queueLimit = Int((try String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+            .filter(\.isNumber)) ?? 16384
+        // Each file is a create and a close-after-write event on the watched storage root;
+        // dot-names are ignored by scans.
+        for index in 0..<(queueLimit / 2 + 1000) {
+            #expect(FileManager.default.createFile(atPath: "\(storage.path)/.burst-\(index)", contents: Data([1])))
+        }
+        loader.release.signal()
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 1, to: 2) })
+
+        try storage.publish("fraud", version: 3, score: 0.3)
+        #expect(await waitForEvent(stream, within: .seconds(20)) { $0 == .servingChanged(model: "fraud", from: 2, to: 3) })
     }
 }

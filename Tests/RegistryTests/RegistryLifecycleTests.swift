@@ -4,16 +4,18 @@ import Synchronization
 import Testing
 
 /// The registry end to end over real directories, driven by `testsOnly_pollNow`.
-@Suite struct RegistryLifecycleTests {
+@Suite(.timeLimit(.minutes(10))) struct RegistryLifecycleTests {
     @Test func versionPublishedByRenameStartsServing() throws {
         let storage = try TempStorage()
         let events = EventLog()
-        let registry = makeRegistry(storage, events: events)
+        let clock = ManualClock()
+        let registry = makeRegistry(storage, clock: clock, events: events)
         try storage.publish("fraud", version: 1, score: 0.25)
         registry.testsOnly_pollNow()
         #expect(try registry.handle(model: "fraud").version == 1)
         #expect(try registry.handle(model: "fraud").servable.score == 0.25)
 
+        clock.advance(seconds: 60)
         try storage.publish("fraud", version: 2, score: 0.75)
         registry.testsOnly_pollNow()
         let handle = try registry.handle(model: "fraud", selector: .serving)
@@ -23,8 +25,11 @@ import Testing
         #expect(status.servingVersion == 2)
         #expect(status.previousVersion == 1)
         #expect(status.version(2)?.state == .available)
-        #expect(status.version(2)?.publishedAt != nil)
-        #expect(status.version(2)?.loadedAt != nil)
+        // Published: the version directory's mtime (the rename into place); loaded: during the poll.
+        let directoryTime = try FileManager.default.attributesOfItem(atPath: storage.path + "/fraud/2")[.modificationDate] as? Date
+        let publishedAt = try #require(status.version(2)?.publishedAt)
+        #expect(abs(publishedAt.timeIntervalSince(try #require(directoryTime))) < 0.001)
+        #expect(status.version(2)?.loadedAt == clock.now, "stamped by the registry's clock when it loaded")
         #expect(events.all.contains(.servingChanged(model: "fraud", from: 1, to: 2)))
     }
 
@@ -162,8 +167,9 @@ import Testing
 
         try storage.remove(storage.path)
         registry.testsOnly_pollNow()
-        #expect(registry.storageError != nil)
-        #expect(registry.status(model: "fraud")?.storageError != nil)
+        let storageError = try #require(registry.storageError)
+        #expect(storageError.contains(storage.path) && storageError.contains("No such file or directory"), "\(storageError)")
+        #expect(registry.status(model: "fraud")?.storageError == storageError)
         #expect(registry.status(model: "fraud")?.version(1)?.state == .available)
         #expect(try registry.handle(model: "fraud").version == 1)
         #expect(registry.isReady)
@@ -456,7 +462,7 @@ import Testing
 
 /// "Available" in the status means a request for that version is served: a version is
 /// marked available and published in one locked step.
-@Suite struct AvailabilityIsPublishedInOneStepTests {
+@Suite(.timeLimit(.minutes(10))) struct AvailabilityIsPublishedInOneStepTests {
     @Test func whenALoadIsReportedTheStatusAndTheHandlesAgree() throws {
         let storage = try TempStorage()
         try storage.publish("m", version: 1, score: 0.25)

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import Registry
 
-@Suite struct StorageSourceTests {
+@Suite(.timeLimit(.minutes(5))) struct StorageSourceTests {
     @Test(arguments: [
         ("fraud", true), ("fraud-v2", true), ("a", true), ("0model", true), ("m.o_d-e", true),
         ("", false), (".hidden", false), ("Fraud", false), ("-fraud", false), ("_x", false),
@@ -41,7 +41,9 @@ import Testing
             return
         }
         #expect(Set(versions.keys) == [1, 12])
-        #expect(versions[12]?.publishedAt != nil)
+        let directoryTime = try FileManager.default.attributesOfItem(atPath: storage.modelPath("fraud") + "/12")[.modificationDate] as? Date
+        let publishedAt = try #require(versions[12]?.publishedAt)
+        #expect(abs(publishedAt.timeIntervalSince(try #require(directoryTime))) < 0.001, "the directory's mtime")
     }
 
     @Test func missingStorageIsAnErrorNotAnEmptyList() throws {

@@ -2,7 +2,7 @@ import Registry
 import Testing
 
 /// The version policy as tables: input → decision, one named row per rule.
-@Suite struct VersionPolicyTests {
+@Suite(.timeLimit(.minutes(5))) struct VersionPolicyTests {
     struct Row: CustomTestStringConvertible, Sendable {
         var name: String
         var input: PolicyInput
@@ -173,7 +173,7 @@ import Testing
     @Test func neverUnloadsTheVersionItServes() {
         // Every combination of three versions over every state, with and without a pin.
         let states: [PolicyVersionState?] = [nil, .loading, .available, .failed(retryDue: false), .failed(retryDue: true)]
-        var checked = 0
+        var chose = 0, loaded = 0, unloaded = 0
         for a in states { for b in states { for c in states {
             for discoveredMask in 0..<8 { for serving in [nil, 1, 2, 3] { for pinned in [nil, 1, 3] { for storagePin in [nil, 1, 2] {
                 var stateMap: [Int: PolicyVersionState] = [:]
@@ -190,9 +190,12 @@ import Testing
                     #expect(decision.serving != nil, "an available serving version must not leave a gap")
                 }
                 for version in decision.load { #expect(discovered.contains(version)) }
-                checked += 1
+                if decision.serving != nil { chose += 1 }
+                if !decision.load.isEmpty { loaded += 1 }
+                if !decision.unload.isEmpty { unloaded += 1 }
             } } } }
         } } }
-        #expect(checked == 125 * 8 * 4 * 3 * 3)
+        // The combinations reach every kind of decision the invariants are about.
+        #expect(chose > 0 && loaded > 0 && unloaded > 0, "serving chosen \(chose), loads \(loaded), unloads \(unloaded)")
     }
 }

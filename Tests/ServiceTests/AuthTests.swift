@@ -28,7 +28,7 @@ private final class TokensFile {
     }
 }
 
-@Suite struct AuthorizerTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthorizerTests {
     let tokens = TokenSet([(.admin, adminToken), (.predict, predictToken)])
 
     @Test func aMissingTokenIs401WithABearerChallenge() {
@@ -108,7 +108,7 @@ private final class TokensFile {
     }
 }
 
-@Suite struct SecretConfigurationTests {
+@Suite(.timeLimit(.minutes(5))) struct SecretConfigurationTests {
     @Test func aSecretKeyInTheConfigurationFileStopsStartUp() throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "vigia-secret-\(UUID().uuidString).json").path
         try Data(#"{"auth": {"admin_tokens": ["\#(adminToken)"]}}"#.utf8).write(to: URL(fileURLWithPath: path))
@@ -139,7 +139,7 @@ private final class TokensFile {
     }
 }
 
-@Suite(.serialized) struct AuthEndToEndTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct AuthEndToEndTests {
     @Test func adminRoutesAnswer401403OrServeByToken() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -297,6 +297,91 @@ private final class TokensFile {
             let served = try runProcess("curl", common + ["-H", "Authorization: Bearer \(predictToken)", url])
             #expect(served.output.hasSuffix("\n200"), "\(served.output) \(served.errorOutput)")
             #expect(served.output.contains(#""model_name":"prohibited-items""#))
+        }
+    }
+
+    /// The tokens file's life at runtime, one rule with start-up: whatever start-up refuses
+    /// (unparsable, or no token while auth.enabled) a reload refuses too, and a file that is
+    /// gone (a secret swap in progress) changes nothing until it is back.
+    @Test func aTokensFileDeletedEmptiedOrEditedInPlaceFollowsTheStartUpRule() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let file = try TokensFile("predict:\(predictToken)\n")
+        let log = CapturedLog()
+        let environment = ["VIGIA_AUTH_ENABLED": "true", "VIGIA_AUTH_TOKENS_FILE": file.path, "VIGIA_AUTH_RELOAD_INTERVAL_SECONDS": "0.05"]
+        try withService(storage: storage, environment: environment, logLevel: .info, logSink: log.sink) { _, port in
+            let client = try TestClient(port: port)
+            func status(_ token: String) throws -> Int { try client.postJSON(predictPath, predictBody, headers: bearer(token)).status }
+            func failures() -> Int { log.all.filter { $0.contains("auth tokens file reload failed") }.count }
+            /// Requests (each may trigger the check) until a new reload failure is logged.
+            func waitForRefusal(after count: Int) -> Bool {
+                eventually { _ = try? status(predictToken); return failures() > count }
+            }
+            #expect(try status(predictToken) == 200)
+
+            // Deleted: logged, the tokens in force stay.
+            try FileManager.default.removeItem(atPath: file.path)
+            #expect(waitForRefusal(after: 0))
+            #expect(try status(predictToken) == 200)
+
+            // Back with only comments: refused as start-up refuses it; the tokens stay.
+            try file.replace(with: "# no tokens for now\n")
+            #expect(waitForRefusal(after: 1))
+            #expect(log.all.last { $0.contains("reload failed") }?.contains("auth.enabled is true but no token is configured") == true)
+            #expect(try status(predictToken) == 200)
+
+            // Edited in place (same inode, no rename): picked up.
+            let handle = try #require(FileHandle(forWritingAtPath: file.path))
+            try handle.truncate(atOffset: 0)
+            try handle.write(contentsOf: Data("predict:\(otherPredictToken)\n".utf8))
+            try handle.close()
+            #expect(eventually { (try? status(otherPredictToken)) == 200 })
+            #expect(try status(predictToken) == 401)
+        }
+    }
+
+    @Test func aTokensFileMissingOrEmptyAtStartUpStopsIt() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        let missing = FileManager.default.temporaryDirectory.appending(path: "vigia-no-tokens-\(UUID().uuidString)").path
+        #expect(throws: ConfigurationError(message: "auth.tokens_file \(missing): No such file or directory")) {
+            try withService(storage: storage, environment: ["VIGIA_AUTH_TOKENS_FILE": missing]) { _, _ in }
+        }
+        let empty = try TokensFile("# no tokens\n")
+        #expect(throws: ConfigurationError(message: "auth.enabled is true but no token is configured: set auth.tokens_file or VIGIA_AUTH_PREDICT_TOKENS / VIGIA_AUTH_ADMIN_TOKENS")) {
+            try withService(storage: storage, environment: ["VIGIA_AUTH_ENABLED": "true", "VIGIA_AUTH_TOKENS_FILE": empty.path]) { _, _ in }
+        }
+        // Without auth.enabled an empty file is valid: predict stays open, admin is disabled.
+        try storage.publish(version: 1)
+        try withService(storage: storage, environment: ["VIGIA_AUTH_TOKENS_FILE": empty.path]) { _, port in
+            let client = try TestClient(port: port)
+            #expect(try client.postJSON(predictPath, predictBody).status == 200)
+            #expect(try client.request("POST", "/v1/admin/reload", headers: bearer(adminToken)).status == 403)
+        }
+    }
+
+    /// With auth.protect_metrics, /metrics needs a metrics (or admin) token; a predict token
+    /// has no such right, and health stays open.
+    @Test func protectedMetricsNeedAMetricsOrAdminToken() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        let metricsToken = "metrics-0123456789abcdef0123456"
+        let environment = [
+            "VIGIA_AUTH_PROTECT_METRICS": "true", "VIGIA_AUTH_METRICS_TOKENS": metricsToken,
+            "VIGIA_AUTH_PREDICT_TOKENS": predictToken, "VIGIA_AUTH_ADMIN_TOKENS": adminToken,
+        ]
+        try withService(storage: storage, environment: environment) { _, port in
+            let client = try TestClient(port: port)
+            #expect(try client.request("GET", "/metrics").status == 401)
+            #expect(try client.request("GET", "/metrics", headers: bearer(unknownToken)).status == 401)
+            #expect(try client.request("GET", "/metrics", headers: bearer(predictToken)).status == 403)
+            let scraped = try client.request("GET", "/metrics", headers: bearer(metricsToken))
+            #expect(scraped.status == 200 && scraped.text.contains("vigia_build_info"))
+            #expect(try client.request("GET", "/metrics", headers: bearer(adminToken)).status == 200)
+            #expect(try client.request("GET", "/health/ready").status == 200)
+            #expect(try client.request("POST", "/v1/admin/reload", headers: bearer(metricsToken)).status == 403)
         }
     }
 }

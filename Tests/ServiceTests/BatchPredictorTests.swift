@@ -1,11 +1,12 @@
 import Foundation
+import HTTPTestClient
 import Inference
 import Testing
 @testable import Service
 
 /// `vigia predict`'s line scoring, with the default model: the same listing schema and item
 /// writer as `:predict`.
-@Suite struct BatchPredictorTests {
+@Suite(.timeLimit(.minutes(5))) struct BatchPredictorTests {
     let predictor: BatchPredictor
 
     init() throws {
@@ -16,13 +17,21 @@ import Testing
         let line = #"{"id":"a\"1","site_id":"MLB","title":"Pistola 9mm glock com carregador extra","category_id":"MLB1234","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":null,"unknown":[1]}"#
         let output = try #require(try predictor.predict(line: line, number: 1))
         let row = try #require(try JSONParser.parse(Array(output.utf8)).objectValue)
-        let listing = try #require(try JSONParser.parse(Array(line.utf8)).objectValue)
-        let expected = predictor.serving.model.predict(predictor.serving.featureValues(listing))
         #expect(row["id"] == .string("a\"1"))
-        #expect(row["score"] == .number(expected.score))
         #expect(row["label"] == .string("prohibited"))
-        #expect(row["threshold"] == .number(predictor.serving.model.threshold))
         #expect(row.members.map(\.key) == ["id", "score", "label", "threshold"])
+
+        // The same listing through the running service's `:predict` gets the same item.
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage) { _, port in
+            let response = try TestClient(port: port).postJSON(predictPath, #"{"instances":[\#(line)]}"#)
+            #expect(response.status == 200, "\(response.text)")
+            let answer = try JSONParser.parse(response.body)
+            let item = try #require(answer["predictions"]?.arrayValue?.first?.objectValue)
+            #expect(item == row, "vigia predict wrote \(output), :predict answered \(response.text)")
+        }
     }
 
     @Test func blankLinesAreSkipped() throws {
@@ -48,7 +57,7 @@ import Testing
 
 /// The listing schema a signature gives: types, required fields, constraints, null for
 /// optional fields, and lengths counted as JSON Schema counts them.
-@Suite struct ListingSchemaTests {
+@Suite(.timeLimit(.minutes(5))) struct ListingSchemaTests {
     let schema = ListingSchema.from(Signature(fields: [
         FieldSpec(name: "title", type: .string, required: true, constraints: FieldConstraints(minLength: 2, maxLength: 5)),
         FieldSpec(name: "site_id", type: .string, constraints: FieldConstraints(allowed: ["MLB", "MLA"])),

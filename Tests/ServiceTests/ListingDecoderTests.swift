@@ -6,18 +6,40 @@ import Testing
 /// The one-pass predict decoder against the general path (parse → validate → features):
 /// it may decline a body, but whatever it returns must be exactly what the general path
 /// gives, and it must never accept a body the general path refuses.
-@Suite struct ListingDecoderTests {
+@Suite(.timeLimit(.minutes(5))) struct ListingDecoderTests {
     let serving: ServingModel
 
     init() throws {
         serving = ServingModel(model: try defaultModel.get(), maxBatchSize: 3)
     }
 
-    /// The general path alone: pipeline input, or nil when it answers 400 or 422.
-    func generalPath(_ body: [UInt8]) -> [[FeatureValue]]? {
-        guard let parsed = try? JSONParser.parse(body), serving.requestSchema.conforms(parsed) else { return nil }
-        return (parsed["instances"]?.arrayValue ?? []).map { serving.featureValues($0.objectValue ?? JSONObject()) }
+    /// What a path answers for a body: pipeline input, or the 400 / 422 error with its reason
+    /// or every problem, so two paths agree only when a client could not tell them apart.
+    enum Outcome: Equatable {
+        case decoded([[FeatureValue]])
+        case malformed(JSONParseError)
+        case violation([FieldProblem])
+        case other(String)
+
+        init(_ body: () throws -> [[FeatureValue]]) {
+            do {
+                self = .decoded(try body())
+            } catch let error as JSONParseError {
+                self = .malformed(error)
+            } catch ContractError.schemaViolation(let problems) {
+                self = .violation(problems)
+            } catch {
+                self = .other("\(error)")
+            }
+        }
+
+        var decoded: [[FeatureValue]]? {
+            if case .decoded(let values) = self { values } else { nil }
+        }
     }
+
+    /// The production general path (parse → validate → features), bypassing the decoder.
+    func generalPath(_ body: [UInt8]) -> Outcome { Outcome { try serving.generalInstances(of: body) } }
 
     static let listing = #"{"id":"L1","site_id":"MLB","title":"Pistola 9mm glock","category_id":"MLB1234","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":"new"}"#
     static let conforming: [String] = [
@@ -41,7 +63,7 @@ import Testing
     @Test func decodesConformingBodiesExactlyAsTheGeneralPath() throws {
         for text in Self.conforming {
             let body = Array(text.utf8)
-            let expected = try #require(generalPath(body), "the general path accepts \(text)")
+            let expected = try #require(generalPath(body).decoded, "the general path accepts \(text)")
             #expect(serving.listingDecoder?.decode(body) == expected, "\(text)")
         }
     }
@@ -49,7 +71,7 @@ import Testing
     @Test func declinesEveryBodyTheGeneralPathRefuses() {
         for text in Self.refused {
             let body = Array(text.utf8)
-            #expect(generalPath(body) == nil, "the general path refuses \(text)")
+            #expect(generalPath(body).decoded == nil, "the general path refuses \(text)")
             #expect(serving.listingDecoder?.decode(body) == nil, "\(text)")
         }
     }
@@ -82,11 +104,33 @@ import Testing
             let general = generalPath(body)
             if let fast {
                 decoded += 1
-                if fast == general { agreed += 1 } else { Issue.record("differs on \(String(decoding: body, as: UTF8.self))") }
+                if .decoded(fast) == general { agreed += 1 } else { Issue.record("differs on \(String(decoding: body, as: UTF8.self))") }
             }
-            #expect((try? serving.instances(of: body)) == general)
+            // What the route answers (status, reason, problem list) is the general path's.
+            let served = Outcome { try serving.instances(of: body) }
+            #expect(served == general, "\(String(decoding: body, as: UTF8.self))")
+            if case .other(let error) = general { Issue.record("neither 400 nor 422: \(error)") }
         }
         #expect(decoded > 100, "mutations that stay valid exercise the decoder (\(decoded))")
         #expect(agreed == decoded)
+    }
+
+    /// Around the nesting limit (64 levels) an ignored member nested deeper and deeper is
+    /// decoded, then refused with the same reason, by the decoder and the general path alike.
+    @Test func bothPathsAgreeAtTheNestingLimit() throws {
+        var last: Outcome?
+        var crossedTheLimit = false
+        for depth in 55...66 {
+            let nested = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            let body = Array(#"{"instances":[{"id":"L1","site_id":"MLB","title":"t","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1,"extra":\#(nested)}]}"#.utf8)
+            let general = generalPath(body)
+            #expect(Outcome { try serving.instances(of: body) } == general, "depth \(depth)")
+            if case .malformed(let error) = general {
+                #expect(error.reason.contains("nest"), "\(error)")
+                if last?.decoded != nil { crossedTheLimit = true }
+            }
+            last = general
+        }
+        #expect(crossedTheLimit, "the range spans the limit: accepted, then refused")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import HTTPTestClient
 import Logging
 import Synchronization
@@ -14,7 +15,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     return nil
 }
 
-@Suite(.serialized) struct MetricsTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct MetricsTests {
     @Test func metricsCountRequestsByRoutePatternAndPredictionsByVersionAndLabel() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -46,7 +47,8 @@ func sample(_ page: String, _ series: String) -> Double? {
             let scores = #"model="prohibited-items",version="1""#
             #expect(sample(page, #"vigia_prediction_score_count{\#(scores)}"#) == 6)
             #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="+Inf"}"#) == 6)
-            #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="0.05"}"#) != nil)
+            // The benign listing scores 0.0105 with the committed model (`vigia predict`).
+            #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="0.05"}"#) == 3)
             #expect(sample(page, #"vigia_prediction_score_bucket{\#(scores),le="0.5"}"#) == 3, "3 benign listings score below 0.5")
             #expect(sample(page, #"vigia_model_serving_version{model="prohibited-items"}"#) == 1)
             #expect(sample(page, #"vigia_model_versions_loaded{model="prohibited-items"}"#) == 1)
@@ -69,7 +71,9 @@ func sample(_ page: String, _ series: String) -> Double? {
 
             // Mirrored counters only grow between scrapes.
             let again = try client.request("GET", "/metrics").text
-            #expect(sample(again, "vigia_http_received_bytes_total")! > sample(page, "vigia_http_received_bytes_total")!)
+            let receivedBefore = try #require(sample(page, "vigia_http_received_bytes_total"))
+            let receivedAfter = try #require(sample(again, "vigia_http_received_bytes_total"))
+            #expect(receivedAfter > receivedBefore)
             #expect(sample(again, #"vigia_http_requests_total{route="/metrics",method="GET",status="200"}"#) == 1)
 
             let openAPI = try client.request("GET", "/openapi.json").text
@@ -102,7 +106,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite struct AccessLogTests {
+@Suite(.timeLimit(.minutes(5))) struct AccessLogTests {
     @Test func samplerLogsAnEvenShareAndEveryServerError() {
         let quarter = AccessLogSampler(rate: 0.25)
         #expect((0..<100).filter { _ in quarter.shouldLog(status: 200) }.count == 25)
@@ -146,7 +150,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite(.serialized) struct ServiceOverloadTests {
+@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct ServiceOverloadTests {
     @Test func maxConnectionsFromConfigurationTurnsExtraConnectionsAwayAndCountsThem() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -170,7 +174,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite struct ScoreHistogramTests {
+@Suite(.timeLimit(.minutes(5))) struct ScoreHistogramTests {
     @Test func scoresFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
         #expect(ScoreHistogram.bucket(of: 0) == 0)
         #expect(ScoreHistogram.bucket(of: 0.05) == 0)
@@ -204,5 +208,69 @@ func sample(_ page: String, _ series: String) -> Double? {
         #expect(sample(text, #"s_count{model="m",version="1"}"#) == 4)
         #expect(abs((sample(text, #"s_sum{model="m",version="1"}"#) ?? 0) - 1.42) < 1e-9)
         #expect(tally.byLabel == [3, 1])
+    }
+}
+
+/// Series of a version that is no longer loaded leave the page, so a long-lived process that
+/// swaps versions all day keeps a bounded label set.
+@Suite(.timeLimit(.minutes(5))) struct VersionSeriesTests {
+    @Test func hundredsOfSwapsLeaveOnlyTheLoadedVersionsOnThePage() {
+        let metrics = ServiceMetrics()
+        var loaded: [ModelVersionMetrics] = []
+        for version in 1...300 {
+            let handles = metrics.modelVersion(model: "m", version: version, labels: ["allowed", "prohibited"])
+            var tally = handles.tally()
+            tally.add(Prediction(score: 0.9, label: "prohibited", isPositive: true))
+            handles.record(tally)
+            loaded.append(handles)
+            if version > 2 { metrics.versionUnloaded(model: "m", version: version - 2) }  // serving + previous stay
+        }
+        let page = String(decoding: metrics.exposition(server: ServerCounters(), models: []), as: UTF8.self)
+        var versionLabels = Set<String>()
+        for line in page.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let range = line.range(of: #"version=""#) else { continue }
+            versionLabels.insert(String(line[range.upperBound...].prefix { $0 != "\"" }))
+        }
+        #expect(versionLabels.subtracting([VigiaVersion.current]) == ["299", "300"])
+        #expect(sample(page, #"vigia_predictions_total{model="m",version="300",label="prohibited"}"#) == 1)
+        #expect(sample(page, #"vigia_prediction_score_count{model="m",version="299"}"#) == 1)
+        #expect(page.count < 20_000, "the page does not grow with the number of swaps (\(page.count) bytes)")
+
+        // Loaded again, a version starts new series.
+        let again = metrics.modelVersion(model: "m", version: 5, labels: ["allowed", "prohibited"])
+        var tally = again.tally()
+        tally.add(Prediction(score: 0.1, label: "allowed", isPositive: false))
+        again.record(tally)
+        let later = String(decoding: metrics.exposition(server: ServerCounters(), models: []), as: UTF8.self)
+        #expect(sample(later, #"vigia_predictions_total{model="m",version="5",label="allowed"}"#) == 1)
+        #expect(sample(later, #"vigia_predictions_total{model="m",version="5",label="prohibited"}"#) == 0)
+    }
+
+    /// The registry's unload event reaches the metrics in the running service.
+    @Test func aVersionUnloadedByTheRegistryLeavesTheMetricsPage() throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage) { service, port in
+            let client = try TestClient(port: port)
+            #expect(try client.postJSON(predictPath, #"{"instances":[\#(listingJSON)]}"#).status == 200)
+            let before = try client.request("GET", "/metrics").text
+            #expect(sample(before, #"vigia_prediction_score_count{model="prohibited-items",version="1"}"#) == 1)
+            // One at a time (both at once could make 1 the previous version of 3): serving 3
+            // with 2 as the previous version, 1 is unloaded.
+            try storage.publish(version: 2)
+            #expect(eventually { service.registry.status(model: "prohibited-items")?.servingVersion == 2 })
+            try storage.publish(version: 3)
+            #expect(eventually {
+                service.registry.status(model: "prohibited-items")?.versions.first { $0.version == 1 }.map {
+                    if case .available = $0.state { false } else { true }
+                } ?? true
+            })
+            #expect(eventually { service.registry.status(model: "prohibited-items")?.servingVersion == 3 })
+            // The unload event follows the state change: wait for the page, not the status.
+            #expect(eventually { (try? client.request("GET", "/metrics").text.contains(#"version="1""#)) == false })
+            let after = try client.request("GET", "/metrics").text
+            #expect(sample(after, #"vigia_prediction_score_count{model="prohibited-items",version="3"}"#) == 0)
+        }
     }
 }

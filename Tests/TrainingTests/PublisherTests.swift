@@ -14,7 +14,7 @@ func writeMarker(_ directory: URL, _ version: Int) throws {
     try Data("version \(version)".utf8).write(to: directory.appending(path: "model.json"))
 }
 
-@Suite struct PublisherTests {
+@Suite(.timeLimit(.minutes(5))) struct PublisherTests {
     @Test func publishesConsecutiveIntegerVersions() throws {
         let storage = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: storage) }
@@ -31,7 +31,7 @@ func writeMarker(_ directory: URL, _ version: Int) throws {
         defer { try? FileManager.default.removeItem(at: storage) }
         var crashing = Publisher(storage: storage, name: "m")
         crashing.testsOnly_crashBeforeRename = true
-        #expect(throws: TrainingError.self) { try crashing.publish(writeMarker) }
+        #expect(throws: TrainingError.storage("testsOnly_crashBeforeRename: stopped before the rename")) { try crashing.publish(writeMarker) }
         let entries = try FileManager.default.contentsOfDirectory(atPath: crashing.modelDirectory.path)
         #expect(entries.count == 1)
         #expect(entries.allSatisfy { $0.hasPrefix(".tmp-1-") })
@@ -47,7 +47,7 @@ func writeMarker(_ directory: URL, _ version: Int) throws {
         defer { try? FileManager.default.removeItem(at: storage) }
         struct DiskFull: Error {}
         let publisher = Publisher(storage: storage, name: "m")
-        #expect(throws: TrainingError.self) { try publisher.publish { _, _ in throw DiskFull() } }
+        #expect(throws: TrainingError.artifact("writing version 1 failed: DiskFull()")) { try publisher.publish { _, _ in throw DiskFull() } }
         #expect(try FileManager.default.contentsOfDirectory(atPath: publisher.modelDirectory.path).isEmpty)
     }
 

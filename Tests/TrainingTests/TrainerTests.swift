@@ -34,6 +34,10 @@ func smallConfig(_ algorithm: Algorithm) -> TrainConfig {
     config.folds = 3
     config.testFraction = 0.25
     config.seed = 11
+    // The fixture repeats titles by construction (4 word sets × 3 suffixes per class), so a
+    // split by title would hold out whole word sets; these tests are about learning, and
+    // DuplicateGroupTests covers the grouped split.
+    config.splitGroupColumns = []
     return config
 }
 
@@ -47,7 +51,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
      "seller_reputation": .string("gold")]
 }
 
-@Suite struct TrainerTests {
+@Suite(.timeLimit(.minutes(5))) struct TrainerTests {
     @Test(arguments: Algorithm.allCases)
     func eachAlgorithmLearnsTheSmallDatasetAndPublishesALoadableArtifact(_ algorithm: Algorithm) throws {
         let trained = try Trainer(config: smallConfig(algorithm)).train(try smallDataset(), name: "small")
@@ -64,6 +68,22 @@ func listing(_ title: String) -> [String: FeatureValue] {
         #expect(loaded.manifest.dataset.fingerprint == trained.dataset.fingerprint)
         #expect(loaded.predict(listing("pistola airsoft preta")).isPositive)
         #expect(!loaded.predict(listing("camiseta algodao azul")).isPositive)
+    }
+
+    /// The weights themselves, pinned: run-to-run equality cannot see a change that every run
+    /// makes alike (an optimiser or pipeline change, a different build). Pinned from a debug
+    /// build (the default model trained by a debug and by a release build is byte-identical);
+    /// a deliberate change to training updates the digests here.
+    @Test func theSmallModelsWeightsArePinnedAcrossBuilds() throws {
+        let expected: [Algorithm: String] = [
+            .logisticRegression: "62671ea313e29048ccc67b48aa41e8b8fdfd297c06420607f0154e33bd11282d",
+            .linearSVM: "4417673b5e5dc589910e27f6e08c4356ea5121c557f3475774329a1b6a53f1eb",
+            .multinomialNB: "19eb3b1b8cae635c817c1cf2c0f93515e6be89b9abccc434d447a0ed448dd16f",
+        ]
+        for algorithm in Algorithm.allCases {
+            let trained = try Trainer(config: smallConfig(algorithm)).train(try smallDataset(), name: "small")
+            #expect(SHA256.hex(ArtifactWriter.encodeWeights(trained.weights)) == expected[algorithm], "\(algorithm)")
+        }
     }
 
     @Test func trainingTwiceGivesBitIdenticalWeightsAndScores() throws {
@@ -127,13 +147,6 @@ func listing(_ title: String) -> [String: FeatureValue] {
         #expect(trained.outOfFoldMetrics.precision == 1)
     }
 
-    @Test func rejectsADatasetWithTooFewRowsOfAClass() throws {
-        let text = "id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family\n"
-            + (0..<10).map { "x\($0),MLB,t \($0),C,1,1,1,gold,\($0 == 0 ? 1 : 0),f" }.joined(separator: "\n")
-        let dataset = try CSVDatasetLoader.load(text: text, schema: .listings, name: "tiny")
-        #expect(throws: TrainingError.self) { try Trainer(config: smallConfig(.logisticRegression)).train(dataset, name: "tiny") }
-    }
-
     @Test func theFingerprintIgnoresQuotingAndLineEndingsButNotValues() throws {
         let base = try smallDataset()
         let crlf = try CSVDatasetLoader.load(text: smallListingsCSV().replacingOccurrences(of: "\n", with: "\r\n"), schema: .listings, name: "small")
@@ -162,7 +175,9 @@ func listing(_ title: String) -> [String: FeatureValue] {
         #expect(throws: TrainingError.invalidConfig("unknown algorithm \"forest\" (expected logistic_regression, linear_svm, multinomial_nb)")) {
             try TrainConfig.decode(Data(#"{"algorithm": "forest"}"#.utf8))
         }
-        #expect(throws: TrainingError.self) { try TrainConfig.decode(Data(#"{"test_fraction": 1.5}"#.utf8)) }
+        #expect(throws: TrainingError.invalidConfig("test_fraction must lie in (0, 1)")) {
+            try TrainConfig.decode(Data(#"{"test_fraction": 1.5}"#.utf8))
+        }
     }
 
     /// A config may declare the CSV's columns: a dataset of other columns trains a model whose
@@ -197,7 +212,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
     }
 }
 
-@Suite struct GroupReportTests {
+@Suite(.timeLimit(.minutes(5))) struct GroupReportTests {
     @Test func countsFlaggedTestRowsPerReportingGroup() throws {
         let trained = try smallLogisticModel.get()
         #expect(Set(trained.testGroups) == ["weapons", "benign"])

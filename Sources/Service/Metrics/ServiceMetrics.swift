@@ -62,7 +62,7 @@ public final class ServiceMetrics: Sendable {
     // MARK: Models
 
     /// Handles for one loaded model version, made by the loader off the request path. A
-    /// version loaded again (after an unload) continues the same series.
+    /// version loaded again while its series are still kept continues them.
     public func modelVersion(model: String, version: Int, labels: [String]) -> ModelVersionMetrics {
         let key = "\(model)\u{0}\(version)"
         return versions.withLock { versions in
@@ -73,8 +73,18 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
-    /// Every model version's handles, for rendering score histograms; one entry per version
-    /// ever loaded in this process (bounded by what operators publish). Guarded by its Mutex.
+    /// Drops an unloaded version's series (its prediction counters and score histogram), so
+    /// the label set stays bounded by the versions loaded now, not by every version a
+    /// long-lived process has swapped through. Loaded again, it starts new series from zero
+    /// (Prometheus reads that as a counter reset). A request still finishing on the version
+    /// updates handles that are no longer exported.
+    public func versionUnloaded(model: String, version: Int) {
+        let removed = versions.withLock { $0.removeValue(forKey: "\(model)\u{0}\(version)") }
+        removed?.unregister(from: registry)
+    }
+
+    /// Every loaded model version's handles, for rendering score histograms; an entry leaves
+    /// when its version is unloaded (`versionUnloaded`). Guarded by its Mutex.
     private let versions = Mutex<[String: ModelVersionMetrics]>([:])
     static let scoreName = "vigia_prediction_score"
     static let scoreHelp = "Scores returned, by model and version, in buckets 0.05 wide (watch it shift after a rollout)."
@@ -247,6 +257,12 @@ public final class ModelVersionMetrics: Sendable {
         self.labels = labels
         byLabel = labels.map { registry.makeCounter(descriptor: Self.predictions, labels: base + [("label", $0)]) }
         scores = ScoreHistogram(labels: base)
+    }
+
+    /// Removes this version's counters from the page (the histogram is rendered from
+    /// `ServiceMetrics.versions`, which no longer lists it).
+    func unregister(from registry: PrometheusCollectorRegistry) {
+        for counter in byLabel { registry.unregisterCounter(counter) }
     }
 
     /// A fresh tally for one request's predictions.

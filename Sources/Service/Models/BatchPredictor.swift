@@ -20,10 +20,16 @@ public struct BatchPredictor: Sendable {
 
     /// Scores one line (1-based `number` for errors). Blank lines give `nil`.
     public func predict(line: String, number: Int) throws(LineError) -> String? {
-        if line.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        try predict(line: Array(line.utf8), number: number)
+    }
+
+    /// Scores one line of raw bytes, as read: invalid UTF-8 is refused by the JSON parser as
+    /// the service refuses it (400), never repaired into U+FFFD and scored.
+    public func predict(line: [UInt8], number: Int) throws(LineError) -> String? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(Array(line.utf8))
+            value = try JSONParser.parse(line)
         } catch {
             throw LineError(line: number, problem: "not JSON: \(error)")
         }

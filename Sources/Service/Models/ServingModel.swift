@@ -39,6 +39,12 @@ public final class ServingModel: Sendable {
     /// request schema. A conforming body is decoded in one pass without a JSON tree.
     public func instances(of body: [UInt8]) throws -> [[FeatureValue]] {
         if let decoded = listingDecoder?.decode(body) { return decoded }
+        return try generalInstances(of: body)
+    }
+
+    /// The general path alone (parse, validate, convert): the answer for every body the
+    /// one-pass decoder declines, and the reference the decoder is tested against.
+    func generalInstances(of body: [UInt8]) throws -> [[FeatureValue]] {
         let parsed = try JSONParser.parse(body)
         guard requestSchema.conforms(parsed) else { throw ContractError.schemaViolation(requestSchema.validate(parsed)) }
         return (parsed["instances"]?.arrayValue ?? []).map { featureValues($0.objectValue ?? JSONObject()) }

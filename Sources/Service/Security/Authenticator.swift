@@ -102,11 +102,7 @@ public final class Authenticator: Sendable {
         if let tokensFile {
             (file, identity) = try Self.read(tokensFile)
         }
-        let combined = TokenSet(merging: environment, file)
-        if predictRequiresToken, combined.count == 0 {
-            throw ConfigurationError(
-                message: "auth.enabled is true but no token is configured: set auth.tokens_file or VIGIA_AUTH_PREDICT_TOKENS / VIGIA_AUTH_ADMIN_TOKENS")
-        }
+        let combined = try usable(TokenSet(merging: environment, file))
         state.withLock { state in
             state.environmentTokens = environment
             state.combined = combined
@@ -114,6 +110,17 @@ public final class Authenticator: Sendable {
             state.nextCheck = ContinuousClock.now + reloadInterval
         }
         logger.info("auth tokens loaded", metadata: Self.summary(combined, predictRequiresToken: predictRequiresToken))
+    }
+
+    /// The one rule start-up and every reload apply: with `auth.enabled`, at least one token
+    /// (a tokens file emptied at runtime would otherwise lock every client out; it is refused
+    /// like a file that does not parse, and the previous tokens stay).
+    private func usable(_ tokens: TokenSet) throws(ConfigurationError) -> TokenSet {
+        if predictRequiresToken, tokens.count == 0 {
+            throw ConfigurationError(
+                message: "auth.enabled is true but no token is configured: set auth.tokens_file or VIGIA_AUTH_PREDICT_TOKENS / VIGIA_AUTH_ADMIN_TOKENS")
+        }
+        return tokens
     }
 
     /// Which role `operation` needs: its own when it always requires auth (admin routes) or
@@ -131,7 +138,11 @@ public final class Authenticator: Sendable {
         return Authorizer.decide(requiring: role, authorization: request.headers["Authorization"], tokens: tokens)
     }
 
-    /// Re-reads the tokens file when the check is due and its identity changed.
+    /// Re-reads the tokens file when the check is due and its identity changed (a rename over
+    /// it, or an edit in place that changes its size, mtime or ctime). A replacement that does
+    /// not parse, leaves no token while `auth.enabled`, or a file that is gone (a secret swap
+    /// in progress) is logged and the previous tokens stay; the file is read again once it
+    /// changes or comes back.
     public func reloadIfDue() {
         guard let tokensFile else { return }
         let now = ContinuousClock.now
@@ -146,7 +157,10 @@ public final class Authenticator: Sendable {
         let current = try? FileStatus.identity(ofPath: tokensFile)
         if current != previous {
             do {
-                replacement = try Self.read(tokensFile)
+                let (file, identity) = try Self.read(tokensFile)
+                let environment = state.withLock { $0.environmentTokens }
+                _ = try usable(TokenSet(merging: environment, file))
+                replacement = (file, identity)
                 logger.notice("auth tokens file reloaded", metadata: ["auth.tokens_file": .string(tokensFile)])
             } catch {
                 logger.error("auth tokens file reload failed; the previous tokens stay in force", metadata: [

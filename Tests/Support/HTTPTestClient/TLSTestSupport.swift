@@ -11,16 +11,34 @@ public struct ProcessResult: Sendable {
     public var errorOutput: String
 }
 
-/// Runs `executable` (looked up on PATH) with `arguments`; kills it after `timeout` seconds.
-public func runProcess(_ executable: String, _ arguments: [String], timeout: Double = 20) throws -> ProcessResult {
+/// Runs `executable` (looked up on PATH, or a path) with `arguments`, `input` on its stdin
+/// (none: /dev/null) and `environment` added to this process's; kills it after `timeout` seconds.
+public func runProcess(
+    _ executable: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:],
+    timeout: Double = 20
+) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [executable] + arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
-    process.standardInput = FileHandle.nullDevice
+    let stdin = input.map { _ in Pipe() }
+    process.standardInput = stdin ?? FileHandle.nullDevice
     try process.run()
+    if let stdin, let input {
+        // Written from another thread, so a child that answers before reading everything
+        // cannot leave this one blocked on a full pipe; a child that exits early is EPIPE
+        // (SIGPIPE ignored, as the server under test ignores it), not a dead test run.
+        signal(SIGPIPE, SIG_IGN)
+        DispatchQueue.global().async {
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
+            try? stdin.fileHandleForWriting.close()
+        }
+    }
     let done = DispatchSemaphore(value: 0)
     // Read both pipes concurrently so a chatty child never blocks on a full pipe.
     nonisolated(unsafe) var outData = Data(), errData = Data()
@@ -94,39 +112,49 @@ public final class TestCertificates {
 }
 
 /// A Python `ssl` client: connects to 127.0.0.1:`port` verifying `localhost` against `caFile`,
-/// offers ALPN h2 and http/1.1, optionally caps the version, sends `request` (raw HTTP) and
-/// prints one JSON line: version, alpn, serial, subject CN, and the response text; or
-/// {"error": …} when the handshake fails.
+/// offers ALPN `alpn` (h2 and http/1.1 by default), optionally caps the version, sends
+/// `request` (raw HTTP) and prints one JSON line: version, alpn, serial, subject CN, and the
+/// response text; or {"error": …, "attempts": n} when the handshake fails. With `attempts` > 1
+/// a handshake the server closed (EOF or reset: its handshake timer fired while this client
+/// stalled) is tried again on a new connection, up to that many times.
 public func pythonTLSRequest(
     port: Int, caFile: String, request: String = "GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-    maximumVersion: String? = nil
+    maximumVersion: String? = nil, alpn: [String] = ["h2", "http/1.1"], attempts: Int = 1
 ) throws -> [String: Any] {
     let script = #"""
 import json, socket, ssl, sys
 port, cafile, request, maxv = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+alpn, attempts = [p for p in sys.argv[5].split(",") if p], int(sys.argv[6])
 ctx = ssl.create_default_context(cafile=cafile)
-ctx.set_alpn_protocols(["h2", "http/1.1"])
+ctx.set_alpn_protocols(alpn)
 if maxv:
     ctx.maximum_version = getattr(ssl.TLSVersion, maxv)
-try:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
-            cert = s.getpeercert()
-            s.sendall(request.encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            subject = dict(x[0] for x in cert["subject"])
-            print(json.dumps({"version": s.version(), "alpn": s.selected_alpn_protocol(),
-                              "serial": int(cert["serialNumber"], 16), "cn": subject.get("commonName"),
-                              "response": data.decode("utf-8", "replace")}))
-except (ssl.SSLError, OSError) as e:
-    print(json.dumps({"error": str(e)}))
+for attempt in range(1, attempts + 1):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                cert = s.getpeercert()
+                s.sendall(request.encode())
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                subject = dict(x[0] for x in cert["subject"])
+                print(json.dumps({"version": s.version(), "alpn": s.selected_alpn_protocol(),
+                                  "serial": int(cert["serialNumber"], 16), "cn": subject.get("commonName"),
+                                  "response": data.decode("utf-8", "replace"), "attempts": attempt}))
+                break
+    except (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError) as e:
+        if attempt == attempts:
+            print(json.dumps({"error": str(e), "attempts": attempt}))
+    except (ssl.SSLError, OSError) as e:
+        print(json.dumps({"error": str(e), "attempts": attempt}))
+        break
 """#
-    let result = try runProcess("python3", ["-c", script, String(port), caFile, request, maximumVersion ?? ""])
+    let arguments = [script, String(port), caFile, request, maximumVersion ?? "", alpn.joined(separator: ","), String(attempts)]
+    let result = try runProcess("python3", ["-c"] + arguments, timeout: 20 + 10 * Double(attempts))
     guard let data = result.output.data(using: .utf8),
           let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     else { throw ClientError(description: "python client: \(result.output) \(result.errorOutput)") }

@@ -100,8 +100,10 @@ public final class TestClient {
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
             throw ClientError(description: "bad status line in \(head)")
         }
-        let headers = lines.map { line -> (name: String, value: String) in
-            let colon = line.firstIndex(of: ":")!
+        let headers = try lines.map { line -> (name: String, value: String) in
+            guard let colon = line.firstIndex(of: ":") else {
+                throw ClientError(description: "header line without a colon: \(line) in \(head)")
+            }
             return (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
         }
         var response = ClientResponse(status: status, headers: headers, body: [])

@@ -1,0 +1,154 @@
+import Foundation
+import HTTPTestClient
+import Testing
+
+/// The repository root (for the committed default model and config).
+private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+private let defaultModel = repositoryRoot.appending(path: "models/prohibited-items/1").path
+
+/// Runs the built `vigia` with `arguments`.
+private func vigia(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(try BuiltProducts.executable("vigia").path, arguments, input: input, environment: environment, timeout: 300)
+}
+
+/// A scratch directory removed when the value goes away.
+private final class Scratch {
+    let url = FileManager.default.temporaryDirectory.appending(path: "vigia-command-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appending(path: name).path }
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        try Data(bytes).write(to: url.appending(path: name))
+        return path(name)
+    }
+}
+
+/// 60 listings (30 prohibited) that only the title tells apart; rows 50–59 copy rows 0–9.
+private func trainingCSV() -> String {
+    let positive = ["pistola airsoft", "remedio tarja preta", "revolver calibre", "receita controlada"]
+    let negative = ["camiseta algodao", "tenis corrida", "camiseta estampada", "tenis casual"]
+    var lines = ["id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family"]
+    for i in 0..<60 {
+        let row = i < 50 ? i : i - 50
+        let isPositive = row % 2 == 0
+        let words = (isPositive ? positive : negative)[(row / 2) % 4]
+        lines.append("L\(i),MLB,\(words) modelo \(row),MLB100\(row % 3),\(10 + row).5,\(100 + row),\(row),gold,\(isPositive ? 1 : 0),\(isPositive ? "weapons" : "benign")")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+private let trainingConfig = #"{"seed": 7, "folds": 3, "test_fraction": 0.25, "text": {"min_df": 1}}"#
+
+private let goodListing = #"{"id":"A","site_id":"MLB","title":"Pistola 9mm glock com carregador extra","category_id":"MLB1132","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":"bronze"}"#
+private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de algodon azul","category_id":"MLA1","price_usd":12.5,"seller_age_days":900,"seller_sales":340,"seller_reputation":"gold"}"#
+
+@Suite(.exclusive, .timeLimit(.minutes(10))) struct VigiaCommandTests {
+    @Test func configKeysPrintsTheTableAndExitsZero() throws {
+        let result = try vigia(["config-keys"])
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.first == "| key | environment variable | type | default | meaning |")
+        #expect(lines.contains { $0.hasPrefix("| `server.port` | `VIGIA_SERVER_PORT` | integer 0…65535 | `8080` |") })
+    }
+
+    @Test func validateAcceptsTheDefaultModelAndNamesTheProblemOfABrokenCopy() throws {
+        let good = try vigia(["validate", defaultModel])
+        #expect(good.status == 0, "\(good.errorOutput)")
+        #expect(good.output.hasPrefix("ok: prohibited-items version 1 (logistic_regression)"), "\(good.output)")
+
+        let scratch = try Scratch()
+        let copy = scratch.url.appending(path: "prohibited-items/1")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: defaultModel), to: copy)
+        var weights = try Data(contentsOf: copy.appending(path: "weights.bin"))
+        weights[100] ^= 0x01
+        try weights.write(to: copy.appending(path: "weights.bin"))
+        let broken = try vigia(["validate", copy.path])
+        #expect(broken.status == 1)
+        #expect(broken.errorOutput.contains("checksum_mismatch: weights.bin"), "\(broken.errorOutput)")
+        #expect(broken.output.isEmpty)
+
+        let missing = try vigia(["validate", scratch.path("nothing/1")])
+        #expect(missing.status == 1)
+        #expect(missing.errorOutput == "error: \(scratch.path("nothing/1")): missing_file: model.json is missing from \(scratch.path("nothing/1"))\n")
+    }
+
+    @Test func predictScoresAFileAndStdinAlikeAndStopsAtTheFirstBadLine() throws {
+        let scratch = try Scratch()
+        let lines = goodListing + "\n\n" + benignListing + "\n"
+        let file = try scratch.write("in.jsonl", Array(lines.utf8))
+        let fromFile = try vigia(["predict", "--model", defaultModel, "--input", file])
+        #expect(fromFile.status == 0, "\(fromFile.errorOutput)")
+        let rows = fromFile.output.split(separator: "\n")
+        #expect(rows.count == 2, "a blank line is skipped")
+        #expect(rows.first?.hasPrefix(#"{"id":"A","score":"#) == true && rows.first?.contains(#""label":"prohibited""#) == true)
+        #expect(rows.last?.hasPrefix(#"{"id":"B","score":"#) == true && rows.last?.contains(#""label":"allowed""#) == true)
+
+        let fromStdin = try vigia(["predict", "--model", defaultModel, "--input", "-"], input: Array(lines.utf8))
+        #expect(fromStdin.status == 0, "\(fromStdin.errorOutput)")
+        #expect(fromStdin.output == fromFile.output)
+
+        // Without --keep-going the first bad line ends the run with exit status 1.
+        let bad = goodListing + "\n" + #"{"id":"C","title":"x"}"# + "\n" + benignListing + "\n"
+        let stopped = try vigia(["predict", "--model", defaultModel, "--input", "-"], input: Array(bad.utf8))
+        #expect(stopped.status == 1)
+        #expect(stopped.output.split(separator: "\n").count == 1)
+        #expect(stopped.errorOutput.hasPrefix("error: -: line 2: /site_id is required"), "\(stopped.errorOutput)")
+    }
+
+    @Test func predictKeepGoingScoresEveryGoodLineAndRefusesInvalidUTF8() throws {
+        let scratch = try Scratch()
+        // Line 2 is a listing whose title holds a lone 0xFF byte; line 3 is not JSON.
+        var bytes = Array((goodListing + "\n").utf8)
+        bytes += Array(#"{"id":"U","site_id":"MLB","title":"pistola "#.utf8) + [0xFF]
+            + Array(#"","category_id":"C","price_usd":1,"seller_age_days":1,"seller_sales":1}"#.utf8) + [0x0A]
+        bytes += Array("{not json\n".utf8) + Array(benignListing.utf8)  // no final newline
+        let file = try scratch.write("mixed.jsonl", bytes)
+        let result = try vigia(["predict", "--model", defaultModel, "--input", file, "--keep-going"])
+        #expect(result.status == 1)
+        let ids = result.output.split(separator: "\n").map { $0.prefix(9) }
+        #expect(ids == [#"{"id":"A""#, #"{"id":"B""#], "\(result.output)")
+        let errors = result.errorOutput.split(separator: "\n")
+        #expect(errors.count == 3, "\(result.errorOutput)")
+        #expect(errors.first?.hasPrefix("error: \(file): line 2: not JSON: ") == true, "\(errors)")
+        #expect(errors.first?.contains("UTF-8") == true, "\(errors)")
+        #expect(errors.dropFirst().first?.hasPrefix("error: \(file): line 3: not JSON: ") == true)
+        #expect(errors.last == "2 line(s) could not be scored")
+    }
+
+    @Test func trainPublishesAndReportsDuplicatesValidateAndEvaluateReadTheVersion() throws {
+        let scratch = try Scratch()
+        let data = try scratch.write("listings.csv", Array(trainingCSV().utf8))
+        let config = try scratch.write("train.json", Array(trainingConfig.utf8))
+        let storage = scratch.path("models")
+        let trained = try vigia(["train", "--data", data, "--storage", storage, "--name", "small", "--config", config])
+        #expect(trained.status == 0, "\(trained.errorOutput)")
+        #expect(trained.output.contains("duplicates: 10 rows repeat an earlier row's id or title; each listing's copies are on one side of the split"),
+                "\(trained.output)")
+        #expect(trained.output.contains("published small version 1 at \(storage)/small/1"), "\(trained.output)")
+
+        let validated = try vigia(["validate", "\(storage)/small/1"])
+        #expect(validated.status == 0, "\(validated.errorOutput)")
+
+        let evaluated = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data])
+        #expect(evaluated.status == 0, "\(evaluated.errorOutput)")
+        #expect(evaluated.output.contains("rows        60"), "\(evaluated.output)")
+        #expect(evaluated.output.split(separator: "\n").contains { $0.hasPrefix("roc_auc ") }, "\(evaluated.output)")
+
+        // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
+        let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
+        let refused = try vigia(["train", "--data", broken, "--storage", storage, "--name", "small", "--config", config])
+        #expect(refused.status == 1)
+        #expect(refused.errorOutput.contains("line 9, column site_id"), "\(refused.errorOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(storage)/small") == ["1"])
+    }
+
+    @Test func serveExitsOneOnABadConfigurationNamingTheKeyAndItsSource() throws {
+        let result = try vigia(["serve", "--port", "0"], environment: ["VIGIA_SERVER_EVENT_LOOPS": "many"])
+        #expect(result.status == 1)
+        #expect(result.errorOutput == "error: configuration: server.event_loops (from environment variable VIGIA_SERVER_EVENT_LOOPS): 'many' is not a number\n")
+        let unknownFlag = try vigia(["serve", "--prot", "1"])
+        #expect(unknownFlag.status == 64, "a usage error keeps the usage status")
+    }
+}
