@@ -179,7 +179,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite struct SignalAndThreadTests {
+@Suite(.timeLimit(.minutes(2))) struct SignalAndThreadTests {
     /// The only test that raises a real signal in the test process (process-wide state); the
     /// service's lifecycle is tested with its own termination source, and the real SIGTERM path
     /// on a child process (ServiceTests' DrainTests).
