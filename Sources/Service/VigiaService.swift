@@ -26,6 +26,8 @@ public final class VigiaService: Sendable {
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
+    /// Re-reads the tokens file off the request path; set by `start` when there is one.
+    private let tokensWatcher = Mutex<FileWatcher?>(nil)
 
     /// - Parameter logSink: where the access log writes (the same sink as the logger's).
     public init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink = .standardError) {
@@ -96,8 +98,23 @@ public final class VigiaService: Sendable {
     /// Starts model discovery, then the listeners. Returns the bound port.
     public func start() throws -> Int {
         try authenticator.load()
-        try registry.start()
-        let port = try server.start()
+        if authenticator.tokensFile != nil {
+            let eventLogger = logger
+            let watcher = try FileWatcher { problem in
+                eventLogger.warning("tokens file watcher", metadata: ["error": .string(problem)])
+            }
+            authenticator.watch(with: watcher)
+            try watcher.start()
+            tokensWatcher.withLock { $0 = watcher }
+        }
+        let port: Int
+        do {
+            try registry.start()
+            port = try server.start()
+        } catch {
+            stopBackgroundWork()
+            throw error
+        }
         logger.info("listening", metadata: [
             "http.host": .string(configuration.string("server.host")), "http.port": .stringConvertible(port),
             "storage.path": .string(configuration.string("storage.path")),
@@ -114,8 +131,17 @@ public final class VigiaService: Sendable {
         logger.info("draining")
         server.stop()
         server.waitUntilStopped()
-        registry.shutdown()
+        stopBackgroundWork()
         logger.info("stopped")
+    }
+
+    /// The registry's watcher and the tokens file watcher, after the server has stopped.
+    private func stopBackgroundWork() {
+        registry.shutdown()
+        tokensWatcher.withLock { watcher in
+            watcher?.stop()
+            watcher = nil
+        }
     }
 
     /// Drain, step one: every response from now on closes its connection (before readiness
@@ -153,7 +179,7 @@ public final class VigiaService: Sendable {
         server.stop()
         server.waitUntilStopped()
         logger.info("stopped accepting; requests in progress finished")
-        registry.shutdown()
+        stopBackgroundWork()
         logger.info("stopped")
     }
 

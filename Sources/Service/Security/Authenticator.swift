@@ -57,30 +57,30 @@ public enum Authorizer {
 }
 
 /// The tokens in force and the auth settings, shared by every loop thread. Environment tokens
-/// are fixed at start; file tokens are re-read when the file changes (checked at most every
-/// `auth.reload_interval_seconds`, on the next request). A changed file that does not parse
-/// is logged (without its content) and the previous file tokens stay in force.
+/// are fixed at start; file tokens are re-read when the file changes, by the background file
+/// watcher (on inotify events in its directory and every `auth.reload_interval_seconds`),
+/// never on a request: a request only reads the current token set. A changed file that does
+/// not parse is logged (without its content) and the previous file tokens stay in force.
 public final class Authenticator: Sendable {
     private struct State {
         var environmentTokens = TokenSet([])
         var combined = TokenSet([])
         var fileIdentity: FileStatus.Identity?
-        var nextCheck = ContinuousClock.now
-        /// A thread is reading the file right now; others use the current tokens.
-        var checking = false
     }
 
     /// Predict and explain need a token (`auth.enabled`).
     public let predictRequiresToken: Bool
     /// GET /metrics needs a token (`auth.protect_metrics`).
     public let protectMetrics: Bool
-    private let tokensFile: String?
-    private let reloadInterval: Duration
+    /// The tokens file, if any; `watch` has the file watcher re-read it.
+    public let tokensFile: String?
+    /// How often the watcher re-checks the file when no event arrives.
+    public let reloadInterval: Duration
     /// The `VIGIA_AUTH_*_TOKENS` tokens, hashed at construction (or why they are invalid,
     /// thrown by `load`), so the configuration can drop the plaintext.
     private let environmentTokens: Result<TokenSet, ConfigurationError>
     private let logger: Logger
-    /// Guards the token sets and the check schedule; held only to read or swap them.
+    /// Guards the token sets; held only to read or swap them.
     private let state = Mutex(State())
 
     public init(configuration: ServiceConfiguration, logger: Logger) {
@@ -107,7 +107,6 @@ public final class Authenticator: Sendable {
             state.environmentTokens = environment
             state.combined = combined
             state.fileIdentity = identity
-            state.nextCheck = ContinuousClock.now + reloadInterval
         }
         logger.info("auth tokens loaded", metadata: Self.summary(combined, predictRequiresToken: predictRequiresToken))
     }
@@ -131,28 +130,27 @@ public final class Authenticator: Sendable {
         return nil
     }
 
-    /// Checks `request` against `role`, first re-reading the tokens file if it is due.
+    /// Checks `request` against `role` with the current tokens (no file access).
     public func authorize(_ request: HTTPRequest, requiring role: AuthRole) -> AuthDecision {
-        reloadIfDue()
         let tokens = state.withLock { $0.combined }
         return Authorizer.decide(requiring: role, authorization: request.headers["Authorization"], tokens: tokens)
     }
 
-    /// Re-reads the tokens file when the check is due and its identity changed (a rename over
-    /// it, or an edit in place that changes its size, mtime or ctime). A replacement that does
-    /// not parse, leaves no token while `auth.enabled`, or a file that is gone (a secret swap
-    /// in progress) is logged and the previous tokens stay; the file is read again once it
-    /// changes or comes back.
-    public func reloadIfDue() {
+    /// Registers the tokens file with `watcher`, which then calls `reloadIfChanged` on its
+    /// own thread. Nothing to do without a tokens file.
+    public func watch(with watcher: FileWatcher) {
         guard let tokensFile else { return }
-        let now = ContinuousClock.now
-        let due: FileStatus.Identity?? = state.withLock { state in
-            guard now >= state.nextCheck, !state.checking else { return nil }
-            state.checking = true
-            state.nextCheck = now + reloadInterval
-            return .some(state.fileIdentity)
-        }
-        guard case .some(let previous) = due else { return }
+        watcher.watch(files: [tokensFile], interval: reloadInterval) { [self] in reloadIfChanged() }
+    }
+
+    /// Re-reads the tokens file when its identity changed (a rename over it, or an edit in
+    /// place that changes its size, mtime or ctime). A replacement that does not parse, leaves
+    /// no token while `auth.enabled`, or a file that is gone (a secret swap in progress) is
+    /// logged and the previous tokens stay; the file is read again once it changes or comes
+    /// back. Called by the file watcher's one thread (and tests), never on a request.
+    public func reloadIfChanged() {
+        guard let tokensFile else { return }
+        let previous = state.withLock { $0.fileIdentity }
         var replacement: (TokenSet, FileStatus.Identity?)?
         let current = try? FileStatus.identity(ofPath: tokensFile)
         if current != previous {
@@ -175,7 +173,6 @@ public final class Authenticator: Sendable {
             } else if current != previous {
                 state.fileIdentity = current  // do not retry a broken file until it changes again
             }
-            state.checking = false
         }
     }
 

@@ -27,7 +27,7 @@ extension ConfigurationKey {
         .init(path: "auth.tokens_file", kind: .optionalString, defaultValue: "",
               summary: "File of `role:token` lines (roles: predict, metrics, admin; # comments). Changes are picked up without a restart."),
         .init(path: "auth.reload_interval_seconds", kind: .number(0.01...3600), defaultValue: 5,
-              summary: "How often auth.tokens_file is checked for changes."),
+              summary: "How often auth.tokens_file is checked for changes when no inotify event says so."),
         .init(path: "auth.protect_metrics", kind: .boolean, defaultValue: false,
               summary: "GET /metrics needs a metrics (or admin) token."),
         .init(path: "auth.admin_tokens", kind: .stringList, defaultValue: [],
