@@ -60,8 +60,10 @@ check=$(curl -s --cacert "$RUN/tls.crt" -o "$RUN/tls-check.json" -w '%{http_code
 NOTES+=("HTTPS check (curl --cacert, verified): status/http-version/verify = $check; $(head -c 120 "$RUN/tls-check.json")")
 NOTES+=("Negotiated: $(echo | openssl s_client -connect 127.0.0.1:$PORT_TLS -alpn http/1.1 2>/dev/null | grep -E '^(New|ALPN)' | tr '\n' ' ')")
 
-run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" "$CONNS"; PLAIN_RPS=$RPS; PLAIN_P99=$P99
-run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" "$CONNS"; TLS_RPS=$RPS; TLS_P99=$P99
+CPU_PID=$VIGIA_PID run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" "$CONNS"
+PLAIN_RPS=$RPS; PLAIN_P99=$P99; PLAIN_KA_CPU=$CPU_US
+CPU_PID=$VIGIA_PID run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" "$CONNS"
+TLS_RPS=$RPS; TLS_P99=$P99; TLS_KA_CPU=$CPU_US
 run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" 4
 run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" 4
 
@@ -109,7 +111,7 @@ stop_vigia
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${ROWS[@]}"
   echo
-  echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms"
+  echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms; vigia CPU per request $PLAIN_KA_CPU → $TLS_KA_CPU µs (HTTP ÷ HTTPS: $(ratio "$PLAIN_KA_CPU" "$TLS_KA_CPU"); wrk's own TLS work shares the cores, so the CPU ratio is vigia's alone)"
   echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake); vigia CPU per connection+request: HTTPS ${TLS_CPU_US} µs, HTTP ${PLAIN_CPU_US} µs (the single wrk thread doing client handshakes is the limit here, not vigia)"
   echo "- openssl s_time -new -www /health/live, $S_TIME s (full handshakes, one client): ${NEW_CONNS:-?} connections ($NEW_KINDS by vigia's counters); $NEW_LINE; vigia CPU per connection ${NEW_CPU_US} µs"
   echo "- openssl s_time -reuse, same: ${REUSE_CONNS:-?} connections ($REUSE_KINDS); $REUSE_LINE; vigia CPU per connection ${REUSE_CPU_US} µs"
