@@ -141,7 +141,7 @@ struct CompiledTransformer: Sendable {
     var width: Int {
         switch kind {
         case .text(let text): text.width
-        case .categorical(let categorical): categorical.categories.count + (categorical.missingSlot ? 1 : 0)
+        case .categorical(let categorical): categorical.width
         case .numeric(let numeric): numeric.missingIndicator ? 2 : 1
         case .boolean: 1
         }
@@ -151,7 +151,7 @@ struct CompiledTransformer: Sendable {
         switch kind {
         case .text(let text): return text.featureName(at: local)
         case .categorical(let categorical):
-            return local < categorical.categoryNames.count ? categorical.categoryNames[local] : "\(categorical.name)=<missing>"
+            return categorical.columnNames[local]
         case .numeric(let numeric): return local == 0 ? numeric.name : "\(numeric.name):missing"
         case .boolean(let name, _): return name
         }
@@ -210,6 +210,8 @@ struct TextBlock: Sendable {
 
     let extractor: TermExtractor
     let vectorizer: Vectorizer
+    /// Every present column counts 1 before idf and norm (scikit-learn `binary=True`).
+    let binary: Bool
 
     /// Hashing spaces are capped so that a typo cannot allocate gigabytes of weights.
     static let maximumHashingFeatures = 1 << 26
@@ -248,12 +250,14 @@ struct TextBlock: Sendable {
             let complete = terms.map { $0 ?? "" }  // every index is filled: size distinct indices in 0..<size
             vectorizer = .tfidf(vocabulary: TermTable(terms: complete), idf: idf, names: complete.map { "\(spec.name):\($0)" },
                                 sublinear: tfidf.sublinearTF, norm: tfidf.norm)
+            binary = tfidf.binary
         case .hashing(let hashing):
             guard hashing.nFeatures >= 1, hashing.nFeatures <= Self.maximumHashingFeatures else {
                 throw ArtifactError(.invalidPipeline,
                                     "\(path).vectorizer.n_features = \(hashing.nFeatures) must be in 1...\(Self.maximumHashingFeatures)")
             }
             vectorizer = .hashing(nFeatures: hashing.nFeatures, name: spec.name, alternateSign: hashing.alternateSign, norm: hashing.norm)
+            binary = hashing.binary
         }
     }
 
@@ -298,22 +302,31 @@ struct TextBlock: Sendable {
             var total = 0.0
             while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
             if total == 0 { continue }  // hashed terms whose signs cancelled
-            var value = total
+            var value = binary ? 1 : total
             if case .tfidf(_, let idf, _, let sublinear, _) = vectorizer {
-                let tf = sublinear ? 1 + Math.log(total) : total
+                let tf = sublinear ? 1 + Math.log(value) : value
                 value = tf * idf[Int(column)]
                 if value == 0 { continue }
             }
             vector.indices.append(offset + column)
             vector.values.append(value)
         }
-        if norm == .l2 {
+        switch norm {
+        case .l2:
             var squares = 0.0
             for i in start..<vector.values.count { squares += vector.values[i] * vector.values[i] }
             if squares > 0 {
                 let length = squares.squareRoot()
                 for i in start..<vector.values.count { vector.values[i] /= length }
             }
+        case .l1:
+            var total = 0.0
+            for i in start..<vector.values.count { total += abs(vector.values[i]) }
+            if total > 0 {
+                for i in start..<vector.values.count { vector.values[i] /= total }
+            }
+        case .none:
+            break
         }
     }
 }
@@ -398,34 +411,71 @@ struct TermTable: Sendable {
 
 struct CategoricalBlock: Sendable {
     let name: String
+    /// Category text → column inside the block (−1: a dropped category, which sets none).
     let categories: [String: Int32]
-    let categoryNames: [String]
-    let missingSlot: Bool
+    /// Feature name of each column.
+    let columnNames: [String]
+    let unknownColumn: Int32?
+    let missingColumn: Int32?
+
+    var width: Int { columnNames.count }
 
     init(_ spec: CategoricalSpec, path: String) throws(ArtifactError) {
+        let layout = try Self.layout(of: spec, path: path)
         var categories: [String: Int32] = [:]
+        var names = [[String]](repeating: [], count: layout.width)
         for (k, category) in spec.categories.enumerated() {
             if categories[category] != nil {
                 throw ArtifactError(.invalidPipeline, "\(path).categories[\(k)]: \"\(category)\" is listed twice")
             }
-            categories[category] = Int32(k)
+            // A dropped category is known (so not "unknown") but sets no column.
+            categories[category] = layout.columns[k].map(Int32.init) ?? -1
+            if let column = layout.columns[k] { names[column].append(category) }
         }
+        if let missing = layout.missingColumn { names[missing].append("<missing>") }
+        if let unknown = layout.unknownColumn { names[unknown].append("<other>") }
         self.name = spec.name
         self.categories = categories
-        self.categoryNames = spec.categories.map { "\(spec.name)=\($0)" }
-        self.missingSlot = spec.missingSlot
+        // A shared column (infrequent categories) is named after all of them.
+        self.columnNames = names.map { "\(spec.name)=" + ($0.isEmpty ? "<none>" : $0.joined(separator: "|")) }
+        self.unknownColumn = layout.unknownColumn.map(Int32.init)
+        self.missingColumn = layout.missingColumn.map(Int32.init)
+    }
+
+    /// The spec's layout, or format 1's: one column per category in order, then the missing slot.
+    static func layout(of spec: CategoricalSpec, path: String) throws(ArtifactError) -> CategoricalLayout {
+        guard let layout = spec.layout else {
+            let count = spec.categories.count
+            return CategoricalLayout(width: count + (spec.missingSlot ? 1 : 0), columns: Array(0..<count),
+                                     missingColumn: spec.missingSlot ? count : nil)
+        }
+        guard !spec.missingSlot else {
+            throw ArtifactError(.invalidPipeline, "\(path): give missing_slot or layout.missing_column, not both")
+        }
+        guard layout.width >= 1 else { throw ArtifactError(.invalidPipeline, "\(path).layout.width must be at least 1") }
+        guard layout.columns.count == spec.categories.count else {
+            throw ArtifactError(.invalidPipeline,
+                                "\(path).layout.columns has \(layout.columns.count) values for \(spec.categories.count) categories")
+        }
+        let inBlock = 0..<layout.width
+        if let bad = layout.columns.firstIndex(where: { $0.map { !inBlock.contains($0) } ?? false }) {
+            throw ArtifactError(.invalidPipeline, "\(path).layout.columns[\(bad)] is outside 0..<\(layout.width)")
+        }
+        for (key, column) in [("unknown_column", layout.unknownColumn), ("missing_column", layout.missingColumn)] {
+            if let column, !inBlock.contains(column) {
+                throw ArtifactError(.invalidPipeline, "\(path).layout.\(key) is outside 0..<\(layout.width)")
+            }
+        }
+        return layout
     }
 
     func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
         let text: String?
         if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.textForm }
-        if let text {
-            if let column = categories[text] {
-                vector.indices.append(offset + column)
-                vector.values.append(1)
-            }
-        } else if missingSlot {
-            vector.indices.append(offset + Int32(categoryNames.count))
+        let column: Int32?
+        if let text { column = categories[text] ?? unknownColumn } else { column = missingColumn }
+        if let column, column >= 0 {
+            vector.indices.append(offset + column)
             vector.values.append(1)
         }
     }

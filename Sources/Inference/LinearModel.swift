@@ -5,16 +5,40 @@
 ///   m is the SVM decision function.
 /// - multinomial naive Bayes: wᵢ = log P(i|pos) − log P(i|neg), bias = log P(pos) − log P(neg),
 ///   score = sigmoid(m) = P(pos | x); m is in log-odds.
+/// - modified Huber: score = (clip(m, −1, 1) + 1) / 2; m is the decision function.
+/// - Bernoulli naive Bayes: as multinomial, over features binarised at `binarize` (x > t ⇒ 1),
+///   with bias = log P(pos) − log P(neg) + Σ log(1 − P(i|pos)) − Σ log(1 − P(i|neg)).
+/// - calibrated linear: the score is the mean of the members' calibrated probabilities; the
+///   explained margin is the mean decision function (mean weights, mean intercept).
 /// So explanations are exact: bias + Σ contributions = m.
 struct LinearModel: Sendable {
     enum Link: Sendable, Equatable {
         case logistic
         case platt(a: Double, b: Double)
+        case modifiedHuber
     }
 
     let weights: [Double]
     let bias: Double
     let link: Link
+    /// Bernoulli naive Bayes: features are 1 when > this, else 0 (nil: used as they are).
+    let binarize: Double?
+    /// Calibrated linear models: the members whose probabilities are averaged (nil otherwise).
+    let ensemble: CalibratedEnsemble?
+
+    /// The score of feature vector `x`.
+    @inline(__always)
+    func score(_ x: SparseVector) -> Double {
+        if let ensemble { return ensemble.score(x) }
+        return score(margin: margin(x))
+    }
+
+    /// The value feature `value` takes in the margin (binarised for Bernoulli naive Bayes).
+    @inline(__always)
+    func effectiveValue(_ value: Double) -> Double {
+        guard let binarize else { return value }
+        return value > binarize ? 1 : 0
+    }
 
     /// The score for margin `m`, clamped to [0, 1] (NaN cannot arise from validated parameters
     /// and finite features, but a NaN would become 0).
@@ -24,68 +48,54 @@ struct LinearModel: Sendable {
         switch link {
         case .logistic: s = Math.sigmoid(m)
         case .platt(let a, let b): s = Math.sigmoid(-(a * m + b))
+        case .modifiedHuber: s = (min(1, max(-1, m)) + 1) / 2
         }
         return s.isNaN ? 0 : min(1, max(0, s))
     }
 
     /// Whether a positive contribution to the margin raises the score (false only for Platt A > 0).
     var marginRaisesScore: Bool {
+        if let ensemble { return ensemble.decisionRaisesScore }
         if case .platt(let a, _) = link { return a <= 0 }
         return true
     }
 
     @inline(__always)
     func margin(_ x: SparseVector) -> Double {
-        bias + x.dot(weights)
+        guard let binarize else { return bias + x.dot(weights) }
+        var sum = 0.0
+        for k in 0..<x.count where x.values[k] > binarize { sum += weights[Int(x.indices[k])] }
+        return bias + sum
     }
 
     /// Validates parameters for `algorithm` against the pipeline width and compiles them.
     init(algorithm: Algorithm, parameters p: ModelParameters, dimension: Int, weights bin: [Double]) throws(ArtifactError) {
-        func finite(_ value: Double?, _ key: String) throws(ArtifactError) -> Double {
-            guard let value else { throw ArtifactError(.invalidModel, "model.\(key) is required for \(algorithm.rawValue)") }
-            guard value.isFinite else { throw ArtifactError(.invalidModel, "model.\(key) must be finite") }
-            return value
-        }
-        func vector(_ array: StoredArray?, _ key: String) throws(ArtifactError) -> [Double] {
-            guard let array else { throw ArtifactError(.invalidModel, "model.\(key) is required for \(algorithm.rawValue)") }
-            let values = try resolve(array, path: "model.\(key)", weights: bin)
-            guard values.count == dimension else {
-                throw ArtifactError(.invalidModel, "model.\(key) has \(values.count) values; the pipeline has \(dimension) columns")
-            }
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw ArtifactError(.invalidModel, "model.\(key)[\(bad)] is not finite")
-            }
-            return values
-        }
+        let check = ParameterCheck(algorithm: algorithm, dimension: dimension, weights: bin)
         switch algorithm {
         case .logisticRegression:
-            weights = try vector(p.weights, "weights")
-            bias = try finite(p.intercept, "intercept")
-            link = .logistic
+            self.init(weights: try check.vector(p.weights, "weights"), bias: try check.finite(p.intercept, "intercept"), link: .logistic)
+        case .modifiedHuber:
+            self.init(weights: try check.vector(p.weights, "weights"), bias: try check.finite(p.intercept, "intercept"),
+                      link: .modifiedHuber)
         case .linearSVM:
-            weights = try vector(p.weights, "weights")
-            bias = try finite(p.intercept, "intercept")
-            link = .platt(a: try finite(p.plattA, "platt_a"), b: try finite(p.plattB, "platt_b"))
+            self.init(weights: try check.vector(p.weights, "weights"), bias: try check.finite(p.intercept, "intercept"),
+                      link: .platt(a: try check.finite(p.plattA, "platt_a"), b: try check.finite(p.plattB, "platt_b")))
         case .multinomialNB:
-            guard let priors = p.classLogPrior, priors.count == 2 else {
-                throw ArtifactError(.invalidModel, "model.class_log_prior must hold 2 values [negative, positive]")
-            }
-            guard priors.allSatisfy(\.isFinite) else { throw ArtifactError(.invalidModel, "model.class_log_prior must be finite") }
-            guard let rows = p.featureLogProb, rows.count == 2 else {
-                throw ArtifactError(.invalidModel, "model.feature_log_prob must hold 2 arrays [negative, positive]")
-            }
-            let negative = try vector(rows[0], "feature_log_prob[0]")
-            let positive = try vector(rows[1], "feature_log_prob[1]")
-            weights = zip(positive, negative).map { $0 - $1 }
-            bias = priors[1] - priors[0]
-            link = .logistic
+            let (priors, negative, positive) = try check.naiveBayes(p)
+            self.init(weights: zip(positive, negative).map { $0 - $1 }, bias: priors[1] - priors[0], link: .logistic)
+        case .bernoulliNB:
+            self = try Self.bernoulli(p, check)
+        case .calibratedLinear:
+            self = try Self.calibrated(p, check)
         }
     }
 
-    init(weights: [Double], bias: Double, link: Link) {
+    init(weights: [Double], bias: Double, link: Link, binarize: Double? = nil, ensemble: CalibratedEnsemble? = nil) {
         self.weights = weights
         self.bias = bias
         self.link = link
+        self.binarize = binarize
+        self.ensemble = ensemble
     }
 }
 

@@ -21,7 +21,12 @@ public final class LoadedModel: Sendable {
     /// `[negative, positive]`.
     public var labels: [String] { manifest.labels }
     /// The unit explanations are expressed in.
-    public var marginUnit: MarginUnit { manifest.algorithm == .linearSVM ? .decisionFunction : .logOdds }
+    public var marginUnit: MarginUnit {
+        switch manifest.algorithm {
+        case .linearSVM, .modifiedHuber, .calibratedLinear: .decisionFunction
+        case .logisticRegression, .multinomialNB, .bernoulliNB: .logOdds
+        }
+    }
 
     /// Largest accepted difference between the example's stored and recomputed score.
     public static let exampleTolerance = 1e-9
@@ -87,7 +92,7 @@ public final class LoadedModel: Sendable {
 
     /// Scores values given in `signature.fields` order (shorter arrays: the rest is `.missing`).
     public func predict(_ values: [FeatureValue]) -> Prediction {
-        prediction(margin: model.margin(pipeline.transform(values)))
+        prediction(score: model.score(pipeline.transform(values)))
     }
 
     /// Scores a field-name → value dictionary (absent fields are `.missing`; unknown keys ignored).
@@ -111,9 +116,10 @@ public final class LoadedModel: Sendable {
         let margin = model.margin(x)  // the same arithmetic as predict, so the prediction is identical
         for k in 0..<x.count {
             let index = x.indices[k]
-            let c = x.values[k] * model.weights[Int(index)]
+            let value = model.effectiveValue(x.values[k])
+            let c = value * model.weights[Int(index)]
             if c == 0 { continue }
-            if (c > 0) == raises { ups.append((index, x.values[k], c)) } else { downs.append((index, x.values[k], c)) }
+            if (c > 0) == raises { ups.append((index, value, c)) } else { downs.append((index, value, c)) }
         }
         let limit = max(0, top)
         // Largest effect first; ties by column so that the order is deterministic.
@@ -128,7 +134,7 @@ public final class LoadedModel: Sendable {
         func named(_ item: (index: Int32, value: Double, contribution: Double)) -> FeatureContribution {
             FeatureContribution(feature: pipeline.featureName(at: Int(item.index)), value: item.value, contribution: item.contribution)
         }
-        return Explanation(prediction: prediction(margin: margin), unit: marginUnit, margin: margin, bias: model.bias,
+        return Explanation(prediction: prediction(score: model.score(x)), unit: marginUnit, margin: margin, bias: model.bias,
                            up: shownUp.map(named), down: shownDown.map(named), remainder: remainder)
     }
 
@@ -143,8 +149,7 @@ public final class LoadedModel: Sendable {
     }
 
     @inline(__always)
-    private func prediction(margin: Double) -> Prediction {
-        let score = model.score(margin: margin)
+    private func prediction(score: Double) -> Prediction {
         let positive = score >= manifest.threshold
         return Prediction(score: score, label: manifest.labels[positive ? 1 : 0], isPositive: positive)
     }
@@ -163,10 +168,8 @@ public final class LoadedModel: Sendable {
     }
 
     static func validateHeader(_ m: ModelManifest) throws(ArtifactError) {
-        guard m.formatVersion == ModelManifest.currentFormatVersion else {
-            throw ArtifactError(.unsupportedFormatVersion,
-                                "format_version \(m.formatVersion) is not supported (this build reads \(ModelManifest.currentFormatVersion))")
-        }
+        try checkFormatVersion(m.formatVersion)
+        try m.validateFormatFeatures()
         guard !m.name.isEmpty, isPlainFileName(m.name) else {
             throw ArtifactError(.invalidManifest, "name \"\(m.name)\" must be a non-empty plain directory name")
         }
@@ -191,6 +194,14 @@ public final class LoadedModel: Sendable {
             guard let k = m.signature.index(of: id), m.signature.fields[k].type == .string else {
                 throw ArtifactError(.invalidSignature, "signature.id_field \"\(id)\" must name a string field of signature.fields")
             }
+        }
+    }
+
+    static func checkFormatVersion(_ version: Int) throws(ArtifactError) {
+        let supported = ModelManifest.supportedFormatVersions
+        guard supported.contains(version) else {
+            throw ArtifactError(.unsupportedFormatVersion,
+                                "format_version \(version) is not supported (this build reads \(supported.lowerBound) to \(supported.upperBound))")
         }
     }
 
@@ -222,10 +233,7 @@ public final class LoadedModel: Sendable {
         let decoder = JSONDecoder()
         do {
             let probe = try decoder.decode(VersionProbe.self, from: data)
-            guard probe.formatVersion == ModelManifest.currentFormatVersion else {
-                throw ArtifactError(.unsupportedFormatVersion,
-                                    "format_version \(probe.formatVersion) is not supported (this build reads \(ModelManifest.currentFormatVersion))")
-            }
+            try checkFormatVersion(probe.formatVersion)
             return try decoder.decode(ModelManifest.self, from: data)
         } catch let error as ArtifactError {
             throw error
@@ -281,6 +289,7 @@ extension ModelManifest {
         }
         if let w = model.weights { arrays.append(w) }
         arrays.append(contentsOf: model.featureLogProb ?? [])
+        arrays.append(contentsOf: (model.members ?? []).map(\.weights))
         return arrays.contains { $0.values == nil }
     }
 }

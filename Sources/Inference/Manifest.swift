@@ -39,14 +39,18 @@
 /// }
 /// ```
 public struct ModelManifest: Codable, Sendable, Equatable {
-    /// The artifact format this manifest follows. Only `1` exists.
-    public static let currentFormatVersion = 1
+    /// The artifact format writers produce. Format 2 adds what scikit-learn pipelines need
+    /// (see `ManifestFormat.swift`); format 1 artifacts load unchanged.
+    public static let currentFormatVersion = 2
+    /// The formats this build reads.
+    public static let supportedFormatVersions = 1...2
     /// The file name of the manifest inside a version directory.
     public static let fileName = "model.json"
     /// The file name of the optional weights file (little-endian IEEE-754 float64 values).
     public static let weightsFileName = "weights.bin"
 
-    /// Artifact format version; loaders reject versions they do not know. Default 1.
+    /// Artifact format version; loaders reject versions they do not know. Default: the oldest
+    /// that can express the manifest (`requiredFormat`).
     public var formatVersion: Int
     /// Model name; equals the `<name>` directory it is stored under.
     public var name: String
@@ -77,12 +81,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var files: [String: String]
 
     public init(
-        formatVersion: Int = ModelManifest.currentFormatVersion, name: String, version: Int, created: String,
+        formatVersion: Int? = nil, name: String, version: Int, created: String,
         algorithm: Algorithm, signature: Signature, pipeline: PipelineSpec, model: ModelParameters,
         threshold: Double, labels: [String], metrics: Metrics = Metrics(), example: Example,
         dataset: DatasetInfo, files: [String: String] = [:]
     ) {
-        self.formatVersion = formatVersion
+        self.formatVersion = 1
         self.name = name
         self.version = version
         self.created = created
@@ -96,6 +100,9 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         self.example = example
         self.dataset = dataset
         self.files = files
+        // Without an explicit version, the oldest format that can express the manifest, so
+        // that older readers keep loading what they can.
+        self.formatVersion = formatVersion ?? requiredFormat.version
     }
 
     enum CodingKeys: String, CodingKey {
@@ -113,6 +120,12 @@ public enum Algorithm: String, Codable, Sendable, Equatable, CaseIterable {
     case linearSVM = "linear_svm"
     /// Multinomial naive Bayes over non-negative features; score = P(positive | x).
     case multinomialNB = "multinomial_nb"
+    /// Format 2: linear margin with the modified Huber link, score = (clip(m, −1, 1) + 1) / 2.
+    case modifiedHuber = "modified_huber"
+    /// Format 2: Bernoulli naive Bayes on features binarised at `binarize`; score = P(positive | x).
+    case bernoulliNB = "bernoulli_nb"
+    /// Format 2: the mean of calibrated linear members (scikit-learn `CalibratedClassifierCV`).
+    case calibratedLinear = "calibrated_linear"
 }
 
 // MARK: - Signature (input schema)
@@ -291,7 +304,13 @@ public struct TextSpec: Codable, Sendable, Equatable {
     public var lowercase: Bool
     /// Strip accents like scikit-learn's `strip_accents='unicode'`. Default true.
     public var stripAccents: Bool
-    /// `word` or `char_wb`. Default `word`.
+    /// Format 2: strip like `strip_accents='ascii'` instead (NFKD, then drop every non-ASCII
+    /// scalar); JSON `"strip_accents": "ascii"`. Implies `stripAccents`. Default false.
+    public var asciiOnly: Bool
+    /// Format 2: tokens removed before word n-grams are formed (scikit-learn `stop_words`,
+    /// compared after preprocessing). Ignored by the char analyzers, as in scikit-learn. Default none.
+    public var stopWords: [String]
+    /// `word`, `char` or `char_wb`. Default `word`.
     public var analyzer: TextAnalyzer
     /// Smallest n-gram length. Default 1.
     public var ngramMin: Int
@@ -302,11 +321,13 @@ public struct TextSpec: Codable, Sendable, Equatable {
 
     public init(field: String, name: String? = nil, lowercase: Bool = true, stripAccents: Bool = true,
                 analyzer: TextAnalyzer = .word, ngramMin: Int = 1, ngramMax: Int = 1,
-                vectorizer: TextVectorizerSpec) {
+                vectorizer: TextVectorizerSpec, asciiOnly: Bool = false, stopWords: [String] = []) {
         self.field = field
         self.name = name ?? field
         self.lowercase = lowercase
-        self.stripAccents = stripAccents
+        self.stripAccents = stripAccents || asciiOnly
+        self.asciiOnly = asciiOnly
+        self.stopWords = stopWords
         self.analyzer = analyzer
         self.ngramMin = ngramMin
         self.ngramMax = ngramMax
@@ -316,6 +337,7 @@ public struct TextSpec: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case field, name, lowercase, analyzer, vectorizer
         case stripAccents = "strip_accents"
+        case stopWords = "stop_words"
         case ngramMin = "ngram_min"
         case ngramMax = "ngram_max"
     }
@@ -325,7 +347,8 @@ public struct TextSpec: Codable, Sendable, Equatable {
         field = try c.decode(String.self, forKey: .field)
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? field
         lowercase = try c.decodeIfPresent(Bool.self, forKey: .lowercase) ?? true
-        stripAccents = try c.decodeIfPresent(Bool.self, forKey: .stripAccents) ?? true
+        (stripAccents, asciiOnly) = try Self.decodeStripAccents(c)
+        stopWords = try c.decodeIfPresent([String].self, forKey: .stopWords) ?? []
         analyzer = try c.decodeIfPresent(TextAnalyzer.self, forKey: .analyzer) ?? .word
         ngramMin = try c.decodeIfPresent(Int.self, forKey: .ngramMin) ?? 1
         ngramMax = try c.decodeIfPresent(Int.self, forKey: .ngramMax) ?? 1
@@ -339,6 +362,8 @@ public enum TextAnalyzer: String, Codable, Sendable, Equatable {
     case word
     /// Character n-grams inside space-padded words.
     case charWB = "char_wb"
+    /// Format 2: character n-grams of the whole text, runs of whitespace collapsed to one space.
+    case char
 }
 
 /// Vector normalisation applied to a text block.
@@ -347,6 +372,8 @@ public enum VectorNorm: String, Codable, Sendable, Equatable {
     case l2
     /// Leave values as they are.
     case none
+    /// Format 2: divide by the sum of absolute values of the block.
+    case l1
 }
 
 /// Term counts → values. JSON: `{"type": "tfidf", …}` or `{"type": "hashing", …}`.
@@ -391,16 +418,20 @@ public struct TfidfSpec: Codable, Sendable, Equatable {
     public var sublinearTF: Bool
     /// Default l2.
     public var norm: VectorNorm
+    /// Format 2: count every present term once (scikit-learn `binary=True`). Default false.
+    public var binary: Bool
 
-    public init(vocabulary: [String: Int], idf: StoredArray, sublinearTF: Bool = false, norm: VectorNorm = .l2) {
+    public init(vocabulary: [String: Int], idf: StoredArray, sublinearTF: Bool = false, norm: VectorNorm = .l2,
+                binary: Bool = false) {
         self.vocabulary = vocabulary
         self.idf = idf
         self.sublinearTF = sublinearTF
         self.norm = norm
+        self.binary = binary
     }
 
     enum CodingKeys: String, CodingKey {
-        case vocabulary, idf, norm
+        case vocabulary, idf, norm, binary
         case sublinearTF = "sublinear_tf"
     }
 
@@ -410,6 +441,7 @@ public struct TfidfSpec: Codable, Sendable, Equatable {
         idf = try c.decode(StoredArray.self, forKey: .idf)
         sublinearTF = try c.decodeIfPresent(Bool.self, forKey: .sublinearTF) ?? false
         norm = try c.decodeIfPresent(VectorNorm.self, forKey: .norm) ?? .l2
+        binary = try c.decodeIfPresent(Bool.self, forKey: .binary) ?? false
     }
 }
 
@@ -425,15 +457,18 @@ public struct HashingSpec: Codable, Sendable, Equatable {
     public var alternateSign: Bool
     /// Default l2.
     public var norm: VectorNorm
+    /// Format 2: every non-zero column becomes 1 before `norm` (scikit-learn `binary=True`). Default false.
+    public var binary: Bool
 
-    public init(nFeatures: Int, alternateSign: Bool = true, norm: VectorNorm = .l2) {
+    public init(nFeatures: Int, alternateSign: Bool = true, norm: VectorNorm = .l2, binary: Bool = false) {
         self.nFeatures = nFeatures
         self.alternateSign = alternateSign
         self.norm = norm
+        self.binary = binary
     }
 
     enum CodingKeys: String, CodingKey {
-        case norm
+        case norm, binary
         case nFeatures = "n_features"
         case alternateSign = "alternate_sign"
     }
@@ -443,6 +478,7 @@ public struct HashingSpec: Codable, Sendable, Equatable {
         nFeatures = try c.decode(Int.self, forKey: .nFeatures)
         alternateSign = try c.decodeIfPresent(Bool.self, forKey: .alternateSign) ?? true
         norm = try c.decodeIfPresent(VectorNorm.self, forKey: .norm) ?? .l2
+        binary = try c.decodeIfPresent(Bool.self, forKey: .binary) ?? false
     }
 }
 
@@ -459,16 +495,21 @@ public struct CategoricalSpec: Codable, Sendable, Equatable {
     public var categories: [String]
     /// Add a column for missing values. Default false.
     public var missingSlot: Bool
+    /// Format 2 (see `CategoricalLayout`): where each category, unknown and missing values go
+    /// when that is not one column per category in order. Default nil.
+    public var layout: CategoricalLayout?
 
-    public init(field: String, name: String? = nil, categories: [String], missingSlot: Bool = false) {
+    public init(field: String, name: String? = nil, categories: [String], missingSlot: Bool = false,
+                layout: CategoricalLayout? = nil) {
         self.field = field
         self.name = name ?? field
         self.categories = categories
         self.missingSlot = missingSlot
+        self.layout = layout
     }
 
     enum CodingKeys: String, CodingKey {
-        case field, name, categories
+        case field, name, categories, layout
         case missingSlot = "missing_slot"
     }
 
@@ -478,6 +519,7 @@ public struct CategoricalSpec: Codable, Sendable, Equatable {
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? field
         categories = try c.decode([String].self, forKey: .categories)
         missingSlot = try c.decodeIfPresent(Bool.self, forKey: .missingSlot) ?? false
+        layout = try c.decodeIfPresent(CategoricalLayout.self, forKey: .layout)
     }
 }
 
@@ -597,9 +639,16 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var plattB: Double?
     public var classLogPrior: [Double]?
     public var featureLogProb: [StoredArray]?
+    /// Format 2, `bernoulli_nb`: features are 1 when > `binarize`, else 0; nil = used as they are.
+    public var binarize: Double?
+    /// Format 2, `calibrated_linear`: the calibrated members whose scores are averaged.
+    public var members: [CalibratedMember]?
 
     public init(weights: StoredArray? = nil, intercept: Double? = nil, plattA: Double? = nil, plattB: Double? = nil,
-                classLogPrior: [Double]? = nil, featureLogProb: [StoredArray]? = nil) {
+                classLogPrior: [Double]? = nil, featureLogProb: [StoredArray]? = nil, binarize: Double? = nil,
+                members: [CalibratedMember]? = nil) {
+        self.binarize = binarize
+        self.members = members
         self.weights = weights
         self.intercept = intercept
         self.plattA = plattA
@@ -622,7 +671,7 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case weights, intercept
+        case weights, intercept, binarize, members
         case plattA = "platt_a"
         case plattB = "platt_b"
         case classLogPrior = "class_log_prior"

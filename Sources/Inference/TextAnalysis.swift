@@ -172,6 +172,11 @@ public struct TermExtractor: Sendable, Equatable {
     public let lowercase: Bool
     /// Then strip accents like `strip_accents='unicode'`. Default true.
     public let stripAccents: Bool
+    /// Strip like `strip_accents='ascii'` instead: NFKD, then drop every non-ASCII scalar. Default false.
+    public let asciiOnly: Bool
+    /// UTF-8 bytes of tokens dropped before word n-grams (bytes, as Python compares code
+    /// points; `String ==` would equate canonically equivalent text). Default empty.
+    public let stopWords: Set<[UInt8]>
     /// Word or char_wb n-grams. Default word.
     public let analyzer: TextAnalyzer
     /// n-gram lengths `ngramMin...ngramMax`, clamped to 1 ≤ min ≤ max. Default 1...1.
@@ -179,9 +184,11 @@ public struct TermExtractor: Sendable, Equatable {
     public let ngramMax: Int
 
     public init(lowercase: Bool = true, stripAccents: Bool = true, analyzer: TextAnalyzer = .word,
-                ngramMin: Int = 1, ngramMax: Int = 1) {
+                ngramMin: Int = 1, ngramMax: Int = 1, asciiOnly: Bool = false, stopWords: [String] = []) {
         self.lowercase = lowercase
-        self.stripAccents = stripAccents
+        self.stripAccents = stripAccents || asciiOnly
+        self.asciiOnly = asciiOnly
+        self.stopWords = Set(stopWords.map { Array($0.utf8) })
         self.analyzer = analyzer
         self.ngramMin = max(1, ngramMin)
         self.ngramMax = max(max(1, ngramMin), ngramMax)
@@ -199,7 +206,7 @@ public struct TermExtractor: Sendable, Equatable {
     /// The extractor a text transformer spec describes.
     public init(_ spec: TextSpec) {
         self.init(lowercase: spec.lowercase, stripAccents: spec.stripAccents, analyzer: spec.analyzer,
-                  ngramMin: spec.ngramMin, ngramMax: spec.ngramMax)
+                  ngramMin: spec.ngramMin, ngramMax: spec.ngramMax, asciiOnly: spec.asciiOnly, stopWords: spec.stopWords)
     }
 
     /// All terms of `text` in scikit-learn's order (duplicates kept: they are counts).
@@ -228,13 +235,20 @@ public struct TermExtractor: Sendable, Equatable {
             scalars.reserveCapacity(text.utf8.count)
             forEachNormalizedScalar(text) { scalars.append($0) }
             Self.forEachCharWBNGram(scalars, min: ngramMin, max: ngramMax, body)
+        case .char:
+            var scalars: [Unicode.Scalar] = []
+            scalars.reserveCapacity(text.utf8.count)
+            forEachNormalizedScalar(text) { scalars.append($0) }
+            Self.forEachCharNGram(Self.collapsingWhitespaceRuns(scalars), min: ngramMin, max: ngramMax, body)
         }
     }
 
     /// Lowercase and/or strip accents, in scikit-learn's order (lowercase first).
-    public static func preprocess(_ text: String, lowercase: Bool = true, stripAccents: Bool = true) -> String {
+    public static func preprocess(_ text: String, lowercase: Bool = true, stripAccents: Bool = true,
+                                  asciiOnly: Bool = false) -> String {
         var view = String.UnicodeScalarView()
-        TermExtractor(lowercase: lowercase, stripAccents: stripAccents).forEachNormalizedScalar(text) { view.append($0) }
+        TermExtractor(lowercase: lowercase, stripAccents: stripAccents, asciiOnly: asciiOnly)
+            .forEachNormalizedScalar(text) { view.append($0) }
         return String(view)
     }
 
@@ -265,22 +279,24 @@ public struct TermExtractor: Sendable, Equatable {
                 runScalars += 1
                 Self.appendUTF8(scalar, to: &tokens.bytes)
             } else if runScalars > 0 {
-                if runScalars >= 2 {
-                    tokens.starts.append(runStart)
-                    tokens.ends.append(tokens.bytes.count)
-                } else {
-                    tokens.bytes.removeLast(tokens.bytes.count - runMark)
-                }
+                endRun(&tokens, runMark: runMark, runStart: runStart, runScalars: runScalars)
                 runScalars = 0
             }
         }
-        if runScalars >= 2 {
+        if runScalars > 0 { endRun(&tokens, runMark: runMark, runStart: runStart, runScalars: runScalars) }
+        return tokens
+    }
+
+    /// Keeps the run that just ended as a token when it has ≥ 2 scalars and is not a stop
+    /// word; otherwise removes its bytes (and the space before it).
+    @inline(__always)
+    private func endRun(_ tokens: inout Tokens, runMark: Int, runStart: Int, runScalars: Int) {
+        if runScalars >= 2 && (stopWords.isEmpty || !stopWords.contains(Array(tokens.bytes[runStart...]))) {
             tokens.starts.append(runStart)
             tokens.ends.append(tokens.bytes.count)
-        } else if runScalars > 0 {
+        } else {
             tokens.bytes.removeLast(tokens.bytes.count - runMark)
         }
-        return tokens
     }
 
     @inline(__always)
@@ -295,6 +311,14 @@ public struct TermExtractor: Sendable, Equatable {
     /// Feeds `body` the scalars of `text` after lowercasing and/or accent stripping.
     @inline(__always)
     func forEachNormalizedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+        if asciiOnly {
+            // strip_accents='ascii' is NFKD then "drop non-ASCII"; combining marks are non-ASCII,
+            // so unicode stripping followed by the ASCII filter gives the same scalars.
+            TermExtractor(lowercase: lowercase, stripAccents: true).forEachNormalizedScalar(text) { scalar in
+                if scalar.value < 0x80 { body(scalar) }
+            }
+            return
+        }
         let input = text.unicodeScalars
         guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
             for scalar in input { body(scalar) }
@@ -363,6 +387,45 @@ public struct TermExtractor: Sendable, Equatable {
             next = input.index(after: next)
         }
         return true
+    }
+
+    /// scikit-learn's `_white_spaces.sub(" ", text)` with `_white_spaces = re.compile(r"\s\s+")`:
+    /// every run of two or more whitespace scalars becomes one space; a lone one stays as it is.
+    static func collapsingWhitespaceRuns(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(scalars.count)
+        var i = 0
+        while i < scalars.count {
+            guard PythonCharacterClass.isSpace(scalars[i]) else { out.append(scalars[i]); i += 1; continue }
+            var end = i + 1
+            while end < scalars.count && PythonCharacterClass.isSpace(scalars[end]) { end += 1 }
+            out.append(end - i >= 2 ? " " : scalars[i])
+            i = end
+        }
+        return out
+    }
+
+    /// scikit-learn `_char_ngrams` (after whitespace collapsing): every window of n scalars for
+    /// n = min…max, windows longer than the text skipped.
+    static func forEachCharNGram(_ scalars: [Unicode.Scalar], min minN: Int, max maxN: Int,
+                                 _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var bytes: [UInt8] = []
+        var boundaries: [Int] = []  // byte offset of each scalar, plus the end
+        bytes.reserveCapacity(scalars.count)
+        for scalar in scalars {
+            boundaries.append(bytes.count)
+            appendUTF8(scalar, to: &bytes)
+        }
+        boundaries.append(bytes.count)
+        let length = scalars.count
+        guard minN <= length else { return }
+        bytes.withUnsafeBufferPointer { buffer in
+            for n in minN...Swift.min(maxN, length) {
+                for start in 0...(length - n) {
+                    body(UnsafeBufferPointer(rebasing: buffer[boundaries[start]..<boundaries[start + n]]))
+                }
+            }
+        }
     }
 
     /// scikit-learn `_char_wb_ngrams`: split on whitespace; pad each word with one space on

@@ -69,13 +69,16 @@ public struct TrainConfig: Sendable, Equatable {
         splitGroupColumns ?? datasetSchema.columns.filter { $0.kind == .identifier || $0.kind == .text }.map(\.name)
     }
 
+    /// The algorithms `vigia train` fits; the artifact format knows more (exported ones).
+    public static let trainableAlgorithms: [Algorithm] = [.logisticRegression, .linearSVM, .multinomialNB]
+
     /// Parses the JSON config file format (README "Training configuration").
     public static func decode(_ data: Data) throws -> TrainConfig {
         let file = try JSONDecoder().decode(File.self, from: data)
         var config = TrainConfig()
         if let value = file.algorithm {
-            guard let algorithm = Algorithm(rawValue: value) else {
-                throw TrainingError.invalidConfig("unknown algorithm \"\(value)\" (expected \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            guard let algorithm = Algorithm(rawValue: value), Self.trainableAlgorithms.contains(algorithm) else {
+                throw TrainingError.invalidConfig("unknown algorithm \"\(value)\" (expected \(Self.trainableAlgorithms.map(\.rawValue).joined(separator: ", ")))")
             }
             config.algorithm = algorithm
         }

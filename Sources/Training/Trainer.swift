@@ -190,6 +190,8 @@ public struct Trainer: Sendable {
             case .multinomialNB:
                 let fit = nbFitter.fit(foldMatrix, include: { _ in true })
                 for row in outside { outOfFold[row] = fit.score(trainMatrix.rows[row]) }
+            case .modifiedHuber, .bernoulliNB, .calibratedLinear:
+                throw .invalidConfig("vigia train cannot fit \(config.algorithm.rawValue)")
             }
         }
         var platt: PlattScaling?
@@ -232,6 +234,8 @@ public struct Trainer: Sendable {
             let fit = nbFitter.fit(trainMatrix, include: { _ in true })
             parameters = .multinomialNB(classLogPrior: fit.classLogPrior,
                                         featureLogProb: fit.featureLogProbability.map { weights.append($0) })
+        case .modifiedHuber, .bernoulliNB, .calibratedLinear:
+            throw .invalidConfig("vigia train cannot fit \(config.algorithm.rawValue)")
         }
         let exampleRow = split.test[0]
         var exampleInput: [String: FeatureValue] = [:]
