@@ -1,0 +1,164 @@
+"""Exporter tests. Those that publish need the real `vigia` binary ($VIGIA or PATH), which
+scripts/check-exporter.sh provides."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
+
+from vigia_sklearn import ExportError, UnsupportedStep, convert, export
+from vigia_sklearn.export import infer_signature
+
+TITLES = ["pistola airsoft preta", "camiseta algodao azul", "pistola de brinquedo", "tenis corrida branco",
+          "réplica pistola 9mm", "caneca ceramica", "munição calibre 38", "livro de receitas"]
+
+
+def frame(rows: int = 64) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    titles = [TITLES[k % len(TITLES)] for k in range(rows)]
+    return pd.DataFrame({
+        "id": [f"L{k}" for k in range(rows)],
+        "title": titles,
+        "category_id": [f"C{k % 5}" for k in range(rows)],
+        "price_usd": rng.uniform(1, 500, rows).round(2),
+        "label": [int(any(w in t for w in ("pistola", "munição"))) for t in titles],
+    })
+
+
+def pipeline(text: object = None, estimator: object = None, extra: list | None = None) -> Pipeline:
+    columns = [("title", text or TfidfVectorizer(ngram_range=(1, 2), strip_accents="unicode"), "title"),
+               ("cat", OneHotEncoder(handle_unknown="ignore"), ["category_id"]),
+               ("num", StandardScaler(), ["price_usd"])] + (extra or [])
+    return Pipeline([("pre", ColumnTransformer(columns)), ("clf", estimator or LogisticRegression(max_iter=1000))])
+
+
+def fitted(p: Pipeline, data: pd.DataFrame | None = None) -> Pipeline:
+    data = frame() if data is None else data
+    return p.fit(data.drop(columns=["label"]), data["label"])
+
+
+def vigia_binary() -> str:
+    path = os.environ.get("VIGIA") or shutil.which("vigia")
+    if not path:
+        pytest.skip("no vigia binary (set VIGIA)")
+    return path
+
+
+# ------------------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize("build, step, parameter", [
+    (lambda: pipeline(TfidfVectorizer(tokenizer=str.split, token_pattern=None)), "TfidfVectorizer", "tokenizer"),
+    (lambda: pipeline(TfidfVectorizer(preprocessor=str.lower)), "TfidfVectorizer", "preprocessor"),
+    (lambda: pipeline(TfidfVectorizer(token_pattern=r"\b\w+\b")), "TfidfVectorizer", "token_pattern"),
+    (lambda: pipeline(TfidfVectorizer(dtype=np.float32)), "TfidfVectorizer", "dtype"),
+    (lambda: pipeline(extra=[("f", FunctionTransformer(lambda x: x * 2), ["price_usd"])]), "FunctionTransformer", "func"),
+    (lambda: pipeline(extra=[("k", KBinsDiscretizer(n_bins=3), ["price_usd"])]), "KBinsDiscretizer", "type"),
+    (lambda: pipeline(estimator=SGDClassifier(loss="hinge")), "SGDClassifier", "loss"),
+])
+def test_unsupported_steps_are_refused_naming_step_and_parameter(build, step: str, parameter: str) -> None:
+    with pytest.raises(UnsupportedStep) as refused:
+        convert(fitted(build()))
+    assert step in str(refused.value)
+    assert refused.value.parameter == parameter
+
+
+def test_one_hot_that_raises_on_unknown_values_is_refused() -> None:
+    p = Pipeline([("pre", ColumnTransformer([("cat", OneHotEncoder(), ["category_id"])])), ("clf", LogisticRegression())])
+    with pytest.raises(UnsupportedStep) as refused:
+        convert(fitted(p))
+    assert refused.value.parameter == "handle_unknown"
+
+
+def test_more_than_two_classes_is_refused() -> None:
+    data = frame()
+    data["label"] = np.arange(len(data)) % 3
+    with pytest.raises(UnsupportedStep) as refused:
+        convert(fitted(pipeline(), data))
+    assert refused.value.parameter == "classes_"
+
+
+def test_a_bare_estimator_is_refused() -> None:
+    with pytest.raises(UnsupportedStep):
+        convert(LogisticRegression().fit([[0.0], [1.0]], [0, 1]))
+
+
+# ------------------------------------------------------------------------ signature
+
+
+def test_signature_marks_columns_with_missing_values_optional_and_types_from_the_sample() -> None:
+    data = frame()
+    data.loc[3, "price_usd"] = np.nan
+    conversion = convert(fitted(pipeline(), frame()))
+    signature = infer_signature(conversion.columns, data, "id")
+    fields = {f["name"]: f for f in signature["fields"]}
+    assert signature["id_field"] == "id"
+    assert fields["title"] == {"name": "title", "type": "string", "required": True}
+    assert fields["price_usd"]["type"] == "number" and fields["price_usd"]["required"] is False
+    assert fields["category_id"]["type"] == "string"
+
+
+# ------------------------------------------------------------------------ publishing
+
+
+def test_export_publishes_consecutive_versions_with_checksums_and_parity(tmp_path: Path) -> None:
+    vigia = vigia_binary()
+    data = frame()
+    model = fitted(pipeline())
+    first = export(model, storage=tmp_path, name="items", sample=data, id_column="id", label_column="label", vigia=vigia)
+    second = export(model, storage=tmp_path, name="items", sample=data, id_column="id", vigia=vigia)
+    assert (first.version, second.version) == (1, 2)
+    assert first.parity.rows == len(data) and first.parity.max_abs_difference <= 1e-9
+    directory = tmp_path / "items" / "1"
+    manifest = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    assert manifest["name"] == "items" and manifest["version"] == 1
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == digest
+    provenance = json.loads((directory / "sklearn.json").read_text(encoding="utf-8"))
+    assert provenance["scikit_learn"]
+    expected = model.predict_proba(data[["title", "category_id", "price_usd"]].iloc[:1])[0, 1]
+    assert abs(manifest["example"]["expected_score"] - expected) <= 1e-12
+    assert manifest["metrics"]["confusion_matrix"]["true_positive"] > 0
+    assert not [p for p in (tmp_path / "items").iterdir() if p.name.startswith(".")]
+
+
+def fake_vigia(tmp_path: Path, score: float) -> str:
+    """An executable that answers every line with one fixed score: a second engine that disagrees."""
+    script = tmp_path / "disagreeing-vigia"
+    script.write_text("#!/usr/bin/env python3\nimport sys, json\n"
+                      "lines = open(sys.argv[sys.argv.index('--input') + 1], encoding='utf-8').read().splitlines()\n"
+                      f"print('\\n'.join(json.dumps({{'id': None, 'score': {score}}}) for _ in lines))\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return str(script)
+
+
+def test_a_parity_failure_publishes_nothing_even_with_force(tmp_path: Path) -> None:
+    storage = tmp_path / "storage"
+    with pytest.raises(ExportError, match="parity check failed"):
+        export(fitted(pipeline()), storage=storage, name="items", sample=frame(), force=True,
+               vigia=fake_vigia(tmp_path, 0.5))
+    assert list((storage / "items").iterdir()) == []
+
+
+def test_a_changed_signature_needs_force(tmp_path: Path) -> None:
+    vigia = vigia_binary()
+    data = frame()
+    export(fitted(pipeline()), storage=tmp_path, name="items", sample=data, vigia=vigia)
+    narrower = Pipeline([("pre", ColumnTransformer([("title", TfidfVectorizer(), "title")])), ("clf", LogisticRegression())])
+    narrower.fit(data[["title"]], data["label"])
+    with pytest.raises(ExportError, match="signature differs"):
+        export(narrower, storage=tmp_path, name="items", sample=data, vigia=vigia)
+    assert export(narrower, storage=tmp_path, name="items", sample=data, vigia=vigia, force=True).version == 2
