@@ -4,9 +4,10 @@
 #
 # The peers serve a scikit-learn pipeline (title TF-IDF 1–2-grams, one-hot category, scaled
 # price and seller age → LogisticRegression) trained on $PEERS_WORK/items.csv. Vigia serves
-# a model of the same kind that `vigia train` fits on that same CSV with bench/peers-train.json
-# (the same four features; id optional because the peers' bodies carry none), then
-# run_peers.sh adds it as the "extra" row next to the others.
+# that same model.joblib: the scikit-learn exporter (python/, run with the peers' base venv)
+# publishes it as an artifact after checking on every row of items.csv that `vigia predict`
+# gives scikit-learn's probabilities (|Δ| ≤ 1e-9); run_peers.sh then adds vigia as the
+# "extra" row next to the others, so its one real response shows the peers' score.
 #
 # usage: bench/peers.sh [results.md]
 # env:   PEERS_DIR=<repo>/../shared/bench/peers  PEERS_WORK=/tmp/peers-work  PEERS_VENVS=/tmp/peers-venvs
@@ -33,12 +34,13 @@ if [ ! -f "$PEERS_WORK/model.joblib" ]; then
   "$PEERS_VENVS/base/bin/python" "$PEERS_DIR/train_sklearn.py" "$PEERS_WORK/items.csv" "$PEERS_WORK/model.joblib" >&2
 fi
 
-# Vigia's model of the same kind, from the same CSV, into a private storage directory.
+# The peers' own model.joblib, exported (no id column: the peers' bodies carry none).
 STORAGE=$(mktemp -d /tmp/vigia-peers-storage.XXXXXX)
 trap 'rm -rf "$STORAGE"' EXIT
-log "training the vigia model on $PEERS_WORK/items.csv"
-"$VIGIA" train --data "$PEERS_WORK/items.csv" --storage "$STORAGE" --name items \
-  --config "$ROOT/bench/peers-train.json" >&2
+log "exporting $PEERS_WORK/model.joblib (parity checked on $PEERS_WORK/items.csv)"
+PYTHONPATH="$ROOT/python" "$PEERS_VENVS/base/bin/python" -m vigia_sklearn export "$PEERS_WORK/model.joblib" \
+  --storage "$STORAGE" --name items --sample "$PEERS_WORK/items.csv" --label-column is_prohibited \
+  --vigia "$VIGIA" >&2
 
 # The extra row: the shipped configuration, with this storage and this model required.
 export EXTRA_NAME=vigia
