@@ -324,7 +324,6 @@ def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample:
                                   sample_name=sample_name, sample_fingerprint=fingerprint)
         write_artifact(candidate, manifest, conversion.weights.values, provenance)
         report = compare(reference, vigia_scores(vigia_path, candidate, records))
-        say(report.describe())
         if not report.max_abs_difference <= TOLERANCE:
             raise ExportError(f"parity check failed: {report.describe()}: scikit-learn "
                               f"{reference[report.worst_row]!r}, listing {json.dumps(records[report.worst_row], ensure_ascii=False)}; "
