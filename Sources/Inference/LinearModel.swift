@@ -33,6 +33,13 @@ struct LinearModel: Sendable {
         return score(margin: margin(x))
     }
 
+    /// The score of `x` when its margin is already known (explain computes it anyway).
+    @inline(__always)
+    func score(_ x: SparseVector, margin m: Double) -> Double {
+        if let ensemble { return ensemble.score(x) }
+        return score(margin: m)
+    }
+
     /// The value feature `value` takes in the margin (binarised for Bernoulli naive Bayes).
     @inline(__always)
     func effectiveValue(_ value: Double) -> Double {

@@ -134,7 +134,7 @@ public final class LoadedModel: Sendable {
         func named(_ item: (index: Int32, value: Double, contribution: Double)) -> FeatureContribution {
             FeatureContribution(feature: pipeline.featureName(at: Int(item.index)), value: item.value, contribution: item.contribution)
         }
-        return Explanation(prediction: prediction(score: model.score(x)), unit: marginUnit, margin: margin, bias: model.bias,
+        return Explanation(prediction: prediction(score: model.score(x, margin: margin)), unit: marginUnit, margin: margin, bias: model.bias,
                            up: shownUp.map(named), down: shownDown.map(named), remainder: remainder)
     }
 

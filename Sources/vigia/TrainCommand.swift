@@ -61,8 +61,9 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let algorithm {
-            guard let parsed = Algorithm(rawValue: algorithm) else {
-                throw Console.fail("unknown algorithm \"\(algorithm)\" (expected \(Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            guard let parsed = Algorithm(rawValue: algorithm), TrainConfig.trainableAlgorithms.contains(parsed) else {
+                let known = TrainConfig.trainableAlgorithms.map(\.rawValue).joined(separator: ", ")
+                throw Console.fail("unknown algorithm \"\(algorithm)\" (expected \(known))")
             }
             trainConfig.algorithm = parsed
         }
