@@ -25,6 +25,9 @@ public struct ProblemDetails: Sendable, Equatable {
     public var instance: String?
     /// Field-level problems (422 schema violations); omitted when empty.
     public var errors: [FieldProblem]
+    /// Also writes `detail` as `error`, the member Open Inference Protocol (V2) clients read
+    /// (tritonclient, KServe's). Default false.
+    public var includesErrorMember = false
 
     public init(
         status: HTTPStatus, detail: String, type: String = "about:blank", title: String? = nil,
@@ -63,6 +66,10 @@ public struct ProblemDetails: Sendable, Equatable {
                 out.append(UInt8(ascii: "}"))
             }
             out.append(UInt8(ascii: "]"))
+        }
+        if includesErrorMember {
+            out.append(contentsOf: ",\"error\":".utf8)
+            JSONString.append(detail, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return out
@@ -115,14 +122,19 @@ extension HTTPParseError: HTTPResponseError {
 public enum ErrorResponder {
     /// `HTTPResponseError` → its status, problem and headers; anything else → a generic 500
     /// problem, with the error's description passed to `log` only (never to the client).
-    public static func response(for error: any Error, log: ((String) -> Void)? = nil) -> HTTPResponse {
+    /// `errorMember`: the body also carries `error` (`ProblemDetails.includesErrorMember`).
+    public static func response(for error: any Error, errorMember: Bool = false, log: ((String) -> Void)? = nil) -> HTTPResponse {
+        var problem: ProblemDetails
+        var headers: HTTPHeaders = [:]
         if let known = error as? any HTTPResponseError {
-            var problem = known.problem
+            problem = known.problem
             problem.status = known.status
-            return problem.response(extraHeaders: known.extraHeaders)
+            headers = known.extraHeaders
+        } else {
+            log?("handler error: \(String(reflecting: error))")
+            problem = ProblemDetails(status: .internalServerError, detail: "The server failed to handle the request.")
         }
-        log?("handler error: \(String(reflecting: error))")
-        return ProblemDetails(status: .internalServerError, detail: "The server failed to handle the request.")
-            .response()
+        problem.includesErrorMember = errorMember
+        return problem.response(extraHeaders: headers)
     }
 }

@@ -67,3 +67,8 @@ public enum ContractError: HTTPResponseError, Equatable {
         }
     }
 }
+
+extension V2RequestError: HTTPResponseError {
+    var status: HTTPStatus { .badRequest }
+    var problem: ProblemDetails { ProblemDetails(status: .badRequest, detail: message) }
+}

@@ -60,12 +60,17 @@ public final class VigiaService: Sendable {
         routes.accessLogSampleRate = configuration.number("logging.access_log_sample_rate")
         routes.metrics = metrics
         let counters = ServerCounters()
-        let models = ModelRoutes(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        let scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        let models = ModelRoutes(scoring: scoring)
         let registryRef = registry
         let drainingFlag = draining
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
+        Self.addV2Routes(&routes, v2: V2Routes(
+            scoring: scoring, maxBatchSize: configuration.integer("predict.max_batch_size"),
+            readinessProblems: { VigiaService.readinessProblems(registry: registryRef, isDraining: { drainingFlag.isSet }) }),
+            configuration: configuration)
         if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef) }
         let serving = redacted
         let openAPIOperation = Operation(
@@ -203,30 +208,44 @@ public final class VigiaService: Sendable {
             ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
         }
         routes.add(
+            Operation(method: "GET", path: "/", operationId: "root", summary: "Liveness where KServe's V1 clients look for it (is_server_live).",
+                      tags: ["health"], responses: [(200, "Alive", Schemas.health, "application/json")])
+        ) { _ in
+            ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
+        }
+        routes.add(
             Operation(method: "GET", path: "/health/ready", operationId: "ready",
                       summary: "Readiness: 200 when every required model serves; 503 while starting or draining.",
                       tags: ["health"],
                       responses: [(200, "Ready", Schemas.health, "application/json"), (503, "Not ready", Schemas.health, "application/json")])
         ) { _ in
-            var reasons: [JSONValue] = []
-            if isDraining() { reasons.append("the server is draining") }
-            let statuses = registry.status()
-            for status in statuses where status.required && status.servingVersion == nil {
-                let failures = status.versions.compactMap { v -> String? in
-                    if case .failed(let reason) = v.state { return "version \(v.version): \(reason)" }
-                    return nil
-                }
-                let why = status.storageError ?? (failures.isEmpty ? "no version loaded yet" : failures.joined(separator: "; "))
-                reasons.append(.string("model '\(status.model)' has no serving version (\(why))"))
-            }
-            for required in registry.configuration.requiredModels where !statuses.contains(where: { $0.model == required }) {
-                reasons.append(.string("model '\(required)' is not in storage"))
-            }
-            if reasons.isEmpty, !registry.isReady { reasons.append("no model serves") }
+            let reasons = readinessProblems(registry: registry, isDraining: isDraining)
             let ready = reasons.isEmpty
-            let body: JSONValue = ready ? ["status": "ready"] : ["status": isDraining() ? "draining" : "not_ready", "reasons": .array(reasons)]
+            let body: JSONValue =
+                ready ? ["status": "ready"]
+                : ["status": isDraining() ? "draining" : "not_ready", "reasons": .array(reasons.map { .string($0) })]
             return ModelRoutes.json(JSONWriter.encode(body), status: ready ? .ok : .serviceUnavailable)
         }
+    }
+
+    /// Why the service is not ready; empty when every required model serves and no drain began.
+    static func readinessProblems(registry: ModelRegistry<ServingModelLoader>, isDraining: () -> Bool) -> [String] {
+        var reasons: [String] = []
+        if isDraining() { reasons.append("the server is draining") }
+        let statuses = registry.status()
+        for status in statuses where status.required && status.servingVersion == nil {
+            let failures = status.versions.compactMap { v -> String? in
+                if case .failed(let reason) = v.state { return "version \(v.version): \(reason)" }
+                return nil
+            }
+            let why = status.storageError ?? (failures.isEmpty ? "no version loaded yet" : failures.joined(separator: "; "))
+            reasons.append("model '\(status.model)' has no serving version (\(why))")
+        }
+        for required in registry.configuration.requiredModels where !statuses.contains(where: { $0.model == required }) {
+            reasons.append("model '\(required)' is not in storage")
+        }
+        if reasons.isEmpty, !registry.isReady { reasons.append("no model serves") }
+        return reasons
     }
 
     private static func addMetricsRoute(
@@ -272,6 +291,15 @@ public final class VigiaService: Sendable {
         let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =
             [(400, "A path parameter that is not a valid name", Schemas.problem, ProblemDetails.contentType),
              (404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
+            let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
+            routes.add(
+                Operation(method: "GET", path: "/v1/models/{name}\(suffix)/metadata", operationId: "metadata\(idSuffix)",
+                          summary: "The signature of \(what), as TF Serving's metadata.", tags: ["models"],
+                          responses: [(200, "Signature", Schemas.tensorFlowMetadata, "application/json")] + notFound
+                            + [(503, "The model has no serving version yet", Schemas.problem, ProblemDetails.contentType)]),
+                models.metadata)
+        }
         routes.add(
             Operation(method: "GET", path: "/v1/models", operationId: "listModels", summary: "Models, their versions, states and labels.",
                       tags: ["models"], responses: [(200, "Models", Schemas.modelList, "application/json")]),
@@ -286,6 +314,55 @@ public final class VigiaService: Sendable {
                       summary: "One version: state, and when loaded its signature, metrics and example.",
                       tags: ["models"], responses: [(200, "Version status", Schemas.versionStatus, "application/json")] + notFound),
             models.version)
+    }
+
+    private static func addV2Routes(_ routes: inout RouteTable, v2: V2Routes, configuration: ServiceConfiguration) {
+        let media = "application/json"
+        let problem = ProblemDetails.contentType
+        let modelErrors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "A path parameter that is not a valid name", Schemas.problem, problem),
+            (404, "Unknown model or version", Schemas.problem, problem),
+        ]
+        routes.add(
+            Operation(method: "GET", path: "/v2", operationId: "v2ServerMetadata", summary: "Open Inference Protocol: server metadata.",
+                      tags: ["v2"], responses: [(200, "Server metadata", Schemas.v2ServerMetadata, media)], errorMember: true),
+            v2.serverMetadata)
+        routes.add(
+            Operation(method: "GET", path: "/v2/health/live", operationId: "v2Live", summary: "Open Inference Protocol: server liveness.",
+                      tags: ["health"], responses: [(200, "Live", Schemas.v2Live, media)], errorMember: true),
+            v2.live)
+        routes.add(
+            Operation(method: "GET", path: "/v2/health/ready", operationId: "v2Ready",
+                      summary: "Open Inference Protocol: server readiness (as /health/ready).", tags: ["health"],
+                      responses: [(200, "Ready", Schemas.v2Ready, media), (503, "Not ready", Schemas.v2Ready, media)], errorMember: true),
+            v2.ready)
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version")] {
+            let idSuffix = suffix.isEmpty ? "" : "Version"
+            routes.add(
+                Operation(method: "GET", path: "/v2/models/{name}\(suffix)", operationId: "v2ModelMetadata\(idSuffix)",
+                          summary: "Open Inference Protocol: inputs and outputs of \(what).", tags: ["v2"],
+                          responses: [(200, "Model metadata", Schemas.v2ModelMetadata, media)] + modelErrors
+                            + [(503, "The model has no serving version yet", Schemas.problem, problem)], errorMember: true),
+                v2.modelMetadata)
+            routes.add(
+                Operation(method: "GET", path: "/v2/models/{name}\(suffix)/ready", operationId: "v2ModelReady\(idSuffix)",
+                          summary: "Open Inference Protocol: whether \(what) serves.", tags: ["v2"],
+                          responses: [(200, "Ready", Schemas.v2ModelReady, media), (503, "Not loaded yet", Schemas.v2ModelReady, media)]
+                            + modelErrors, errorMember: true),
+                v2.modelReady)
+            routes.add(
+                Operation(method: "POST", path: "/v2/models/{name}\(suffix)/infer", operationId: "v2Infer\(idSuffix)",
+                          summary: "Open Inference Protocol: score listings given as one input tensor per signature field with \(what).",
+                          tags: ["v2"], requestBody: Schemas.v2InferRequest,
+                          responses: [(200, "Outputs score, label and id (JSON; binary tensor data when asked)", Schemas.v2InferResponse, media),
+                                      (400, "Malformed request; the error names the input", Schemas.problem, problem),
+                                      (404, "Unknown model or version", Schemas.problem, problem),
+                                      (413, "Body over limits.max_body_bytes", Schemas.problem, problem),
+                                      (415, "Neither JSON nor binary tensor data", Schemas.problem, problem),
+                                      (503, "The model has no serving version yet", Schemas.problem, problem)],
+                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict, errorMember: true),
+                v2.infer)
+        }
     }
 
     private static func addAdminRoutes(_ routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>) {

@@ -13,12 +13,16 @@ public struct Operation: Sendable {
     public var requiresAuth: Bool
     /// The role a bearer token needs when `requiresAuth`; nil means `admin`.
     public var requiredRole: AuthRole?
+    /// Error bodies also carry `error` (the detail), as Open Inference Protocol clients read
+    /// them. Default false.
+    public var errorMember = false
 
     public init(
         method: String, path: String, operationId: String, summary: String, tags: [String] = [],
         requestBody: Schema? = nil, responses: [(status: Int, description: String, schema: Schema?, mediaType: String)],
-        requiresAuth: Bool = false, requiredRole: AuthRole? = nil
+        requiresAuth: Bool = false, requiredRole: AuthRole? = nil, errorMember: Bool = false
     ) {
+        self.errorMember = errorMember
         self.method = method
         self.path = path
         self.operationId = operationId

@@ -7,15 +7,25 @@ public enum Schemas {
     /// Versions are positive integers below 2^53, so a JSON number names one exactly.
     public static let maxVersion: Double = 9_007_199_254_740_991
 
+    /// KServe V1 / TF Serving REST: rows (`instances`) or columns (`inputs`, one array per
+    /// signature field), exactly one of them; `signature_name` is accepted and ignored (a
+    /// model has one signature).
     public static func predictRequest(listing: Schema, maxBatchSize: Int) -> Schema {
         .object(
-            "A batch of listings to score.",
+            "A batch of listings to score: rows in `instances`, or columns in `inputs`.",
             properties: [
                 ("instances", .array(listing, description: "Listings, at most \(maxBatchSize) (predict.max_batch_size).",
                                      minItems: 1, maxItems: maxBatchSize)),
+                ("inputs", .map(
+                    .array(columnValue, description: "One value per listing, in order.", minItems: 1, maxItems: maxBatchSize),
+                    description: "TF Serving's columnar form: signature field → one value per listing; every array the same length.")),
+                ("signature_name", .string("TF Serving's signature name; ignored (a model has one signature).")),
             ],
-            required: ["instances"], componentName: "PredictRequest")
+            componentName: "PredictRequest")
     }
+
+    /// A value of a columnar input: what a listing field may hold.
+    static let columnValue = Schema(types: [.string, .number, .boolean, .null])
 
     public static let prediction = Schema.object(
         "The score of one listing.",
@@ -28,13 +38,21 @@ public enum Schemas {
         required: ["id", "score", "label", "threshold"], componentName: "Prediction")
 
     public static let predictResponse = Schema.object(
-        "Scores, in the order of the instances.",
+        "Scores, in the order of the listings: rows in `predictions` for `instances`, columns in `outputs` for `inputs`.",
         properties: [
             ("model_name", .string()),
             ("model_version", .integer(minimum: 1)),
             ("predictions", .array(prediction)),
+            ("outputs", .object(
+                "One array per output, one value per listing.",
+                properties: [
+                    ("id", .array(.string(nullable: true))),
+                    ("score", .array(.number(minimum: 0, maximum: 1))),
+                    ("label", .array(.string())),
+                ],
+                required: ["id", "score", "label"])),
         ],
-        required: ["model_name", "model_version", "predictions"], componentName: "PredictResponse")
+        required: ["model_name", "model_version"], componentName: "PredictResponse")
 
     public static let contribution = Schema.object(
         "A feature's exact contribution to the decision margin (log-odds for logistic regression and naive Bayes, SVM margin units for linear SVM).",
@@ -81,6 +99,7 @@ public enum Schemas {
             ("errors", .array(.object(
                 properties: [("pointer", .string("JSON Pointer (RFC 6901) to the offending value.")), ("problem", .string())],
                 required: ["pointer", "problem"]))),
+            ("error", .string("The detail again, on Open Inference Protocol (/v2) routes, whose clients read `error`.")),
         ],
         required: ["type", "title", "status"], additionalProperties: true, componentName: "Problem")
 
@@ -109,6 +128,45 @@ public enum Schemas {
         required: ["version", "algorithm", "created", "threshold", "labels", "signature", "metrics", "example", "dataset"],
         componentName: "ManifestSummary")
 
+    /// TF Serving's `ModelVersionStatus`, as its clients poll it.
+    public static let tensorFlowVersionStatus = Schema.object(
+        "A version in TF Serving's terms: START (known, not loaded), LOADING, AVAILABLE, UNLOADING, END (failed: see status).",
+        properties: [
+            ("version", .string("The version number, as TF Serving writes it (a string).")),
+            ("state", .string(enumValues: ["START", "LOADING", "AVAILABLE", "UNLOADING", "END"])),
+            ("status", .object(properties: [("error_code", .string(enumValues: ["OK", "UNKNOWN"])), ("error_message", .string())],
+                               required: ["error_code", "error_message"])),
+        ],
+        required: ["version", "state", "status"], componentName: "TensorFlowVersionStatus")
+
+    /// One tensor of TF Serving's signature metadata.
+    static let tensorFlowTensorInfo = Schema.object(
+        properties: [
+            ("dtype", .string(enumValues: ["DT_STRING", "DT_DOUBLE", "DT_INT64", "DT_BOOL"])),
+            ("tensor_shape", .object(properties: [
+                ("dim", .array(.object(properties: [("size", .string()), ("name", .string())], required: ["size", "name"]))),
+                ("unknown_rank", .boolean()),
+            ], required: ["dim", "unknown_rank"])),
+            ("name", .string()),
+        ],
+        required: ["dtype", "tensor_shape", "name"], componentName: "TensorFlowTensorInfo")
+
+    /// TF Serving's `GET /v1/models/{name}/metadata`.
+    public static let tensorFlowMetadata = Schema.object(
+        "The version's signature as TF Serving's serving_default: one tensor per listing field in; id, score and label out.",
+        properties: [
+            ("model_spec", .object(properties: [("name", .string()), ("signature_name", .string()), ("version", .string())],
+                                   required: ["name", "signature_name", "version"])),
+            ("metadata", .object(properties: [("signature_def", .object(properties: [("signature_def", .object(properties: [
+                ("serving_default", .object(properties: [
+                    ("inputs", .map(tensorFlowTensorInfo)),
+                    ("outputs", .map(tensorFlowTensorInfo)),
+                    ("method_name", .string()),
+                ], required: ["inputs", "outputs", "method_name"])),
+            ], required: ["serving_default"]))], required: ["signature_def"]))], required: ["signature_def"])),
+        ],
+        required: ["model_spec", "metadata"], componentName: "TensorFlowMetadata")
+
     public static let versionStatus = Schema.object(
         "One version of a model, as the registry sees it.",
         properties: [
@@ -124,6 +182,7 @@ public enum Schemas {
             ("error", .string("The last load error.")),
             ("next_retry_at", .string("When a failed load is retried (RFC 3339).")),
             ("manifest", manifestSummary),
+            ("model_version_status", .array(tensorFlowVersionStatus, description: "This version in TF Serving's terms.")),
         ],
         required: ["version", "state", "serving", "labels", "in_storage", "published_at", "loaded_at", "attempts"],
         componentName: "VersionStatus")
@@ -143,10 +202,12 @@ public enum Schemas {
             ("labels_file_error", .string(nullable: true)),
             ("storage_error", .string("Why storage could not be read, or that the serving version's directory is gone.", nullable: true)),
             ("versions", .array(versionStatus, description: "Newest first.")),
+            ("ready", .boolean("Whether a version serves (KServe's model readiness).")),
+            ("model_version_status", .array(tensorFlowVersionStatus, description: "The versions in TF Serving's terms.")),
             ("serving", manifestSummary),
         ],
         required: ["name", "serving_version", "pinned", "storage_pin", "storage_pin_issue", "previous_version", "required",
-                   "labels", "pending_labels", "labels_file_error", "storage_error", "versions"],
+                   "labels", "pending_labels", "labels_file_error", "storage_error", "versions", "ready", "model_version_status"],
         componentName: "ModelStatus")
 
     public static let modelList = Schema.object(
@@ -169,4 +230,85 @@ public enum Schemas {
     public static let pinRequest = Schema.object(
         "Serve this version until unpinned.",
         properties: [("version", .integer(minimum: 1, maximum: maxVersion))], required: ["version"], componentName: "PinRequest")
+
+    // MARK: Open Inference Protocol (V2)
+
+    public static let v2ServerMetadata = Schema.object(
+        properties: [("name", .string()), ("version", .string()), ("extensions", .array(.string()))],
+        required: ["name", "version", "extensions"], componentName: "V2ServerMetadata")
+
+    public static let v2Live = Schema.object(properties: [("live", .boolean())], required: ["live"], componentName: "V2Live")
+
+    public static let v2Ready = Schema.object(properties: [("ready", .boolean())], required: ["ready"], componentName: "V2Ready")
+
+    public static let v2ModelReady = Schema.object(
+        properties: [("name", .string()), ("ready", .boolean())], required: ["name", "ready"], componentName: "V2ModelReady")
+
+    static let v2MetadataTensor = Schema.object(
+        properties: [
+            ("name", .string()),
+            ("datatype", .string(enumValues: ["BYTES", "FP64", "INT64", "BOOL"])),
+            ("shape", .array(.integer(minimum: -1), description: "-1: one element per listing.")),
+        ],
+        required: ["name", "datatype", "shape"], componentName: "V2MetadataTensor")
+
+    public static let v2ModelMetadata = Schema.object(
+        "Inputs: one per signature field. Outputs: score, label, and id when the signature has an id field.",
+        properties: [
+            ("name", .string()),
+            ("versions", .array(.string(), description: "Available versions.")),
+            ("platform", .string()),
+            ("inputs", .array(v2MetadataTensor)),
+            ("outputs", .array(v2MetadataTensor)),
+        ],
+        required: ["name", "versions", "platform", "inputs", "outputs"], componentName: "V2ModelMetadata")
+
+    static let v2Parameters = Schema.object(properties: [], additionalProperties: true)
+
+    /// What `V2RequestDecoder` takes; it also checks what JSON Schema cannot say (element
+    /// counts against shapes, binary sizes against the body, one batch size for all inputs).
+    public static let v2InferRequest = Schema.object(
+        "One input per signature field, one element per listing; binary tensor data may follow the JSON (Inference-Header-Content-Length).",
+        properties: [
+            ("id", .string("Echoed in the response.")),
+            ("parameters", .object(
+                "binary_data_output (boolean): every output as binary tensor data; content_type: pd (MLServer's PandasCodec).",
+                properties: [], additionalProperties: true)),
+            ("inputs", .array(.object(
+                properties: [
+                    ("name", .string("A signature field.", minLength: 1)),
+                    ("shape", .array(.integer(minimum: 1), description: "[N] or [N, 1].", minItems: 1, maxItems: 2)),
+                    ("datatype", .string(enumValues: V2Datatype.accepted.map(\.rawValue))),
+                    ("parameters", .object(
+                        "content_type: str or np (MLServer's codecs); binary_data_size: the bytes of binary data this input takes.",
+                        properties: [], additionalProperties: true)),
+                    ("data", .array(Schema(types: [.string, .number, .boolean, .null, .array]), description: "Row-major, flat or nested.")),
+                ],
+                required: ["name", "shape", "datatype"], componentName: "V2RequestInput"),
+                minItems: 1, maxItems: V2RequestDecoder.maxInputs)),
+            ("outputs", .array(.object(
+                properties: [
+                    ("name", .string(enumValues: ["score", "label", "id"])),
+                    ("parameters", .object("binary_data (boolean): this output as binary tensor data.", properties: [], additionalProperties: true)),
+                ],
+                required: ["name"]), maxItems: V2RequestDecoder.maxOutputs)),
+        ],
+        required: ["inputs"], additionalProperties: true, componentName: "V2InferRequest")
+
+    public static let v2InferResponse = Schema.object(
+        properties: [
+            ("model_name", .string()),
+            ("model_version", .string()),
+            ("id", .string("The request's id.")),
+            ("outputs", .array(.object(
+                properties: [
+                    ("name", .string(enumValues: ["score", "label", "id"])),
+                    ("datatype", .string(enumValues: ["FP64", "BYTES"])),
+                    ("shape", .array(.integer(minimum: 0))),
+                    ("parameters", .object(properties: [("binary_data_size", .integer(minimum: 0))])),
+                    ("data", .array(Schema(types: [.string, .number]))),
+                ],
+                required: ["name", "datatype", "shape"], componentName: "V2ResponseOutput"))),
+        ],
+        required: ["model_name", "model_version", "outputs"], componentName: "V2InferResponse")
 }

@@ -18,6 +18,8 @@ public final class ServingModel: Sendable {
     /// Signature field name → position in the pipeline's input.
     private let fieldIndex: [String: Int]
     private let idIndex: Int?
+    /// The signature as tensors, for TF Serving's and the Open Inference Protocol's metadata and codecs.
+    let tensors: SignatureTensors
     /// Prediction counters and the score histogram of this version (nil: metrics off).
     public let metrics: ModelVersionMetrics?
 
@@ -28,6 +30,7 @@ public final class ServingModel: Sendable {
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
         listingDecoder = ListingDecoder(listing: listingSchema, maxBatchSize: maxBatchSize)
+        tensors = SignatureTensors(model.signature)
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index
@@ -38,16 +41,72 @@ public final class ServingModel: Sendable {
     /// with: 400 for JSON that does not parse, 422 with every problem for one that breaks the
     /// request schema. A conforming body is decoded in one pass without a JSON tree.
     public func instances(of body: [UInt8]) throws -> [[FeatureValue]] {
-        if let decoded = listingDecoder?.decode(body) { return decoded }
-        return try generalInstances(of: body)
+        try predictInput(of: body).listings
+    }
+
+    /// How a predict body laid its listings out, so the answer can use the same layout.
+    public enum PredictForm: Sendable, Equatable {
+        /// `{"instances": [listing, …]}`: answered with `predictions`, one object per listing.
+        case rows
+        /// TF Serving's `{"inputs": {field: [value, …]}}`: answered with `outputs`, one array per output.
+        case columns
+    }
+
+    /// `instances(of:)` and the form the body used.
+    public func predictInput(of body: [UInt8]) throws -> (listings: [[FeatureValue]], form: PredictForm) {
+        if let decoded = listingDecoder?.decode(body) { return (decoded, .rows) }
+        return try generalInput(of: body)
     }
 
     /// The general path alone (parse, validate, convert): the answer for every body the
     /// one-pass decoder declines, and the reference the decoder is tested against.
     func generalInstances(of body: [UInt8]) throws -> [[FeatureValue]] {
+        try generalInput(of: body).listings
+    }
+
+    /// `generalInstances(of:)` and the form the body used.
+    func generalInput(of body: [UInt8]) throws -> (listings: [[FeatureValue]], form: PredictForm) {
         let parsed = try JSONParser.parse(body)
         guard requestSchema.conforms(parsed) else { throw ContractError.schemaViolation(requestSchema.validate(parsed)) }
-        return (parsed["instances"]?.arrayValue ?? []).map { featureValues($0.objectValue ?? JSONObject()) }
+        switch (parsed["instances"]?.arrayValue, parsed["inputs"]?.objectValue) {
+        case (let rows?, nil):
+            return (rows.map { featureValues($0.objectValue ?? JSONObject()) }, .rows)
+        case (nil, let columns?):
+            return (try listings(columns: columns), .columns)
+        default:
+            throw ContractError.schemaViolation([FieldProblem(
+                pointer: "", problem: "expected exactly one of instances (rows of listings) or inputs (columns of fields)")])
+        }
+    }
+
+    /// Turns columns into listings and checks each against the listing schema; a problem's
+    /// pointer names the column and the position (`/inputs/price_usd/3`).
+    private func listings(columns: JSONObject) throws -> [[FeatureValue]] {
+        let count = columns.members.first?.value.arrayValue?.count ?? 0
+        var problems: [FieldProblem] = []
+        for column in columns.members where column.value.arrayValue?.count != count {
+            problems.append(FieldProblem(
+                pointer: "/inputs/" + Schema.escape(column.key),
+                problem: "expected \(count) values like the first input, got \(column.value.arrayValue?.count ?? 0)"))
+        }
+        if count == 0 { problems.append(FieldProblem(pointer: "/inputs", problem: "expected at least one input")) }
+        guard problems.isEmpty else { throw ContractError.schemaViolation(problems) }
+        var rows: [JSONObject] = []
+        rows.reserveCapacity(count)
+        for i in 0..<count {
+            let listing = JSONObject(columns.members.map { (key: $0.key, value: $0.value.arrayValue![i]) })
+            for problem in listingSchema.validate(.object(listing)) {
+                // "/field" of listing i → "/inputs/field/i"; a missing field names the column.
+                let field = problem.pointer.dropFirst().split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                let pointer = field.first.map { "/inputs/\($0)" + (problem.problem == "is required" ? "" : "/\(i)") } ?? "/inputs"
+                if !problems.contains(where: { $0.pointer == pointer && $0.problem == problem.problem }) {
+                    problems.append(FieldProblem(pointer: pointer, problem: problem.problem))
+                }
+            }
+            rows.append(listing)
+        }
+        guard problems.isEmpty else { throw ContractError.schemaViolation(problems) }
+        return rows.map(featureValues)
     }
 
     /// Pipeline input for one validated listing: values in signature order, absent or null

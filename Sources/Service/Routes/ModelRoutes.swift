@@ -5,8 +5,9 @@ import Registry
 
 /// Predict, explain and model status: the product's routes.
 struct ModelRoutes {
-    let registry: ModelRegistry<ServingModelLoader>
-    let explainTopFeatures: Int
+    /// The one scoring call; these routes are its KServe V1 / TF Serving codec.
+    let scoring: Scoring
+    var registry: ModelRegistry<ServingModelLoader> { scoring.registry }
 
     // MARK: Predict and explain
 
@@ -22,27 +23,24 @@ struct ModelRoutes {
         return .serving
     }
 
-    /// The common head of predict and explain: a pinned version and its validated listings.
-    private func prepare(_ request: HTTPRequest) throws -> (ServableHandle<ServingModel>, [[FeatureValue]]) {
-        try Self.requireJSON(request)
-        let name = request.pathParameters["name"] ?? ""
-        let handle = try registry.handle(model: name, selector: Self.selector(request))
-        return (handle, try handle.servable.instances(of: request.body))
-    }
-
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (handle, instances) = try prepare(request)
-        let serving = handle.servable
-        let model = serving.model
-        var out = Self.beginBody(handle, capacity: 96 + 96 * instances.count)
+        try Self.requireJSON(request)
+        var form = ServingModel.PredictForm.rows
+        let batch = try scoring.predict(model: request.pathParameters["name"] ?? "", selector: Self.selector(request)) {
+            let input = try $0.predictInput(of: request.body)
+            form = input.form
+            return input.listings
+        }
+        var out = Self.beginBody(batch.handle, capacity: 96 + 96 * batch.results.count)
+        if form == .columns {
+            Self.writeColumns(batch, to: &out)
+            return Self.json(out.bytes)
+        }
+        let threshold = batch.serving.model.threshold
         out.raw(",\"predictions\":[")
-        var tally = serving.metrics?.tally()  // nil: metrics off, nothing counted
-        defer { if let tally { serving.metrics?.record(tally) } }
-        for (i, values) in instances.enumerated() {
+        for (i, prediction) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            let prediction = model.predict(values)
-            tally?.add(prediction)
-            out.beginScoredItem(id: serving.id(of: values), prediction, threshold: model.threshold)
+            out.beginScoredItem(id: batch.ids[i], prediction, threshold: threshold)
             out.raw("}")
         }
         out.raw("]}")
@@ -50,17 +48,18 @@ struct ModelRoutes {
     }
 
     func explain(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (handle, instances) = try prepare(request)
-        let serving = handle.servable
-        let model = serving.model
-        var out = Self.beginBody(handle, capacity: 512 * instances.count)
+        try Self.requireJSON(request)
+        let batch = try scoring.explain(model: request.pathParameters["name"] ?? "", selector: Self.selector(request)) {
+            try $0.instances(of: request.body)
+        }
+        let model = batch.serving.model
+        var out = Self.beginBody(batch.handle, capacity: 512 * batch.results.count)
         out.raw(",\"margin_unit\":")
         out.string(model.marginUnit.rawValue)
         out.raw(",\"explanations\":[")
-        for (i, values) in instances.enumerated() {
+        for (i, explanation) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            let explanation = model.explain(values, top: explainTopFeatures)
-            out.beginScoredItem(id: serving.id(of: values), explanation.prediction, threshold: model.threshold)
+            out.beginScoredItem(id: batch.ids[i], explanation.prediction, threshold: model.threshold)
             out.raw(",\"margin\":")
             out.number(explanation.margin)
             out.raw(",\"bias\":")
@@ -73,6 +72,26 @@ struct ModelRoutes {
         }
         out.raw("]}")
         return Self.json(out.bytes)
+    }
+
+    /// TF Serving's columnar answer: `,"outputs":{"id":[…],"score":[…],"label":[…]}}`.
+    private static func writeColumns(_ batch: Scoring.Batch<Prediction>, to out: inout JSONWriter) {
+        out.raw(",\"outputs\":{\"id\":[")
+        for (i, id) in batch.ids.enumerated() {
+            if i > 0 { out.raw(",") }
+            if let id { out.string(id) } else { out.null() }
+        }
+        out.raw("],\"score\":[")
+        for (i, prediction) in batch.results.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.number(prediction.score)
+        }
+        out.raw("],\"label\":[")
+        for (i, prediction) in batch.results.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.string(prediction.label)
+        }
+        out.raw("]}}")
     }
 
     /// `{"model_name":…,"model_version":…` — the start of every scoring response.
@@ -107,6 +126,7 @@ struct ModelRoutes {
             throw RegistryError.unknownVersion(model: name, version: Int(request.pathParameters["version"] ?? "") ?? 0)
         }
         var object = versionJSON(version, serving: status.servingVersion)
+        object.append("model_version_status", .array([Self.tensorFlowVersionStatus(version)]))
         // Nested: the manifest's `version` and `labels` (class names) are not the status's.
         if let loaded = registry.snapshot(model: name)?.versions[number] {
             object.append("manifest", .object(loaded.servable.manifestSummary))
@@ -129,12 +149,56 @@ struct ModelRoutes {
             "storage_error": status.storageError.map { .string($0) } ?? .null,
             "versions": .array(status.versions.map { .object(versionJSON($0, serving: status.servingVersion)) }),
         ]
+        object.append("ready", .bool(status.servingVersion != nil))
+        object.append("model_version_status", .array(status.versions.map(Self.tensorFlowVersionStatus)))
         if detailed, let serving = status.servingVersion,
            let loaded = registry.snapshot(model: status.model)?.versions[serving]
         {
             object.append("serving", .object(loaded.servable.manifestSummary))
         }
         return .object(object)
+    }
+
+    /// TF Serving's `ModelVersionStatus`: its state names, and a failed load as `END` with
+    /// the reason (TF Serving's own clients poll for `AVAILABLE`).
+    static func tensorFlowVersionStatus(_ version: VersionStatus) -> JSONValue {
+        let state: String
+        var error: String?
+        switch version.state {
+        case .notLoaded: state = "START"
+        case .loading: state = "LOADING"
+        case .available: state = "AVAILABLE"
+        case .unloading: state = "UNLOADING"
+        case .failed(let reason): state = "END"; error = reason
+        }
+        return [
+            "version": .string(String(version.version)),
+            "state": .string(state),
+            "status": ["error_code": .string(error == nil ? "OK" : "UNKNOWN"), "error_message": .string(error ?? "")],
+        ]
+    }
+
+    /// TF Serving's `GET …/metadata`: the version's signature as `serving_default`.
+    func metadata(_ request: HTTPRequest) throws -> HTTPResponse {
+        let handle = try registry.handle(model: request.pathParameters["name"] ?? "", selector: Self.selector(request))
+        let tensors = handle.servable.tensors
+        func described(_ list: [SignatureTensors.Tensor]) -> JSONValue {
+            .object(JSONObject(list.map { tensor in
+                (key: tensor.name, value: [
+                    "dtype": .string(tensor.element.tensorFlowDtype),
+                    "tensor_shape": ["dim": [["size": "-1", "name": ""]], "unknown_rank": false],
+                    "name": .string(tensor.name),
+                ])
+            }))
+        }
+        let body: JSONValue = [
+            "model_spec": ["name": .string(handle.model), "signature_name": "", "version": .string(String(handle.version))],
+            "metadata": ["signature_def": ["signature_def": ["serving_default": [
+                "inputs": described(tensors.inputs), "outputs": described(tensors.outputs),
+                "method_name": "tensorflow/serving/predict",
+            ]]]],
+        ]
+        return Self.json(JSONWriter.encode(body))
     }
 
     /// `{"label": version, …}`, sorted by label.

@@ -47,6 +47,7 @@ struct RouteTable {
         let routeMetrics = metrics?.route(
             method: operation.method, pattern: operation.path, documentedStatuses: operation.responses.map(\.status))
         let sampler = AccessLogSampler(rate: accessLogSampleRate)
+        let errorMember = operation.errorMember
         router.add(operation.method, operation.path) { request in
             let started = ContinuousClock.now
             let requestID = RequestID.take(from: request.headers)
@@ -62,7 +63,7 @@ struct RouteTable {
                 }
                 response = try handler(request)
             } catch {
-                response = ErrorResponder.response(for: error) { detail in
+                response = ErrorResponder.response(for: error, errorMember: errorMember) { detail in
                     logger.error("handler failed", metadata: ["request.id": .string(requestID), "error": .string(detail)])
                 }
             }

@@ -1,0 +1,60 @@
+import Inference
+
+/// A model's signature as the tensor protocols see it: one batch-sized, one-dimensional
+/// tensor per listing field in, and `id`, `score`, `label` out. TF Serving's metadata and the
+/// Open Inference Protocol's both describe this one list, each with its own type names.
+struct SignatureTensors: Sendable {
+    /// An element type both protocols can name.
+    enum Element: Sendable, Equatable {
+        case text, double, int64, bool
+
+        init(_ type: FieldType) {
+            switch type {
+            case .string: self = .text
+            case .number: self = .double
+            case .integer: self = .int64
+            case .boolean: self = .bool
+            }
+        }
+
+        /// The Open Inference Protocol's datatype.
+        var v2Datatype: String {
+            switch self {
+            case .text: "BYTES"
+            case .double: "FP64"
+            case .int64: "INT64"
+            case .bool: "BOOL"
+            }
+        }
+
+        /// TensorFlow's DataType enum name.
+        var tensorFlowDtype: String {
+            switch self {
+            case .text: "DT_STRING"
+            case .double: "DT_DOUBLE"
+            case .int64: "DT_INT64"
+            case .bool: "DT_BOOL"
+            }
+        }
+    }
+
+    struct Tensor: Sendable, Equatable {
+        var name: String
+        var element: Element
+    }
+
+    let inputs: [Tensor]
+    let outputs: [Tensor]
+
+    /// Output names, in the order responses list them when a request selects none.
+    static let idOutput = "id", scoreOutput = "score", labelOutput = "label"
+
+    init(_ signature: Signature) {
+        inputs = signature.fields.map { Tensor(name: $0.name, element: Element($0.type)) }
+        // Binary models have one score per listing; a multi-class model's score tensor is
+        // [N, K] with the class names in its parameters and keeps this name and type.
+        var outputs = [Tensor(name: Self.scoreOutput, element: .double), Tensor(name: Self.labelOutput, element: .text)]
+        if signature.idField != nil { outputs.append(Tensor(name: Self.idOutput, element: .text)) }
+        self.outputs = outputs
+    }
+}

@@ -1,0 +1,359 @@
+// fuzz/run.sh compiles this file with the JSON parser and value as one module: it depends on
+// nothing else, so the decoder can be fuzzed without the rest of the service.
+
+/// An Open Inference Protocol (V2) infer request, decoded and checked for structure: every
+/// input's values flattened row-major, with their count matching their shape. Which inputs a
+/// model needs, and whether their values fit its signature, is `V2Codec`'s to check.
+struct V2InferRequest: Sendable, Equatable {
+    /// Echoed in the response.
+    var id: String?
+    /// `parameters.binary_data_output`: answer every output as binary data (tritonclient
+    /// asks for this when it selects no outputs). Default false.
+    var binaryDataOutput = false
+    var inputs: [V2Input]
+    /// The outputs asked for, in order; nil: every output the model has.
+    var outputs: [V2RequestedOutput]?
+}
+
+struct V2Input: Sendable, Equatable {
+    var name: String
+    var datatype: V2Datatype
+    /// `[N]` or `[N, 1]`: one element per listing.
+    var shape: [Int]
+    var values: V2Values
+    /// The batch size this input says: the first dimension.
+    var count: Int { shape[0] }
+}
+
+/// Elements of one input, row-major. JSON `null` elements are `nil` (a missing value).
+enum V2Values: Sendable, Equatable {
+    case text([String?])
+    case numbers([Double?])
+    case bools([Bool?])
+}
+
+struct V2RequestedOutput: Sendable, Equatable {
+    var name: String
+    /// `parameters.binary_data`; nil: the request's `binary_data_output`.
+    var binary: Bool?
+}
+
+/// Tensor element types of the protocol. Vigia takes the ones a listing field can hold.
+enum V2Datatype: String, Sendable, Equatable, CaseIterable {
+    case bool = "BOOL", uint8 = "UINT8", uint16 = "UINT16", uint32 = "UINT32", uint64 = "UINT64"
+    case int8 = "INT8", int16 = "INT16", int32 = "INT32", int64 = "INT64"
+    case fp16 = "FP16", fp32 = "FP32", fp64 = "FP64", bf16 = "BF16", bytes = "BYTES"
+
+    /// Types an input may have: text, the numbers a JSON number holds exactly enough, bool.
+    static let accepted: [V2Datatype] = [.bytes, .fp64, .fp32, .int64, .int32, .bool]
+
+    /// Bytes per element in the binary extension (BYTES elements carry their own length).
+    var width: Int? {
+        switch self {
+        case .bool, .uint8, .int8: 1
+        case .uint16, .int16, .fp16, .bf16: 2
+        case .uint32, .int32, .fp32: 4
+        case .uint64, .int64, .fp64: 8
+        case .bytes: nil
+        }
+    }
+}
+
+/// Why a V2 request cannot be decoded; answered 400 with the message as `error`.
+struct V2RequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+    init(_ message: String) { self.message = message }
+}
+
+/// Decodes the JSON header and the binary tensor data that may follow it (the binary data
+/// extension: `Inference-Header-Content-Length` says where the JSON ends). Pure: bytes in,
+/// a request or a 400 out; fuzzed by fuzz/V2Fuzz.swift.
+enum V2RequestDecoder {
+    /// More inputs or outputs than this is a malformed request, not a big one (a listing has
+    /// about ten fields; a model has three outputs).
+    static let maxInputs = 256
+    static let maxOutputs = 16
+    /// Input-level `parameters.content_type` values MLServer's codecs send that need no
+    /// conversion here: `str` (StringCodec), `np` (NumpyCodec). Base64 and datetimes are refused.
+    static let inputContentTypes = ["str", "np"]
+    /// Request-level: `pd` (PandasCodec: one input per DataFrame column).
+    static let requestContentTypes = ["pd"]
+
+    /// - Parameters:
+    ///   - headerLength: `Inference-Header-Content-Length`, or nil when the body is all JSON.
+    ///   - maxBatchSize: the most elements an input may have (`predict.max_batch_size`).
+    static func decode(_ body: [UInt8], headerLength: Int?, maxBatchSize: Int) throws(V2RequestError) -> V2InferRequest {
+        let jsonEnd = headerLength ?? body.count
+        guard jsonEnd >= 0, jsonEnd <= body.count else {
+            throw V2RequestError("Inference-Header-Content-Length is \(jsonEnd) but the body has \(body.count) bytes.")
+        }
+        let header: JSONValue
+        do { header = try JSONParser.parse(Array(body[..<jsonEnd])) } catch {
+            throw V2RequestError("The inference request is not valid JSON: \(error.description).")
+        }
+        guard case .object(let root) = header else { throw V2RequestError("The inference request must be a JSON object.") }
+        var request = V2InferRequest(inputs: [])
+        if let id = root["id"] {
+            guard case .string(let text) = id else { throw V2RequestError("The request id must be a string.") }
+            request.id = text
+        }
+        let parameters = try Self.parameters(root["parameters"], of: "the request")
+        if let type = try Self.contentType(parameters, of: "the request"), !requestContentTypes.contains(type) {
+            throw V2RequestError("The request's content_type '\(type)' is not supported; send 'pd' or none.")
+        }
+        if let flag = parameters?["binary_data_output"] {
+            guard case .bool(let binary) = flag else { throw V2RequestError("parameters.binary_data_output must be a boolean.") }
+            request.binaryDataOutput = binary
+        }
+        guard case .array(let inputs)? = root["inputs"] else {
+            throw V2RequestError("The request needs an 'inputs' array: one input per signature field.")
+        }
+        guard !inputs.isEmpty, inputs.count <= maxInputs else {
+            throw V2RequestError("The request has \(inputs.count) inputs; send 1 to \(maxInputs).")
+        }
+        var binary = BinaryReader(bytes: body, offset: jsonEnd)
+        var names = Set<String>()
+        for (position, input) in inputs.enumerated() {
+            let decoded = try Self.input(input, position: position, binary: &binary, maxBatchSize: maxBatchSize)
+            guard names.insert(decoded.name).inserted else { throw V2RequestError("Input '\(decoded.name)' appears twice.") }
+            request.inputs.append(decoded)
+        }
+        guard binary.offset == body.count else {
+            throw V2RequestError("\(body.count - binary.offset) bytes of binary data follow the inputs without an input claiming them (binary_data_size).")
+        }
+        if let outputs = root["outputs"] {
+            request.outputs = try Self.outputs(outputs)
+        }
+        return request
+    }
+
+    private static func input(_ value: JSONValue, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
+        guard case .object(let object) = value else { throw V2RequestError("Input \(position) must be a JSON object.") }
+        guard case .string(let name)? = object["name"], !name.isEmpty else {
+            throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
+        }
+        let subject = "input '\(name)'"
+        guard case .string(let typeName)? = object["datatype"] else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
+        guard let datatype = V2Datatype(rawValue: typeName) else {
+            throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
+        }
+        guard V2Datatype.accepted.contains(datatype) else {
+            throw V2RequestError("Input '\(name)' has datatype \(typeName); send BYTES, FP64, FP32, INT64, INT32 or BOOL.")
+        }
+        let shape = try Self.shape(object["shape"], name: name, maxBatchSize: maxBatchSize)
+        let parameters = try Self.parameters(object["parameters"], of: subject)
+        if let type = try Self.contentType(parameters, of: subject) {
+            guard inputContentTypes.contains(type) else {
+                throw V2RequestError("Input '\(name)' has content_type '\(type)'; send 'str' or 'np' or none.")
+            }
+            if type == "str", datatype != .bytes { throw V2RequestError("Input '\(name)' has content_type 'str' but datatype \(typeName).") }
+        }
+        let values: V2Values
+        if let size = parameters?["binary_data_size"] {
+            guard object["data"] == nil else { throw V2RequestError("Input '\(name)' has both 'data' and binary_data_size.") }
+            guard case .number(let n) = size, n >= 0, n.rounded() == n, n <= Double(binary.remaining) else {
+                throw V2RequestError("Input '\(name)' has binary_data_size \(Self.text(size)) but \(binary.remaining) bytes of binary data remain.")
+            }
+            values = try binary.values(of: datatype, count: shape[0], size: Int(n), name: name)
+        } else {
+            guard let data = object["data"] else { throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).") }
+            var flat: [JSONValue] = []
+            try Self.flatten(data, into: &flat, limit: shape[0], name: name)
+            guard flat.count == shape[0] else {
+                throw V2RequestError("Input '\(name)' has \(flat.count) elements but its shape \(shape) says \(shape[0]).")
+            }
+            values = try Self.values(flat, of: datatype, name: name)
+        }
+        return V2Input(name: name, datatype: datatype, shape: shape, values: values)
+    }
+
+    /// `[N]` or `[N, 1]`, N from 1 to `maxBatchSize`.
+    private static func shape(_ value: JSONValue?, name: String, maxBatchSize: Int) throws(V2RequestError) -> [Int] {
+        guard case .array(let dims)? = value, dims.count == 1 || dims.count == 2 else {
+            throw V2RequestError("Input '\(name)' needs a shape [N] or [N, 1] (one element per listing).")
+        }
+        var shape: [Int] = []
+        for dim in dims {
+            guard case .number(let n) = dim, n.rounded() == n else {
+                throw V2RequestError("Input '\(name)' has a shape dimension that is not an integer.")
+            }
+            guard n >= 0 else { throw V2RequestError("Input '\(name)' has the negative shape dimension \(Int64(max(n, -1e18))).") }
+            guard n <= Double(maxBatchSize) else {
+                throw V2RequestError("Input '\(name)' has shape dimension \(Self.text(dim)), over the batch limit of \(maxBatchSize) listings (predict.max_batch_size).")
+            }
+            shape.append(Int(n))
+        }
+        guard shape[0] >= 1 else { throw V2RequestError("Input '\(name)' has no elements; send at least one listing.") }
+        guard shape.count == 1 || shape[1] == 1 else {
+            throw V2RequestError("Input '\(name)' has shape \(shape); send [N] or [N, 1] (one element per listing).")
+        }
+        return shape
+    }
+
+    /// Row-major elements of nested or flat `data`, refusing more than `limit`.
+    private static func flatten(_ value: JSONValue, into flat: inout [JSONValue], limit: Int, name: String) throws(V2RequestError) {
+        guard case .array(let elements) = value else {
+            throw V2RequestError("Input '\(name)' needs 'data' as an array.")
+        }
+        for element in elements {
+            if case .array = element {
+                try flatten(element, into: &flat, limit: limit, name: name)
+            } else {
+                guard flat.count < limit else { throw V2RequestError("Input '\(name)' has more elements than its shape says (\(limit)).") }
+                flat.append(element)
+            }
+        }
+    }
+
+    private static func values(_ flat: [JSONValue], of datatype: V2Datatype, name: String) throws(V2RequestError) -> V2Values {
+        func mismatch(_ index: Int, _ expected: String) -> V2RequestError {
+            V2RequestError("Input '\(name)' element \(index) is \(flat[index].typeName); \(datatype.rawValue) needs \(expected).")
+        }
+        /// Each element read by `read` (nil: not the expected type), JSON null as nil.
+        func elements<T>(_ expected: String, _ read: (JSONValue) -> T?) throws(V2RequestError) -> [T?] {
+            var out: [T?] = []
+            out.reserveCapacity(flat.count)
+            for (i, element) in flat.enumerated() {
+                if element == .null { out.append(nil); continue }
+                guard let value = read(element) else { throw mismatch(i, expected) }
+                out.append(value)
+            }
+            return out
+        }
+        switch datatype {
+        case .bytes:
+            return .text(try elements("a string") { $0.stringValue })
+        case .bool:
+            return .bools(try elements("true or false") { if case .bool(let flag) = $0 { flag } else { nil } })
+        default:
+            let numbers = try elements("a number") { $0.numberValue }
+            for (i, n) in numbers.enumerated() { if let n { try Self.check(n, fits: datatype, name: name, index: i) } }
+            return .numbers(numbers)
+        }
+    }
+
+    /// Integers for INT types, within their range.
+    static func check(_ n: Double, fits datatype: V2Datatype, name: String, index: Int) throws(V2RequestError) {
+        let range: ClosedRange<Double>? =
+            switch datatype {
+            case .int32: -2_147_483_648...2_147_483_647
+            case .int64: -9.223_372_036_854_775_808e18...9.223_372_036_854_775_807e18
+            default: nil
+            }
+        guard let range else { return }
+        guard n.rounded() == n, range.contains(n) else {
+            throw V2RequestError("Input '\(name)' element \(index) is not an integer within \(datatype.rawValue)'s range.")
+        }
+    }
+
+    /// A value as the client wrote it, for messages.
+    private static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
+
+    private static func parameters(_ value: JSONValue?, of subject: String) throws(V2RequestError) -> JSONObject? {
+        guard let value else { return nil }
+        guard case .object(let object) = value else { throw V2RequestError("The parameters of \(subject) must be a JSON object.") }
+        return object
+    }
+
+    private static func contentType(_ parameters: JSONObject?, of subject: String) throws(V2RequestError) -> String? {
+        guard let value = parameters?["content_type"] else { return nil }
+        guard case .string(let type) = value else { throw V2RequestError("The content_type of \(subject) must be a string.") }
+        return type
+    }
+
+    private static func outputs(_ value: JSONValue) throws(V2RequestError) -> [V2RequestedOutput] {
+        guard case .array(let list) = value, list.count <= maxOutputs else {
+            throw V2RequestError("'outputs' must be an array of at most \(maxOutputs) outputs.")
+        }
+        var outputs: [V2RequestedOutput] = []
+        for (position, item) in list.enumerated() {
+            guard case .object(let object) = item, case .string(let name)? = object["name"] else {
+                throw V2RequestError("Output \(position) needs a string 'name'.")
+            }
+            guard !outputs.contains(where: { $0.name == name }) else { throw V2RequestError("Output '\(name)' is asked for twice.") }
+            var output = V2RequestedOutput(name: name)
+            if let flag = try Self.parameters(object["parameters"], of: "output '\(name)'")?["binary_data"] {
+                guard case .bool(let binary) = flag else { throw V2RequestError("Output '\(name)' has a binary_data that is not a boolean.") }
+                output.binary = binary
+            }
+            outputs.append(output)
+        }
+        return outputs
+    }
+}
+
+/// Reads the binary tensor data after the JSON header, one input at a time, in input order.
+struct BinaryReader {
+    let bytes: [UInt8]
+    private(set) var offset: Int
+    var remaining: Int { bytes.count - offset }
+
+    init(bytes: [UInt8], offset: Int) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    /// `count` elements in exactly `size` bytes: little-endian numbers, one byte per BOOL, and
+    /// BYTES as 4-byte little-endian lengths each followed by that many UTF-8 bytes.
+    mutating func values(of datatype: V2Datatype, count: Int, size: Int, name: String) throws(V2RequestError) -> V2Values {
+        let end = offset + size
+        defer { offset = end }
+        if let width = datatype.width {
+            guard size == count * width else {
+                throw V2RequestError("Input '\(name)' has binary_data_size \(size); \(count) \(datatype.rawValue) elements take \(count * width) bytes.")
+            }
+            if datatype == .bool {
+                var flags: [Bool?] = []
+                for i in 0..<count {
+                    let byte = bytes[offset + i]
+                    guard byte <= 1 else { throw V2RequestError("Input '\(name)' element \(i) is the byte \(byte); BOOL is 0 or 1.") }
+                    flags.append(byte == 1)
+                }
+                return .bools(flags)
+            }
+            var numbers: [Double?] = []
+            numbers.reserveCapacity(count)
+            for i in 0..<count {
+                let bits = littleEndian(at: offset + i * width, width: width)
+                let n: Double =
+                    switch datatype {
+                    case .fp64: Double(bitPattern: bits)
+                    case .fp32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+                    case .int32: Double(Int32(truncatingIfNeeded: bits))
+                    default: Double(Int64(bitPattern: bits))
+                    }
+                guard n.isFinite else { throw V2RequestError("Input '\(name)' element \(i) is not a finite number.") }
+                numbers.append(n)
+            }
+            return .numbers(numbers)
+        }
+        var texts: [String?] = []
+        var cursor = offset
+        for i in 0..<count {
+            guard end - cursor >= 4 else {
+                throw V2RequestError("Input '\(name)' has binary data for \(i) BYTES elements; its shape says \(count).")
+            }
+            let length = Int(littleEndian(at: cursor, width: 4))
+            cursor += 4
+            guard length <= end - cursor else {
+                throw V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
+            }
+            guard let text = String(validating: bytes[cursor..<cursor + length], as: UTF8.self) else {
+                throw V2RequestError("Input '\(name)' element \(i) is not UTF-8 text.")
+            }
+            texts.append(text)
+            cursor += length
+        }
+        guard cursor == end else {
+            throw V2RequestError("Input '\(name)' has \(end - cursor) bytes of binary data after its \(count) elements.")
+        }
+        return .text(texts)
+    }
+
+    private func littleEndian(at index: Int, width: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for k in 0..<width { value |= UInt64(bytes[index + k]) << (8 * UInt64(k)) }
+        return value
+    }
+}

@@ -1,0 +1,93 @@
+import HTTPServer
+import Inference
+import Registry
+
+/// The Open Inference Protocol (V2) REST routes: health, server and model metadata, model
+/// readiness and infer. Infer decodes with `V2RequestDecoder`, scores through `Scoring`
+/// like every other protocol, and encodes with `V2Codec`.
+struct V2Routes {
+    let scoring: Scoring
+    /// `predict.max_batch_size`: the most elements an input may have.
+    let maxBatchSize: Int
+    /// Why the service is not ready (empty: ready), shared with `/health/ready`.
+    let readinessProblems: @Sendable () -> [String]
+
+    /// The header that says how long the JSON part of a body with binary tensor data is.
+    static let headerLengthField = "Inference-Header-Content-Length"
+
+    func serverMetadata(_ request: HTTPRequest) throws -> HTTPResponse {
+        ModelRoutes.json(JSONWriter.encode([
+            "name": "vigia", "version": .string(VigiaVersion.current), "extensions": ["binary_tensor_data"],
+        ]))
+    }
+
+    func live(_ request: HTTPRequest) throws -> HTTPResponse {
+        ModelRoutes.json(Array(#"{"live":true}"#.utf8))
+    }
+
+    /// 200 `{"ready":true}`, or 503 `{"ready":false}` (clients read the status).
+    func ready(_ request: HTTPRequest) throws -> HTTPResponse {
+        let ready = readinessProblems().isEmpty
+        return ModelRoutes.json(JSONWriter.encode(["ready": .bool(ready)]), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    /// 200 `{"name","ready":true}` when the version serves; 503 with `ready: false` while it
+    /// loads; 404 for an unknown model or version.
+    func modelReady(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.pathParameters["name"] ?? ""
+        do {
+            _ = try scoring.registry.handle(model: name, selector: ModelRoutes.selector(request))
+        } catch RegistryError.notReady {
+            return ModelRoutes.json(JSONWriter.encode(["name": .string(name), "ready": false]), status: .serviceUnavailable)
+        }
+        return ModelRoutes.json(JSONWriter.encode(["name": .string(name), "ready": true]))
+    }
+
+    /// The version's inputs (one per signature field, batch dimension -1) and outputs.
+    func modelMetadata(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = request.pathParameters["name"] ?? ""
+        let handle = try scoring.registry.handle(model: name, selector: ModelRoutes.selector(request))
+        let available = scoring.registry.status(model: name)?.versions.filter { $0.state == .available }.map { String($0.version) } ?? []
+        func described(_ list: [SignatureTensors.Tensor]) -> JSONValue {
+            .array(list.map { ["name": .string($0.name), "datatype": .string($0.element.v2Datatype), "shape": [-1]] })
+        }
+        let tensors = handle.servable.tensors
+        return ModelRoutes.json(JSONWriter.encode([
+            "name": .string(handle.model),
+            "versions": .array(available.map { .string($0) }),
+            "platform": .string("vigia_\(handle.servable.model.manifest.algorithm.rawValue)"),
+            "inputs": described(tensors.inputs),
+            "outputs": described(tensors.outputs),
+        ]))
+    }
+
+    func infer(_ request: HTTPRequest) throws -> HTTPResponse {
+        try Self.requireBodyType(request)
+        var headerLength: Int?
+        if let field = request.headers[Self.headerLengthField] {
+            guard let length = Int(field), length >= 0 else {
+                throw V2RequestError("\(Self.headerLengthField) must be a non-negative integer, got '\(field)'.")
+            }
+            headerLength = length
+        }
+        let decoded = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
+        let batch = try scoring.predict(model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request)) {
+            try V2Codec.listings(decoded, for: $0)
+        }
+        let (header, binary) = V2Codec.response(batch, request: decoded)
+        if binary.isEmpty { return ModelRoutes.json(header) }
+        return HTTPResponse(
+            headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],
+            body: header + binary)
+    }
+
+    /// JSON, JSON followed by binary tensor data (`application/octet-stream`), or no type at
+    /// all (tritonclient sends none); anything else is 415.
+    static func requireBodyType(_ request: HTTPRequest) throws {
+        guard let type = request.headers["Content-Type"] else { return }
+        let bare = type.lowercased().filter { $0 != " " && $0 != "\t" }
+        guard ModelRoutes.isJSONMediaType(type) || bare == "application/octet-stream" || bare.hasPrefix("application/octet-stream;") else {
+            throw ContractError.unsupportedMediaType(type)
+        }
+    }
+}
