@@ -4,8 +4,10 @@
 #                (Sources/HTTPServer/Parsing, HTTPTypes.swift; seeds fuzz/seeds/)
 #   json-fuzz    the JSON parser and writer behind every request body
 #                (Sources/Service/JSON, HTTPServer/JSONString.swift; seeds fuzz/json-seeds/)
-# Usage: fuzz/run.sh [SECONDS] [parser|json|all]   (default all)
-# Corpora: fuzz/corpus/, fuzz/json-corpus/ (grow across runs, gitignored).
+#   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
+#                (Sources/Service/Protocols/V2InferRequest.swift; seeds fuzz/v2-seeds/)
+# Usage: fuzz/run.sh [SECONDS] [parser|json|v2|all]   (default all)
+# Corpora: fuzz/corpus/, fuzz/json-corpus/, fuzz/v2-corpus/ (grow across runs, gitignored).
 # A crash leaves its input as fuzz/crash-<sha1>; replay with: fuzz/bin/<name> fuzz/crash-<sha1>
 set -euo pipefail
 seconds="${1:-60}"
@@ -56,5 +58,11 @@ if [ "$which" = all ] || [ "$which" = json ]; then
     fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \
         "$sources"/Service/JSON/JSONParser.swift "$sources"/Service/JSON/JSONValue.swift \
         "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$here/JSONFuzz.swift" || status=1
+fi
+if [ "$which" = all ] || [ "$which" = v2 ]; then
+    fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" \
+        "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/JSON/JSONParser.swift \
+        "$sources"/Service/JSON/JSONValue.swift "$sources"/Service/JSON/JSONWriter.swift \
+        "$sources/HTTPServer/JSONString.swift" "$here/V2Fuzz.swift" || status=1
 fi
 exit "$status"

@@ -1,0 +1,85 @@
+// libFuzzer entry point for the Open Inference Protocol (V2) infer decoder, the JSON header
+// and the binary tensor data after it. Built by fuzz/run.sh together with
+// Sources/Service/Protocols/V2InferRequest.swift and the JSON parser, value and writer as one
+// module.
+//
+// Input layout: two bytes little-endian, the Inference-Header-Content-Length (0xFFFF: none,
+// the body is all JSON), then the body.
+//
+// Invariants checked on every input (a violation traps, which libFuzzer reports as a crash):
+// - decode never crashes: every malformed input is a V2RequestError with a message;
+// - a decoded request is well-formed: 1...maxInputs inputs with distinct names, a shape of
+//   [N] or [N, 1] with 1 <= N <= the batch limit, exactly N values, at most maxOutputs outputs;
+// - the request written back as all-JSON (binary data inline) decodes to the same request.
+
+private let batchLimit = 8
+
+private func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError("v2 invariant broken: \(message())") }
+}
+
+private func count(_ values: V2Values) -> Int {
+    switch values {
+    case .text(let list): list.count
+    case .numbers(let list): list.count
+    case .bools(let list): list.count
+    }
+}
+
+/// The request as JSON with every tensor inline.
+private func inlineJSON(_ request: V2InferRequest) -> [UInt8] {
+    var root = JSONObject()
+    if let id = request.id { root.append("id", .string(id)) }
+    if request.binaryDataOutput { root.append("parameters", ["binary_data_output": true]) }
+    root.append("inputs", .array(request.inputs.map { input in
+        let data: [JSONValue] =
+            switch input.values {
+            case .text(let list): list.map { $0.map(JSONValue.string) ?? .null }
+            case .numbers(let list): list.map { $0.map(JSONValue.number) ?? .null }
+            case .bools(let list): list.map { $0.map(JSONValue.bool) ?? .null }
+            }
+        return [
+            "name": .string(input.name), "datatype": .string(input.datatype.rawValue),
+            "shape": .array(input.shape.map { .number(Double($0)) }), "data": .array(data),
+        ]
+    }))
+    if let outputs = request.outputs {
+        root.append("outputs", .array(outputs.map { output in
+            var object: JSONObject = ["name": .string(output.name)]
+            if let binary = output.binary { object.append("parameters", ["binary_data": .bool(binary)]) }
+            return .object(object)
+        }))
+    }
+    return JSONWriter.encode(.object(root))
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func v2FuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 2 else { return 0 }
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let declared = Int(bytes[0]) | Int(bytes[1]) << 8
+    let body = Array(bytes[2...])
+    let request: V2InferRequest
+    do {
+        request = try V2RequestDecoder.decode(body, headerLength: declared == 0xFFFF ? nil : declared, maxBatchSize: batchLimit)
+    } catch {
+        invariant(!error.message.isEmpty, "an error without a message")
+        return 0
+    }
+    invariant((1...V2RequestDecoder.maxInputs).contains(request.inputs.count), "\(request.inputs.count) inputs")
+    invariant(Set(request.inputs.map(\.name)).count == request.inputs.count, "duplicate input names")
+    invariant((request.outputs?.count ?? 0) <= V2RequestDecoder.maxOutputs, "too many outputs")
+    for input in request.inputs {
+        invariant(input.shape.count == 1 || input.shape == [input.count, 1], "shape \(input.shape)")
+        invariant((1...batchLimit).contains(input.count), "batch \(input.count)")
+        invariant(count(input.values) == input.count, "\(count(input.values)) values for shape \(input.shape)")
+    }
+    let again: V2InferRequest
+    do {
+        again = try V2RequestDecoder.decode(inlineJSON(request), headerLength: nil, maxBatchSize: batchLimit)
+    } catch {
+        fatalError("v2 invariant broken: the inline form of a decoded request is refused: \(error)")
+    }
+    invariant(again == request, "the inline form decodes differently")
+    return 0
+}
