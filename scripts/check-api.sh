@@ -11,7 +11,7 @@ token=$(python3 -c "import secrets; print(secrets.token_hex(24))")
 . scripts/lib/serve.sh
 serve_vigia "$port" VIGIA_AUTH_ADMIN_TOKENS="$token"
 status=0
-timeout 600 schemathesis run "http://127.0.0.1:$port/openapi.json" --url "http://127.0.0.1:$port" \
+timeout 600 schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" --url "http://127.0.0.1:$port" \
   --checks all -H "Authorization: Bearer $token" --max-examples "${EXAMPLES:-30}" --seed 20261123 \
   >"$work/schemathesis.log" 2>&1 || status=$?
 grep -E "generated|passed|failures" "$work/schemathesis.log" | tail -2

@@ -453,7 +453,10 @@ public final class VigiaService: Sendable {
            case .object(var schemas) = components["schemas"] ?? .null,
            let serving = try? registry.handle(model: model)
         {
-            schemas["Listing"] = serving.servable.listingSchema.jsonSchema(isDefinition: true)
+            let listing = serving.servable.listingSchema
+            schemas["Listing"] = listing.jsonSchema(isDefinition: true)
+            schemas["ListingColumns"] = Schemas.listingColumns(
+                listing: listing, maxBatchSize: configuration.integer("predict.max_batch_size")).jsonSchema(isDefinition: true)
             components["schemas"] = .object(schemas)
             root["components"] = .object(components)
             document = .object(root)

@@ -68,7 +68,8 @@ import Testing
             let named = try client.postJSON(predictPath, #"{"signature_name":"x","instances":[\#(listingJSON)]}"#)
             #expect(named.status == 200, "\(named.text)")
 
-            let ragged = try client.postJSON(predictPath, #"{"inputs":{"id":["a","b"],"title":["t"]}}"#)
+            let oneTitle = inputs.replacingOccurrences(of: #""title":["Pistola 9mm glock com carregador extra","#, with: #""title":["#)
+            let ragged = try client.postJSON(predictPath, #"{"inputs":{\#(oneTitle)}}"#)
             #expect(ragged.status == 422)
             #expect(ragged.text.contains("/inputs/title"), "\(ragged.text)")
             let negative = try client.postJSON(predictPath, #"{"inputs":{\#(inputs.replacingOccurrences(of: "[850,12.5]", with: "[850,-1]"))}}"#)

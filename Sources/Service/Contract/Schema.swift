@@ -33,14 +33,18 @@ public final class Schema: Sendable {
     /// A name under `components/schemas` in the OpenAPI document, when this schema is shared.
     public let componentName: String?
     public let example: JSONValue?
+    /// Member names of which an object must carry exactly one (JSON Schema's `oneOf` of
+    /// `required`); empty: no such rule. Default empty.
+    public let exactlyOneOf: [String]
 
     public init(
         types: [JSONType], description: String? = nil, properties: [(name: String, schema: Schema)] = [],
         required: [String] = [], additionalProperties: Bool = true, additionalPropertiesSchema: Schema? = nil,
         items: Schema? = nil, minItems: Int? = nil, maxItems: Int? = nil, minimum: Double? = nil,
         maximum: Double? = nil, minLength: Int? = nil, maxLength: Int? = nil, enumValues: [String]? = nil,
-        componentName: String? = nil, example: JSONValue? = nil
+        componentName: String? = nil, example: JSONValue? = nil, exactlyOneOf: [String] = []
     ) {
+        self.exactlyOneOf = exactlyOneOf
         self.types = types
         self.description = description
         self.properties = properties
@@ -128,6 +132,7 @@ public final class Schema: Sendable {
             if let items { for element in elements where !items.conforms(element) { return false } }
         case .object(let object):
             for name in required where object[name] == nil { return false }
+            if !exactlyOneOf.isEmpty, exactlyOneOf.count(where: { object[$0] != nil }) != 1 { return false }
             for member in object.members {
                 if let property = properties.first(where: { $0.name == member.key }) {
                     if !property.schema.conforms(member.value) { return false }
@@ -195,6 +200,9 @@ public final class Schema: Sendable {
             for name in required where object[name] == nil {
                 problems.append(FieldProblem(pointer: pointer + "/" + Self.escape(name), problem: "is required"))
             }
+            if !exactlyOneOf.isEmpty, exactlyOneOf.count(where: { object[$0] != nil }) != 1 {
+                problems.append(FieldProblem(pointer: pointer, problem: "must have exactly one of \(exactlyOneOf.joined(separator: ", "))"))
+            }
             for member in object.members {
                 let memberPointer = pointer + "/" + Self.escape(member.key)
                 if let property = properties.first(where: { $0.name == member.key }) {
@@ -253,6 +261,7 @@ public final class Schema: Sendable {
                 .object(JSONObject(properties.map { (key: $0.name, value: $0.schema.jsonSchema(useReferences: useReferences)) })))
         }
         if !required.isEmpty { out.append("required", .array(required.map { .string($0) })) }
+        if !exactlyOneOf.isEmpty { out.append("oneOf", .array(exactlyOneOf.map { ["required": [.string($0)]] })) }
         if types.contains(.object) {
             if let additionalPropertiesSchema {
                 out.append("additionalProperties", additionalPropertiesSchema.jsonSchema(useReferences: useReferences))

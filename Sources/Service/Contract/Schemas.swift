@@ -11,21 +11,26 @@ public enum Schemas {
     /// signature field), exactly one of them; `signature_name` is accepted and ignored (a
     /// model has one signature).
     public static func predictRequest(listing: Schema, maxBatchSize: Int) -> Schema {
-        .object(
-            "A batch of listings to score: rows in `instances`, or columns in `inputs`.",
+        Schema(
+            types: [.object], description: "A batch of listings to score: rows in `instances`, or columns in `inputs`.",
             properties: [
                 ("instances", .array(listing, description: "Listings, at most \(maxBatchSize) (predict.max_batch_size).",
                                      minItems: 1, maxItems: maxBatchSize)),
-                ("inputs", .map(
-                    .array(columnValue, description: "One value per listing, in order.", minItems: 1, maxItems: maxBatchSize),
-                    description: "TF Serving's columnar form: signature field → one value per listing; every array the same length.")),
+                ("inputs", listingColumns(listing: listing, maxBatchSize: maxBatchSize)),
                 ("signature_name", .string("TF Serving's signature name; ignored (a model has one signature).")),
             ],
-            componentName: "PredictRequest")
+            additionalProperties: false, componentName: "PredictRequest", exactlyOneOf: ["instances", "inputs"])
     }
 
-    /// A value of a columnar input: what a listing field may hold.
-    static let columnValue = Schema(types: [.string, .number, .boolean, .null])
+    /// TF Serving's columnar form of listings: each listing field as an array, one value per
+    /// listing; every array the same length (checked by the decoder: JSON Schema cannot say it).
+    public static func listingColumns(listing: Schema, maxBatchSize: Int) -> Schema {
+        let column = { (values: Schema) in Schema.array(values, description: "One value per listing, in order.", minItems: 1, maxItems: maxBatchSize) }
+        return Schema(
+            types: [.object], description: "TF Serving's columnar form: signature field → one value per listing; every array the same length.",
+            properties: listing.properties.map { (name: $0.name, schema: column($0.schema)) }, required: listing.required,
+            additionalPropertiesSchema: column(Schema(types: [.string, .number, .boolean, .null])), componentName: "ListingColumns")
+    }
 
     public static let prediction = Schema.object(
         "The score of one listing.",

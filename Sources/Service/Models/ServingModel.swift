@@ -68,15 +68,9 @@ public final class ServingModel: Sendable {
     func generalInput(of body: [UInt8]) throws -> (listings: [[FeatureValue]], form: PredictForm) {
         let parsed = try JSONParser.parse(body)
         guard requestSchema.conforms(parsed) else { throw ContractError.schemaViolation(requestSchema.validate(parsed)) }
-        switch (parsed["instances"]?.arrayValue, parsed["inputs"]?.objectValue) {
-        case (let rows?, nil):
-            return (rows.map { featureValues($0.objectValue ?? JSONObject()) }, .rows)
-        case (nil, let columns?):
-            return (try listings(columns: columns), .columns)
-        default:
-            throw ContractError.schemaViolation([FieldProblem(
-                pointer: "", problem: "expected exactly one of instances (rows of listings) or inputs (columns of fields)")])
-        }
+        // The schema admits exactly one of the two forms.
+        if let columns = parsed["inputs"]?.objectValue { return (try listings(columns: columns), .columns) }
+        return ((parsed["instances"]?.arrayValue ?? []).map { featureValues($0.objectValue ?? JSONObject()) }, .rows)
     }
 
     /// Turns columns into listings and checks each against the listing schema; a problem's
