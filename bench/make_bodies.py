@@ -3,7 +3,9 @@
 
 usage: make_bodies.py CSV OUTDIR [BATCH]      (BATCH defaults to 64)
 Writes OUTDIR/single.json ({"instances":[one listing]}) and OUTDIR/batch.json
-({"instances":[BATCH listings]}). A listing carries the model inputs only: id, site_id,
+({"instances":[BATCH listings]}), and the same listings as Open Inference Protocol (V2)
+infer bodies, OUTDIR/v2-single.json and OUTDIR/v2-batch.json: one input per field, BYTES
+for text, FP64 for price_usd, INT64 for the counts, shape [N]. A listing carries the model inputs only: id, site_id,
 title, category_id, seller_reputation as JSON strings; price_usd, seller_age_days,
 seller_sales as JSON numbers. The label columns (is_prohibited, family) are left out.
 Rows are taken evenly spaced through the file so a batch mixes families and sites.
@@ -29,6 +31,16 @@ def listing(row):
     }
 
 
+def v2_body(listings):
+    """The listings as a V2 infer request: one column per field, in the listing's field order."""
+    inputs = []
+    for name in listings[0]:
+        values = [listing[name] for listing in listings]
+        datatype = "BYTES" if isinstance(values[0], str) else "INT64" if isinstance(values[0], int) else "FP64"
+        inputs.append({"name": name, "datatype": datatype, "shape": [len(values)], "data": values})
+    return {"inputs": inputs}
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit("usage: make_bodies.py CSV OUTDIR [BATCH]")
@@ -50,7 +62,9 @@ def main():
     for name, instances in (("single.json", picked[:1]), ("batch.json", picked)):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
             json.dump({"instances": instances}, f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {out}/single.json (1 listing) and {out}/batch.json ({batch} listings)")
+        with open(os.path.join(out, "v2-" + name), "w", encoding="utf-8") as f:
+            json.dump(v2_body(instances), f, ensure_ascii=False, separators=(",", ":"))
+    print(f"wrote {out}/single.json (1 listing) and {out}/batch.json ({batch} listings), and their v2- forms")
 
 
 if __name__ == "__main__":

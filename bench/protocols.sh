@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench/protocols.sh — the same listings scored through KServe V1 `:predict` and through
+# Open Inference Protocol (V2) JSON `infer`, with 1 and BATCH listings, in one vigia
+# process and one run; rows alternate V1, V2 so machine noise hits both alike.
+#
+# usage: bench/protocols.sh [results.md]     (markdown to stdout, and to the file if given)
+# env:   WARM=3s DUR=10s CONNS=32 THREADS=1 BATCH=32 MODEL=prohibited-items
+#        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia PORT_VIGIA=18190
+set -u
+source "$(dirname "$0")/lib.sh"
+OUTFILE=${1:-}
+MODEL=${MODEL:-prohibited-items}
+BATCH=${BATCH:-32}
+ensure_tools
+python3 "$BENCH_DIR/make_bodies.py" "$ROOT/data/listings.csv" "$RUN/bodies" "$BATCH" >&2 || die "make_bodies.py failed"
+build_vigia
+start_vigia "$VIGIA_BIN serve --host 127.0.0.1 --port @PORT@ --storage $ROOT/models"
+wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$VIGIA_PID" || server_failed "GET /health/ready"
+BASE="http://127.0.0.1:$PORT_VIGIA"
+V1="$BASE/v1/models/$MODEL:predict"
+V2="$BASE/v2/models/$MODEL/infer"
+
+# Both protocols must give the same scores before they are timed.
+for n in single batch; do
+  curl -s --max-time 10 -H 'Content-Type: application/json' --data-binary @"$RUN/bodies/$n.json" "$V1" >"$RUN/v1-$n.out"
+  curl -s --max-time 10 -H 'Content-Type: application/json' --data-binary @"$RUN/bodies/v2-$n.json" "$V2" >"$RUN/v2-$n.out"
+  NOTES+=("$(python3 - "$RUN/v1-$n.out" "$RUN/v2-$n.out" "$n" <<'PY'
+import json, sys
+v1, v2 = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:3])
+a = [p["score"] for p in v1.get("predictions", [])]
+b = next((o["data"] for o in v2.get("outputs", []) if o["name"] == "score"), None)
+print(f"{sys.argv[3]}: V1 and V2 scores " + ("agree" if a and a == b else f"DIFFER: {a[:3]} vs {(b or [])[:3]}") + f" ({len(a)} listings)")
+PY
+)")
+done
+
+run_wrk vigia "V1 predict, 1 listing" "$V1" "$RUN/bodies/single.json" "$CONNS"; V1_ONE=$RPS
+run_wrk vigia "V2 infer, 1 listing" "$V2" "$RUN/bodies/v2-single.json" "$CONNS"; V2_ONE=$RPS
+run_wrk vigia "V1 predict, $BATCH listings" "$V1" "$RUN/bodies/batch.json" "$CONNS"; V1_MANY=$RPS
+run_wrk vigia "V2 infer, $BATCH listings" "$V2" "$RUN/bodies/v2-batch.json" "$CONNS"; V2_MANY=$RPS
+stop_vigia
+
+{
+  print_header "vigia: Open Inference Protocol (V2) infer vs KServe V1 predict"
+  echo "- V2 / V1 req/s, 1 listing: **$(ratio "$V2_ONE" "$V1_ONE")**"
+  echo "- V2 / V1 req/s, $BATCH listings: **$(ratio "$V2_MANY" "$V1_MANY")**"
+  echo
+  echo "Bodies: \`bench/make_bodies.py\` ($(wc -c <"$RUN/bodies/single.json") B V1 vs $(wc -c <"$RUN/bodies/v2-single.json") B V2 for 1 listing; $(wc -c <"$RUN/bodies/batch.json") B vs $(wc -c <"$RUN/bodies/v2-batch.json") B for $BATCH)."
+  echo
+  print_notes
+} | if [ -n "$OUTFILE" ]; then tee "$OUTFILE"; else cat; fi
