@@ -6,8 +6,9 @@ import Service
 
 // Where a predict request's time goes, in-process (no sockets): JSON parse, schema check,
 // listing → pipeline input, model, response encoding, and the whole handler path through
-// the router. Bodies are real listings from data/listings.csv (via bench/make_bodies.py's
-// output or built here). Usage: service-bench [--storage models] [--rounds 9] [--iterations 2000]
+// the router; then V1 :predict against Open Inference Protocol infer for the same listings.
+// Bodies are real listings from data/listings.csv (via bench/make_bodies.py's output or built
+// here). Usage: service-bench [--storage models] [--rounds 9] [--iterations 2000] [--counts 1,64]
 
 func argument(_ name: String, _ fallback: String) -> String {
     let args = CommandLine.arguments
@@ -40,17 +41,17 @@ func listings(count: Int) throws -> [String] {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// Mean ns per call of `body` over `iterations` calls.
+func meanNanoseconds(_ body: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    for _ in 0..<iterations { body() }
+    let elapsed = ContinuousClock.now - start
+    return (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations)
+}
+
 /// Median over rounds of the mean ns per call of `body`.
 func measure(_ body: () -> Void) -> Double {
-    var perRound: [Double] = []
-    for _ in 0..<rounds {
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<iterations { body() }
-        let elapsed = clock.now - start
-        perRound.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations))
-    }
-    return median(perRound)
+    median((0..<rounds).map { _ in meanNanoseconds(body) })
 }
 
 let configuration = try ServiceConfiguration.resolve(
@@ -106,5 +107,53 @@ for count in counts {
     let json = (onePass + encode) / whole * 100
     func ns(_ v: Double) -> String { String(format: "%.0f ns", v) }
     print("| \(count) | \(ns(parse)) | \(ns(validate)) | \(ns(toFeatures)) | \(ns(onePass)) | \(ns(predict)) | \(ns(encode)) | \(ns(whole)) | \(String(format: "%.1f", whole / 1000)) | \(String(format: "%.0f %%", json)) |")
+}
+
+/// The listings as an Open Inference Protocol infer body: one input per field, in the
+/// listing's member order (BYTES for text, FP64 for numbers), shape [N].
+func v2Body(_ objects: [JSONObject]) -> [UInt8] {
+    var out = JSONWriter()
+    out.raw("{\"inputs\":[")
+    for (k, member) in objects[0].members.enumerated() {
+        if k > 0 { out.raw(",") }
+        out.raw("{\"name\":"); out.string(member.key)
+        out.raw(member.value.stringValue != nil ? ",\"datatype\":\"BYTES\",\"shape\":[" : ",\"datatype\":\"FP64\",\"shape\":[")
+        out.number(objects.count); out.raw("],\"data\":")
+        out.value(.array(objects.map { $0[member.key] ?? .null }))
+        out.raw("}")
+    }
+    out.raw("]}")
+    return out.bytes
+}
+
+/// Median ns per call of `first` and `second`, measured in alternating rounds so that
+/// machine noise falls on both alike.
+func measurePair(_ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
+    var a: [Double] = [], b: [Double] = []
+    for _ in 0..<rounds {
+        a.append(meanNanoseconds(first))
+        b.append(meanNanoseconds(second))
+    }
+    return (median(a), median(b))
+}
+
+print("")
+print("| listings | V1 :predict handler | V2 infer handler (JSON) | V2/V1 throughput |")
+print("|---:|---:|---:|---:|")
+for count in counts {
+    let objects = try listings(count: count).map { try JSONParser.parse(Array($0.utf8)).objectValue! }
+    func request(_ path: String, _ body: [UInt8]) -> HTTPRequest {
+        var head = HTTPRequestHead(method: "POST", target: path, path: path, query: nil, version: .http1_1,
+                                   headers: ["Host": "x", "Content-Type": "application/json"],
+                                   framing: .contentLength(body.count), keepAlive: true, expectsContinue: false)
+        head.headers.add("Content-Length", String(body.count))
+        return HTTPRequest(head: head, body: body)
+    }
+    let v1 = request("/v1/models/prohibited-items:predict", JSONWriter.encode(["instances": .array(objects.map { .object($0) })]))
+    let v2 = request("/v2/models/prohibited-items/infer", v2Body(objects))
+    precondition(service.router.respond(to: v1).status == .ok)
+    precondition(service.router.respond(to: v2).status == .ok, String(decoding: service.router.respond(to: v2).body, as: UTF8.self))
+    let (first, second) = measurePair({ _ = service.router.respond(to: v1) }, { _ = service.router.respond(to: v2) })
+    print("| \(count) | \(String(format: "%.1f µs", first / 1000)) | \(String(format: "%.1f µs", second / 1000)) | \(String(format: "%.2f", first / second)) |")
 }
 service.registry.shutdown()

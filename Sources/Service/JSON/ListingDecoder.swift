@@ -105,15 +105,3 @@ struct ListingDecoder: Sendable {
         return seen & requiredMask == requiredMask ? values : nil
     }
 }
-
-extension JSONParser {
-    /// The byte at the cursor, or nil at the end.
-    var next: UInt8? { index < buffer.count ? buffer[index] : nil }
-
-    /// Steps over `byte` if it is next.
-    mutating func consume(_ byte: UInt8) -> Bool {
-        guard index < buffer.count, buffer[index] == byte else { return false }
-        index += 1
-        return true
-    }
-}

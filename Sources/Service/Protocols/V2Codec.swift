@@ -9,7 +9,7 @@ enum V2Codec {
     static func accepts(_ field: FieldType, _ datatype: V2Datatype) -> Bool {
         switch field {
         case .string: datatype == .bytes
-        case .number, .integer: [.fp64, .fp32, .int64, .int32].contains(datatype)
+        case .number, .integer: datatype == .fp64 || datatype == .fp32 || datatype == .int64 || datatype == .int32
         case .boolean: datatype == .bool
         }
     }

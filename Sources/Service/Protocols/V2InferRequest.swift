@@ -88,17 +88,17 @@ enum V2RequestDecoder {
         guard jsonEnd >= 0, jsonEnd <= body.count else {
             throw V2RequestError("Inference-Header-Content-Length is \(jsonEnd) but the body has \(body.count) bytes.")
         }
-        let header: JSONValue
-        do { header = try JSONParser.parse(Array(body[..<jsonEnd])) } catch {
+        let root: RootMembers
+        do { root = try RootMembers.parse(body, end: jsonEnd) } catch {
             throw V2RequestError("The inference request is not valid JSON: \(error.description).")
         }
-        guard case .object(let root) = header else { throw V2RequestError("The inference request must be a JSON object.") }
+        guard root.isObject else { throw V2RequestError("The inference request must be a JSON object.") }
         var request = V2InferRequest(inputs: [])
-        if let id = root["id"] {
+        if let id = root.id {
             guard case .string(let text) = id else { throw V2RequestError("The request id must be a string.") }
             request.id = text
         }
-        let parameters = try Self.parameters(root["parameters"], of: "the request")
+        let parameters = try Self.parameters(root.parameters, of: "the request")
         if let type = try Self.contentType(parameters, of: "the request"), !requestContentTypes.contains(type) {
             throw V2RequestError("The request's content_type '\(type)' is not supported; send 'pd' or none.")
         }
@@ -106,44 +106,45 @@ enum V2RequestDecoder {
             guard case .bool(let binary) = flag else { throw V2RequestError("parameters.binary_data_output must be a boolean.") }
             request.binaryDataOutput = binary
         }
-        guard case .array(let inputs)? = root["inputs"] else {
+        guard let inputs = root.inputs else {
             throw V2RequestError("The request needs an 'inputs' array: one input per signature field.")
         }
-        guard !inputs.isEmpty, inputs.count <= maxInputs else {
-            throw V2RequestError("The request has \(inputs.count) inputs; send 1 to \(maxInputs).")
+        guard root.inputCount >= 1, root.inputCount <= maxInputs else {
+            throw V2RequestError("The request has \(root.inputCount) inputs; send 1 to \(maxInputs).")
         }
         var binary = BinaryReader(bytes: body, offset: jsonEnd)
-        var names = Set<String>()
+        request.inputs.reserveCapacity(inputs.count)
         for (position, input) in inputs.enumerated() {
             let decoded = try Self.input(input, position: position, binary: &binary, maxBatchSize: maxBatchSize)
-            guard names.insert(decoded.name).inserted else { throw V2RequestError("Input '\(decoded.name)' appears twice.") }
+            guard !request.inputs.contains(where: { $0.name == decoded.name }) else {
+                throw V2RequestError("Input '\(decoded.name)' appears twice.")
+            }
             request.inputs.append(decoded)
         }
         guard binary.offset == body.count else {
             throw V2RequestError("\(body.count - binary.offset) bytes of binary data follow the inputs without an input claiming them (binary_data_size).")
         }
-        if let outputs = root["outputs"] {
+        if let outputs = root.outputs {
             request.outputs = try Self.outputs(outputs)
         }
         return request
     }
 
-    private static func input(_ value: JSONValue, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
-        guard case .object(let object) = value else { throw V2RequestError("Input \(position) must be a JSON object.") }
-        guard case .string(let name)? = object["name"], !name.isEmpty else {
+    private static func input(_ object: InputMembers, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
+        guard object.isObject else { throw V2RequestError("Input \(position) must be a JSON object.") }
+        guard case .string(let name)? = object.name, !name.isEmpty else {
             throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
         }
-        let subject = "input '\(name)'"
-        guard case .string(let typeName)? = object["datatype"] else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
+        guard case .string(let typeName)? = object.datatype else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
         guard let datatype = V2Datatype(rawValue: typeName) else {
             throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
         }
         guard V2Datatype.accepted.contains(datatype) else {
             throw V2RequestError("Input '\(name)' has datatype \(typeName); send BYTES, FP64, FP32, INT64, INT32 or BOOL.")
         }
-        let shape = try Self.shape(object["shape"], name: name, maxBatchSize: maxBatchSize)
-        let parameters = try Self.parameters(object["parameters"], of: subject)
-        if let type = try Self.contentType(parameters, of: subject) {
+        let shape = try Self.shape(object.shape, name: name, maxBatchSize: maxBatchSize)
+        let parameters = try Self.parameters(object.parameters, of: "input '\(name)'")
+        if let type = try Self.contentType(parameters, of: "input '\(name)'") {
             guard inputContentTypes.contains(type) else {
                 throw V2RequestError("Input '\(name)' has content_type '\(type)'; send 'str' or 'np' or none.")
             }
@@ -151,15 +152,19 @@ enum V2RequestDecoder {
         }
         let values: V2Values
         if let size = parameters?["binary_data_size"] {
-            guard object["data"] == nil else { throw V2RequestError("Input '\(name)' has both 'data' and binary_data_size.") }
+            guard object.data == nil else { throw V2RequestError("Input '\(name)' has both 'data' and binary_data_size.") }
             guard case .number(let n) = size, n >= 0, n.rounded() == n, n <= Double(binary.remaining) else {
                 throw V2RequestError("Input '\(name)' has binary_data_size \(Self.text(size)) but \(binary.remaining) bytes of binary data remain.")
             }
             values = try binary.values(of: datatype, count: shape[0], size: Int(n), name: name)
         } else {
-            guard let data = object["data"] else { throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).") }
-            var flat: [JSONValue] = []
-            try Self.flatten(data, into: &flat, limit: shape[0], name: name)
+            guard let data = object.data else { throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).") }
+            guard case .array(let elements) = data else { throw V2RequestError("Input '\(name)' needs 'data' as an array.") }
+            var flat = elements
+            if elements.contains(where: { if case .array = $0 { true } else { false } }) {
+                flat = []
+                try Self.flatten(data, into: &flat, limit: shape[0], name: name)
+            }
             guard flat.count == shape[0] else {
                 throw V2RequestError("Input '\(name)' has \(flat.count) elements but its shape \(shape) says \(shape[0]).")
             }
@@ -280,6 +285,137 @@ enum V2RequestDecoder {
             outputs.append(output)
         }
         return outputs
+    }
+}
+
+/// The members of a request object the decoder reads, parsed straight from the bytes: the
+/// request and its inputs never become JSON object trees (only each member's value does),
+/// which saves most of the allocations of a small request. The JSON rules are the parser's
+/// own: one value, no trailing data, no duplicate member names, bounded nesting.
+struct RootMembers {
+    var isObject = true
+    var id: JSONValue?
+    var parameters: JSONValue?
+    /// nil: absent or not an array.
+    var inputs: [InputMembers]?
+    /// How many inputs the array has (counted past `maxInputs`, which are not kept).
+    var inputCount = 0
+    var outputs: JSONValue?
+
+    static func parse(_ body: [UInt8], end: Int) throws(JSONParseError) -> RootMembers {
+        try body.withUnsafeBufferPointer { whole throws(JSONParseError) in
+            var parser = JSONParser(buffer: UnsafeBufferPointer(rebasing: whole[..<end]), maxDepth: JSONParser.defaultMaxDepth)
+            var root = RootMembers()
+            parser.skipWhitespace()
+            if parser.next == UInt8(ascii: "{") {
+                try parser.members(depth: 1) { (name, parser) throws(JSONParseError) in
+                    switch name {
+                    case "id": root.id = try parser.parseValue(depth: 1)
+                    case "parameters": root.parameters = try parser.parseValue(depth: 1)
+                    case "outputs": root.outputs = try parser.parseValue(depth: 1)
+                    case "inputs" where parser.next == UInt8(ascii: "["):
+                        var inputs: [InputMembers] = []
+                        try parser.elements(depth: 2) { (parser) throws(JSONParseError) in
+                            root.inputCount += 1
+                            let input = try InputMembers.parse(&parser)
+                            if inputs.count < V2RequestDecoder.maxInputs { inputs.append(input) }
+                        }
+                        root.inputs = inputs
+                    default: _ = try parser.parseValue(depth: 1)
+                    }
+                }
+            } else {
+                _ = try parser.parseValue(depth: 0)
+                root.isObject = false
+            }
+            parser.skipWhitespace()
+            if parser.index != parser.buffer.count { throw parser.error("unexpected data after the JSON value") }
+            return root
+        }
+    }
+}
+
+/// The members of one input object (see `RootMembers`).
+struct InputMembers {
+    var isObject = true
+    var name: JSONValue?
+    var datatype: JSONValue?
+    var shape: JSONValue?
+    var parameters: JSONValue?
+    var data: JSONValue?
+
+    /// Parses the input at the cursor (depth 3: request, inputs array, input).
+    static func parse(_ parser: inout JSONParser) throws(JSONParseError) -> InputMembers {
+        var input = InputMembers()
+        guard parser.next == UInt8(ascii: "{") else {
+            _ = try parser.parseValue(depth: 2)
+            input.isObject = false
+            return input
+        }
+        try parser.members(depth: 3) { (name, parser) throws(JSONParseError) in
+            let value = try parser.parseValue(depth: 3)
+            switch name {
+            case "name": input.name = value
+            case "datatype": input.datatype = value
+            case "shape": input.shape = value
+            case "parameters": input.parameters = value
+            case "data": input.data = value
+            default: break
+            }
+        }
+        return input
+    }
+}
+
+extension JSONParser {
+    /// Walks the object at the cursor, calling `member` with each name and the parser at its
+    /// value (which `member` must consume). Duplicate names are refused as the parser does.
+    mutating func members(depth: Int, _ member: (String, inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
+        var names: [String] = []
+        var seen: Set<String> = []  // past 16 names: hashing keeps many members linear
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) { return }
+        while true {
+            skipWhitespace()
+            guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            let offset = index
+            let name = try parseString()
+            let duplicate: Bool
+            if names.count < 16 {
+                duplicate = names.contains(name)
+                names.append(name)
+            } else {
+                if seen.isEmpty { seen = Set(names) }
+                duplicate = !seen.insert(name).inserted
+            }
+            if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name)\"") }
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
+            skipWhitespace()
+            try member(name, &self)
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "}")) else { throw error(index < buffer.count ? "expected ',' or '}'" : "unexpected end of JSON") }
+            return
+        }
+    }
+
+    /// Walks the array at the cursor, calling `element` with the parser at each element.
+    mutating func elements(depth: Int, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard consume(UInt8(ascii: "[")) else { throw error("expected '['") }
+        skipWhitespace()
+        if consume(UInt8(ascii: "]")) { return }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw error(index < buffer.count ? "expected ',' or ']'" : "unexpected end of JSON") }
+            return
+        }
     }
 }
 
