@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # bench/protocols.sh — the same listings scored through KServe V1 `:predict` and through
 # Open Inference Protocol (V2) JSON `infer`, with 1 and BATCH listings, in one vigia
-# process and one run; rows alternate V1, V2 so machine noise hits both alike.
+# process and one run; rows alternate V1, V2, ROUNDS times, so machine noise hits both
+# alike; the ratios are of the median req/s of each row kind.
 #
 # usage: bench/protocols.sh [results.md]     (markdown to stdout, and to the file if given)
-# env:   WARM=3s DUR=10s CONNS=32 THREADS=1 BATCH=32 MODEL=prohibited-items
+# env:   WARM=3s DUR=10s CONNS=32 THREADS=1 BATCH=32 ROUNDS=3 MODEL=prohibited-items
 #        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia PORT_VIGIA=18190
 set -u
 source "$(dirname "$0")/lib.sh"
 OUTFILE=${1:-}
 MODEL=${MODEL:-prohibited-items}
 BATCH=${BATCH:-32}
+ROUNDS=${ROUNDS:-3}
 ensure_tools
 python3 "$BENCH_DIR/make_bodies.py" "$ROOT/data/listings.csv" "$RUN/bodies" "$BATCH" >&2 || die "make_bodies.py failed"
 build_vigia
@@ -34,16 +36,21 @@ PY
 )")
 done
 
-run_wrk vigia "V1 predict, 1 listing" "$V1" "$RUN/bodies/single.json" "$CONNS"; V1_ONE=$RPS
-run_wrk vigia "V2 infer, 1 listing" "$V2" "$RUN/bodies/v2-single.json" "$CONNS"; V2_ONE=$RPS
-run_wrk vigia "V1 predict, $BATCH listings" "$V1" "$RUN/bodies/batch.json" "$CONNS"; V1_MANY=$RPS
-run_wrk vigia "V2 infer, $BATCH listings" "$V2" "$RUN/bodies/v2-batch.json" "$CONNS"; V2_MANY=$RPS
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+V1_ONE=(); V2_ONE=(); V1_MANY=(); V2_MANY=()
+for round in $(seq 1 "$ROUNDS"); do
+  run_wrk vigia "V1 predict, 1 listing (round $round)" "$V1" "$RUN/bodies/single.json" "$CONNS"; V1_ONE+=("$RPS")
+  run_wrk vigia "V2 infer, 1 listing (round $round)" "$V2" "$RUN/bodies/v2-single.json" "$CONNS"; V2_ONE+=("$RPS")
+  run_wrk vigia "V1 predict, $BATCH listings (round $round)" "$V1" "$RUN/bodies/batch.json" "$CONNS"; V1_MANY+=("$RPS")
+  run_wrk vigia "V2 infer, $BATCH listings (round $round)" "$V2" "$RUN/bodies/v2-batch.json" "$CONNS"; V2_MANY+=("$RPS")
+done
 stop_vigia
 
 {
   print_header "vigia: Open Inference Protocol (V2) infer vs KServe V1 predict"
-  echo "- V2 / V1 req/s, 1 listing: **$(ratio "$V2_ONE" "$V1_ONE")**"
-  echo "- V2 / V1 req/s, $BATCH listings: **$(ratio "$V2_MANY" "$V1_MANY")**"
+  echo "- Median req/s over $ROUNDS rounds: V1 1 listing $(median "${V1_ONE[@]}"), V2 1 listing $(median "${V2_ONE[@]}"), V1 $BATCH listings $(median "${V1_MANY[@]}"), V2 $BATCH listings $(median "${V2_MANY[@]}")"
+  echo "- V2 / V1 (medians), 1 listing: **$(ratio "$(median "${V2_ONE[@]}")" "$(median "${V1_ONE[@]}")")**"
+  echo "- V2 / V1 (medians), $BATCH listings: **$(ratio "$(median "${V2_MANY[@]}")" "$(median "${V1_MANY[@]}")")**"
   echo
   echo "Bodies: \`bench/make_bodies.py\` ($(wc -c <"$RUN/bodies/single.json") B V1 vs $(wc -c <"$RUN/bodies/v2-single.json") B V2 for 1 listing; $(wc -c <"$RUN/bodies/batch.json") B vs $(wc -c <"$RUN/bodies/v2-batch.json") B for $BATCH)."
   echo
