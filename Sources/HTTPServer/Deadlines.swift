@@ -1,9 +1,14 @@
+import Posix
+
 /// A point on the monotonic clock, in nanoseconds. The connection state machine takes these as
 /// values (never reads a clock itself), so tests drive time by hand.
 public struct MonotonicInstant: Sendable, Comparable, Hashable, CustomStringConvertible {
     public var nanoseconds: UInt64
 
     public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    /// The monotonic clock now.
+    public static func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()) }
 
     public static func < (a: Self, b: Self) -> Bool { a.nanoseconds < b.nanoseconds }
 

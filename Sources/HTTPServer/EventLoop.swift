@@ -48,9 +48,9 @@ final class DrainFlag: Sendable {
     }
 
     /// Records the first call's instant; later calls change nothing.
-    func set(_ instant: MonotonicInstant) {
+    func begin() {
         _ = startedAtNanoseconds.compareExchange(
-            expected: 0, desired: max(1, instant.nanoseconds), ordering: .acquiringAndReleasing)
+            expected: 0, desired: max(1, MonotonicInstant.now().nanoseconds), ordering: .acquiringAndReleasing)
     }
 }
 
@@ -145,8 +145,6 @@ final class EventLoop: @unchecked Sendable {
     /// Accept failed for lack of descriptors or memory and has not succeeded since.
     private var acceptExhausted = false
     private var drainDeadline: MonotonicInstant?
-    /// `beginDrain` ran: responses close their connections; accepting goes on.
-    private var closingConnections = false
     /// `stop` ran: accepting ends at `acceptUntil`; the loop ends when no connection is left.
     private var stopping = false
     /// When a stopping loop takes its last connections from the queue and closes its listeners.
@@ -187,7 +185,6 @@ final class EventLoop: @unchecked Sendable {
         UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd))
     }
 
-    private static func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()) }
 
     private func log(_ message: String) { context.logger?(message) }
 
@@ -208,11 +205,11 @@ final class EventLoop: @unchecked Sendable {
             running = false
         }
         while running {
-            let timeout = timeoutMilliseconds(now: Self.now())
+            let timeout = timeoutMilliseconds(now: MonotonicInstant.now())
             var now: MonotonicInstant?
             do {
                 try selector.whenReady(timeoutMilliseconds: timeout) { event in
-                    let instant = now ?? Self.now()  // one clock read per wake-up
+                    let instant = now ?? MonotonicInstant.now()  // one clock read per wake-up
                     now = instant
                     dispatch(event, now: instant)
                 }
@@ -220,7 +217,7 @@ final class EventLoop: @unchecked Sendable {
                 log("waiting for readiness failed, loop stops: \(error)")
                 break
             }
-            runTimers(now: Self.now())
+            runTimers(now: MonotonicInstant.now())
         }
         for connection in Array(connections.values) { closeNow(connection) }
         stopListening()
@@ -432,9 +429,9 @@ final class EventLoop: @unchecked Sendable {
     /// client may be writing on one right now.
     func beginDrain() {
         assertOnLoop()
-        guard !closingConnections, let startedAt = context.drainFlag.startedAt else { return }
-        closingConnections = true
-        let now = Self.now()
+        // Repeating it is harmless: a machine keeps the first drain instant it hears of.
+        guard let startedAt = context.drainFlag.startedAt else { return }
+        let now = MonotonicInstant.now()
         // Handshaking connections learn of the drain when HTTP starts (`newMachine`).
         for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
             perform(connection, connection.machine.event(.beginDrain(at: startedAt), now: now), now: now)
@@ -451,7 +448,7 @@ final class EventLoop: @unchecked Sendable {
         assertOnLoop()
         guard !stopping else { return }
         stopping = true
-        let now = Self.now()
+        let now = MonotonicInstant.now()
         drainDeadline = now.adding(seconds: context.drainTimeout)
         if listenerState == .closed {
             acceptUntil = nil

@@ -201,7 +201,7 @@ public final class HTTPServer: Sendable {
     /// thread; call `stop` after the grace.
     public func beginDrain() {
         guard isAccepting else { return }
-        drainFlag.set(MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+        drainFlag.begin()
         for loop in state.withLock({ $0.loops }) { loop.execute { $0.beginDrain() } }
         context.logger?("http server draining: every response closes its connection")
     }
@@ -223,7 +223,7 @@ public final class HTTPServer: Sendable {
     public func stop() {
         guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
         // Responses finishing from here on close their connections (no-op after `beginDrain`).
-        drainFlag.set(MonotonicInstant(nanoseconds: MonotonicClock.nanoseconds()))
+        drainFlag.begin()
         let (loops, listeners) = state.withLock { ($0.loops, $0.listeners) }
         for fd in listeners {
             do {
