@@ -144,8 +144,9 @@ public final class HTTPServer: Sendable {
                 let logger = context.logger
                 let watcher = try FileWatcher { problem in logger?("certificate watcher: \(problem)") }
                 watcher.watch(
-                    files: [tls.certificateFile, tls.keyFile], interval: .milliseconds(Int(tls.reloadInterval * 1000))
-                ) { source.check { logger?($0) } }
+                    files: source.files, loaded: source.loadedIdentities,
+                    interval: .milliseconds(Int(tls.reloadInterval * 1000))
+                ) { source.reload { logger?($0) } }
                 try watcher.start()
                 certificateWatcher = watcher
             }

@@ -2,21 +2,26 @@ import Glibc
 import Synchronization
 
 /// One background thread that notices replaced files (TLS certificates, token files) and
-/// calls their owners' checks there, never on a request thread. Each registration names its
-/// files and an interval: its check runs after an inotify event in one of the files'
-/// directories (a Kubernetes secret swaps a `..data` symlink in that directory; an operator
-/// renames a file into place) and at least every interval (network filesystems and some
-/// volume types deliver no events). The check decides whether anything changed (typically by
-/// comparing `FileStatus` identities) and publishes a new immutable snapshot if so; readers
-/// only load the current snapshot. Every check also runs once as soon as its watches exist.
+/// calls their owners back there, never on a request thread. Each registration names its
+/// files, the `FileStatus` identities its owner loaded, and an interval. The files are
+/// stat-ed after an inotify event in one of their directories (a Kubernetes secret swaps a
+/// `..data` symlink there; an operator renames a file into place), at least every interval
+/// (network filesystems and some volume types deliver no events), and once as soon as the
+/// watches exist. When any identity differs from the last one seen (a new inode, size,
+/// mtime or ctime, or a file gone or back), `changed` runs: the owner reloads and publishes a
+/// new immutable snapshot, or keeps the old one if the new files are bad (they are not
+/// tried again until they change again). Readers only load the current snapshot.
 ///
-/// Thread safety: `watch`, `start` and `stop` may be called from any thread; checks run on
+/// Thread safety: `watch`, `start` and `stop` may be called from any thread; callbacks run on
 /// the watcher's thread, one at a time.
 public final class FileWatcher: Sendable {
     private struct Registration: Sendable {
+        var files: [String]
         var directories: Set<String>
+        /// The identities last seen (loaded by the owner, then as the watcher finds them).
+        var identities: [FileStatus.Identity?]
         var interval: Duration
-        var check: @Sendable () -> Void
+        var changed: @Sendable () -> Void
     }
 
     private struct State: Sendable {
@@ -40,15 +45,24 @@ public final class FileWatcher: Sendable {
 
     deinit { wakeup.close() }
 
-    /// Runs `check` on the watcher thread after changes in the directories of `files`, and at
-    /// least every `interval`.
-    public func watch(files: [String], interval: Duration, check: @escaping @Sendable () -> Void) {
-        let directories = Set(files.map(Self.directory(of:)))
+    /// Runs `changed` on the watcher thread when the identity of one of `files` differs from
+    /// `loaded` (what the owner saw before it read them; nil for a file that was missing).
+    public func watch(
+        files: [String], loaded: [FileStatus.Identity?], interval: Duration, changed: @escaping @Sendable () -> Void
+    ) {
+        let registration = Registration(
+            files: files, directories: Set(files.map(Self.directory(of:))), identities: loaded, interval: interval,
+            changed: changed)
         state.withLock {
-            $0.registrations.append(Registration(directories: directories, interval: interval, check: check))
+            $0.registrations.append(registration)
             $0.changed = true
         }
         try? wakeup.signal()
+    }
+
+    /// The current identities of `files`, nil for one that cannot be stat-ed.
+    public static func identities(of files: [String]) -> [FileStatus.Identity?] {
+        files.map { try? FileStatus.identity(ofPath: $0) }
     }
 
     /// Starts the thread (once; later calls do nothing).
@@ -97,7 +111,8 @@ public final class FileWatcher: Sendable {
                 return state.registrations
             }
             if let added {
-                registrations = added
+                // Registrations are only appended: keep what this thread has seen of the old ones.
+                registrations += added.dropFirst(registrations.count)
                 if let inotify {
                     watchedDirectories = Self.addWatches(inotify, for: registrations, mask: mask)
                 }
@@ -108,7 +123,11 @@ public final class FileWatcher: Sendable {
             let now = clock.now
             for index in registrations.indices where nextCheck[index] <= now { due.insert(index) }
             for index in due.sorted() {
-                registrations[index].check()
+                let current = Self.identities(of: registrations[index].files)
+                if current != registrations[index].identities {
+                    registrations[index].identities = current
+                    registrations[index].changed()
+                }
                 nextCheck[index] = clock.now + registrations[index].interval
             }
             let deadline = nextCheck.min() ?? (clock.now + .seconds(3600))

@@ -31,25 +31,46 @@ import Testing
         try write("one", to: "\(directory)/token")
         let checks = Counter()
         let watcher = try FileWatcher { _ in }
-        watcher.watch(files: ["\(directory)/token"], interval: .seconds(3600)) { checks.bump() }
+        // The owner saw no file: the first look, once the watches exist, finds one.
+        watcher.watch(files: ["\(directory)/token"], loaded: [nil], interval: .seconds(3600)) { checks.bump() }
         try watcher.start()
         defer { watcher.stop() }
-        // The first check runs once the watches exist.
         #expect(eventually { checks.count == 1 })
         try write("two", to: "\(directory)/.token.new")
         _ = try syscallBlocking("rename") { rename("\(directory)/.token.new", "\(directory)/token") }
         #expect(eventually { checks.count >= 2 }, "only inotify can run the check within an hour")
     }
 
-    @Test func withoutEventsTheCheckRunsEveryInterval() throws {
+    @Test func withoutEventsTheFilesAreStillLookedAtEveryInterval() throws {
+        // A directory that does not exist yet has no inotify watch: only the interval sees it.
+        let directory = "/tmp/vigia-watch-later-\(UInt64.random(in: 0...UInt64.max))"
+        defer { _ = system("rm -rf \(directory)") }
         let checks = Counter()
         let watcher = try FileWatcher { _ in }
-        watcher.watch(files: ["/nonexistent-vigia-directory/file"], interval: .milliseconds(20)) { checks.bump() }
+        watcher.watch(files: ["\(directory)/file"], loaded: [nil], interval: .milliseconds(20)) { checks.bump() }
         try watcher.start()
-        #expect(eventually { checks.count >= 3 })
+        _ = try syscallBlocking("mkdir") { mkdir(directory, 0o700) }
+        try write("now", to: "\(directory)/file")
+        #expect(eventually { checks.count >= 1 })
         watcher.stop()
         let after = checks.count
-        #expect(checks.count == after, "no check runs after stop returns")
+        try write("changed again", to: "\(directory)/file")
+        #expect(checks.count == after, "no callback runs after stop returns")
+    }
+
+    @Test func anUnchangedFileIsNotReported() throws {
+        let directory = try temporaryDirectory()
+        defer { _ = system("rm -rf \(directory)") }
+        try write("one", to: "\(directory)/token")
+        let checks = Counter()
+        let watcher = try FileWatcher { _ in }
+        let loaded = FileWatcher.identities(of: ["\(directory)/token"])
+        watcher.watch(files: ["\(directory)/token"], loaded: loaded, interval: .milliseconds(10)) { checks.bump() }
+        try watcher.start()
+        defer { watcher.stop() }
+        try write("two!", to: "\(directory)/other")  // an event in the directory, not a change of the file
+        try write("three", to: "\(directory)/token")
+        #expect(eventually { checks.count == 1 }, "one change, one callback, whatever the looks in between")
     }
 
     @Test func directoryOfAPath() {

@@ -79,33 +79,31 @@ public final class TLSContext: @unchecked Sendable {
 }
 
 /// The current `TLSContext` of one listener, and its reloading. The server's `FileWatcher`
-/// calls `check` on its own thread (after a change in the files' directories, and every
-/// `reloadInterval`): it stats the certificate and key files (following symlinks, so a
-/// Kubernetes secret's `..data` swap is seen) and, when either changed, builds a new context
-/// and swaps the reference. A new pair that fails to load is logged and the previous context
-/// keeps serving; the failed pair is not retried until a file changes again. Loops only read
-/// `current` when they accept a connection: no stat and no `SSL_CTX` built on a loop.
+/// calls `reload` on its own thread when the certificate or key file changed (it follows
+/// symlinks, so a Kubernetes secret's `..data` swap is seen): a new context is built and the
+/// reference swapped. A new pair that fails to load is logged and the previous context keeps
+/// serving. Loops only read `current` when they accept a connection: no stat and no `SSL_CTX`
+/// built on a loop.
 final class TLSContextSource: Sendable {
     let configuration: TLSConfiguration
     /// The context new connections use; held only for the reference read or swap.
     private let context: Mutex<TLSContext>
-    /// Identities of (certificate, key) last loaded or last tried; the watcher thread's own.
-    private let identities: Mutex<[FileStatus.Identity?]>
+    /// The (certificate, key) identities seen just before the first load.
+    let loadedIdentities: [FileStatus.Identity?]
+
+    var files: [String] { [configuration.certificateFile, configuration.keyFile] }
 
     init(configuration: TLSConfiguration) throws(TLSError) {
         self.configuration = configuration
-        identities = Mutex(Self.identities(configuration))
+        loadedIdentities = FileWatcher.identities(of: [configuration.certificateFile, configuration.keyFile])
         context = Mutex(try TLSContext(configuration: configuration))
     }
 
     /// The context new connections use.
     var current: TLSContext { context.withLock { $0 } }
 
-    /// Reloads when the certificate or key file changed (on the watcher thread).
-    func check(log: (String) -> Void) {
-        let now = Self.identities(configuration)
-        guard identities.withLock({ $0 }) != now else { return }
-        identities.withLock { $0 = now }
+    /// Builds a context from the files as they are now and swaps it in (on the watcher thread).
+    func reload(log: (String) -> Void) {
         do {
             let replacement = try TLSContext(configuration: configuration)
             context.withLock { $0 = replacement }
@@ -113,9 +111,5 @@ final class TLSContextSource: Sendable {
         } catch {
             log("TLS certificate reload failed; the previous certificate keeps serving: \(error)")
         }
-    }
-
-    private static func identities(_ configuration: TLSConfiguration) -> [FileStatus.Identity?] {
-        [try? FileStatus.identity(ofPath: configuration.certificateFile), try? FileStatus.identity(ofPath: configuration.keyFile)]
     }
 }

@@ -65,6 +65,7 @@ public final class Authenticator: Sendable {
     private struct State {
         var environmentTokens = TokenSet([])
         var combined = TokenSet([])
+        /// The tokens file's identity seen just before it was loaded at start-up.
         var fileIdentity: FileStatus.Identity?
     }
 
@@ -136,43 +137,31 @@ public final class Authenticator: Sendable {
         return Authorizer.decide(requiring: role, authorization: request.headers["Authorization"], tokens: tokens)
     }
 
-    /// Registers the tokens file with `watcher`, which then calls `reloadIfChanged` on its
-    /// own thread. Nothing to do without a tokens file.
+    /// Registers the tokens file with `watcher`, which calls `reload` on its own thread when
+    /// the file's identity changes (a rename over it, or an edit in place that changes its
+    /// size, mtime or ctime; a file gone or back). Nothing to do without a tokens file.
     public func watch(with watcher: FileWatcher) {
         guard let tokensFile else { return }
-        watcher.watch(files: [tokensFile], interval: reloadInterval) { [self] in reloadIfChanged() }
+        let loaded = state.withLock { $0.fileIdentity }
+        watcher.watch(files: [tokensFile], loaded: [loaded], interval: reloadInterval) { [self] in reload() }
     }
 
-    /// Re-reads the tokens file when its identity changed (a rename over it, or an edit in
-    /// place that changes its size, mtime or ctime). A replacement that does not parse, leaves
-    /// no token while `auth.enabled`, or a file that is gone (a secret swap in progress) is
-    /// logged and the previous tokens stay; the file is read again once it changes or comes
-    /// back. Called by the file watcher's one thread (and tests), never on a request.
-    public func reloadIfChanged() {
+    /// Re-reads the tokens file. A replacement that does not parse, leaves no token while
+    /// `auth.enabled`, or a file that is gone (a secret swap in progress) is logged and the
+    /// previous tokens stay; the watcher calls again once the file changes or comes back.
+    /// Runs on the file watcher's thread, never on a request.
+    public func reload() {
         guard let tokensFile else { return }
-        let previous = state.withLock { $0.fileIdentity }
-        var replacement: (TokenSet, FileStatus.Identity?)?
-        let current = try? FileStatus.identity(ofPath: tokensFile)
-        if current != previous {
-            do {
-                let (file, identity) = try Self.read(tokensFile)
-                let environment = state.withLock { $0.environmentTokens }
-                _ = try usable(TokenSet(merging: environment, file))
-                replacement = (file, identity)
-                logger.notice("auth tokens file reloaded", metadata: ["auth.tokens_file": .string(tokensFile)])
-            } catch {
-                logger.error("auth tokens file reload failed; the previous tokens stay in force", metadata: [
-                    "auth.tokens_file": .string(tokensFile), "error": .string(error.message),
-                ])
-            }
-        }
-        state.withLock { state in
-            if let (file, identity) = replacement {
-                state.combined = TokenSet(merging: state.environmentTokens, file)
-                state.fileIdentity = identity
-            } else if current != previous {
-                state.fileIdentity = current  // do not retry a broken file until it changes again
-            }
+        do {
+            let (file, _) = try Self.read(tokensFile)
+            let environment = state.withLock { $0.environmentTokens }
+            let combined = try usable(TokenSet(merging: environment, file))
+            state.withLock { $0.combined = combined }
+            logger.notice("auth tokens file reloaded", metadata: ["auth.tokens_file": .string(tokensFile)])
+        } catch {
+            logger.error("auth tokens file reload failed; the previous tokens stay in force", metadata: [
+                "auth.tokens_file": .string(tokensFile), "error": .string(error.message),
+            ])
         }
     }
 
