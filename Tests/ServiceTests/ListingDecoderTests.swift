@@ -115,6 +115,39 @@ import Testing
         #expect(agreed == decoded)
     }
 
+    /// A signature wider than the decoder's 64-bit field mask has no one-pass decoder: every
+    /// body, conforming or not, is answered by the general path, with the same outcome.
+    @Test func aSignatureOfMoreThan64FieldsIsServedByTheGeneralPath() throws {
+        let names = (0...64).map { "x\($0)" }
+        let signature = Signature(fields: names.map { FieldSpec(name: $0, type: .number, required: true) })
+        let pipeline = PipelineSpec(transformers: names.map { .numeric(NumericSpec(field: $0)) })
+        let manifest = ModelManifest(
+            formatVersion: 2, name: "wide", version: 1, created: "2026-12-03T00:00:00Z", algorithm: .logisticRegression,
+            signature: signature, pipeline: pipeline,
+            model: ModelParameters(weights: .inline(names.map { _ in 0.01 }), intercept: 0), threshold: 0.5, labels: ["0", "1"],
+            example: Example(input: Dictionary(uniqueKeysWithValues: names.map { ($0, FeatureValue.number(0)) }), expectedScore: 0.5),
+            dataset: DatasetInfo(name: "d", version: "1", fingerprint: "f"))
+        let wide = ServingModel(model: try LoadedModel(manifest: manifest), maxBatchSize: 3)
+        #expect(wide.listingDecoder == nil)
+
+        let listing = "{" + names.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",") + "}"
+        let conforming = Array(#"{"instances":[\#(listing),\#(listing)]}"#.utf8)
+        let general = Outcome { try wide.generalInstances(of: conforming) }
+        #expect(general.decoded?.count == 2)
+        #expect(general.decoded?.first?.count == 65)
+        #expect(Outcome { try wide.instances(of: conforming) } == general)
+
+        let missingLast = "{" + names.dropLast().map { #""\#($0)":1"# }.joined(separator: ",") + "}"
+        let refused = Array(#"{"instances":[\#(missingLast)]}"#.utf8)
+        let violation = Outcome { try wide.instances(of: refused) }
+        guard case .violation(let problems) = violation else {
+            Issue.record("a missing required field is a 422, got \(violation)")
+            return
+        }
+        #expect(problems.contains { $0.pointer.contains("x64") || $0.problem.contains("x64") }, "\(problems)")
+        #expect(violation == Outcome { try wide.generalInstances(of: refused) })
+    }
+
     /// Around the nesting limit (64 levels) an ignored member nested deeper and deeper is
     /// decoded, then refused with the same reason, by the decoder and the general path alike.
     @Test func bothPathsAgreeAtTheNestingLimit() throws {
