@@ -22,6 +22,10 @@ public final class ServerCounters: Sendable {
     public let tlsFullHandshakes = Atomic<Int>(0)
     /// TLS handshakes completed by resuming an earlier session (ticket or session id).
     public let tlsResumedHandshakes = Atomic<Int>(0)
+    /// Times a loop paused accepting for `EventLoop.acceptBackoffSeconds` because accept hit a
+    /// descriptor or memory limit (EMFILE, ENFILE, ENOBUFS, ENOMEM): at most one per loop per
+    /// back-off interval, so a loop that spun on the failing accept would show here at once.
+    public let acceptPauses = Atomic<Int>(0)
     /// Connections accepted over `maxConnections`, answered 503 and closed.
     public let rejectedConnections = Atomic<Int>(0)
     /// Requests answered 503 without running their handler (over `maxInFlightRequests`).
@@ -335,6 +339,7 @@ final class EventLoop: @unchecked Sendable {
                 // Logged once per episode (until an accept succeeds), not every backoff.
                 if !acceptExhausted { log("accept: \(error); pausing accepts for \(Self.acceptBackoffSeconds)s at a time") }
                 acceptExhausted = true
+                context.counters.acceptPauses.add(1, ordering: .relaxed)
                 unwatchListeners()
                 listenerState = .paused
                 acceptResumeAt = now.adding(seconds: Self.acceptBackoffSeconds)

@@ -145,6 +145,23 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
         let episodes = 1 + log.filter { $0.contains("descriptors available again") }.count
         #expect(pauses <= 2 * episodes, "\(pauses) 'pausing accepts' lines in \(episodes) episode(s) on 2 loops")
 
+        // Each pause lasts at least the back-off interval (0.1 s), so a loop pauses at most
+        // once per 0.1 s, and keeps pausing while connections wait in the backlog; a loop
+        // retrying the failing accept without a pause would count thousands a second.
+        func acceptPauses() throws -> Double {
+            let body = String(decoding: try early[1].request("GET", "/metrics").body, as: UTF8.self)
+            let line = body.split(separator: "\n").first { $0.hasPrefix("vigia_http_accept_pauses_total ") }
+            return try #require(line.flatMap { Double($0.split(separator: " ").last ?? "") }, "exported: \(body.prefix(200))")
+        }
+        let start = ContinuousClock.now
+        let before = try acceptPauses()
+        Thread.sleep(forTimeInterval: 1)
+        let after = try acceptPauses()
+        let elapsed = (ContinuousClock.now - start) / .seconds(1)
+        #expect(before >= 1)
+        #expect(after - before >= 1, "accept is retried after each pause")
+        #expect(after - before <= 2 * (elapsed / 0.1 + 1), "\(after - before) pauses on 2 loops in \(elapsed) s")
+
         // Descriptors freed: accepting resumes and a new connection is answered.
         flood.removeAll()
         let late = try TestClient(port: port)

@@ -133,6 +133,9 @@ public final class ServiceMetrics: Sendable {
                    server.responsesSent.load(ordering: .relaxed))
             mirror("vigia_http_received_bytes_total", "Bytes read from client sockets.", server.bytesRead.load(ordering: .relaxed))
             mirror("vigia_http_sent_bytes_total", "Bytes written to client sockets.", server.bytesWritten.load(ordering: .relaxed))
+            mirror("vigia_http_accept_pauses_total",
+                   "Times a loop paused accepting for one back-off interval (0.1 s) because accept hit a descriptor or memory limit (EMFILE, ENFILE, ENOBUFS, ENOMEM).",
+                   server.acceptPauses.load(ordering: .relaxed))
             let overloadHelp = "Connections or requests answered 503 + Retry-After because a limit was reached, by limit."
             mirror("vigia_http_overload_rejections_total", overloadHelp,
                    server.rejectedConnections.load(ordering: .relaxed), labels: [("limit", "max_connections")])
