@@ -135,3 +135,27 @@ public enum Disguiser {
         return table
     }()
 }
+
+/// Disguised copies of training rows (`AugmentationConfig`). Pure: the copies depend only on
+/// the rows, the configuration and the seed.
+public enum Augmenter {
+    /// For each row, in order, with probability `config.fraction`: one copy whose text columns
+    /// are disguised by a kind drawn uniformly from `config.kinds`. Returns each copy with the
+    /// index of the row it copies.
+    public static func copies(of rows: [DatasetRow], schema: DatasetSchema, config: AugmentationConfig,
+                              seed: UInt64) -> [(source: Int, row: DatasetRow)] {
+        let textColumns = schema.columns.indices.filter { schema.columns[$0].kind == .text }
+        var generator = SeededGenerator(seed: seed)
+        var result: [(source: Int, row: DatasetRow)] = []
+        let resolution = 1 << 20
+        let cut = Int((config.fraction * Double(resolution)).rounded())
+        for (index, row) in rows.enumerated() {
+            guard generator.nextIndex(below: resolution) < cut else { continue }
+            let kind = config.kinds[generator.nextIndex(below: config.kinds.count)]
+            var copy = row
+            copy.values = RobustnessReport.disguise(row.values, fields: textColumns, as: kind, using: &generator)
+            result.append((index, copy))
+        }
+        return result
+    }
+}
