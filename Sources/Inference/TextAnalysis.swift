@@ -270,12 +270,22 @@ public struct TermExtractor: Sendable, Equatable {
         let capacity = text.utf8.count + 16
         withUnsafeTemporaryAllocation(of: Unicode.Scalar.self, capacity: capacity) { buffer in
             var count = 0
+            // Passes that cannot change this text are skipped: no zero-width character, no
+            // digit or `@ $ !`, no scalar three times in a row.
+            var present = ContextualNormalizer.Present()
+            var last: Unicode.Scalar = "\u{0}", run = 0
             forEachNormalizedScalar(text) { scalar in
                 if count < capacity { buffer.initializeElement(at: count, to: scalar) }
                 count += 1
+                present.note(scalar)
+                if scalar == last { run += 1; if run >= 3 { present.triple = true } } else { last = scalar; run = 1 }
             }
             if count <= capacity {
-                let kept = ContextualNormalizer.apply(normalization, to: buffer, count: count)
+                var needed = normalization
+                if !present.zeroWidth && !present.separator { needed.separators = false }
+                if !present.leet { needed.leetspeak = false }
+                if !present.triple { needed.repeats = false }
+                let kept = ContextualNormalizer.apply(needed, to: buffer, count: count)
                 for k in 0..<kept { body(buffer[k]) }
                 return
             }

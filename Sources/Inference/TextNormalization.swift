@@ -14,9 +14,9 @@ public enum NormalizationStep: String, Codable, CaseIterable, Sendable, Equatabl
     case homoglyphs
     /// A zero-width character (U+200B, U+200C, U+200D, U+2060, U+FEFF, U+00AD, U+180E) between
     /// two word characters is removed; then a run of single letters, each next to the one before
-    /// it across exactly one `.`, `-`, `_` or space, is rejoined: three or more letters, four or
-    /// more when a space separates any two of them (`r.i.v.o.t.r.i.l` → `rivotril`). A single
-    /// letter has no letter or digit on either side.
+    /// it across exactly one separator, the same one throughout the run (`.`, `-`, `_` or a
+    /// space), is rejoined: three or more letters, four or more when the separator is a space
+    /// (`r.i.v.o t.r.i.l` → `rivo tril`). A single letter has no letter or digit on either side.
     case separators
     /// In a token (a maximal run of letters, ASCII digits and `@ $ !`) with at least three
     /// letters and at least one of `0 1 3 4 5 7 @ $ !` between two letters, each of those
@@ -169,6 +169,25 @@ enum Homoglyphs {
 /// The contextual steps over a preprocessed text held in a buffer: each pass rewrites the
 /// buffer in place (the text only keeps or loses scalars) and returns the new length.
 enum ContextualNormalizer {
+    /// What a text contains that some pass acts on (a pass without it leaves the text as it is).
+    struct Present {
+        var zeroWidth = false
+        var separator = false
+        var leet = false
+        var triple = false
+
+        @inline(__always)
+        mutating func note(_ scalar: Unicode.Scalar) {
+            let v = scalar.value
+            if v < 0x80 {
+                if v >= 0x30 && v <= 0x39 || v == 0x40 || v == 0x24 || v == 0x21 { leet = true }
+                if v == 0x2E || v == 0x2D || v == 0x5F || v == 0x20 { separator = true }
+            } else if isZeroWidth(scalar) {
+                zeroWidth = true
+            }
+        }
+    }
+
     static func apply(_ normalization: TextNormalization, to buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
         var count = count
         if normalization.separators { count = rejoinSeparatedLetters(buffer, count: removeZeroWidth(buffer, count: count)) }
@@ -228,13 +247,13 @@ enum ContextualNormalizer {
         }
         while read < count {
             if !isAlphanumeric(previous) && single(at: read) {
-                var letters = 1, spaced = false, next = read + 1
-                while next + 1 < count && isSeparator(buffer[next]) && single(at: next + 1) {
-                    if buffer[next] == " " { spaced = true }
+                var letters = 1, next = read + 1
+                let separator = next < count ? buffer[next] : " "
+                while next + 1 < count && buffer[next] == separator && isSeparator(separator) && single(at: next + 1) {
                     letters += 1
                     next += 2
                 }
-                if letters >= (spaced ? 4 : 3) {
+                if letters >= (separator == " " ? 4 : 3) {
                     let last = buffer[next - 1]
                     var k = read
                     while k < next { buffer[write] = buffer[k]; write += 1; k += 2 }

@@ -53,6 +53,8 @@ private func steps(_ list: [NormalizationStep]) -> TextNormalization { TextNorma
         ("\u{200B}oi \u{200B}", "\u{200B}oi \u{200B}"),  // not between two word characters
         ("👨\u{200D}👩", "👨\u{200D}👩"),  // emoji sequences keep their joiner
         ("u.s.a", "usa"),
+        ("r.i.v.o t.r.i.l", "rivo tril"),  // one separator per run: the space between words stays
+        ("r.i-v_o", "r.i-v_o"),
         ("a. b. c.", "a. b. c."),  // two separators between letters: not a run
         ("ab.c.d", "ab.c.d"),  // the first piece is not a single letter
         ("1.2.3.4", "1.2.3.4"),
