@@ -41,9 +41,9 @@
 public struct ModelManifest: Codable, Sendable, Equatable {
     /// The artifact format writers produce. Format 2 adds what scikit-learn pipelines need
     /// (see `ManifestFormat.swift`); format 1 artifacts load unchanged.
-    public static let currentFormatVersion = 2
+    public static let currentFormatVersion = 3
     /// The formats this build reads.
-    public static let supportedFormatVersions = 1...2
+    public static let supportedFormatVersions = 1...3
     /// The file name of the manifest inside a version directory.
     public static let fileName = "model.json"
     /// The file name of the optional weights file (little-endian IEEE-754 float64 values).
@@ -318,10 +318,16 @@ public struct TextSpec: Codable, Sendable, Equatable {
     public var ngramMax: Int
     /// How n-grams become vector values.
     public var vectorizer: TextVectorizerSpec
+    /// Format 3: Vigia-native normalisation against disguised words (`NormalizationStep`),
+    /// JSON `"normalize": ["homoglyphs", "separators", "leetspeak", "repeats"]`, applied in that
+    /// order whatever the order listed. Default none (absent).
+    public var normalization: TextNormalization
 
     public init(field: String, name: String? = nil, lowercase: Bool = true, stripAccents: Bool = true,
                 analyzer: TextAnalyzer = .word, ngramMin: Int = 1, ngramMax: Int = 1,
-                vectorizer: TextVectorizerSpec, asciiOnly: Bool = false, stopWords: [String] = []) {
+                vectorizer: TextVectorizerSpec, asciiOnly: Bool = false, stopWords: [String] = [],
+                normalization: TextNormalization = .none) {
+        self.normalization = normalization
         self.field = field
         self.name = name ?? field
         self.lowercase = lowercase
@@ -338,6 +344,7 @@ public struct TextSpec: Codable, Sendable, Equatable {
         case field, name, lowercase, analyzer, vectorizer
         case stripAccents = "strip_accents"
         case stopWords = "stop_words"
+        case normalization = "normalize"
         case ngramMin = "ngram_min"
         case ngramMax = "ngram_max"
     }
@@ -353,6 +360,7 @@ public struct TextSpec: Codable, Sendable, Equatable {
         ngramMin = try c.decodeIfPresent(Int.self, forKey: .ngramMin) ?? 1
         ngramMax = try c.decodeIfPresent(Int.self, forKey: .ngramMax) ?? 1
         vectorizer = try c.decode(TextVectorizerSpec.self, forKey: .vectorizer)
+        normalization = TextNormalization(try c.decodeIfPresent([NormalizationStep].self, forKey: .normalization) ?? [])
     }
 }
 

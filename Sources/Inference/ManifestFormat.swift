@@ -1,3 +1,5 @@
+// Format 3 adds one thing: `normalize` on text transformers (TextNormalization.swift).
+//
 // Format 2 of the artifact: what scikit-learn pipelines need beyond format 1 — the char
 // analyzer, ASCII accent stripping, stop words, binary term counts, l1 norm, general one-hot
 // layouts (dropped, infrequent and unknown categories), the modified Huber link, Bernoulli
@@ -32,6 +34,7 @@ extension TextSpec {
         try c.encode(ngramMin, forKey: .ngramMin)
         try c.encode(ngramMax, forKey: .ngramMax)
         if !stopWords.isEmpty { try c.encode(stopWords, forKey: .stopWords) }
+        if !normalization.isEmpty { try c.encode(normalization.steps, forKey: .normalization) }
         try c.encode(vectorizer, forKey: .vectorizer)
     }
 }
@@ -134,6 +137,11 @@ extension ModelManifest {
             return (2, "algorithm \(algorithm.rawValue)")
         case .logisticRegression, .linearSVM, .multinomialNB:
             break
+        }
+        for (k, transformer) in pipeline.transformers.enumerated() {
+            if case .text(let text) = transformer, !text.normalization.isEmpty {
+                return (3, "pipeline.transformers[\(k)].normalize")
+            }
         }
         for (k, transformer) in pipeline.transformers.enumerated() {
             let path = "pipeline.transformers[\(k)]"

@@ -182,9 +182,13 @@ public struct TermExtractor: Sendable, Equatable {
     /// n-gram lengths `ngramMin...ngramMax`, clamped to 1 ≤ min ≤ max. Default 1...1.
     public let ngramMin: Int
     public let ngramMax: Int
+    /// Vigia-native normalisation against disguised words (`TextNormalization`). Default none.
+    public let normalization: TextNormalization
 
     public init(lowercase: Bool = true, stripAccents: Bool = true, analyzer: TextAnalyzer = .word,
-                ngramMin: Int = 1, ngramMax: Int = 1, asciiOnly: Bool = false, stopWords: [String] = []) {
+                ngramMin: Int = 1, ngramMax: Int = 1, asciiOnly: Bool = false, stopWords: [String] = [],
+                normalization: TextNormalization = .none) {
+        self.normalization = normalization
         self.lowercase = lowercase
         self.stripAccents = stripAccents || asciiOnly
         self.asciiOnly = asciiOnly
@@ -201,12 +205,14 @@ public struct TermExtractor: Sendable, Equatable {
         _ = PythonCharacterClass.basicPlaneWordBits.count
         _ = AccentStripper.storage.count
         _ = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents)?.packed.count
+        if normalization.homoglyphs { _ = Homoglyphs.tables.greekCyrillic.count }
     }
 
     /// The extractor a text transformer spec describes.
     public init(_ spec: TextSpec) {
         self.init(lowercase: spec.lowercase, stripAccents: spec.stripAccents, analyzer: spec.analyzer,
-                  ngramMin: spec.ngramMin, ngramMax: spec.ngramMax, asciiOnly: spec.asciiOnly, stopWords: spec.stopWords)
+                  ngramMin: spec.ngramMin, ngramMax: spec.ngramMax, asciiOnly: spec.asciiOnly, stopWords: spec.stopWords,
+                  normalization: spec.normalization)
     }
 
     /// All terms of `text` in scikit-learn's order (duplicates kept: they are counts).
@@ -233,23 +239,64 @@ public struct TermExtractor: Sendable, Equatable {
         case .charWB:
             var scalars: [Unicode.Scalar] = []
             scalars.reserveCapacity(text.utf8.count)
-            forEachNormalizedScalar(text) { scalars.append($0) }
+            forEachAnalysedScalar(text) { scalars.append($0) }
             Self.forEachCharWBNGram(scalars, min: ngramMin, max: ngramMax, body)
         case .char:
             var scalars: [Unicode.Scalar] = []
             scalars.reserveCapacity(text.utf8.count)
-            forEachNormalizedScalar(text) { scalars.append($0) }
+            forEachAnalysedScalar(text) { scalars.append($0) }
             Self.forEachCharNGram(Self.collapsingWhitespaceRuns(scalars), min: ngramMin, max: ngramMax, body)
         }
     }
 
-    /// Lowercase and/or strip accents, in scikit-learn's order (lowercase first).
+    /// Lowercase and/or strip accents, in scikit-learn's order (lowercase first), with the
+    /// normalisation steps around them (homoglyphs before, the contextual steps after).
     public static func preprocess(_ text: String, lowercase: Bool = true, stripAccents: Bool = true,
-                                  asciiOnly: Bool = false) -> String {
+                                  asciiOnly: Bool = false, normalization: TextNormalization = .none) -> String {
         var view = String.UnicodeScalarView()
-        TermExtractor(lowercase: lowercase, stripAccents: stripAccents, asciiOnly: asciiOnly)
-            .forEachNormalizedScalar(text) { view.append($0) }
+        TermExtractor(lowercase: lowercase, stripAccents: stripAccents, asciiOnly: asciiOnly, normalization: normalization)
+            .forEachAnalysedScalar(text) { view.append($0) }
         return String(view)
+    }
+
+    /// Feeds `body` the scalars the analyzers read: `forEachNormalizedScalar`, then the
+    /// contextual normalisation steps. Without contextual steps this is `forEachNormalizedScalar`
+    /// itself; with them the text is held in a temporary buffer sized from its UTF-8 length
+    /// (on the stack when small), and only a text that grows beyond it under lowercasing and
+    /// decomposition takes a heap array.
+    @inline(__always)
+    func forEachAnalysedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+        guard normalization.contextual else { forEachNormalizedScalar(text, body); return }
+        let capacity = text.utf8.count + 16
+        withUnsafeTemporaryAllocation(of: Unicode.Scalar.self, capacity: capacity) { buffer in
+            var count = 0
+            // Passes that cannot change this text are skipped: no zero-width character, no
+            // digit or `@ $ !`, no scalar three times in a row.
+            var present = ContextualNormalizer.Present()
+            var last: Unicode.Scalar = "\u{0}", run = 0
+            forEachNormalizedScalar(text) { scalar in
+                if count < capacity { buffer.initializeElement(at: count, to: scalar) }
+                count += 1
+                present.note(scalar)
+                if scalar == last { run += 1; if run >= 3 { present.triple = true } } else { last = scalar; run = 1 }
+            }
+            if count <= capacity {
+                var needed = normalization
+                if !present.zeroWidth && !present.separator { needed.separators = false }
+                if !present.leet { needed.leetspeak = false }
+                if !present.triple { needed.repeats = false }
+                let kept = ContextualNormalizer.apply(needed, to: buffer, count: count)
+                for k in 0..<kept { body(buffer[k]) }
+                return
+            }
+            var scalars: [Unicode.Scalar] = []
+            scalars.reserveCapacity(count)
+            forEachNormalizedScalar(text) { scalars.append($0) }
+            scalars.withUnsafeMutableBufferPointer { all in
+                let kept = ContextualNormalizer.apply(normalization, to: all, count: all.count)
+                for k in 0..<kept { body(all[k]) }
+            }
+        }
     }
 
     /// Tokens as UTF-8 in one buffer, separated by single spaces; token k is `starts[k]..<ends[k]`.
@@ -269,7 +316,7 @@ public struct TermExtractor: Sendable, Equatable {
         var runMark = 0  // bytes.count before the run (and its separating space)
         var runStart = 0  // first byte of the run
         var runScalars = 0  // scalars in the current run; 0 = not in a run
-        forEachNormalizedScalar(text) { scalar in
+        forEachAnalysedScalar(text) { scalar in
             if PythonCharacterClass.isWord(scalar) {
                 if runScalars == 0 {
                     runMark = tokens.bytes.count
@@ -314,19 +361,23 @@ public struct TermExtractor: Sendable, Equatable {
         if asciiOnly {
             // strip_accents='ascii' is NFKD then "drop non-ASCII"; combining marks are non-ASCII,
             // so unicode stripping followed by the ASCII filter gives the same scalars.
-            TermExtractor(lowercase: lowercase, stripAccents: true).forEachNormalizedScalar(text) { scalar in
+            TermExtractor(lowercase: lowercase, stripAccents: true,
+                          normalization: normalization.homoglyphs ? TextNormalization([.homoglyphs]) : .none)
+                .forEachNormalizedScalar(text) { scalar in
                 if scalar.value < 0x80 { body(scalar) }
             }
             return
         }
         let input = text.unicodeScalars
+        let homoglyphs = normalization.homoglyphs
         guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
-            for scalar in input { body(scalar) }
+            for scalar in input { body(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
             return
         }
         var index = input.startIndex
         while index != input.endIndex {
-            let scalar = input[index]
+            var scalar = input[index]
+            if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
             let v = scalar.value
             if v < 0x80 {
                 if lowercase && v >= 0x41 && v <= 0x5A {

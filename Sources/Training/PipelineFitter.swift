@@ -16,13 +16,24 @@ public struct PipelineFitter: Sendable {
 
     public init(config: TrainConfig) { self.config = config }
 
+    /// A TF-IDF vectorizer before fitting (the shape `fitText` fills in).
+    var emptyTfidf: TextVectorizerSpec { .tfidf(TfidfSpec(vocabulary: [:], idf: .inline([]), sublinearTF: config.sublinearTF)) }
+
     public func fit(_ dataset: Dataset) throws(TrainingError) -> PipelineSpec {
         var transformers: [TransformerSpec] = []
         for spec in dataset.schema.featureColumns {
             guard let index = dataset.columnIndex(spec.name) else { continue }
             let column = dataset.rows.map { $0.values[index] }
             switch spec.kind {
-            case .text: transformers.append(.text(try fitText(field: spec.name, column: column)))
+            case .text:
+                let words = TextSpec(field: spec.name, ngramMin: 1, ngramMax: config.ngramMax, vectorizer: emptyTfidf,
+                                     normalization: config.normalization)
+                transformers.append(.text(try fitText(words, column: column, minDF: config.minDF, maxFeatures: config.maxFeatures)))
+                if let chars = config.charNGrams {
+                    let shape = TextSpec(field: spec.name, name: spec.name + "~chars", analyzer: .charWB, ngramMin: chars.min,
+                                         ngramMax: chars.max, vectorizer: emptyTfidf, normalization: config.normalization)
+                    transformers.append(.text(try fitText(shape, column: column, minDF: chars.minDF, maxFeatures: chars.maxFeatures)))
+                }
             case .categorical: transformers.append(.categorical(fitCategorical(field: spec.name, column: column)))
             case .numeric:
                 // Naive Bayes is multinomial over non-negative features: standardised numbers
@@ -40,9 +51,8 @@ public struct PipelineFitter: Sendable {
     /// sublinear_tf, smooth_idf=True, norm="l2")`: document frequencies over the fold; keep
     /// terms with `min_df ≤ df ≤ max_df·n`; keep the `max_features` terms of highest corpus
     /// frequency (ties: the smaller term); columns in term order; idf = ln((1+n)/(1+df)) + 1.
-    func fitText(field: String, column: [FeatureValue]) throws(TrainingError) -> TextSpec {
-        let shape = TextSpec(field: field, ngramMin: 1, ngramMax: config.ngramMax,
-                             vectorizer: .tfidf(TfidfSpec(vocabulary: [:], idf: .inline([]), sublinearTF: config.sublinearTF)))
+    func fitText(_ shape: TextSpec, column: [FeatureValue], minDF: Int, maxFeatures: Int) throws(TrainingError) -> TextSpec {
+        let field = shape.name
         var documentFrequency: [String: Int] = [:]
         var termFrequency: [String: Int] = [:]
         // Inference's own analyser for this shape: terms exactly as serving will cut them.
@@ -57,14 +67,14 @@ public struct PipelineFitter: Sendable {
         }
         let documents = column.count
         let maxDocuments = config.maxDF * Double(documents)
-        var kept = documentFrequency.filter { $0.value >= config.minDF && Double($0.value) <= maxDocuments }.map(\.key)
-        if kept.count > config.maxFeatures {
+        var kept = documentFrequency.filter { $0.value >= minDF && Double($0.value) <= maxDocuments }.map(\.key)
+        if kept.count > maxFeatures {
             kept.sort { (termFrequency[$0]!, $1) > (termFrequency[$1]!, $0) }
-            kept.removeLast(kept.count - config.maxFeatures)
+            kept.removeLast(kept.count - maxFeatures)
         }
         kept.sort()
         guard !kept.isEmpty else {
-            throw .notEnoughData("no term of \(field) occurs in \(config.minDF) or more training rows; lower text.min_df")
+            throw .notEnoughData("no term of \(field) occurs in \(minDF) or more training rows; lower text.min_df")
         }
         var vocabulary: [String: Int] = [:]
         var idf: [Double] = []

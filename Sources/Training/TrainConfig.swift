@@ -10,8 +10,9 @@ public enum ThresholdRule: Sendable, Equatable {
     case precisionTarget(Double)
 }
 
-/// Every knob of `vigia train`, with defaults that train the default model. Read from a JSON
-/// file (`--config`, snake_case keys, every key optional) and overridden by flags.
+/// Every knob of `vigia train`. Read from a JSON file (`--config`, snake_case keys, every key
+/// optional: a missing key keeps the default here) and overridden by flags. The default model
+/// is trained with `config/train-prohibited-items.json`.
 public struct TrainConfig: Sendable, Equatable {
     public var algorithm: Algorithm = .logisticRegression
     /// The CSV's columns and what each one is (identifier, text, categorical, numeric,
@@ -43,6 +44,14 @@ public struct TrainConfig: Sendable, Equatable {
     public var ngramMax: Int = 2
     /// tf = 1 + ln(count). Default true.
     public var sublinearTF: Bool = true
+    /// Normalisation steps against disguised words, applied to every text transformer and
+    /// recorded in the artifact (`text.normalize`). Default none.
+    public var normalization: TextNormalization = .none
+    /// A second TF-IDF block per text column over char_wb n-grams (`text.char_ngrams`), beside
+    /// the word n-grams. Default nil (word n-grams only).
+    public var charNGrams: CharNGramConfig?
+    /// Disguised copies of training rows (`augmentation`). Default nil (none).
+    public var augmentation: AugmentationConfig?
 
     // Categorical and numeric columns.
     /// A category is kept when it occurs at least this many times. Default 1.
@@ -95,6 +104,35 @@ public struct TrainConfig: Sendable, Equatable {
             if let value = text.max_features { config.maxFeatures = value }
             if let value = text.ngram_max { config.ngramMax = value }
             if let value = text.sublinear_tf { config.sublinearTF = value }
+            if let names = text.normalize {
+                config.normalization = TextNormalization(try names.map { name throws(TrainingError) in
+                    guard let step = NormalizationStep(rawValue: name) else {
+                        throw .invalidConfig("text.normalize: unknown step \"\(name)\" (expected \(NormalizationStep.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return step
+                })
+            }
+            if let chars = text.char_ngrams {
+                var value = CharNGramConfig()
+                if let n = chars.min { value.min = n }
+                if let n = chars.max { value.max = n }
+                if let n = chars.min_df { value.minDF = n }
+                if let n = chars.max_features { value.maxFeatures = n }
+                config.charNGrams = value
+            }
+        }
+        if let augmentation = file.augmentation {
+            var value = AugmentationConfig()
+            if let fraction = augmentation.fraction { value.fraction = fraction }
+            if let names = augmentation.kinds {
+                value.kinds = try names.map { name throws(TrainingError) in
+                    guard let kind = DisguiseKind(rawValue: name) else {
+                        throw .invalidConfig("augmentation.kinds: unknown disguise \"\(name)\" (expected \(DisguiseKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return kind
+                }
+            }
+            config.augmentation = value
         }
         if let value = file.min_category_count { config.minCategoryCount = value }
         if let value = file.log1p_columns { config.log1pColumns = value }
@@ -119,6 +157,16 @@ public struct TrainConfig: Sendable, Equatable {
         try check(maxDF > 0 && maxDF <= 1, "text.max_df must lie in (0, 1]")
         try check(maxFeatures >= 1, "text.max_features must be at least 1")
         try check(ngramMax >= 1 && ngramMax <= 3, "text.ngram_max must be 1, 2 or 3")
+        if let chars = charNGrams {
+            try check(chars.min >= 1 && chars.min <= chars.max && chars.max <= 6,
+                      "text.char_ngrams: min and max must satisfy 1 ≤ min ≤ max ≤ 6")
+            try check(chars.minDF >= 1, "text.char_ngrams.min_df must be at least 1")
+            try check(chars.maxFeatures >= 1, "text.char_ngrams.max_features must be at least 1")
+        }
+        if let augmentation {
+            try check(augmentation.fraction > 0 && augmentation.fraction <= 1, "augmentation.fraction must lie in (0, 1]")
+            try check(!augmentation.kinds.isEmpty, "augmentation.kinds must name at least one disguise")
+        }
         try check(logisticC > 0 && svmC > 0, "logistic_c and svm_c must be positive")
         try check(nbAlpha > 0, "nb_alpha must be positive")
         try check(maxIterations >= 1, "max_iterations must be at least 1")
@@ -147,6 +195,18 @@ public struct TrainConfig: Sendable, Equatable {
             var max_features: Int?
             var ngram_max: Int?
             var sublinear_tf: Bool?
+            var normalize: [String]?
+            var char_ngrams: CharNGrams?
+        }
+        struct CharNGrams: Decodable {
+            var min: Int?
+            var max: Int?
+            var min_df: Int?
+            var max_features: Int?
+        }
+        struct Augmentation: Decodable {
+            var fraction: Double?
+            var kinds: [String]?
         }
         struct Schema: Decodable {
             var columns: [ColumnSpec]
@@ -168,7 +228,35 @@ public struct TrainConfig: Sendable, Equatable {
         var nb_alpha: Double?
         var balanced_classes: Bool?
         var max_iterations: Int?
+        var augmentation: Augmentation?
     }
+}
+
+/// Character n-grams (`char_wb`: inside space-padded words) as a second TF-IDF block of a text
+/// column, so that spellings never seen in training still share most of their features.
+public struct CharNGramConfig: Sendable, Equatable {
+    /// Shortest n-gram (`text.char_ngrams.min`). Default 2.
+    public var min = 2
+    /// Longest n-gram (`max`, at most 6). Default 4.
+    public var max = 4
+    /// Kept when in at least this many training rows (`min_df`). Default 3.
+    public var minDF = 3
+    /// The most frequent n-grams kept (`max_features`). Default 20 000.
+    public var maxFeatures = 20_000
+
+    public init() {}
+}
+
+/// Disguised copies of training rows, so the model learns the disguises as well as the
+/// normaliser undoing them. Only the training split grows: folds, threshold and the held-out
+/// metrics use the original rows, and a copy sits in the fold of the row it copies.
+public struct AugmentationConfig: Sendable, Equatable {
+    /// The share of training rows that get one disguised copy (`augmentation.fraction`). Default 0.5.
+    public var fraction = 0.5
+    /// The disguises drawn from, uniformly (`augmentation.kinds`). Default every kind.
+    public var kinds = DisguiseKind.allCases
+
+    public init() {}
 }
 
 /// Why a training run stopped, in words a person can act on.

@@ -154,9 +154,16 @@ public struct Trainer: Sendable {
         let trainSet = dataset.subset(split.train)
         progress("split: \(split.train.count) train, \(split.test.count) test (seed \(config.seed))")
 
+        // Disguised copies join the training split only; each stays with the row it copies.
+        let augmented = config.augmentation.map {
+            Augmenter.copies(of: trainSet.rows, schema: dataset.schema, config: $0, seed: config.seed &+ 2)
+        } ?? []
+        if !augmented.isEmpty { progress("augmentation: \(augmented.count) disguised copies of training rows") }
+
         progress("fitting the feature pipeline")
         let fitter = PipelineFitter(config: config)
-        let spec = try fitter.fit(trainSet)
+        let spec = try fitter.fit(augmented.isEmpty ? trainSet : Dataset(
+            schema: dataset.schema, rows: trainSet.rows + augmented.map(\.row), name: dataset.name, version: dataset.version))
         let signature = Self.signature(for: dataset.schema, constrainedBy: trainSet)
         let pipeline: FeaturePipeline
         do {
@@ -167,17 +174,23 @@ public struct Trainer: Sendable {
         progress("vectorising \(dataset.rows.count) rows into \(pipeline.dimension) features")
         let inputs = Self.inputs(of: dataset.rows, schema: dataset.schema, signature: signature)
         let vectors = inputs.map(pipeline.transform)
-        let trainMatrix = TrainingMatrix(rows: split.train.map { vectors[$0] }, labels: split.train.map { labels[$0] },
+        let copies = Self.inputs(of: augmented.map(\.row), schema: dataset.schema, signature: signature).map(pipeline.transform)
+        let originals = split.train.count
+        let trainMatrix = TrainingMatrix(rows: split.train.map { vectors[$0] } + copies,
+                                         labels: split.train.map { labels[$0] } + augmented.map { labels[split.train[$0.source]] },
                                          dimension: pipeline.dimension)
+        let originalLabels = Array(trainMatrix.labels[..<originals])
 
         // Out-of-fold scores on the training split.
-        let folds = StratifiedSplitter.foldAssignment(
-            labels: trainMatrix.labels, groups: DuplicateGroups(keys: split.train.map { keys[$0] }),
+        // Out-of-fold scores are of the original rows; a copy is fitted with the fold of its row.
+        let originalFolds = StratifiedSplitter.foldAssignment(
+            labels: originalLabels, groups: DuplicateGroups(keys: split.train.map { keys[$0] }),
             folds: config.folds, seed: config.seed &+ 1)
-        var outOfFold = [Double](repeating: 0, count: trainMatrix.rows.count)
+        let folds = originalFolds + augmented.map { originalFolds[$0.source] }
+        var outOfFold = [Double](repeating: 0, count: originals)
         for fold in 0..<config.folds {
             let inside = folds.indices.filter { folds[$0] != fold }
-            let outside = folds.indices.filter { folds[$0] == fold }
+            let outside = originalFolds.indices.filter { originalFolds[$0] == fold }
             progress("cross-validation fold \(fold + 1)/\(config.folds): fitting on \(inside.count) rows")
             let foldMatrix = trainMatrix.subset(inside)
             switch config.algorithm {
@@ -196,13 +209,13 @@ public struct Trainer: Sendable {
         }
         var platt: PlattScaling?
         if config.algorithm == .linearSVM {
-            let sigmoid = PlattScaling.fit(decisions: outOfFold, labels: trainMatrix.labels)
+            let sigmoid = PlattScaling.fit(decisions: outOfFold, labels: originalLabels)
             progress("Platt scaling on out-of-fold decisions: A=\(sigmoid.a) B=\(sigmoid.b)")
             outOfFold = outOfFold.map(sigmoid.probability)
             platt = sigmoid
         }
-        let threshold = chooseThreshold(scores: outOfFold, labels: trainMatrix.labels)
-        let outOfFoldMetrics = EvaluationMetrics(scores: outOfFold, labels: trainMatrix.labels, threshold: threshold)
+        let threshold = chooseThreshold(scores: outOfFold, labels: originalLabels)
+        let outOfFoldMetrics = EvaluationMetrics(scores: outOfFold, labels: originalLabels, threshold: threshold)
 
         // The artifact: large arrays in weights.bin (idf first, then the model's), everything
         // else in model.json.

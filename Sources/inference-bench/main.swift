@@ -102,7 +102,23 @@ func makeModel() throws -> String {
     manifest.example.expectedScore = draft.predict(input).score
     let directory = FileManager.default.temporaryDirectory.path + "/inference-bench-\(UUID().uuidString)/bench/1"
     try ArtifactWriter.write(manifest: manifest, weights: builder.values, to: directory)
+    // Version 2: the same model with every normalisation step on its title (format 3).
+    var normalised = manifest
+    normalised.version = 2
+    normalised.pipeline.transformers = pipeline.transformers.map { transformer in
+        guard case .text(var text) = transformer else { return transformer }
+        text.normalization = .all
+        return .text(text)
+    }
+    normalised.formatVersion = normalised.requiredFormat.version
+    normalised.example.expectedScore = try LoadedModel(manifest: normalised, weights: builder.values, verifyExample: false).predict(input).score
+    try ArtifactWriter.write(manifest: normalised, weights: builder.values, to: String(directory.dropLast()) + "2")
     return directory
+}
+
+func formatRatio(_ x: Double) -> String {
+    let hundredths = Int((x * 100).rounded())
+    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
 }
 
 func median(_ xs: [Double]) -> Double {
@@ -166,6 +182,21 @@ do {
     report("predict", predictWall, predictCPU)
     report("explain(top: 5)", explainWall, explainCPU)
     report("features only", featuresWall, featuresCPU)
+    if generated {
+        // The same items through the same model with every normalisation step, rounds alternating.
+        let normalised = try LoadedModel.load(directory: String(directory.dropLast()) + "2")
+        var plainCPU: [Double] = [], normalisedCPU: [Double] = [], plainPredict: [Double] = [], normalisedPredict: [Double] = []
+        for _ in 0..<rounds {
+            plainCPU.append(measure { for item in items { checksum += Double(model.features(item).count) } }.cpu / n)
+            normalisedCPU.append(measure { for item in items { checksum += Double(normalised.features(item).count) } }.cpu / n)
+            plainPredict.append(measure { for item in items { checksum += model.predict(item).score } }.cpu / n)
+            normalisedPredict.append(measure { for item in items { checksum += normalised.predict(item).score } }.cpu / n)
+        }
+        func ratio(_ a: [Double], _ b: [Double]) -> String { formatRatio(median(b) / median(a)) }
+        print("normalisation (homoglyphs, separators, leetspeak, repeats), same items, alternating rounds, thread CPU medians:")
+        print("  features: \(Int(median(plainCPU))) → \(Int(median(normalisedCPU))) ns/item (×\(ratio(plainCPU, normalisedCPU)))")
+        print("  predict:  \(Int(median(plainPredict))) → \(Int(median(normalisedPredict))) ns/item (×\(ratio(plainPredict, normalisedPredict)))")
+    }
     let megabytes = 16
     let blob = [UInt8](repeating: 0x5A, count: megabytes << 20)
     var digest: [UInt8] = []

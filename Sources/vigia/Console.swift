@@ -1,6 +1,8 @@
 import ArgumentParser
+import FoundationEssentials
 import Glibc
 import Inference
+import Training
 
 /// Output helpers shared by the train/evaluate/validate/predict subcommands: results go to
 /// stdout, progress and errors to stderr.
@@ -27,6 +29,19 @@ enum Console {
             return try LoadedModel.load(directory: directory)
         } catch {
             throw fail("\(directory): \(error)")
+        }
+    }
+
+    /// The training config at `path` (the defaults when nil); a problem ends the command.
+    static func loadTrainConfig(at path: String?) throws -> TrainConfig {
+        guard let path else { return TrainConfig() }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read config \(path)") }
+        do {
+            return try TrainConfig.decode(bytes)
+        } catch let error as TrainingError {
+            throw fail("\(path): \(error)")
+        } catch {
+            throw fail("\(path): not a valid training config: \(error)")
         }
     }
 }

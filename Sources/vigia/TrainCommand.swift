@@ -49,17 +49,7 @@ struct TrainCommand: ParsableCommand {
             Console.error("[\(formatSeconds(seconds))] \(message)")
         }
 
-        var trainConfig = TrainConfig()
-        if let path = config {
-            guard let bytes = FileManager.default.contents(atPath: path) else { throw Console.fail("cannot read config \(path)") }
-            do {
-                trainConfig = try TrainConfig.decode(bytes)
-            } catch let error as TrainingError {
-                throw Console.fail("\(path): \(error)")
-            } catch {
-                throw Console.fail("\(path): not a valid training config: \(error)")
-            }
-        }
+        var trainConfig = try Console.loadTrainConfig(at: config)
         if let algorithm {
             guard let parsed = Algorithm(rawValue: algorithm), TrainConfig.trainableAlgorithms.contains(parsed) else {
                 let known = TrainConfig.trainableAlgorithms.map(\.rawValue).joined(separator: ", ")

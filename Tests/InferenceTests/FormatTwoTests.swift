@@ -162,8 +162,8 @@ import Testing
         var v1 = Fixture.manifest()
         v1.formatVersion = 1
         _ = try LoadedModel(manifest: v1)
-        var v3 = Fixture.manifest()
-        v3.formatVersion = 3
-        #expect(throws: ArtifactError(.unsupportedFormatVersion, "")) { try LoadedModel(manifest: v3) }
+        var v4 = Fixture.manifest()
+        v4.formatVersion = 4
+        #expect(throws: ArtifactError(.unsupportedFormatVersion, "")) { try LoadedModel(manifest: v4) }
     }
 }

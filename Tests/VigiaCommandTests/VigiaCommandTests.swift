@@ -136,6 +136,16 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(evaluated.output.contains("rows        60"), "\(evaluated.output)")
         #expect(evaluated.output.split(separator: "\n").contains { $0.hasPrefix("roc_auc ") }, "\(evaluated.output)")
 
+        // The held-out split again (the training config's seed and groups), clean and disguised.
+        let robust = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--split", "test", "--config", config, "--robustness"])
+        #expect(robust.status == 0, "\(robust.errorOutput)")
+        #expect(!robust.errorOutput.contains("warning"), "\(robust.errorOutput)")
+        #expect(robust.output.contains("on the held-out split of \(data) (seed 7, test fraction 0.25)"), "\(robust.output)")
+        let rows = robust.output.split(separator: "\n")
+        for kind in ["clean", "leetspeak", "dots", "spaces", "hyphens", "underscores", "zero_width", "repeats", "homoglyphs", "split"] {
+            #expect(rows.contains { $0.hasPrefix(kind + " ") }, "\(kind): \(robust.output)")
+        }
+
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
         let refused = try vigia(["train", "--data", broken, "--storage", storage, "--name", "small", "--config", config])

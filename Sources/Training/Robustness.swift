@@ -1,0 +1,85 @@
+import Inference
+
+/// How a model holds when sellers disguise their words: the decision at the model's threshold
+/// on the same rows, clean and with each `DisguiseKind` applied to every text field a text
+/// transformer reads.
+public struct RobustnessReport: Sendable, Equatable {
+    /// One row of the report: `kind` nil is the clean text.
+    public struct Row: Sendable, Equatable {
+        public var kind: DisguiseKind?
+        public var confusion: ConfusionCounts
+        /// Caught prohibited rows / prohibited rows.
+        public var recall: Double { confusion.recall }
+        /// Flagged allowed rows / allowed rows (0 without allowed rows).
+        public var falseAlarmRate: Double {
+            let negatives = confusion.falsePositives + confusion.trueNegatives
+            return negatives == 0 ? 0 : Double(confusion.falsePositives) / Double(negatives)
+        }
+        public var name: String { kind?.rawValue ?? "clean" }
+    }
+
+    public var rows: [Row]
+
+    /// Scores `inputs` (signature order) clean and disguised by each of `kinds`. The disguise of
+    /// kind k draws from `SeededGenerator(seed: seed &+ k)` row after row, so a seed gives the
+    /// same disguised texts on every run.
+    public static func measure(_ model: LoadedModel, inputs: [[FeatureValue]], labels: [Int],
+                               kinds: [DisguiseKind] = DisguiseKind.allCases, seed: UInt64 = 18) -> RobustnessReport {
+        let textFields = Self.textFieldIndices(model.manifest)
+        func decide(_ rows: [[FeatureValue]]) -> ConfusionCounts {
+            ConfusionCounts(scores: rows.map { model.predict($0).score }, labels: labels, threshold: model.threshold)
+        }
+        var report = [Row(kind: nil, confusion: decide(inputs))]
+        for kind in kinds {
+            var generator = SeededGenerator(seed: seed &+ UInt64(DisguiseKind.allCases.firstIndex(of: kind)!))
+            let disguised = inputs.map { disguise($0, fields: textFields, as: kind, using: &generator) }
+            report.append(Row(kind: kind, confusion: decide(disguised)))
+        }
+        return RobustnessReport(rows: report)
+    }
+
+    /// `values` with the string values at `fields` disguised.
+    static func disguise(_ values: [FeatureValue], fields: [Int], as kind: DisguiseKind,
+                         using generator: inout SeededGenerator) -> [FeatureValue] {
+        var result = values
+        for field in fields where field < result.count {
+            if case .string(let text) = result[field] {
+                result[field] = .string(Disguiser.disguise(text, as: kind, using: &generator))
+            }
+        }
+        return result
+    }
+
+    /// Signature positions of the fields text transformers read, in order, each once.
+    static func textFieldIndices(_ manifest: ModelManifest) -> [Int] {
+        var indices: [Int] = []
+        for case .text(let text) in manifest.pipeline.transformers {
+            if let index = manifest.signature.index(of: text.field), !indices.contains(index) { indices.append(index) }
+        }
+        return indices
+    }
+
+    /// A fixed-width table: recall and false alarms per disguise, with the counts.
+    public var table: String {
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+        var lines = [pad("disguise", 13) + pad("recall", 8) + pad("caught", 14) + pad("false alarms", 14) + "flagged allowed"]
+        for row in rows {
+            let c = row.confusion
+            lines.append(pad(row.name, 13) + pad(formatFixed(row.recall, digits: 4), 8)
+                + pad("\(c.truePositives)/\(c.truePositives + c.falseNegatives)", 14)
+                + pad(formatFixed(row.falseAlarmRate, digits: 4), 14)
+                + "\(c.falsePositives)/\(c.falsePositives + c.trueNegatives)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Trainer {
+    /// The rows `vigia train` holds out with `config` (the same groups, fractions and seed), so a
+    /// published model can be evaluated again on exactly its evaluation split.
+    public static func heldOutRows(of dataset: Dataset, config: TrainConfig) -> [Int] {
+        let groups = DuplicateGroups(keys: groupKeys(dataset, columns: config.groupColumns))
+        return StratifiedSplitter.split(labels: dataset.labels, groups: groups, testFraction: config.testFraction,
+                                        seed: config.seed).test
+    }
+}
