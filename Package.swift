@@ -39,7 +39,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "HTTPServer", "Registry", "Inference", "Posix",
+                "HTTPServer", "Registry", "Inference", "Monitoring", "Posix",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -125,6 +125,18 @@ public struct FieldSkew: Sendable, Equatable {
         public var terms = 0
         /// text with a vocabulary: terms not in it.
         public var outOfVocabulary = 0
+
+        public init() {}
+
+        /// Adds another period's counts.
+        public mutating func add(_ other: Counts) {
+            observed += other.observed
+            missing += other.missing
+            unseen += other.unseen
+            outsideRange += other.outsideRange
+            terms += other.terms
+            outOfVocabulary += other.outOfVocabulary
+        }
     }
 
     public var name: String

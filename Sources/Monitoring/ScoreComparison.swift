@@ -32,6 +32,18 @@ public struct ScoreComparison: Sendable, Equatable {
         candidateBins[Self.scoreBin(candidate.score)] += 1
     }
 
+    /// Adds another comparison of the same pair (e.g. one request's).
+    public mutating func merge(_ other: ScoreComparison) {
+        count += other.count
+        agreements += other.agreements
+        sumAbsDelta += other.sumAbsDelta
+        for i in deltaBins.indices { deltaBins[i] += other.deltaBins[i] }
+        for i in baselineBins.indices {
+            baselineBins[i] += other.baselineBins[i]
+            candidateBins[i] += other.candidateBins[i]
+        }
+    }
+
     static func scoreBin(_ score: Double) -> Int {
         guard score.isFinite else { return 0 }
         return min(max(Int(score * Double(scoreBinCount)), 0), scoreBinCount - 1)

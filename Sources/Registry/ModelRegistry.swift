@@ -145,7 +145,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         model: String, selector: VersionSelector = .serving
     ) throws(RegistryError) -> ServableHandle<Servable> {
         guard let snapshot = published.withLock({ $0[model] }) else { throw .unknownModel(model) }
-        return ServableHandle(loaded: try snapshot.resolve(selector))
+        return try snapshot.handle(selector)
     }
 
     /// The published snapshot of one model (nil: unknown model).

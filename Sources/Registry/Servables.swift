@@ -124,8 +124,18 @@ public final class ModelSnapshot<Servable: Sendable>: Sendable {
         self.labels = labels
     }
 
+    /// A handle on the version `selector` names in this snapshot.
+    public func handle(_ selector: VersionSelector) throws(RegistryError) -> ServableHandle<Servable> {
+        ServableHandle(loaded: try resolve(selector))
+    }
+
+    /// A handle on a loaded version of this snapshot (nil: not loaded).
+    public func handle(version: Int) -> ServableHandle<Servable>? {
+        versions[version].map { ServableHandle(loaded: $0) }
+    }
+
     /// Resolves a selector against this snapshot.
-    public func resolve(_ selector: VersionSelector) throws(RegistryError) -> LoadedVersion<Servable> {
+    func resolve(_ selector: VersionSelector) throws(RegistryError) -> LoadedVersion<Servable> {
         switch selector {
         case .serving:
             guard let version = servingVersion, let loaded = versions[version] else {
