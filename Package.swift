@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia; COpenSSL ← HTTPServer;
-// Posix ← Registry ← Service; Inference ← Training, Service; Training ← vigia.
+// Posix ← Registry ← Service; Inference ← Training, Service; Training ← vigia;
+// Inference, Registry ← Monitoring ← Service.
 let package = Package(
     name: "vigia",
     platforms: [.macOS(.v15)],
@@ -29,6 +30,8 @@ let package = Package(
         .executableTarget(name: "inference-bench", dependencies: ["Inference"]),
         // Generic over what it loads (a `ServableLoader`); Service plugs Inference in.
         .target(name: "Registry", dependencies: ["Posix"]),
+        // Rollout and live monitoring, pure: canary split, score comparisons and guards, input skew.
+        .target(name: "Monitoring", dependencies: ["Inference", "Registry"]),
         .target(
             name: "Training",
             dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
@@ -36,7 +39,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "HTTPServer", "Registry", "Inference", "Posix",
+                "HTTPServer", "Registry", "Inference", "Monitoring", "Posix",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Registry", "Inference"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

@@ -41,6 +41,7 @@ public final class LoadedModel: Sendable {
         if manifest.algorithm == .multinomialNB, let reason = pipeline.nonNegativeViolation() {
             throw ArtifactError(.invalidPipeline, "multinomial_nb needs non-negative features: \(reason)")
         }
+        if let profile = manifest.profile { try profile.validate(against: manifest.signature) }
         self.manifest = manifest
         self.pipeline = pipeline
         self.model = try LinearModel(algorithm: manifest.algorithm, parameters: manifest.model,

@@ -79,13 +79,17 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     /// SHA-256 (lowercase hex) of every other file in the version directory, by file name.
     /// `ArtifactWriter` fills it in.
     public var files: [String: String]
+    /// What the training inputs looked like (see `InputProfile`); optional in every format,
+    /// so serving can compare live inputs with it. Default nil.
+    public var profile: InputProfile?
 
     public init(
         formatVersion: Int? = nil, name: String, version: Int, created: String,
         algorithm: Algorithm, signature: Signature, pipeline: PipelineSpec, model: ModelParameters,
         threshold: Double, labels: [String], metrics: Metrics = Metrics(), example: Example,
-        dataset: DatasetInfo, files: [String: String] = [:]
+        dataset: DatasetInfo, files: [String: String] = [:], profile: InputProfile? = nil
     ) {
+        self.profile = profile
         self.formatVersion = 1
         self.name = name
         self.version = version
@@ -108,7 +112,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
         case name, version, created, algorithm, signature, pipeline, model, threshold, labels
-        case metrics, example, dataset, files
+        case metrics, example, dataset, files, profile
     }
 }
 

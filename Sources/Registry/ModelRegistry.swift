@@ -145,7 +145,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         model: String, selector: VersionSelector = .serving
     ) throws(RegistryError) -> ServableHandle<Servable> {
         guard let snapshot = published.withLock({ $0[model] }) else { throw .unknownModel(model) }
-        return ServableHandle(loaded: try snapshot.resolve(selector))
+        return try snapshot.handle(selector)
     }
 
     /// The published snapshot of one model (nil: unknown model).
@@ -262,6 +262,65 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         return target
     }
 
+    // MARK: Rollout
+
+    /// Puts `spec` in force on this replica, over `rollout.json`, until `clearRollout` or a
+    /// restart; a stopped canary answers again. The versions it names are loaded by the next pass.
+    public func setRollout(model: String, spec: RolloutSpec) throws(RegistryAdminError) {
+        try adminChange(model: model) { state in
+            state.rolloutOverride = spec
+            state.rolloutAbort = nil
+        }
+        reloadNow()
+    }
+
+    /// Back to `rollout.json` (or no rollout without one); a stopped canary answers again.
+    public func clearRollout(model: String) throws(RegistryAdminError) {
+        try adminChange(model: model) { state in
+            state.rolloutOverride = nil
+            state.rolloutAbort = nil
+        }
+        reloadNow()
+    }
+
+    /// The canary becomes the serving version on this replica (pinned, as `pin`) and the
+    /// rollout ends here (as if the admin rollout were empty). Returns the version now serving.
+    @discardableResult
+    public func promote(model: String) throws(RegistryAdminError) -> Int {
+        var target = 0
+        try adminChange(model: model) { (state) throws(RegistryAdminError) in
+            guard let canary = state.rollout?.canary else { throw .noCanary(model: model) }
+            guard state.versions[canary.version]?.loaded != nil else {
+                throw .versionNotAvailable(model: model, version: canary.version)
+            }
+            state.pinned = canary.version
+            state.rolloutOverride = RolloutSpec()
+            state.rolloutAbort = nil
+            target = canary.version
+        }
+        return target
+    }
+
+    /// Stops the canary on this replica (weight 0; the shadow keeps scoring) until a new
+    /// rollout. With `canaryVersion`, only if that is still the canary (a guard judging an old
+    /// rollout must not stop a new one). Returns false when it was already stopped.
+    @discardableResult
+    public func abortCanary(
+        model: String, reason: String, automatic: Bool, canaryVersion: Int? = nil
+    ) throws(RegistryAdminError) -> Bool {
+        var stopped = false
+        let time = now()
+        try adminChange(model: model) { (state) throws(RegistryAdminError) in
+            guard let canary = state.rollout?.canary, canaryVersion == nil || canaryVersion == canary.version else {
+                throw .noCanary(model: model)
+            }
+            guard state.rolloutAbort == nil else { return }
+            state.rolloutAbort = RolloutAbort(reason: reason, automatic: automatic, at: time)
+            stopped = true
+        }
+        return stopped
+    }
+
     // MARK: Tests
 
     /// Runs one full pass (scan, load, publish) on the caller's thread; everything is
@@ -371,10 +430,11 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             switch modelScan {
             case .unreadable(let reason):
                 model.scanError = reason
-            case .versions(let found, let labelsFile, let pinFile):
+            case .versions(let found, let labelsFile, let pinFile, let rolloutFile):
                 model.scanError = nil
                 model.absorbLabelsFile(labelsFile)
                 model.absorbPinFile(pinFile)
+                model.absorbRolloutFile(rolloutFile)
                 for version in model.versions.keys {
                     model.versions[version]?.inStorage = found[version] != nil
                 }

@@ -54,6 +54,14 @@ struct ModelState<Servable: Sendable> {
     var storagePin: Int?
     /// Why `pin.json` could not be used (nil: fine or absent).
     var pinFileError: String?
+    /// What `rollout.json` asks for (nil: no file); kept when the file becomes unreadable.
+    var fileRollout: RolloutSpec?
+    /// Why `rollout.json` could not be used (nil: fine or absent).
+    var rolloutFileError: String?
+    /// The admin rollout on this replica (an empty spec: none), overriding the file until cleared.
+    var rolloutOverride: RolloutSpec?
+    /// The canary stopped on this replica (a guard fired, or `:abort`); cleared by a new rollout.
+    var rolloutAbort: RolloutAbort?
     var serving: Int?
     var previous: Int?
     /// Why the last scan could not read this model's directory (nil: it could).
@@ -97,7 +105,66 @@ struct ModelState<Servable: Sendable> {
         return PolicyInput(
             discovered: Set(versions.filter { $0.value.inStorage }.keys), states: states,
             labels: labels, pinned: pinned, storagePin: storagePin, serving: serving, previous: previous,
-            pendingLabels: pendingLabels)
+            pendingLabels: pendingLabels, rollout: rollout?.versions ?? [])
+    }
+
+    /// The rollout in force: the admin one, else the file's; nil when there is none.
+    var rollout: RolloutSpec? {
+        let spec = rolloutOverride ?? fileRollout
+        return spec?.isEmpty == false ? spec : nil
+    }
+
+    /// Applies a new `rollout.json`. An unusable file keeps the rollout as it was; a changed
+    /// file starts a new rollout (a stopped canary answers again) unless an admin one overrides it.
+    mutating func absorbRolloutFile(_ file: RolloutFile) {
+        switch file {
+        case .invalid(let reason):
+            rolloutFileError = reason
+        case .absent, .spec:
+            rolloutFileError = nil
+            let spec: RolloutSpec? = if case .spec(let spec) = file { spec } else { nil }
+            guard spec != fileRollout else { return }
+            fileRollout = spec
+            if rolloutOverride == nil { rolloutAbort = nil }
+        }
+    }
+
+    /// What request handlers may use of the rollout now: loaded versions other than the serving one.
+    var rolloutRouting: RolloutRouting? {
+        guard let spec = rollout else { return nil }
+        func usable(_ version: Int) -> Bool { version != serving && versions[version]?.loaded != nil }
+        let shadow = spec.shadow.flatMap { usable($0) ? $0 : nil }
+        let canary = spec.canary.flatMap { canary in
+            usable(canary.version) && canary.weight > 0 && rolloutAbort == nil ? canary : nil
+        }
+        let routing = RolloutRouting(shadow: shadow, canary: canary, guards: spec.guards)
+        return routing.isActive ? routing : nil
+    }
+
+    func rolloutStatus() -> RolloutStatus? {
+        let spec = rollout
+        guard spec != nil || rolloutFileError != nil || rolloutAbort != nil else { return nil }
+        var issues: [String] = []
+        if let spec {
+            let named = [spec.shadow.map { ("shadow", $0) }, spec.canary.map { ("canary", $0.version) }].compactMap { $0 }
+            for (role, version) in named {
+                guard let record = versions[version], record.inStorage || record.loaded != nil else {
+                    issues.append("\(role) version \(version) is not in storage")
+                    continue
+                }
+                if version == serving {
+                    issues.append("\(role) version \(version) is the serving version")
+                    continue
+                }
+                switch record.state {
+                case .ready: break
+                case .failed: issues.append("\(role) version \(version) failed to load")
+                case .loading, .idle, .released: issues.append("\(role) version \(version) is loading")
+                }
+            }
+        }
+        return RolloutStatus(spec: spec, source: spec == nil ? nil : (rolloutOverride != nil ? .admin : .file),
+                             abort: rolloutAbort, fileError: rolloutFileError, issues: issues)
     }
 
     /// Applies a new `labels.json`: labels the previous file set and this one drops are
@@ -203,7 +270,7 @@ struct ModelState<Servable: Sendable> {
         for (version, record) in versions {
             if let version_ = record.loaded { loaded[version] = version_ }
         }
-        return ModelSnapshot(model: model, servingVersion: serving, versions: loaded, labels: labels)
+        return ModelSnapshot(model: model, servingVersion: serving, versions: loaded, labels: labels, rollout: rolloutRouting)
     }
 
     func status(model: String, required: Bool, now: Date) -> ModelStatus {
@@ -236,6 +303,6 @@ struct ModelState<Servable: Sendable> {
             model: model, servingVersion: serving, pinned: pinned != nil, storagePin: storagePin,
             storagePinIssue: storagePinIssue, previousVersion: previous,
             labels: labels, pendingLabels: pendingLabels, versions: versionStatuses,
-            storageError: storageIssue, labelsFileError: labelsFileError, required: required)
+            storageError: storageIssue, labelsFileError: labelsFileError, required: required, rollout: rolloutStatus())
     }
 }

@@ -72,6 +72,8 @@ public enum RegistryAdminError: Error, Sendable, Hashable, CustomStringConvertib
     case invalidLabelName(String)
     /// Rollback needs a previous serving version that is still loaded.
     case noPreviousVersion(model: String)
+    /// `:promote` and `:abort` need a rollout with a canary.
+    case noCanary(model: String)
 
     public var description: String {
         switch self {
@@ -83,6 +85,8 @@ public enum RegistryAdminError: Error, Sendable, Hashable, CustomStringConvertib
             "invalid label name '\(label)': use lowercase letters, digits, '.', '_', '-' (at most 64)"
         case .noPreviousVersion(let model):
             "model '\(model)' has no previous version loaded to roll back to"
+        case .noCanary(let model):
+            "model '\(model)' has no rollout with a canary"
         }
     }
 }
@@ -108,12 +112,26 @@ public final class ModelSnapshot<Servable: Sendable>: Sendable {
     public let versions: [Int: LoadedVersion<Servable>]
     /// Label → version; every target is in `versions`.
     public let labels: [String: Int]
+    /// The shadow and canary that may take part now (every version it names is in `versions`).
+    public let rollout: RolloutRouting?
 
-    init(model: String, servingVersion: Int?, versions: [Int: LoadedVersion<Servable>], labels: [String: Int]) {
+    init(model: String, servingVersion: Int?, versions: [Int: LoadedVersion<Servable>], labels: [String: Int],
+         rollout: RolloutRouting? = nil) {
+        self.rollout = rollout
         self.model = model
         self.servingVersion = servingVersion
         self.versions = versions
         self.labels = labels
+    }
+
+    /// A handle on the version `selector` names in this snapshot.
+    public func handle(_ selector: VersionSelector) throws(RegistryError) -> ServableHandle<Servable> {
+        ServableHandle(loaded: try resolve(selector))
+    }
+
+    /// A handle on a loaded version of this snapshot (nil: not loaded).
+    public func handle(version: Int) -> ServableHandle<Servable>? {
+        versions[version].map { ServableHandle(loaded: $0) }
     }
 
     /// Resolves a selector against this snapshot.

@@ -74,4 +74,6 @@ public struct ModelStatus: Sendable, Hashable {
     public var labelsFileError: String?
     /// Whether the model must serve for the process to be ready.
     public var required: Bool
+    /// The rollout in force, a stopped canary, or an unusable `rollout.json` (nil: none).
+    public var rollout: RolloutStatus?
 }

@@ -11,7 +11,7 @@ struct DiscoveredVersion: Sendable, Equatable {
 
 /// What one poll of one model directory found: the full set, or why it could not be read.
 enum ModelScan: Sendable, Equatable {
-    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile)
+    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile, rollout: RolloutFile = .absent)
     case unreadable(String)
 }
 
@@ -29,6 +29,15 @@ enum PinFile: Sendable, Equatable {
     case absent
     case version(Int)
     /// Present but unusable; the pin in memory stays as it is.
+    case invalid(String)
+}
+
+/// The optional `<model>/rollout.json` (see `RolloutSpec`): the rollout every replica reading
+/// this storage follows, unless an admin call overrides it on a replica.
+enum RolloutFile: Sendable, Equatable {
+    case absent
+    case spec(RolloutSpec)
+    /// Present but unusable; the rollout in force stays as it is.
     case invalid(String)
 }
 
@@ -83,22 +92,34 @@ enum StorageSource {
             versions[version] = DiscoveredVersion(version: version, publishedAt: status.modified)
         }
         return .versions(
-            versions, labels: readLabelsFile(path + "/labels.json"), pin: readPinFile(path + "/pin.json"))
+            versions, labels: readLabelsFile(path + "/labels.json"), pin: readPinFile(path + "/pin.json"),
+            rollout: readRolloutFile(path + "/rollout.json"))
     }
 
-    /// Largest control file (`labels.json`, `pin.json`) read; a bigger one is invalid.
+    /// Largest control file (`labels.json`, `pin.json`, `rollout.json`) read; a bigger one is invalid.
     static let controlFileLimit = 64 * 1024
 
-    /// A model-level control file decoded as `T`: nil when absent, else the value or why not.
-    static func readControlFile<T: Decodable>(
-        _ path: String, as _: T.Type, expected: String
-    ) -> Result<T, ControlFileError>? {
+    /// A model-level control file's bytes: nil when absent, else the bytes or why not.
+    static func readControlBytes(_ path: String) -> Result<Data, ControlFileError>? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(ControlFileError(reason: "cannot read \(path)"))
         }
         guard data.count <= controlFileLimit else {
             return .failure(ControlFileError(reason: "\(path) is larger than \(controlFileLimit) bytes"))
+        }
+        return .success(data)
+    }
+
+    /// A model-level control file decoded as `T`: nil when absent, else the value or why not.
+    static func readControlFile<T: Decodable>(
+        _ path: String, as _: T.Type, expected: String
+    ) -> Result<T, ControlFileError>? {
+        let data: Data
+        switch readControlBytes(path) {
+        case nil: return nil
+        case .failure(let error): return .failure(error)
+        case .success(let bytes): data = bytes
         }
         do {
             return .success(try JSONDecoder().decode(T.self, from: data))
@@ -132,6 +153,19 @@ enum StorageSource {
         case .success(let pin):
             guard pin.version > 0 else { return .invalid("\(path): version \(pin.version) is not a positive integer") }
             return .version(pin.version)
+        }
+    }
+
+    static func readRolloutFile(_ path: String) -> RolloutFile {
+        switch readControlBytes(path) {
+        case nil: return .absent
+        case .failure(let error): return .invalid(error.reason)
+        case .success(let data):
+            do throws(RolloutSpecError) {
+                return .spec(try RolloutSpec.parse(Array(data)))
+            } catch {
+                return .invalid("\(path): \(error)")
+            }
         }
     }
 

@@ -30,12 +30,16 @@ public struct PolicyInput: Sendable, Equatable {
     /// Labels requested by `labels.json` whose version is not available yet: the policy
     /// loads that version, and moves the label once it is available.
     public var pendingLabels: [String: Int]
+    /// Versions the rollout in force names (shadow, canary): loaded whatever their age and
+    /// kept loaded, but never served for being the newest — only a pin serves them.
+    public var rollout: Set<Int>
 
     public init(
         discovered: Set<Int>, states: [Int: PolicyVersionState] = [:],
         labels: [String: Int] = [:], pinned: Int? = nil, storagePin: Int? = nil, serving: Int? = nil,
-        previous: Int? = nil, pendingLabels: [String: Int] = [:]
+        previous: Int? = nil, pendingLabels: [String: Int] = [:], rollout: Set<Int> = []
     ) {
+        self.rollout = rollout
         self.discovered = discovered
         self.states = states
         self.labels = labels
@@ -97,11 +101,21 @@ public struct PolicyDecision: Sendable, Equatable {
 ///   deleted from storage are unloaded unless they are still serving.
 /// - A pending label (from `labels.json`) loads its version, whatever its age, and moves
 ///   only once that version is available; until then the label keeps its old target.
+/// - Versions the rollout names (shadow, canary) are loaded whatever their age and kept
+///   loaded, and are left out of the default choice: they serve only when pinned, or when no
+///   other version in storage can ever serve.
 public enum VersionPolicy {
     public static func decide(_ input: PolicyInput) -> PolicyDecision {
         func state(_ version: Int) -> PolicyVersionState { input.states[version] ?? .notLoaded }
         func isAvailable(_ version: Int) -> Bool { state(version) == .available }
         let availableInStorage = input.discovered.filter(isAvailable)
+        // The default choice leaves out versions under rollout, unless nothing else in storage
+        // can ever serve (every other version failed, or there is none).
+        let othersCanServe = input.discovered.subtracting(input.rollout).contains { version in
+            if case .failed = state(version) { return false }
+            return true
+        }
+        let defaultChoices = othersCanServe ? availableInStorage.subtracting(input.rollout) : availableInStorage
 
         // Serving: pin, else newest available in storage, else keep what serves from memory.
         var pinned = input.pinned.flatMap { isAvailable($0) ? $0 : nil }
@@ -114,9 +128,9 @@ public enum VersionPolicy {
             serving = pin
         } else if let pin = storagePin, isAvailable(pin) {
             serving = pin
-        } else if let newest = availableInStorage.max() {
+        } else if let newest = defaultChoices.max() {
             serving = newest
-        } else if let current = input.serving, isAvailable(current) {
+        } else if let current = input.serving, isAvailable(current), othersCanServe || !input.rollout.contains(current) {
             serving = current
         } else {
             serving = nil
@@ -134,6 +148,8 @@ public enum VersionPolicy {
         var load: [Int] = []
         var candidates: Set<Int> = []
         walk: for version in input.discovered.sorted(by: >) {
+            // Versions under rollout are loaded below, as versions asked for by name.
+            if input.rollout.contains(version) && othersCanServe { continue walk }
             switch state(version) {
             case .available:
                 candidates.insert(version)
@@ -174,6 +190,7 @@ public enum VersionPolicy {
             if isAvailable(version) { promoted[label] = version } else { pendingLabels[label] = version }
         }
         if let pin = storagePin { want(pin) }
+        for version in input.rollout { want(version) }
         load.sort(by: >)
 
         // Labels survive while their version stays loaded and in storage (or serving).

@@ -24,7 +24,7 @@ extension RegistryAdminError: HTTPResponseError {
     public var status: HTTPStatus {
         switch self {
         case .unknownModel, .unknownLabel: .notFound
-        case .versionNotAvailable, .noPreviousVersion: 409
+        case .versionNotAvailable, .noPreviousVersion, .noCanary: 409
         case .invalidLabelName: .unprocessableContent
         }
     }

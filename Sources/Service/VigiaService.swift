@@ -23,6 +23,8 @@ public final class VigiaService: Sendable {
     public let authenticator: Authenticator
     /// Prometheus metrics behind `GET /metrics`; nil when `metrics.enabled` is false.
     public let metrics: ServiceMetrics?
+    /// Shadow scoring, comparisons, guards, input skew and payload sampling (its own thread).
+    let monitor: LiveMonitor
     private let logger: Logger
     /// Set when SIGTERM arrives: readiness answers 503 from then on.
     private let draining = Flag()
@@ -60,18 +62,33 @@ public final class VigiaService: Sendable {
         routes.accessLogSampleRate = configuration.number("logging.access_log_sample_rate")
         routes.metrics = metrics
         let counters = ServerCounters()
-        let scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        let payloadPath = configuration.string("payload_log.path")
+        let payload = payloadPath.isEmpty ? nil : PayloadLog(
+            configuration: PayloadLogConfiguration(
+                path: payloadPath, sampleRate: configuration.number("payload_log.sample_rate"),
+                maxBytes: configuration.integer("payload_log.max_bytes"), maxFiles: configuration.integer("payload_log.max_files"),
+                queueCapacity: configuration.integer("payload_log.queue_capacity")),
+            onProblem: { problem in eventLogger.error("payload log", metadata: ["error": .string(problem)]) })
+        let monitor = LiveMonitor(
+            configuration: MonitorConfiguration(
+                queueCapacity: configuration.integer("rollout.queue_capacity"), inputSkew: configuration.boolean("monitoring.input_skew"),
+                skewWindow: configuration.integer("monitoring.skew_window")),
+            registry: registry, payload: payload, logger: logger)
+        self.monitor = monitor
+        var scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        scoring.monitor = monitor
         let models = ModelRoutes(scoring: scoring)
         let registryRef = registry
         let drainingFlag = draining
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
         Self.addModelRoutes(&routes, models: models, configuration: configuration)
         Self.addAdminRoutes(&routes, registry: registryRef)
+        Self.addRolloutRoutes(&routes, registry: registryRef)
         Self.addV2Routes(&routes, v2: V2Routes(
             scoring: scoring, maxBatchSize: configuration.integer("predict.max_batch_size"),
             readinessProblems: { VigiaService.readinessProblems(registry: registryRef, isDraining: { drainingFlag.isSet }) }),
             configuration: configuration)
-        if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef) }
+        if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef, monitor: monitor) }
         let serving = redacted
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
@@ -114,6 +131,7 @@ public final class VigiaService: Sendable {
         }
         let port: Int
         do {
+            try monitor.start()
             try registry.start()
             port = try server.start()
         } catch {
@@ -142,6 +160,7 @@ public final class VigiaService: Sendable {
 
     /// The registry's watcher and the tokens file watcher, after the server has stopped.
     private func stopBackgroundWork() {
+        monitor.stop()
         registry.shutdown()
         tokensWatcher.withLock { watcher in
             watcher?.stop()
@@ -249,7 +268,8 @@ public final class VigiaService: Sendable {
     }
 
     private static func addMetricsRoute(
-        _ routes: inout RouteTable, metrics: ServiceMetrics, counters: ServerCounters, registry: ModelRegistry<ServingModelLoader>
+        _ routes: inout RouteTable, metrics: ServiceMetrics, counters: ServerCounters, registry: ModelRegistry<ServingModelLoader>,
+        monitor: LiveMonitor
     ) {
         routes.add(
             Operation(method: "GET", path: "/metrics", operationId: "metrics",
@@ -257,7 +277,7 @@ public final class VigiaService: Sendable {
                       responses: [(200, "Metrics", nil, ServiceMetrics.contentType)])
         ) { _ in
             HTTPResponse(headers: ["Content-Type": ServiceMetrics.contentType],
-                         body: metrics.exposition(server: counters, models: registry.status()))
+                         body: metrics.exposition(server: counters, models: registry.status(), monitor: monitor))
         }
     }
 
@@ -442,6 +462,80 @@ public final class VigiaService: Sendable {
                       responses: [(200, "Serving now", Schemas.adminResult, "application/json")] + problems, requiresAuth: true)
         ) { request in
             try changed(request) { _ = try registry.rollback(model: $0) }
+        }
+    }
+
+    /// Rollout control on this replica: set (over rollout.json), back to the file, promote, abort.
+    private static func addRolloutRoutes(_ routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>) {
+        let problems: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "Malformed JSON, or a path parameter that is not a valid name", Schemas.problem, ProblemDetails.contentType),
+            (404, "Unknown model", Schemas.problem, ProblemDetails.contentType),
+            (409, "No rollout with a canary, or the canary version is not available", Schemas.problem, ProblemDetails.contentType),
+        ]
+        @Sendable func answer(_ name: String) -> HTTPResponse {
+            let status = registry.status(model: name)
+            let body: JSONValue = [
+                "name": .string(name),
+                "serving_version": status?.servingVersion.map { .number(Double($0)) } ?? .null,
+                "pinned": .bool(status?.pinned ?? false),
+                "rollout": ModelRoutes.rolloutJSON(status?.rollout, report: nil),
+            ]
+            return ModelRoutes.json(JSONWriter.encode(body))
+        }
+        let result = Schema.object(
+            "What serves and the rollout in force after a rollout call.",
+            properties: [("name", .string()), ("serving_version", .integer(minimum: 1, nullable: true)), ("pinned", .boolean()),
+                         ("rollout", Schemas.rolloutStatus)],
+            required: ["name", "serving_version", "pinned", "rollout"], componentName: "RolloutResult")
+        routes.add(
+            Operation(method: "PUT", path: "/v1/models/{name}/rollout", operationId: "setRollout",
+                      summary: "Put a rollout (shadow, canary, guards) in force on this replica, over rollout.json, until DELETE or a restart.",
+                      tags: ["admin"], requestBody: Schemas.rolloutRequest,
+                      responses: [(200, "The rollout in force", result, "application/json")] + problems
+                        + [(415, "Not application/json", Schemas.problem, ProblemDetails.contentType),
+                           (422, "Body breaks the schema", Schemas.problem, ProblemDetails.contentType)],
+                      requiresAuth: true)
+        ) { request in
+            try ModelRoutes.requireJSON(request)
+            let body = try JSONParser.parse(request.body)
+            let schema = Schemas.rolloutRequest
+            guard schema.conforms(body) else { throw ContractError.schemaViolation(schema.validate(body)) }
+            let spec: RolloutSpec
+            do throws(RolloutSpecError) {
+                spec = try RolloutSpec.parse(request.body)
+            } catch {
+                throw ContractError.schemaViolation([FieldProblem(pointer: error.pointer, problem: error.problem)])
+            }
+            let name = request.pathParameters["name"] ?? ""
+            try registry.setRollout(model: name, spec: spec)
+            return answer(name)
+        }
+        routes.add(
+            Operation(method: "DELETE", path: "/v1/models/{name}/rollout", operationId: "clearRollout",
+                      summary: "Back to rollout.json (or no rollout without one) on this replica.", tags: ["admin"],
+                      responses: [(200, "The rollout in force", result, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.clearRollout(model: name)
+            return answer(name)
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/models/{name}:promote", operationId: "promote",
+                      summary: "The canary becomes the serving version on this replica (pinned, as :pin) and the rollout ends here.",
+                      tags: ["admin"], responses: [(200, "Serving now", result, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.promote(model: name)
+            return answer(name)
+        }
+        routes.add(
+            Operation(method: "POST", path: "/v1/models/{name}:abort", operationId: "abort",
+                      summary: "Stop the canary on this replica (weight 0; the shadow keeps scoring) until a new rollout.",
+                      tags: ["admin"], responses: [(200, "The rollout in force", result, "application/json")] + problems, requiresAuth: true)
+        ) { request in
+            let name = request.pathParameters["name"] ?? ""
+            try registry.abortCanary(model: name, reason: "aborted by an admin", automatic: false)
+            return answer(name)
         }
     }
 

@@ -275,6 +275,8 @@ public struct Trainer: Sendable {
         let testMetrics = EvaluationMetrics(scores: testScores, labels: testLabels, threshold: threshold)
         manifest.metrics = Self.manifestMetrics(testMetrics, outOfFold: outOfFoldMetrics)
         manifest.example.expectedScore = testScores[0]
+        // What the training inputs looked like, for the serving-time skew comparison.
+        manifest.profile = InputProfile.build(rows: split.train.map { inputs[$0] }, signature: signature, pipeline: served.pipeline)
         return TrainedModel(
             manifest: manifest, weights: weights.values, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,

@@ -38,7 +38,9 @@ struct TestStorage {
     /// renames it into place: an atomic publication. `corrupt` flips a byte of the weights
     /// (a checksum failure); `renameIntoPlace: false` leaves a half-copied dot-directory.
     @discardableResult
-    func publish(version: Int, corrupt: Bool = false, renameIntoPlace: Bool = true) throws -> URL {
+    func publish(
+        version: Int, corrupt: Bool = false, renameIntoPlace: Bool = true, edit: (inout JSONObject) -> Void = { _ in }
+    ) throws -> URL {
         let source = try defaultModelDirectory()
         let staging = modelDirectory.appending(path: ".incoming-\(version)")
         try FileManager.default.copyItem(at: source, to: staging)
@@ -47,6 +49,7 @@ struct TestStorage {
             throw ClientError(description: "manifest is not an object")
         }
         manifest["version"] = .number(Double(version))
+        edit(&manifest)
         try Data(JSONWriter.encode(.object(manifest))).write(to: manifestURL)
         if corrupt {
             let weightsURL = staging.appending(path: "weights.bin")

@@ -92,6 +92,22 @@ extension ConfigurationKey {
               summary: "Share of requests that get an access-log line, evenly spread (0.1: every tenth); 5xx answers are always logged."),
         .init(path: "metrics.enabled", kind: .boolean, defaultValue: true,
               summary: "Serve GET /metrics and update request and prediction metrics; false removes the route and all per-request metric work."),
+        .init(path: "rollout.queue_capacity", kind: .integer(1...10_000_000), defaultValue: 10000,
+              summary: "Listings waiting for the monitor's worker (shadow scoring, comparisons, input skew, payload sampling); a request whose listings do not fit is skipped and counted, never delayed."),
+        .init(path: "monitoring.input_skew", kind: .boolean, defaultValue: true,
+              summary: "Compare live inputs with the serving version's training profile (versions without a profile are not compared)."),
+        .init(path: "monitoring.skew_window", kind: .integer(10...1_000_000), defaultValue: 1000,
+              summary: "Values per field in the sliding window the input-skew PSI is computed over."),
+        .init(path: "payload_log.path", kind: .optionalString, defaultValue: "",
+              summary: "JSON-lines file sampled listings and their scores are written to; empty: off."),
+        .init(path: "payload_log.sample_rate", kind: .number(0...1), defaultValue: 0.01,
+              summary: "Share of scored listings written to payload_log.path, evenly spread."),
+        .init(path: "payload_log.max_bytes", kind: .integer(4096...1_099_511_627_776), defaultValue: 67_108_864,
+              summary: "The payload log is rotated (path.1, path.2, …) before a line would take it past this size."),
+        .init(path: "payload_log.max_files", kind: .integer(1...1000), defaultValue: 5,
+              summary: "Payload log files kept, the current one included."),
+        .init(path: "payload_log.queue_capacity", kind: .integer(1...10_000_000), defaultValue: 1024,
+              summary: "Lines waiting for the payload writer; lines beyond it are dropped and counted (vigia_payload_log_dropped_total)."),
     ] + securityKeys
 
     public static func named(_ path: String) -> ConfigurationKey? {

@@ -38,7 +38,8 @@ public enum Schemas {
             ("id", .string("The listing's id, echoed.", nullable: true)),
             ("score", .number("Probability that the listing is prohibited.", minimum: 0, maximum: 1)),
             ("label", .string("The label at the model's threshold.")),
-            ("threshold", .number("Decision threshold of the serving version.", minimum: 0, maximum: 1)),
+            ("threshold", .number("Decision threshold of the version that answered.", minimum: 0, maximum: 1)),
+            ("model_version", .integer("The version that answered this listing; present while a canary shares the traffic.", minimum: 1)),
         ],
         required: ["id", "score", "label", "threshold"], componentName: "Prediction")
 
@@ -46,7 +47,7 @@ public enum Schemas {
         "Scores, in the order of the listings: rows in `predictions` for `instances`, columns in `outputs` for `inputs`.",
         properties: [
             ("model_name", .string()),
-            ("model_version", .integer(minimum: 1)),
+            ("model_version", .integer("The version that answered; the serving version when a canary answered only some listings.", minimum: 1)),
             ("predictions", .array(prediction)),
             ("outputs", .object(
                 "One array per output, one value per listing.",
@@ -54,6 +55,7 @@ public enum Schemas {
                     ("id", .array(.string(nullable: true))),
                     ("score", .array(.number(minimum: 0, maximum: 1))),
                     ("label", .array(.string())),
+                    ("model_version", .array(.integer(minimum: 1), description: "While a canary shares the traffic: the version that answered each listing.")),
                 ],
                 required: ["id", "score", "label"])),
         ],
@@ -210,10 +212,99 @@ public enum Schemas {
             ("ready", .boolean("Whether a version serves (KServe's model readiness).")),
             ("model_version_status", .array(tensorFlowVersionStatus, description: "The versions in TF Serving's terms.")),
             ("serving", manifestSummary),
+            ("rollout", rolloutStatus),
+            ("input_skew", inputSkew),
         ],
         required: ["name", "serving_version", "pinned", "storage_pin", "storage_pin_issue", "previous_version", "required",
                    "labels", "pending_labels", "labels_file_error", "storage_error", "versions", "ready", "model_version_status"],
         componentName: "ModelStatus")
+
+    static func comparison(_ role: String) -> Schema {
+        .object(
+            "The \(role) against the serving version on the same listings since the rollout (or the serving version) last changed.",
+            properties: [
+                ("serving_version", .integer(minimum: 1)), ("version", .integer(minimum: 1)),
+                ("listings", .integer("Listings scored by both.", minimum: 0)),
+                ("agreement", .number("Share of listings with the same label.", minimum: 0, maximum: 1)),
+                ("mean_abs_delta", .number("Mean |score difference|.", minimum: 0, maximum: 1)),
+                ("p99_abs_delta", .number("99th percentile of |score difference|, to 0.001.", minimum: 0, maximum: 1)),
+                ("psi", .number("Population stability index of the two score distributions (20 bins 0.05 wide).", minimum: 0)),
+            ],
+            required: ["serving_version", "version", "listings", "agreement", "mean_abs_delta", "p99_abs_delta", "psi"])
+    }
+
+    public static let rolloutStatus = Schema(
+        types: [.object, .null],
+        description: "The rollout in force (rollout.json or an admin call on this replica), a stopped canary, and the live comparisons; null without one.",
+        properties: [
+            ("source", .string("Where the rollout comes from.", enumValues: ["file", "admin"], nullable: true)),
+            ("shadow", .object(properties: [("version", .integer(minimum: 1))], required: ["version"]).nullable),
+            ("canary", .object(properties: [("version", .integer(minimum: 1)), ("weight", .number(minimum: 0, maximum: 1))],
+                               required: ["version", "weight"]).nullable),
+            ("guards", rolloutGuards.nullable),
+            ("aborted", Schema.object(
+                "The canary stopped answering on this replica.",
+                properties: [("reason", .string()), ("automatic", .boolean("A guard fired (false: :abort).")), ("at", .string())],
+                required: ["reason", "automatic", "at"]).nullable),
+            ("file_error", .string("Why rollout.json could not be used; the rollout in force is unchanged.", nullable: true)),
+            ("issues", .array(.string(), description: "Why a named version does not take part yet.")),
+            ("shadow_comparison", comparison("shadow").nullable),
+            ("canary_comparison", comparison("canary").nullable),
+            ("skipped_listings", .integer("Listings the monitor skipped because its queue was full.", minimum: 0)),
+            ("automatic_aborts", .integer("Canaries a guard stopped since start.", minimum: 0)),
+        ],
+        required: ["source", "shadow", "canary", "guards", "aborted", "file_error", "issues", "shadow_comparison",
+                   "canary_comparison", "skipped_listings", "automatic_aborts"],
+        additionalProperties: false, componentName: "RolloutStatus")
+
+    static let rolloutGuards = Schema.object(
+        "When the canary is stopped automatically: each limit is checked once a comparison has min_samples listings.",
+        properties: [
+            ("min_samples", .integer(minimum: 1, maximum: 1e12)),
+            ("max_disagreement", .number("Largest share of listings with a different label.", minimum: 0, maximum: 1, nullable: true)),
+            ("max_psi", .number("Largest PSI between the score distributions.", minimum: 0, maximum: 1_000_000, nullable: true)),
+            ("max_mean_delta", .number("Largest mean |score difference|.", minimum: 0, maximum: 1, nullable: true)),
+        ])
+
+    /// The body of `PUT /v1/models/{name}/rollout`, and the content of `rollout.json`.
+    public static let rolloutRequest = Schema.object(
+        "A rollout: a shadow that scores every listing off the response path, a canary that answers a share of the listings (sticky by listing id), and guards.",
+        properties: [
+            ("shadow", Schema.object(properties: [("version", .integer(minimum: 1, maximum: maxVersion))], required: ["version"]).nullable),
+            ("canary", Schema.object(
+                properties: [("version", .integer(minimum: 1, maximum: maxVersion)),
+                             ("weight", .number("Share of listings the canary answers.", minimum: 0, maximum: 1))],
+                required: ["version", "weight"]).nullable),
+            ("guards", rolloutGuards.nullable),
+        ],
+        componentName: "RolloutRequest",
+        example: ["shadow": ["version": 3], "canary": ["version": 3, "weight": 0.05],
+                  "guards": ["min_samples": 1000, "max_disagreement": 0.02, "max_psi": 0.2]])
+
+    public static let inputSkew = Schema(
+        types: [.object, .null],
+        description: "Live inputs against the serving version's training profile; null while nothing was compared.",
+        properties: [
+            ("version", .integer("The serving version whose profile is compared with.", minimum: 1)),
+            ("listings", .integer(minimum: 0)),
+            ("window", .integer("Values per field in the PSI window.", minimum: 0)),
+            ("fields", .array(.object(
+                properties: [
+                    ("name", .string()), ("kind", .string(enumValues: ["numeric", "categorical", "text"])),
+                    ("observed", .integer(minimum: 0)), ("missing", .integer(minimum: 0)),
+                    ("missing_rate", .number(minimum: 0, maximum: 1)), ("training_missing_rate", .number(minimum: 0, maximum: 1)),
+                    ("unseen_categories", .integer(minimum: 0)),
+                    ("outside_range", .integer("Values (numeric) or term counts (text) outside the training range.", minimum: 0)),
+                    ("terms", .integer(minimum: 0)), ("out_of_vocabulary", .integer(minimum: 0)),
+                    ("out_of_vocabulary_share", .number(minimum: 0, maximum: 1, nullable: true)),
+                    ("training_vocabulary_share", .number(minimum: 0, maximum: 1, nullable: true)),
+                    ("window_values", .integer(minimum: 0)), ("psi", .number(minimum: 0, nullable: true)),
+                ],
+                required: ["name", "kind", "observed", "missing", "missing_rate", "training_missing_rate", "unseen_categories",
+                           "outside_range", "terms", "out_of_vocabulary", "out_of_vocabulary_share",
+                           "training_vocabulary_share", "window_values", "psi"]))),
+        ],
+        required: ["version", "listings", "window", "fields"], additionalProperties: false, componentName: "InputSkew")
 
     public static let modelList = Schema.object(
         properties: [("models", .array(modelStatus))], required: ["models"], componentName: "ModelList")
@@ -305,6 +396,9 @@ public enum Schemas {
             ("model_name", .string()),
             ("model_version", .string()),
             ("id", .string("The request's id.")),
+            ("parameters", .object(
+                "While a canary shares the traffic: the version that answered each listing, in input order.",
+                properties: [("model_versions", .array(.integer(minimum: 1)))])),
             ("outputs", .array(.object(
                 properties: [
                     ("name", .string(enumValues: ["score", "label", "id"])),
@@ -316,4 +410,15 @@ public enum Schemas {
                 required: ["name", "datatype", "shape"], componentName: "V2ResponseOutput"))),
         ],
         required: ["model_name", "model_version", "outputs"], componentName: "V2InferResponse")
+}
+
+extension Schema {
+    /// The same schema, also accepting null.
+    var nullable: Schema {
+        Schema(
+            types: types.contains(.null) ? types : types + [.null], description: description, properties: properties,
+            required: required, additionalProperties: additionalProperties, additionalPropertiesSchema: additionalPropertiesSchema,
+            items: items, minItems: minItems, maxItems: maxItems, minimum: minimum, maximum: maximum, minLength: minLength,
+            maxLength: maxLength, enumValues: enumValues, componentName: componentName, example: example, exactlyOneOf: exactlyOneOf)
+    }
 }

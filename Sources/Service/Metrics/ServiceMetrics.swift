@@ -108,7 +108,7 @@ public final class ServiceMetrics: Sendable {
     // MARK: Scrape
 
     /// The exposition page: brings the mirrored figures up to date, then renders.
-    func exposition(server: ServerCounters, models: [ModelStatus], now: Date = Date()) -> [UInt8] {
+    func exposition(server: ServerCounters, models: [ModelStatus], monitor: LiveMonitor? = nil, now: Date = Date()) -> [UInt8] {
         scrape.withLock { state in
             func mirror(_ name: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
                 let counter = registry.makeCounter(descriptor: Self.name(name, help), labels: labels)
@@ -160,6 +160,65 @@ public final class ServiceMetrics: Sendable {
                 gauge("vigia_model_serving_version_age_seconds",
                       "Seconds since the serving version's directory was published (0: none serves).",
                       published.map { max(0, now.timeIntervalSince($0)) } ?? 0, labels: model)
+            }
+
+            if let monitor {
+                let reports = monitor.reports()
+                for status in models {
+                    let model = [("model", status.model)]
+                    let rollout = status.rollout
+                    let canaryLive = rollout?.spec?.canary != nil && rollout?.abort == nil
+                    gauge("vigia_rollout_canary_weight", "Share of listings the canary answers on this replica (0: none, or stopped).",
+                          canaryLive ? rollout?.spec?.canary?.weight ?? 0 : 0, labels: model)
+                    gauge("vigia_rollout_canary_aborted", "1 while the canary is stopped on this replica (a guard fired, or :abort).",
+                          rollout?.abort == nil ? 0 : 1, labels: model)
+                    guard let report = reports[status.model] else { continue }
+                    mirror("vigia_rollout_automatic_aborts_total", "Canaries stopped by a guard, by model.", report.aborts, labels: model)
+                    mirror("vigia_monitor_skipped_listings_total",
+                           "Listings the monitor skipped (shadow, comparisons, skew, payload) because its queue was full, by model.",
+                           report.skipped, labels: model)
+                    for (role, figures, version) in [("shadow", report.shadow, report.routing?.shadow),
+                                                     ("canary", report.canary, report.routing?.canary?.version)] {
+                        let labels = model + [("role", role)]
+                        gauge("vigia_rollout_compared_listings",
+                              "Listings scored by both the serving version and the shadow or canary since the rollout last changed.",
+                              Double(version == nil ? 0 : figures.count), labels: labels)
+                        guard version != nil else { continue }
+                        gauge("vigia_rollout_agreement", "Share of compared listings with the serving version's label.",
+                              figures.agreement, labels: labels)
+                        gauge("vigia_rollout_mean_abs_delta", "Mean |score difference| against the serving version.",
+                              figures.meanAbsDelta, labels: labels)
+                        gauge("vigia_rollout_p99_abs_delta", "99th percentile of |score difference| against the serving version (to 0.001).",
+                              figures.p99AbsDelta, labels: labels)
+                        gauge("vigia_rollout_score_psi", "PSI of the shadow's or canary's scores against the serving version's.",
+                              figures.psi, labels: labels)
+                    }
+                    for field in report.skew {
+                        let labels = model + [("field", field.name)]
+                        let total = report.skewTotals[field.name] ?? field.counts
+                        mirror("vigia_input_listings_total", "Listings compared with the serving version's training profile, by field.",
+                               total.observed, labels: labels)
+                        mirror("vigia_input_missing_total", "Listings without the field (absent, null, non-finite).",
+                               total.missing, labels: labels)
+                        mirror("vigia_input_unseen_categories_total", "Categorical values the training data never had.",
+                               total.unseen, labels: labels)
+                        mirror("vigia_input_outside_range_total",
+                               "Numbers (or text term counts) outside the training range; the listing still scores.",
+                               total.outsideRange, labels: labels)
+                        mirror("vigia_input_terms_total", "Text terms made of the field.", total.terms, labels: labels)
+                        mirror("vigia_input_out_of_vocabulary_terms_total", "Text terms not in the serving version's vocabulary.",
+                               total.outOfVocabulary, labels: labels)
+                        gauge("vigia_input_psi", "PSI of the field's last monitoring.skew_window values against the training profile.",
+                              field.psi ?? 0, labels: labels)
+                    }
+                }
+                if let payload = monitor.payload {
+                    let help = "Payload log lines, by outcome (written; dropped: the writer was behind; error: the write failed)."
+                    mirror("vigia_payload_log_lines_total", help, payload.written.load(ordering: .relaxed), labels: [("outcome", "written")])
+                    mirror("vigia_payload_log_lines_total", help, payload.dropped.load(ordering: .relaxed), labels: [("outcome", "dropped")])
+                    mirror("vigia_payload_log_lines_total", help, payload.writeErrors.load(ordering: .relaxed), labels: [("outcome", "error")])
+                    mirror("vigia_payload_log_rotations_total", "Payload log files rotated.", payload.rotations.load(ordering: .relaxed))
+                }
             }
 
             let figures = ProcessFigures.read()

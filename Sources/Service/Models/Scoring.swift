@@ -1,4 +1,5 @@
 import Inference
+import Monitoring
 import Registry
 
 /// Listings in, predictions out: the one scoring call behind every protocol. A protocol is
@@ -9,6 +10,9 @@ struct Scoring: Sendable {
     let registry: ModelRegistry<ServingModelLoader>
     /// How many raising and lowering features an explanation lists (`predict.explain_top_features`).
     let explainTopFeatures: Int
+    /// Shadow scoring, comparisons, input skew and payload sampling, off the response path
+    /// (nil: none of them).
+    var monitor: LiveMonitor? = nil
 
     /// One request's results, with the version that produced them kept alive until encoded.
     struct Batch<Result> {
@@ -16,7 +20,29 @@ struct Scoring: Sendable {
         /// Each listing's id (the signature's id field), in input order; nil where absent.
         let ids: [String?]
         let results: [Result]
+        /// The canary version, when this request's listings were split (see `byCanary`).
+        var canary: ServableHandle<ServingModel>? = nil
+        /// Per listing, whether the canary answered it; nil when the request was not split.
+        var byCanary: [Bool]? = nil
         var serving: ServingModel { handle.servable }
+
+        /// The version that answered listing `i`.
+        func version(at i: Int) -> Int {
+            if let canary, byCanary?[i] == true { return canary.version }
+            return handle.version
+        }
+
+        /// The threshold of the version that answered listing `i`.
+        func threshold(at i: Int) -> Double {
+            if let canary, byCanary?[i] == true { return canary.servable.model.threshold }
+            return serving.model.threshold
+        }
+
+        /// The version that answered every listing, or the serving version when they differ.
+        var answeringVersion: Int {
+            guard let canary, let byCanary, !byCanary.isEmpty, byCanary.allSatisfy({ $0 }) else { return handle.version }
+            return canary.version
+        }
     }
 
     /// The version `selector` names, held for the request, and the listings decoded with it.
@@ -28,22 +54,59 @@ struct Scoring: Sendable {
     }
 
     /// Pins the version `selector` names, decodes the listings with it, and scores them.
-    /// Errors: the registry's (404, 503) and the decoder's (400, 422), thrown unchanged.
+    /// Requests for the serving version are split with the canary, listing by listing (by a
+    /// hash of the listing id); version- and label-pinned requests never are. The listings and
+    /// answers then go to the monitor (shadow, comparisons, skew, payload sampling) without
+    /// waiting for it. Errors: the registry's (404, 503) and the decoder's (400, 422), unchanged.
     func predict(
-        model: String, selector: VersionSelector, decode: (ServingModel) throws -> [[FeatureValue]]
+        model: String, selector: VersionSelector, requestID: String? = nil,
+        decode: (ServingModel) throws -> [[FeatureValue]]
     ) throws -> Batch<Prediction> {
-        let (handle, listings) = try pinned(model: model, selector: selector, decode: decode)
+        guard let snapshot = registry.snapshot(model: model) else { throw RegistryError.unknownModel(model) }
+        let handle = try snapshot.handle(selector)
+        let listings = try decode(handle.servable)
         let serving = handle.servable
+        let routing = selector == .serving ? snapshot.rollout : nil
+        let canary = routing?.canary.flatMap { canary in snapshot.handle(version: canary.version).map { (canary.weight, $0) } }
         var tally = serving.metrics?.tally()  // nil: metrics off, nothing counted
+        var canaryTally = canary?.1.servable.metrics?.tally()
         var predictions: [Prediction] = []
         predictions.reserveCapacity(listings.count)
-        for listing in listings {
-            let prediction = serving.model.predict(listing)
-            tally?.add(prediction)
-            predictions.append(prediction)
+        var byCanary: [Bool]?
+        if let (weight, canaryHandle) = canary {
+            var split = [Bool]()
+            split.reserveCapacity(listings.count)
+            let other = canaryHandle.servable
+            for listing in listings {
+                if CanarySplit.goesToCanary(id: serving.id(of: listing), weight: weight) {
+                    let prediction = other.model.predict(other.values(listing, from: serving))
+                    canaryTally?.add(prediction)
+                    predictions.append(prediction)
+                    split.append(true)
+                } else {
+                    let prediction = serving.model.predict(listing)
+                    tally?.add(prediction)
+                    predictions.append(prediction)
+                    split.append(false)
+                }
+            }
+            byCanary = split
+        } else {
+            for listing in listings {
+                let prediction = serving.model.predict(listing)
+                tally?.add(prediction)
+                predictions.append(prediction)
+            }
         }
         if let tally { serving.metrics?.record(tally) }
-        return Batch(handle: handle, ids: listings.map(serving.id(of:)), results: predictions)
+        if let canaryTally { canary?.1.servable.metrics?.record(canaryTally) }
+        let batch = Batch(handle: handle, ids: listings.map(serving.id(of:)), results: predictions,
+                          canary: canary?.1, byCanary: byCanary)
+        monitor?.submit(MonitorJob(
+            model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
+            shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
+            listings: listings, predictions: predictions, requestID: requestID))
+        return batch
     }
 
     /// As `predict`, with the features that raised and lowered each score. Explanations are

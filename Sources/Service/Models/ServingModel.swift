@@ -17,6 +17,8 @@ public final class ServingModel: Sendable {
     let listingDecoder: ListingDecoder?
     /// Signature field name → position in the pipeline's input.
     private let fieldIndex: [String: Int]
+    /// The signature's field names, in order.
+    let fieldNames: [String]
     private let idIndex: Int?
     /// The signature as tensors, for TF Serving's and the Open Inference Protocol's metadata and codecs.
     let tensors: SignatureTensors
@@ -34,6 +36,7 @@ public final class ServingModel: Sendable {
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index
+        fieldNames = model.signature.fields.map(\.name)
         idIndex = model.signature.idField.flatMap { index[$0] }
     }
 
@@ -115,6 +118,17 @@ public final class ServingModel: Sendable {
             case .bool(let b): values[i] = .bool(b)
             case .null, .array, .object: values[i] = .missing
             }
+        }
+        return values
+    }
+
+    /// `listing`, decoded with `other`'s signature, in this version's field order (the same
+    /// array when both signatures list the same fields in the same order).
+    func values(_ listing: [FeatureValue], from other: ServingModel) -> [FeatureValue] {
+        if other === self || other.fieldNames == fieldNames { return listing }
+        var values = [FeatureValue](repeating: .missing, count: fieldIndex.count)
+        for (name, i) in fieldIndex {
+            if let j = other.fieldIndex[name], j < listing.count { values[i] = listing[j] }
         }
         return values
     }

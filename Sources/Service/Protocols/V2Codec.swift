@@ -70,10 +70,19 @@ enum V2Codec {
         out.raw("{\"model_name\":")
         out.string(batch.handle.model)
         out.raw(",\"model_version\":")
-        out.string(String(batch.handle.version))
+        out.string(String(batch.answeringVersion))
         if let id = request.id {
             out.raw(",\"id\":")
             out.string(id)
+        }
+        if batch.byCanary != nil {
+            // Split with a canary: the version that answered each listing, in input order.
+            out.raw(",\"parameters\":{\"model_versions\":[")
+            for i in batch.results.indices {
+                if i > 0 { out.raw(",") }
+                out.number(batch.version(at: i))
+            }
+            out.raw("]}")
         }
         out.raw(",\"outputs\":[")
         for (k, output) in selected.enumerated() {

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import HTTPServer
 import Inference
+import Monitoring
 import Registry
 
 /// Predict, explain and model status: the product's routes.
@@ -26,12 +27,15 @@ struct ModelRoutes {
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {
         try Self.requireJSON(request)
         var form = ServingModel.PredictForm.rows
-        let batch = try scoring.predict(model: request.pathParameters["name"] ?? "", selector: Self.selector(request)) {
+        let batch = try scoring.predict(
+            model: request.pathParameters["name"] ?? "", selector: Self.selector(request),
+            requestID: request.headers[RequestID.headerName]
+        ) {
             let input = try $0.predictInput(of: request.body)
             form = input.form
             return input.listings
         }
-        var out = Self.beginBody(batch.handle, capacity: 96 + 96 * batch.results.count)
+        var out = Self.beginBody(batch.handle, version: batch.answeringVersion, capacity: 96 + 96 * batch.results.count)
         if form == .columns {
             Self.writeColumns(batch, to: &out)
             return Self.json(out.bytes)
@@ -40,7 +44,14 @@ struct ModelRoutes {
         out.raw(",\"predictions\":[")
         for (i, prediction) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            out.beginScoredItem(id: batch.ids[i], prediction, threshold: threshold)
+            if batch.byCanary != nil {
+                // Split with a canary: each prediction says which version answered it.
+                out.beginScoredItem(id: batch.ids[i], prediction, threshold: batch.threshold(at: i))
+                out.raw(",\"model_version\":")
+                out.number(batch.version(at: i))
+            } else {
+                out.beginScoredItem(id: batch.ids[i], prediction, threshold: threshold)
+            }
             out.raw("}")
         }
         out.raw("]}")
@@ -53,7 +64,7 @@ struct ModelRoutes {
             try $0.instances(of: request.body)
         }
         let model = batch.serving.model
-        var out = Self.beginBody(batch.handle, capacity: 512 * batch.results.count)
+        var out = Self.beginBody(batch.handle, version: batch.handle.version, capacity: 512 * batch.results.count)
         out.raw(",\"margin_unit\":")
         out.string(model.marginUnit.rawValue)
         out.raw(",\"explanations\":[")
@@ -91,16 +102,23 @@ struct ModelRoutes {
             if i > 0 { out.raw(",") }
             out.string(prediction.label)
         }
+        if batch.byCanary != nil {
+            out.raw("],\"model_version\":[")
+            for i in batch.results.indices {
+                if i > 0 { out.raw(",") }
+                out.number(batch.version(at: i))
+            }
+        }
         out.raw("]}}")
     }
 
     /// `{"model_name":…,"model_version":…` — the start of every scoring response.
-    private static func beginBody(_ handle: ServableHandle<ServingModel>, capacity: Int) -> JSONWriter {
+    private static func beginBody(_ handle: ServableHandle<ServingModel>, version: Int, capacity: Int) -> JSONWriter {
         var out = JSONWriter(capacity: capacity)
         out.raw("{\"model_name\":")
         out.string(handle.model)
         out.raw(",\"model_version\":")
-        out.number(handle.version)
+        out.number(version)
         return out
     }
 
@@ -151,12 +169,71 @@ struct ModelRoutes {
         ]
         object.append("ready", .bool(status.servingVersion != nil))
         object.append("model_version_status", .array(status.versions.map(Self.tensorFlowVersionStatus)))
+        let report = scoring.monitor?.report(model: status.model)
+        object.append("rollout", Self.rolloutJSON(status.rollout, report: report))
+        if detailed { object.append("input_skew", Self.inputSkewJSON(report, window: scoring.monitor?.configuration.skewWindow ?? 0)) }
         if detailed, let serving = status.servingVersion,
            let loaded = registry.snapshot(model: status.model)?.versions[serving]
         {
             object.append("serving", .object(loaded.servable.manifestSummary))
         }
         return .object(object)
+    }
+
+    /// The rollout in force with its live comparisons (`rollout` in the model status); null without one.
+    static func rolloutJSON(_ rollout: RolloutStatus?, report: MonitorReport?) -> JSONValue {
+        guard let rollout else { return .null }
+        func number(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+        func comparison(_ figures: ScoreComparison, version: Int?) -> JSONValue {
+            guard let version, let serving = report?.servingVersion else { return .null }
+            return [
+                "serving_version": .number(Double(serving)), "version": .number(Double(version)),
+                "listings": .number(Double(figures.count)), "agreement": .number(figures.agreement),
+                "mean_abs_delta": .number(figures.meanAbsDelta), "p99_abs_delta": .number(figures.p99AbsDelta),
+                "psi": .number(figures.psi),
+            ]
+        }
+        let spec = rollout.spec
+        let guards = spec?.guards
+        return [
+            "source": rollout.source.map { .string($0.rawValue) } ?? .null,
+            "shadow": spec?.shadow.map { ["version": .number(Double($0))] } ?? .null,
+            "canary": spec?.canary.map { ["version": .number(Double($0.version)), "weight": .number($0.weight)] } ?? .null,
+            "guards": guards.map { guards in [
+                "min_samples": .number(Double(guards.minSamples)), "max_disagreement": number(guards.maxDisagreement),
+                "max_psi": number(guards.maxPSI), "max_mean_delta": number(guards.maxMeanDelta),
+            ] } ?? .null,
+            "aborted": rollout.abort.map { abort in [
+                "reason": .string(abort.reason), "automatic": .bool(abort.automatic), "at": timestamp(abort.at),
+            ] } ?? .null,
+            "file_error": rollout.fileError.map { .string($0) } ?? .null,
+            "issues": .array(rollout.issues.map { .string($0) }),
+            "shadow_comparison": report.map { comparison($0.shadow, version: $0.routing?.shadow) } ?? .null,
+            "canary_comparison": report.map { comparison($0.canary, version: $0.routing?.canary?.version) } ?? .null,
+            "skipped_listings": .number(Double(report?.skipped ?? 0)),
+            "automatic_aborts": .number(Double(report?.aborts ?? 0)),
+        ]
+    }
+
+    /// Live inputs against the serving version's training profile (`input_skew`); null while
+    /// nothing was compared (no profile, skew off, or no traffic yet).
+    static func inputSkewJSON(_ report: MonitorReport?, window: Int) -> JSONValue {
+        guard let report, let version = report.skewVersion else { return .null }
+        func number(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+        let fields: [JSONValue] = report.skew.map { field in [
+            "name": .string(field.name), "kind": .string(field.kind.rawValue),
+            "observed": .number(Double(field.counts.observed)), "missing": .number(Double(field.counts.missing)),
+            "missing_rate": .number(field.missingRate), "training_missing_rate": .number(field.trainingMissingRate),
+            "unseen_categories": .number(Double(field.counts.unseen)), "outside_range": .number(Double(field.counts.outsideRange)),
+            "terms": .number(Double(field.counts.terms)), "out_of_vocabulary": .number(Double(field.counts.outOfVocabulary)),
+            "out_of_vocabulary_share": number(field.outOfVocabularyShare),
+            "training_vocabulary_share": number(field.trainingVocabularyShare),
+            "window_values": .number(Double(field.windowValues)), "psi": number(field.psi),
+        ] }
+        return [
+            "version": .number(Double(version)), "listings": .number(Double(report.skewListings)),
+            "window": .number(Double(window)), "fields": .array(fields),
+        ]
     }
 
     /// TF Serving's `ModelVersionStatus`: its state names, and a failed load as `END` with

@@ -48,9 +48,12 @@ struct RouteTable {
             method: operation.method, pattern: operation.path, documentedStatuses: operation.responses.map(\.status))
         let sampler = AccessLogSampler(rate: accessLogSampleRate)
         let errorMember = operation.errorMember
-        router.add(operation.method, operation.path) { request in
+        router.add(operation.method, operation.path) { received in
             let started = ContinuousClock.now
-            let requestID = RequestID.take(from: request.headers)
+            let requestID = RequestID.take(from: received.headers)
+            // Handlers read the id the response carries (the payload log records it).
+            var request = received
+            if received.headers[RequestID.headerName] != requestID { request.head.headers.set(RequestID.headerName, requestID) }
             var response: HTTPResponse
             do {
                 if httpsOnly, !request.arrivedOverTLS {

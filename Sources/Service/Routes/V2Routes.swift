@@ -71,7 +71,10 @@ struct V2Routes {
             headerLength = length
         }
         let decoded = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
-        let batch = try scoring.predict(model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request)) {
+        let batch = try scoring.predict(
+            model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request),
+            requestID: request.headers[RequestID.headerName]
+        ) {
             try V2Codec.listings(decoded, for: $0)
         }
         let (header, binary) = V2Codec.response(batch, request: decoded)

@@ -1,0 +1,293 @@
+import FoundationEssentials
+import Glibc
+import Inference
+import Logging
+import Monitoring
+import Posix
+import Registry
+import Synchronization
+
+/// One predict request, as the monitor sees it: the listings, the answers, and the versions
+/// that took part. The handles keep those versions alive until the worker is done with them.
+struct MonitorJob: Sendable {
+    var model: String
+    var serving: ServableHandle<ServingModel>
+    var canary: ServableHandle<ServingModel>?
+    /// Per listing, whether the canary answered it (nil: not split).
+    var byCanary: [Bool]?
+    var shadow: ServableHandle<ServingModel>?
+    var routing: RolloutRouting?
+    var listings: [[FeatureValue]]
+    var predictions: [Prediction]
+    var requestID: String?
+    /// Listings (indices) to write to the payload log; set by `submit`.
+    var sampled: [Int] = []
+    var time = Date()
+}
+
+/// `rollout.*`, `monitoring.*`: how much the monitor may queue, and what it does.
+public struct MonitorConfiguration: Sendable {
+    /// Listings waiting for the worker; beyond it a request's listings are skipped and counted.
+    public var queueCapacity: Int
+    /// Compare live inputs with the serving version's training profile.
+    public var inputSkew: Bool
+    /// Values per field in the sliding window the skew PSI is computed over.
+    public var skewWindow: Int
+
+    public init(queueCapacity: Int = 10_000, inputSkew: Bool = true, skewWindow: Int = 1000) {
+        self.queueCapacity = queueCapacity
+        self.inputSkew = inputSkew
+        self.skewWindow = skewWindow
+    }
+}
+
+/// Shadow scoring, shadow and canary comparisons, guards, input skew and payload sampling,
+/// all off the response path: a request hands its listings and answers over (`submit`: one
+/// atomic read or two, and one short lock to queue) and returns; one worker thread does the
+/// rest. When the queue is full the request's listings are skipped and counted — the
+/// response is never delayed.
+///
+/// Threads: request threads call `submit`; the worker thread owns the scoring; `state`
+/// (comparisons, skew, counters per model) is guarded by its Mutex, held by the worker to
+/// merge one request's figures and by status and metrics readers to copy them.
+public final class LiveMonitor: Sendable {
+    public let configuration: MonitorConfiguration
+    let payload: PayloadLog?
+    private let registry: ModelRegistry<ServingModelLoader>
+    private let logger: Logger
+    private let queue: WorkQueue<MonitorJob>
+    private let state = Mutex<[String: ModelMonitor]>([:])
+    /// Listings skipped because the queue was full, per model. Guarded by its Mutex.
+    private let skipped = Mutex<[String: Int]>([:])
+    private let thread = Mutex<pthread_t?>(nil)
+
+    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.payload = payload
+        self.logger = logger
+        queue = WorkQueue(capacity: configuration.queueCapacity)
+    }
+
+    /// Starts the worker (and the payload writer).
+    func start() throws(SystemError) {
+        try payload?.start()
+        let id = try PosixThread.spawn { [self] in run() }
+        thread.withLock { $0 = id }
+    }
+
+    /// Finishes what is queued, then stops the worker and the payload writer.
+    func stop() {
+        queue.close()
+        if let id = thread.withLock({ current in defer { current = nil }; return current }) { PosixThread.join(id) }
+        payload?.stop()
+    }
+
+    /// Hands one request over, if there is anything to do with it. Never blocks on the worker.
+    func submit(_ job: MonitorJob) {
+        var job = job
+        if let payload { job.sampled = payload.sample(count: job.listings.count) }
+        let skew = configuration.inputSkew && job.serving.servable.model.manifest.profile != nil
+        guard job.routing?.isActive == true || skew || !job.sampled.isEmpty else { return }
+        if !queue.offer(job, units: max(job.listings.count, 1)) {
+            skipped.withLock { $0[job.model, default: 0] += job.listings.count }
+            if !job.sampled.isEmpty { payload?.dropped.add(job.sampled.count, ordering: .relaxed) }
+        }
+    }
+
+    // MARK: Worker
+
+    private func run() {
+        while let job = queue.take() { process(job) }
+    }
+
+    private func process(_ job: MonitorJob) {
+        let serving = job.serving.servable
+        // The serving version's answer for every listing: the response's, or computed here
+        // for listings the canary answered.
+        var baseline = job.predictions
+        var canaryScores: [Double?] = Array(repeating: nil, count: job.listings.count)
+        var canaryComparison = ScoreComparison()
+        if let byCanary = job.byCanary {
+            for (i, listing) in job.listings.enumerated() where byCanary[i] {
+                baseline[i] = serving.model.predict(listing)
+                canaryComparison.add(baseline: baseline[i], candidate: job.predictions[i])
+                canaryScores[i] = job.predictions[i].score
+            }
+        }
+        var shadowScores: [Double] = []
+        var shadowComparison = ScoreComparison()
+        if let shadow = job.shadow?.servable {
+            shadowScores.reserveCapacity(job.listings.count)
+            for (i, listing) in job.listings.enumerated() {
+                let prediction = shadow.model.predict(shadow.values(listing, from: serving))
+                shadowComparison.add(baseline: baseline[i], candidate: prediction)
+                shadowScores.append(prediction.score)
+            }
+        }
+
+        let breach: String? = state.withLock { models in
+            var model = models[job.model] ?? ModelMonitor()
+            model.absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
+            models[job.model] = model
+            guard let guards = job.routing?.guards, job.routing?.canary != nil else { return nil }
+            if let reason = guards.breach(of: model.canary) { return "canary: \(reason)" }
+            if job.routing?.shadow != nil, let reason = guards.breach(of: model.shadow) { return "shadow: \(reason)" }
+            return nil
+        }
+        if let breach, let canary = job.routing?.canary {
+            abort(model: job.model, canary: canary.version, reason: breach)
+        }
+        if let payload, !job.sampled.isEmpty {
+            for i in job.sampled {
+                payload.offer(Self.payloadLine(job, index: i, baseline: baseline[i].score, canary: canaryScores[i],
+                                               shadow: shadowScores.isEmpty ? nil : shadowScores[i]))
+            }
+        }
+    }
+
+    private func abort(model: String, canary: Int, reason: String) {
+        let stopped = (try? registry.abortCanary(model: model, reason: reason, automatic: true, canaryVersion: canary)) ?? false
+        guard stopped else { return }
+        state.withLock { $0[model]?.aborts += 1 }
+        logger.warning("canary aborted by a guard", metadata: [
+            "model.name": .string(model), "model.version": .stringConvertible(canary), "reason": .string(reason),
+        ])
+    }
+
+    /// One payload line: time, request id, model, the versions that scored the listing, its
+    /// signature fields (values only for fields the signature names; nothing else of the
+    /// request) and the scores.
+    static func payloadLine(_ job: MonitorJob, index i: Int, baseline: Double, canary: Double?, shadow: Double?) -> [UInt8] {
+        let serving = job.serving.servable
+        var out = JSONWriter(capacity: 512)
+        out.raw("{\"time\":")
+        out.string(job.time.formatted(.iso8601))
+        out.raw(",\"request_id\":")
+        if let id = job.requestID { out.string(id) } else { out.null() }
+        out.raw(",\"model\":")
+        out.string(job.model)
+        let byCanary = job.byCanary?[i] == true
+        out.raw(",\"answered_by\":")
+        out.number(byCanary ? (job.canary?.version ?? job.serving.version) : job.serving.version)
+        out.raw(",\"versions\":{\"serving\":")
+        out.number(job.serving.version)
+        if let canary = job.canary, byCanary {
+            out.raw(",\"canary\":")
+            out.number(canary.version)
+        }
+        if let shadow = job.shadow {
+            out.raw(",\"shadow\":")
+            out.number(shadow.version)
+        }
+        out.raw("},\"listing\":{")
+        for (k, name) in serving.fieldNames.enumerated() {
+            if k > 0 { out.raw(",") }
+            out.string(name)
+            out.raw(":")
+            switch k < job.listings[i].count ? job.listings[i][k] : .missing {
+            case .string(let s): out.string(s)
+            case .number(let x): out.number(x)
+            case .bool(let b): out.bool(b)
+            case .missing: out.null()
+            }
+        }
+        out.raw("},\"scores\":{\"serving\":")
+        out.number(baseline)
+        if let canary {
+            out.raw(",\"canary\":")
+            out.number(canary)
+        }
+        if let shadow {
+            out.raw(",\"shadow\":")
+            out.number(shadow)
+        }
+        out.raw("}}")
+        return out.bytes
+    }
+
+    // MARK: Reading
+
+    /// The figures of one model now (nil: nothing monitored yet).
+    func report(model: String) -> MonitorReport? {
+        let skippedListings = skipped.withLock { $0[model] ?? 0 }
+        let monitor = state.withLock { $0[model] }
+        guard monitor != nil || skippedListings > 0 else { return nil }
+        let model = monitor ?? ModelMonitor()
+        return MonitorReport(
+            servingVersion: model.key?.serving, routing: model.key?.routing, shadow: model.shadow, canary: model.canary,
+            skipped: skippedListings, aborts: model.aborts, skewVersion: model.skewVersion,
+            skew: model.skew?.report ?? [], skewListings: model.skew?.listings ?? 0, skewTotals: model.skewTotals)
+    }
+
+    /// Every monitored model's figures, by name.
+    func reports() -> [String: MonitorReport] {
+        let names = state.withLock { Array($0.keys) } + skipped.withLock { Array($0.keys) }
+        var result: [String: MonitorReport] = [:]
+        for name in Set(names) { result[name] = report(model: name) }
+        return result
+    }
+
+    /// Tests: waits until the worker has taken every queued job (not that it finished the last).
+    func testsOnly_queuedListings() -> Int { queue.queuedUnits }
+}
+
+/// What the monitor keeps per model. Lives inside `LiveMonitor.state`.
+struct ModelMonitor: Sendable {
+    struct Key: Sendable, Hashable {
+        var serving: Int
+        var routing: RolloutRouting?
+    }
+    /// The serving version and rollout the comparisons belong to; a change starts them afresh.
+    var key: Key?
+    var shadow = ScoreComparison()
+    var canary = ScoreComparison()
+    var aborts = 0
+    /// The serving version whose profile `skew` compares with.
+    var skewVersion: Int?
+    var skew: InputSkew?
+    /// Skew counts of earlier serving versions, per field.
+    var retiredSkew: [String: FieldSkew.Counts] = [:]
+
+    mutating func absorb(job: MonitorJob, shadow: ScoreComparison, canary: ScoreComparison, configuration: MonitorConfiguration) {
+        let key = Key(serving: job.serving.version, routing: job.routing)
+        if key != self.key {
+            self.key = key
+            self.shadow = ScoreComparison()
+            self.canary = ScoreComparison()
+        }
+        self.shadow.merge(shadow)
+        self.canary.merge(canary)
+
+        let model = job.serving.servable.model
+        guard configuration.inputSkew, let profile = model.manifest.profile else { return }
+        if skewVersion != job.serving.version {
+            // The counters on the metrics page only grow: what the previous version counted is kept.
+            for field in skew?.report ?? [] { retiredSkew[field.name, default: FieldSkew.Counts()].add(field.counts) }
+            skewVersion = job.serving.version
+            skew = InputSkew(profile: profile, signature: model.signature, pipeline: model.pipeline, window: configuration.skewWindow)
+        }
+        for listing in job.listings { skew?.observe(listing) }
+    }
+
+    /// Skew counts since start, per field, over every serving version.
+    var skewTotals: [String: FieldSkew.Counts] {
+        var totals = retiredSkew
+        for field in skew?.report ?? [] { totals[field.name, default: FieldSkew.Counts()].add(field.counts) }
+        return totals
+    }
+}
+
+/// A copy of one model's monitor figures, for the status route and the metrics page.
+struct MonitorReport: Sendable {
+    var servingVersion: Int?
+    var routing: RolloutRouting?
+    var shadow: ScoreComparison
+    var canary: ScoreComparison
+    var skipped: Int
+    var aborts: Int
+    var skewVersion: Int?
+    var skew: [FieldSkew]
+    var skewListings: Int
+    var skewTotals: [String: FieldSkew.Counts]
+}

@@ -1,0 +1,164 @@
+import FoundationEssentials
+import Glibc
+import Registry
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct RolloutSpecParsingTests {
+    @Test func theDocumentedExampleParses() throws {
+        let spec = try RolloutSpec.parse(Array(#"""
+            {"shadow": {"version": 3}, "canary": {"version": 3, "weight": 0.05},
+             "guards": {"min_samples": 1000, "max_disagreement": 0.02, "max_psi": 0.2}}
+            """#.utf8))
+        #expect(spec == RolloutSpec(shadow: 3, canary: .init(version: 3, weight: 0.05),
+                                    guards: RolloutGuards(minSamples: 1000, maxDisagreement: 0.02, maxPSI: 0.2)))
+        #expect(spec.versions == [3])
+    }
+
+    @Test func absentAndNullMembersAreNoRollout() throws {
+        #expect(try RolloutSpec.parse(Array("{}".utf8)).isEmpty)
+        #expect(try RolloutSpec.parse(Array(#"{"shadow": null, "canary": null}"#.utf8)).isEmpty)
+        #expect(try RolloutSpec.parse(Array(#"{"shadow": {"version": 2}}"#.utf8)).guards == RolloutGuards())
+    }
+
+    struct Bad: CustomTestStringConvertible, Sendable {
+        var body: String
+        var pointer: String
+        var testDescription: String { body }
+    }
+
+    static let bad: [Bad] = [
+        Bad(body: #"{"canery": {"version": 3, "weight": 0.1}}"#, pointer: "/canery"),
+        Bad(body: #"{"canary": {"version": 3}}"#, pointer: "/canary/weight"),
+        Bad(body: #"{"canary": {"version": 3, "weight": 1.5}}"#, pointer: "/canary/weight"),
+        Bad(body: #"{"canary": {"version": 0, "weight": 0.1}}"#, pointer: "/canary/version"),
+        Bad(body: #"{"shadow": {"version": 2.5}}"#, pointer: "/shadow/version"),
+        Bad(body: #"{"shadow": {"version": 2, "weight": 1}}"#, pointer: "/shadow/weight"),
+        Bad(body: #"{"shadow": 3}"#, pointer: "/shadow"),
+        Bad(body: #"{"guards": {"min_samples": 0}}"#, pointer: "/guards/min_samples"),
+        Bad(body: #"{"guards": {"max_psi": -1}}"#, pointer: "/guards/max_psi"),
+        Bad(body: #"[1]"#, pointer: ""),
+        Bad(body: #"{"shadow": "#, pointer: ""),
+    ]
+
+    @Test(arguments: bad) func aBadDocumentNamesTheMember(_ row: Bad) {
+        do {
+            _ = try RolloutSpec.parse(Array(row.body.utf8))
+            Issue.record("accepted \(row.body)")
+        } catch {
+            #expect(error.pointer == row.pointer, "\(error)")
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2))) struct RolloutPolicyTests {
+    @Test func aVersionUnderRolloutIsLoadedButDoesNotServe() {
+        let decision = VersionPolicy.decide(PolicyInput(
+            discovered: [2, 3], states: [2: .available], serving: 2, rollout: [3]))
+        #expect(decision.load == [3])
+        #expect(decision.serving == 2)
+        let loaded = VersionPolicy.decide(PolicyInput(
+            discovered: [2, 3], states: [2: .available, 3: .available], serving: 2, rollout: [3]))
+        #expect(loaded.serving == 2 && loaded.unload.isEmpty)
+    }
+
+    @Test func atStartTheNewestVersionNotUnderRolloutIsLoadedToServe() {
+        let decision = VersionPolicy.decide(PolicyInput(discovered: [1, 2, 3], rollout: [3]))
+        #expect(decision.load == [3, 2])
+        let onlyCanary = VersionPolicy.decide(PolicyInput(
+            discovered: [1, 2, 3], states: [3: .available, 2: .loading], rollout: [3]))
+        #expect(onlyCanary.serving == nil)
+    }
+
+    @Test func aPinServesAVersionUnderRollout() {
+        let decision = VersionPolicy.decide(PolicyInput(
+            discovered: [2, 3], states: [2: .available, 3: .available], pinned: 3, serving: 2, rollout: [3]))
+        #expect(decision.serving == 3)
+    }
+
+    @Test func withNothingElseInStorageTheRolloutVersionServes() {
+        let decision = VersionPolicy.decide(PolicyInput(discovered: [3], states: [3: .available], rollout: [3]))
+        #expect(decision.serving == 3)
+    }
+
+    @Test func anOlderShadowIsLoadedAndKept() {
+        let decision = VersionPolicy.decide(PolicyInput(
+            discovered: [1, 2, 3], states: [3: .available, 1: .available], serving: 3, rollout: [1]))
+        #expect(decision.serving == 3 && decision.unload.isEmpty)
+    }
+}
+
+@Suite(.timeLimit(.minutes(2))) struct RolloutRegistryTests {
+    func write(_ storage: TempStorage, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: storage.modelPath("fraud") + "/.rollout.tmp"))
+        // rename(2) replaces the file in one step, as operators are told to publish it.
+        #expect(Glibc.rename(storage.modelPath("fraud") + "/.rollout.tmp", storage.modelPath("fraud") + "/rollout.json") == 0)
+    }
+
+    @Test func rolloutJSONNamesAShadowAndACanaryThatTheSnapshotRoutes() throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 2, score: 0.2)
+        let registry = makeRegistry(storage)
+        registry.testsOnly_pollNow()
+        try storage.publish("fraud", version: 3, score: 0.3)
+        try write(storage, #"{"shadow": {"version": 3}, "canary": {"version": 3, "weight": 0.1}, "guards": {"min_samples": 5}}"#)
+        registry.testsOnly_pollNow()
+        #expect(try registry.handle(model: "fraud").version == 2)
+        var routing = try #require(registry.snapshot(model: "fraud")?.rollout)
+        #expect(routing.shadow == 3 && routing.canary == .init(version: 3, weight: 0.1) && routing.guards.minSamples == 5)
+        var status = try #require(registry.status(model: "fraud")?.rollout)
+        #expect(status.source == .file && status.issues.isEmpty && status.abort == nil)
+
+        // A broken file changes nothing and is reported.
+        try write(storage, #"{"canary": {"version": 3, "weight": 7}}"#)
+        registry.testsOnly_pollNow()
+        status = try #require(registry.status(model: "fraud")?.rollout)
+        #expect(status.fileError?.contains("/canary/weight") == true)
+        #expect(registry.snapshot(model: "fraud")?.rollout?.canary?.weight == 0.1)
+
+        // A guard stops the canary; the shadow keeps scoring.
+        #expect(try registry.abortCanary(model: "fraud", reason: "disagreement", automatic: true, canaryVersion: 3))
+        #expect(try !registry.abortCanary(model: "fraud", reason: "again", automatic: true, canaryVersion: 3))
+        routing = try #require(registry.snapshot(model: "fraud")?.rollout)
+        #expect(routing.canary == nil && routing.shadow == 3)
+        #expect(registry.status(model: "fraud")?.rollout?.abort?.reason == "disagreement")
+
+        // A new file starts a new rollout.
+        try write(storage, #"{"canary": {"version": 3, "weight": 0.2}}"#)
+        registry.testsOnly_pollNow()
+        routing = try #require(registry.snapshot(model: "fraud")?.rollout)
+        #expect(routing.canary?.weight == 0.2 && routing.shadow == nil)
+        #expect(registry.status(model: "fraud")?.rollout?.abort == nil)
+
+        // Promote: the canary serves on this replica, the rollout ends here.
+        #expect(try registry.promote(model: "fraud") == 3)
+        #expect(try registry.handle(model: "fraud").version == 3)
+        #expect(registry.snapshot(model: "fraud")?.rollout == nil)
+        #expect(throws: RegistryAdminError.noCanary(model: "fraud")) { try registry.promote(model: "fraud") }
+    }
+
+    @Test func anAdminRolloutOverridesTheFileUntilCleared() throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        let registry = makeRegistry(storage)
+        registry.testsOnly_pollNow()
+        try storage.publish("fraud", version: 2, score: 0.2)
+        try write(storage, #"{"shadow": {"version": 2}}"#)
+        registry.testsOnly_pollNow()
+        try registry.setRollout(model: "fraud", spec: RolloutSpec(canary: .init(version: 2, weight: 0.5)))
+        registry.testsOnly_pollNow()
+        #expect(registry.snapshot(model: "fraud")?.rollout == RolloutRouting(shadow: nil, canary: .init(version: 2, weight: 0.5), guards: RolloutGuards()))
+        #expect(registry.status(model: "fraud")?.rollout?.source == .admin)
+        try registry.abortCanary(model: "fraud", reason: "aborted by an admin", automatic: false)
+        #expect(registry.snapshot(model: "fraud")?.rollout == nil)
+        try registry.clearRollout(model: "fraud")
+        registry.testsOnly_pollNow()
+        #expect(registry.snapshot(model: "fraud")?.rollout?.shadow == 2)
+        #expect(registry.status(model: "fraud")?.rollout?.source == .file)
+        #expect(try registry.handle(model: "fraud").version == 1)
+        // Without a rollout the newest version serves again.
+        try storage.remove(storage.modelPath("fraud") + "/rollout.json")
+        registry.testsOnly_pollNow()
+        #expect(try registry.handle(model: "fraud").version == 2)
+        #expect(registry.status(model: "fraud")?.rollout == nil)
+    }
+}
