@@ -266,7 +266,33 @@ def check_mlserver(rows: Rows, url: str, model: str, listings: list[dict[str, An
         outputs = {o["name"]: o for o in json.loads(answer)["outputs"]}
         same_scores(outputs["score"]["data"], expected, "PandasCodec")
 
+    def scikit_learn_outputs() -> None:
+        # What a client of MLServer's scikit-learn runtime asks for, decoded by MLServer's own
+        # response types and NumpyCodec: predict_proba [N, 2] and predict.
+        from mlserver.codecs import NumpyCodec
+        from mlserver.types import InferenceResponse, RequestOutput
+
+        request = PandasCodec.encode_request(pd.DataFrame(listings), use_bytes=False)
+        request.outputs = [RequestOutput(name="predict_proba"), RequestOutput(name="predict")]
+        body = request.model_dump_json(exclude_none=True).encode()
+        status, answer = http("POST", f"{url}/v2/models/{model}/infer", body, {"Content-Type": "application/json"})
+        if status != 200:
+            raise AssertionError(f"HTTP {status}: {answer[:300]!r}")
+        response = InferenceResponse.model_validate_json(answer)
+        outputs = {o.name: o for o in response.outputs}
+        probabilities = NumpyCodec.decode_output(outputs["predict_proba"])
+        if probabilities.shape != (len(listings), 2):
+            raise AssertionError(f"predict_proba shape {probabilities.shape}")
+        same_scores(list(probabilities[:, 1]), expected, "predict_proba")
+        if any(abs(row[0] + row[1] - 1) > 1e-12 for row in probabilities):
+            raise AssertionError("predict_proba rows do not sum to 1")
+        predicted = [str(v) for v in outputs["predict"].data.root]
+        wanted = ["prohibited" if p > 0.5 else "allowed" for p in expected]
+        if predicted != wanted:
+            raise AssertionError(f"predict {predicted} != {wanted}")
+
     rows.check("MLServer codecs", "PandasCodec.encode_request(DataFrame), POSTed as serialised", pandas_codec)
+    rows.check("MLServer codecs", "outputs predict_proba and predict (scikit-learn runtime names)", scikit_learn_outputs)
 
 
 def main() -> None:

@@ -80,6 +80,24 @@ import Testing
         }
     }
 
+    /// A service on version 1, a client and the V1 scores of the two listings.
+    static func withVersionOne(_ body: (TestClient, [Double]) throws -> Void) throws {
+        let storage = try TestStorage()
+        defer { storage.destroy() }
+        try storage.publish(version: 1)
+        try withService(storage: storage) { _, port in
+            let client = try TestClient(port: port)
+            try body(client, try v1Scores(client))
+        }
+    }
+
+    /// Little-endian FP64 elements of binary tensor data.
+    static func doubles(_ data: [UInt8], count: Int) -> [Double] {
+        (0..<count).map { i in
+            Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[i * 8 + $1]) << (8 * UInt64($1)) })
+        }
+    }
+
     @Test func openInferenceProtocolScoresAsV1PredictDoes() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -126,12 +144,7 @@ import Testing
     }
 
     @Test func openInferenceProtocolBinaryTensorDataInAndOut() throws {
-        let storage = try TestStorage()
-        defer { storage.destroy() }
-        try storage.publish(version: 1)
-        try withService(storage: storage) { _, port in
-            let client = try TestClient(port: port)
-            let rows = try Self.v1Scores(client)
+        try Self.withVersionOne { client, rows in
             // Titles as binary BYTES; everything else JSON; every output asked for as binary.
             let titles = V2DecoderTests.lengthPrefixed(
                 ["Pistola 9mm glock com carregador extra", "Pistola de silicona caliente 40w para manualidades"])
@@ -152,13 +165,39 @@ import Testing
             #expect(outputs[0]["data"] == nil)
             let data = Array(response.body[length...])
             #expect(data.count == 16 + outputs.dropFirst().compactMap { $0["parameters"]?["binary_data_size"]?.numberValue }.reduce(0, +).toInt)
-            let scores = (0..<2).map { i in
-                Double(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[i * 8 + $1]) << (8 * UInt64($1)) })
-            }
-            #expect(scores == rows)
+            #expect(Self.doubles(data, count: 2) == rows)
             // Labels follow: a 4-byte length, then "prohibited".
             #expect(Array(data[16..<20]) == [10, 0, 0, 0])
             #expect(String(decoding: data[20..<30], as: UTF8.self) == "prohibited")
+        }
+    }
+
+    /// A client written for MLServer's scikit-learn runtime asks for `predict_proba` and
+    /// `predict`; both are answered from the same scores, in JSON and as binary data.
+    @Test func openInferenceProtocolAnswersScikitLearnRuntimeOutputs() throws {
+        try Self.withVersionOne { client, rows in
+            let response = try client.postJSON(
+                "/v2/models/\(Self.model)/infer",
+                Self.v2Body(outputs: #"[{"name":"predict_proba"},{"name":"predict"}]"#))
+            #expect(response.status == 200, "\(response.text)")
+            let outputs = try #require(try json(response)["outputs"]?.arrayValue)
+            #expect(outputs.map { $0["name"] } == ["predict_proba", "predict"])
+            #expect(outputs[0]["datatype"] == "FP64")
+            #expect(outputs[0]["shape"] == [2, 2])
+            #expect(outputs[0]["data"]?.arrayValue?.compactMap(\.numberValue) == rows.flatMap { [1 - $0, $0] })
+            #expect(outputs[1]["datatype"] == "BYTES")
+            #expect(outputs[1]["data"] == .array(rows.map { .string($0 > 0.5 ? "prohibited" : "allowed") }))
+
+            var body = Self.v2Body(outputs: #"[{"name":"predict_proba"}]"#)
+            body.removeLast()
+            body += #","parameters":{"binary_data_output":true}}"#
+            let binary = try client.postJSON("/v2/models/\(Self.model)/infer", body)
+            #expect(binary.status == 200, "\(binary.text)")
+            let length = try #require(binary.header("Inference-Header-Content-Length").flatMap { Int($0) })
+            let head = try JSONParser.parse(Array(binary.body[..<length]))
+            #expect(head["outputs"]?.arrayValue?.first?["parameters"]?["binary_data_size"] == 32)
+            let data = Array(binary.body[length...])
+            #expect(Self.doubles(data, count: 4) == rows.flatMap { [1 - $0, $0] })
         }
     }
 

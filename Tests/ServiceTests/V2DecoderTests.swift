@@ -4,6 +4,16 @@ import Testing
 /// The Open Inference Protocol decoder as a pure function: JSON and binary tensor data in,
 /// a request or a 400 that names the input out.
 @Suite struct V2DecoderTests {
+    /// `predict` answers INT64 for classes written as integers (scikit-learn trained on 0/1),
+    /// BYTES otherwise.
+    @Test func scikitLearnPredictOutputIsIntegerOnlyWhenEveryLabelIs() {
+        #expect(V2Codec.integerLabels(["0", "1"]) == [0, 1])
+        #expect(V2Codec.integerLabels(["-1", "1"]) == [-1, 1])
+        #expect(V2Codec.integerLabels(["allowed", "prohibited"]) == nil)
+        #expect(V2Codec.integerLabels(["0", "prohibited"]) == nil)
+        #expect(V2Codec.integerLabels(["1.0", "0"]) == nil)
+    }
+
     func decode(_ json: String, binary: [UInt8] = [], headerLength: Bool = false) throws(V2RequestError) -> V2InferRequest {
         let header = Array(json.utf8)
         return try V2RequestDecoder.decode(header + binary, headerLength: headerLength ? header.count : nil, maxBatchSize: 64)

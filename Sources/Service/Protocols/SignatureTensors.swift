@@ -48,6 +48,12 @@ struct SignatureTensors: Sendable {
 
     /// Output names, in the order responses list them when a request selects none.
     static let idOutput = "id", scoreOutput = "score", labelOutput = "label"
+    /// Outputs named as MLServer's scikit-learn runtime names them, answered only when a
+    /// request asks for them, so a client written for that runtime gets what it reads:
+    /// `predict_proba` (FP64 `[N, 2]`, one column per class in `labels` order) and `predict`
+    /// (scikit-learn's `predict`: the more probable class, not the model's threshold).
+    static let probabilitiesOutput = "predict_proba", classOutput = "predict"
+    static let scikitLearnOutputs = [probabilitiesOutput, classOutput]
 
     init(_ signature: Signature) {
         inputs = signature.fields.map { Tensor(name: $0.name, element: Element($0.type)) }

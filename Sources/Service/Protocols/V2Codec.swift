@@ -22,8 +22,9 @@ enum V2Codec {
         for input in request.inputs where input.count != count {
             throw V2RequestError("Input '\(input.name)' has \(input.count) elements but input '\(request.inputs[0].name)' has \(count); every input needs one per listing.")
         }
-        for output in request.outputs ?? [] where !serving.tensors.outputs.contains(where: { $0.name == output.name }) {
-            throw V2RequestError("Output '\(output.name)' is not one of this model's outputs: \(serving.tensors.outputs.map(\.name).joined(separator: ", ")).")
+        let outputNames = serving.tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs
+        for output in request.outputs ?? [] where !outputNames.contains(output.name) {
+            throw V2RequestError("Output '\(output.name)' is not one of this model's outputs: \(outputNames.joined(separator: ", ")).")
         }
         let fields = serving.model.signature.fields
         var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
@@ -94,21 +95,25 @@ enum V2Codec {
             switch output.name {
             case SignatureTensors.scoreOutput:
                 // A multi-class model writes [N, K] here, with its class names in parameters.
-                out.raw(",\"datatype\":\"FP64\",\"shape\":[")
-                out.number(batch.results.count)
-                out.raw("]")
-                if asBinary {
-                    for prediction in batch.results { appendLittleEndian(prediction.score.bitPattern, to: &binary) }
-                } else {
-                    out.raw(",\"data\":[")
-                    for (i, prediction) in batch.results.enumerated() {
-                        if i > 0 { out.raw(",") }
-                        out.number(prediction.score)
-                    }
-                    out.raw("]")
-                }
+                writeHead("FP64", rows: batch.results.count, to: &out)
+                writeDoubles(batch.results.lazy.map(\.score), binary: asBinary, to: &out, data: &binary)
             case SignatureTensors.labelOutput:
                 writeText(batch.results.map(\.label), binary: asBinary, to: &out, data: &binary)
+            case SignatureTensors.probabilitiesOutput:
+                writeHead("FP64", rows: batch.results.count, columns: 2, to: &out)
+                writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
+            case SignatureTensors.classOutput:
+                // scikit-learn's predict for a binary classifier: classes_[1] when its
+                // probability is greater than one half.
+                let labels = batch.serving.model.labels
+                if let numbers = Self.integerLabels(labels) {
+                    writeHead("INT64", rows: batch.results.count, to: &out)
+                    writeElements(
+                        batch.results.lazy.map { numbers[$0.score > 0.5 ? 1 : 0] }, binary: asBinary, to: &out, data: &binary,
+                        json: { value, out in out.number(Int(value)) }, bytes: { value, data in appendLittleEndian(value, to: &data) })
+                } else {
+                    writeText(batch.results.map { labels[$0.score > 0.5 ? 1 : 0] }, binary: asBinary, to: &out, data: &binary)
+                }
             default:
                 writeText(batch.ids.map { $0 ?? "" }, binary: asBinary, to: &out, data: &binary)
             }
@@ -123,24 +128,60 @@ enum V2Codec {
         return (out.bytes, binary)
     }
 
-    /// A BYTES `[N]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
-    private static func writeText(_ texts: [String], binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
-        out.raw(",\"datatype\":\"BYTES\",\"shape\":[")
-        out.number(texts.count)
+    /// FP64 elements, row-major: a JSON `data` array, or 8-byte little-endian doubles.
+    private static func writeDoubles(_ values: some Sequence<Double>, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
+        writeElements(
+            values, binary: asBinary, to: &out, data: &data,
+            json: { value, out in out.number(value) }, bytes: { value, data in appendLittleEndian(value.bitPattern, to: &data) })
+    }
+
+    /// A tensor's `datatype` and `shape` members: `[rows]`, or `[rows, columns]`.
+    private static func writeHead(_ datatype: StaticString, rows: Int, columns: Int? = nil, to out: inout JSONWriter) {
+        out.raw(",\"datatype\":\"")
+        out.raw(datatype)
+        out.raw("\",\"shape\":[")
+        out.number(rows)
+        if let columns {
+            out.raw(",")
+            out.number(columns)
+        }
         out.raw("]")
+    }
+
+    /// A tensor's elements: the JSON `data` member, or appended to the binary data.
+    private static func writeElements<Values: Sequence>(
+        _ values: Values, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8],
+        json: (Values.Element, inout JSONWriter) -> Void, bytes: (Values.Element, inout [UInt8]) -> Void
+    ) {
         if asBinary {
-            for text in texts {
-                appendLittleEndian(UInt32(text.utf8.count), to: &data)
-                data.append(contentsOf: text.utf8)
-            }
+            for value in values { bytes(value, &data) }
             return
         }
         out.raw(",\"data\":[")
-        for (i, text) in texts.enumerated() {
+        for (i, value) in values.enumerated() {
             if i > 0 { out.raw(",") }
-            out.string(text)
+            json(value, &out)
         }
         out.raw("]")
+    }
+
+    /// The class labels as integers when every one is written as one (scikit-learn's classes
+    /// from an integer column, which MLServer answers as INT64); nil otherwise (BYTES).
+    static func integerLabels(_ labels: [String]) -> [Int64]? {
+        let numbers = labels.compactMap { Int64($0) }
+        return numbers.count == labels.count ? numbers : nil
+    }
+
+    /// A BYTES `[N]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
+    private static func writeText(_ texts: [String], binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
+        writeHead("BYTES", rows: texts.count, to: &out)
+        writeElements(
+            texts, binary: asBinary, to: &out, data: &data,
+            json: { text, out in out.string(text) },
+            bytes: { text, data in
+                appendLittleEndian(UInt32(text.utf8.count), to: &data)
+                data.append(contentsOf: text.utf8)
+            })
     }
 
     private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
