@@ -7,7 +7,9 @@
 # that same model.joblib: the scikit-learn exporter (python/, run with the peers' base venv)
 # publishes it as an artifact after checking on every row of items.csv that `vigia predict`
 # gives scikit-learn's probabilities (|Δ| ≤ 1e-9); run_peers.sh then adds vigia as the
-# "extra" row next to the others, so its one real response shows the peers' score.
+# "extra" row next to the others, so its one real response shows the peers' score. Then
+# bench/protocols.sh times V2 infer on exactly MLServer's bodies against V1 predict on the
+# JSON peers' bodies (same model, same wrk settings) and the section is appended.
 #
 # usage: bench/peers.sh [results.md]
 # env:   PEERS_DIR=<repo>/../shared/bench/peers  PEERS_WORK=/tmp/peers-work  PEERS_VENVS=/tmp/peers-venvs
@@ -48,3 +50,19 @@ export EXTRA_CMD="env VIGIA_MODELS_REQUIRED=items $VIGIA serve --host 127.0.0.1 
 export EXTRA_READY=/health/ready
 export EXTRA_PREDICT=/v1/models/items:predict
 "$PEERS_DIR/run_peers.sh" "$@"
+
+# Vigia on the very bodies MLServer receives (V2, request content_type "pd", output
+# predict_proba), rows alternating with V1 on the bodies the JSON peers receive: the same
+# exported model, right after the peers, with the same wrk settings.
+BODIES=$(mktemp -d /tmp/vigia-peers-bodies.XXXXXX)
+trap 'rm -rf "$STORAGE" "$BODIES"' EXIT
+cp "$PEERS_WORK/json_1.json" "$BODIES/single.json"
+cp "$PEERS_WORK/json_32.json" "$BODIES/batch.json"
+cp "$PEERS_WORK/v2_1.json" "$BODIES/v2-single.json"
+cp "$PEERS_WORK/v2_32.json" "$BODIES/v2-batch.json"
+log "vigia: V2 infer on MLServer's bodies vs V1 predict on the JSON peers' bodies"
+v2_out=$(mktemp /tmp/vigia-peers-v2.XXXXXX)
+SKIP_BUILD=1 MODELS="$STORAGE" MODEL=items BODIES="$BODIES" BATCH=32 VIGIA_BIN="$VIGIA" \
+  "$ROOT/bench/protocols.sh" "$v2_out" >/dev/null
+{ echo; cat "$v2_out"; } | if [ -n "${1:-}" ]; then tee -a "$1"; else cat; fi
+rm -f "$v2_out"
