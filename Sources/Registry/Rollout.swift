@@ -214,7 +214,7 @@ extension RolloutSpec {
         }
 
         static func version(_ container: KeyedDecodingContainer<Key>, _ name: String) throws -> Int {
-            let value = try number(container, name, in: 1...1e15, required: true)!
+            let value = try number(container, name, in: 1...VersionSelector.largestVersion, required: true)!
             guard value == value.rounded() else {
                 throw RolloutSpecError(pointer: pointer(container.codingPath) + "/" + name, problem: "expected a positive integer")
             }

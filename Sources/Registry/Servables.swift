@@ -29,6 +29,10 @@ public final class LoadedVersion<Servable: Sendable>: Sendable {
 
 /// Which version a request wants.
 public enum VersionSelector: Sendable, Hashable {
+    /// Versions are positive integers below 2^53, so a JSON number names one exactly; every
+    /// body or file that names a version (requests, `pin.json`, `rollout.json`) takes up to this.
+    public static let largestVersion: Double = 9_007_199_254_740_991
+
     /// The version the policy serves (newest available, or the pinned one).
     case serving
     /// An exact version number (`/versions/{v}`).

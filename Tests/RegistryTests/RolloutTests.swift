@@ -20,6 +20,13 @@ import Testing
         #expect(try RolloutSpec.parse(Array(#"{"shadow": {"version": 2}}"#.utf8)).guards == RolloutGuards())
     }
 
+    /// Any version a request body may name (up to 2^53 − 1, as the contract's schemas say).
+    @Test func theLargestVersionABodyMayNameIsAccepted() throws {
+        let spec = try RolloutSpec.parse(Array(#"{"canary": {"version": 9007199254740991, "weight": 0.05}}"#.utf8))
+        #expect(spec.canary?.version == 9_007_199_254_740_991)
+        #expect(Double(spec.canary?.version ?? 0) == VersionSelector.largestVersion)
+    }
+
     struct Bad: CustomTestStringConvertible, Sendable {
         var body: String
         var pointer: String
@@ -36,6 +43,7 @@ import Testing
         Bad(body: #"{"shadow": 3}"#, pointer: "/shadow"),
         Bad(body: #"{"guards": {"min_samples": 0}}"#, pointer: "/guards/min_samples"),
         Bad(body: #"{"guards": {"max_psi": -1}}"#, pointer: "/guards/max_psi"),
+        Bad(body: #"{"canary": {"version": 9007199254740992, "weight": 0.1}}"#, pointer: "/canary/version"),
         Bad(body: #"[1]"#, pointer: ""),
         Bad(body: #"{"shadow": "#, pointer: ""),
     ]

@@ -1,11 +1,12 @@
 import Inference
+import Registry
 
 /// The REST contract's shapes, defined once. Request schemas validate bodies; all of them
 /// are written into the OpenAPI document. The listing schema is not here: it comes from
 /// the serving model's signature (`ListingSchema`), so a new version can ask for new fields.
 public enum Schemas {
-    /// Versions are positive integers below 2^53, so a JSON number names one exactly.
-    public static let maxVersion: Double = 9_007_199_254_740_991
+    /// The largest version a body may name (`VersionSelector.largestVersion`).
+    public static let maxVersion = VersionSelector.largestVersion
 
     /// KServe V1 / TF Serving REST: rows (`instances`) or columns (`inputs`, one array per
     /// signature field), exactly one of them; `signature_name` is accepted and ignored (a
