@@ -87,8 +87,20 @@ func sample(_ page: String, _ series: String) -> Double? {
         try storage.publish(version: 1)
         try storage.publish(version: 2, corrupt: true)
         try withService(storage: storage) { _, port in
-            let page = try TestClient(port: port).request("GET", "/metrics").text
-            #expect(sample(page, #"vigia_model_load_failures_total{model="prohibited-items",reason="checksum_mismatch"}"#) == 1)
+            let client = try TestClient(port: port)
+            // The registry retries the corrupt version with back-off (1 s, 2 s, …) while the
+            // test runs, so the counter is bracketed by the attempts the status reports
+            // before and after the scrape, whenever the retries happen.
+            func attempts() throws -> Int {
+                let versions = try json(client.request("GET", "/v1/models/prohibited-items"))["versions"]?.arrayValue ?? []
+                return versions.first { $0["version"] == 2 }?["attempts"]?.numberValue.map { Int($0) } ?? 0
+            }
+            let before = try attempts()
+            let page = try client.request("GET", "/metrics").text
+            let after = try attempts()
+            let failures = try #require(sample(page, #"vigia_model_load_failures_total{model="prohibited-items",reason="checksum_mismatch"}"#))
+            #expect(before >= 1)
+            #expect(Double(before) <= failures && failures <= Double(after), "attempts \(before)...\(after), counted \(failures)")
             #expect(sample(page, #"vigia_model_serving_version{model="prohibited-items"}"#) == 1)
         }
     }
