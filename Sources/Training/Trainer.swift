@@ -23,6 +23,12 @@ public struct TrainedModel: Sendable {
     public var testGroups: [String]
     /// The test scores (served model) in `testInputs` order.
     public var testScores: [Double]
+    /// Per test row, its key in each of `config.slices` (nil: missing).
+    public var testSliceKeys: [[String?]]
+    /// The evaluation report of the test split (version 1 until the publisher assigns one).
+    public var report: EvaluationReport
+    /// The configuration the model was trained with (for the model card).
+    public var config: TrainConfig
     /// Rows that repeat an earlier row's group key (`TrainConfig.groupColumns`); each group
     /// was kept on one side of the split and of the folds.
     public var duplicateRows: Int
@@ -277,12 +283,21 @@ public struct Trainer: Sendable {
         manifest.example.expectedScore = testScores[0]
         // What the training inputs looked like, for the serving-time skew comparison.
         manifest.profile = InputProfile.build(rows: split.train.map { inputs[$0] }, signature: signature, pipeline: served.pipeline)
+        progress("evaluation report: curves, calibration, \(config.slices.count) slice dimensions with bootstrap intervals")
+        let testRows = split.test.map { dataset.rows[$0] }
+        let sliceKeys = Slicing.keys(of: testRows, schema: dataset.schema, dimensions: config.slices)
+        let report = EvaluationReport(
+            model: .init(name: name, version: 1, algorithm: config.algorithm.rawValue),
+            data: "held-out test split (\(split.test.count) of \(labels.count) rows) of \(description.name) v\(description.version)",
+            labels: config.labels, scores: testScores, rowLabels: testLabels, threshold: threshold,
+            dimensions: config.slices, sliceKeys: sliceKeys)
         return TrainedModel(
             manifest: manifest, weights: weights.values, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
             testInputs: testInputs, testLabels: testLabels,
             testGroups: split.test.map { Self.reportingGroup(of: dataset.rows[$0], schema: dataset.schema) },
-            testScores: testScores, duplicateRows: groups.duplicateRows)
+            testScores: testScores, testSliceKeys: sliceKeys, report: report, config: config,
+            duplicateRows: groups.duplicateRows)
     }
 
     var logisticFitter: LogisticRegressionFitter {

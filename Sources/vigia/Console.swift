@@ -22,6 +22,15 @@ enum Console {
         return ExitCode.failure
     }
 
+    /// Writes `bytes` to `path` (replacing it); a failure ends the command naming the file.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw fail("cannot write \(path): \(error)")
+        }
+    }
+
     /// Loads a version directory exactly as the registry does; a problem ends the command
     /// with the precise error.
     static func loadModel(at directory: String) throws -> LoadedModel {

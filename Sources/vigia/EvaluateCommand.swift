@@ -1,13 +1,21 @@
 import ArgumentParser
+import FoundationEssentials
 import Inference
+import Reporting
 import Training
 
 /// `vigia evaluate`: the metrics of a published artifact on a labelled CSV, optionally on the
-/// training run's held-out split only, and how they hold when the titles are disguised.
+/// training run's held-out split only, how they hold when the titles are disguised, and the
+/// full evaluation report (HTML with inline SVG, and JSON).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score a labelled CSV with a published model version and print its metrics at the model's threshold."
+        abstract: "Score a labelled CSV with a published model version and print its metrics at the model's threshold.",
+        discussion: """
+            --report writes a self-contained HTML page (ROC and PR curves, reliability diagram with Brier \
+            score and calibration error, confusion matrix, score histograms by class, and a slice table by \
+            site, family and seller age with 95 % intervals); --json writes the same figures as JSON.
+            """
     )
 
     /// Which rows of the CSV are scored.
@@ -39,9 +47,18 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Seed of the disguises (--robustness).")
     var disguiseSeed: UInt64 = 18
 
+    @Option(help: ArgumentHelp("Write the evaluation report as HTML to this file.", valueName: "file"),
+            completion: .file(extensions: ["html"]))
+    var report: String?
+
+    @Option(help: ArgumentHelp("Write the evaluation report as JSON to this file.", valueName: "file"),
+            completion: .file(extensions: ["json"]))
+    var json: String?
+
     func run() throws {
         let loaded = try Console.loadModel(at: model)
-        let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label)
+        let dimensions = SliceDimension.defaults
+        let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
         var dataset: Dataset
         do {
             dataset = try CSVDatasetLoader.load(path: data, schema: schema, name: data)
@@ -63,10 +80,69 @@ struct EvaluateCommand: ParsableCommand {
         print(metrics.table)
         if robustness {
             let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
-            let report = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
+            let robustnessReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
             print("")
             print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
-            print(report.table)
+            print(robustnessReport.table)
         }
+        guard report != nil || json != nil else { return }
+        let evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions)
+        if let report { try Console.write(Array(ReportHTML.render(evaluation).utf8), to: report) }
+        if let json { try Console.write([UInt8](try evaluation.jsonData()), to: json) }
+    }
+}
+
+/// `vigia model-card`: writes MODEL_CARD.md for a version from its manifest and, when given,
+/// an evaluation report (`vigia evaluate --json`). Used by the scikit-learn exporter.
+struct ModelCardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model-card",
+        abstract: "Write a version's model card (Markdown) from its manifest and an optional evaluation report JSON."
+    )
+
+    @Option(help: "A version directory, e.g. models/prohibited-items/1.")
+    var model: String
+
+    @Option(help: ArgumentHelp("An evaluation report written by `vigia evaluate --json`.", valueName: "file"),
+            completion: .file(extensions: ["json"]))
+    var metrics: String?
+
+    @Option(help: "How the threshold was chosen, in words.")
+    var thresholdRule: String = "Fixed at 0.5, the classifier's own decision rule (scikit-learn's predict)."
+
+    @Option(help: "Where the training data comes from (say so when it is synthetic).")
+    var dataNote: String?
+
+    @Option(help: "A setting to list under training configuration, as key=value (repeatable).")
+    var setting: [String] = []
+
+    @Option(help: ArgumentHelp("The Markdown file to write.", valueName: "file"), completion: .file(extensions: ["md"]))
+    var output: String
+
+    func run() throws {
+        // Checksums are not verified here: the caller is writing this version's files.
+        let manifest: ModelManifest
+        do {
+            manifest = try LoadedModel.decodeManifest(Array(try Data(contentsOf: URL(fileURLWithPath: model + "/" + ModelManifest.fileName))))
+        } catch {
+            throw Console.fail("\(model)/model.json: \(error)")
+        }
+        var report: EvaluationReport?
+        if let metrics {
+            do {
+                report = try EvaluationReport.decode(Data(contentsOf: URL(fileURLWithPath: metrics)))
+            } catch {
+                throw Console.fail("\(metrics): not an evaluation report: \(error)")
+            }
+        }
+        var configuration: [(key: String, value: String)] = []
+        for entry in setting {
+            guard let equals = entry.firstIndex(of: "=") else { throw Console.fail("--setting \(entry): expected key=value") }
+            configuration.append((String(entry[..<equals]), String(entry[entry.index(after: equals)...])))
+        }
+        let card = ModelCard(manifest: manifest, report: report, datasetRows: nil, thresholdRule: thresholdRule,
+                             configuration: configuration, text: ModelCardText(data: dataNote),
+                             companions: report == nil ? [] : [VersionDocuments.reportFileName, Publisher.metricsFileName])
+        try Console.write(Array(card.render().utf8), to: output)
     }
 }

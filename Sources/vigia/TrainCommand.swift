@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Inference
+import Reporting
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -83,7 +84,18 @@ struct TrainCommand: ParsableCommand {
 
         let publisher = Publisher(storage: URL(fileURLWithPath: storage), name: name)
         do {
-            let outcome = try publisher.publish(trained, force: force, log: progress)
+            let outcome = try publisher.publish(trained, force: force, documents: { report, manifest in
+                let thresholdRule = switch trainConfig.thresholdRule {
+                case .maximiseF1: "The score that maximises F1 on \(trainConfig.folds)-fold out-of-fold scores of the training split."
+                case .precisionTarget(let target):
+                    "The lowest score whose precision on \(trainConfig.folds)-fold out-of-fold scores of the training split reaches \(target) (the F1-maximising score when none does)."
+                }
+                let card = ModelCard(
+                    manifest: manifest, report: report, datasetRows: (trained.dataset.rows, trained.dataset.positives),
+                    thresholdRule: thresholdRule, configuration: trainConfig.summary, text: trainConfig.modelCard,
+                    companions: [VersionDocuments.reportFileName, Publisher.metricsFileName])
+                return VersionDocuments.files(report: report, card: card)
+            }, log: progress)
             progress("published \(outcome.directory.path)")
             print("published \(name) version \(outcome.version) at \(outcome.directory.path)")
         } catch {

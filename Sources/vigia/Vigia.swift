@@ -8,7 +8,7 @@ struct Vigia: ParsableCommand {
         abstract: "Scores marketplace listings for prohibited items.",
         subcommands: [
             Serve.self, TrainCommand.self, EvaluateCommand.self, ValidateCommand.self, PredictCommand.self,
-            ConfigKeys.self,
+            ModelCardCommand.self, ConfigKeys.self,
         ]
     )
 }
