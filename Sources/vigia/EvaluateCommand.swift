@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import Inference
 import Reporting
+import Service
 import Training
 
 /// `vigia evaluate`: the metrics of a published artifact on a labelled CSV, optionally on the
@@ -29,10 +30,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "A version directory, e.g. models/prohibited-items/1.")
     var model: String
 
-    @Option(help: "A CSV with the model's input columns and the label column.")
+    @Option(help: "A CSV with the model's input columns and the label column, or a JSON Lines file (.jsonl) of listings, each with the label member.")
     var data: String
 
-    @Option(help: "The 0/1 label column.")
+    @Option(help: "The 0/1 label column (JSON Lines: member, 0/1 or false/true).")
     var label: String = "is_prohibited"
 
     @Option(help: "all: every row; test: the rows vigia train held out with --config (the evaluation split).")
@@ -58,37 +59,82 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let loaded = try Console.loadModel(at: model)
         let dimensions = SliceDimension.defaults
-        let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
-        var dataset: Dataset
-        do {
-            dataset = try CSVDatasetLoader.load(path: data, schema: schema, name: data)
-        } catch {
-            throw Console.fail("\(data): \(error)")
-        }
-        var scope = data
-        if split == .test {
-            let trainConfig = try Console.loadTrainConfig(at: config)
-            let held = Trainer.heldOutRows(of: dataset, config: trainConfig)
-            dataset = dataset.subset(held)
-            scope = "the held-out split of \(data) (seed \(trainConfig.seed), test fraction \(trainConfig.testFraction))"
-            if let recorded = loaded.manifest.metrics.values["test_rows"], Int(recorded) != held.count {
-                Console.error("warning: the model records \(Int(recorded)) test rows, this split has \(held.count): it was trained with another config or data")
+        let evaluation: EvaluationReport
+        if data.hasSuffix(".jsonl") {
+            guard split == .all, !robustness else { throw Console.fail("--split test and --robustness read a CSV, not JSON Lines") }
+            let (metrics, report) = try jsonLines(loaded, dimensions: dimensions)
+            print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(data):")
+            print(metrics.table)
+            evaluation = report
+        } else {
+            let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
+            var dataset: Dataset
+            do {
+                dataset = try CSVDatasetLoader.load(path: data, schema: schema, name: data)
+            } catch {
+                throw Console.fail("\(data): \(error)")
             }
+            var scope = data
+            if split == .test {
+                let trainConfig = try Console.loadTrainConfig(at: config)
+                let held = Trainer.heldOutRows(of: dataset, config: trainConfig)
+                dataset = dataset.subset(held)
+                scope = "the held-out split of \(data) (seed \(trainConfig.seed), test fraction \(trainConfig.testFraction))"
+                if let recorded = loaded.manifest.metrics.values["test_rows"], Int(recorded) != held.count {
+                    Console.error("warning: the model records \(Int(recorded)) test rows, this split has \(held.count): it was trained with another config or data")
+                }
+            }
+            let (_, metrics) = ModelEvaluator.evaluate(loaded, on: dataset)
+            print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
+            print(metrics.table)
+            if robustness {
+                let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
+                let robustnessReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
+                print("")
+                print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
+                print(robustnessReport.table)
+            }
+            guard report != nil || json != nil else { return }
+            evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions)
         }
-        let (_, metrics) = ModelEvaluator.evaluate(loaded, on: dataset)
-        print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
-        print(metrics.table)
-        if robustness {
-            let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
-            let robustnessReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
-            print("")
-            print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
-            print(robustnessReport.table)
-        }
-        guard report != nil || json != nil else { return }
-        let evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions)
         if let report { try Console.write(Array(ReportHTML.render(evaluation).utf8), to: report) }
         if let json { try Console.write([UInt8](try evaluation.jsonData()), to: json) }
+    }
+
+    /// Listings a line each, checked against the listing schema as `vigia predict` checks them,
+    /// scored, with the 0/1 label from the `label` member and slice keys from any member.
+    func jsonLines(_ loaded: LoadedModel, dimensions: [SliceDimension]) throws -> (EvaluationMetrics, EvaluationReport) {
+        guard let text = FileManager.default.contents(atPath: data) else { throw Console.fail("cannot read \(data)") }
+        let predictor = BatchPredictor(model: loaded)
+        var scores: [Double] = [], labels: [Int] = [], keys: [[String?]] = []
+        for (index, line) in [UInt8](text).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let parsed: (listing: JSONObject, values: [FeatureValue])?
+            do {
+                parsed = try predictor.listing(line: Array(line), number: index + 1)
+            } catch {
+                throw Console.fail("\(data): \(error)")
+            }
+            guard let (listing, values) = parsed else { continue }
+            switch listing[label] {
+            case .number(0), .bool(false): labels.append(0)
+            case .number(1), .bool(true): labels.append(1)
+            default: throw Console.fail("\(data): line \(index + 1): /\(label) must be 0, 1, false or true")
+            }
+            scores.append(loaded.predict(values).score)
+            keys.append(dimensions.map { dimension in
+                switch listing[dimension.column] {
+                case .string(let text): dimension.key(of: .string(text))
+                case .number(let number): dimension.key(of: .number(number))
+                case .bool(let flag): dimension.key(of: .bool(flag))
+                default: nil
+                }
+            })
+        }
+        guard !scores.isEmpty else { throw Console.fail("\(data): no listings") }
+        return (EvaluationMetrics(scores: scores, labels: labels, threshold: loaded.threshold), EvaluationReport(
+            model: .init(name: loaded.name, version: loaded.version, algorithm: loaded.algorithm.rawValue), data: data,
+            labels: loaded.manifest.labels, scores: scores, rowLabels: labels, threshold: loaded.threshold,
+            dimensions: dimensions, sliceKeys: keys))
     }
 }
 

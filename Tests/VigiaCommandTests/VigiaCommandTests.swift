@@ -145,6 +145,28 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         for kind in ["clean", "leetspeak", "dots", "spaces", "hyphens", "underscores", "zero_width", "repeats", "homoglyphs", "split"] {
             #expect(rows.contains { $0.hasPrefix(kind + " ") }, "\(kind): \(robust.output)")
         }
+        // The version carries its report and card, checksummed; evaluate writes the same report on demand.
+        let manifest = try String(contentsOfFile: "\(storage)/small/1/model.json", encoding: .utf8)
+        for file in ["report.html", "metrics.json", "MODEL_CARD.md"] {
+            #expect(FileManager.default.fileExists(atPath: "\(storage)/small/1/\(file)"), "\(file)")
+            #expect(manifest.contains("\"\(file)\" : \""), "\(file) is not listed in files")
+        }
+        let card = try String(contentsOfFile: "\(storage)/small/1/MODEL_CARD.md", encoding: .utf8)
+        #expect(card.hasPrefix("# Model card: small version 1\n"), "\(card)")
+        #expect(card.contains("| seed | 7 |"), "\(card)")
+        let html = scratch.path("report.html"), json = scratch.path("metrics.json")
+        let reported = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--report", html, "--json", json])
+        #expect(reported.status == 0, "\(reported.errorOutput)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg ") && !page.contains("<script"))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let overall = metrics?["overall"] as? [String: Any]
+        #expect(overall?["rows"] as? Int == 60)
+        let slices = (metrics?["slices"] as? [[String: Any]]) ?? []
+        #expect(slices.contains { $0["dimension"] as? String == "family" && $0["key"] as? String == "weapons" }, "\(slices)")
+        let carded = try vigia(["model-card", "--model", "\(storage)/small/1", "--metrics", json, "--output", scratch.path("CARD.md")])
+        #expect(carded.status == 0, "\(carded.errorOutput)")
+        #expect(try String(contentsOfFile: scratch.path("CARD.md"), encoding: .utf8).contains("**family** (`family`)"))
 
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
