@@ -47,10 +47,20 @@ public struct Trainer: Sendable {
     public var config: TrainConfig
     /// Receives one line per step (loading, vectorising, each fold, optimiser iterations).
     public var progress: @Sendable (String) -> Void
+    /// Receives how far the long steps have come (folds; optimiser iterations of the final fit).
+    public var advance: @Sendable (ProgressUpdate) -> Void
+    /// Whether optimiser iterations are also reported as lines (every 10th) through `progress`;
+    /// off when `advance` draws them as a bar.
+    public var iterationLines: Bool
 
-    public init(config: TrainConfig, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        config: TrainConfig, progress: @escaping @Sendable (String) -> Void = { _ in },
+        advance: @escaping @Sendable (ProgressUpdate) -> Void = { _ in }, iterationLines: Bool = true
+    ) {
         self.config = config
         self.progress = progress
+        self.advance = advance
+        self.iterationLines = iterationLines
     }
 
     /// The input signature a schema implies: the identifier and every feature column.
@@ -194,6 +204,7 @@ public struct Trainer: Sendable {
             folds: config.folds, seed: config.seed &+ 1)
         let folds = originalFolds + augmented.map { originalFolds[$0.source] }
         var outOfFold = [Double](repeating: 0, count: originals)
+        advance(ProgressUpdate(task: "cross-validation", done: 0, total: config.folds))
         for fold in 0..<config.folds {
             let inside = folds.indices.filter { folds[$0] != fold }
             let outside = originalFolds.indices.filter { originalFolds[$0] == fold }
@@ -212,6 +223,7 @@ public struct Trainer: Sendable {
             case .modifiedHuber, .bernoulliNB, .calibratedLinear:
                 throw .invalidConfig("vigia train cannot fit \(config.algorithm.rawValue)")
             }
+            advance(ProgressUpdate(task: "cross-validation", done: fold + 1, total: config.folds))
         }
         var platt: PlattScaling?
         if config.algorithm == .linearSVM {
@@ -239,14 +251,20 @@ public struct Trainer: Sendable {
         switch config.algorithm {
         case .logisticRegression:
             let fit = logisticFitter.fit(trainMatrix) { iteration, value in
-                if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
+                self.advance(ProgressUpdate(task: "L-BFGS", done: iteration, total: self.config.maxIterations,
+                                            detail: "objective \(formatFixed(value, digits: 6))"))
+                if self.iterationLines, iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
             }
+            advance(ProgressUpdate(task: "L-BFGS", done: fit.iterations, total: fit.iterations, detail: fit.converged ? "converged" : "iteration cap"))
             progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
             parameters = .logisticRegression(weights: weights.append(fit.weights), intercept: fit.bias)
         case .linearSVM:
             let fit = svmFitter.fit(trainMatrix) { iteration, gap in
-                if iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
+                self.advance(ProgressUpdate(task: "dual CD", done: iteration, total: self.config.maxIterations,
+                                            detail: "gap \(formatFixed(gap, digits: 6))"))
+                if self.iterationLines, iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
             }
+            advance(ProgressUpdate(task: "dual CD", done: fit.iterations, total: fit.iterations, detail: fit.converged ? "converged" : "iteration cap"))
             progress("  dual CD stopped after \(fit.iterations) epochs (converged: \(fit.converged))")
             parameters = .linearSVM(weights: weights.append(fit.weights), intercept: fit.bias, plattA: platt!.a, plattB: platt!.b)
         case .multinomialNB:

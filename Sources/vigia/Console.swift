@@ -16,6 +16,12 @@ enum Console {
         fflush(standardError)
     }
 
+    /// Writes `text` to stderr as is (no newline added), for redrawn progress lines.
+    static func raw(_ text: String) {
+        fputs(text, standardError)
+        fflush(standardError)
+    }
+
     /// Prints `error: message` to stderr and gives the failure exit code to throw.
     static func fail(_ message: String) -> ExitCode {
         error("error: " + message)

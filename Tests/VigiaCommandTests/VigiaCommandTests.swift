@@ -52,6 +52,49 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(lines.contains { $0.hasPrefix("| `server.port` | `VIGIA_SERVER_PORT` | integer 0…65535 | `8080` |") })
     }
 
+    @Test func versionPrintsTheVersion() throws {
+        let result = try vigia(["--version"])
+        #expect(result.status == 0)
+        #expect(result.output.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(result.output)")
+    }
+
+    @Test func configCheckPrintsEveryValueWithItsSourceAndRefusesABadOneWithoutUsage() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("vigia.json", Array(#"{"server": {"host": "0.0.0.0"}}"#.utf8))
+        let result = try vigia(["config", "check", "--config", file, "--log-level", "debug"],
+                               environment: ["VIGIA_SERVER_PORT": "9000", "VIGIA_AUTH_ADMIN_TOKENS": "s3cret,other"])
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("| `server.host` | `\"0.0.0.0\"` | file \(file) |"), "\(result.output)")
+        #expect(lines.contains("| `server.port` | `9000` | environment VIGIA_SERVER_PORT |"))
+        #expect(lines.contains("| `logging.level` | `\"debug\"` | flag --log-level |"))
+        #expect(lines.contains("| `server.backlog` | `1024` | default |"))
+        #expect(lines.contains("| `auth.admin_tokens` | (secret: 2 set) | environment VIGIA_AUTH_ADMIN_TOKENS |"))
+        #expect(!result.output.contains("s3cret"))
+        #expect(lines.last == "configuration ok")
+
+        for arguments in [["config", "check", "--log-level", "verbose"], ["config", "check", "--port", "eighty"], ["serve", "--port", "eighty"]] {
+            let bad = try vigia(arguments)
+            #expect(bad.status == 1, "\(arguments)")
+            #expect(bad.errorOutput.hasPrefix("error: configuration: "), "\(bad.errorOutput)")
+            #expect(!bad.errorOutput.contains("USAGE") && !bad.errorOutput.contains("Usage"), "\(bad.errorOutput)")
+            #expect(bad.output.isEmpty)
+        }
+    }
+
+    /// The committed completion scripts are what the binary generates, and they offer the
+    /// enumerated values (log levels, algorithms).
+    @Test func completionScriptsAreCurrentAndOfferTheEnumeratedValues() throws {
+        for (shell, file) in [("bash", "vigia.bash"), ("zsh", "_vigia"), ("fish", "vigia.fish")] {
+            let generated = try vigia(["--generate-completion-script", shell])
+            #expect(generated.status == 0)
+            let committed = try String(contentsOf: repositoryRoot.appending(path: "completions/\(file)"), encoding: .utf8)
+            #expect(generated.output == committed,
+                    "completions/\(file) is stale: regenerate with `vigia --generate-completion-script \(shell) > completions/\(file)`")
+            for value in ["critical", "multinomial_nb"] { #expect(generated.output.contains(value), "\(shell): \(value)") }
+        }
+    }
+
     @Test func validateAcceptsTheDefaultModelAndNamesTheProblemOfABrokenCopy() throws {
         let good = try vigia(["validate", defaultModel])
         #expect(good.status == 0, "\(good.errorOutput)")
