@@ -92,6 +92,10 @@ public struct TrainConfig: Sendable, Equatable {
     /// Parses the JSON config file format (README "Training configuration").
     public static func decode(_ data: Data) throws -> TrainConfig {
         let file = try JSONDecoder().decode(File.self, from: data)
+        let unknown = try JSONDecoder().decode(TopLevelKeys.self, from: data).names.filter { !File.keys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw TrainingError.invalidConfig("unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (expected \(File.keys.sorted().joined(separator: ", ")))")
+        }
         var config = TrainConfig()
         if let value = file.algorithm {
             guard let algorithm = Algorithm(rawValue: value), Self.trainableAlgorithms.contains(algorithm) else {
@@ -287,6 +291,27 @@ public struct TrainConfig: Sendable, Equatable {
         var slices: [SliceDimension]?
         var slice_guard: Guard?
         var model_card: ModelCardText?
+
+        /// Every top-level key above: a misspelt key is an error, not a silently ignored setting.
+        static let keys: Set<String> = [
+            "algorithm", "dataset_schema", "seed", "test_fraction", "split_group_columns", "folds", "precision_target",
+            "labels", "text", "min_category_count", "log1p_columns", "logistic_c", "svm_c", "nb_alpha",
+            "balanced_classes", "max_iterations", "augmentation", "slices", "slice_guard", "model_card",
+        ]
+    }
+}
+
+/// The names of a JSON object's members, whatever their values.
+private struct TopLevelKeys: Decodable {
+    struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    var names: [String]
+    init(from decoder: any Decoder) throws {
+        names = try decoder.container(keyedBy: Name.self).allKeys.map(\.stringValue)
     }
 }
 

@@ -80,6 +80,12 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
             #expect(!bad.errorOutput.contains("USAGE") && !bad.errorOutput.contains("Usage"), "\(bad.errorOutput)")
             #expect(bad.output.isEmpty)
         }
+        // A training config with a misspelt key stops `vigia train` before it reads the data.
+        let misspelt = try scratch.write("train.json", Array(#"{"fold": 3}"#.utf8))
+        let train = try vigia(["train", "--data", "/nonexistent.csv", "--storage", scratch.path("models"), "--config", misspelt])
+        #expect(train.status == 1)
+        #expect(train.errorOutput.hasPrefix("error: \(misspelt): invalid training config: unknown key \"fold\""), "\(train.errorOutput)")
+        #expect(!train.errorOutput.contains("Usage") && !train.errorOutput.contains("USAGE"))
     }
 
     /// The committed completion scripts are what the binary generates, and they offer the
