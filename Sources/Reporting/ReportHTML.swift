@@ -1,3 +1,4 @@
+import Inference
 import Training
 
 /// The evaluation report as one self-contained HTML page: inline CSS and SVG, no script, no

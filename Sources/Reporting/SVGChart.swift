@@ -1,21 +1,5 @@
+import Inference
 import Training
-
-/// Escapes text for HTML element content and attribute values.
-func escapeHTML(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
-}
 
 /// A fixed-decimal number, or an en dash for an undefined value.
 func number(_ value: Double?, digits: Int = 4) -> String {
