@@ -101,6 +101,24 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         }
     }
 
+    /// `vigia predict` on a file of 1 MiB or more draws a bar on a terminal (a pseudo-terminal
+    /// from util-linux `script`) and nothing on stderr otherwise; stdout is the same.
+    @Test func predictDrawsABarOnATerminalOnlyForLargeFiles() throws {
+        let scratch = try Scratch()
+        let line = benignListing + "\n"
+        let file = try scratch.write("large.jsonl", Array(String(repeating: line, count: (1 << 20) / line.utf8.count + 1).utf8))
+        let plain = try vigia(["predict", "--model", defaultModel, "--input", file])
+        #expect(plain.status == 0 && plain.errorOutput.isEmpty, "\(plain.errorOutput)")
+        let lines = plain.output.split(separator: "\n").count
+        let binary = try BuiltProducts.executable("vigia").path
+        let command = "\(binary) predict --model \(defaultModel) --input \(file) > \(scratch.path("scores.jsonl"))"
+        let terminal = try runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], timeout: 300)
+        #expect(terminal.status == 0)
+        #expect(terminal.output.contains("predict        ["), "\(terminal.output.suffix(300))")
+        #expect(terminal.output.contains("100%") && terminal.output.contains("KiB, \(lines) lines"), "\(terminal.output.suffix(300))")
+        #expect(try String(contentsOfFile: scratch.path("scores.jsonl"), encoding: .utf8) == plain.output)
+    }
+
     @Test func validateAcceptsTheDefaultModelAndNamesTheProblemOfABrokenCopy() throws {
         let good = try vigia(["validate", defaultModel])
         #expect(good.status == 0, "\(good.errorOutput)")
