@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia; COpenSSL ← HTTPServer;
-// Posix ← Registry ← Service; Inference ← Training, Service; Training ← vigia;
+// Posix ← Registry ← Service; Inference ← Training, Service; Training ← Reporting ← vigia;
 // Inference, Registry ← Monitoring ← Service.
 let package = Package(
     name: "vigia",
@@ -36,6 +36,8 @@ let package = Package(
             name: "Training",
             dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
         ),
+        // The evaluation report as HTML with inline SVG, and the model card (Markdown).
+        .target(name: "Reporting", dependencies: ["Training", "Inference"]),
         .target(
             name: "Service",
             dependencies: [
@@ -48,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "vigia",
             dependencies: [
-                "Service", "Training", "Inference",
+                "Service", "Training", "Reporting", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Registry", "Inference"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Training", "Inference"]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

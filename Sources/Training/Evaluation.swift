@@ -6,7 +6,9 @@ public enum ModelEvaluator {
     /// the id field as `identifier`, other strings as `categorical`, numbers as `numeric`,
     /// booleans as `boolean`; required as the signature says) plus the 0/1 `labelColumn`.
     /// Parsing a CSV with it treats each cell exactly as training did.
-    public static func schema(for manifest: ModelManifest, labelColumn: String) -> DatasetSchema {
+    /// `reportingColumns` not already in the signature are added as optional reporting columns
+    /// (e.g. `family` for the report's slices), read when the CSV has them.
+    public static func schema(for manifest: ModelManifest, labelColumn: String, reportingColumns: [String] = []) -> DatasetSchema {
         let textFields = Set(manifest.pipeline.transformers.compactMap { transformer -> String? in
             if case .text(let text) = transformer { return text.field }
             return nil
@@ -22,6 +24,9 @@ public enum ModelEvaluator {
             return ColumnSpec(name: field.name, kind: kind, required: field.required)
         }
         columns.append(ColumnSpec(name: labelColumn, kind: .label))
+        for name in reportingColumns where !columns.contains(where: { $0.name == name }) {
+            columns.append(ColumnSpec(name: name, kind: .reporting, required: false))
+        }
         return DatasetSchema(columns: columns)
     }
 

@@ -84,7 +84,7 @@ public struct EvaluationMetrics: Sendable, Equatable, Codable {
 }
 
 /// Formats `value` with a fixed number of decimals without Foundation's `String(format:)`.
-func formatFixed(_ value: Double, digits: Int) -> String {
+public func formatFixed(_ value: Double, digits: Int) -> String {
     guard value.isFinite else { return "\(value)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }

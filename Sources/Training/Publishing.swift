@@ -13,9 +13,13 @@ extension Publisher {
     /// The dataset description (`DatasetDescription` JSON) stored next to `model.json`.
     public static let datasetFileName = "dataset.json"
 
-    /// PR-AUC of an already published version on `trained`'s test split (the same rows the
-    /// candidate is measured on), scoring through the published artifact itself.
-    public func publishedPRAUC(version: Int, on trained: TrainedModel) throws(ArtifactError) -> Double? {
+    /// The evaluation report (`EvaluationReport` JSON) stored next to `model.json`.
+    public static let metricsFileName = "metrics.json"
+
+    /// An already published version measured on `trained`'s test split (the same rows the
+    /// candidate is measured on), scoring through the published artifact itself: its PR-AUC
+    /// and its slices (at its own threshold, without intervals).
+    public func publishedEvaluation(version: Int, on trained: TrainedModel) throws(ArtifactError) -> (prAUC: Double?, slices: [SliceMetrics]) {
         let published = try LoadedModel.load(directory: directory(of: version).path)
         let names = trained.manifest.signature.fields.map(\.name)
         let scores = trained.testInputs.map { values in
@@ -23,22 +27,33 @@ extension Publisher {
             for (name, value) in zip(names, values) { input[name] = value }
             return published.predict(input).score
         }
-        return RankingMetrics.averagePrecision(scores: scores, labels: trained.testLabels)
+        let slices = Slicing.metrics(dimensions: trained.config.slices, keys: trained.testSliceKeys, scores: scores,
+                                     labels: trained.testLabels, threshold: published.threshold, bootstrapResamples: 0)
+        return (RankingMetrics.averagePrecision(scores: scores, labels: trained.testLabels), slices)
     }
 
-    /// Publishes `trained` as the next version unless it is worse (lower PR-AUC on the same test
-    /// split) than the latest published version; `force` publishes anyway. A latest version that
-    /// no longer loads is reported through `log` and not compared against. The artifact is
-    /// written with `ArtifactWriter` into the temporary dot-directory and loaded back with
-    /// `LoadedModel.load` (checksums, example) before the rename makes it visible.
+    /// Publishes `trained` as the next version unless it is worse than the latest published
+    /// version on the same test split — lower PR-AUC, or a guarded slice (`config.sliceGuard`,
+    /// by default each site) lower by more than the tolerance; `force` publishes anyway. A
+    /// latest version that no longer loads is reported through `log` and not compared against.
+    /// Next to the artifact go `dataset.json`, `metrics.json` (the evaluation report) and the
+    /// `documents` rendered from the report with its final version (the HTML report, the model
+    /// card), all checksummed in `files`. The artifact is written with `ArtifactWriter` into the
+    /// temporary dot-directory and loaded back with `LoadedModel.load` (checksums, example)
+    /// before the rename makes it visible.
     public func publish(
-        _ trained: TrainedModel, force: Bool, log: (String) -> Void = { _ in }
+        _ trained: TrainedModel, force: Bool,
+        documents: (EvaluationReport, ModelManifest) -> [(name: String, bytes: [UInt8])] = { _, _ in [] },
+        log: (String) -> Void = { _ in }
     ) throws(TrainingError) -> PublishOutcome {
         try removeStaleTemporaryDirectories()
         var previous: (version: Int, prAUC: Double)?
+        var previousSlices: (version: Int, slices: [SliceMetrics])?
         if let latest = try publishedVersions().last {
             do {
-                if let prAUC = try publishedPRAUC(version: latest, on: trained) { previous = (latest, prAUC) }
+                let evaluation = try publishedEvaluation(version: latest, on: trained)
+                if let prAUC = evaluation.prAUC { previous = (latest, prAUC) }
+                previousSlices = (latest, evaluation.slices)
             } catch {
                 log("version \(latest) does not load (\(error)); not comparing against it")
             }
@@ -50,6 +65,11 @@ extension Publisher {
                 throw .worseThanPublished(candidate: candidate, published: previous.prAUC, version: previous.version)
             }
         }
+        if let previousSlices {
+            let regressions = trained.config.sliceGuard.regressions(candidate: trained.report.slices, previous: previousSlices.slices)
+            for regression in regressions { log("slice regression against version \(previousSlices.version): \(regression)") }
+            if !regressions.isEmpty, !force { throw .sliceRegression(regressions, version: previousSlices.version) }
+        }
         let created = Date.now.formatted(.iso8601)
         let result = try publish { directory, version in
             var manifest = trained.manifest
@@ -59,6 +79,13 @@ extension Publisher {
             let description = [UInt8](try trained.dataset.jsonData()) + [UInt8(ascii: "\n")]
             try Data(description).write(to: directory.appending(path: Self.datasetFileName))
             manifest.files[Self.datasetFileName] = SHA256.hex(description)
+            var report = trained.report
+            report.model.version = version
+            let files = [(name: Self.metricsFileName, bytes: [UInt8](try report.jsonData()))] + documents(report, manifest)
+            for file in files {
+                try Data(file.bytes).write(to: directory.appending(path: file.name))
+                manifest.files[file.name] = SHA256.hex(file.bytes)
+            }
             try ArtifactWriter.write(manifest: manifest, weights: trained.weights, to: directory.path)
             _ = try LoadedModel.load(directory: directory.path, checkLocation: false)
         }

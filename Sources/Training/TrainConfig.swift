@@ -71,6 +71,14 @@ public struct TrainConfig: Sendable, Equatable {
     /// Iteration cap of the LR/SVM optimisers. Default 500.
     public var maxIterations: Int = 500
 
+    // Report, card and publish guard.
+    /// How the evaluation report slices the test rows. Default: site, family, seller-age bucket.
+    public var slices: [SliceDimension] = SliceDimension.defaults
+    /// The slices a new version may not regress on (default: each site, PR-AUC, tolerance 0.02).
+    public var sliceGuard = SliceGuard()
+    /// Free text for the model card; nil parts get a generic sentence.
+    public var modelCard = ModelCardText()
+
     public init() {}
 
     /// The columns that group copies of a listing (`splitGroupColumns`, or its default).
@@ -84,6 +92,10 @@ public struct TrainConfig: Sendable, Equatable {
     /// Parses the JSON config file format (README "Training configuration").
     public static func decode(_ data: Data) throws -> TrainConfig {
         let file = try JSONDecoder().decode(File.self, from: data)
+        let unknown = try JSONDecoder().decode(TopLevelKeys.self, from: data).names.filter { !File.keys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw TrainingError.invalidConfig("unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (expected \(File.keys.sorted().joined(separator: ", ")))")
+        }
         var config = TrainConfig()
         if let value = file.algorithm {
             guard let algorithm = Algorithm(rawValue: value), Self.trainableAlgorithms.contains(algorithm) else {
@@ -141,6 +153,19 @@ public struct TrainConfig: Sendable, Equatable {
         if let value = file.nb_alpha { config.nbAlpha = value }
         if let value = file.balanced_classes { config.balancedClasses = value }
         if let value = file.max_iterations { config.maxIterations = value }
+        if let value = file.slices { config.slices = value }
+        if let value = file.slice_guard {
+            if let dimensions = value.slices { config.sliceGuard.dimensions = dimensions }
+            if let metric = value.metric {
+                guard let parsed = SliceGuard.Metric(rawValue: metric) else {
+                    throw TrainingError.invalidConfig("slice_guard.metric: unknown metric \"\(metric)\" (expected \(SliceGuard.Metric.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                config.sliceGuard.metric = parsed
+            }
+            if let tolerance = value.tolerance { config.sliceGuard.tolerance = tolerance }
+            if let minimum = value.min_positives { config.sliceGuard.minimumPositives = minimum }
+        }
+        if let value = file.model_card { config.modelCard = value }
         try config.validate()
         return config
     }
@@ -185,6 +210,34 @@ public struct TrainConfig: Sendable, Equatable {
         if case .precisionTarget(let target) = thresholdRule {
             try check(target > 0 && target <= 1, "precision_target must lie in (0, 1]")
         }
+        for slice in slices { try slice.validate() }
+        try check(Set(slices.map(\.name)).count == slices.count, "slices: names must be unique")
+        try sliceGuard.validate(against: slices)
+    }
+
+    /// The settings the model card lists under "training configuration", as (key, value) text.
+    public var summary: [(key: String, value: String)] {
+        var rows: [(String, String)] = [
+            ("algorithm", algorithm.rawValue), ("seed", String(seed)), ("test_fraction", "\(testFraction)"),
+            ("folds", String(folds)),
+        ]
+        switch thresholdRule {
+        case .maximiseF1: rows.append(("threshold rule", "maximise out-of-fold F1"))
+        case .precisionTarget(let target): rows.append(("threshold rule", "lowest out-of-fold cut with precision ≥ \(target)"))
+        }
+        rows += [
+            ("split_group_columns", groupColumns.joined(separator: ", ")),
+            ("text", "word 1–\(ngramMax)-grams, min_df \(minDF), max_df \(maxDF), max_features \(maxFeatures), sublinear_tf \(sublinearTF)"),
+            ("min_category_count", String(minCategoryCount)), ("log1p_columns", log1pColumns.joined(separator: ", ")),
+        ]
+        switch algorithm {
+        case .logisticRegression: rows.append(("logistic_c", "\(logisticC)"))
+        case .linearSVM: rows.append(("svm_c", "\(svmC)"))
+        case .multinomialNB: rows.append(("nb_alpha", "\(nbAlpha)"))
+        default: break
+        }
+        rows += [("balanced_classes", "\(balancedClasses)"), ("max_iterations", String(maxIterations))]
+        return rows
     }
 
     /// The on-disk shape; snake_case member names are the JSON keys.
@@ -229,6 +282,57 @@ public struct TrainConfig: Sendable, Equatable {
         var balanced_classes: Bool?
         var max_iterations: Int?
         var augmentation: Augmentation?
+        struct Guard: Decodable {
+            var slices: [String]?
+            var metric: String?
+            var tolerance: Double?
+            var min_positives: Int?
+        }
+        var slices: [SliceDimension]?
+        var slice_guard: Guard?
+        var model_card: ModelCardText?
+
+        /// Every top-level key above: a misspelt key is an error, not a silently ignored setting.
+        static let keys: Set<String> = [
+            "algorithm", "dataset_schema", "seed", "test_fraction", "split_group_columns", "folds", "precision_target",
+            "labels", "text", "min_category_count", "log1p_columns", "logistic_c", "svm_c", "nb_alpha",
+            "balanced_classes", "max_iterations", "augmentation", "slices", "slice_guard", "model_card",
+        ]
+    }
+}
+
+/// The names of a JSON object's members, whatever their values.
+private struct TopLevelKeys: Decodable {
+    struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    var names: [String]
+    init(from decoder: any Decoder) throws {
+        names = try decoder.container(keyedBy: Name.self).allKeys.map(\.stringValue)
+    }
+}
+
+/// The model card's free text, from the training config's `model_card` object.
+public struct ModelCardText: Sendable, Equatable, Codable {
+    /// What the model is for and what it is not for.
+    public var intendedUse: String?
+    /// Where the training data comes from (say so when it is synthetic).
+    public var data: String?
+    /// Known limitations beyond the generic ones.
+    public var limitations: [String]?
+
+    public init(intendedUse: String? = nil, data: String? = nil, limitations: [String]? = nil) {
+        self.intendedUse = intendedUse
+        self.data = data
+        self.limitations = limitations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case intendedUse = "intended_use"
+        case data, limitations
     }
 }
 
@@ -266,6 +370,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, Sendable {
     case notEnoughData(String)
     /// The new model is worse than the published one on the primary metric (PR-AUC).
     case worseThanPublished(candidate: Double, published: Double, version: Int)
+    /// The new model is worse than the published one on guarded slices by more than the tolerance.
+    case sliceRegression([SliceGuard.Regression], version: Int)
     case storage(String)
     case artifact(String)
 
@@ -276,6 +382,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, Sendable {
         case .notEnoughData(let message): "not enough data: \(message)"
         case .worseThanPublished(let candidate, let published, let version):
             "refusing to publish: PR-AUC \(formatFixed(candidate, digits: 4)) is worse than version \(version)'s \(formatFixed(published, digits: 4)) on this test split (use --force to publish anyway)"
+        case .sliceRegression(let regressions, let version):
+            "refusing to publish: worse than version \(version) on \(regressions.count == 1 ? "a guarded slice" : "\(regressions.count) guarded slices") of this test split: "
+                + regressions.map(\.description).joined(separator: "; ") + " (use --force to publish anyway)"
         case .storage(let message): "storage: \(message)"
         case .artifact(let message): "artifact: \(message)"
         }

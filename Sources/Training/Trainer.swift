@@ -23,6 +23,12 @@ public struct TrainedModel: Sendable {
     public var testGroups: [String]
     /// The test scores (served model) in `testInputs` order.
     public var testScores: [Double]
+    /// Per test row, its key in each of `config.slices` (nil: missing).
+    public var testSliceKeys: [[String?]]
+    /// The evaluation report of the test split (version 1 until the publisher assigns one).
+    public var report: EvaluationReport
+    /// The configuration the model was trained with (for the model card).
+    public var config: TrainConfig
     /// Rows that repeat an earlier row's group key (`TrainConfig.groupColumns`); each group
     /// was kept on one side of the split and of the folds.
     public var duplicateRows: Int
@@ -41,10 +47,20 @@ public struct Trainer: Sendable {
     public var config: TrainConfig
     /// Receives one line per step (loading, vectorising, each fold, optimiser iterations).
     public var progress: @Sendable (String) -> Void
+    /// Receives how far the long steps have come (folds; optimiser iterations of the final fit).
+    public var advance: @Sendable (ProgressUpdate) -> Void
+    /// Whether optimiser iterations are also reported as lines (every 10th) through `progress`;
+    /// off when `advance` draws them as a bar.
+    public var iterationLines: Bool
 
-    public init(config: TrainConfig, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        config: TrainConfig, progress: @escaping @Sendable (String) -> Void = { _ in },
+        advance: @escaping @Sendable (ProgressUpdate) -> Void = { _ in }, iterationLines: Bool = true
+    ) {
         self.config = config
         self.progress = progress
+        self.advance = advance
+        self.iterationLines = iterationLines
     }
 
     /// The input signature a schema implies: the identifier and every feature column.
@@ -188,6 +204,7 @@ public struct Trainer: Sendable {
             folds: config.folds, seed: config.seed &+ 1)
         let folds = originalFolds + augmented.map { originalFolds[$0.source] }
         var outOfFold = [Double](repeating: 0, count: originals)
+        advance(ProgressUpdate(task: "cross-validation", done: 0, total: config.folds))
         for fold in 0..<config.folds {
             let inside = folds.indices.filter { folds[$0] != fold }
             let outside = originalFolds.indices.filter { originalFolds[$0] == fold }
@@ -206,6 +223,7 @@ public struct Trainer: Sendable {
             case .modifiedHuber, .bernoulliNB, .calibratedLinear:
                 throw .invalidConfig("vigia train cannot fit \(config.algorithm.rawValue)")
             }
+            advance(ProgressUpdate(task: "cross-validation", done: fold + 1, total: config.folds))
         }
         var platt: PlattScaling?
         if config.algorithm == .linearSVM {
@@ -233,14 +251,20 @@ public struct Trainer: Sendable {
         switch config.algorithm {
         case .logisticRegression:
             let fit = logisticFitter.fit(trainMatrix) { iteration, value in
-                if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
+                self.advance(ProgressUpdate(task: "L-BFGS", done: iteration, total: self.config.maxIterations,
+                                            detail: "objective \(formatFixed(value, digits: 6))"))
+                if self.iterationLines, iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
             }
+            advance(ProgressUpdate(task: "L-BFGS", done: fit.iterations, total: fit.iterations, detail: fit.converged ? "converged" : "iteration cap"))
             progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
             parameters = .logisticRegression(weights: weights.append(fit.weights), intercept: fit.bias)
         case .linearSVM:
             let fit = svmFitter.fit(trainMatrix) { iteration, gap in
-                if iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
+                self.advance(ProgressUpdate(task: "dual CD", done: iteration, total: self.config.maxIterations,
+                                            detail: "gap \(formatFixed(gap, digits: 6))"))
+                if self.iterationLines, iteration % 10 == 0 { self.progress("  dual CD epoch \(iteration): projected-gradient gap \(formatFixed(gap, digits: 6))") }
             }
+            advance(ProgressUpdate(task: "dual CD", done: fit.iterations, total: fit.iterations, detail: fit.converged ? "converged" : "iteration cap"))
             progress("  dual CD stopped after \(fit.iterations) epochs (converged: \(fit.converged))")
             parameters = .linearSVM(weights: weights.append(fit.weights), intercept: fit.bias, plattA: platt!.a, plattB: platt!.b)
         case .multinomialNB:
@@ -277,12 +301,21 @@ public struct Trainer: Sendable {
         manifest.example.expectedScore = testScores[0]
         // What the training inputs looked like, for the serving-time skew comparison.
         manifest.profile = InputProfile.build(rows: split.train.map { inputs[$0] }, signature: signature, pipeline: served.pipeline)
+        progress("evaluation report: curves, calibration, \(config.slices.count) slice dimensions with bootstrap intervals")
+        let testRows = split.test.map { dataset.rows[$0] }
+        let sliceKeys = Slicing.keys(of: testRows, schema: dataset.schema, dimensions: config.slices)
+        let report = EvaluationReport(
+            model: .init(name: name, version: 1, algorithm: config.algorithm.rawValue),
+            data: "held-out test split (\(split.test.count) of \(labels.count) rows) of \(description.name) v\(description.version)",
+            labels: config.labels, scores: testScores, rowLabels: testLabels, threshold: threshold,
+            dimensions: config.slices, sliceKeys: sliceKeys)
         return TrainedModel(
             manifest: manifest, weights: weights.values, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,
             testInputs: testInputs, testLabels: testLabels,
             testGroups: split.test.map { Self.reportingGroup(of: dataset.rows[$0], schema: dataset.schema) },
-            testScores: testScores, duplicateRows: groups.duplicateRows)
+            testScores: testScores, testSliceKeys: sliceKeys, report: report, config: config,
+            duplicateRows: groups.duplicateRows)
     }
 
     var logisticFitter: LogisticRegressionFitter {

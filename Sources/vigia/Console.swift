@@ -16,10 +16,25 @@ enum Console {
         fflush(standardError)
     }
 
+    /// Writes `text` to stderr as is (no newline added), for redrawn progress lines.
+    static func raw(_ text: String) {
+        fputs(text, standardError)
+        fflush(standardError)
+    }
+
     /// Prints `error: message` to stderr and gives the failure exit code to throw.
     static func fail(_ message: String) -> ExitCode {
         error("error: " + message)
         return ExitCode.failure
+    }
+
+    /// Writes `bytes` to `path` (replacing it); a failure ends the command naming the file.
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw fail("cannot write \(path): \(error)")
+        }
     }
 
     /// Loads a version directory exactly as the registry does; a problem ends the command

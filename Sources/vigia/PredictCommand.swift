@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Inference
 import Service
+import Training
 
 /// `vigia predict`: JSON Lines in, JSON Lines out, with a published model version.
 struct PredictCommand: ParsableCommand {
@@ -19,6 +20,9 @@ struct PredictCommand: ParsableCommand {
 
     @Flag(help: "Report a bad line on stderr and go on with the next (exit status 1 at the end); by default the first bad line stops the run.")
     var keepGoing = false
+
+    /// Files from this size on get a progress bar on a terminal.
+    static let largeFileBytes = 1 << 20
 
     func run() throws {
         let loaded = try Console.loadModel(at: model)
@@ -44,10 +48,21 @@ struct PredictCommand: ParsableCommand {
             guard let file = FileHandle(forReadingAtPath: input) else { throw Console.fail("cannot read \(input)") }
             source = file
         }
+        // A bar (bytes read, lines, ETA) on a terminal for files of 1 MiB or more; nothing
+        // otherwise (stdout carries the scores).
+        let display = TerminalProgress()
+        let size = input == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? nil
+        let barTotal = display.isTerminal ? size.flatMap { $0 >= Self.largeFileBytes ? max(1, $0 / 1024) : nil } : nil
+        var bytesRead = 0
         var pending: [UInt8] = []
         while true {
             let chunk = source.availableData
             if chunk.isEmpty { break }
+            bytesRead += chunk.count
+            if let barTotal {
+                display.update(ProgressUpdate(task: "predict", done: min(bytesRead / 1024, barTotal - 1), total: barTotal,
+                                              detail: "KiB, \(number) lines"))
+            }
             pending.append(contentsOf: chunk)
             var start = 0
             while let newline = pending[start...].firstIndex(of: 0x0A) {
@@ -57,6 +72,7 @@ struct PredictCommand: ParsableCommand {
             pending.removeFirst(start)
         }
         if !pending.isEmpty { try handle(pending) }
+        if let barTotal { display.update(ProgressUpdate(task: "predict", done: barTotal, total: barTotal, detail: "KiB, \(number) lines")) }
         if failures > 0 {
             Console.error("\(failures) line(s) could not be scored")
             throw ExitCode.failure

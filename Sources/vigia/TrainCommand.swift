@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Inference
+import Reporting
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -13,19 +14,24 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model from a CSV and publish it as the next version in the storage directory."
     )
 
-    @Option(help: "The listings CSV (header: id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family).")
+    @Option(help: ArgumentHelp("The listings CSV (header: id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family).", valueName: "file"),
+            completion: .file(extensions: ["csv"]))
     var data: String
 
-    @Option(help: "The storage directory; versions go to <storage>/<name>/<version>.")
+    @Option(help: ArgumentHelp("The storage directory; versions go to <storage>/<name>/<version>.", valueName: "directory"),
+            completion: .directory)
     var storage: String = "models"
 
     @Option(help: "The model name.")
     var name: String = "prohibited-items"
 
-    @Option(help: "logistic_regression, linear_svm or multinomial_nb (overrides the config file).")
+    @Option(help: ArgumentHelp("\(TrainConfig.trainableAlgorithms.map(\.rawValue).joined(separator: ", ")) (overrides the config file).",
+                               valueName: "algorithm"),
+            completion: .list(TrainConfig.trainableAlgorithms.map(\.rawValue)))
     var algorithm: String?
 
-    @Option(help: "A training config JSON file (e.g. config/train-prohibited-items.json).")
+    @Option(help: ArgumentHelp("A training config JSON file (e.g. config/train-prohibited-items.json).", valueName: "file"),
+            completion: .file(extensions: ["json"]))
     var config: String?
 
     @Option(help: "Seed of the split, the folds and the SVM order (overrides the config file; default 42).")
@@ -41,13 +47,8 @@ struct TrainCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let progress: @Sendable (String) -> Void = { message in
-            let elapsed = (clock.now - start).components
-            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-            Console.error("[\(formatSeconds(seconds))] \(message)")
-        }
+        let display = TerminalProgress()
+        let progress: @Sendable (String) -> Void = { message in display.line(message) }
 
         var trainConfig = try Console.loadTrainConfig(at: config)
         if let algorithm {
@@ -70,7 +71,8 @@ struct TrainCommand: ParsableCommand {
 
         let trained: TrainedModel
         do {
-            trained = try Trainer(config: trainConfig, progress: progress).train(dataset, name: name)
+            trained = try Trainer(config: trainConfig, progress: progress, advance: { display.update($0) },
+                                  iterationLines: !display.isTerminal).train(dataset, name: name)
         } catch {
             throw Console.fail("\(error)")
         }
@@ -83,7 +85,18 @@ struct TrainCommand: ParsableCommand {
 
         let publisher = Publisher(storage: URL(fileURLWithPath: storage), name: name)
         do {
-            let outcome = try publisher.publish(trained, force: force, log: progress)
+            let outcome = try publisher.publish(trained, force: force, documents: { report, manifest in
+                let thresholdRule = switch trainConfig.thresholdRule {
+                case .maximiseF1: "The score that maximises F1 on \(trainConfig.folds)-fold out-of-fold scores of the training split."
+                case .precisionTarget(let target):
+                    "The lowest score whose precision on \(trainConfig.folds)-fold out-of-fold scores of the training split reaches \(target) (the F1-maximising score when none does)."
+                }
+                let card = ModelCard(
+                    manifest: manifest, report: report, datasetRows: (trained.dataset.rows, trained.dataset.positives),
+                    thresholdRule: thresholdRule, configuration: trainConfig.summary, text: trainConfig.modelCard,
+                    companions: [VersionDocuments.reportFileName, Publisher.metricsFileName])
+                return VersionDocuments.files(report: report, card: card)
+            }, log: progress)
             progress("published \(outcome.directory.path)")
             print("published \(name) version \(outcome.version) at \(outcome.directory.path)")
         } catch {

@@ -131,6 +131,58 @@ func listing(_ title: String) -> [String: FeatureValue] {
         #expect(try publisher.publishedVersions() == [1, 2])
     }
 
+    @Test func refusesAVersionThatRegressesOnAGuardedSliceUnlessForced() throws {
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let publisher = Publisher(storage: storage, name: "small")
+        var good = try smallLogisticModel.get()
+        good.config.sliceGuard.minimumPositives = 0
+        #expect(try publisher.publish(good, force: false).version == 1)
+        // The same model again is no regression on any site.
+        #expect(try publisher.publish(good, force: false).version == 2)
+
+        // A candidate whose report says one site fell: refused, naming the site.
+        var worse = good
+        let index = try #require(worse.report.slices.firstIndex { $0.dimension == "site" && $0.prAUC != nil })
+        let site = worse.report.slices[index].key
+        worse.report.slices[index].prAUC = 0.5
+        do {
+            _ = try publisher.publish(worse, force: false)
+            Issue.record("published a version that regressed on site \(site)")
+        } catch let error {
+            guard case .sliceRegression(let regressions, let version) = error else { throw error }
+            #expect(version == 2)
+            #expect(regressions.map(\.key) == [site])
+            #expect(error.description.contains("site=\(site): pr_auc 0.5000 against 1.0000"))
+        }
+        #expect(try publisher.publishedVersions() == [1, 2])
+        // Another guarded dimension, or a wide tolerance, lets it through; so does --force.
+        worse.config.sliceGuard.tolerance = 0.6
+        #expect(try publisher.publish(worse, force: false).version == 3)
+        worse.config.sliceGuard.tolerance = 0.02
+        #expect(try publisher.publish(worse, force: true).version == 4)
+    }
+
+    @Test func publishingWritesTheReportAndTheDocumentsChecksummed() throws {
+        let storage = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let trained = try smallLogisticModel.get()
+        let outcome = try Publisher(storage: storage, name: "small").publish(trained, force: false, documents: { report, manifest in
+            [(name: "card.md", bytes: Array("\(manifest.name) \(report.model.version)".utf8))]
+        })
+        let loaded = try LoadedModel.load(directory: outcome.directory.path)
+        #expect(Set(loaded.manifest.files.keys) == ["weights.bin", "dataset.json", "metrics.json", "card.md"])
+        let card = try String(contentsOf: outcome.directory.appending(path: "card.md"), encoding: .utf8)
+        #expect(card == "small 1")
+        let report = try EvaluationReport.decode(Data(contentsOf: outcome.directory.appending(path: "metrics.json")))
+        #expect(report.model.version == 1)
+        #expect(report.overall.rows == trained.testMetrics.count)
+        #expect(report.sliceDimensions.map(\.name) == ["site", "family", "seller_age"])
+        // A changed byte in a document fails the checksum like a changed weight would.
+        try Data("tampered".utf8).write(to: outcome.directory.appending(path: "card.md"))
+        #expect(throws: ArtifactError.self) { try LoadedModel.load(directory: outcome.directory.path) }
+    }
+
     @Test func anEqualModelIsNotWorse() throws {
         let storage = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: storage) }

@@ -52,6 +52,73 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(lines.contains { $0.hasPrefix("| `server.port` | `VIGIA_SERVER_PORT` | integer 0…65535 | `8080` |") })
     }
 
+    @Test func versionPrintsTheVersion() throws {
+        let result = try vigia(["--version"])
+        #expect(result.status == 0)
+        #expect(result.output.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(result.output)")
+    }
+
+    @Test func configCheckPrintsEveryValueWithItsSourceAndRefusesABadOneWithoutUsage() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("vigia.json", Array(#"{"server": {"host": "0.0.0.0"}}"#.utf8))
+        let result = try vigia(["config", "check", "--config", file, "--log-level", "debug"],
+                               environment: ["VIGIA_SERVER_PORT": "9000", "VIGIA_AUTH_ADMIN_TOKENS": "s3cret,other"])
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains("| `server.host` | `\"0.0.0.0\"` | file \(file) |"), "\(result.output)")
+        #expect(lines.contains("| `server.port` | `9000` | environment VIGIA_SERVER_PORT |"))
+        #expect(lines.contains("| `logging.level` | `\"debug\"` | flag --log-level |"))
+        #expect(lines.contains("| `server.backlog` | `1024` | default |"))
+        #expect(lines.contains("| `auth.admin_tokens` | (secret: 2 set) | environment VIGIA_AUTH_ADMIN_TOKENS |"))
+        #expect(!result.output.contains("s3cret"))
+        #expect(lines.last == "configuration ok")
+
+        for arguments in [["config", "check", "--log-level", "verbose"], ["config", "check", "--port", "eighty"], ["serve", "--port", "eighty"]] {
+            let bad = try vigia(arguments)
+            #expect(bad.status == 1, "\(arguments)")
+            #expect(bad.errorOutput.hasPrefix("error: configuration: "), "\(bad.errorOutput)")
+            #expect(!bad.errorOutput.contains("USAGE") && !bad.errorOutput.contains("Usage"), "\(bad.errorOutput)")
+            #expect(bad.output.isEmpty)
+        }
+        // A training config with a misspelt key stops `vigia train` before it reads the data.
+        let misspelt = try scratch.write("train.json", Array(#"{"fold": 3}"#.utf8))
+        let train = try vigia(["train", "--data", "/nonexistent.csv", "--storage", scratch.path("models"), "--config", misspelt])
+        #expect(train.status == 1)
+        #expect(train.errorOutput.hasPrefix("error: \(misspelt): invalid training config: unknown key \"fold\""), "\(train.errorOutput)")
+        #expect(!train.errorOutput.contains("Usage") && !train.errorOutput.contains("USAGE"))
+    }
+
+    /// The committed completion scripts are what the binary generates, and they offer the
+    /// enumerated values (log levels, algorithms).
+    @Test func completionScriptsAreCurrentAndOfferTheEnumeratedValues() throws {
+        for (shell, file) in [("bash", "vigia.bash"), ("zsh", "_vigia"), ("fish", "vigia.fish")] {
+            let generated = try vigia(["--generate-completion-script", shell])
+            #expect(generated.status == 0)
+            let committed = try String(contentsOf: repositoryRoot.appending(path: "completions/\(file)"), encoding: .utf8)
+            #expect(generated.output == committed,
+                    "completions/\(file) is stale: regenerate with `vigia --generate-completion-script \(shell) > completions/\(file)`")
+            for value in ["critical", "multinomial_nb"] { #expect(generated.output.contains(value), "\(shell): \(value)") }
+        }
+    }
+
+    /// `vigia predict` on a file of 1 MiB or more draws a bar on a terminal (a pseudo-terminal
+    /// from util-linux `script`) and nothing on stderr otherwise; stdout is the same.
+    @Test func predictDrawsABarOnATerminalOnlyForLargeFiles() throws {
+        let scratch = try Scratch()
+        let line = benignListing + "\n"
+        let file = try scratch.write("large.jsonl", Array(String(repeating: line, count: (1 << 20) / line.utf8.count + 1).utf8))
+        let plain = try vigia(["predict", "--model", defaultModel, "--input", file])
+        #expect(plain.status == 0 && plain.errorOutput.isEmpty, "\(plain.errorOutput)")
+        let lines = plain.output.split(separator: "\n").count
+        let binary = try BuiltProducts.executable("vigia").path
+        let command = "\(binary) predict --model \(defaultModel) --input \(file) > \(scratch.path("scores.jsonl"))"
+        let terminal = try runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], timeout: 300)
+        #expect(terminal.status == 0)
+        #expect(terminal.output.contains("predict        ["), "\(terminal.output.suffix(300))")
+        #expect(terminal.output.contains("100%") && terminal.output.contains("KiB, \(lines) lines"), "\(terminal.output.suffix(300))")
+        #expect(try String(contentsOfFile: scratch.path("scores.jsonl"), encoding: .utf8) == plain.output)
+    }
+
     @Test func validateAcceptsTheDefaultModelAndNamesTheProblemOfABrokenCopy() throws {
         let good = try vigia(["validate", defaultModel])
         #expect(good.status == 0, "\(good.errorOutput)")
@@ -145,6 +212,28 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         for kind in ["clean", "leetspeak", "dots", "spaces", "hyphens", "underscores", "zero_width", "repeats", "homoglyphs", "split"] {
             #expect(rows.contains { $0.hasPrefix(kind + " ") }, "\(kind): \(robust.output)")
         }
+        // The version carries its report and card, checksummed; evaluate writes the same report on demand.
+        let manifest = try String(contentsOfFile: "\(storage)/small/1/model.json", encoding: .utf8)
+        for file in ["report.html", "metrics.json", "MODEL_CARD.md"] {
+            #expect(FileManager.default.fileExists(atPath: "\(storage)/small/1/\(file)"), "\(file)")
+            #expect(manifest.contains("\"\(file)\" : \""), "\(file) is not listed in files")
+        }
+        let card = try String(contentsOfFile: "\(storage)/small/1/MODEL_CARD.md", encoding: .utf8)
+        #expect(card.hasPrefix("# Model card: small version 1\n"), "\(card)")
+        #expect(card.contains("| seed | 7 |"), "\(card)")
+        let html = scratch.path("report.html"), json = scratch.path("metrics.json")
+        let reported = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--report", html, "--json", json])
+        #expect(reported.status == 0, "\(reported.errorOutput)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg ") && !page.contains("<script"))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let overall = metrics?["overall"] as? [String: Any]
+        #expect(overall?["rows"] as? Int == 60)
+        let slices = (metrics?["slices"] as? [[String: Any]]) ?? []
+        #expect(slices.contains { $0["dimension"] as? String == "family" && $0["key"] as? String == "weapons" }, "\(slices)")
+        let carded = try vigia(["model-card", "--model", "\(storage)/small/1", "--metrics", json, "--output", scratch.path("CARD.md")])
+        #expect(carded.status == 0, "\(carded.errorOutput)")
+        #expect(try String(contentsOfFile: scratch.path("CARD.md"), encoding: .utf8).contains("**family** (`family`)"))
 
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))

@@ -133,6 +133,18 @@ def test_export_publishes_consecutive_versions_with_checksums_and_parity(tmp_pat
     assert abs(manifest["example"]["expected_score"] - expected) <= 1e-12
     assert manifest["metrics"]["confusion_matrix"]["true_positive"] > 0
     assert not [p for p in (tmp_path / "items").iterdir() if p.name.startswith(".")]
+    # The labelled export carries the evaluation report and the card; the unlabelled one only the card.
+    assert {"report.html", "metrics.json", "MODEL_CARD.md"} <= set(manifest["files"])
+    report = json.loads((directory / "metrics.json").read_text(encoding="utf-8"))
+    assert report["overall"]["rows"] == len(data)
+    assert report["overall"]["positives"] == int((data["label"] == model.classes_[1]).sum())
+    assert (directory / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    card = (directory / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card.startswith("# Model card: items version 1\n") and "scikit_learn=" not in card
+    assert "| scikit_learn |" in card and "## Metrics" in card and "ROC-AUC" in card
+    unlabelled = json.loads((tmp_path / "items" / "2" / "model.json").read_text(encoding="utf-8"))["files"]
+    assert "MODEL_CARD.md" in unlabelled and "report.html" not in unlabelled
+    assert "No labelled evaluation" in (tmp_path / "items" / "2" / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 def fake_vigia(tmp_path: Path, score: float) -> str:

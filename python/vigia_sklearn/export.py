@@ -31,6 +31,11 @@ TOLERANCE = 1e-9
 MANIFEST = "model.json"
 WEIGHTS = "weights.bin"
 PROVENANCE = "sklearn.json"
+REPORT = "report.html"
+METRICS = "metrics.json"
+CARD = "MODEL_CARD.md"
+# Sample columns the evaluation report slices by, when the sample has them.
+SLICE_COLUMNS = {"site_id": "string", "family": "string", "seller_age_days": "number"}
 
 
 class ExportError(RuntimeError):
@@ -200,6 +205,57 @@ def write_artifact(directory: Path, manifest: dict[str, Any], weights: list[floa
     (directory / MANIFEST).write_text(text, encoding="utf-8")
 
 
+def _run_vigia(vigia: str, arguments: list[str], what: str) -> None:
+    done = subprocess.run([vigia, *arguments], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ExportError(f"vigia {what} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def write_documents(vigia: str, directory: Path, records: list[dict[str, Any]], sample: pd.DataFrame,
+                    labels: np.ndarray | None, provenance: dict[str, Any], sample_name: str) -> None:
+    """The evaluation report (when the sample has labels) and MODEL_CARD.md, written by vigia
+    itself into `directory`, then listed with their SHA-256 in model.json's `files`."""
+    label_key = "__vigia_label__"
+    written: list[str] = []
+    metrics_path = directory / METRICS
+    if labels is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
+            for k, record in enumerate(records):
+                line = dict(record)
+                for column, kind in SLICE_COLUMNS.items():
+                    if column in sample.columns and column not in line:
+                        value = _json_value(sample[column].iloc[k], kind)
+                        if value is not None:
+                            line[column] = value
+                line[label_key] = int(bool(labels[k]))
+                handle.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+            lines_path = handle.name
+        try:
+            _run_vigia(vigia, ["evaluate", "--model", str(directory), "--data", lines_path, "--label", label_key,
+                               "--report", str(directory / REPORT), "--json", str(metrics_path)], "evaluate")
+        finally:
+            os.unlink(lines_path)
+        written += [REPORT, METRICS]
+    settings = [f"{key}={value}" for key, value in sorted(provenance.items()) if key != "pipeline"]
+    settings.append("pipeline=" + " → ".join(provenance.get("pipeline", [])))
+    note = (f"Evaluated on the export sample `{sample_name}` ({len(sample)} rows). The exporter does not see the "
+            "pipeline's training data; if the sample overlaps it, these figures are optimistic.")
+    card = ["model-card", "--model", str(directory), "--output", str(directory / CARD), "--data-note", note]
+    if labels is not None:
+        card += ["--metrics", str(metrics_path)]
+    for setting in settings:
+        card += ["--setting", setting]
+    _run_vigia(vigia, card, "model-card")
+    written.append(CARD)
+    manifest_path = directory / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for name in written:
+        manifest["files"][name] = _sha256((directory / name).read_bytes())
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    manifest_path.write_text(text, encoding="utf-8")
+    _run_vigia(vigia, ["validate", str(directory)], "validate")
+
+
 # --------------------------------------------------------------------------- parity
 
 
@@ -328,6 +384,7 @@ def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample:
             raise ExportError(f"parity check failed: {report.describe()}: scikit-learn "
                               f"{reference[report.worst_row]!r}, listing {json.dumps(records[report.worst_row], ensure_ascii=False)}; "
                               "nothing was published")
+        write_documents(vigia_path, candidate, records, sample, labels, provenance, sample_name)
         final = model_dir / str(version)
         os.rename(candidate, final)  # fails rather than replace a version published meanwhile
     finally:

@@ -26,6 +26,17 @@ public struct BatchPredictor: Sendable {
     /// Scores one line of raw bytes, as read: invalid UTF-8 is refused by the JSON parser as
     /// the service refuses it (400), never repaired into U+FFFD and scored.
     public func predict(line: [UInt8], number: Int) throws(LineError) -> String? {
+        guard let (_, values) = try listing(line: line, number: number) else { return nil }
+        let model = serving.model
+        var out = JSONWriter(capacity: 128)
+        out.beginScoredItem(id: serving.id(of: values), model.predict(values), threshold: model.threshold)
+        out.raw("}")
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    /// One line parsed and checked against the listing schema: the object (every member,
+    /// also those the signature does not name) and the model's input. Blank lines give `nil`.
+    public func listing(line: [UInt8], number: Int) throws(LineError) -> (listing: JSONObject, values: [FeatureValue])? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let value: JSONValue
         do {
@@ -40,11 +51,6 @@ public struct BatchPredictor: Sendable {
             let problems = serving.listingSchema.validate(value)
             throw LineError(line: number, problem: problems.map { "\($0.pointer) \($0.problem)" }.joined(separator: "; "))
         }
-        let values = serving.featureValues(listing)
-        let model = serving.model
-        var out = JSONWriter(capacity: 128)
-        out.beginScoredItem(id: serving.id(of: values), model.predict(values), threshold: model.threshold)
-        out.raw("}")
-        return String(decoding: out.bytes, as: UTF8.self)
+        return (listing, serving.featureValues(listing))
     }
 }
