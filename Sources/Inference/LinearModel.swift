@@ -112,13 +112,16 @@ public struct Prediction: Sendable, Equatable {
     public let score: Double
     /// `labels[1]` when positive, else `labels[0]`.
     public let label: String
-    /// `score >= threshold`.
+    /// `score >= threshold`; for a multi-class model, whether the label is a positive class.
     public let isPositive: Bool
+    /// A multi-class model's probability of every class (nil for binary models).
+    public let classScores: ClassScores?
 
-    public init(score: Double, label: String, isPositive: Bool) {
+    public init(score: Double, label: String, isPositive: Bool, classScores: ClassScores? = nil) {
         self.score = score
         self.label = label
         self.isPositive = isPositive
+        self.classScores = classScores
     }
 }
 
@@ -128,6 +131,9 @@ public enum MarginUnit: String, Sendable, Equatable {
     case logOdds = "log_odds"
     /// The linear SVM decision function w·x + b, before Platt scaling.
     case decisionFunction = "decision_function"
+    /// Multi-class models: the explained class's joint score minus the mean over the classes
+    /// (P(class) = softmax of these margins; weights and bias centred the same way).
+    case classLogit = "class_logit"
 }
 
 /// One feature's share of the margin.
@@ -165,4 +171,6 @@ public struct Explanation: Sendable, Equatable {
     public let down: [FeatureContribution]
     /// Sum of the contributions not listed in `up` or `down`.
     public let remainder: Double
+    /// The class explained, for a multi-class model (nil for binary models).
+    public var explainedClass: String? = nil
 }

@@ -11,20 +11,30 @@ public final class LoadedModel: Sendable {
     public let manifest: ModelManifest
     /// The compiled feature pipeline (also usable by the trainer to vectorise data).
     public let pipeline: FeaturePipeline
-    let model: LinearModel
+    /// How feature vectors become predictions.
+    let scorer: Scorer
+
+    /// A binary model (one margin and a link) or a multi-class one (a softmax over K classes).
+    enum Scorer: Sendable {
+        case binary(LinearModel)
+        case classes(ClassModel)
+    }
 
     public var name: String { manifest.name }
     public var version: Int { manifest.version }
     public var algorithm: Algorithm { manifest.algorithm }
     public var signature: Signature { manifest.signature }
     public var threshold: Double { manifest.threshold }
-    /// `[negative, positive]`.
+    /// `[negative, positive]`, or a multi-class model's class names.
     public var labels: [String] { manifest.labels }
+    /// Whether the model has more than two classes (predictions then carry `classScores`).
+    public var isMulticlass: Bool { manifest.isMulticlass }
     /// The unit explanations are expressed in.
     public var marginUnit: MarginUnit {
+        if isMulticlass { return .classLogit }
         switch manifest.algorithm {
-        case .linearSVM, .modifiedHuber, .calibratedLinear: .decisionFunction
-        case .logisticRegression, .multinomialNB, .bernoulliNB: .logOdds
+        case .linearSVM, .modifiedHuber, .calibratedLinear: return .decisionFunction
+        case .logisticRegression, .multinomialNB, .bernoulliNB: return .logOdds
         }
     }
 
@@ -44,8 +54,15 @@ public final class LoadedModel: Sendable {
         if let profile = manifest.profile { try profile.validate(against: manifest.signature) }
         self.manifest = manifest
         self.pipeline = pipeline
-        self.model = try LinearModel(algorithm: manifest.algorithm, parameters: manifest.model,
-                                     dimension: pipeline.dimension, weights: weights)
+        if manifest.isMulticlass {
+            let policy = try ClassPolicy(classes: manifest.labels, positiveClasses: manifest.positiveClasses,
+                                         classThresholds: manifest.classThresholds, threshold: manifest.threshold)
+            self.scorer = .classes(try ClassModel(algorithm: manifest.algorithm, parameters: manifest.model,
+                                                  dimension: pipeline.dimension, weights: weights, policy: policy))
+        } else {
+            self.scorer = .binary(try LinearModel(algorithm: manifest.algorithm, parameters: manifest.model,
+                                                  dimension: pipeline.dimension, weights: weights))
+        }
         if verifyExample { try verifyStoredExample() }
     }
 
@@ -93,7 +110,10 @@ public final class LoadedModel: Sendable {
 
     /// Scores values given in `signature.fields` order (shorter arrays: the rest is `.missing`).
     public func predict(_ values: [FeatureValue]) -> Prediction {
-        prediction(score: model.score(pipeline.transform(values)))
+        switch scorer {
+        case .binary(let model): prediction(score: model.score(pipeline.transform(values)))
+        case .classes(let model): model.predict(pipeline.transform(values))
+        }
     }
 
     /// Scores a field-name → value dictionary (absent fields are `.missing`; unknown keys ignored).
@@ -104,21 +124,46 @@ public final class LoadedModel: Sendable {
     /// The feature vector the model sees for `values` (for debugging and the trainer).
     public func features(_ values: [FeatureValue]) -> SparseVector { pipeline.transform(values) }
 
-    /// The raw margin (see `marginUnit`) for values in signature order.
-    public func margin(_ values: [FeatureValue]) -> Double { model.margin(pipeline.transform(values)) }
+    /// The raw margin (see `marginUnit`) for values in signature order; for a multi-class
+    /// model, the predicted class's.
+    public func margin(_ values: [FeatureValue]) -> Double {
+        switch scorer {
+        case .binary(let model): model.margin(pipeline.transform(values))
+        case .classes: explain(values, top: 0).margin
+        }
+    }
 
     /// Prediction plus the `top` features that pushed the score up and the `top` that pushed it
-    /// down, by absolute contribution. Contributions are value × weight in `marginUnit`.
-    public func explain(_ values: [FeatureValue], top: Int) -> Explanation {
+    /// down, by absolute contribution. Contributions are value × weight in `marginUnit`. A
+    /// multi-class model explains class `explainedClass` (a position in `labels`; nil: the
+    /// predicted label's class); a binary model always explains its positive label.
+    public func explain(_ values: [FeatureValue], top: Int, class explainedClass: Int? = nil) -> Explanation {
         let x = pipeline.transform(values)
-        let raises = model.marginRaisesScore
+        let raises: Bool, margin: Double, bias: Double, weights: [Double], prediction: Prediction
+        var explained: Int?
+        var effectiveValue: (Double) -> Double = { $0 }
+        switch scorer {
+        case .binary(let model):
+            raises = model.marginRaisesScore
+            margin = model.margin(x)  // the same arithmetic as predict, so the prediction is identical
+            bias = model.bias
+            weights = model.weights
+            effectiveValue = model.effectiveValue
+            prediction = self.prediction(score: model.score(x, margin: margin))
+        case .classes(let model):
+            prediction = model.predict(x)
+            let c = explainedClass ?? prediction.classScores?.labelIndex ?? 0
+            (weights, bias) = model.centred(c)
+            margin = bias + x.dot(weights)
+            raises = true
+            explained = c
+        }
         var ups: [(index: Int32, value: Double, contribution: Double)] = []
         var downs: [(index: Int32, value: Double, contribution: Double)] = []
-        let margin = model.margin(x)  // the same arithmetic as predict, so the prediction is identical
         for k in 0..<x.count {
             let index = x.indices[k]
-            let value = model.effectiveValue(x.values[k])
-            let c = value * model.weights[Int(index)]
+            let value = effectiveValue(x.values[k])
+            let c = value * weights[Int(index)]
             if c == 0 { continue }
             if (c > 0) == raises { ups.append((index, value, c)) } else { downs.append((index, value, c)) }
         }
@@ -135,13 +180,14 @@ public final class LoadedModel: Sendable {
         func named(_ item: (index: Int32, value: Double, contribution: Double)) -> FeatureContribution {
             FeatureContribution(feature: pipeline.featureName(at: Int(item.index)), value: item.value, contribution: item.contribution)
         }
-        return Explanation(prediction: prediction(score: model.score(x, margin: margin)), unit: marginUnit, margin: margin, bias: model.bias,
-                           up: shownUp.map(named), down: shownDown.map(named), remainder: remainder)
+        return Explanation(prediction: prediction, unit: marginUnit, margin: margin, bias: bias,
+                           up: shownUp.map(named), down: shownDown.map(named), remainder: remainder,
+                           explainedClass: explained.map { labels[$0] })
     }
 
     /// `explain` for a field-name → value dictionary.
-    public func explain(_ dict: [String: FeatureValue], top: Int) -> Explanation {
-        explain(orderedValues(dict), top: top)
+    public func explain(_ dict: [String: FeatureValue], top: Int, class explainedClass: Int? = nil) -> Explanation {
+        explain(orderedValues(dict), top: top, class: explainedClass)
     }
 
     /// Values in signature order from a dictionary.
@@ -175,11 +221,18 @@ public final class LoadedModel: Sendable {
             throw ArtifactError(.invalidManifest, "name \"\(m.name)\" must be a non-empty plain directory name")
         }
         guard m.version > 0 else { throw ArtifactError(.invalidManifest, "version must be a positive integer, got \(m.version)") }
-        guard m.labels.count == 2 else {
-            throw ArtifactError(.invalidManifest, "labels must hold exactly 2 names [negative, positive], got \(m.labels.count)")
+        guard m.labels.count >= 2 else {
+            throw ArtifactError(.invalidManifest, "labels must hold 2 names [negative, positive] or the names of 3 or more classes, got \(m.labels.count)")
         }
-        guard m.labels[0] != m.labels[1], !m.labels.contains("") else {
-            throw ArtifactError(.invalidManifest, "labels must be two different non-empty names, got \(m.labels)")
+        guard Set(m.labels).count == m.labels.count, !m.labels.contains("") else {
+            throw ArtifactError(.invalidManifest, "labels must be different non-empty names, got \(m.labels)")
+        }
+        if !m.isMulticlass {
+            for (key, present) in [("positive_classes", m.positiveClasses != nil), ("class_thresholds", m.classThresholds != nil),
+                                   ("model.class_weights", m.model.classWeights != nil), ("model.class_intercepts", m.model.classIntercepts != nil)]
+            where present {
+                throw ArtifactError(.invalidManifest, "\(key) is for multi-class models; this one has 2 labels")
+            }
         }
         guard m.threshold.isFinite, m.threshold >= 0, m.threshold <= 1 else {
             throw ArtifactError(.invalidManifest, "threshold must be in [0, 1], got \(m.threshold)")
@@ -289,6 +342,7 @@ extension ModelManifest {
             if case .text(let text) = transformer, case .tfidf(let tfidf) = text.vectorizer { arrays.append(tfidf.idf) }
         }
         if let w = model.weights { arrays.append(w) }
+        arrays.append(contentsOf: model.classWeights ?? [])
         arrays.append(contentsOf: model.featureLogProb ?? [])
         arrays.append(contentsOf: (model.members ?? []).map(\.weights))
         return arrays.contains { $0.values == nil }

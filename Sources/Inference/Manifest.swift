@@ -41,9 +41,9 @@
 public struct ModelManifest: Codable, Sendable, Equatable {
     /// The artifact format writers produce. Format 2 adds what scikit-learn pipelines need
     /// (see `ManifestFormat.swift`); format 1 artifacts load unchanged.
-    public static let currentFormatVersion = 3
+    public static let currentFormatVersion = 4
     /// The formats this build reads.
-    public static let supportedFormatVersions = 1...3
+    public static let supportedFormatVersions = 1...4
     /// The file name of the manifest inside a version directory.
     public static let fileName = "model.json"
     /// The file name of the optional weights file (little-endian IEEE-754 float64 values).
@@ -68,8 +68,15 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var model: ModelParameters
     /// Scores `>= threshold` are labelled positive. In [0, 1].
     public var threshold: Double
-    /// Exactly two label names: `[negative, positive]`, e.g. `["allowed", "prohibited"]`.
+    /// Two label names, `[negative, positive]`, e.g. `["allowed", "prohibited"]`; or, for a
+    /// multi-class model (format 4), its K ≥ 3 class names in the order of its parameters.
     public var labels: [String]
+    /// Format 4, multi-class models: the classes whose probabilities add up to `score` (at least
+    /// one, not all). Default nil (binary models).
+    public var positiveClasses: [String]?
+    /// Format 4, multi-class models: a threshold of its own for some positive classes; such a
+    /// class is flagged when its probability reaches it (see `ClassPolicy`). Default nil.
+    public var classThresholds: [String: Double]?
     /// Evaluation metrics measured by the trainer (informational).
     public var metrics: Metrics
     /// An input with the score it must produce; loading fails unless it reproduces (|Δ| ≤ 1e-9).
@@ -87,9 +94,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         formatVersion: Int? = nil, name: String, version: Int, created: String,
         algorithm: Algorithm, signature: Signature, pipeline: PipelineSpec, model: ModelParameters,
         threshold: Double, labels: [String], metrics: Metrics = Metrics(), example: Example,
-        dataset: DatasetInfo, files: [String: String] = [:], profile: InputProfile? = nil
+        dataset: DatasetInfo, files: [String: String] = [:], profile: InputProfile? = nil,
+        positiveClasses: [String]? = nil, classThresholds: [String: Double]? = nil
     ) {
         self.profile = profile
+        self.positiveClasses = positiveClasses
+        self.classThresholds = classThresholds
         self.formatVersion = 1
         self.name = name
         self.version = version
@@ -113,7 +123,12 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         case formatVersion = "format_version"
         case name, version, created, algorithm, signature, pipeline, model, threshold, labels
         case metrics, example, dataset, files, profile
+        case positiveClasses = "positive_classes"
+        case classThresholds = "class_thresholds"
     }
+
+    /// Whether this is a multi-class model (more than two `labels`).
+    public var isMulticlass: Bool { labels.count > 2 }
 }
 
 /// The model families format v1 knows.
@@ -643,6 +658,9 @@ public struct StoredArray: Codable, Sendable, Equatable {
 /// - `linear_svm`: `weights`, `intercept`, `platt_a`, `platt_b`.
 /// - `multinomial_nb`: `class_log_prior` (2 values: negative, positive) and
 ///   `feature_log_prob` (2 arrays: negative, positive, each one value per feature).
+/// - multi-class (format 4, K = `labels.count` ≥ 3): `logistic_regression` takes
+///   `class_weights` (K arrays) and `class_intercepts` (K values); `multinomial_nb` takes K
+///   `class_log_prior` values and K `feature_log_prob` arrays; all in `labels` order.
 /// Weight arrays have one value per pipeline output column.
 public struct ModelParameters: Codable, Sendable, Equatable {
     public var weights: StoredArray?
@@ -655,10 +673,16 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public var binarize: Double?
     /// Format 2, `calibrated_linear`: the calibrated members whose scores are averaged.
     public var members: [CalibratedMember]?
+    /// Format 4, multi-class `logistic_regression`: one weight array per class.
+    public var classWeights: [StoredArray]?
+    /// Format 4, multi-class `logistic_regression`: one intercept per class.
+    public var classIntercepts: [Double]?
 
     public init(weights: StoredArray? = nil, intercept: Double? = nil, plattA: Double? = nil, plattB: Double? = nil,
                 classLogPrior: [Double]? = nil, featureLogProb: [StoredArray]? = nil, binarize: Double? = nil,
-                members: [CalibratedMember]? = nil) {
+                members: [CalibratedMember]? = nil, classWeights: [StoredArray]? = nil, classIntercepts: [Double]? = nil) {
+        self.classWeights = classWeights
+        self.classIntercepts = classIntercepts
         self.binarize = binarize
         self.members = members
         self.weights = weights
@@ -681,6 +705,10 @@ public struct ModelParameters: Codable, Sendable, Equatable {
     public static func multinomialNB(classLogPrior: [Double], featureLogProb: [StoredArray]) -> ModelParameters {
         ModelParameters(classLogPrior: classLogPrior, featureLogProb: featureLogProb)
     }
+    /// Multinomial (softmax) logistic regression parameters, one row per class.
+    public static func softmax(classWeights: [StoredArray], classIntercepts: [Double]) -> ModelParameters {
+        ModelParameters(classWeights: classWeights, classIntercepts: classIntercepts)
+    }
 
     enum CodingKeys: String, CodingKey {
         case weights, intercept, binarize, members
@@ -688,6 +716,8 @@ public struct ModelParameters: Codable, Sendable, Equatable {
         case plattB = "platt_b"
         case classLogPrior = "class_log_prior"
         case featureLogProb = "feature_log_prob"
+        case classWeights = "class_weights"
+        case classIntercepts = "class_intercepts"
     }
 }
 

@@ -1,3 +1,6 @@
+// Format 4 adds multi-class models: K ≥ 3 `labels`, `positive_classes`, `class_thresholds`,
+// and the per-class parameters `class_weights` / `class_intercepts` (ClassModel.swift).
+//
 // Format 3 adds one thing: `normalize` on text transformers (TextNormalization.swift).
 //
 // Format 2 of the artifact: what scikit-learn pipelines need beyond format 1 — the char
@@ -132,6 +135,7 @@ extension ModelManifest {
     /// The oldest format that can express this manifest, and the first feature that needs
     /// format 2 (nil when format 1 suffices).
     public var requiredFormat: (version: Int, reason: String?) {
+        if isMulticlass { return (4, "\(labels.count) labels (a multi-class model)") }
         switch algorithm {
         case .modifiedHuber, .bernoulliNB, .calibratedLinear:
             return (2, "algorithm \(algorithm.rawValue)")

@@ -325,6 +325,8 @@ public final class VigiaService: Sendable {
         ]
         let request = Schemas.predictRequest(listing: Schema.object(properties: [], componentName: "Listing"),
                                              maxBatchSize: configuration.integer("predict.max_batch_size"))
+        let explainRequest = Schemas.explainRequest(listing: Schema.object(properties: [], componentName: "Listing"),
+                                                    maxBatchSize: configuration.integer("predict.max_batch_size"))
         for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
             let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
             routes.add(
@@ -336,7 +338,7 @@ public final class VigiaService: Sendable {
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
                           summary: "Score listings with \(what) and list the features that raised and lowered each score.",
-                          tags: ["predict"], requestBody: request,
+                          tags: ["predict"], requestBody: explainRequest,
                           responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors,
                           requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
                 models.explain)

@@ -112,11 +112,36 @@ public struct LogisticRegressionFitter: Sendable {
     }
 
     public func fit(_ data: TrainingMatrix, progress: FitProgress? = nil) -> LinearFit {
-        let n = data.dimension + 1
         let sampleWeights = data.sampleWeights(balanced: balanced)
+        let (x, iteration, converged) = minimiser.minimise(count: data.dimension + 1, progress: progress) { x, g in
+            evaluate(x, data, sampleWeights, gradient: &g)
+        }
+        return LinearFit(weights: Array(x[0..<data.dimension]), bias: x[data.dimension], iterations: iteration, converged: converged)
+    }
+
+    /// The L-BFGS settings of this fitter.
+    var minimiser: LBFGS {
+        LBFGS(gradientTolerance: gradientTolerance, relativeDecreaseTolerance: relativeDecreaseTolerance,
+              maxIterations: maxIterations, memory: memory)
+    }
+}
+
+/// Limited-memory BFGS with a backtracking Armijo line search, from zero. Every sum runs in a
+/// fixed order on one thread, so the same objective gives bit-identical results.
+struct LBFGS: Sendable {
+    var gradientTolerance: Double
+    var relativeDecreaseTolerance: Double
+    var maxIterations: Int
+    var memory: Int
+
+    /// Minimises `evaluate` (value, writing the gradient into its second argument) over
+    /// `count` parameters; returns the parameters, the iterations and whether it converged.
+    func minimise(
+        count n: Int, progress: FitProgress?, evaluate: ([Double], inout [Double]) -> Double
+    ) -> (x: [Double], iterations: Int, converged: Bool) {
         var x = [Double](repeating: 0, count: n)
         var g = [Double](repeating: 0, count: n)
-        var f = evaluate(x, data, sampleWeights, gradient: &g)
+        var f = evaluate(x, &g)
         var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
         var iteration = 0
         var converged = false
@@ -156,7 +181,7 @@ public struct LogisticRegressionFitter: Sendable {
             var accepted = false
             for _ in 0..<40 {
                 for j in 0..<n { newX[j] = x[j] + step * direction[j] }
-                newF = evaluate(newX, data, sampleWeights, gradient: &newG)
+                newF = evaluate(newX, &newG)
                 if newF <= f + 1e-4 * step * slope { accepted = true; break }
                 step *= 0.5
             }
@@ -174,7 +199,7 @@ public struct LogisticRegressionFitter: Sendable {
             progress?(iteration, f)
             if decrease <= relativeDecreaseTolerance * max(abs(f), 1) { converged = true; break }
         }
-        return LinearFit(weights: Array(x[0..<data.dimension]), bias: x[data.dimension], iterations: iteration, converged: converged)
+        return (x, iteration, converged)
     }
 }
 

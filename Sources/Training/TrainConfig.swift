@@ -32,6 +32,9 @@ public struct TrainConfig: Sendable, Equatable {
     public var splitGroupColumns: [String]?
     /// `[negative, positive]` label names written into the artifact.
     public var labels: [String] = ["allowed", "prohibited"]
+    /// A multi-class model (`classes`): its classes come from this column instead of the 0/1
+    /// label. Default nil (a binary model).
+    public var classes: ClassesConfig?
 
     // Text (TF-IDF over word n-grams).
     /// A term is kept when it occurs in at least this many training documents. Default 2.
@@ -110,6 +113,15 @@ public struct TrainConfig: Sendable, Equatable {
         if let value = file.folds { config.folds = value }
         if let value = file.precision_target { config.thresholdRule = .precisionTarget(value) }
         if let value = file.labels { config.labels = value }
+        if let value = file.classes {
+            var classes = ClassesConfig(column: value.column)
+            classes.names = value.names
+            classes.other = value.other
+            classes.positive = value.positive
+            classes.negative = value.negative
+            classes.thresholds = value.thresholds ?? [:]
+            config.classes = classes
+        }
         if let text = file.text {
             if let value = text.min_df { config.minDF = value }
             if let value = text.max_df { config.maxDF = value }
@@ -213,6 +225,23 @@ public struct TrainConfig: Sendable, Equatable {
         for slice in slices { try slice.validate() }
         try check(Set(slices.map(\.name)).count == slices.count, "slices: names must be unique")
         try sliceGuard.validate(against: slices)
+        if let classes {
+            let column = datasetSchema.column(named: classes.column)
+            try check(column?.kind == .reporting,
+                      "classes.column: \(classes.column) must be a reporting column of the dataset schema (never a model input), as family is")
+            try check([.logisticRegression, .multinomialNB].contains(algorithm),
+                      "classes: a multi-class model is fitted with logistic_regression (softmax) or multinomial_nb; \(algorithm.rawValue) is binary only")
+            try check(classes.positive == nil || classes.negative == nil, "classes: give positive or negative, not both")
+            try check(classes.positive != nil || classes.negative != nil || classes.other != nil,
+                      "classes: say which classes are allowed (negative, or other) or which are prohibited (positive)")
+            if let names = classes.names {
+                try check(Set(names).count == names.count && !names.contains(""), "classes.names must be distinct and non-empty")
+                if let other = classes.other { try check(!names.contains(other), "classes.other must not be one of classes.names") }
+            }
+            for (name, value) in classes.thresholds {
+                try check(value >= 0 && value <= 1, "classes.thresholds.\(name) must lie in [0, 1]")
+            }
+        }
     }
 
     /// The settings the model card lists under "training configuration", as (key, value) text.
@@ -261,6 +290,14 @@ public struct TrainConfig: Sendable, Equatable {
             var fraction: Double?
             var kinds: [String]?
         }
+        struct Classes: Decodable {
+            var column: String
+            var names: [String]?
+            var other: String?
+            var positive: [String]?
+            var negative: [String]?
+            var thresholds: [String: Double]?
+        }
         struct Schema: Decodable {
             var columns: [ColumnSpec]
             var strict: Bool?
@@ -273,6 +310,7 @@ public struct TrainConfig: Sendable, Equatable {
         var folds: Int?
         var precision_target: Double?
         var labels: [String]?
+        var classes: Classes?
         var text: Text?
         var min_category_count: Int?
         var log1p_columns: [String]?
@@ -296,7 +334,7 @@ public struct TrainConfig: Sendable, Equatable {
         static let keys: Set<String> = [
             "algorithm", "dataset_schema", "seed", "test_fraction", "split_group_columns", "folds", "precision_target",
             "labels", "text", "min_category_count", "log1p_columns", "logistic_c", "svm_c", "nb_alpha",
-            "balanced_classes", "max_iterations", "augmentation", "slices", "slice_guard", "model_card",
+            "balanced_classes", "max_iterations", "augmentation", "slices", "slice_guard", "model_card", "classes",
         ]
     }
 }
@@ -334,6 +372,27 @@ public struct ModelCardText: Sendable, Equatable, Codable {
         case intendedUse = "intended_use"
         case data, limitations
     }
+}
+
+/// A multi-class model's classes (`classes` in the config file): the values of a string column.
+/// The artifact lists them sorted (as scikit-learn's `classes_`).
+public struct ClassesConfig: Sendable, Equatable {
+    /// The column holding each row's class (`family` in `data/listings.csv`).
+    public var column: String
+    /// The classes kept (`names`). Default nil: every value of the column.
+    public var names: [String]?
+    /// The class every other value becomes (`other`, e.g. `allowed`). Default nil: a value
+    /// outside `names` stops training, naming the row.
+    public var other: String?
+    /// The prohibited classes, whose probabilities add up to `score` (`positive`). Default: every
+    /// class except `negative` (or except `other`).
+    public var positive: [String]?
+    /// The allowed classes (`negative`). Default: `other`.
+    public var negative: [String]?
+    /// A threshold of its own for some positive classes (`thresholds`). Default none.
+    public var thresholds: [String: Double] = [:]
+
+    public init(column: String) { self.column = column }
 }
 
 /// Character n-grams (`char_wb`: inside space-padded words) as a second TF-IDF block of a text

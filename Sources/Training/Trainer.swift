@@ -151,7 +151,10 @@ public struct Trainer: Sendable {
 
     public func train(_ dataset: Dataset, name: String) throws(TrainingError) -> TrainedModel {
         try config.validate()
-        let labels = dataset.labels
+        // A multi-class model: each row's class; the split, the folds and the threshold use
+        // whether that class is positive.
+        let classes = try config.classes.map { config throws(TrainingError) in try ClassAssignment(dataset: dataset, config: config) }
+        let labels = classes?.binaryLabels ?? dataset.labels
         let positives = labels.reduce(0, +)
         guard positives > 0, positives < labels.count else {
             throw .notEnoughData("every row has label \(positives > 0 ? 1 : 0); a classifier needs rows of both classes")
@@ -192,10 +195,11 @@ public struct Trainer: Sendable {
         let vectors = inputs.map(pipeline.transform)
         let copies = Self.inputs(of: augmented.map(\.row), schema: dataset.schema, signature: signature).map(pipeline.transform)
         let originals = split.train.count
+        let fitLabels = classes?.rowClass ?? labels  // what the fitters learn: 0/1, or class indices
         let trainMatrix = TrainingMatrix(rows: split.train.map { vectors[$0] } + copies,
-                                         labels: split.train.map { labels[$0] } + augmented.map { labels[split.train[$0.source]] },
+                                         labels: split.train.map { fitLabels[$0] } + augmented.map { fitLabels[split.train[$0.source]] },
                                          dimension: pipeline.dimension)
-        let originalLabels = Array(trainMatrix.labels[..<originals])
+        let originalLabels = split.train.map { labels[$0] }
 
         // Out-of-fold scores on the training split.
         // Out-of-fold scores are of the original rows; a copy is fitted with the fold of its row.
@@ -210,6 +214,11 @@ public struct Trainer: Sendable {
             let outside = originalFolds.indices.filter { originalFolds[$0] == fold }
             progress("cross-validation fold \(fold + 1)/\(config.folds): fitting on \(inside.count) rows")
             let foldMatrix = trainMatrix.subset(inside)
+            if let classes {
+                let fit = fitClasses(foldMatrix, classes)
+                for row in outside { outOfFold[row] = classes.score(fit.probabilities(trainMatrix.rows[row])) }
+                continue
+            }
             switch config.algorithm {
             case .logisticRegression:
                 let fit = logisticFitter.fit(foldMatrix)
@@ -249,6 +258,12 @@ public struct Trainer: Sendable {
         progress("final fit (\(config.algorithm.rawValue)) on \(trainMatrix.rows.count) rows")
         let parameters: ModelParameters
         switch config.algorithm {
+        case .logisticRegression where classes != nil:
+            let fit = fitClasses(trainMatrix, classes!)
+            parameters = .softmax(classWeights: fit.weights.map { weights.append($0) }, classIntercepts: fit.biases)
+        case .multinomialNB where classes != nil:
+            let fit = fitClasses(trainMatrix, classes!)
+            parameters = .multinomialNB(classLogPrior: fit.biases, featureLogProb: fit.weights.map { weights.append($0) })
         case .logisticRegression:
             let fit = logisticFitter.fit(trainMatrix) { iteration, value in
                 self.advance(ProgressUpdate(task: "L-BFGS", done: iteration, total: self.config.maxIterations,
@@ -281,9 +296,11 @@ public struct Trainer: Sendable {
         var manifest = ModelManifest(
             name: name, version: 1, created: "",
             algorithm: config.algorithm, signature: signature, pipeline: storedSpec, model: parameters,
-            threshold: threshold, labels: config.labels,
+            threshold: threshold, labels: classes?.names ?? config.labels,
             example: Example(input: exampleInput, expectedScore: 0),
-            dataset: description.datasetInfo)
+            dataset: description.datasetInfo,
+            positiveClasses: classes?.positiveNames,
+            classThresholds: classes.flatMap { _ in config.classes?.thresholds.isEmpty == false ? config.classes?.thresholds : nil })
         // Score through Inference's own model, so the reported metrics and the stored example
         // are exactly what serving will compute.
         let served: LoadedModel
@@ -294,10 +311,16 @@ public struct Trainer: Sendable {
         }
         progress("evaluating on \(split.test.count) held-out rows")
         let testInputs = split.test.map { inputs[$0] }
-        let testScores = testInputs.map { served.predict($0).score }
+        let testPredictions = testInputs.map { served.predict($0) }
+        let testScores = testPredictions.map(\.score)
         let testLabels = split.test.map { labels[$0] }
         let testMetrics = EvaluationMetrics(scores: testScores, labels: testLabels, threshold: threshold)
         manifest.metrics = Self.manifestMetrics(testMetrics, outOfFold: outOfFoldMetrics)
+        if let classes {
+            let figures = ClassMetrics(predictions: testPredictions, classes: split.test.map { classes.rowClass[$0] }, names: classes.names)
+            progress(figures.summary)
+            manifest.metrics.values.merge(figures.values) { $1 }
+        }
         manifest.example.expectedScore = testScores[0]
         // What the training inputs looked like, for the serving-time skew comparison.
         manifest.profile = InputProfile.build(rows: split.train.map { inputs[$0] }, signature: signature, pipeline: served.pipeline)
@@ -325,6 +348,19 @@ public struct Trainer: Sendable {
         LinearSVMFitter(c: config.svmC, maxIterations: config.maxIterations, balanced: config.balancedClasses, seed: config.seed)
     }
     var nbFitter: NaiveBayesFitter { NaiveBayesFitter(alpha: config.nbAlpha) }
+
+    /// The multi-class fit of the configured algorithm (softmax regression or naive Bayes).
+    func fitClasses(_ matrix: TrainingMatrix, _ classes: ClassAssignment) -> ClassFit {
+        let k = classes.names.count
+        if config.algorithm == .multinomialNB { return nbFitter.fitClasses(matrix, classes: k) }
+        let fitter = SoftmaxRegressionFitter(classes: k, c: config.logisticC, maxIterations: config.maxIterations,
+                                             balanced: config.balancedClasses)
+        let fit = fitter.fit(matrix) { iteration, value in
+            if iteration % 10 == 0 { self.progress("  L-BFGS iteration \(iteration): objective \(formatFixed(value, digits: 6))") }
+        }
+        progress("  L-BFGS stopped after \(fit.iterations) iterations (converged: \(fit.converged))")
+        return fit
+    }
 
     /// The threshold rule applied to out-of-fold scores (see `ThresholdRule`).
     func chooseThreshold(scores: [Double], labels: [Int]) -> Double {

@@ -124,8 +124,8 @@ import Testing
         let tmp = try TemporaryDirectory()
         defer { tmp.cleanUp() }
         try FileManager.default.createDirectory(atPath: tmp.path + "/m/1", withIntermediateDirectories: true)
-        try tmp.write("{\"format_version\": 4, \"whatever\": true}", to: "m/1/model.json")
-        expectLoadError(tmp.path + "/m/1", .unsupportedFormatVersion, mentioning: "4")
+        try tmp.write("{\"format_version\": 5, \"whatever\": true}", to: "m/1/model.json")
+        expectLoadError(tmp.path + "/m/1", .unsupportedFormatVersion, mentioning: "5")
     }
 
     @Test func reportsAVocabularyIndexOutOfRange() throws {

@@ -162,8 +162,8 @@ import Testing
         var v1 = Fixture.manifest()
         v1.formatVersion = 1
         _ = try LoadedModel(manifest: v1)
-        var v4 = Fixture.manifest()
-        v4.formatVersion = 4
-        #expect(throws: ArtifactError(.unsupportedFormatVersion, "")) { try LoadedModel(manifest: v4) }
+        var v5 = Fixture.manifest()
+        v5.formatVersion = 5
+        #expect(throws: ArtifactError(.unsupportedFormatVersion, "")) { try LoadedModel(manifest: v5) }
     }
 }

@@ -14,14 +14,14 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "three labels", mutate: { $0.labels = ["a", "b", "c"] }, code: .invalidManifest,
-             message: "labels must hold exactly 2 names [negative, positive], got 3"),
+        Case(name: "three labels in format 1", mutate: { $0.labels = ["a", "b", "c"] }, code: .unsupportedFormatVersion,
+             message: "3 labels (a multi-class model) needs format_version 4, the manifest declares 1"),
         Case(name: "one label", mutate: { $0.labels = ["a"] }, code: .invalidManifest,
-             message: "labels must hold exactly 2 names [negative, positive], got 1"),
+             message: "labels must hold 2 names [negative, positive] or the names of 3 or more classes, got 1"),
         Case(name: "the same label twice", mutate: { $0.labels = ["same", "same"] }, code: .invalidManifest,
-             message: "labels must be two different non-empty names, got [\"same\", \"same\"]"),
+             message: "labels must be different non-empty names, got [\"same\", \"same\"]"),
         Case(name: "an empty label", mutate: { $0.labels = ["", "prohibited"] }, code: .invalidManifest,
-             message: "labels must be two different non-empty names, got [\"\", \"prohibited\"]"),
+             message: "labels must be different non-empty names, got [\"\", \"prohibited\"]"),
         Case(name: "threshold above 1", mutate: { $0.threshold = 1.5 }, code: .invalidManifest,
              message: "threshold must be in [0, 1], got 1.5"),
         Case(name: "threshold below 0", mutate: { $0.threshold = -0.01 }, code: .invalidManifest,

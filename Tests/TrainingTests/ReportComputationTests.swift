@@ -168,7 +168,7 @@ import Testing
 
     @Test func aMisspeltTopLevelKeyIsAnErrorNamingIt() {
         #expect(throws: TrainingError.invalidConfig(
-            "unknown key \"fold\" (expected algorithm, augmentation, balanced_classes, dataset_schema, folds, labels, log1p_columns, logistic_c, max_iterations, min_category_count, model_card, nb_alpha, precision_target, seed, slice_guard, slices, split_group_columns, svm_c, test_fraction, text)")) {
+            "unknown key \"fold\" (expected algorithm, augmentation, balanced_classes, classes, dataset_schema, folds, labels, log1p_columns, logistic_c, max_iterations, min_category_count, model_card, nb_alpha, precision_target, seed, slice_guard, slices, split_group_columns, svm_c, test_fraction, text)")) {
             try TrainConfig.decode(Data(#"{"fold": 3, "seed": 1}"#.utf8))
         }
     }

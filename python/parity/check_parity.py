@@ -135,7 +135,26 @@ def pipelines() -> dict[str, Pipeline]:
             ("num", StandardScaler(with_mean=False), ["price_usd"]),
             ("flag", OneHotEncoder(drop="if_binary", handle_unknown="ignore"), ["site_id"])],
             LogisticRegression(C=3.0, max_iter=100), remainder="passthrough"),
+        # Multi-class: the prohibited family of a listing, or "allowed".
+        "family_tfidf_onehot_scaled_multinomial_logreg": pipe([
+            ("title", TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", ngram_range=(1, 2), min_df=2), "title"),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["category_id", "site_id"]),
+            ("num", imputed_log_scaled, ["price_usd", "seller_age_days"])], LogisticRegression(C=4.0, max_iter=300)),
+        "family_count_onehot_multinomialnb": pipe([
+            ("title", CountVectorizer(ngram_range=(1, 2), strip_accents="unicode"), "title"),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["category_id"])], MultinomialNB(alpha=0.2)),
+        "family_tfidf_complementnb": pipe([
+            ("title", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=3, max_features=20000), "title")],
+            ComplementNB(alpha=0.5)),
     }
+
+PROHIBITED_FAMILIES = {"medicines", "weapons", "counterfeit", "tobacco_vapes", "steroids", "wildlife", "documents",
+                       "medical_equipment", "signal_jammers"}
+
+
+def family_class(families: pd.Series) -> pd.Series:
+    """The multi-class label: the prohibited family, or "allowed" for every other family."""
+    return families.where(families.isin(PROHIBITED_FAMILIES), "allowed")
 
 
 def main() -> int:
@@ -160,10 +179,16 @@ def main() -> int:
         features = [c for c in sample.columns if c not in ("is_prohibited", "family", "id")]
         if name.startswith("passthrough"):
             features = ["title", "price_usd", "site_id", "seller_age_days", "seller_sales"]
-        pipeline.fit(training[features], training["is_prohibited"])
-        result = export(pipeline, storage=args.storage, name=name.replace("_", "-"),
-                        sample=sample[features + ["id", "is_prohibited"]], id_column="id",
-                        label_column="is_prohibited", force=True)
+        if name.startswith("family"):
+            pipeline.fit(training[features], family_class(training["family"]))
+            labelled = sample[features + ["id"]].assign(family_class=family_class(sample["family"]))
+            result = export(pipeline, storage=args.storage, name=name.replace("_", "-"), sample=labelled, id_column="id",
+                            label_column="family_class", negative_classes=["allowed"], force=True)
+        else:
+            pipeline.fit(training[features], training["is_prohibited"])
+            result = export(pipeline, storage=args.storage, name=name.replace("_", "-"),
+                            sample=sample[features + ["id", "is_prohibited"]], id_column="id",
+                            label_column="is_prohibited", force=True)
         worst = max(worst, result.parity.max_abs_difference)
         print(f"{name:70s} {result.algorithm:20s} rows={result.parity.rows} "
               f"max|Δp|={result.parity.max_abs_difference:.3e} ({time.perf_counter() - started:.1f} s)")

@@ -16,6 +16,8 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer, OneHotEncoder, StandardScaler
 
@@ -83,12 +85,85 @@ def test_one_hot_that_raises_on_unknown_values_is_refused() -> None:
     assert refused.value.parameter == "handle_unknown"
 
 
-def test_more_than_two_classes_is_refused() -> None:
-    data = frame()
-    data["label"] = np.arange(len(data)) % 3
+def families(rows: int = 90) -> pd.DataFrame:
+    """Three classes told apart by the title: weapons, medicines and allowed goods."""
+    data = frame(rows)
+    words = {"weapons": ["pistola 9mm", "munição calibre 38", "revólver"], "medicines": ["remédio tarja preta",
+             "comprimido sem receita", "ampola injetável"], "allowed": ["camiseta algodao", "caneca ceramica", "tenis"]}
+    names = sorted(words)
+    data["label"] = [names[k % 3] for k in range(rows)]
+    data["title"] = [f"{words[c][(k // 3) % 3]} {['novo', 'usado', 'kit'][k % 3]}" for k, c in enumerate(data["label"])]
+    return data
+
+
+def test_multi_class_estimators_without_a_softmax_form_are_refused() -> None:
+    data = families()
     with pytest.raises(UnsupportedStep) as refused:
-        convert(fitted(pipeline(), data))
+        convert(fitted(pipeline(estimator=SGDClassifier(loss="log_loss", random_state=0)), data))
     assert refused.value.parameter == "classes_"
+    assert "LogisticRegression (multinomial), MultinomialNB and ComplementNB" in str(refused.value)
+    with pytest.raises(UnsupportedStep) as one_vs_rest:
+        convert(fitted(pipeline(estimator=OneVsRestClassifier(LogisticRegression())), data))
+    assert one_vs_rest.value.parameter == "classes_"
+
+
+def test_a_multi_class_export_needs_its_allowed_classes(tmp_path: Path) -> None:
+    data = families()
+    model = fitted(pipeline(), data)
+    sample = data.drop(columns=["label"])
+    with pytest.raises(ExportError, match="needs its allowed classes"):
+        export(model, storage=tmp_path, name="families", sample=sample, vigia="/bin/true")
+    with pytest.raises(ExportError, match="'tobacco' is not one of the estimator's classes"):
+        export(model, storage=tmp_path, name="families", sample=sample, negative_classes=["tobacco"], vigia="/bin/true")
+    with pytest.raises(ExportError, match="not a positive class"):
+        export(model, storage=tmp_path, name="families", sample=sample, negative_classes=["allowed"],
+               class_thresholds={"allowed": 0.3}, vigia="/bin/true")
+    assert not (tmp_path / "families").exists() or not list((tmp_path / "families").iterdir())
+
+
+@pytest.mark.parametrize("estimator", [LogisticRegression(C=5.0, max_iter=2000), MultinomialNB(alpha=0.3), ComplementNB()],
+                         ids=["multinomial-logreg", "multinomialnb", "complementnb"])
+def test_a_multi_class_pipeline_exports_every_class_with_parity(tmp_path: Path, estimator: object) -> None:
+    vigia = vigia_binary()
+    data = families()
+    nonnegative = isinstance(estimator, (MultinomialNB, ComplementNB))
+    model = fitted(pipeline(estimator=estimator, extra=None) if not nonnegative else Pipeline([
+        ("pre", ColumnTransformer([("title", TfidfVectorizer(ngram_range=(1, 2), strip_accents="unicode"), "title"),
+                                   ("cat", OneHotEncoder(handle_unknown="ignore"), ["category_id"])])),
+        ("clf", estimator)]), data)
+    result = export(model, storage=tmp_path, name="families", sample=data, id_column="id", label_column="label",
+                    negative_classes=["allowed"], class_thresholds={"weapons": 0.3}, vigia=vigia)
+    assert result.parity.rows == len(data)
+    assert result.parity.max_abs_difference <= 1e-9
+    manifest = json.loads((result.directory / "model.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == 4
+    assert manifest["labels"] == ["allowed", "medicines", "weapons"]
+    assert manifest["positive_classes"] == ["medicines", "weapons"]
+    assert manifest["class_thresholds"] == {"weapons": 0.3}
+    assert manifest["metrics"]["values"]["class_accuracy"] == 1.0
+    # The served probabilities are scikit-learn's, class by class.
+    probabilities = model.predict_proba(data.drop(columns=["label"]))
+    records = [{"id": i, "title": t, "category_id": c, "price_usd": float(p)}
+               for i, t, c, p in zip(data["id"], data["title"], data["category_id"], data["price_usd"])]
+    served = _vigia_lines(vigia, result.directory, records[:12])
+    for k, line in enumerate(served):
+        assert list(line["scores"]) == ["allowed", "medicines", "weapons"]
+        assert max(abs(line["scores"][c] - probabilities[k][j]) for j, c in enumerate(model.classes_)) <= 1e-9
+        assert abs(line["score"] - probabilities[k][1] - probabilities[k][2]) <= 1e-9
+        p = line["scores"]
+        if line["score"] >= 0.5:
+            assert line["label"] == max(("medicines", "weapons"), key=p.get)
+        elif p["weapons"] >= 0.3:
+            assert line["label"] == "weapons"
+        else:
+            assert line["label"] == "allowed"
+
+
+def _vigia_lines(vigia: str, directory: Path, records: list[dict]) -> list[dict]:
+    import subprocess
+    done = subprocess.run([vigia, "predict", "--model", str(directory), "--input", "-"], check=True, capture_output=True,
+                          text=True, input="".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def test_a_bare_estimator_is_refused() -> None:

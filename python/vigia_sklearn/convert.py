@@ -365,11 +365,40 @@ def _linear(estimator: Any, name: str) -> tuple[np.ndarray, float]:
     return coef[0], float(intercept[0]) if len(intercept) else 0.0
 
 
+def _multiclass_estimator(estimator: Any, weights: Weights) -> tuple[str, dict[str, Any]]:
+    """K >= 3 classes: multinomial logistic regression (softmax over coef_ @ x + intercept_) or
+    multinomial / complement naive Bayes (softmax over the joint log-likelihood)."""
+    name = _name(estimator)
+    k = len(estimator.classes_)
+    if isinstance(estimator, LogisticRegression):
+        multi_class = getattr(estimator, "multi_class", "auto")
+        if multi_class == "ovr" or (multi_class in ("auto", "deprecated") and _params(estimator)["solver"] == "liblinear"):
+            raise UnsupportedStep(name, "multi_class", f"one-vs-rest with {k} classes is not supported "
+                                  "(supported: the multinomial model, scikit-learn's default with the lbfgs solver)")
+        coef = np.asarray(estimator.coef_, dtype=np.float64)
+        intercept = np.asarray(estimator.intercept_, dtype=np.float64).ravel()
+        if coef.shape[0] != k:
+            raise UnsupportedStep(name, "coef_", f"{coef.shape[0]} rows for {k} classes")
+        if len(intercept) == 0:
+            intercept = np.zeros(k)
+        return "logistic_regression", {"class_weights": [weights.add(row) for row in coef],
+                                       "class_intercepts": [float(v) for v in intercept]}
+    if isinstance(estimator, (ComplementNB, MultinomialNB)):
+        flp = np.asarray(estimator.feature_log_prob_, dtype=np.float64)
+        # ComplementNB's joint log-likelihood has no prior term for two or more classes.
+        priors = [0.0] * k if isinstance(estimator, ComplementNB) else [float(v) for v in estimator.class_log_prior_]
+        return "multinomial_nb", {"class_log_prior": priors, "feature_log_prob": [weights.add(row) for row in flp]}
+    raise UnsupportedStep(name, "classes_", f"{k} classes: multi-class models are exported from LogisticRegression "
+                          "(multinomial), MultinomialNB and ComplementNB; this estimator is exported with two classes only")
+
+
 def _estimator(estimator: Any, weights: Weights) -> tuple[str, dict[str, Any]]:
     name = _name(estimator)
     classes = getattr(estimator, "classes_", None)
+    if classes is not None and len(classes) > 2:
+        return _multiclass_estimator(estimator, weights)
     if classes is not None and len(classes) != 2:
-        raise UnsupportedStep(name, "classes_", f"{len(classes)} classes: only two-class models are exported")
+        raise UnsupportedStep(name, "classes_", f"{len(classes)} classes: a classifier needs at least two")
     if isinstance(estimator, LogisticRegression):
         coef, intercept = _linear(estimator, name)
         return "logistic_regression", {"weights": weights.add(coef), "intercept": intercept}
@@ -503,5 +532,10 @@ def convert(pipeline: Any) -> Conversion:
             columns.extend(Column(c, "numeric") for c in names)
     algorithm, model = _estimator(estimator, weights)
     labels = [category_text(c) or str(c) for c in estimator.classes_]
-    return Conversion(transformers=transformers, algorithm=algorithm, model=model, labels=labels,
-                      columns=columns, weights=weights)
+    if len(set(labels)) != len(labels):
+        raise UnsupportedStep(_name(estimator), "classes_", f"class names {labels} are not distinct as text")
+    conversion = Conversion(transformers=transformers, algorithm=algorithm, model=model, labels=labels,
+                            columns=columns, weights=weights)
+    if len(labels) > 2:
+        conversion.format_version = 4  # multi-class models
+    return conversion

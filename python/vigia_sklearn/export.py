@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from .convert import Column, Conversion, UnsupportedStep, convert
+from .convert import Column, Conversion, UnsupportedStep, category_text, convert
 
 TOLERANCE = 1e-9
 MANIFEST = "model.json"
@@ -170,8 +170,9 @@ def _metrics(scores: np.ndarray, labels: np.ndarray | None, threshold: float) ->
 
 def build_manifest(conversion: Conversion, *, name: str, version: int, signature: dict[str, Any],
                    example: dict[str, Any], expected_score: float, metrics: dict[str, Any],
-                   sample_name: str, sample_fingerprint: str) -> dict[str, Any]:
-    return {
+                   sample_name: str, sample_fingerprint: str, positive_classes: list[str] | None = None,
+                   class_thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+    manifest = {
         "format_version": conversion.format_version,
         "name": name,
         "version": version,
@@ -187,6 +188,11 @@ def build_manifest(conversion: Conversion, *, name: str, version: int, signature
         "dataset": {"name": sample_name, "version": "sample", "fingerprint": "sha256:" + sample_fingerprint},
         "files": {},
     }
+    if positive_classes is not None:
+        manifest["positive_classes"] = positive_classes
+        if class_thresholds:
+            manifest["class_thresholds"] = {k: float(v) for k, v in class_thresholds.items()}
+    return manifest
 
 
 def write_artifact(directory: Path, manifest: dict[str, Any], weights: list[float], provenance: dict[str, Any]) -> None:
@@ -267,7 +273,10 @@ def find_vigia(explicit: str | None) -> str:
     return candidate
 
 
-def vigia_scores(vigia: str, directory: Path, records: list[dict[str, Any]]) -> np.ndarray:
+def vigia_scores(vigia: str, directory: Path, records: list[dict[str, Any]],
+                 classes: list[str] | None = None) -> np.ndarray:
+    """`score` per row, or for a multi-class model (`classes`) every class's probability
+    ([rows, K], `scores` of each line) followed by `score` as a last column."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
@@ -279,20 +288,47 @@ def vigia_scores(vigia: str, directory: Path, records: list[dict[str, Any]]) -> 
         os.unlink(lines_path)
     if done.returncode != 0:
         raise ExportError(f"vigia predict failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
-    scores = [json.loads(line)["score"] for line in done.stdout.splitlines() if line.strip()]
-    if len(scores) != len(records):
-        raise ExportError(f"vigia predict returned {len(scores)} scores for {len(records)} rows")
-    return np.asarray(scores, dtype=np.float64)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    if len(lines) != len(records):
+        raise ExportError(f"vigia predict returned {len(lines)} scores for {len(records)} rows")
+    if classes is None:
+        return np.asarray([line["score"] for line in lines], dtype=np.float64)
+    try:
+        return np.asarray([[line["scores"][c] for c in classes] + [line["score"]] for line in lines], dtype=np.float64)
+    except KeyError as missing:
+        raise ExportError(f"vigia predict gave no probability for class {missing}") from None
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> ParityReport:
     differences = np.abs(reference - candidate)
+    if differences.ndim == 2:  # multi-class: the largest difference over every class of a row
+        differences = differences.max(axis=1)
     worst = int(np.argmax(differences)) if len(differences) else 0
     return ParityReport(rows=len(reference), max_abs_difference=float(differences.max()) if len(differences) else 0.0,
                         worst_row=worst)
 
 
 # -------------------------------------------------------------------------- publish
+
+
+def _positive_classes(labels: list[str], negative: list[str] | None,
+                      thresholds: dict[str, float] | None) -> list[str]:
+    """The classes whose probabilities add up to `score`: every class but `negative`."""
+    if not negative:
+        raise ExportError(f"a multi-class estimator ({len(labels)} classes: {', '.join(labels)}) needs its allowed "
+                          "classes: negative_classes=[...] (--negative-class NAME, repeatable)")
+    unknown = [c for c in negative if c not in labels]
+    if unknown:
+        raise ExportError(f"negative class {unknown[0]!r} is not one of the estimator's classes: {', '.join(labels)}")
+    positive = [c for c in labels if c not in negative]
+    if not positive:
+        raise ExportError("every class is negative; at least one class must be positive")
+    for name, value in (thresholds or {}).items():
+        if name not in positive:
+            raise ExportError(f"class threshold for {name!r}: not a positive class ({', '.join(positive)})")
+        if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+            raise ExportError(f"class threshold for {name!r} must lie in [0, 1], got {value!r}")
+    return positive
 
 
 def _published_versions(model_dir: Path) -> list[int]:
@@ -323,13 +359,18 @@ def _signature_shape(signature: dict[str, Any]) -> list[tuple[str, str, bool]]:
 def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample: pd.DataFrame,
            id_column: str | None = None, label_column: str | None = None,
            signature: dict[str, Any] | None = None, force: bool = False, vigia: str | None = None,
-           sample_name: str = "sample", log: Any = None) -> ExportResult:
+           sample_name: str = "sample", log: Any = None, negative_classes: list[str] | None = None,
+           class_thresholds: dict[str, float] | None = None) -> ExportResult:
     """Publishes `pipeline` as the next version of `name` under `storage`.
 
     Refuses (ExportError / UnsupportedStep) when a step cannot be reproduced, when any
     probability of the sample differs between scikit-learn and `vigia predict` by more than
     1e-9 (`force` never skips this), or — unless `force` — when the signature differs from
     the latest published version's (a change clients must follow).
+
+    A multi-class estimator (three or more classes) needs `negative_classes`: the allowed
+    classes; the others' probabilities add up to the served `score`. `class_thresholds` gives
+    some positive classes a threshold of their own. Parity covers every class's probability.
     """
     say = log or (lambda message: None)
     if not name or "/" in name or name.startswith("."):
@@ -340,18 +381,31 @@ def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample:
     signature = signature or infer_signature(conversion.columns, sample, id_column)
     inputs = [c.name for c in conversion.columns]
     frame = sample[list(dict.fromkeys(inputs))]
-    probabilities = pipeline.predict_proba(frame)
-    if probabilities.shape[1] != 2:
-        raise UnsupportedStep(type(pipeline.steps[-1][1]).__name__, "classes_", "only two-class models are exported")
-    reference = np.asarray(probabilities[:, 1], dtype=np.float64)
+    probabilities = np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+    multiclass = len(conversion.labels) > 2
+    positive_classes = _positive_classes(conversion.labels, negative_classes, class_thresholds) if multiclass else None
+    if multiclass:
+        positive = np.array([c in positive_classes for c in conversion.labels])
+        score = probabilities[:, positive].sum(axis=1)
+        reference = np.column_stack([probabilities, score])  # every class, then the score
+    else:
+        if negative_classes or class_thresholds:
+            raise ExportError("negative classes and class thresholds are for multi-class estimators; this one has two classes")
+        score = reference = probabilities[:, 1]
     records = listing_records(sample, signature)
     labels = None
     if label_column is not None:
         if label_column not in sample.columns:
             raise ExportError(f"--label-column {label_column!r} is not a column of the sample")
-        positive = pipeline.classes_[1]
-        labels = (sample[label_column].to_numpy() == positive)
-    metrics = _metrics(reference, labels, 0.5)
+        if multiclass:
+            truth = np.array([category_text(v) or str(v) for v in sample[label_column]])
+            labels = np.isin(truth, positive_classes)
+        else:
+            labels = (sample[label_column].to_numpy() == pipeline.classes_[1])
+    metrics = _metrics(score, labels, 0.5)
+    if multiclass and label_column is not None:
+        predicted = np.array(conversion.labels)[probabilities.argmax(axis=1)]
+        metrics["values"]["class_accuracy"] = float(np.mean(predicted == truth))
     fingerprint = hashlib.sha256(pd.util.hash_pandas_object(sample, index=False).to_numpy().tobytes()).hexdigest()
     provenance = {"scikit_learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__,
                   "python": platform.python_version(), "exporter": "vigia-sklearn",
@@ -376,10 +430,12 @@ def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample:
     candidate = scratch / name / str(version)
     try:
         manifest = build_manifest(conversion, name=name, version=version, signature=signature,
-                                  example=records[0], expected_score=float(reference[0]), metrics=metrics,
-                                  sample_name=sample_name, sample_fingerprint=fingerprint)
+                                  example=records[0], expected_score=float(score[0]), metrics=metrics,
+                                  sample_name=sample_name, sample_fingerprint=fingerprint,
+                                  positive_classes=positive_classes, class_thresholds=class_thresholds)
         write_artifact(candidate, manifest, conversion.weights.values, provenance)
-        report = compare(reference, vigia_scores(vigia_path, candidate, records))
+        served = vigia_scores(vigia_path, candidate, records, conversion.labels if multiclass else None)
+        report = compare(reference, served)
         if not report.max_abs_difference <= TOLERANCE:
             raise ExportError(f"parity check failed: {report.describe()}: scikit-learn "
                               f"{reference[report.worst_row]!r}, listing {json.dumps(records[report.worst_row], ensure_ascii=False)}; "

@@ -37,12 +37,18 @@ public enum Schemas {
         "The score of one listing.",
         properties: [
             ("id", .string("The listing's id, echoed.", nullable: true)),
-            ("score", .number("Probability that the listing is prohibited.", minimum: 0, maximum: 1)),
-            ("label", .string("The label at the model's threshold.")),
+            ("score", .number("Probability that the listing is prohibited (of a multi-class model: the sum of its positive classes' probabilities).", minimum: 0, maximum: 1)),
+            ("label", .string("The label at the model's threshold; of a multi-class model, a class: the most probable flagged positive class, or the most probable negative class.")),
             ("threshold", .number("Decision threshold of the version that answered.", minimum: 0, maximum: 1)),
+            ("scores", classScores),
             ("model_version", .integer("The version that answered this listing; present while a canary shares the traffic.", minimum: 1)),
         ],
         required: ["id", "score", "label", "threshold"], componentName: "Prediction")
+
+    /// A multi-class model's probability of every class.
+    public static let classScores = Schema.map(
+        .number(minimum: 0, maximum: 1),
+        description: "Multi-class models only: the probability of every class, by class name (they add up to 1).")
 
     public static let predictResponse = Schema.object(
         "Scores, in the order of the listings: rows in `predictions` for `instances`, columns in `outputs` for `inputs`.",
@@ -56,11 +62,24 @@ public enum Schemas {
                     ("id", .array(.string(nullable: true))),
                     ("score", .array(.number(minimum: 0, maximum: 1))),
                     ("label", .array(.string())),
+                    ("scores", .array(Schema(types: [.object, .null], additionalPropertiesSchema: .number(minimum: 0, maximum: 1)),
+                                      description: "Multi-class models: every class's probability, one object per listing.")),
                     ("model_version", .array(.integer(minimum: 1), description: "While a canary shares the traffic: the version that answered each listing.")),
                 ],
                 required: ["id", "score", "label"])),
         ],
         required: ["model_name", "model_version"], componentName: "PredictResponse")
+
+    /// Predict's request plus `class`: the class to explain.
+    public static func explainRequest(listing: Schema, maxBatchSize: Int) -> Schema {
+        let predict = predictRequest(listing: listing, maxBatchSize: maxBatchSize)
+        return Schema(
+            types: [.object], description: "Listings to explain, as for predict; `class` picks the class a multi-class model explains.",
+            properties: predict.properties + [
+                ("class", .string("Multi-class models: the class to explain (default: each listing's label). A binary model explains its positive label only.")),
+            ],
+            additionalProperties: false, componentName: "ExplainRequest", exactlyOneOf: ["instances", "inputs"])
+    }
 
     public static let contribution = Schema.object(
         "A feature's exact contribution to the decision margin (log-odds for logistic regression and naive Bayes, SVM margin units for linear SVM).",
@@ -78,7 +97,9 @@ public enum Schemas {
             ("score", .number(minimum: 0, maximum: 1)),
             ("label", .string()),
             ("threshold", .number(minimum: 0, maximum: 1)),
-            ("margin", .number("The raw decision margin: bias plus every contribution.")),
+            ("scores", classScores),
+            ("class", .string("Multi-class models: the class explained (the request's `class`, else the label).")),
+            ("margin", .number("The raw decision margin: bias plus every contribution (multi-class: the class's logit minus the mean logit).")),
             ("bias", .number("The model's intercept in margin units.")),
             ("remainder", .number("Sum of the contributions not listed, so that bias + listed + remainder = margin.")),
             ("raised_by", .array(contribution, description: "Largest positive contributions, largest first.")),
@@ -91,7 +112,7 @@ public enum Schemas {
         properties: [
             ("model_name", .string()),
             ("model_version", .integer(minimum: 1)),
-            ("margin_unit", .string("log_odds (logistic regression, naive Bayes) or decision_function (linear SVM, before Platt scaling).")),
+            ("margin_unit", .string("log_odds (logistic regression, naive Bayes), decision_function (linear SVM, before Platt scaling) or class_logit (multi-class models).")),
             ("explanations", .array(explanation)),
         ],
         required: ["model_name", "model_version", "margin_unit", "explanations"], componentName: "ExplainResponse")
@@ -127,7 +148,9 @@ public enum Schemas {
             ("algorithm", .string(enumValues: Algorithm.allCases.map(\.rawValue))),
             ("created", .string()),
             ("threshold", .number(minimum: 0, maximum: 1)),
-            ("labels", .array(.string(), description: "Class names: [negative, positive].")),
+            ("labels", .array(.string(), description: "Class names: [negative, positive], or a multi-class model's classes.")),
+            ("positive_classes", .array(.string(), description: "Multi-class models: the classes whose probabilities add up to score.")),
+            ("class_thresholds", .map(.number(minimum: 0, maximum: 1), description: "Multi-class models: the positive classes with a threshold of their own.")),
             ("signature", .object("The listing JSON Schema this version accepts.", properties: [], additionalProperties: true)),
             ("metrics", .object(properties: [], additionalProperties: true)),
             ("example", .object(properties: [], additionalProperties: true)),
@@ -345,7 +368,8 @@ public enum Schemas {
         properties: [
             ("name", .string()),
             ("datatype", .string(enumValues: ["BYTES", "FP64", "INT64", "BOOL"])),
-            ("shape", .array(.integer(minimum: -1), description: "-1: one element per listing.")),
+            ("shape", .array(.integer(minimum: -1), description: "-1: one element per listing; a multi-class score is [-1, K].")),
+            ("parameters", .object("classes: a multi-class score's column names.", properties: [("classes", .array(.string()))])),
         ],
         required: ["name", "datatype", "shape"], componentName: "V2MetadataTensor")
 
@@ -385,7 +409,7 @@ public enum Schemas {
                 minItems: 1, maxItems: V2RequestDecoder.maxInputs)),
             ("outputs", .array(.object(
                 properties: [
-                    ("name", .string(enumValues: ["score", "label", "id"])),
+                    ("name", .string(enumValues: ["score", "label", "id", "predict_proba", "predict"])),
                     ("parameters", .object("binary_data (boolean): this output as binary tensor data.", properties: [], additionalProperties: true)),
                 ],
                 required: ["name"]), maxItems: V2RequestDecoder.maxOutputs)),
@@ -402,10 +426,11 @@ public enum Schemas {
                 properties: [("model_versions", .array(.integer(minimum: 1)))])),
             ("outputs", .array(.object(
                 properties: [
-                    ("name", .string(enumValues: ["score", "label", "id"])),
-                    ("datatype", .string(enumValues: ["FP64", "BYTES"])),
-                    ("shape", .array(.integer(minimum: 0))),
-                    ("parameters", .object(properties: [("binary_data_size", .integer(minimum: 0))])),
+                    ("name", .string(enumValues: ["score", "label", "id", "predict_proba", "predict"])),
+                    ("datatype", .string(enumValues: ["FP64", "BYTES", "INT64"])),
+                    ("shape", .array(.integer(minimum: 0), description: "[N]; [N, K] for a multi-class score and for predict_proba.")),
+                    ("parameters", .object(properties: [("binary_data_size", .integer(minimum: 0)),
+                                                        ("classes", .array(.string(), description: "The K column names of a multi-class score or predict_proba."))])),
                     ("data", .array(Schema(types: [.string, .number]))),
                 ],
                 required: ["name", "datatype", "shape"], componentName: "V2ResponseOutput"))),

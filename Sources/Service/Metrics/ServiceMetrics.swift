@@ -351,13 +351,18 @@ public struct PredictionTally: Sendable {
         buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
     }
 
-    /// `labels[1]` when positive, else `labels[0]` (the manifest's rule; a manifest must
-    /// name exactly two labels), so no label string is compared per listing.
+    /// `labels[1]` when positive, else `labels[0]` (the manifest's rule for two labels), or
+    /// the multi-class label's position, so no label string is compared per listing. The
+    /// counters are the model's class list, so the label values stay bounded by it.
     public mutating func add(_ prediction: Prediction) {
         count += 1
         sum += prediction.score
         buckets[ScoreHistogram.bucket(of: prediction.score)] += 1
-        if byLabel.count == 2 { byLabel[prediction.isPositive ? 1 : 0] += 1 }
+        if let scores = prediction.classScores {
+            if scores.labelIndex < byLabel.count { byLabel[scores.labelIndex] += 1 }
+        } else if byLabel.count == 2 {
+            byLabel[prediction.isPositive ? 1 : 0] += 1
+        }
     }
 }
 

@@ -111,12 +111,18 @@ struct Scoring: Sendable {
 
     /// As `predict`, with the features that raised and lowered each score. Explanations are
     /// not counted in the prediction metrics (they are a debugging aid, not traffic).
+    /// `decode` gives the listings and the class to explain (nil: each listing's label).
     func explain(
-        model: String, selector: VersionSelector, decode: (ServingModel) throws -> [[FeatureValue]]
+        model: String, selector: VersionSelector, decode: (ServingModel) throws -> ([[FeatureValue]], Int?)
     ) throws -> Batch<Explanation> {
-        let (handle, listings) = try pinned(model: model, selector: selector, decode: decode)
+        var explained: Int?
+        let (handle, listings) = try pinned(model: model, selector: selector) { serving in
+            let (listings, classIndex) = try decode(serving)
+            explained = classIndex
+            return listings
+        }
         let serving = handle.servable
-        let explanations = listings.map { serving.model.explain($0, top: explainTopFeatures) }
+        let explanations = listings.map { serving.model.explain($0, top: explainTopFeatures, class: explained) }
         return Batch(handle: handle, ids: listings.map(serving.id(of:)), results: explanations)
     }
 }

@@ -32,7 +32,7 @@ public final class ServingModel: Sendable {
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
         listingDecoder = ListingDecoder(listing: listingSchema, maxBatchSize: maxBatchSize)
-        tensors = SignatureTensors(model.signature)
+        tensors = SignatureTensors(model.signature, classes: model.isMulticlass ? model.labels : nil)
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index
@@ -67,9 +67,32 @@ public final class ServingModel: Sendable {
         try generalInput(of: body).listings
     }
 
-    /// `generalInstances(of:)` and the form the body used.
-    func generalInput(of body: [UInt8]) throws -> (listings: [[FeatureValue]], form: PredictForm) {
+    /// An explain body's listings and the class it asks about (`class`, a position in the
+    /// model's labels; nil: each listing's predicted class). A binary model explains its
+    /// positive label only, so `class` must name that one; anything else is a 422 at `/class`.
+    public func explainInput(of body: [UInt8]) throws -> (listings: [[FeatureValue]], explainedClass: Int?) {
+        if let decoded = listingDecoder?.decode(body) { return (decoded, nil) }
         let parsed = try JSONParser.parse(body)
+        guard let name = parsed["class"] else { return (try generalInput(of: body, parsed: parsed).listings, nil) }
+        let labels = model.labels
+        var problems: [FieldProblem] = []
+        var explained: Int?
+        if case .string(let text) = name, let c = labels.firstIndex(of: text), model.isMulticlass || c == 1 {
+            explained = c
+        } else {
+            let expected = model.isMulticlass ? "one of the model's classes: \(labels.joined(separator: ", "))"
+                : "\"\(labels[1])\" (a binary model explains its positive label)"
+            problems.append(FieldProblem(pointer: "/class", problem: "must be \(expected)"))
+        }
+        let rest = JSONObject((parsed.objectValue?.members ?? []).filter { $0.key != "class" })
+        let others = requestSchema.validate(.object(rest))
+        guard problems.isEmpty, others.isEmpty else { throw ContractError.schemaViolation(problems + others) }
+        return (try generalInput(of: body, parsed: .object(rest)).listings, explained)
+    }
+
+    /// `generalInstances(of:)` and the form the body used (`parsed`: the body already parsed).
+    func generalInput(of body: [UInt8], parsed alreadyParsed: JSONValue? = nil) throws -> (listings: [[FeatureValue]], form: PredictForm) {
+        let parsed = try alreadyParsed ?? JSONParser.parse(body)
         guard requestSchema.conforms(parsed) else { throw ContractError.schemaViolation(requestSchema.validate(parsed)) }
         // The schema admits exactly one of the two forms.
         if let columns = parsed["inputs"]?.objectValue { return (try listings(columns: columns), .columns) }
@@ -197,8 +220,8 @@ public enum ListingSchema {
 
 extension JSONWriter {
     /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
-    /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), left open for
-    /// the caller to close or extend.
+    /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), then `"scores"`
+    /// for a multi-class model; left open for the caller to close or extend.
     mutating func beginScoredItem(id: String?, _ prediction: Prediction, threshold: Double) {
         raw("{\"id\":")
         if let id { string(id) } else { null() }
@@ -208,6 +231,22 @@ extension JSONWriter {
         string(prediction.label)
         raw(",\"threshold\":")
         number(threshold)
+        if let scores = prediction.classScores {
+            raw(",\"scores\":")
+            classScores(scores)
+        }
+    }
+
+    /// `{"<class>":p,…}`, every class of a multi-class model in its order.
+    mutating func classScores(_ scores: ClassScores) {
+        raw("{")
+        for (c, name) in scores.classes.enumerated() {
+            if c > 0 { raw(",") }
+            string(name)
+            raw(":")
+            number(scores.probabilities[c])
+        }
+        raw("}")
     }
 
     /// `head` (e.g. `,"raised_by":[`), the contributions as objects, and the closing `]`.

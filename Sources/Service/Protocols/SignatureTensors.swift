@@ -45,6 +45,8 @@ struct SignatureTensors: Sendable {
 
     let inputs: [Tensor]
     let outputs: [Tensor]
+    /// A multi-class model's class names: its `score` tensor is `[N, K]` (nil: binary, `[N]`).
+    let classes: [String]?
 
     /// Output names, in the order responses list them when a request selects none.
     static let idOutput = "id", scoreOutput = "score", labelOutput = "label"
@@ -55,7 +57,14 @@ struct SignatureTensors: Sendable {
     static let probabilitiesOutput = "predict_proba", classOutput = "predict"
     static let scikitLearnOutputs = [probabilitiesOutput, classOutput]
 
-    init(_ signature: Signature) {
+    /// The shape of `tensor` with -1 for the batch: `[-1]`, or `[-1, K]` for a multi-class score.
+    func shape(of tensor: Tensor) -> [Int] {
+        if tensor.name == Self.scoreOutput, let classes { return [-1, classes.count] }
+        return [-1]
+    }
+
+    init(_ signature: Signature, classes: [String]? = nil) {
+        self.classes = classes
         inputs = signature.fields.map { Tensor(name: $0.name, element: Element($0.type)) }
         // Binary models have one score per listing; a multi-class model's score tensor is
         // [N, K] with the class names in its parameters and keeps this name and type.

@@ -66,6 +66,10 @@ enum V2Codec {
         _ batch: Scoring.Batch<Prediction>, request: V2InferRequest
     ) -> (header: [UInt8], binary: [UInt8]) {
         let selected = request.outputs ?? batch.serving.tensors.outputs.map { V2RequestedOutput(name: $0.name) }
+        // The class names when every listing was answered by a multi-class model with the same
+        // classes (a canary with other classes makes `score` the one-column form for the request).
+        let first = batch.results.first?.classScores?.classes
+        let classes = first.flatMap { names in batch.results.allSatisfy { $0.classScores?.classes == names } ? names : nil }
         var out = JSONWriter(capacity: 160 + 48 * batch.results.count * selected.count)
         var binary: [UInt8] = []
         out.raw("{\"model_name\":")
@@ -90,36 +94,58 @@ enum V2Codec {
             if k > 0 { out.raw(",") }
             let asBinary = output.binary ?? request.binaryDataOutput
             let start = binary.count
+            var classNames: [String]?
             out.raw("{\"name\":")
             out.string(output.name)
             switch output.name {
-            case SignatureTensors.scoreOutput:
-                // A multi-class model writes [N, K] here, with its class names in parameters.
-                writeHead("FP64", rows: batch.results.count, to: &out)
-                writeDoubles(batch.results.lazy.map(\.score), binary: asBinary, to: &out, data: &binary)
+            case SignatureTensors.scoreOutput, SignatureTensors.probabilitiesOutput:
+                if let classes {
+                    // A multi-class model: every class's probability, [N, K], names in parameters.
+                    writeHead("FP64", rows: batch.results.count, columns: classes.count, to: &out)
+                    writeDoubles(batch.results.lazy.flatMap { $0.classScores!.probabilities }, binary: asBinary, to: &out, data: &binary)
+                    classNames = classes
+                } else if output.name == SignatureTensors.scoreOutput {
+                    writeHead("FP64", rows: batch.results.count, to: &out)
+                    writeDoubles(batch.results.lazy.map(\.score), binary: asBinary, to: &out, data: &binary)
+                } else {
+                    writeHead("FP64", rows: batch.results.count, columns: 2, to: &out)
+                    writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
+                }
             case SignatureTensors.labelOutput:
                 writeText(batch.results.map(\.label), binary: asBinary, to: &out, data: &binary)
-            case SignatureTensors.probabilitiesOutput:
-                writeHead("FP64", rows: batch.results.count, columns: 2, to: &out)
-                writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
             case SignatureTensors.classOutput:
-                // scikit-learn's predict for a binary classifier: classes_[1] when its
-                // probability is greater than one half.
-                let labels = batch.serving.model.labels
+                // scikit-learn's predict: the most probable class (for a binary classifier,
+                // classes_[1] when its probability is greater than one half).
+                let labels = classes ?? batch.serving.model.labels
+                let predicted = batch.results.map { prediction in
+                    classes != nil ? prediction.classScores!.mostProbable : prediction.score > 0.5 ? 1 : 0
+                }
                 if let numbers = Self.integerLabels(labels) {
                     writeHead("INT64", rows: batch.results.count, to: &out)
                     writeElements(
-                        batch.results.lazy.map { numbers[$0.score > 0.5 ? 1 : 0] }, binary: asBinary, to: &out, data: &binary,
+                        predicted.lazy.map { numbers[$0] }, binary: asBinary, to: &out, data: &binary,
                         json: { value, out in out.number(Int(value)) }, bytes: { value, data in appendLittleEndian(value, to: &data) })
                 } else {
-                    writeText(batch.results.map { labels[$0.score > 0.5 ? 1 : 0] }, binary: asBinary, to: &out, data: &binary)
+                    writeText(predicted.map { labels[$0] }, binary: asBinary, to: &out, data: &binary)
                 }
             default:
                 writeText(batch.ids.map { $0 ?? "" }, binary: asBinary, to: &out, data: &binary)
             }
-            if asBinary {
-                out.raw(",\"parameters\":{\"binary_data_size\":")
-                out.number(binary.count - start)
+            if asBinary || classNames != nil {
+                out.raw(",\"parameters\":{")
+                if let classNames {
+                    out.raw("\"classes\":[")
+                    for (c, name) in classNames.enumerated() {
+                        if c > 0 { out.raw(",") }
+                        out.string(name)
+                    }
+                    out.raw("]")
+                }
+                if asBinary {
+                    if classNames != nil { out.raw(",") }
+                    out.raw("\"binary_data_size\":")
+                    out.number(binary.count - start)
+                }
                 out.raw("}")
             }
             out.raw("}")

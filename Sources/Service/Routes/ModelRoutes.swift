@@ -61,7 +61,7 @@ struct ModelRoutes {
     func explain(_ request: HTTPRequest) throws -> HTTPResponse {
         try Self.requireJSON(request)
         let batch = try scoring.explain(model: request.pathParameters["name"] ?? "", selector: Self.selector(request)) {
-            try $0.instances(of: request.body)
+            try $0.explainInput(of: request.body)
         }
         let model = batch.serving.model
         var out = Self.beginBody(batch.handle, version: batch.handle.version, capacity: 512 * batch.results.count)
@@ -71,6 +71,10 @@ struct ModelRoutes {
         for (i, explanation) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
             out.beginScoredItem(id: batch.ids[i], explanation.prediction, threshold: model.threshold)
+            if let explained = explanation.explainedClass {
+                out.raw(",\"class\":")
+                out.string(explained)
+            }
             out.raw(",\"margin\":")
             out.number(explanation.margin)
             out.raw(",\"bias\":")
@@ -101,6 +105,15 @@ struct ModelRoutes {
         for (i, prediction) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
             out.string(prediction.label)
+        }
+        if batch.results.contains(where: { $0.classScores != nil }) {
+            // Multi-class: every class's probability, one object per listing (null where a
+            // binary canary answered).
+            out.raw("],\"scores\":[")
+            for (i, prediction) in batch.results.enumerated() {
+                if i > 0 { out.raw(",") }
+                if let scores = prediction.classScores { out.classScores(scores) } else { out.null() }
+            }
         }
         if batch.byCanary != nil {
             out.raw("],\"model_version\":[")
@@ -263,7 +276,8 @@ struct ModelRoutes {
             .object(JSONObject(list.map { tensor in
                 (key: tensor.name, value: [
                     "dtype": .string(tensor.element.tensorFlowDtype),
-                    "tensor_shape": ["dim": [["size": "-1", "name": ""]], "unknown_rank": false],
+                    "tensor_shape": ["dim": .array(tensors.shape(of: tensor).map { ["size": .string(String($0)), "name": ""] }),
+                                     "unknown_rank": false],
                     "name": .string(tensor.name),
                 ])
             }))
@@ -312,6 +326,11 @@ struct ModelRoutes {
             "labels": .array(manifest.labels.map { .string($0) }),
             "signature": listing.jsonSchema(useReferences: false),
         ]
+        if let positive = manifest.positiveClasses {
+            object.append("positive_classes", .array(positive.map { .string($0) }))
+            let thresholds = manifest.classThresholds ?? [:]
+            object.append("class_thresholds", .object(JSONObject(thresholds.keys.sorted().map { (key: $0, value: .number(thresholds[$0]!)) })))
+        }
         for (key, value) in [("metrics", encodeCodable(manifest.metrics)), ("example", encodeCodable(manifest.example)),
                              ("dataset", encodeCodable(manifest.dataset))] {
             object.append(key, value)

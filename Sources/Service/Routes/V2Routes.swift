@@ -48,10 +48,19 @@ struct V2Routes {
         let name = request.pathParameters["name"] ?? ""
         let handle = try scoring.registry.handle(model: name, selector: ModelRoutes.selector(request))
         let available = scoring.registry.status(model: name)?.versions.filter { $0.state == .available }.map { String($0.version) } ?? []
-        func described(_ list: [SignatureTensors.Tensor]) -> JSONValue {
-            .array(list.map { ["name": .string($0.name), "datatype": .string($0.element.v2Datatype), "shape": [-1]] })
-        }
         let tensors = handle.servable.tensors
+        func described(_ list: [SignatureTensors.Tensor]) -> JSONValue {
+            .array(list.map { tensor in
+                var object: JSONObject = [
+                    "name": .string(tensor.name), "datatype": .string(tensor.element.v2Datatype),
+                    "shape": .array(tensors.shape(of: tensor).map { .number(Double($0)) }),
+                ]
+                if tensors.shape(of: tensor).count == 2, let classes = tensors.classes {
+                    object.append("parameters", ["classes": .array(classes.map { .string($0) })])
+                }
+                return .object(object)
+            })
+        }
         return ModelRoutes.json(JSONWriter.encode([
             "name": .string(handle.model),
             "versions": .array(available.map { .string($0) }),
