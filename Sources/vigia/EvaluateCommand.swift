@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import Inference
 import Training
 
@@ -30,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "all: every row; test: the rows vigia train held out with --config (the evaluation split).")
     var split: Split = .all
 
-    @Option(help: "The training config whose split --split test reproduces (default: the built-in defaults).")
+    @Option(help: "The training config (JSON, or params.yaml) whose split --split test reproduces (default: the built-in defaults).")
     var config: String?
 
     @Flag(help: "Also score the rows with every longer word of the text fields disguised (leetspeak, separated letters, repeats, homoglyphs, split words) and print recall and false alarms per disguise.")
@@ -38,6 +39,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Seed of the disguises (--robustness).")
     var disguiseSeed: UInt64 = 18
+
+    @Option(help: "Also write the metrics (and the robustness rows) as a JSON object to this file.")
+    var metrics: String?
 
     func run() throws {
         let loaded = try Console.loadModel(at: model)
@@ -58,15 +62,24 @@ struct EvaluateCommand: ParsableCommand {
                 Console.error("warning: the model records \(Int(recorded)) test rows, this split has \(held.count): it was trained with another config or data")
             }
         }
-        let (_, metrics) = ModelEvaluator.evaluate(loaded, on: dataset)
+        let (_, measured) = ModelEvaluator.evaluate(loaded, on: dataset)
         print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
-        print(metrics.table)
+        print(measured.table)
+        var report: RobustnessReport?
         if robustness {
             let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
-            let report = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
+            let measuredReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
             print("")
             print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
-            print(report.table)
+            print(measuredReport.table)
+            report = measuredReport
+        }
+        if let metrics {
+            do {
+                try MetricsFile(measured, robustness: report).encoded().write(to: URL(fileURLWithPath: metrics))
+            } catch {
+                throw Console.fail("cannot write \(metrics): \(error)")
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "logistic_regression, linear_svm or multinomial_nb (overrides the config file).")
     var algorithm: String?
 
-    @Option(help: "A training config JSON file (e.g. config/train-prohibited-items.json).")
+    @Option(help: "A training config: a JSON file, or a YAML parameters file whose train member holds the same keys (e.g. params.yaml).")
     var config: String?
 
     @Option(help: "Seed of the split, the folds and the SVM order (overrides the config file; default 42).")
