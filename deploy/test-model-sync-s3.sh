@@ -106,7 +106,7 @@ predicts_with() { # version
 }
 # A fault pass: the pass fails (exit status) or logs MESSAGE, storage is unchanged, no
 # dot-entry, and Vigia still serves VERSION.
-fault_leaves_serving() { # expected-message version
+fault_leaves_serving() { # expected-message version [rclone's reason, a grep -E pattern]
     local before after
     before=$(find "$storage" -path '*/.sync-ready' -prune -o -print | sort; find "$storage" -type f -exec sha256sum {} + | sort)
     : >"$log"
@@ -115,6 +115,10 @@ fault_leaves_serving() { # expected-message version
     after=$(find "$storage" -path '*/.sync-ready' -prune -o -print | sort; find "$storage" -type f -exec sha256sum {} + | sort)
     grep -q "\"message\":\"$1\"" "$log" || { echo "     no \"$1\" in the sidecar log (exit $code):" >&2; cat "$log" >&2; return 1; }
     echo "     exit $code, logged: $(grep -m1 "\"message\":\"$1\"" "$log")"
+    if [ -n "${3:-}" ]; then
+        grep -qE "$3" "$log" || { echo "     rclone's reason /$3/ is not in the log:" >&2; cat "$log" >&2; return 1; }
+        echo "     rclone: $(grep -m1 -oE "$3" "$log")"
+    fi
     [ "$before" = "$after" ] || { echo "     the storage directory changed" >&2; return 1; }
     no_dot_entries || { echo "     a dot-entry was left behind" >&2; return 1; }
     field_becomes "['serving_version']" "$2" && predicts_with "$2"
@@ -176,14 +180,14 @@ check "half-uploaded version (weights.bin cut short): logged, not visible, 2 ser
     fault_leaves_serving "version incomplete" 2
 check "an incomplete version does not fail the pass" sync_once
 
-wrong_credentials() { RCLONE_CONFIG_MODELS_SECRET_ACCESS_KEY=wrong-secret fault_leaves_serving "cannot list the bucket" 2; }
+wrong_credentials() { RCLONE_CONFIG_MODELS_SECRET_ACCESS_KEY=wrong-secret fault_leaves_serving "cannot list the bucket" 2 "SignatureDoesNotMatch"; }
 check "wrong credentials: logged, nothing changes, 2 serves" wrong_credentials
-wrong_key() { RCLONE_CONFIG_MODELS_ACCESS_KEY_ID=AKIAUNKNOWNKEY000000 fault_leaves_serving "cannot list the bucket" 2; }
+wrong_key() { RCLONE_CONFIG_MODELS_ACCESS_KEY_ID=AKIAUNKNOWNKEY000000 fault_leaves_serving "cannot list the bucket" 2 "InvalidAccessKeyId"; }
 check "an unknown access key: logged, nothing changes, 2 serves" wrong_key
 wrong_credentials_fail_the_pass() { ! RCLONE_CONFIG_MODELS_SECRET_ACCESS_KEY=wrong-secret sync_once; }
 check "wrong credentials fail the pass (exit status)" wrong_credentials_fail_the_pass
 # Port 1 on loopback: nothing listens, the connection is refused at once.
-unreachable() { RCLONE_CONFIG_MODELS_ENDPOINT=http://127.0.0.1:1 fault_leaves_serving "cannot list the bucket" 2; }
+unreachable() { RCLONE_CONFIG_MODELS_ENDPOINT=http://127.0.0.1:1 fault_leaves_serving "cannot list the bucket" 2 "connection refused"; }
 check "unreachable endpoint: logged, nothing changes, 2 serves" unreachable
 
 rclone copyto "$tmp/train/$model/3/weights.bin" "$source/$model/3/weights.bin"
@@ -193,7 +197,7 @@ check "version 3 is published byte for byte" diff -r "$storage/$model/3" "$tmp/t
 
 check "the bucket is deleted (rclone purge)" rclone purge "$bucket"
 check "deleted bucket: logged, nothing removed (SYNC_PRUNE on), 3 serves" \
-    fault_leaves_serving "cannot list the bucket" 3
+    fault_leaves_serving "cannot list the bucket" 3 "directory not found|NoSuchBucket"
 check "after every fault, versions 1 to 3 are in storage" test "$(local_versions)" = "1 2 3"
 
 echo "model-sync-s3: $passed passed, $failed failed"
