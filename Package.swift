@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -34,7 +35,11 @@ let package = Package(
         .target(name: "Monitoring", dependencies: ["Inference", "Registry"]),
         .target(
             name: "Training",
-            dependencies: ["Inference", .product(name: "SwiftCSV", package: "SwiftCSV")]
+            dependencies: [
+                "Inference", .product(name: "SwiftCSV", package: "SwiftCSV"),
+                // The training parameters of a DVC params file (params.yaml).
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         // The evaluation report as HTML with inline SVG, and the model card (Markdown).
         .target(name: "Reporting", dependencies: ["Training", "Inference"]),

@@ -5,6 +5,9 @@
 # bucket (rclone's local backend), and checks what the registry would see:
 #   - a published version appears under its number, complete, and no dot-directory stays;
 #   - a version whose model.json is not uploaded yet is not published;
+#   - a version missing a file model.json lists, or with a file that differs from its
+#     checksum, or with a cut-short model.json, is not published (nor does it fail the pass);
+#   - pin.json, labels.json and rollout.json follow the bucket;
 #   - versions are immutable (publish refuses an existing number; sync never rewrites);
 #   - dot-entries and non-numeric names in the bucket are ignored;
 #   - SYNC_PRUNE removes a version that left the bucket, but never a model's last one;
@@ -37,11 +40,15 @@ no_dot_dirs() { [ -z "$(find "$storage" -mindepth 2 -name '.*')" ]; }
 
 bucket=$tmp/bucket storage=$tmp/storage
 mkdir -p "$bucket" "$tmp/train/prohibited-items/1" "$tmp/train/prohibited-items/2"
-# Artifacts: any bytes will do for the sync (the registry, not the sidecar, validates them).
-head -c 300000 /dev/urandom >"$tmp/train/prohibited-items/1/weights.bin"
-echo '{"name":"prohibited-items","version":1}' >"$tmp/train/prohibited-items/1/model.json"
-head -c 1000 /dev/urandom >"$tmp/train/prohibited-items/2/weights.bin"
-echo '{"name":"prohibited-items","version":2}' >"$tmp/train/prohibited-items/2/model.json"
+# Artifacts: random weights and a manifest listing their SHA-256 (the sidecar checks a
+# version's files against it; the registry validates the rest).
+make_version() { # dir version bytes
+    head -c "$3" /dev/urandom >"$1/weights.bin"
+    printf '{"name": "prohibited-items", "version": %s, "files": {"weights.bin": "%s"}}\n' \
+        "$2" "$(sha256sum "$1/weights.bin" | cut -d' ' -f1)" >"$1/model.json"
+}
+make_version "$tmp/train/prohibited-items/1" 1 300000
+make_version "$tmp/train/prohibited-items/2" 2 1000
 
 check "publish-model uploads version 1" sh "$publish" "$tmp/train/prohibited-items/1" "$bucket"
 check "publish-model refuses to overwrite version 1" \
@@ -73,26 +80,50 @@ check "version 1 is not rewritten" test "$(stat -c %i "$storage/prohibited-items
 # A leftover staging directory from a killed pass is replaced, not published.
 mkdir -p "$bucket/prohibited-items/3" "$storage/prohibited-items/.incoming-3"
 echo junk >"$storage/prohibited-items/.incoming-3/weights.bin"
-cp "$tmp/train/prohibited-items/2/weights.bin" "$bucket/prohibited-items/3/"
-echo '{"name":"prohibited-items","version":3}' >"$bucket/prohibited-items/3/model.json"
+make_version "$bucket/prohibited-items/3" 3 2000
 check "a pass after an interrupted one succeeds" sync_once
 check "the interrupted copy is redone from the bucket" \
     cmp -s "$storage/prohibited-items/3/weights.bin" "$bucket/prohibited-items/3/weights.bin"
 check "no dot-directory is left behind after recovery" no_dot_dirs
 
+# Completeness against the manifest: a version whose model.json is uploaded but a file it
+# lists is missing, differs from its checksum, or whose model.json is cut short, is never
+# published, does not fail the pass, and is published once the bucket holds it whole.
+mkdir -p "$bucket/prohibited-items/4" "$tmp/train/prohibited-items/4"
+make_version "$tmp/train/prohibited-items/4" 4 5000
+cp "$tmp/train/prohibited-items/4/model.json" "$bucket/prohibited-items/4/"
+check "a pass with a version missing a listed file succeeds" sync_once
+check "a version missing a listed file is not published" test ! -e "$storage/prohibited-items/4"
+check "the missing file is logged as an incomplete version" grep -q '"message":"version incomplete".*"version":4' "$tmp/sync.log"
+head -c 2500 "$tmp/train/prohibited-items/4/weights.bin" >"$bucket/prohibited-items/4/weights.bin"
+check "a pass with a half-uploaded file succeeds" sync_once
+check "a version with a half-uploaded file is not published" test ! -e "$storage/prohibited-items/4"
+cp "$tmp/train/prohibited-items/4/weights.bin" "$bucket/prohibited-items/4/"
+head -c 40 "$tmp/train/prohibited-items/4/model.json" >"$bucket/prohibited-items/4/model.json"
+check "a pass with a cut-short model.json succeeds" sync_once
+check "a version with a cut-short model.json is not published" test ! -e "$storage/prohibited-items/4"
+check "no dot-directory is left behind by incomplete versions" no_dot_dirs
+cp "$tmp/train/prohibited-items/4/model.json" "$bucket/prohibited-items/4/"
+check "a pass after the upload completed succeeds" sync_once
+check "the completed version is published byte for byte" \
+    cmp -s "$storage/prohibited-items/4/weights.bin" "$tmp/train/prohibited-items/4/weights.bin"
+
 # Control files: pin.json and labels.json follow the bucket (renamed into place, removed
 # when they leave it); the registry never sees a partial file.
 echo '{"version": 2}' >"$bucket/prohibited-items/pin.json"
 echo '{"stable": 3}' >"$bucket/prohibited-items/labels.json"
+echo '{"canary": {"version": 3, "weight": 0.1}}' >"$bucket/prohibited-items/rollout.json"
 check "a pass with control files succeeds" sync_once
 check "pin.json is copied" cmp -s "$storage/prohibited-items/pin.json" "$bucket/prohibited-items/pin.json"
 check "labels.json is copied" cmp -s "$storage/prohibited-items/labels.json" "$bucket/prohibited-items/labels.json"
+check "rollout.json is copied" cmp -s "$storage/prohibited-items/rollout.json" "$bucket/prohibited-items/rollout.json"
 pin_inode=$(stat -c %i "$storage/prohibited-items/pin.json")
 pin_unchanged() { sync_once && [ "$(stat -c %i "$storage/prohibited-items/pin.json")" = "$pin_inode" ]; }
 check "an unchanged control file is left alone" pin_unchanged
 echo '{"version": 3}' >"$bucket/prohibited-items/pin.json"
-rm "$bucket/prohibited-items/labels.json"
+rm "$bucket/prohibited-items/labels.json" "$bucket/prohibited-items/rollout.json"
 check "a pass after control files changed succeeds" sync_once
+check "a rollout.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/rollout.json"
 check "a changed pin.json replaces the old one" grep -q '"version": 3' "$storage/prohibited-items/pin.json"
 check "a labels.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/labels.json"
 check "no dot-entry is left behind by control files" no_dot_dirs
@@ -106,8 +137,9 @@ check "a pass without SYNC_PRUNE succeeds" sync_once
 check "without SYNC_PRUNE version 1 stays local" test -d "$storage/prohibited-items/1"
 check "a pass with SYNC_PRUNE succeeds" sync_prune_once
 check "with SYNC_PRUNE version 1 is removed" test ! -e "$storage/prohibited-items/1"
-check "with SYNC_PRUNE versions 2 and 3 stay" test -d "$storage/prohibited-items/2" -a -d "$storage/prohibited-items/3"
-rm -rf "$bucket/prohibited-items/2" "$bucket/prohibited-items/3"
+check "with SYNC_PRUNE versions 2 to 4 stay" \
+    test -d "$storage/prohibited-items/2" -a -d "$storage/prohibited-items/3" -a -d "$storage/prohibited-items/4"
+rm -rf "$bucket/prohibited-items/2" "$bucket/prohibited-items/3" "$bucket/prohibited-items/4"
 check "a pass over a model with no complete version succeeds" sync_prune_once
 check "SYNC_PRUNE never prunes a model to nothing" test -d "$storage/prohibited-items/3"
 

@@ -8,21 +8,10 @@
 # Loopback only; each client call is bounded by its own timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venvs=${VENVS:-/opt/vigia-venvs}
 port=${PORT:-18503}
 model=prohibited-items
 
-# venv NAME REQUIREMENT...: creates $venvs/NAME with exactly these pins unless it has them.
-venv() {
-  local name=$1; shift
-  local dir="$venvs/$name" stamp="$venvs/$name/.vigia-pins"
-  if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$*" ]; then return 0; fi
-  echo "creating $dir ($*)" >&2
-  rm -rf "$dir"
-  python3 -m venv "$dir"
-  "$dir/bin/pip" install -q --disable-pip-version-check "$@"
-  echo "$*" >"$stamp"
-}
+. scripts/lib/venv.sh
 venv clients "tritonclient[http]==2.73.0" "kserve==0.21.0"
 # MLServer 1.7.1 predates pandas 3 (its PandasCodec fails on pandas 3 string columns).
 venv mlserver "mlserver==1.7.1" "pandas==2.3.3"

@@ -113,7 +113,7 @@ policies() {
         python3 deploy/check-manifests.py "$tmp/rendered.yaml" "$tmp/config-keys.md" Dockerfile config/vigia.json
 }
 shell_scripts() {
-    shellcheck deploy/*.sh scripts/check-deploy.sh && shellcheck --shell=sh k8s/model-sync/sync-models.sh
+    shellcheck -x deploy/*.sh scripts/check-deploy.sh && shellcheck --shell=sh k8s/model-sync/sync-models.sh
 }
 
 check "hadolint Dockerfile (failure threshold: warning)" \

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Counts of a binary decision at one threshold (`score >= threshold` is positive).
 public struct ConfusionCounts: Sendable, Equatable, Codable {
     public var truePositives = 0
@@ -179,5 +181,51 @@ public enum RankingMetrics {
             if precision >= target, point.truePositives > 0 { chosen = point.threshold }
         }
         return chosen
+    }
+}
+
+/// What `vigia evaluate --metrics FILE` writes: the metrics as one JSON object with sorted
+/// snake_case keys, for tools that read metrics files (a DVC pipeline's `metrics:`).
+/// `robustness` (with `--robustness`) has one member per disguise, and `clean`.
+public struct MetricsFile: Sendable, Equatable, Encodable {
+    public struct Confusion: Sendable, Equatable, Encodable {
+        var true_positive, false_positive, true_negative, false_negative: Int
+    }
+    public struct Disguised: Sendable, Equatable, Encodable {
+        var recall, false_alarm_rate: Double
+        var caught, false_alarms: Int
+    }
+    var rows, positives: Int
+    var roc_auc, pr_auc: Double?
+    var threshold, precision, recall, f1, accuracy: Double
+    var confusion: Confusion
+    var robustness: [String: Disguised]?
+
+    public init(_ metrics: EvaluationMetrics, robustness: RobustnessReport? = nil) {
+        let counts = metrics.confusion
+        rows = metrics.count
+        positives = metrics.positives
+        roc_auc = metrics.rocAUC
+        pr_auc = metrics.prAUC
+        threshold = metrics.threshold
+        precision = metrics.precision
+        recall = metrics.recall
+        f1 = metrics.f1
+        accuracy = metrics.accuracy
+        confusion = Confusion(true_positive: counts.truePositives, false_positive: counts.falsePositives,
+                              true_negative: counts.trueNegatives, false_negative: counts.falseNegatives)
+        self.robustness = robustness.map { report in
+            Dictionary(uniqueKeysWithValues: report.rows.map { row in
+                (row.name, Disguised(recall: row.recall, false_alarm_rate: row.falseAlarmRate,
+                                     caught: row.confusion.truePositives, false_alarms: row.confusion.falsePositives))
+            })
+        }
+    }
+
+    /// The file's bytes: pretty-printed, keys sorted, a final newline.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
     }
 }

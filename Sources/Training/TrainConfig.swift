@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Inference
+import Yams
 
 /// How the decision threshold is chosen (see README "Threshold rule").
 public enum ThresholdRule: Sendable, Equatable {
@@ -10,9 +11,10 @@ public enum ThresholdRule: Sendable, Equatable {
     case precisionTarget(Double)
 }
 
-/// Every knob of `vigia train`. Read from a JSON file (`--config`, snake_case keys, every key
-/// optional: a missing key keeps the default here) and overridden by flags. The default model
-/// is trained with `config/train-prohibited-items.json`.
+/// Every knob of `vigia train`. Read from a JSON file or from the `train` member of a YAML
+/// parameters file (`--config`, snake_case keys, every key optional: a missing key keeps the
+/// default here) and overridden by flags. The default model is trained with `params.yaml`
+/// (the DVC pipeline's parameters).
 public struct TrainConfig: Sendable, Equatable {
     public var algorithm: Algorithm = .logisticRegression
     /// The CSV's columns and what each one is (identifier, text, categorical, numeric,
@@ -95,10 +97,29 @@ public struct TrainConfig: Sendable, Equatable {
     /// Parses the JSON config file format (README "Training configuration").
     public static func decode(_ data: Data) throws -> TrainConfig {
         let file = try JSONDecoder().decode(File.self, from: data)
-        let unknown = try JSONDecoder().decode(TopLevelKeys.self, from: data).names.filter { !File.keys.contains($0) }.sorted()
+        try checkKeys(JSONDecoder().decode(TopLevelKeys.self, from: data).names)
+        return try make(file)
+    }
+
+    /// Parses a YAML parameters file (`params.yaml`): its `train` member holds the same keys
+    /// as the JSON format; other top-level members (other stages' parameters) are not read.
+    public static func decodeParameters(yaml: String) throws -> TrainConfig {
+        struct Parameters: Decodable { var train: File }
+        struct ParameterKeys: Decodable { var train: TopLevelKeys }
+        let file = try YAMLDecoder().decode(Parameters.self, from: yaml).train
+        try checkKeys(YAMLDecoder().decode(ParameterKeys.self, from: yaml).train.names)
+        return try make(file)
+    }
+
+    /// A misspelt key is an error naming it, not a silently ignored setting.
+    private static func checkKeys(_ names: [String]) throws {
+        let unknown = names.filter { !File.keys.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw TrainingError.invalidConfig("unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (expected \(File.keys.sorted().joined(separator: ", ")))")
         }
+    }
+
+    private static func make(_ file: File) throws -> TrainConfig {
         var config = TrainConfig()
         if let value = file.algorithm {
             guard let algorithm = Algorithm(rawValue: value), Self.trainableAlgorithms.contains(algorithm) else {

@@ -52,6 +52,9 @@ enum Console {
         guard let path else { return TrainConfig() }
         guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read config \(path)") }
         do {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+                return try TrainConfig.decodeParameters(yaml: String(decoding: bytes, as: UTF8.self))
+            }
             return try TrainConfig.decode(bytes)
         } catch let error as TrainingError {
             throw fail("\(path): \(error)")

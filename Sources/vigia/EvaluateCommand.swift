@@ -56,15 +56,20 @@ struct EvaluateCommand: ParsableCommand {
             completion: .file(extensions: ["json"]))
     var json: String?
 
+    @Option(help: ArgumentHelp("Also write the metrics (and the robustness rows) as a JSON object with sorted keys to this file (the pipeline's metrics file).", valueName: "file"),
+            completion: .file(extensions: ["json"]))
+    var metrics: String?
+
     func run() throws {
         let loaded = try Console.loadModel(at: model)
         let dimensions = SliceDimension.defaults
         let evaluation: EvaluationReport
         if data.hasSuffix(".jsonl") {
             guard split == .all, !robustness else { throw Console.fail("--split test and --robustness read a CSV, not JSON Lines") }
-            let (metrics, report) = try jsonLines(loaded, dimensions: dimensions)
+            let (measured, report) = try jsonLines(loaded, dimensions: dimensions)
             print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(data):")
-            print(metrics.table)
+            print(measured.table)
+            try writeMetrics(measured, robustness: nil)
             evaluation = report
         } else {
             let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
@@ -84,21 +89,34 @@ struct EvaluateCommand: ParsableCommand {
                     Console.error("warning: the model records \(Int(recorded)) test rows, this split has \(held.count): it was trained with another config or data")
                 }
             }
-            let (_, metrics) = ModelEvaluator.evaluate(loaded, on: dataset)
+            let (_, measured) = ModelEvaluator.evaluate(loaded, on: dataset)
             print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
-            print(metrics.table)
+            print(measured.table)
+            var robustnessReport: RobustnessReport?
             if robustness {
                 let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
-                let robustnessReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
+                let measuredReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
                 print("")
                 print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
-                print(robustnessReport.table)
+                print(measuredReport.table)
+                robustnessReport = measuredReport
             }
+            try writeMetrics(measured, robustness: robustnessReport)
             guard report != nil || json != nil else { return }
             evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions)
         }
         if let report { try Console.write(Array(ReportHTML.render(evaluation).utf8), to: report) }
         if let json { try Console.write([UInt8](try evaluation.jsonData()), to: json) }
+    }
+
+    /// `--metrics`: the figures and the robustness rows as JSON (dvc metrics show reads it).
+    func writeMetrics(_ measured: EvaluationMetrics, robustness: RobustnessReport?) throws {
+        guard let metrics else { return }
+        do {
+            try MetricsFile(measured, robustness: robustness).encoded().write(to: URL(fileURLWithPath: metrics))
+        } catch {
+            throw Console.fail("cannot write \(metrics): \(error)")
+        }
     }
 
     /// Listings a line each, checked against the listing schema as `vigia predict` checks them,

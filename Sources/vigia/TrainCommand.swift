@@ -30,8 +30,8 @@ struct TrainCommand: ParsableCommand {
             completion: .list(TrainConfig.trainableAlgorithms.map(\.rawValue)))
     var algorithm: String?
 
-    @Option(help: ArgumentHelp("A training config JSON file (e.g. config/train-prohibited-items.json).", valueName: "file"),
-            completion: .file(extensions: ["json"]))
+    @Option(help: ArgumentHelp("A training config: a JSON file, or a YAML parameters file whose train member holds the same keys (e.g. params.yaml).", valueName: "file"),
+            completion: .file(extensions: ["json", "yaml", "yml"]))
     var config: String?
 
     @Option(help: "Seed of the split, the folds and the SVM order (overrides the config file; default 42).")

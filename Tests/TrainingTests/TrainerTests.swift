@@ -232,6 +232,46 @@ func listing(_ title: String) -> [String: FeatureValue] {
         }
     }
 
+    /// params.yaml (the DVC pipeline's parameters): its `train` member is the same config as the
+    /// JSON file with the same keys; the other stages' members are not read.
+    @Test func readsTheTrainMemberOfAParametersFile() throws {
+        let yaml = """
+            # comments and other stages' parameters are allowed
+            train:
+              algorithm: linear_svm
+              seed: 7
+              test_fraction: 0.25
+              labels: [allowed, prohibited]
+              text:
+                max_df: 1.0
+                max_features: 100
+                normalize: [homoglyphs, repeats]
+                char_ngrams: {min: 2, max: 4}
+              logistic_c: 2
+              balanced_classes: true
+              augmentation:
+                fraction: 0.5
+                kinds: [leetspeak, split]
+            evaluate:
+              disguise_seed: 18
+            """
+        let json = #"""
+            {"algorithm": "linear_svm", "seed": 7, "test_fraction": 0.25, "labels": ["allowed", "prohibited"],
+             "text": {"max_df": 1.0, "max_features": 100, "normalize": ["homoglyphs", "repeats"], "char_ngrams": {"min": 2, "max": 4}},
+             "logistic_c": 2, "balanced_classes": true, "augmentation": {"fraction": 0.5, "kinds": ["leetspeak", "split"]}}
+            """#
+        let fromYAML = try TrainConfig.decodeParameters(yaml: yaml)
+        #expect(fromYAML == (try TrainConfig.decode(Data(json.utf8))))
+        #expect(fromYAML.logisticC == 2 && fromYAML.testFraction == 0.25 && fromYAML.seed == 7)
+        #expect(fromYAML != TrainConfig())
+        // The same checks as the JSON file; a file without `train` or with a wrong type is refused.
+        #expect(throws: TrainingError.invalidConfig("test_fraction must lie in (0, 1)")) {
+            try TrainConfig.decodeParameters(yaml: "train:\n  test_fraction: 1.5\n")
+        }
+        #expect(throws: (any Error).self) { try TrainConfig.decodeParameters(yaml: "evaluate:\n  disguise_seed: 18\n") }
+        #expect(throws: (any Error).self) { try TrainConfig.decodeParameters(yaml: "train:\n  seed: many\n") }
+    }
+
     /// A config may declare the CSV's columns: a dataset of other columns trains a model whose
     /// signature has exactly those fields (here without seller columns, and an optional id).
     @Test func aDeclaredDatasetSchemaSelectsTheColumnsAndTheSignature() throws {

@@ -235,6 +235,34 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(carded.status == 0, "\(carded.errorOutput)")
         #expect(try String(contentsOfFile: scratch.path("CARD.md"), encoding: .utf8).contains("**family** (`family`)"))
 
+        // The same settings as the `train` member of a params.yaml: the same weights; and the
+        // metrics (held-out, disguised) as a JSON file.
+        let parameters = try scratch.write("params.yaml", Array("""
+            train:
+              seed: 7
+              folds: 3
+              test_fraction: 0.25
+              text: {min_df: 1}
+            evaluate:
+              disguise_seed: 18
+
+            """.utf8))
+        let fromYAML = try vigia(["train", "--data", data, "--storage", scratch.path("yaml"), "--name", "small", "--config", parameters])
+        #expect(fromYAML.status == 0, "\(fromYAML.errorOutput)")
+        #expect(FileManager.default.contents(atPath: scratch.path("yaml/small/1/weights.bin"))
+            == FileManager.default.contents(atPath: "\(storage)/small/1/weights.bin"))
+        let metricsPath = scratch.path("metrics.json")
+        let withMetrics = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--split", "test",
+                                     "--config", parameters, "--robustness", "--metrics", metricsPath])
+        #expect(withMetrics.status == 0, "\(withMetrics.errorOutput)")
+        let metrics = String(decoding: FileManager.default.contents(atPath: metricsPath) ?? Data(), as: UTF8.self)
+        #expect(metrics.hasPrefix("{\n  \"accuracy\" : "), "\(metrics)")
+        // The file says what the table says: the held-out rows, and a member per disguise.
+        let tableRows = withMetrics.output.split(separator: "\n").first { $0.hasPrefix("rows ") }?
+            .split(separator: " ").dropFirst().first.map(String.init)
+        #expect(tableRows != nil && metrics.contains("\"rows\" : \(tableRows ?? "?"),"), "\(metrics)")
+        #expect(metrics.contains("\"split\" : {") && metrics.contains("\"false_alarm_rate\" : "), "\(metrics)")
+
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
         let refused = try vigia(["train", "--data", broken, "--storage", storage, "--name", "small", "--config", config])
