@@ -40,7 +40,6 @@ public struct ModelCard: Sendable {
         out += [
             "| | |", "|---|---|",
             "| algorithm | `\(m.algorithm.rawValue)` |",
-            "| created | \(m.created.isEmpty ? "–" : m.created) |",
             "| artifact format | \(m.formatVersion) |",
             "| labels | \(m.labels.map { "`\($0)`" }.joined(separator: ", ")) |",
             "| threshold | \(formatFixed(m.threshold, digits: 4)) (`score ≥ threshold` is `\(positive)`) |",

@@ -255,13 +255,13 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         let withMetrics = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--split", "test",
                                      "--config", parameters, "--robustness", "--metrics", metricsPath])
         #expect(withMetrics.status == 0, "\(withMetrics.errorOutput)")
-        let metrics = String(decoding: FileManager.default.contents(atPath: metricsPath) ?? Data(), as: UTF8.self)
-        #expect(metrics.hasPrefix("{\n  \"accuracy\" : "), "\(metrics)")
+        let metricsFile = String(decoding: FileManager.default.contents(atPath: metricsPath) ?? Data(), as: UTF8.self)
+        #expect(metricsFile.hasPrefix("{\n  \"accuracy\" : "), "\(metricsFile)")
         // The file says what the table says: the held-out rows, and a member per disguise.
         let tableRows = withMetrics.output.split(separator: "\n").first { $0.hasPrefix("rows ") }?
             .split(separator: " ").dropFirst().first.map(String.init)
-        #expect(tableRows != nil && metrics.contains("\"rows\" : \(tableRows ?? "?"),"), "\(metrics)")
-        #expect(metrics.contains("\"split\" : {") && metrics.contains("\"false_alarm_rate\" : "), "\(metrics)")
+        #expect(tableRows != nil && metricsFile.contains("\"rows\" : \(tableRows ?? "?"),"), "\(metricsFile)")
+        #expect(metricsFile.contains("\"split\" : {") && metricsFile.contains("\"false_alarm_rate\" : "), "\(metricsFile)")
 
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
