@@ -60,9 +60,13 @@ public final class LiveMonitor: Sendable {
     /// Listings skipped because the queue was full, per model. Guarded by its Mutex.
     private let skipped = Mutex<[String: Int]>([:])
     private let thread = Mutex<pthread_t?>(nil)
+    /// Runs on the worker before each job (tests hold the worker with it).
+    private let testsOnly_beforeJob: (@Sendable () -> Void)?
 
-    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger) {
+    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger,
+         testsOnly_beforeJob: (@Sendable () -> Void)? = nil) {
         self.configuration = configuration
+        self.testsOnly_beforeJob = testsOnly_beforeJob
         self.registry = registry
         self.payload = payload
         self.logger = logger
@@ -98,7 +102,10 @@ public final class LiveMonitor: Sendable {
     // MARK: Worker
 
     private func run() {
-        while let job = queue.take() { process(job) }
+        while let job = queue.take() {
+            testsOnly_beforeJob?()
+            process(job)
+        }
     }
 
     private func process(_ job: MonitorJob) {
