@@ -30,6 +30,17 @@ public enum PosixThread {
         _ = pthread_join(thread, nil)
     }
 
+    /// Puts the calling thread in Linux's SCHED_IDLE class: it runs only on CPU time that no
+    /// normal thread wants, so background work never takes a core from the event loops.
+    /// Returns false when the kernel refuses (the thread keeps its class).
+    @discardableResult
+    public static func lowerCurrentToIdlePriority() -> Bool {
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        // SCHED_IDLE (5) is behind _GNU_SOURCE in the headers the Glibc module sees.
+        return pthread_setschedparam(pthread_self(), 5, &parameters) == 0
+    }
+
     /// A stable id for "am I on this thread?" checks.
     public static func currentID() -> UInt { UInt(bitPattern: Int(bitPattern: UInt(pthread_self()))) }
 }

@@ -32,7 +32,19 @@ public final class VigiaService: Sendable {
     private let tokensWatcher = Mutex<FileWatcher?>(nil)
 
     /// - Parameter logSink: where the access log writes (the same sink as the logger's).
-    public init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink = .standardError) {
+    public convenience init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink = .standardError) {
+        self.init(configuration: configuration, logger: logger, logSink: logSink, testsOnly: TestHooks())
+    }
+
+    /// Places where tests hold background threads to prove that nothing waits for them.
+    struct TestHooks: Sendable {
+        /// Runs on the monitor's worker before each request it takes.
+        var monitorBeforeJob: (@Sendable () -> Void)? = nil
+        /// Runs on the payload writer before each line it writes (a slow disk).
+        var payloadBeforeWrite: (@Sendable () -> Void)? = nil
+    }
+
+    init(configuration: ServiceConfiguration, logger: Logger, logSink: LogSink, testsOnly hooks: TestHooks) {
         // Tokens live hashed in `authenticator`; nothing else keeps the plaintext.
         let redacted = configuration.redactingSecrets()
         self.configuration = redacted
@@ -68,12 +80,13 @@ public final class VigiaService: Sendable {
                 path: payloadPath, sampleRate: configuration.number("payload_log.sample_rate"),
                 maxBytes: configuration.integer("payload_log.max_bytes"), maxFiles: configuration.integer("payload_log.max_files"),
                 queueCapacity: configuration.integer("payload_log.queue_capacity")),
-            onProblem: { problem in eventLogger.error("payload log", metadata: ["error": .string(problem)]) })
+            onProblem: { problem in eventLogger.error("payload log", metadata: ["error": .string(problem)]) },
+            testsOnly_beforeWrite: hooks.payloadBeforeWrite)
         let monitor = LiveMonitor(
             configuration: MonitorConfiguration(
                 queueCapacity: configuration.integer("rollout.queue_capacity"), inputSkew: configuration.boolean("monitoring.input_skew"),
                 skewWindow: configuration.integer("monitoring.skew_window")),
-            registry: registry, payload: payload, logger: logger)
+            registry: registry, payload: payload, logger: logger, testsOnly_beforeJob: hooks.monitorBeforeJob)
         self.monitor = monitor
         var scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         scoring.monitor = monitor

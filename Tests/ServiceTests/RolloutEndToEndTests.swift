@@ -5,12 +5,6 @@ import Testing
 @testable import Service
 
 @Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct RolloutEndToEndTests {
-    func writeRollout(_ storage: TestStorage, _ text: String) throws {
-        let staging = storage.modelDirectory.appending(path: ".rollout.json")
-        try Data(text.utf8).write(to: staging)
-        #expect(Glibc.rename(staging.path, storage.modelDirectory.appending(path: "rollout.json").path) == 0)
-    }
-
     func benign(_ i: Int) -> String {
         #"{"id":"B\#(i)","site_id":"MLA","title":"Pistola de silicona caliente 40w para manualidades","category_id":"MLA1234","price_usd":12.5,"seller_age_days":900,"seller_sales":340,"seller_reputation":"gold"}"#
     }
@@ -20,7 +14,7 @@ import Testing
         defer { storage.destroy() }
         try storage.publish(version: 1)
         // The bad canary: the same scores with threshold 0, so it calls every listing prohibited.
-        try writeRollout(storage, #"{"shadow": {"version": 2}, "canary": {"version": 2, "weight": 0.5}, "guards": {"min_samples": 20, "max_disagreement": 0.05}}"#)
+        try publishFile(storage, "rollout.json", #"{"shadow": {"version": 2}, "canary": {"version": 2, "weight": 0.5}, "guards": {"min_samples": 20, "max_disagreement": 0.05}}"#)
         try storage.publish(version: 2) { $0["threshold"] = .number(0) }
         try withService(storage: storage) { service, port in
             service.registry.testsOnly_pollNow()

@@ -72,10 +72,17 @@ struct TestStorage {
     func destroy() { try? FileManager.default.removeItem(at: root) }
 }
 
+/// Writes `<storage>/<model>/<name>` as operators are told to: a dot-file renamed into place.
+func publishFile(_ storage: TestStorage, _ name: String, _ text: String) throws {
+    let staging = storage.modelDirectory.appending(path: ".\(name)")
+    try Data(text.utf8).write(to: staging)
+    #expect(Glibc.rename(staging.path, storage.modelDirectory.appending(path: name).path) == 0)
+}
+
 /// Runs a real VigiaService on 127.0.0.1 port 0 over `storage`.
 func withService(
     storage: TestStorage, environment: [String: String] = [:], logLevel: Logger.Level = .error,
-    logSink: LogSink = LogSink { _ in }, _ body: (VigiaService, Int) throws -> Void
+    logSink: LogSink = LogSink { _ in }, hooks: VigiaService.TestHooks = .init(), _ body: (VigiaService, Int) throws -> Void
 ) throws {
     var env = ["VIGIA_SERVER_PORT": "0", "VIGIA_SERVER_EVENT_LOOPS": "2", "VIGIA_LOGGING_ACCESS_LOG": "false",
                "VIGIA_STORAGE_PATH": storage.root.path, "VIGIA_STORAGE_RESCAN_INTERVAL_SECONDS": "3600"]
@@ -84,7 +91,7 @@ func withService(
     let logger = Logger(label: "vigia.test") { label in
         JSONLogHandler(label: label, level: logLevel, sink: logSink)
     }
-    let service = VigiaService(configuration: configuration, logger: logger, logSink: logSink)
+    let service = VigiaService(configuration: configuration, logger: logger, logSink: logSink, testsOnly: hooks)
     let port = try service.start()
     defer { service.shutdown() }
     service.registry.testsOnly_pollNow()

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
@@ -249,3 +250,57 @@ def test_a_changed_signature_needs_force(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="signature differs"):
         export(narrower, storage=tmp_path, name="items", sample=data, vigia=vigia)
     assert export(narrower, storage=tmp_path, name="items", sample=data, vigia=vigia, force=True).version == 2
+
+
+# --------------------------------------------------------------------------- input profile
+
+
+def test_export_stores_the_input_profile_in_the_shape_vigia_train_writes(tmp_path: Path) -> None:
+    vigia = vigia_binary()
+    data = frame(120)
+    data.loc[[3, 50], "price_usd"] = np.nan
+    data.loc[9, "title"] = "kryptonite zzqx unheard words"
+    model = Pipeline([("pre", ColumnTransformer([
+        ("title", TfidfVectorizer(ngram_range=(1, 2), strip_accents="unicode", min_df=2), "title"),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), ["category_id"]),
+        ("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), ["price_usd"]),
+    ])), ("clf", LogisticRegression(max_iter=1000))])
+    model.fit(data.drop(columns=["label"]), data["label"])
+    result = export(model, storage=tmp_path, name="items", sample=data, id_column="id", vigia=vigia)
+    profile = json.loads((result.directory / "model.json").read_text())["profile"]
+    assert profile["rows"] == 120
+    fields = {f["name"]: f for f in profile["fields"]}
+    assert list(fields) == ["title", "category_id", "price_usd"], "signature order, without the id field"
+
+    # The same members per kind as the default model `vigia train` wrote.
+    trained_manifest = max((Path(__file__).parents[2] / "models/prohibited-items").glob("*/model.json"),
+                           key=lambda p: int(p.parent.name))
+    trained = {f["kind"]: set(f) for f in json.loads(trained_manifest.read_text())["profile"]["fields"]}
+    for field in fields.values():
+        assert set(field) == trained[field["kind"]], field["name"]
+
+    prices = data["price_usd"].dropna().to_numpy()
+    price = fields["price_usd"]
+    assert price["kind"] == "numeric"
+    assert price["missing_rate"] == 2 / 120
+    assert np.allclose(price["quantiles"], np.quantile(prices, [k / 10 for k in range(11)]), rtol=0, atol=1e-9)
+    edges = price["bins"]["edges"]
+    assert edges == sorted(set(edges)) and len(price["bins"]["shares"]) == len(edges) + 1
+    assert np.allclose(price["bins"]["shares"], np.bincount(np.searchsorted(edges, prices, side="left"),
+                                                             minlength=len(edges) + 1) / len(prices))
+
+    category = fields["category_id"]
+    assert category["kind"] == "categorical" and category["missing_rate"] == 0
+    shares = data["category_id"].dropna().value_counts(normalize=True)
+    assert category["distinct"] == len(shares) and category["other_share"] == 0
+    assert {t["value"]: t["share"] for t in category["top"]} == pytest.approx(shares.to_dict())
+    assert [t["share"] for t in category["top"]] == sorted((t["share"] for t in category["top"]), reverse=True)
+
+    title = fields["title"]
+    assert title["kind"] == "text" and title["missing_rate"] == 0
+    vectorizer = model.named_steps["pre"].named_transformers_["title"]
+    terms = [len(vectorizer.build_analyzer()(t)) for t in data["title"]]
+    assert np.allclose(title["quantiles"], np.quantile(terms, [k / 10 for k in range(11)]), rtol=0, atol=1e-9)
+    # Every term but those of the one title seen once (min_df=2) is in the vocabulary.
+    unseen = len(vectorizer.build_analyzer()("kryptonite zzqx unheard words"))
+    assert title["vocabulary_share"] == pytest.approx((sum(terms) - unseen) / sum(terms))

@@ -80,6 +80,8 @@ class Conversion:
     columns: list[Column]
     weights: Weights
     format_version: int = 2
+    # Per text field, the fitted vectorizer that reads it (the first one), for the input profile.
+    text_vectorizers: dict[str, Any] = field(default_factory=dict)
 
 
 def _name(step: Any) -> str:
@@ -503,6 +505,7 @@ def convert(pipeline: Any) -> Conversion:
     weights = Weights()
     transformers: list[dict[str, Any]] = []
     columns: list[Column] = []
+    text_vectorizers: dict[str, Any] = {}
     for entry_name, transformer, selection in ct.transformers_:
         if isinstance(transformer, str) and transformer == "drop":
             continue
@@ -524,6 +527,7 @@ def convert(pipeline: Any) -> Conversion:
                 raise UnsupportedStep(sname, "columns", "a text vectorizer needs one column given as a string, e.g. 'title'")
             transformers.append(_text_spec(names[0], chain, sname, weights))
             columns.append(Column(names[0], "text"))
+            text_vectorizers.setdefault(names[0], chain[0])
         elif isinstance(chain[-1], OneHotEncoder):
             transformers.extend(_one_hot_specs(names, chain, sname))
             columns.extend(Column(c, "categorical") for c in names)
@@ -535,7 +539,7 @@ def convert(pipeline: Any) -> Conversion:
     if len(set(labels)) != len(labels):
         raise UnsupportedStep(_name(estimator), "classes_", f"class names {labels} are not distinct as text")
     conversion = Conversion(transformers=transformers, algorithm=algorithm, model=model, labels=labels,
-                            columns=columns, weights=weights)
+                            columns=columns, weights=weights, text_vectorizers=text_vectorizers)
     if len(labels) > 2:
         conversion.format_version = 4  # multi-class models
     return conversion

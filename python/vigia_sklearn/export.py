@@ -26,6 +26,7 @@ import pandas as pd
 import sklearn
 
 from .convert import Column, Conversion, UnsupportedStep, category_text, convert
+from .profile import build_profile
 
 TOLERANCE = 1e-9
 MANIFEST = "model.json"
@@ -171,7 +172,8 @@ def _metrics(scores: np.ndarray, labels: np.ndarray | None, threshold: float) ->
 def build_manifest(conversion: Conversion, *, name: str, version: int, signature: dict[str, Any],
                    example: dict[str, Any], expected_score: float, metrics: dict[str, Any],
                    sample_name: str, sample_fingerprint: str, positive_classes: list[str] | None = None,
-                   class_thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+                   class_thresholds: dict[str, float] | None = None,
+                   profile: dict[str, Any] | None = None) -> dict[str, Any]:
     manifest = {
         "format_version": conversion.format_version,
         "name": name,
@@ -192,6 +194,8 @@ def build_manifest(conversion: Conversion, *, name: str, version: int, signature
         manifest["positive_classes"] = positive_classes
         if class_thresholds:
             manifest["class_thresholds"] = {k: float(v) for k, v in class_thresholds.items()}
+    if profile is not None:
+        manifest["profile"] = profile
     return manifest
 
 
@@ -432,7 +436,8 @@ def export(pipeline: Any, *, storage: str | os.PathLike[str], name: str, sample:
         manifest = build_manifest(conversion, name=name, version=version, signature=signature,
                                   example=records[0], expected_score=float(score[0]), metrics=metrics,
                                   sample_name=sample_name, sample_fingerprint=fingerprint,
-                                  positive_classes=positive_classes, class_thresholds=class_thresholds)
+                                  positive_classes=positive_classes, class_thresholds=class_thresholds,
+                                  profile=build_profile(conversion, signature, records))
         write_artifact(candidate, manifest, conversion.weights.values, provenance)
         served = vigia_scores(vigia_path, candidate, records, conversion.labels if multiclass else None)
         report = compare(reference, served)

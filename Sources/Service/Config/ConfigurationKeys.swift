@@ -107,7 +107,7 @@ extension ConfigurationKey {
         .init(path: "payload_log.max_files", kind: .integer(1...1000), defaultValue: 5,
               summary: "Payload log files kept, the current one included."),
         .init(path: "payload_log.queue_capacity", kind: .integer(1...10_000_000), defaultValue: 1024,
-              summary: "Lines waiting for the payload writer; lines beyond it are dropped and counted (vigia_payload_log_dropped_total)."),
+              summary: "Lines waiting for the payload writer; lines beyond it are dropped and counted (vigia_payload_log_lines_total{outcome=\"dropped\"})."),
     ] + securityKeys
 
     public static func named(_ path: String) -> ConfigurationKey? {

@@ -43,9 +43,10 @@ public struct MonitorConfiguration: Sendable {
 
 /// Shadow scoring, shadow and canary comparisons, guards, input skew and payload sampling,
 /// all off the response path: a request hands its listings and answers over (`submit`: one
-/// atomic read or two, and one short lock to queue) and returns; one worker thread does the
-/// rest. When the queue is full the request's listings are skipped and counted — the
-/// response is never delayed.
+/// atomic read or two, and one short lock to queue) and returns; one worker thread, at idle
+/// priority (SCHED_IDLE), does the rest. When the queue is full the request's listings are
+/// skipped and counted — the response is never delayed, and on a saturated replica the
+/// worker takes no CPU from the event loops.
 ///
 /// Threads: request threads call `submit`; the worker thread owns the scoring; `state`
 /// (comparisons, skew, counters per model) is guarded by its Mutex, held by the worker to
@@ -60,9 +61,13 @@ public final class LiveMonitor: Sendable {
     /// Listings skipped because the queue was full, per model. Guarded by its Mutex.
     private let skipped = Mutex<[String: Int]>([:])
     private let thread = Mutex<pthread_t?>(nil)
+    /// Runs on the worker before each job (tests hold the worker with it).
+    private let testsOnly_beforeJob: (@Sendable () -> Void)?
 
-    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger) {
+    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger,
+         testsOnly_beforeJob: (@Sendable () -> Void)? = nil) {
         self.configuration = configuration
+        self.testsOnly_beforeJob = testsOnly_beforeJob
         self.registry = registry
         self.payload = payload
         self.logger = logger
@@ -98,7 +103,16 @@ public final class LiveMonitor: Sendable {
     // MARK: Worker
 
     private func run() {
-        while let job = queue.take() { process(job) }
+        // Idle priority: shadow scoring, comparisons and skew use spare CPU only. A replica
+        // with none to spare falls behind, its queue fills, and listings are skipped and
+        // counted — the answers keep their speed.
+        if !PosixThread.lowerCurrentToIdlePriority() {
+            logger.notice("monitor worker keeps normal priority (SCHED_IDLE refused)")
+        }
+        while let job = queue.take() {
+            testsOnly_beforeJob?()
+            process(job)
+        }
     }
 
     private func process(_ job: MonitorJob) {
@@ -127,10 +141,10 @@ public final class LiveMonitor: Sendable {
         }
 
         let breach: String? = state.withLock { models in
-            var model = models[job.model] ?? ModelMonitor()
-            model.absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
-            models[job.model] = model
-            guard let guards = job.routing?.guards, job.routing?.canary != nil else { return nil }
+            // Mutated in place: a copy out of the dictionary would copy every skew window.
+            models[job.model, default: ModelMonitor()]
+                .absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
+            guard let guards = job.routing?.guards, job.routing?.canary != nil, let model = models[job.model] else { return nil }
             if let reason = guards.breach(of: model.canary) { return "canary: \(reason)" }
             if job.routing?.shadow != nil, let reason = guards.breach(of: model.shadow) { return "shadow: \(reason)" }
             return nil
