@@ -44,6 +44,26 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
     case int8 = "INT8", int16 = "INT16", int32 = "INT32", int64 = "INT64"
     case fp16 = "FP16", fp32 = "FP32", fp64 = "FP64", bf16 = "BF16", bytes = "BYTES"
 
+    /// The datatype a request names, or nil: `init(rawValue:)` without its string
+    /// comparisons. Every name is ASCII of at most 6 bytes, so one word holds it (and its
+    /// length): equal words are equal names.
+    static func named(_ name: String) -> V2Datatype? {
+        guard let key = key(name) else { return nil }
+        for (known, datatype) in keys where known == key { return datatype }
+        return nil
+    }
+
+    private static let keys = allCases.map { (key($0.rawValue)!, $0) }
+
+    /// The bytes of a name of up to 7 bytes and its length in one word; nil when longer.
+    private static func key(_ name: String) -> UInt64? {
+        let bytes = name.utf8
+        guard bytes.count <= 7 else { return nil }
+        var key = UInt64(bytes.count) << 56
+        for (k, byte) in bytes.enumerated() { key |= UInt64(byte) << (8 * UInt64(k)) }
+        return key
+    }
+
     /// Types an input may have: text, the numbers a JSON number holds exactly enough, bool.
     static let accepted: [V2Datatype] = [.bytes, .fp64, .fp32, .int64, .int32, .bool]
 
@@ -136,7 +156,7 @@ enum V2RequestDecoder {
             throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
         }
         guard case .string(let typeName)? = object.datatype else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
-        guard let datatype = V2Datatype(rawValue: typeName) else {
+        guard let datatype = V2Datatype.named(typeName) else {
             throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
         }
         guard V2Datatype.accepted.contains(datatype) else {
@@ -322,7 +342,7 @@ struct InputMembers {
                     input.data = .notArray
                     return
                 }
-                if case .string(let typeName)? = input.datatype, let datatype = V2Datatype(rawValue: typeName),
+                if case .string(let typeName)? = input.datatype, let datatype = V2Datatype.named(typeName),
                     V2Datatype.accepted.contains(datatype)
                 {
                     var column = DataColumn(datatype: datatype)
@@ -488,11 +508,14 @@ struct DataColumn {
 extension JSONParser {
     /// Walks the object at the cursor, calling `member` with each name and the parser at its
     /// value (which `member` must consume). Duplicate names are refused as the parser does.
+    /// Inlined, so that `member` is called directly; the first 8 names are kept inline.
+    @inline(__always)
     mutating func members(depth: Int, _ member: (String, inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
-        var names: [String] = []
-        var seen: Set<String> = []  // past 16 names: hashing keeps many members linear
+        var names = InlineArray<8, String>(repeating: "")
+        var count = 0
+        var seen: Set<String> = []  // past 8 names: hashing keeps many members linear
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return }
         while true {
@@ -500,12 +523,13 @@ extension JSONParser {
             guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let offset = index
             let name = try parseString()
-            let duplicate: Bool
-            if names.count < 16 {
-                duplicate = names.contains(name)
-                names.append(name)
+            var duplicate = false
+            if count < names.count {
+                for k in 0..<count where names[k] == name { duplicate = true }
+                names[count] = name
+                count += 1
             } else {
-                if seen.isEmpty { seen = Set(names) }
+                if seen.isEmpty { for k in 0..<names.count { seen.insert(names[k]) } }
                 duplicate = !seen.insert(name).inserted
             }
             if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name)\"") }
@@ -521,6 +545,7 @@ extension JSONParser {
     }
 
     /// Walks the array at the cursor, calling `element` with the parser at each element.
+    @inline(__always)
     mutating func elements(depth: Int, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "[")) else { throw error("expected '['") }
