@@ -264,9 +264,10 @@ enum V2RequestDecoder {
 }
 
 /// The members of a request object the decoder reads, parsed straight from the bytes: the
-/// request and its inputs never become JSON object trees (only each member's value does),
-/// which saves most of the allocations of a small request. The JSON rules are the parser's
-/// own: one value, no trailing data, no duplicate member names, bounded nesting.
+/// request and its inputs never become JSON object trees, nor do the inputs' `shape` and
+/// `data` (see `InputMembers`); only small members (`id`, `parameters`, `outputs`) are JSON
+/// values. The JSON rules are the parser's own: one value, no trailing data, no duplicate
+/// member names, bounded nesting; a syntax error anywhere comes before any other error.
 struct RootMembers {
     var isObject = true
     var id: JSONValue?
