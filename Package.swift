@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Service", "HTTPServer", "Registry", "Inference", "HTTPTestClient", "Posix",
+                "Service", "HTTPServer", "Registry", "Inference", "Training", "HTTPTestClient", "Posix",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,13 +1,14 @@
 // libFuzzer entry point for the Open Inference Protocol (V2) infer decoder, the JSON header
 // and the binary tensor data after it. Built by fuzz/run.sh together with
-// Sources/Service/Protocols/V2InferRequest.swift and the JSON parser, value and writer as one
-// module.
+// Sources/Service/Protocols/V2InferRequest.swift, the JSON parser, value and writer and the
+// reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift) as one module.
 //
 // Input layout: two bytes little-endian, the Inference-Header-Content-Length (0xFFFF: none,
 // the body is all JSON), then the body.
 //
 // Invariants checked on every input (a violation traps, which libFuzzer reports as a crash):
 // - decode never crashes: every malformed input is a V2RequestError with a message;
+// - the one-pass decoder and the tree-walking reference give the same request or message;
 // - a decoded request is well-formed: 1...maxInputs inputs with distinct names, a shape of
 //   [N] or [N, 1] with 1 <= N <= the batch limit, exactly N values, at most maxOutputs outputs;
 // - the request written back as all-JSON (binary data inline) decodes to the same request.
@@ -59,12 +60,25 @@ public func v2FuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let declared = Int(bytes[0]) | Int(bytes[1]) << 8
     let body = Array(bytes[2...])
+    let headerLength = declared == 0xFFFF ? nil : declared
     let request: V2InferRequest
     do {
-        request = try V2RequestDecoder.decode(body, headerLength: declared == 0xFFFF ? nil : declared, maxBatchSize: batchLimit)
+        request = try V2RequestDecoder.decode(body, headerLength: headerLength, maxBatchSize: batchLimit)
     } catch {
         invariant(!error.message.isEmpty, "an error without a message")
+        do {
+            _ = try V2ReferenceDecoder.decode(body, headerLength: headerLength, maxBatchSize: batchLimit)
+            invariant(false, "refused (\(error.message)) but the reference decodes it")
+        } catch let reference {
+            invariant(reference == error, "refused with \(error.message) but the reference says \(reference.message)")
+        }
         return 0
+    }
+    do {
+        let reference = try V2ReferenceDecoder.decode(body, headerLength: headerLength, maxBatchSize: batchLimit)
+        invariant(reference == request, "the reference decodes it differently")
+    } catch {
+        invariant(false, "decoded but the reference refuses it: \(error.message)")
     }
     invariant((1...V2RequestDecoder.maxInputs).contains(request.inputs.count), "\(request.inputs.count) inputs")
     invariant(Set(request.inputs.map(\.name)).count == request.inputs.count, "duplicate input names")

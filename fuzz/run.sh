@@ -5,7 +5,8 @@
 #   json-fuzz    the JSON parser and writer behind every request body
 #                (Sources/Service/JSON, HTTPServer/JSONString.swift; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
-#                (Sources/Service/Protocols/V2InferRequest.swift; seeds fuzz/v2-seeds/)
+#                (Sources/Service/Protocols/V2InferRequest.swift; seeds fuzz/v2-seeds/), checked
+#                against the tree-walking reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift)
 # Usage: fuzz/run.sh [SECONDS] [parser|json|v2|all]   (default all)
 # Corpora: fuzz/corpus/, fuzz/json-corpus/, fuzz/v2-corpus/ (grow across runs, gitignored).
 # A crash leaves its input as fuzz/crash-<sha1>; replay with: fuzz/bin/<name> fuzz/crash-<sha1>
@@ -60,9 +61,10 @@ if [ "$which" = all ] || [ "$which" = json ]; then
         "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$here/JSONFuzz.swift" || status=1
 fi
 if [ "$which" = all ] || [ "$which" = v2 ]; then
-    fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" \
+    fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
         "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/JSON/JSONParser.swift \
         "$sources"/Service/JSON/JSONValue.swift "$sources"/Service/JSON/JSONWriter.swift \
-        "$sources/HTTPServer/JSONString.swift" "$here/V2Fuzz.swift" || status=1
+        "$sources/HTTPServer/JSONString.swift" "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
+        "$here/V2Fuzz.swift" || status=1
 fi
 exit "$status"

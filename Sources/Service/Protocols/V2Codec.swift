@@ -22,9 +22,11 @@ enum V2Codec {
         for input in request.inputs where input.count != count {
             throw V2RequestError("Input '\(input.name)' has \(input.count) elements but input '\(request.inputs[0].name)' has \(count); every input needs one per listing.")
         }
-        let outputNames = serving.tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs
-        for output in request.outputs ?? [] where !outputNames.contains(output.name) {
-            throw V2RequestError("Output '\(output.name)' is not one of this model's outputs: \(outputNames.joined(separator: ", ")).")
+        if let outputs = request.outputs {
+            let outputNames = serving.tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs
+            for output in outputs where !outputNames.contains(output.name) {
+                throw V2RequestError("Output '\(output.name)' is not one of this model's outputs: \(outputNames.joined(separator: ", ")).")
+            }
         }
         let fields = serving.model.signature.fields
         var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
@@ -39,23 +41,22 @@ enum V2Codec {
             guard accepts(field.type, input.datatype) else {
                 throw V2RequestError("Input '\(field.name)' has datatype \(input.datatype.rawValue); the field is \(field.type.rawValue): send \(SignatureTensors.Element(field.type).v2Datatype).")
             }
-            for i in 0..<count {
-                let value: JSONValue
-                switch input.values {
-                case .text(let texts): value = texts[i].map(JSONValue.string) ?? .null
-                case .numbers(let numbers): value = numbers[i].map(JSONValue.number) ?? .null
-                case .bools(let flags): value = flags[i].map(JSONValue.bool) ?? .null
+            /// Checks each element against the field's schema (JSON scalars are not
+            /// allocated) and stores it; null is an optional field's missing value.
+            func fill<T>(_ column: [T?], _ json: (T) -> JSONValue, _ feature: (T) -> FeatureValue) throws(V2RequestError) {
+                for (i, element) in column.enumerated() {
+                    let value = element.map(json) ?? .null
+                    guard schema.conforms(value) else {
+                        let problem = schema.validate(value).first?.problem ?? "does not match the signature"
+                        throw V2RequestError("Input '\(field.name)' element \(i): \(problem).")
+                    }
+                    if let element { listings[i][f] = feature(element) }
                 }
-                guard schema.conforms(value) else {
-                    let problem = schema.validate(value).first?.problem ?? "does not match the signature"
-                    throw V2RequestError("Input '\(field.name)' element \(i): \(problem).")
-                }
-                switch value {
-                case .string(let text): listings[i][f] = .string(text)
-                case .number(let number): listings[i][f] = .number(number)
-                case .bool(let flag): listings[i][f] = .bool(flag)
-                default: break  // null: an optional field's missing value
-                }
+            }
+            switch input.values {
+            case .text(let texts): try fill(texts, JSONValue.string, FeatureValue.string)
+            case .numbers(let numbers): try fill(numbers, JSONValue.number, FeatureValue.number)
+            case .bools(let flags): try fill(flags, JSONValue.bool, FeatureValue.bool)
             }
         }
         return listings

@@ -44,6 +44,26 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
     case int8 = "INT8", int16 = "INT16", int32 = "INT32", int64 = "INT64"
     case fp16 = "FP16", fp32 = "FP32", fp64 = "FP64", bf16 = "BF16", bytes = "BYTES"
 
+    /// The datatype a request names, or nil: `init(rawValue:)` without its string
+    /// comparisons. Every name is ASCII of at most 6 bytes, so one word holds it (and its
+    /// length): equal words are equal names.
+    static func named(_ name: String) -> V2Datatype? {
+        guard let key = key(name) else { return nil }
+        for (known, datatype) in keys where known == key { return datatype }
+        return nil
+    }
+
+    private static let keys = allCases.map { (key($0.rawValue)!, $0) }
+
+    /// The bytes of a name of up to 7 bytes and its length in one word; nil when longer.
+    private static func key(_ name: String) -> UInt64? {
+        let bytes = name.utf8
+        guard bytes.count <= 7 else { return nil }
+        var key = UInt64(bytes.count) << 56
+        for (k, byte) in bytes.enumerated() { key |= UInt64(byte) << (8 * UInt64(k)) }
+        return key
+    }
+
     /// Types an input may have: text, the numbers a JSON number holds exactly enough, bool.
     static let accepted: [V2Datatype] = [.bytes, .fp64, .fp32, .int64, .int32, .bool]
 
@@ -136,7 +156,7 @@ enum V2RequestDecoder {
             throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
         }
         guard case .string(let typeName)? = object.datatype else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
-        guard let datatype = V2Datatype(rawValue: typeName) else {
+        guard let datatype = V2Datatype.named(typeName) else {
             throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
         }
         guard V2Datatype.accepted.contains(datatype) else {
@@ -158,28 +178,29 @@ enum V2RequestDecoder {
             }
             values = try binary.values(of: datatype, count: shape[0], size: Int(n), name: name)
         } else {
-            guard let data = object.data else { throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).") }
-            guard case .array(let elements) = data else { throw V2RequestError("Input '\(name)' needs 'data' as an array.") }
-            var flat = elements
-            if elements.contains(where: { if case .array = $0 { true } else { false } }) {
-                flat = []
-                try Self.flatten(data, into: &flat, limit: shape[0], name: name)
+            let column: DataColumn
+            switch object.data {
+            case nil: throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).")
+            case .notArray?: throw V2RequestError("Input '\(name)' needs 'data' as an array.")
+            case .column(let read)?: column = read
+            case .tree(let tree)?:
+                // `data` came before a known `datatype`: its elements are read now, from the tree.
+                column = DataColumn(datatype: datatype, tree: tree)
             }
-            guard flat.count == shape[0] else {
-                throw V2RequestError("Input '\(name)' has \(flat.count) elements but its shape \(shape) says \(shape[0]).")
-            }
-            values = try Self.values(flat, of: datatype, name: name)
+            values = try column.values(shape: shape, name: name)
         }
         return V2Input(name: name, datatype: datatype, shape: shape, values: values)
     }
 
     /// `[N]` or `[N, 1]`, N from 1 to `maxBatchSize`.
-    private static func shape(_ value: JSONValue?, name: String, maxBatchSize: Int) throws(V2RequestError) -> [Int] {
-        guard case .array(let dims)? = value, dims.count == 1 || dims.count == 2 else {
+    static func shape(_ value: ShapeMember?, name: String, maxBatchSize: Int) throws(V2RequestError) -> [Int] {
+        guard let value, value.isArray, value.count == 1 || value.count == 2 else {
             throw V2RequestError("Input '\(name)' needs a shape [N] or [N, 1] (one element per listing).")
         }
         var shape: [Int] = []
-        for dim in dims {
+        shape.reserveCapacity(value.count)
+        for k in 0..<value.count {
+            let dim = k == 0 ? value.first : value.second
             guard case .number(let n) = dim, n.rounded() == n else {
                 throw V2RequestError("Input '\(name)' has a shape dimension that is not an integer.")
             }
@@ -196,78 +217,32 @@ enum V2RequestDecoder {
         return shape
     }
 
-    /// Row-major elements of nested or flat `data`, refusing more than `limit`.
-    private static func flatten(_ value: JSONValue, into flat: inout [JSONValue], limit: Int, name: String) throws(V2RequestError) {
-        guard case .array(let elements) = value else {
-            throw V2RequestError("Input '\(name)' needs 'data' as an array.")
-        }
-        for element in elements {
-            if case .array = element {
-                try flatten(element, into: &flat, limit: limit, name: name)
-            } else {
-                guard flat.count < limit else { throw V2RequestError("Input '\(name)' has more elements than its shape says (\(limit)).") }
-                flat.append(element)
-            }
-        }
-    }
-
-    private static func values(_ flat: [JSONValue], of datatype: V2Datatype, name: String) throws(V2RequestError) -> V2Values {
-        func mismatch(_ index: Int, _ expected: String) -> V2RequestError {
-            V2RequestError("Input '\(name)' element \(index) is \(flat[index].typeName); \(datatype.rawValue) needs \(expected).")
-        }
-        /// Each element read by `read` (nil: not the expected type), JSON null as nil.
-        func elements<T>(_ expected: String, _ read: (JSONValue) -> T?) throws(V2RequestError) -> [T?] {
-            var out: [T?] = []
-            out.reserveCapacity(flat.count)
-            for (i, element) in flat.enumerated() {
-                if element == .null { out.append(nil); continue }
-                guard let value = read(element) else { throw mismatch(i, expected) }
-                out.append(value)
-            }
-            return out
-        }
+    /// Whether `n` fits `datatype`: an integer within range for INT types, anything otherwise.
+    static func fits(_ n: Double, _ datatype: V2Datatype) -> Bool {
         switch datatype {
-        case .bytes:
-            return .text(try elements("a string") { $0.stringValue })
-        case .bool:
-            return .bools(try elements("true or false") { if case .bool(let flag) = $0 { flag } else { nil } })
-        default:
-            let numbers = try elements("a number") { $0.numberValue }
-            for (i, n) in numbers.enumerated() { if let n { try Self.check(n, fits: datatype, name: name, index: i) } }
-            return .numbers(numbers)
-        }
-    }
-
-    /// Integers for INT types, within their range.
-    static func check(_ n: Double, fits datatype: V2Datatype, name: String, index: Int) throws(V2RequestError) {
-        let range: ClosedRange<Double>? =
-            switch datatype {
-            case .int32: -2_147_483_648...2_147_483_647
-            case .int64: -9.223_372_036_854_775_808e18...9.223_372_036_854_775_807e18
-            default: nil
-            }
-        guard let range else { return }
-        guard n.rounded() == n, range.contains(n) else {
-            throw V2RequestError("Input '\(name)' element \(index) is not an integer within \(datatype.rawValue)'s range.")
+        case .int32: n.rounded() == n && (-2_147_483_648...2_147_483_647).contains(n)
+        case .int64: n.rounded() == n && (-9.223_372_036_854_775_808e18...9.223_372_036_854_775_807e18).contains(n)
+        default: true
         }
     }
 
     /// A value as the client wrote it, for messages.
-    private static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
+    static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
 
-    private static func parameters(_ value: JSONValue?, of subject: String) throws(V2RequestError) -> JSONObject? {
+    // `subject` is only written into an error: not built for a request that has none.
+    static func parameters(_ value: JSONValue?, of subject: @autoclosure () -> String) throws(V2RequestError) -> JSONObject? {
         guard let value else { return nil }
-        guard case .object(let object) = value else { throw V2RequestError("The parameters of \(subject) must be a JSON object.") }
+        guard case .object(let object) = value else { throw V2RequestError("The parameters of \(subject()) must be a JSON object.") }
         return object
     }
 
-    private static func contentType(_ parameters: JSONObject?, of subject: String) throws(V2RequestError) -> String? {
+    static func contentType(_ parameters: JSONObject?, of subject: @autoclosure () -> String) throws(V2RequestError) -> String? {
         guard let value = parameters?["content_type"] else { return nil }
-        guard case .string(let type) = value else { throw V2RequestError("The content_type of \(subject) must be a string.") }
+        guard case .string(let type) = value else { throw V2RequestError("The content_type of \(subject()) must be a string.") }
         return type
     }
 
-    private static func outputs(_ value: JSONValue) throws(V2RequestError) -> [V2RequestedOutput] {
+    static func outputs(_ value: JSONValue) throws(V2RequestError) -> [V2RequestedOutput] {
         guard case .array(let list) = value, list.count <= maxOutputs else {
             throw V2RequestError("'outputs' must be an array of at most \(maxOutputs) outputs.")
         }
@@ -289,9 +264,10 @@ enum V2RequestDecoder {
 }
 
 /// The members of a request object the decoder reads, parsed straight from the bytes: the
-/// request and its inputs never become JSON object trees (only each member's value does),
-/// which saves most of the allocations of a small request. The JSON rules are the parser's
-/// own: one value, no trailing data, no duplicate member names, bounded nesting.
+/// request and its inputs never become JSON object trees, nor do the inputs' `shape` and
+/// `data` (see `InputMembers`); only small members (`id`, `parameters`, `outputs`) are JSON
+/// values. The JSON rules are the parser's own: one value, no trailing data, no duplicate
+/// member names, bounded nesting; a syntax error anywhere comes before any other error.
 struct RootMembers {
     var isObject = true
     var id: JSONValue?
@@ -335,14 +311,17 @@ struct RootMembers {
     }
 }
 
-/// The members of one input object (see `RootMembers`).
+/// The members of one input object (see `RootMembers`). `shape` and `data` are read
+/// without building arrays of JSON values: the shape's first two dimensions, and `data`'s
+/// elements straight into the column its datatype needs when `datatype` came first (as every
+/// client writes it).
 struct InputMembers {
     var isObject = true
     var name: JSONValue?
     var datatype: JSONValue?
-    var shape: JSONValue?
+    var shape: ShapeMember?
     var parameters: JSONValue?
-    var data: JSONValue?
+    var data: DataMember?
 
     /// Parses the input at the cursor (depth 3: request, inputs array, input).
     static func parse(_ parser: inout JSONParser) throws(JSONParseError) -> InputMembers {
@@ -353,28 +332,191 @@ struct InputMembers {
             return input
         }
         try parser.members(depth: 3) { (name, parser) throws(JSONParseError) in
-            let value = try parser.parseValue(depth: 3)
             switch name {
-            case "name": input.name = value
-            case "datatype": input.datatype = value
-            case "shape": input.shape = value
-            case "parameters": input.parameters = value
-            case "data": input.data = value
-            default: break
+            case "name": input.name = try parser.parseValue(depth: 3)
+            case "datatype": input.datatype = try parser.parseValue(depth: 3)
+            case "parameters": input.parameters = try parser.parseValue(depth: 3)
+            case "shape": input.shape = try ShapeMember.parse(&parser)
+            case "data":
+                guard parser.next == UInt8(ascii: "[") else {
+                    _ = try parser.parseValue(depth: 3)
+                    input.data = .notArray
+                    return
+                }
+                if case .string(let typeName)? = input.datatype, let datatype = V2Datatype.named(typeName),
+                    V2Datatype.accepted.contains(datatype)
+                {
+                    var column = DataColumn(datatype: datatype)
+                    try column.read(&parser, depth: 4, top: true)
+                    input.data = .column(column)
+                } else {
+                    input.data = .tree(try parser.parseValue(depth: 3))
+                }
+            default: _ = try parser.parseValue(depth: 3)
             }
         }
         return input
     }
 }
 
+/// An input's `shape` as far as the decoder looks at it: whether it is an array, how many
+/// dimensions it has, and the first two.
+struct ShapeMember {
+    var isArray = true
+    var count = 0
+    var first: JSONValue = .null
+    var second: JSONValue = .null
+
+    init() {}
+
+    /// The same from a JSON tree.
+    init(_ value: JSONValue) {
+        guard case .array(let dims) = value else {
+            isArray = false
+            return
+        }
+        count = dims.count
+        first = dims.first ?? .null
+        second = dims.count > 1 ? dims[1] : .null
+    }
+
+    /// Parses the value at the cursor (an input member: depth 3).
+    static func parse(_ parser: inout JSONParser) throws(JSONParseError) -> ShapeMember {
+        var shape = ShapeMember()
+        guard parser.next == UInt8(ascii: "[") else {
+            _ = try parser.parseValue(depth: 3)
+            shape.isArray = false
+            return shape
+        }
+        try parser.elements(depth: 4) { (parser) throws(JSONParseError) in
+            let dim = try parser.parseValue(depth: 4)
+            switch shape.count {
+            case 0: shape.first = dim
+            case 1: shape.second = dim
+            default: break
+            }
+            shape.count += 1
+        }
+        return shape
+    }
+}
+
+/// An input's `data` member: not an array, its elements read into a column, or (when it came
+/// before a known `datatype`) the JSON tree, read into a column once the datatype is known.
+enum DataMember {
+    case notArray
+    case column(DataColumn)
+    case tree(JSONValue)
+}
+
+/// The elements of `data`, row-major (nested arrays flattened), read into the array its
+/// datatype needs. What is wrong with them is noted as they are read and answered by
+/// `values(shape:name:)` in the order the checks have always had: count, then element type,
+/// then integer range.
+struct DataColumn {
+    let datatype: V2Datatype
+    private var texts: [String?] = []
+    private var numbers: [Double?] = []
+    private var flags: [Bool?] = []
+    /// Elements read (leaves of nested arrays).
+    private(set) var count = 0
+    /// Whether an element of the top-level array is itself an array.
+    private var nested = false
+    /// The first element of the wrong JSON type: its index and type name.
+    private var mismatch: (index: Int, typeName: String)?
+    /// The first number outside the datatype's integers.
+    private var outOfRange: Int?
+
+    init(datatype: V2Datatype) {
+        self.datatype = datatype
+    }
+
+    init(datatype: V2Datatype, tree: JSONValue) {
+        self.datatype = datatype
+        if case .array(let elements) = tree { add(elements, top: true) }
+    }
+
+    private mutating func add(_ elements: [JSONValue], top: Bool) {
+        for element in elements {
+            if case .array(let inner) = element {
+                if top { nested = true }
+                add(inner, top: false)
+            } else {
+                add(element)
+            }
+        }
+    }
+
+    /// Reads the array at the cursor (nesting `depth`), its elements at `depth` too.
+    mutating func read(_ parser: inout JSONParser, depth: Int, top: Bool) throws(JSONParseError) {
+        try parser.elements(depth: depth) { (parser) throws(JSONParseError) in
+            if parser.next == UInt8(ascii: "[") {
+                if top { nested = true }
+                try read(&parser, depth: depth + 1, top: false)
+            } else {
+                add(try parser.parseValue(depth: depth))
+            }
+        }
+    }
+
+    private mutating func add(_ element: JSONValue) {
+        let index = count
+        count += 1
+        switch (datatype, element) {
+        case (.bytes, .string(let text)): texts.append(text)
+        case (.bool, .bool(let flag)): flags.append(flag)
+        case (.bytes, .null): texts.append(nil)
+        case (.bool, .null): flags.append(nil)
+        case (.bytes, _), (.bool, _):
+            if mismatch == nil { mismatch = (index, element.typeName) }
+        case (_, .number(let n)):
+            if outOfRange == nil, !V2RequestDecoder.fits(n, datatype) { outOfRange = index }
+            numbers.append(n)
+        case (_, .null): numbers.append(nil)
+        default:
+            if mismatch == nil { mismatch = (index, element.typeName) }
+        }
+    }
+
+    /// The elements, or the 400 for the first thing wrong with them.
+    func values(shape: [Int], name: String) throws(V2RequestError) -> V2Values {
+        if nested, count > shape[0] {
+            throw V2RequestError("Input '\(name)' has more elements than its shape says (\(shape[0])).")
+        }
+        guard count == shape[0] else {
+            throw V2RequestError("Input '\(name)' has \(count) elements but its shape \(shape) says \(shape[0]).")
+        }
+        if let mismatch {
+            let expected =
+                switch datatype {
+                case .bytes: "a string"
+                case .bool: "true or false"
+                default: "a number"
+                }
+            throw V2RequestError("Input '\(name)' element \(mismatch.index) is \(mismatch.typeName); \(datatype.rawValue) needs \(expected).")
+        }
+        if let outOfRange {
+            throw V2RequestError("Input '\(name)' element \(outOfRange) is not an integer within \(datatype.rawValue)'s range.")
+        }
+        switch datatype {
+        case .bytes: return .text(texts)
+        case .bool: return .bools(flags)
+        default: return .numbers(numbers)
+        }
+    }
+}
+
 extension JSONParser {
     /// Walks the object at the cursor, calling `member` with each name and the parser at its
     /// value (which `member` must consume). Duplicate names are refused as the parser does.
+    /// Inlined, so that `member` is called directly; the first 8 names are kept inline.
+    @inline(__always)
     mutating func members(depth: Int, _ member: (String, inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
-        var names: [String] = []
-        var seen: Set<String> = []  // past 16 names: hashing keeps many members linear
+        var names = InlineArray<8, String>(repeating: "")
+        var count = 0
+        var seen: Set<String> = []  // past 8 names: hashing keeps many members linear
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return }
         while true {
@@ -382,12 +524,13 @@ extension JSONParser {
             guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let offset = index
             let name = try parseString()
-            let duplicate: Bool
-            if names.count < 16 {
-                duplicate = names.contains(name)
-                names.append(name)
+            var duplicate = false
+            if count < names.count {
+                for k in 0..<count where names[k] == name { duplicate = true }
+                names[count] = name
+                count += 1
             } else {
-                if seen.isEmpty { seen = Set(names) }
+                if seen.isEmpty { for k in 0..<names.count { seen.insert(names[k]) } }
                 duplicate = !seen.insert(name).inserted
             }
             if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name)\"") }
@@ -403,6 +546,7 @@ extension JSONParser {
     }
 
     /// Walks the array at the cursor, calling `element` with the parser at each element.
+    @inline(__always)
     mutating func elements(depth: Int, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "[")) else { throw error("expected '['") }

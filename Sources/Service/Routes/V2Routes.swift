@@ -97,9 +97,24 @@ struct V2Routes {
     /// all (tritonclient sends none); anything else is 415.
     static func requireBodyType(_ request: HTTPRequest) throws {
         guard let type = request.headers["Content-Type"] else { return }
-        let bare = type.lowercased().filter { $0 != " " && $0 != "\t" }
-        guard ModelRoutes.isJSONMediaType(type) || bare == "application/octet-stream" || bare.hasPrefix("application/octet-stream;") else {
+        guard ModelRoutes.isJSONMediaType(type) || isOctetStream(type) else {
             throw ContractError.unsupportedMediaType(type)
         }
+    }
+
+    /// `application/octet-stream` in any case, spaces and tabs anywhere ignored, optionally
+    /// followed by parameters. Compared on bytes without allocating (every infer request).
+    static func isOctetStream(_ value: String) -> Bool {
+        let expected: StaticString = "application/octet-stream"
+        var bytes = value.utf8.lazy.filter { $0 != 0x20 && $0 != 0x09 }.makeIterator()
+        let matched = expected.withUTF8Buffer { wanted in
+            wanted.allSatisfy { byte in
+                guard let next = bytes.next() else { return false }
+                return (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(next) ? next | 0x20 == byte : next == byte
+            }
+        }
+        guard matched else { return false }
+        let after = bytes.next()
+        return after == nil || after == UInt8(ascii: ";")
     }
 }
