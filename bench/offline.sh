@@ -33,8 +33,8 @@ for round in $(seq "$ROUNDS"); do
   for side in sklearn vigia-1 vigia-all; do
     case $side in
       sklearn) cmd=("$venv/bin/python" bench/offline.py sklearn "$WORK" "$WORK/out-$side.jsonl") ;;
-      vigia-1) cmd=("$VIGIA" predict --model "$MODEL" --input "$WORK/listings.jsonl" --threads 1) ;;
-      vigia-all) cmd=("$VIGIA" predict --model "$MODEL" --input "$WORK/listings.jsonl" --threads "$CORES") ;;
+      vigia-1) cmd=("$VIGIA" predict --model "$MODEL" --input "$WORK/listings.jsonl" --threads 1 --progress) ;;
+      vigia-all) cmd=("$VIGIA" predict --model "$MODEL" --input "$WORK/listings.jsonl" --threads "$CORES" --progress) ;;
     esac
     out="$WORK/out-$side.jsonl"; [ "$side" = sklearn ] && out="$WORK/stdout"
     { time "${cmd[@]}" >"$out" 2>"$WORK/err" </dev/null; } 2>"$WORK/time"

@@ -25,6 +25,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Scoring threads (default: one per online core).")
     var threads: Int?
 
+    @Flag(help: "Write `predict: N rows, R rows/s` to stderr every second and a summary line at the end.")
+    var progress = false
+
     /// Files from this size on get a progress bar on a terminal.
     static let largeFileBytes = 1 << 20
 
@@ -47,8 +50,9 @@ struct PredictCommand: ParsableCommand {
         let threadCount = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let scoring = ParallelScoring(predictor: BatchPredictor(model: loaded), threads: threadCount, keepGoing: keepGoing)
         var meter = RateMeter()
-        // A bar (bytes read, rows, rows/s) on a terminal for files of 1 MiB or more; otherwise a
-        // `predict: N rows, R rows/s` line every second (stdout carries the scores).
+        // A bar (bytes read, lines, rows/s) on a terminal for files of 1 MiB or more; with
+        // --progress a `predict: N rows, R rows/s` line every second; nothing otherwise (stdout
+        // carries the scores).
         let display = TerminalProgress()
         let size = input == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? nil
         let barTotal = display.isTerminal ? size.flatMap { $0 >= Self.largeFileBytes ? max(1, $0 / 1024) : nil } : nil
@@ -59,8 +63,8 @@ struct PredictCommand: ParsableCommand {
             }, progress: { scored, bytes in
                 if let barTotal {
                     display.update(ProgressUpdate(task: "predict", done: min(bytes / 1024, barTotal - 1), total: barTotal,
-                                                  detail: "KiB, \(scored) rows, \(meter.rate(scored)) rows/s"))
-                } else if let line = meter.progress(scored) {
+                                                  detail: "KiB, \(scored) lines, \(meter.rate(scored)) rows/s"))
+                } else if progress, let line = meter.progress(scored) {
                     Console.error(line)
                 }
             })
@@ -68,14 +72,14 @@ struct PredictCommand: ParsableCommand {
             throw Console.fail("\(input): \(error)")
         }
         if let barTotal {
-            display.update(ProgressUpdate(task: "predict", done: barTotal, total: barTotal, detail: "KiB, \(summary.scored) rows"))
+            display.update(ProgressUpdate(task: "predict", done: barTotal, total: barTotal, detail: "KiB, \(summary.scored) lines"))
         }
         if let stop = summary.stoppedBy {
             let failure = Console.fail("\(input): \(stop)")
-            Console.error(meter.summary(summary.scored, threads: threadCount))
+            if progress { Console.error(meter.summary(summary.scored, threads: threadCount)) }
             throw failure
         }
-        Console.error(meter.summary(summary.scored, threads: threadCount))
+        if progress { Console.error(meter.summary(summary.scored, threads: threadCount)) }
         if summary.failed > 0 {
             Console.error("\(summary.failed) line(s) could not be scored")
             throw ExitCode.failure

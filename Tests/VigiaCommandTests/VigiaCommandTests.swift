@@ -176,9 +176,11 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(result.status == 1)
         let ids = result.output.split(separator: "\n").map { $0.prefix(9) }
         #expect(ids == [#"{"id":"A""#, #"{"id":"B""#], "\(result.output)")
-        let errors = result.errorOutput.split(separator: "\n").filter { !$0.hasPrefix("predict: ") }
+        let errors = result.errorOutput.split(separator: "\n")
         #expect(errors.count == 3, "\(result.errorOutput)")
-        #expect(result.errorOutput.contains("predict: 2 rows in "), "rows/s summary: \(result.errorOutput)")
+        let counted = try vigia(["predict", "--model", defaultModel, "--input", file, "--keep-going", "--progress", "--threads", "2"])
+        #expect(counted.output == result.output)
+        #expect(counted.errorOutput.contains("predict: 2 rows in ") && counted.errorOutput.contains("rows/s, 2 thread(s)"), "\(counted.errorOutput)")
         #expect(errors.first?.hasPrefix("error: \(file): line 2: not JSON: ") == true, "\(errors)")
         #expect(errors.first?.contains("UTF-8") == true, "\(errors)")
         #expect(errors.dropFirst().first?.hasPrefix("error: \(file): line 3: not JSON: ") == true)
