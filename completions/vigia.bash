@@ -242,7 +242,7 @@ _vigia_train() {
         return
         ;;
     '--config')
-        __vigia_add_completions -o plusdirs -fX '!*.@(json)'
+        __vigia_add_completions -o plusdirs -fX '!*.@(json|yaml|yml)'
         return
         ;;
     '--seed')
@@ -261,7 +261,7 @@ _vigia_evaluate() {
     repeating_flags=()
     non_repeating_flags=(--robustness --version -h --help)
     repeating_options=()
-    non_repeating_options=(--model --data --label --split --config --disguise-seed --report --json)
+    non_repeating_options=(--model --data --label --split --config --disguise-seed --report --json --metrics)
     __vigia_offer_flags_options 0
 
     # Offer option value completions
@@ -290,6 +290,10 @@ _vigia_evaluate() {
         return
         ;;
     '--json')
+        __vigia_add_completions -o plusdirs -fX '!*.@(json)'
+        return
+        ;;
+    '--metrics')
         __vigia_add_completions -o plusdirs -fX '!*.@(json)'
         return
         ;;

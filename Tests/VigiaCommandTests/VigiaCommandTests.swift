@@ -258,13 +258,13 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         let withMetrics = try vigia(["evaluate", "--model", "\(storage)/small/1", "--data", data, "--split", "test",
                                      "--config", parameters, "--robustness", "--metrics", metricsPath])
         #expect(withMetrics.status == 0, "\(withMetrics.errorOutput)")
-        let metrics = String(decoding: FileManager.default.contents(atPath: metricsPath) ?? Data(), as: UTF8.self)
-        #expect(metrics.hasPrefix("{\n  \"accuracy\" : "), "\(metrics)")
+        let metricsText = String(decoding: FileManager.default.contents(atPath: metricsPath) ?? Data(), as: UTF8.self)
+        #expect(metricsText.hasPrefix("{\n  \"accuracy\" : "), "\(metricsText)")
         // The file says what the table says: the held-out rows, and a member per disguise.
         let tableRows = withMetrics.output.split(separator: "\n").first { $0.hasPrefix("rows ") }?
             .split(separator: " ").dropFirst().first.map(String.init)
-        #expect(tableRows != nil && metrics.contains("\"rows\" : \(tableRows ?? "?"),"), "\(metrics)")
-        #expect(metrics.contains("\"split\" : {") && metrics.contains("\"false_alarm_rate\" : "), "\(metrics)")
+        #expect(tableRows != nil && metricsText.contains("\"rows\" : \(tableRows ?? "?"),"), "\(metricsText)")
+        #expect(metricsText.contains("\"split\" : {") && metricsText.contains("\"false_alarm_rate\" : "), "\(metricsText)")
 
         // A CSV that breaks the schema: exit 1 naming line and column, nothing published.
         let broken = try scratch.write("broken.csv", Array(trainingCSV().replacingOccurrences(of: "L7,MLB", with: "L7,").utf8))
