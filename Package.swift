@@ -67,11 +67,25 @@ let package = Package(
             name: "service-bench",
             dependencies: ["Service", "HTTPServer", "Inference", .product(name: "Logging", package: "swift-log")]
         ),
+        // The cost benchmark's probes: a per-thread counting malloc and a region callgrind counts in.
+        // Linked into cost-bench only: its malloc replaces the process's.
+        .target(name: "CCostProbe"),
+        // Cost reports (per-call instructions and allocations), baseline comparison, callgrind dumps.
+        .target(name: "CostTracking"),
+        // Deterministic counts per call of the predict handler path and the model, against a baseline.
+        .executableTarget(
+            name: "cost-bench",
+            dependencies: [
+                "CCostProbe", "CostTracking", "Service", "HTTPServer", "Inference",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "PosixTests", dependencies: ["Posix", "CSystem", "HTTPTestClient"]),
         // The `vigia` command line as users run it: the built binary in child processes.
         .testTarget(name: "VigiaCommandTests", dependencies: ["HTTPTestClient"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "CostTrackingTests", dependencies: ["CostTracking"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Registry", "Inference"]),

@@ -310,9 +310,9 @@ _vigia_validate() {
 
 _vigia_predict() {
     repeating_flags=()
-    non_repeating_flags=(--keep-going --version -h --help)
+    non_repeating_flags=(--keep-going --progress --version -h --help)
     repeating_options=()
-    non_repeating_options=(--model --input)
+    non_repeating_options=(--model --input --threads)
     __vigia_offer_flags_options 0
 
     # Offer option value completions
@@ -321,6 +321,9 @@ _vigia_predict() {
         return
         ;;
     '--input')
+        return
+        ;;
+    '--threads')
         return
         ;;
     esac

@@ -108,8 +108,7 @@ struct RouteTable: Sendable {
         }
         // Byte-wise throughout: routing runs on every request, and Character-based
         // Substring comparisons cost more than the rest of a small request's routing.
-        var parts = path.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-            .map { Substring($0) }
+        var parts = Self.segments(of: path)
         var verb: Substring?
         if let last = parts.last, let colon = last.utf8.lastIndex(of: UInt8(ascii: ":")) {
             verb = last[last.utf8.index(after: colon)...]
@@ -165,6 +164,22 @@ struct RouteTable: Sendable {
         }
         return .handler(handler, parameters: parameters)
     }
+
+    /// The `/`-separated segments after the leading `/`, empty ones kept, in an array
+    /// allocated once at its final size.
+    static func segments(of path: String) -> [Substring] {
+        let slash = UInt8(ascii: "/")
+        let bytes = path.utf8.dropFirst()
+        var parts: [Substring] = []
+        parts.reserveCapacity(bytes.count { $0 == slash } + 1)
+        var start = bytes.startIndex
+        for index in bytes.indices where bytes[index] == slash {
+            parts.append(Substring(bytes[start..<index]))
+            start = bytes.index(after: index)
+        }
+        parts.append(Substring(bytes[start...]))
+        return parts
+    }
 }
 
 /// Percent-decoding of one path segment (RFC 3986 §2.1).
@@ -172,21 +187,27 @@ public enum PercentDecoding {
     /// The decoded segment, or nil if an escape is malformed, the bytes are not UTF-8, or the
     /// value could escape a directory: contains `/` or NUL, or is `.` or `..`.
     public static func pathParameter(_ raw: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.utf8.count)
-        var iterator = raw.utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%") {
-                guard let high = iterator.next().flatMap(ByteClass.hexValue), let low = iterator.next().flatMap(ByteClass.hexValue) else {
-                    return nil
+        let value: String
+        if raw.utf8.contains(UInt8(ascii: "%")) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(raw.utf8.count)
+            var iterator = raw.utf8.makeIterator()
+            while let byte = iterator.next() {
+                if byte == UInt8(ascii: "%") {
+                    guard let high = iterator.next().flatMap(ByteClass.hexValue), let low = iterator.next().flatMap(ByteClass.hexValue) else {
+                        return nil
+                    }
+                    bytes.append(high << 4 | low)
+                } else {
+                    bytes.append(byte)
                 }
-                bytes.append(high << 4 | low)
-            } else {
-                bytes.append(byte)
             }
+            guard let decoded = String(validating: bytes, as: UTF8.self) else { return nil }
+            value = decoded
+        } else {
+            value = String(raw)  // nothing to decode (the common case): no byte buffer
         }
-        if bytes.contains(UInt8(ascii: "/")) || bytes.contains(0) { return nil }
-        guard let value = String(validating: bytes, as: UTF8.self) else { return nil }
+        if value.utf8.contains(UInt8(ascii: "/")) || value.utf8.contains(0) { return nil }
         if value == "." || value == ".." || value.isEmpty { return nil }
         return value
     }

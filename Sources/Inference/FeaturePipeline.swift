@@ -5,12 +5,17 @@
 /// `SparseVector` (strictly increasing indices, no explicit zeros).
 ///
 /// Immutable after `init`, hence `Sendable` and safe to share between threads; each call to
-/// `transform` allocates only its own result and scratch buffers.
+/// `transform` allocates only its own result and scratch buffers, and `dot` works in
+/// temporary buffers on the calling thread's stack.
 public struct FeaturePipeline: Sendable {
     /// The compiled transformers, in spec order; transformer k owns `offsets[k]..<offsets[k+1]`.
     let transformers: [CompiledTransformer]
     /// Start index of each transformer's block, plus the total width at the end.
     let offsets: [Int]
+    /// For a text transformer k: the end of the run k..<end of consecutive text transformers
+    /// reading the same field with the same analysis (case, accents, normalisation), which
+    /// `dot` analyses once; k + 1 for the others.
+    let sharedAnalysisEnd: [Int]
 
     /// Total number of output columns (the length weight vectors must have).
     public var dimension: Int { offsets[offsets.count - 1] }
@@ -56,6 +61,15 @@ public struct FeaturePipeline: Sendable {
         }
         self.transformers = compiled
         self.offsets = offsets
+        self.sharedAnalysisEnd = compiled.indices.map { k in
+            guard case .text(let first) = compiled[k].kind else { return k + 1 }
+            var end = k + 1
+            while end < compiled.count, compiled[end].fieldIndex == compiled[k].fieldIndex,
+                  case .text(let next) = compiled[end].kind, next.extractor.analysesLike(first.extractor) {
+                end += 1
+            }
+            return end
+        }
     }
 
     /// The feature vector for values in `signature.fields` order. Missing trailing values count
@@ -69,6 +83,40 @@ public struct FeaturePipeline: Sendable {
             transformer.append(value, offset: Int32(offsets[k]), to: &vector)
         }
         return vector
+    }
+
+    /// Σ weights[i] × x[i] for x = `transform(values)`, bit for bit (the same products added
+    /// in the same order), without building x: no heap allocation for texts whose analysis
+    /// fits a buffer of their UTF-8 length plus 16 scalars (all but a few compatibility
+    /// characters). Text transformers of one field with the same analysis share one pass over
+    /// it; their terms come unordered, with hashes extended term to term, and are sorted by
+    /// column before weighting. `weights` must hold `dimension` values.
+    public func dot(_ values: [FeatureValue], _ weights: UnsafeBufferPointer<Double>) -> Double {
+        precondition(weights.count >= dimension, "one weight per column")
+        guard let base = weights.baseAddress else { return 0 }
+        var sink = DotProductSink(weights: base)
+        var k = 0
+        while k < transformers.count {
+            let transformer = transformers[k]
+            let value = transformer.fieldIndex < values.count ? values[transformer.fieldIndex] : .missing
+            let end = sharedAnalysisEnd[k]
+            guard case .text(let text) = transformer.kind, let string = value.textForm else {
+                transformer.append(value, offset: Int32(offsets[k]), to: &sink)
+                k += 1
+                continue
+            }
+            let analysed = text.extractor.withAnalysedScalars(string) { scalars in
+                for j in k..<end {
+                    guard case .text(let block) = transformers[j].kind else { continue }
+                    block.append(analysed: scalars, offset: Int32(offsets[j]), to: &sink)
+                }
+            }
+            if !analysed {
+                for j in k..<end { transformers[j].append(value, offset: Int32(offsets[j]), to: &sink) }
+            }
+            k = end
+        }
+        return sink.sum
     }
 
     /// The human-readable name of output column `index` (e.g. `title:pistola`,
@@ -158,7 +206,7 @@ struct CompiledTransformer: Sendable {
     }
 
     /// Appends this block's non-zero columns (shifted by `offset`) in increasing order.
-    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
         switch kind {
         case .text(let text):
             guard let string = value.textForm else { return }
@@ -176,10 +224,7 @@ struct CompiledTransformer: Sendable {
             case .string("false"): x = 0
             default: x = missingValue
             }
-            if x != 0 {
-                vector.indices.append(offset)
-                vector.values.append(x)
-            }
+            if x != 0 { vector.add(offset, x) }
         }
     }
 }
@@ -275,74 +320,128 @@ struct TextBlock: Sendable {
         }
     }
 
-    func append(_ text: String, offset: Int32, to vector: inout SparseVector) {
-        // (column, signed count) pairs; sorted then merged — no dictionary per request.
-        var hits: [(column: Int32, weight: Double)] = []
+    /// The block's columns for `text`, from its terms in scikit-learn's order.
+    func append<Sink: FeatureSink>(_ text: String, offset: Int32, to sink: inout Sink) {
+        var hits: [TermHit] = []
         hits.reserveCapacity(32)
-        let norm: VectorNorm
         switch vectorizer {
-        case .tfidf(let vocabulary, _, _, _, let n):
-            norm = n
+        case .tfidf(let vocabulary, _, _, _, _):
             extractor.forEachTerm(in: text) { term in
-                if let column = vocabulary.column(of: term) { hits.append((column, 1)) }
+                if let column = vocabulary.column(of: term) { hits.append(TermHit(column: column, negative: false)) }
             }
-        case .hashing(let nFeatures, _, let alternateSign, let n):
-            norm = n
+        case .hashing(let nFeatures, _, let alternateSign, _):
             extractor.forEachTerm(in: text) { term in
                 let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
-                hits.append((Int32(column), alternateSign ? sign : 1))
+                hits.append(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
             }
         }
-        if hits.isEmpty { return }
-        hits.sort { $0.column < $1.column }
-        let start = vector.indices.count
+        hits.withUnsafeMutableBufferPointer { emit($0, offset: offset, to: &sink) }
+    }
+
+    /// The block's columns for a text already analysed (`TermExtractor.withAnalysedScalars`),
+    /// the same as `append(_:offset:to:)` gives, the hits gathered on the stack.
+    func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) {
+        withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
+            var hits = TermHits(stack: stack)
+            switch vectorizer {
+            case .tfidf(let vocabulary, _, _, _, _):
+                vocabulary.withLookup { lookup in
+                    extractor.forEachUnorderedTerm(scalars) { term, hash in
+                        if let column = lookup.column(of: term, hash: hash) { hits.append(TermHit(column: column, negative: false)) }
+                    }
+                }
+            case .hashing(let nFeatures, _, let alternateSign, _):
+                extractor.forEachUnorderedTerm(scalars) { term, _ in
+                    let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
+                    hits.append(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
+                }
+            }
+            hits.withHits { emit($0, offset: offset, to: &sink) }
+        }
+    }
+
+    /// Sorts the hits by column, merges each column's counts, weights them (binary, sublinear
+    /// tf, idf), normalises the block and hands the columns to `sink`: one pass for the norm,
+    /// one that emits, each computing a column's value the same way (the same bits).
+    private func emit<Sink: FeatureSink>(_ hits: UnsafeMutableBufferPointer<TermHit>, offset: Int32, to sink: inout Sink) {
+        guard !hits.isEmpty else { return }
+        TermHitSort.sort(hits)
+        let norm: VectorNorm
+        switch vectorizer {
+        case .tfidf(_, _, _, _, let n): norm = n
+        case .hashing(_, _, _, let n): norm = n
+        }
+        var divisor = 1.0
+        switch norm {
+        case .l2:
+            var squares = 0.0
+            forEachValue(hits) { _, value in squares += value * value }
+            if squares > 0 { divisor = squares.squareRoot() }
+        case .l1:
+            var total = 0.0
+            forEachValue(hits) { _, value in total += abs(value) }
+            if total > 0 { divisor = total }
+        case .none:
+            break
+        }
+        // x / 1 is x exactly: an unnormalised block goes through the same division.
+        forEachValue(hits) { column, value in sink.add(offset + column, value / divisor) }
+    }
+
+    /// Each column of the sorted hits with its weighted value (zeros skipped: hashed terms
+    /// whose signs cancelled, idf 0).
+    @inline(__always)
+    private func forEachValue(_ hits: UnsafeMutableBufferPointer<TermHit>, _ body: (Int32, Double) -> Void) {
+        var idf: [Double]?
+        var sublinear = false
+        if case .tfidf(_, let weights, _, let sublinearTF, _) = vectorizer {
+            idf = weights
+            sublinear = sublinearTF
+        }
         var k = 0
         while k < hits.count {
             let column = hits[k].column
             var total = 0.0
             while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
-            if total == 0 { continue }  // hashed terms whose signs cancelled
+            if total == 0 { continue }
             var value = binary ? 1 : total
-            if case .tfidf(_, let idf, _, let sublinear, _) = vectorizer {
-                let tf = sublinear ? 1 + Math.log(value) : value
+            if let idf {
+                let tf = sublinear ? Self.sublinear(value) : value
                 value = tf * idf[Int(column)]
                 if value == 0 { continue }
             }
-            vector.indices.append(offset + column)
-            vector.values.append(value)
-        }
-        switch norm {
-        case .l2:
-            var squares = 0.0
-            for i in start..<vector.values.count { squares += vector.values[i] * vector.values[i] }
-            if squares > 0 {
-                let length = squares.squareRoot()
-                for i in start..<vector.values.count { vector.values[i] /= length }
-            }
-        case .l1:
-            var total = 0.0
-            for i in start..<vector.values.count { total += abs(vector.values[i]) }
-            if total > 0 {
-                for i in start..<vector.values.count { vector.values[i] /= total }
-            }
-        case .none:
-            break
+            body(column, value)
         }
     }
+
+    /// 1 + log(tf), from a table for the small counts every short text has.
+    @inline(__always)
+    static func sublinear(_ tf: Double) -> Double {
+        if tf >= 1 && tf < Double(sublinearTable.count), let small = Int(exactly: tf) { return sublinearTable[small] }
+        return 1 + Math.log(tf)
+    }
+
+    /// 1 + log(k) for k < 64, computed with the same `Math.log`.
+    static let sublinearTable: [Double] = (0..<64).map { 1 + Math.log(Double($0)) }
 }
 
 /// A read-only hash table from a term's UTF-8 bytes to its column, so lookups need no String.
-/// Open addressing with linear probing at load factor ≤ 1/2; compares bytes exactly (as Python
-/// compares str code points — unlike `String ==`, which equates canonically equivalent text).
+/// Open addressing with linear probing at load factor ≤ 1/2, filed by `TermHash` (so a caller
+/// that extends hashes term to term never hashes a term twice); compares bytes exactly (as
+/// Python compares str code points — unlike `String ==`, which equates canonically equivalent
+/// text).
 struct TermTable: Sendable {
-    /// One slot of the open-addressing table. Holding the hash, column and the term's place in
-    /// `arena` together means a probe costs one cache line plus the byte comparison.
+    /// One slot (24 bytes): the hash's high half, the column, the term's place in `arena`, and
+    /// its first 8 bytes, so that a probe for a term of up to 8 bytes (every char n-gram up to
+    /// 4 ASCII letters, most words) reads one slot and never the arena.
     struct Slot: Sendable {
-        var hash: UInt32 = 0
+        var tag: UInt32 = 0
         /// Column + 1; 0 = empty slot.
         var columnPlusOne: Int32 = 0
         var start: Int32 = 0
         var length: Int32 = 0
+        /// The first min(8, length) bytes, little-endian, zero-padded.
+        var prefix: UInt64 = 0
     }
 
     /// All terms' UTF-8 bytes, concatenated.
@@ -350,8 +449,6 @@ struct TermTable: Sendable {
     /// Capacity is a power of two, at least twice the vocabulary size.
     let slots: [Slot]
     let mask: Int
-
-    static let seed: UInt32 = 0x9747_B28C
 
     init(terms: [String]) {
         var arena: [UInt8] = []
@@ -369,10 +466,11 @@ struct TermTable: Sendable {
             for column in terms.indices {
                 let place = places[column]
                 let term = UnsafeBufferPointer(rebasing: bytes[Int(place.start)..<Int(place.start + place.length)])
-                let hash = MurmurHash3.hash32(term, seed: Self.seed)
-                var slot = Int(hash) & (capacity - 1)
+                let hash = TermHash.of(term)
+                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
                 while slots[slot].columnPlusOne != 0 { slot = (slot + 1) & (capacity - 1) }
-                slots[slot] = Slot(hash: hash, columnPlusOne: Int32(column + 1), start: place.start, length: place.length)
+                slots[slot] = Slot(tag: UInt32(truncatingIfNeeded: hash >> 32), columnPlusOne: Int32(column + 1),
+                                   start: place.start, length: place.length, prefix: Self.prefix(of: term))
             }
         }
         self.arena = arena
@@ -380,28 +478,56 @@ struct TermTable: Sendable {
         self.mask = capacity - 1
     }
 
+    /// The first min(8, count) bytes of `term`, little-endian, zero-padded.
+    @inline(__always)
+    static func prefix(of term: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var prefix: UInt64 = 0
+        for i in 0..<min(8, term.count) { prefix |= UInt64(term[i]) << (8 * UInt64(i)) }
+        return prefix
+    }
+
     /// The column of `term`, or nil when it is not in the vocabulary. (Duplicate byte strings
     /// cannot occur: vocabulary keys are distinct.)
     func column(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
-        let hash = MurmurHash3.hash32(term, seed: Self.seed)
-        var index = Int(hash) & mask
-        return arena.withUnsafeBufferPointer { bytes -> Int32? in
-            slots.withUnsafeBufferPointer { slots -> Int32? in
-                while true {
-                    let slot = slots[index]
-                    if slot.columnPlusOne == 0 { return nil }
-                    if slot.hash == hash && Int(slot.length) == term.count {
-                        guard let a = bytes.baseAddress, let b = term.baseAddress else { return slot.columnPlusOne - 1 }  // both empty
-                        if Self.bytesEqual(a + Int(slot.start), b, term.count) { return slot.columnPlusOne - 1 }
-                    }
-                    index = (index + 1) & mask
+        withLookup { $0.column(of: term, hash: TermHash.of(term)) }
+    }
+
+    /// Runs `body` with a lookup over the table's storage (valid during the call), for many
+    /// lookups without re-entering the arrays each time.
+    @inline(__always)
+    func withLookup<Result>(_ body: (Lookup) -> Result) -> Result {
+        arena.withUnsafeBufferPointer { arena in
+            slots.withUnsafeBufferPointer { slots in body(Lookup(arena: arena, slots: slots, mask: mask)) }
+        }
+    }
+
+    struct Lookup {
+        let arena: UnsafeBufferPointer<UInt8>
+        let slots: UnsafeBufferPointer<Slot>
+        let mask: Int
+
+        /// The column of `term` whose `TermHash` is `hash`, or nil.
+        @inline(__always)
+        func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+            let tag = UInt32(truncatingIfNeeded: hash >> 32)
+            let count = term.count
+            let prefix = TermTable.prefix(of: term)
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = slots[index]
+                if slot.columnPlusOne == 0 { return nil }
+                if slot.tag == tag && slot.prefix == prefix && Int(slot.length) == count {
+                    if count <= 8 { return slot.columnPlusOne - 1 }
+                    guard let a = arena.baseAddress, let b = term.baseAddress else { return slot.columnPlusOne - 1 }
+                    if TermTable.bytesEqual(a + Int(slot.start) + 8, b + 8, count - 8) { return slot.columnPlusOne - 1 }
                 }
+                index = (index + 1) & mask
             }
         }
     }
 
     @inline(__always)
-    private static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         for i in 0..<count where a[i] != b[i] { return false }
         return true
     }
@@ -469,15 +595,12 @@ struct CategoricalBlock: Sendable {
         return layout
     }
 
-    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
         let text: String?
         if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.textForm }
         let column: Int32?
         if let text { column = categories[text] ?? unknownColumn } else { column = missingColumn }
-        if let column, column >= 0 {
-            vector.indices.append(offset + column)
-            vector.values.append(1)
-        }
+        if let column, column >= 0 { vector.add(offset + column, 1) }
     }
 }
 
@@ -527,15 +650,9 @@ struct NumericBlock: Sendable {
         return ((base - mean) / scale, false)
     }
 
-    func append(_ value: FeatureValue, offset: Int32, to vector: inout SparseVector) {
+    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
         let (x, missing) = transform(value)
-        if x != 0 {
-            vector.indices.append(offset)
-            vector.values.append(x)
-        }
-        if missingIndicator && missing {
-            vector.indices.append(offset + 1)
-            vector.values.append(1)
-        }
+        if x != 0 { vector.add(offset, x) }
+        if missingIndicator && missing { vector.add(offset + 1, 1) }
     }
 }

@@ -109,10 +109,19 @@ public final class LoadedModel: Sendable {
     // MARK: Hot path
 
     /// Scores values given in `signature.fields` order (shorter arrays: the rest is `.missing`).
+    /// A plain linear model scores through `FeaturePipeline.dot` (no feature vector, no heap
+    /// allocation); Bernoulli naive Bayes, calibrated ensembles and multiclass models through the vector. Both
+    /// give the score `model.score(features(values))` gives, bit for bit.
     public func predict(_ values: [FeatureValue]) -> Prediction {
         switch scorer {
-        case .binary(let model): prediction(score: model.score(pipeline.transform(values)))
-        case .classes(let model): model.predict(pipeline.transform(values))
+        case .binary(let model):
+            guard model.ensemble == nil, model.binarize == nil else {
+                return prediction(score: model.score(pipeline.transform(values)))
+            }
+            let dot = model.weights.withUnsafeBufferPointer { pipeline.dot(values, $0) }
+            return prediction(score: model.score(margin: model.bias + dot))
+        case .classes(let model):
+            return model.predict(pipeline.transform(values))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Inference
 import Service
 import Training
@@ -21,61 +22,96 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Report a bad line on stderr and go on with the next (exit status 1 at the end); by default the first bad line stops the run.")
     var keepGoing = false
 
+    @Option(help: "Scoring threads (default: one per online core).")
+    var threads: Int?
+
+    @Flag(help: "Write `predict: N rows, R rows/s` to stderr every second and a summary line at the end.")
+    var progress = false
+
     /// Files from this size on get a progress bar on a terminal.
     static let largeFileBytes = 1 << 20
 
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
     func run() throws {
         let loaded = try Console.loadModel(at: model)
-        let predictor = BatchPredictor(model: loaded)
-        var failures = 0
-        var number = 0
-        func handle(_ line: [UInt8]) throws {
-            number += 1
-            do {
-                if let output = try predictor.predict(line: line, number: number) { print(output) }
-            } catch {
-                failures += 1
-                if !keepGoing { throw Console.fail("\(input): \(error)") }
-                Console.error("error: \(input): \(error)")
-            }
-        }
-        // Bytes, split at LF, a line at a time (stdin streams): decoding to String first would
-        // turn invalid UTF-8 into U+FFFD and score it.
-        let source: FileHandle
+        // Bytes, cut at LF (stdin streams): decoding to String first would turn invalid UTF-8
+        // into U+FFFD and score it. Reading, scoring and writing overlap; output keeps input order.
+        let fd: Int32
         if input == "-" {
-            source = FileHandle.standardInput
+            fd = 0
         } else {
-            guard let file = FileHandle(forReadingAtPath: input) else { throw Console.fail("cannot read \(input)") }
-            source = file
+            fd = open(input, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Console.fail("cannot read \(input)") }
         }
-        // A bar (bytes read, lines, ETA) on a terminal for files of 1 MiB or more; nothing
-        // otherwise (stdout carries the scores).
+        defer { if fd != 0 { _ = close(fd) } }
+        let threadCount = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let scoring = ParallelScoring(predictor: BatchPredictor(model: loaded), threads: threadCount, keepGoing: keepGoing)
+        var meter = RateMeter()
+        // A bar (bytes read, lines, rows/s) on a terminal for files of 1 MiB or more; with
+        // --progress a `predict: N rows, R rows/s` line every second; nothing otherwise (stdout
+        // carries the scores).
         let display = TerminalProgress()
         let size = input == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? nil
         let barTotal = display.isTerminal ? size.flatMap { $0 >= Self.largeFileBytes ? max(1, $0 / 1024) : nil } : nil
-        var bytesRead = 0
-        var pending: [UInt8] = []
-        while true {
-            let chunk = source.availableData
-            if chunk.isEmpty { break }
-            bytesRead += chunk.count
-            if let barTotal {
-                display.update(ProgressUpdate(task: "predict", done: min(bytesRead / 1024, barTotal - 1), total: barTotal,
-                                              detail: "KiB, \(number) lines"))
-            }
-            pending.append(contentsOf: chunk)
-            var start = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                try handle(Array(pending[start..<newline]))
-                start = newline + 1
-            }
-            pending.removeFirst(start)
+        let summary: ParallelScoring.Summary
+        do {
+            summary = try scoring.run(input: fd, output: 1, report: { error in
+                if keepGoing { Console.error("error: \(input): \(error)") }
+            }, progress: { scored, bytes in
+                if let barTotal {
+                    display.update(ProgressUpdate(task: "predict", done: min(bytes / 1024, barTotal - 1), total: barTotal,
+                                                  detail: "KiB, \(scored) lines, \(meter.rate(scored)) rows/s"))
+                } else if progress, let line = meter.progress(scored) {
+                    Console.error(line)
+                }
+            })
+        } catch {
+            throw Console.fail("\(input): \(error)")
         }
-        if !pending.isEmpty { try handle(pending) }
-        if let barTotal { display.update(ProgressUpdate(task: "predict", done: barTotal, total: barTotal, detail: "KiB, \(number) lines")) }
-        if failures > 0 {
-            Console.error("\(failures) line(s) could not be scored")
+        if let barTotal {
+            display.update(ProgressUpdate(task: "predict", done: barTotal, total: barTotal, detail: "KiB, \(summary.scored) lines"))
+        }
+        if let stop = summary.stoppedBy {
+            let failure = Console.fail("\(input): \(stop)")
+            if progress { Console.error(meter.summary(summary.scored, threads: threadCount)) }
+            throw failure
+        }
+        if progress { Console.error(meter.summary(summary.scored, threads: threadCount)) }
+        if summary.failed > 0 {
+            Console.error("\(summary.failed) line(s) could not be scored")
             throw ExitCode.failure
         }
+    }
+}
+
+/// Rows per second on stderr: a line every second while scoring, and one at the end.
+struct RateMeter {
+    let clock = ContinuousClock()
+    let start = ContinuousClock.now
+    var lastReport = ContinuousClock.now
+
+    /// A progress line when a second has passed since the last one.
+    mutating func progress(_ scored: Int) -> String? {
+        let now = clock.now
+        guard now - lastReport >= .seconds(1) else { return nil }
+        lastReport = now
+        return "predict: \(scored) rows, \(Self.rate(scored, now - start)) rows/s"
+    }
+
+    /// Rows per second so far.
+    func rate(_ scored: Int) -> Int { Self.rate(scored, clock.now - start) }
+
+    func summary(_ scored: Int, threads: Int) -> String {
+        let elapsed = clock.now - start
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return "predict: \(scored) rows in \(Double(milliseconds) / 1000) s, \(Self.rate(scored, elapsed)) rows/s, \(threads) thread(s)"
+    }
+
+    static func rate(_ rows: Int, _ elapsed: Duration) -> Int {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return seconds > 0 ? Int((Double(rows) / seconds).rounded()) : 0
     }
 }

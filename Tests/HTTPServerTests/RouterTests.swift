@@ -46,6 +46,24 @@ import Posix
         #expect(parameters("GET", "/v1/models/a%3Ab") == ["name": "a:b"])
     }
 
+    @Test func segmentsKeepEmptyOnesInOrder() {
+        #expect(RouteTable.segments(of: "/") == [""])
+        #expect(RouteTable.segments(of: "/v1/models/x:predict") == ["v1", "models", "x:predict"])
+        #expect(RouteTable.segments(of: "/a//b/") == ["a", "", "b", ""])
+        #expect(RouteTable.segments(of: "/caf\u{E9}/\u{1F600}") == ["caf\u{E9}", "\u{1F600}"])
+    }
+
+    @Test func parametersWithoutEscapesAreTakenAsTheyAre() {
+        #expect(PercentDecoding.pathParameter("prohibited-items") == "prohibited-items")
+        #expect(PercentDecoding.pathParameter("caf\u{E9}") == "caf\u{E9}")
+        #expect(PercentDecoding.pathParameter("a\u{0}b") == nil)
+        #expect(PercentDecoding.pathParameter("a/b") == nil)
+        #expect(PercentDecoding.pathParameter(".") == nil)
+        #expect(PercentDecoding.pathParameter("") == nil)
+        #expect(PercentDecoding.pathParameter("caf%C3%A9") == "caf\u{E9}")
+        #expect(PercentDecoding.pathParameter("%C3") == nil)  // not UTF-8 once decoded
+    }
+
     @Test func parametersThatCouldLeaveADirectoryAre400() {
         for path in ["/v1/models/..%2Fetc", "/v1/models/%2e%2e", "/v1/models/a%00b", "/v1/models/%zz", "/v1/models/.."] {
             #expect(failure("GET", path)?.status == .badRequest, "\(path)")

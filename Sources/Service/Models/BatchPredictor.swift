@@ -26,17 +26,29 @@ public struct BatchPredictor: Sendable {
     /// Scores one line of raw bytes, as read: invalid UTF-8 is refused by the JSON parser as
     /// the service refuses it (400), never repaired into U+FFFD and scored.
     public func predict(line: [UInt8], number: Int) throws(LineError) -> String? {
-        guard let (_, values) = try listing(line: line, number: number) else { return nil }
-        let model = serving.model
         var out = JSONWriter(capacity: 128)
+        let scored = try line.withUnsafeBufferPointer { bytes throws(LineError) in try predict(line: bytes, number: number, into: &out) }
+        return scored ? String(decoding: out.bytes.dropLast(), as: UTF8.self) : nil
+    }
+
+    /// Scores one line (without its LF) into `out`: the output object and an LF. Returns false
+    /// for a blank line, which writes nothing.
+    public func predict(line: UnsafeBufferPointer<UInt8>, number: Int, into out: inout JSONWriter) throws(LineError) -> Bool {
+        guard let (_, values) = try listing(line: line, number: number) else { return false }
+        let model = serving.model
         out.beginScoredItem(id: serving.id(of: values), model.predict(values), threshold: model.threshold)
-        out.raw("}")
-        return String(decoding: out.bytes, as: UTF8.self)
+        out.raw("}\n")
+        return true
     }
 
     /// One line parsed and checked against the listing schema: the object (every member,
     /// also those the signature does not name) and the model's input. Blank lines give `nil`.
     public func listing(line: [UInt8], number: Int) throws(LineError) -> (listing: JSONObject, values: [FeatureValue])? {
+        try line.withUnsafeBufferPointer { bytes throws(LineError) in try listing(line: bytes, number: number) }
+    }
+
+    /// `listing(line:number:)` for bytes the caller holds (a line of a larger buffer).
+    public func listing(line: UnsafeBufferPointer<UInt8>, number: Int) throws(LineError) -> (listing: JSONObject, values: [FeatureValue])? {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         let value: JSONValue
         do {

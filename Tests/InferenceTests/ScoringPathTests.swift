@@ -1,0 +1,168 @@
+import FoundationEssentials
+import Testing
+@testable import Inference
+
+/// The scoring path (`FeaturePipeline.dot`, unordered terms with extended hashes, buffers on
+/// the stack) against the reference path (`transform`, terms in scikit-learn's order).
+@Suite(.timeLimit(.minutes(5))) struct ScoringPathTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let awkwardTexts = [
+        "", " ", "a", "ab", "a b c", "  spaced   out\ttabs\nand\u{00A0}nbsp  ",
+        "Pistola 9mm Glock, Réplica!", "ÇÃO ação AÇÃO", "Σίσυφος ΟΔΥΣΣΕΥΣ", "ﬁre ﬃ ㎏ ẞ İstanbul",
+        "p1st0l@ g-l-o-c-k  aaaaaarma", "z\u{200B}ero\u{200D}width", "🔫 emoji 🔫🔫 ok", "한국어 텍스트 日本語",
+        String(repeating: "longword", count: 40), "x y", "ab cd ef gh ij kl mn op qr st uv wx yz",
+        "\u{FDFA} expands a lot", "café CAFÉ cafe\u{0301}",
+    ]
+
+    static func titles() throws -> [String] {
+        let text = try String(contentsOf: root.appending(path: "data/listings.csv"), encoding: .utf8)
+        let rows = csvRows(text)
+        guard let column = rows.first?.firstIndex(of: "title") else { return [] }
+        return rows.dropFirst().compactMap { $0.count > column ? $0[column] : nil }
+    }
+
+    /// RFC 4180 rows (quoted fields with doubled quotes).
+    static func csvRows(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = "", quoted = false
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        while let c = pending ?? scalars.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let next = scalars.next() {
+                        if next == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = next }
+                    } else { quoted = false }
+                } else { field.unicodeScalars.append(c) }
+            } else if c == "\"" { quoted = true }
+            else if c == "," { row.append(field); field = "" }
+            else if c == "\n" { row.append(field); rows.append(row); row = []; field = "" }
+            else if c != "\r" { field.unicodeScalars.append(c) }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+
+    static let extractors: [TermExtractor] = [
+        TermExtractor(),
+        TermExtractor(ngramMin: 1, ngramMax: 3, stopWords: ["de", "a"]),
+        TermExtractor(analyzer: .charWB, ngramMin: 2, ngramMax: 4, normalization: .all),
+        TermExtractor(analyzer: .charWB, ngramMin: 3, ngramMax: 3),
+        TermExtractor(analyzer: .charWB, ngramMin: 1, ngramMax: 6, asciiOnly: true),
+        TermExtractor(analyzer: .char, ngramMin: 1, ngramMax: 3),
+        TermExtractor(lowercase: false, stripAccents: false, analyzer: .char, ngramMin: 4, ngramMax: 5),
+        TermExtractor(ngramMin: 2, ngramMax: 2, normalization: .all),
+    ]
+
+    @Test func unorderedTermsAreTheSameMultisetWithTheirOwnHashes() throws {
+        let texts = try Self.awkwardTexts + Self.titles().prefix(2_000)
+        for extractor in Self.extractors {
+            for text in texts {
+                let expected = extractor.terms(in: text).sorted()
+                var actual: [String] = []
+                var hashesAgree = true
+                let fits = extractor.withAnalysedScalars(text) { scalars in
+                    extractor.forEachUnorderedTerm(scalars) { term, hash in
+                        actual.append(String(decoding: term, as: UTF8.self))
+                        if hash != TermHash.of(term) { hashesAgree = false }
+                    }
+                }
+                if fits {
+                    #expect(actual.sorted() == expected, "\(extractor.analyzer) \(extractor.ngramMin)…\(extractor.ngramMax): \(text)")
+                    #expect(hashesAgree)
+                } else {
+                    #expect(text.contains("\u{FDFA}"), "only an expanding text may not fit: \(text)")
+                }
+            }
+        }
+    }
+
+    @Test func sortsHitsOfAnyShape() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 16, 17, 100, 1_000, 5_000] {
+            for shape in 0..<4 {
+                var hits: [TermHit] = (0..<count).map { i in
+                    switch shape {
+                    case 0: TermHit.random(in: 0..<2_000, using: &generator)
+                    case 1: TermHit(i)
+                    case 2: TermHit(count - i)
+                    default: TermHit(i % 3)
+                    }
+                }
+                let expected = hits.sorted()
+                hits.withUnsafeMutableBufferPointer { TermHitSort.sort($0) }
+                #expect(hits == expected)
+            }
+        }
+    }
+
+    @Test func hitsMoveToTheHeapPastTheStackBuffer() {
+        withUnsafeTemporaryAllocation(of: TermHit.self, capacity: 4) { stack in
+            var hits = TermHits(stack: stack)
+            for k in (0..<10).reversed() { hits.append(TermHit(column: Int32(k), negative: k % 2 == 0)) }
+            hits.withHits { all in
+                TermHitSort.sort(all)
+                #expect(all.map(\.column) == Array(0..<10))
+                #expect(all.map(\.weight) == (0..<10).map { $0 % 2 == 0 ? -1 : 1 })
+            }
+        }
+    }
+
+    /// The committed default model on every listing of data/listings.csv: the same score to
+    /// the last bit as through the feature vector.
+    @Test func defaultModelScoresEveryListingAsTheVectorDoes() throws {
+        let model = try LoadedModel.load(directory: Self.root.appending(path: "models/prohibited-items/1").path, checkLocation: false)
+        let text = try String(contentsOf: Self.root.appending(path: "data/listings.csv"), encoding: .utf8)
+        let rows = Self.csvRows(text)
+        let header = try #require(rows.first)
+        var checked = 0
+        for row in rows.dropFirst() where row.count == header.count {
+            let values: [FeatureValue] = model.manifest.signature.fields.map { field in
+                guard let k = header.firstIndex(of: field.name), !row[k].isEmpty else { return .missing }
+                switch field.type {
+                case .number, .integer: return Double(row[k]).map(FeatureValue.number) ?? .string(row[k])
+                default: return .string(row[k])
+                }
+            }
+            let reference = Self.referenceScore(model, values)
+            #expect(model.predict(values).score == reference, "\(row)")
+            checked += 1
+        }
+        #expect(checked > 1_000)
+        for title in Self.awkwardTexts {
+            var values = [FeatureValue](repeating: .missing, count: model.manifest.signature.fields.count)
+            if let k = model.manifest.signature.index(of: "title") { values[k] = .string(title) }
+            #expect(model.predict(values).score == Self.referenceScore(model, values), "\(title)")
+        }
+    }
+
+    /// The binary model's score through the feature vector (the reference path).
+    static func referenceScore(_ model: LoadedModel, _ values: [FeatureValue]) -> Double {
+        guard case .binary(let linear) = model.scorer else { return .nan }
+        return linear.score(model.features(values))
+    }
+
+    /// Hashing vectorizers (alternate sign, l1) and unnormalised tf-idf take the same path.
+    @Test func otherVectorizersScoreAsTheVectorDoes() throws {
+        let vocabulary = ["pistola": 0, "9mm": 1, "glock": 2, "replica": 3, "pistola 9mm": 4, "airsoft": 5]
+        let specs: [TextSpec] = [
+            TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
+                     vectorizer: .hashing(HashingSpec(nFeatures: 64, alternateSign: true, norm: .l1))),
+            TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 3,
+                     vectorizer: .hashing(HashingSpec(nFeatures: 128, alternateSign: false, norm: .l2, binary: true))),
+            TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
+                     vectorizer: .tfidf(TfidfSpec(vocabulary: vocabulary, idf: .inline([1.2, 1.5, 1.8, 1.1, 2.5, 1.3]), norm: .none))),
+        ]
+        for spec in specs {
+            let pipeline = try FeaturePipeline(spec: PipelineSpec(transformers: [.text(spec), .categorical(Fixture.category)]),
+                                               signature: Fixture.signature)
+            let weights = (0..<pipeline.dimension).map { Double($0 % 7) * 0.37 - 1 }
+            for title in Self.awkwardTexts + ["Pistola 9mm pistola 9MM glock airsoft replica réplica"] {
+                let values: [FeatureValue] = [.string("id"), .string(title), .string("MLB1"), .missing, .missing]
+                let dot = weights.withUnsafeBufferPointer { pipeline.dot(values, $0) }
+                #expect(dot == pipeline.transform(values).dot(weights), "\(title)")
+            }
+        }
+    }
+}
