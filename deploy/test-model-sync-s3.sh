@@ -190,7 +190,8 @@ check "wrong credentials fail the pass (exit status)" wrong_credentials_fail_the
 unreachable() { RCLONE_CONFIG_MODELS_ENDPOINT=http://127.0.0.1:1 fault_leaves_serving "cannot list the bucket" 2 "connection refused"; }
 check "unreachable endpoint: logged, nothing changes, 2 serves" unreachable
 
-rclone copyto "$tmp/train/$model/3/weights.bin" "$source/$model/3/weights.bin"
+# The rest of the version (weights.bin whole, the report and the model card).
+rclone copy "$tmp/train/$model/3" "$source/$model/3"
 check "once the upload completes, a pass publishes version 3" sync_once
 check "Vigia swaps to version 3" field_becomes "['serving_version']" 3
 check "version 3 is published byte for byte" diff -r "$storage/$model/3" "$tmp/train/$model/3"
