@@ -58,13 +58,13 @@ fi
 if [ "$which" = all ] || [ "$which" = json ]; then
     fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \
         "$sources"/Service/JSON/JSONParser.swift "$sources"/Service/JSON/JSONValue.swift \
-        "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$here/JSONFuzz.swift" || status=1
+        "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$sources/HTTPServer/DecimalDigits.swift" "$here/JSONFuzz.swift" || status=1
 fi
 if [ "$which" = all ] || [ "$which" = v2 ]; then
     fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
         "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/JSON/JSONParser.swift \
         "$sources"/Service/JSON/JSONValue.swift "$sources"/Service/JSON/JSONWriter.swift \
-        "$sources/HTTPServer/JSONString.swift" "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
+        "$sources/HTTPServer/JSONString.swift" "$sources/HTTPServer/DecimalDigits.swift" "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
         "$here/V2Fuzz.swift" || status=1
 fi
 exit "$status"

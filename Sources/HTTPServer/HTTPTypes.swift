@@ -50,8 +50,13 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Replaces every field called `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
-        remove(name)
-        add(name, value)
+        guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else { return add(name, value) }
+        fields[first] = HTTPField(name: name, value: value)
+        if fields[(first + 1)...].contains(where: { Self.sameName($0.name, name) }) {
+            let kept = fields[first]
+            remove(name)
+            fields.insert(kept, at: first)
+        }
     }
 
     public mutating func remove(_ name: String) {
@@ -60,6 +65,20 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// ASCII case-insensitive comparison without allocating.
     public static func sameName(_ a: String, _ b: String) -> Bool {
+        // Most comparisons are between different names of different lengths (every header
+        // lookup walks the fields): the UTF-8 count of a native string is stored, so this
+        // rejects them without reading a byte.
+        guard a.utf8.count == b.utf8.count else { return false }
+        let direct = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                for i in 0..<x.count where x[i] != y[i] {
+                    let lower = x[i] | 0x20
+                    guard lower == y[i] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
+                }
+                return true
+            }
+        }
+        if let direct = direct ?? nil { return direct }
         var ia = a.utf8.makeIterator()
         var ib = b.utf8.makeIterator()
         while true {
@@ -126,6 +145,9 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String]
     /// True when the request came over an HTTPS listener (set by the server); default false.
     public var arrivedOverTLS = false
+    /// The id its response carries (`X-Request-Id`): the client's or a new one, set before the
+    /// handler runs by whoever wraps it (the service's route table); nil until then.
+    public var id: String?
 
     public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:]) {
         self.head = head

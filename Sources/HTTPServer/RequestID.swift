@@ -23,8 +23,22 @@ public enum RequestID {
         return generate()
     }
 
+    /// `<prefix>-<counter in hex>`, written into the string's own storage: up to 15 bytes
+    /// (the first 16 million ids of a process) it is a small string, with no allocation.
     public static func generate() -> String {
         let next = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(next, radix: 16)
+        let digits = max(1, (UInt64.bitWidth - next.leadingZeroBitCount + 3) / 4)
+        let hex: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: prefix.utf8.count + 1 + digits) { buffer in
+            var at = 0
+            for byte in prefix.utf8 { buffer[at] = byte; at += 1 }
+            buffer[at] = UInt8(ascii: "-")
+            at += 1
+            for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
+                buffer[at] = hex.utf8Start[Int((next >> UInt64(shift)) & 0xF)]
+                at += 1
+            }
+            return at
+        }
     }
 }

@@ -37,7 +37,7 @@ public enum ResponseEncoder {
         // Appended piece by piece: an interpolated status line or Content-Length line is a heap
         // string on every response; the short number strings stay inline.
         out.append(contentsOf: "HTTP/1.1 ".utf8)
-        out.append(contentsOf: String(code).utf8)
+        DecimalDigits.append(code, to: &out)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: response.status.reason.utf8)
         out.append(contentsOf: "\r\n".utf8)
@@ -55,7 +55,7 @@ public enum ResponseEncoder {
         }
         if !bodyless {
             out.append(contentsOf: "Content-Length: ".utf8)
-            out.append(contentsOf: String(response.body.count).utf8)
+            DecimalDigits.append(response.body.count, to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
         out.append(contentsOf: "Date: ".utf8)

@@ -80,6 +80,30 @@ public struct Router: Sendable {
 /// A frozen router: resolves requests to handlers and answers routing failures.
 struct RouteTable: Sendable {
     let routes: [Router.Route]
+    /// Routes whose pattern has no parameter, by their exact path text (verb included): such
+    /// a route is the most specific match for that path, so one hash lookup routes it.
+    private let literalPaths: [String: Int]
+    /// Route indices by segment count, for the scan of the others.
+    private let bySegmentCount: [Int: [Int]]
+
+    init(routes: [Router.Route]) {
+        self.routes = routes
+        var literal: [String: Int] = [:]
+        var byCount: [Int: [Int]] = [:]
+        for (index, route) in routes.enumerated() {
+            byCount[route.pattern.segments.count, default: []].append(index)
+            var text = ""
+            for segment in route.pattern.segments {
+                guard case .literal(let part) = segment else { text = ""; break }
+                text += "/" + part
+            }
+            guard !text.isEmpty else { continue }
+            if let verb = route.pattern.verb { text += ":" + verb }
+            literal[text] = index
+        }
+        literalPaths = literal
+        bySegmentCount = byCount
+    }
 
     enum Resolution {
         case handler(HTTPHandler, parameters: [String: String])
@@ -106,6 +130,7 @@ struct RouteTable: Sendable {
         guard path.hasPrefix("/") else {
             return .failure(HTTPError(.notFound, detail: "No route for this path."))
         }
+        if let index = literalPaths[path] { return handler(of: routes[index], method: method, parameters: [:]) }
         // Byte-wise throughout: routing runs on every request, and Character-based
         // Substring comparisons cost more than the rest of a small request's routing.
         var parts = Self.segments(of: path)
@@ -118,7 +143,7 @@ struct RouteTable: Sendable {
         // rank is a bit mask with segment 0 as the highest bit, so a larger rank is the more
         // specific route.
         var best: (route: Router.Route, rank: UInt64)?
-        for route in routes where route.pattern.segments.count == parts.count && parts.count <= 64 {
+        for route in (bySegmentCount[parts.count] ?? []).lazy.map({ routes[$0] }) where parts.count <= 64 {
             switch (route.pattern.verb, verb) {
             case (nil, nil): break
             case let (expected?, actual?) where actual.utf8.elementsEqual(expected.utf8): break
@@ -144,14 +169,9 @@ struct RouteTable: Sendable {
         guard let route = best?.route else {
             return .failure(HTTPError(.notFound, detail: "No route for this path."))
         }
-        let handler = route.handlers[method] ?? (method == "HEAD" ? route.handlers["GET"] : nil)
-        guard let handler else {
-            var allowed = Set(route.handlers.keys)
-            if allowed.contains("GET") { allowed.insert("HEAD") }
-            return .failure(HTTPError(
-                .methodNotAllowed, detail: "\(method) is not allowed here.",
-                headers: ["Allow": allowed.sorted().joined(separator: ", ")]))
-        }
+        // 405 before any 400 for a parameter, as for literal routes.
+        let resolved = handler(of: route, method: method, parameters: [:])
+        guard case .handler(let handler, _) = resolved else { return resolved }
         var parameters: [String: String] = [:]
         for (segment, part) in zip(route.pattern.segments, parts) {
             guard case .parameter(let name) = segment else { continue }
@@ -161,6 +181,18 @@ struct RouteTable: Sendable {
                     detail: "Path parameter '\(name)' is not a valid name (bad percent-encoding, '/', NUL, '.' or '..')."))
             }
             parameters[name] = value
+        }
+        return .handler(handler, parameters: parameters)
+    }
+
+    /// The route's handler for `method` (HEAD served by GET), or 405 with a sorted `Allow`.
+    private func handler(of route: Router.Route, method: String, parameters: [String: String]) -> Resolution {
+        guard let handler = route.handlers[method] ?? (method == "HEAD" ? route.handlers["GET"] : nil) else {
+            var allowed = Set(route.handlers.keys)
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            return .failure(HTTPError(
+                .methodNotAllowed, detail: "\(method) is not allowed here.",
+                headers: ["Allow": allowed.sorted().joined(separator: ", ")]))
         }
         return .handler(handler, parameters: parameters)
     }

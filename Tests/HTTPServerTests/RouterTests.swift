@@ -41,6 +41,74 @@ import Posix
         #expect(parameters("GET", "/v1/models/other") == ["name": "other"])
     }
 
+    /// Routes without parameters are found by their exact path text; what they answer must
+    /// be what the segment scan answers: HEAD by GET, 405 with Allow, exact case and slashes.
+    @Test func literalRoutesAnswerAsTheScanDoes() {
+        var router = Router()
+        let ok: HTTPHandler = { _ in HTTPResponse() }
+        router.add("GET", "/health/live", ok)
+        router.add("GET", "/", ok)
+        router.add("POST", "/v1/models/special:reload", ok)
+        router.add("POST", "/v1/models/{name}:reload", ok)
+        let table = router.frozen()
+        func outcome(_ method: String, _ path: String) -> String {
+            switch table.resolve(method: method, path: path) {
+            case .handler(_, let parameters): "handler \(parameters.sorted { $0.key < $1.key })"
+            case .failure(let error): "\(error.status.code) \(error.extraHeaders["Allow"] ?? "")"
+            }
+        }
+        #expect(outcome("GET", "/health/live") == "handler []")
+        #expect(outcome("HEAD", "/health/live") == "handler []")
+        #expect(outcome("POST", "/health/live") == "405 GET, HEAD")
+        #expect(outcome("GET", "/health/live/") == "404 ")
+        #expect(outcome("GET", "/Health/live") == "404 ")
+        #expect(outcome("GET", "/health//live") == "404 ")
+        #expect(outcome("GET", "/") == "handler []")
+        #expect(outcome("POST", "/v1/models/special:reload") == "handler []")
+        #expect(outcome("POST", "/v1/models/other:reload") == #"handler [(key: "name", value: "other")]"#)
+        #expect(outcome("GET", "/v1/models/special:reload") == "405 POST")
+        #expect(outcome("POST", "/v1/models/special:relo") == "404 ")
+    }
+
+    @Test func headerNamesCompareWithoutCaseAndOnlyForLetters() {
+        #expect(HTTPHeaders.sameName("Content-Length", "content-length"))
+        #expect(HTTPHeaders.sameName("X-REQUEST-ID", "x-request-id"))
+        #expect(!HTTPHeaders.sameName("Content-Length", "Content-Lengt"))
+        #expect(!HTTPHeaders.sameName("a-b", "a_b"))
+        #expect(!HTTPHeaders.sameName("a@", "a`"), "0x40 and 0x60 differ by 0x20 but are not letters")
+        #expect(HTTPHeaders.sameName("", ""))
+        #expect(!HTTPHeaders.sameName("", "a"))
+    }
+
+    @Test func settingAHeaderReplacesItInPlaceAndDropsItsRepeats() {
+        var headers: HTTPHeaders = ["A": "1", "x-request-id": "old", "B": "2"]
+        headers.set("X-Request-Id", "new")
+        #expect(headers.fields.map { "\($0.name)=\($0.value)" } == ["A=1", "X-Request-Id=new", "B=2"])
+        headers.add("x-REQUEST-id", "again")
+        headers.add("C", "3")
+        headers.set("X-Request-Id", "last")
+        #expect(headers.fields.map { "\($0.name)=\($0.value)" } == ["A=1", "X-Request-Id=last", "B=2", "C=3"])
+        headers.set("D", "4")
+        #expect(headers["d"] == "4" && headers.count == 5)
+    }
+
+    /// New ids: `<process prefix>-<counter in hex>`, one apart, visible ASCII only.
+    @Test func generatedRequestIDsCountInHexAfterAProcessPrefix() throws {
+        let ids = (0..<40).map { _ in RequestID.generate() }
+        var previous: UInt64?
+        for id in ids {
+            let parts = id.split(separator: "-")
+            #expect(parts.count == 2, "\(id)")
+            #expect(parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { ByteClass.hexValue($0) != nil && !($0 >= 0x41 && $0 <= 0x46) } }, "\(id)")
+            #expect(parts.first == ids[0].split(separator: "-").first)
+            let counter = try #require(UInt64(parts.last ?? "", radix: 16))
+            if let previous { #expect(counter > previous, "\(id)") }
+            previous = counter
+        }
+        // Other tests generate ids concurrently, so consecutive calls here are increasing, not adjacent.
+        #expect(Set(ids).count == ids.count)
+    }
+
     @Test func parametersArePercentDecoded() {
         #expect(parameters("GET", "/v1/models/spam%20filter") == ["name": "spam filter"])
         #expect(parameters("GET", "/v1/models/a%3Ab") == ["name": "a:b"])
@@ -171,6 +239,14 @@ import Posix
     @Test func noContentHasNoLengthOrBody() {
         #expect(encode(HTTPResponse(status: .noContent, headers: ["X-Request-Id": "r2"], body: [1]))
             == "HTTP/1.1 204 No Content\r\nX-Request-Id: r2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
+    }
+
+    @Test func decimalDigitsAreWhatStringWrites() {
+        for value in [0, 7, 9, 10, 99, 100, 200, 404, 1_234_567, -1, -10, Int.max, Int.min, Int.max - 1] {
+            var out: [UInt8] = [0x41]
+            DecimalDigits.append(value, to: &out)
+            #expect(out == [0x41] + Array(String(value).utf8), "\(value)")
+        }
     }
 
     @Test func dateIsIMFFixdate() {

@@ -106,6 +106,27 @@ import Testing
         #expect(try JSONParser.parse(JSONWriter.encode(value)) == value)
     }
 
+    /// Durations in the access log are written by integer arithmetic; the text must be
+    /// exactly what `number` writes for the value rounded to thousandths.
+    @Test func thousandthsAreWhatNumberWritesForTheRoundedValue() {
+        var state: UInt64 = 0x7A11_2026
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 11
+        }
+        var values: [Double] = [0, -0.0, 0.0004, 0.0005, 0.001, 0.05, 0.1, 1.5, 2.9995, 999.9999, 1e9 + 0.123, -3.25, 8.9e12, 1e13, .infinity, .nan]
+        for _ in 0..<20_000 {
+            let magnitude = [1.0, 10, 1000, 1e6, 1e9][Int(next() % 5)]
+            values.append(Double(next()) / Double(1 << 53) * magnitude * (next() % 4 == 0 ? -1 : 1))
+        }
+        for value in values {
+            var fast = JSONWriter(), reference = JSONWriter()
+            fast.thousandths(value)
+            reference.number((value * 1000).rounded() / 1000)
+            #expect(fast.bytes == reference.bytes, "\(value): \(String(decoding: fast.bytes, as: UTF8.self))")
+        }
+    }
+
     @Test func writesNonFiniteAsNull() {
         var writer = JSONWriter()
         writer.number(Double.nan)

@@ -29,6 +29,19 @@ import Testing
         #expect(timestamp.count == 24 && timestamp.hasSuffix("Z"))
     }
 
+    /// Pinned instants, including a leap day and the last second of a century, and the
+    /// milliseconds truncated (never rounded up into the next second).
+    @Test func timestampsAreRFC3339UTCWithMilliseconds() {
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 0, tv_nsec: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 951_782_400, tv_nsec: 7_000_000)) == "2000-02-29T00:00:00.007Z")
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 4_102_444_799, tv_nsec: 999_999_999)) == "2099-12-31T23:59:59.999Z")
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 1_733_329_200, tv_nsec: 123_456_789)) == "2024-12-04T16:20:00.123Z")
+        var writer = JSONWriter()
+        JSONLogHandler.appendTimestamp(to: &writer)
+        let written = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(written.count == 26 && written.hasPrefix("\"") && written.hasSuffix("Z\""), "\(written)")
+    }
+
     @Test func bufferedSinkKeepsLinesWholeAndInOrderAcrossThreads() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)

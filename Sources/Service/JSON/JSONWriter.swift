@@ -17,6 +17,11 @@ public struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Bytes the caller knows to be valid JSON where they go (digits, a pre-escaped string).
+    public mutating func raw(bytes more: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: more)
+    }
+
     /// RFC 8259 string escaping, shared with the problem+json encoder.
     public mutating func string(_ value: String) {
         JSONString.append(value, to: &bytes)
@@ -27,14 +32,21 @@ public struct JSONWriter {
     public mutating func number(_ value: Double) {
         guard value.isFinite else { return raw("null") }
         if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
+            DecimalDigits.append(Int(value), to: &bytes)
         } else {
             bytes.append(contentsOf: value.description.utf8)
         }
     }
 
+    /// `value` rounded to thousandths (durations in milliseconds), as `number` would write
+    /// the rounded value; outside ±9e12 (or not finite) it goes through `number`.
+    public mutating func thousandths(_ value: Double) {
+        guard value.isFinite, abs(value) < 9e12 else { return number((value * 1000).rounded() / 1000) }
+        DecimalDigits.appendThousandths(value, to: &bytes)
+    }
+
     public mutating func number(_ value: Int) {
-        bytes.append(contentsOf: String(value).utf8)
+        DecimalDigits.append(value, to: &bytes)
     }
 
     public mutating func bool(_ value: Bool) { value ? raw("true") : raw("false") }

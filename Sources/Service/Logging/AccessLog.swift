@@ -22,11 +22,11 @@ struct AccessLog: Sendable {
     ) {
         var out = JSONWriter(capacity: 320)
         out.raw("{\"ts\":")
-        out.string(JSONLogHandler.timestamp())
+        JSONLogHandler.appendTimestamp(to: &out)
         out.raw(",\"level\":\"info\",\"logger\":")
         out.string(label)
         out.raw(",\"msg\":\"request\",\"duration_ms\":")
-        out.number((durationMs * 1000).rounded() / 1000)
+        out.thousandths(durationMs)
         out.raw(",\"http.method\":")
         out.string(method)
         out.raw(",\"http.request_bytes\":")

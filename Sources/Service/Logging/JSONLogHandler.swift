@@ -67,18 +67,53 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// RFC 3339 UTC with milliseconds, from the realtime clock.
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+    static func timestamp(at now: timespec = .realtimeNow) -> String {
+        withTimestamp(at: now) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The timestamp as a JSON string (it needs no escaping), written without a String: the
+    /// access log writes one per request.
+    static func appendTimestamp(to writer: inout JSONWriter) {
+        withTimestamp(at: .realtimeNow) { text in
+            writer.raw("\"")
+            writer.raw(bytes: text)
+            writer.raw("\"")
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes) on the stack, for `body` to copy.
+    private static func withTimestamp<T>(at now: timespec, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &text) { buffer in
+            var at = 0
+            func put(_ value: Int, _ width: Int) {
+                var n = value
+                for i in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[at + i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: n % 10)
+                    n /= 10
+                }
+                at += width
+            }
+            func put(_ byte: Unicode.Scalar) {
+                buffer[at] = UInt8(ascii: byte)
+                at += 1
+            }
+            put(Int(parts.tm_year) + 1900, 4); put("-"); put(Int(parts.tm_mon) + 1, 2); put("-"); put(Int(parts.tm_mday), 2)
+            put("T"); put(Int(parts.tm_hour), 2); put(":"); put(Int(parts.tm_min), 2); put(":"); put(Int(parts.tm_sec), 2)
+            put("."); put(now.tv_nsec / 1_000_000, 3); put("Z")
+            return body(UnsafeRawBufferPointer(rebasing: buffer[0..<at]))
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(now.tv_nsec / 1_000_000), 3))Z"
+    }
+}
+
+extension timespec {
+    static var realtimeNow: timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now
     }
 }
 

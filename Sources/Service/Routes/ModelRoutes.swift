@@ -29,7 +29,7 @@ struct ModelRoutes {
         var form = ServingModel.PredictForm.rows
         let batch = try scoring.predict(
             model: request.pathParameters["name"] ?? "", selector: Self.selector(request),
-            requestID: request.headers[RequestID.headerName]
+            requestID: request.id ?? request.headers[RequestID.headerName]
         ) {
             let input = try $0.predictInput(of: request.body)
             form = input.form

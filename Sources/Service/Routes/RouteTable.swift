@@ -53,7 +53,7 @@ struct RouteTable {
             let requestID = RequestID.take(from: received.headers)
             // Handlers read the id the response carries (the payload log records it).
             var request = received
-            if received.headers[RequestID.headerName] != requestID { request.head.headers.set(RequestID.headerName, requestID) }
+            request.id = requestID
             var response: HTTPResponse
             do {
                 if httpsOnly, !request.arrivedOverTLS {

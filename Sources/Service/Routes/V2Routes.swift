@@ -82,7 +82,7 @@ struct V2Routes {
         let decoded = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
         let batch = try scoring.predict(
             model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request),
-            requestID: request.headers[RequestID.headerName]
+            requestID: request.id ?? request.headers[RequestID.headerName]
         ) {
             try V2Codec.listings(decoded, for: $0)
         }
