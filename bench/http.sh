@@ -7,12 +7,14 @@
 # usage: bench/http.sh [results.md]     (markdown to stdout, and to the file if given)
 # env:   WARM=3s DUR=10s CONNS=32 THREADS=1 PORT_NGINX=18180 PORT_VIGIA=18190
 #        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
+#        ACCESS_LOG=false  (vigia's access log, off like nginx's `access_log off`; true to measure its cost)
 #        VIGIA_CMD='<VIGIA_BIN> serve --host 127.0.0.1 --port @PORT@'   (@PORT@ substituted)
 #        READY_TIMEOUT=60 BENCH_RUN=<dir for logs, default a new /tmp/vigia-bench.*>
 set -u
 source "$(dirname "$0")/lib.sh"
 OUTFILE=${1:-}
-VIGIA_CMD=${VIGIA_CMD:-"$VIGIA_BIN serve --host 127.0.0.1 --port @PORT@ --storage $ROOT/models"}
+ACCESS_LOG=${ACCESS_LOG:-false}
+VIGIA_CMD=${VIGIA_CMD:-"env VIGIA_LOGGING_ACCESS_LOG=$ACCESS_LOG $VIGIA_BIN serve --host 127.0.0.1 --port @PORT@ --storage $ROOT/models"}
 
 ensure_tools
 build_vigia
@@ -25,6 +27,7 @@ NGINX_RPS=$RPS; NGINX_CPU=$CPU_US
 stop_nginx
 
 start_vigia "$VIGIA_CMD"
+NOTES+=("vigia access log: $ACCESS_LOG (nginx: access_log off)")
 NOTES+=("vigia GET /health/live answered: $(curl -s -i --max-time 2 "http://127.0.0.1:$PORT_VIGIA/health/live" | head -1 | tr -d '\r')")
 CPU_PID=$VIGIA_PID run_wrk vigia "GET /health/live" "http://127.0.0.1:$PORT_VIGIA/health/live" "" "$CONNS"
 VIGIA_RPS=$RPS; VIGIA_CPU=$CPU_US

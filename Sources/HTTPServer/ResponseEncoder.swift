@@ -36,38 +36,52 @@ public enum ResponseEncoder {
         let bodyless = code == 204 || code == 304 || (100..<200).contains(code)
         // Appended piece by piece: an interpolated status line or Content-Length line is a heap
         // string on every response; the short number strings stay inline.
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendLiteral("HTTP/1.1 ", to: &out)
         DecimalDigits.append(code, to: &out)
         out.append(UInt8(ascii: " "))
-        out.append(contentsOf: response.status.reason.utf8)
-        out.append(contentsOf: "\r\n".utf8)
+        append(response.status.reason, to: &out)
+        appendLiteral("\r\n", to: &out)
         for field in response.headers where !isServerOwned(field.name) {
-            out.append(contentsOf: field.name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: field.value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            append(field.name, to: &out)
+            appendLiteral(": ", to: &out)
+            append(field.value, to: &out)
+            appendLiteral("\r\n", to: &out)
         }
         if !response.headers.contains(RequestID.headerName) {
-            out.append(contentsOf: RequestID.headerName.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: RequestID.generate().utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            append(RequestID.headerName, to: &out)
+            appendLiteral(": ", to: &out)
+            append(RequestID.generate(), to: &out)
+            appendLiteral("\r\n", to: &out)
         }
         if !bodyless {
-            out.append(contentsOf: "Content-Length: ".utf8)
+            appendLiteral("Content-Length: ", to: &out)
             DecimalDigits.append(response.body.count, to: &out)
-            out.append(contentsOf: "\r\n".utf8)
+            appendLiteral("\r\n", to: &out)
         }
-        out.append(contentsOf: "Date: ".utf8)
-        out.append(contentsOf: date.utf8)
-        out.append(contentsOf: "\r\n".utf8)
+        appendLiteral("Date: ", to: &out)
+        append(date, to: &out)
+        appendLiteral("\r\n", to: &out)
         if !outgoing.keepAlive {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
+            appendLiteral("Connection: close\r\n", to: &out)
         } else if outgoing.requestVersion == .http1_0 {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            appendLiteral("Connection: keep-alive\r\n", to: &out)
         }
-        out.append(contentsOf: "\r\n".utf8)
+        appendLiteral("\r\n", to: &out)
         if !bodyless && !outgoing.headOnly { out.append(contentsOf: response.body) }
+    }
+
+    /// The bytes of a header piece. `Array.append(contentsOf: string.utf8)` goes element by
+    /// element for a short string; a native string's bytes are contiguous and copied at once.
+    @inline(__always)
+    private static func append(_ text: String, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    @inline(__always)
+    private static func appendLiteral(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 }
 
