@@ -27,7 +27,11 @@ public struct Router: Sendable {
         var handlers: [String: HTTPHandler]
     }
 
-    private(set) var routes: [Route] = []
+    private(set) var routes: [Route] = [] {
+        didSet { table = RouteTable(routes: routes) }
+    }
+    /// The lookup table over `routes`, rebuilt when a route is added (at start-up only).
+    private var table = RouteTable(routes: [])
 
     public init() {}
 
@@ -68,7 +72,7 @@ public struct Router: Sendable {
     }
 
     /// The immutable table the server routes with.
-    func frozen() -> RouteTable { RouteTable(routes: routes) }
+    func frozen() -> RouteTable { table }
 
     /// Answers a request in-process exactly as the server does once a request is parsed
     /// (routing, 404/405, error mapping), for benchmarks of the handler path without sockets.
