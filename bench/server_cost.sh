@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/server_cost.sh — the served process's own instructions per request (callgrind), for
+# GET /health/live (access log off and on) and a 1-listing predict: a count that does not
+# move with the machine's load, where bench/http.sh's CPU µs per request does. The whole
+# server is counted (event loop, parser, router, handler, encoder, log, metrics), not the
+# kernel: instructions are switched on after a warm-up and off after a wrk run over loopback,
+# then divided by the requests wrk counted.
+#
+# usage: bench/server_cost.sh [results.md]
+# env:   DUR=6s WARM=2s CONNS=4 PORT_VIGIA=18190 SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
+#        (valgrind 3.19 cannot read Swift's DWARF 5: the binary is copied with its debug info stripped)
+set -u
+DUR=${DUR:-6s}
+WARM=${WARM:-2s}
+CONNS=${CONNS:-4}
+source "$(dirname "$0")/lib.sh"
+OUTFILE=${1:-}
+READY_TIMEOUT=${READY_TIMEOUT:-180}   # under valgrind the model loads ~50× slower
+
+ensure_tools
+command -v valgrind >/dev/null && command -v callgrind_control >/dev/null && command -v objcopy >/dev/null \
+  || die "needs valgrind and binutils (apt-get install valgrind binutils)"
+build_vigia
+python3 "$BENCH_DIR/make_bodies.py" "$ROOT/data/listings.csv" "$RUN/bodies" 64 >&2 || die "make_bodies.py failed"
+objcopy --strip-debug "$VIGIA_BIN" "$RUN/vigia" || die "objcopy failed"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = io.open("%s"):read("*a")\n' \
+  "$RUN/bodies/single.json" >"$RUN/predict.lua"
+
+# measure <label> <path> <access log true|false> <body file or ""> [wrk args...]: one row
+measure() {
+  local label=$1 path=$2 access=$3 body=$4
+  shift 4
+  local slug
+  slug=$(tr -c 'A-Za-z0-9\n' '-' <<<"$label")
+  local out="$RUN/callgrind-$slug.out"
+  port_free "$PORT_VIGIA" || die "port $PORT_VIGIA busy (set PORT_VIGIA)"
+  start_bg vigia "$RUN/vigia-$slug.log" \
+    "env -u VIGIA_BIN -u VIGIA_CMD VIGIA_LOGGING_ACCESS_LOG=$access valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out $RUN/vigia serve --host 127.0.0.1 --port $PORT_VIGIA --storage $ROOT/models"
+  local pid=$LAST_PID
+  wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$pid" || die "vigia under valgrind did not become ready (log $RUN/vigia-$slug.log)"
+  local url="http://127.0.0.1:$PORT_VIGIA$path"
+  # Valgrind translates code on its first run: a few requests without a deadline first, so
+  # wrk's 2 s socket timeout never meets a first-time path.
+  local i
+  for i in 1 2 3; do
+    if [ -n "$body" ]; then
+      curl -s -o /dev/null --max-time 120 -H 'Content-Type: application/json' --data-binary "@$body" "$url"
+    else
+      curl -s -o /dev/null --max-time 120 "$url"
+    fi
+  done
+  wrk -t1 -c"$CONNS" -d"$WARM" "$@" "$url" >/dev/null 2>&1
+  callgrind_control -i on "$pid" >/dev/null || die "callgrind_control failed"
+  local result
+  result=$(wrk -t1 -c"$CONNS" -d"$DUR" "$@" "$url" 2>&1)
+  callgrind_control -i off "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null
+  stop_pid "$pid" 2
+  forget_pid "$pid"
+  local requests non2xx total
+  requests=$(awk '/requests in/ {print $1}' <<<"$result")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$result")
+  total=$(callgrind_annotate "$out".1 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  [ -n "$requests" ] && [ "$requests" -gt 0 ] && [ -n "$total" ] || die "$label: no count (wrk: $result)"
+  [ -z "$non2xx" ] || die "$label: $non2xx non-2xx answers"
+  ROWS+=("| $label | $requests | $total | **$((total / requests))** |")
+}
+
+measure "GET /health/live, access log off" /health/live false ""
+measure "GET /health/live, access log on" /health/live true ""
+measure "POST :predict 1 listing, access log off" /v1/models/prohibited-items:predict false "$RUN/bodies/single.json" -s "$RUN/predict.lua"
+
+{
+  echo "# vigia server instructions per request, callgrind ($(date -u +%Y-%m-%dT%H:%MZ), $(git -C "$ROOT" rev-parse --short HEAD))"
+  echo
+  echo "| request | requests | instructions | per request |"
+  echo "|---|---:|---:|---:|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "wrk -t1 -c$CONNS, $WARM warm-up uncounted, $DUR counted; user-space instructions of the whole process (all threads), kernel excluded."
+} | if [ -n "$OUTFILE" ]; then tee "$OUTFILE"; else cat; fi
