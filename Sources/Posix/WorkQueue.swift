@@ -6,8 +6,14 @@ import Glibc
 /// not on items.
 ///
 /// Threads: any number of producers, any number of consumers. `mutex` guards `items`,
-/// `queued`, `waiting` and `closed`; `condition` is signalled when an item arrives while a
-/// consumer waits, and broadcast on close.
+/// `queued`, `waiting`, `lingering`, `signals` and `closed`; `condition` is signalled when an item arrives
+/// while a consumer waits, and broadcast on close.
+///
+/// With a `linger`, a consumer that finds the queue empty first waits that long to be
+/// signalled only if the queue fills to half its capacity, and only then waits to be
+/// signalled for any item: under steady traffic producers then rarely signal (a futex wake
+/// and a context switch per item on a busy request thread), and the consumer takes what
+/// arrived in batches, at most `linger` late, without a small queue overflowing meanwhile.
 public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -16,15 +22,29 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     private var queued = 0
     private var waiting = 0
     private var closed = false
+    private var lingering = 0
+    private var signals = 0
+    private let lingerNanoseconds: Int
     /// Most units queued at once.
     public let capacity: Int
 
-    public init(capacity: Int) {
+    /// Replaces the linger's sleep (tests hold the consumer in its linger with it).
+    private let testsOnly_linger: (@Sendable () -> Void)?
+
+    public init(capacity: Int, linger: Duration = .zero, testsOnly_linger: (@Sendable () -> Void)? = nil) {
         self.capacity = max(capacity, 1)
+        self.testsOnly_linger = testsOnly_linger
+        let (seconds, attoseconds) = linger.components
+        lingerNanoseconds = max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        // The linger's deadline is on the monotonic clock: a wall-clock step cannot stretch it.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -44,7 +64,8 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         }
         items.append((item, units))
         queued += units
-        let wake = waiting > 0
+        let wake = waiting > 0 || (lingering > 0 && queued * 2 >= capacity)
+        if wake { signals += 1 }
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
         return true
@@ -54,8 +75,27 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     public func take() -> Item? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
+        var lingered = false
         while head == items.count {
             if closed { return nil }
+            if lingerNanoseconds > 0 && !lingered {
+                lingered = true
+                if let testsOnly_linger {
+                    pthread_mutex_unlock(mutex)
+                    testsOnly_linger()
+                    pthread_mutex_lock(mutex)
+                    continue
+                }
+                var deadline = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &deadline)
+                let nanoseconds = deadline.tv_nsec + lingerNanoseconds % 1_000_000_000
+                deadline.tv_sec += lingerNanoseconds / 1_000_000_000 + nanoseconds / 1_000_000_000
+                deadline.tv_nsec = nanoseconds % 1_000_000_000
+                lingering += 1
+                pthread_cond_timedwait(condition, mutex, &deadline)  // woken early: the queue is half full
+                lingering -= 1
+                continue
+            }
             waiting += 1
             pthread_cond_wait(condition, mutex)
             waiting -= 1
@@ -71,6 +111,27 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
             head = 0
         }
         return item
+    }
+
+    /// How many times a producer woke a waiting consumer (for tests and diagnostics).
+    public var signalsSent: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return signals
+    }
+
+    /// Consumers lingering now.
+    var testsOnly_lingering: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return lingering
+    }
+
+    /// Consumers waiting to be signalled now.
+    var testsOnly_waiting: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return waiting
     }
 
     /// Units queued now.

@@ -71,7 +71,7 @@ public final class LiveMonitor: Sendable {
         self.registry = registry
         self.payload = payload
         self.logger = logger
-        queue = WorkQueue(capacity: configuration.queueCapacity)
+        queue = WorkQueue(capacity: configuration.queueCapacity, linger: .milliseconds(10))
     }
 
     /// Starts the worker (and the payload writer).

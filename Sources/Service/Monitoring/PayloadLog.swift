@@ -54,7 +54,7 @@ public final class PayloadLog: Sendable {
         self.configuration = configuration
         self.onProblem = onProblem
         self.testsOnly_beforeWrite = testsOnly_beforeWrite
-        queue = WorkQueue(capacity: configuration.queueCapacity)
+        queue = WorkQueue(capacity: configuration.queueCapacity, linger: .milliseconds(10))
     }
 
     /// Starts the writer thread.

@@ -1,0 +1,79 @@
+import Glibc
+import Synchronization
+import Testing
+@testable import Posix
+
+@Suite(.timeLimit(.minutes(5))) struct WorkQueueTests {
+    @Test func deliversInOrderRefusesPastCapacityAndEndsAfterClose() {
+        let queue = WorkQueue<Int>(capacity: 5)
+        #expect(queue.offer(1, units: 2))
+        #expect(queue.offer(2, units: 3))
+        #expect(!queue.offer(3), "5 units queued: a sixth is refused")
+        #expect(queue.queuedUnits == 5)
+        #expect(queue.take() == 1)
+        #expect(queue.offer(4, units: 2))
+        queue.close()
+        #expect(!queue.offer(5), "closed: refused")
+        #expect(queue.take() == 2)
+        #expect(queue.take() == 4)
+        #expect(queue.take() == nil)
+    }
+
+    /// A consumer held in its linger (by the test, not a clock) takes a burst offered
+    /// meanwhile without being signalled once; without a linger, a consumer that waits is
+    /// signalled for the next item.
+    @Test func aLingeringConsumerIsNotSignalledForWhatArrivesWhileItLingers() throws {
+        let lingering = Mutex(false), release = Mutex(false)
+        let queue = WorkQueue<Int>(capacity: 1000, linger: .milliseconds(10)) {
+            lingering.withLock { $0 = true }
+            while !release.withLock({ $0 }) { usleep(1000) }
+        }
+        let taken = Mutex<[Int]>([])
+        let consumer = try PosixThread.spawn {
+            while let item = queue.take() { taken.withLock { $0.append(item) } }
+        }
+        #expect(eventually { lingering.withLock { $0 } })
+        for i in 0..<100 { #expect(queue.offer(i)) }
+        release.withLock { $0 = true }
+        #expect(eventually { taken.withLock { $0.count } == 100 })
+        #expect(taken.withLock { $0 } == Array(0..<100))
+        #expect(queue.signalsSent == 0, "offers during the linger signal nobody")
+        queue.close()
+        pthread_join(consumer, nil)
+
+        // Lingering on its clock, a consumer is woken once the queue is half full.
+        let small = WorkQueue<Int>(capacity: 8, linger: .seconds(3600))
+        let smallTaken = Mutex(0)
+        let smallConsumer = try PosixThread.spawn {
+            while small.take() != nil { smallTaken.withLock { $0 += 1 } }
+        }
+        #expect(eventually { small.testsOnly_lingering == 1 })
+        for i in 0..<3 { #expect(small.offer(i)) }
+        #expect(small.signalsSent == 0, "under half full: the lingering consumer is left alone")
+        #expect(small.offer(3))
+        #expect(eventually { smallTaken.withLock { $0 } == 4 }, "half full: woken well before its hour")
+        #expect(small.signalsSent == 1)
+        small.close()  // wakes the consumer from its hour-long linger
+        pthread_join(smallConsumer, nil)
+
+        let plain = WorkQueue<Int>(capacity: 10)
+        let plainTaken = Mutex(0)
+        let plainConsumer = try PosixThread.spawn {
+            while plain.take() != nil { plainTaken.withLock { $0 += 1 } }
+        }
+        #expect(eventually { plain.testsOnly_waiting == 1 })
+        #expect(plain.offer(1))
+        #expect(eventually { plainTaken.withLock { $0 } == 1 })
+        #expect(plain.signalsSent == 1, "the waiting consumer was woken")
+        plain.close()
+        pthread_join(plainConsumer, nil)
+    }
+
+    private func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<3000 {
+            if condition() { return true }
+            usleep(10_000)
+        }
+        return condition()
+    }
+}
