@@ -83,6 +83,16 @@ public struct ModelCard: Sendable {
                 }
                 out.append("")
             }
+            if let robustness = report.robustness {
+                out += ["### Disguised words", "",
+                        "The same rows with every word of four or more letters in the text fields disguised one way (seed \(robustness.seed)), at the threshold.",
+                        "", "| disguise | recall | \(positive) caught | false-alarm rate | flagged |", "|---|---:|---:|---:|---:|"]
+                for row in robustness.rows {
+                    let c = row.confusion
+                    out.append("| \(row.name) | \(number(row.recall)) | \(c.truePositives) / \(c.truePositives + c.falseNegatives) | \(number(row.falseAlarmRate)) | \(c.falsePositives) / \(c.falsePositives + c.trueNegatives) |")
+                }
+                out.append("")
+            }
         } else {
             out += ["No labelled evaluation was stored with this version.", ""]
         }

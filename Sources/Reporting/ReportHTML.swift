@@ -17,7 +17,7 @@ public enum ReportHTML {
         svg .grid{stroke:#eaeef2}svg .frame{stroke:#8c959f}svg .diag{stroke:#8c959f}svg .marker{stroke:#cf222e}
         svg .curve{stroke:#0969da;stroke-width:2}svg .note{fill:#57606a}svg .caption{fill:#cf222e}
         svg .pos{fill:#cf222e;fill-opacity:.55}svg .neg{fill:#0969da;fill-opacity:.55}svg .count{fill:#8c959f;fill-opacity:.25}
-        svg .dot{fill:#0969da}
+        svg .dot{fill:#0969da}svg .recall{fill:#0969da}svg .alarm{fill:#cf222e}
         """
 
     public static func render(_ report: EvaluationReport) -> String {
@@ -47,6 +47,12 @@ public enum ReportHTML {
         html.append("<h2>Slices</h2>")
         html.append("<p class=\"sub\">Metrics at the model's threshold within each slice. Intervals are 95 %: Wilson for precision and recall, stratified bootstrap (200 resamples, fixed seed) for ROC-AUC. A dash: undefined in that slice (one class only, or nothing flagged). Dimensions: \(escapeHTML(report.sliceDimensions.map { "\($0.name) (\($0.column))" }.joined(separator: ", ")))</p>")
         html.append(sliceTable(report))
+        if let robustness = report.robustness {
+            html.append("<h2 id=\"robustness\">Disguised words</h2>")
+            html.append("<p class=\"sub\">\(escapeHTML("The same rows with every word of four or more letters in the text fields disguised one way (seed \(robustness.seed)), scored at the model's threshold: the recall on \(positive) rows and the false-alarm rate on \(negative) rows, beside the clean text. The same figures as vigia evaluate --robustness."))</p>")
+            html.append("<div class=\"charts\">" + figure(robustnessChart(robustness), caption: "Recall (blue) and false-alarm rate (red) per disguise; the dashed line is the clean recall.") + "</div>")
+            html.append(robustnessTable(robustness, positive: positive, negative: negative))
+        }
         html.append("</body></html>")
         return html.joined(separator: "\n") + "\n"
     }
@@ -145,6 +151,47 @@ public enum ReportHTML {
             </table>
             """
     }
+
+    static func robustnessChart(_ robustness: RobustnessReport) -> String {
+        var chart = GroupedBarChart(title: "Recall and false alarms by disguise",
+                                    series: [("recall", "recall"), ("false-alarm rate", "alarm")])
+        for row in robustness.rows {
+            let c = row.confusion
+            chart.groups.append((row.name, [row.recall, row.falseAlarmRate], [
+                "\(row.name): recall \(formatFixed(row.recall, digits: 4)) (\(c.truePositives) of \(c.truePositives + c.falseNegatives))",
+                "\(row.name): false-alarm rate \(formatFixed(row.falseAlarmRate, digits: 4)) (\(c.falsePositives) of \(c.falsePositives + c.trueNegatives))",
+            ]))
+        }
+        if let clean = robustness.rows.first(where: { $0.kind == nil }) {
+            chart.reference = (clean.recall, "clean recall \(formatFixed(clean.recall, digits: 3))")
+        }
+        return chart.svg()
+    }
+
+    static func robustnessTable(_ robustness: RobustnessReport, positive: String, negative: String) -> String {
+        var lines = ["<table><tr><th class=\"k\">disguise</th><th class=\"k\">example (· invisible)</th><th>recall</th><th>\(escapeHTML(positive)) caught</th><th>false-alarm rate</th><th>\(escapeHTML(negative)) flagged</th></tr>"]
+        for row in robustness.rows {
+            let c = row.confusion
+            let cells = [formatFixed(row.recall, digits: 4), "\(c.truePositives) / \(c.truePositives + c.falseNegatives)",
+                         formatFixed(row.falseAlarmRate, digits: 4), "\(c.falsePositives) / \(c.falsePositives + c.trueNegatives)"]
+            lines.append("<tr><td class=\"k\">\(escapeHTML(row.name))</td><td class=\"k\"><code>\(escapeHTML(Self.disguiseExample(row.kind)))</code></td>"
+                + cells.map { "<td>\(escapeHTML($0))</td>" }.joined() + "</tr>")
+        }
+        lines.append("</table>")
+        return lines.joined(separator: "\n")
+    }
+
+    /// What a disguise does to one word (the disguiser itself, a fixed seed), invisible
+    /// characters shown as `·`.
+    static func disguiseExample(_ kind: DisguiseKind?) -> String {
+        let word = "rivotril"
+        guard let kind else { return word }
+        var generator = SeededGenerator(seed: RobustnessReport.defaultSeed)
+        let disguised = Disguiser.disguise(word, as: kind, using: &generator)
+        return String(String.UnicodeScalarView(disguised.unicodeScalars.map { invisible.contains($0.value) ? "·" : $0 }))
+    }
+
+    static let invisible: Set<UInt32> = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
 
     static func sliceTable(_ report: EvaluationReport) -> String {
         var lines = ["<table><tr><th class=\"k\">slice</th><th>rows</th><th>positive</th><th>flagged</th><th>ROC-AUC [95 %]</th><th>PR-AUC</th><th>precision [95 %]</th><th>recall [95 %]</th><th>FPR</th></tr>"]

@@ -96,3 +96,58 @@ struct UnitPlot {
         return parts.joined(separator: "\n")
     }
 }
+
+/// Horizontal bars on a 0–1 scale, one group per row label, each group one bar per series
+/// (e.g. recall and false-alarm rate per disguise), with the value written after each bar
+/// and an optional dashed reference line. Inline SVG; pure string building.
+struct GroupedBarChart {
+    static let labelWidth = 110.0, plotWidth = 360.0, valueWidth = 56.0
+    static let top = 44.0, bottom = 34.0, barHeight = 9.0, groupGap = 8.0
+
+    var title: String
+    /// Name and CSS class of each series, in the order the bars of a group are drawn.
+    var series: [(name: String, cssClass: String)]
+    /// One label and one value (0…1) per series each.
+    var groups: [(label: String, values: [Double], titles: [String])] = []
+    /// A dashed vertical line at this value, with its caption.
+    var reference: (value: Double, caption: String)?
+
+    func svg() -> String {
+        let groupHeight = Double(series.count) * Self.barHeight + Self.groupGap
+        let width = Self.labelWidth + Self.plotWidth + Self.valueWidth
+        let height = Self.top + Double(groups.count) * groupHeight + Self.bottom
+        let x0 = Self.labelWidth, y1 = Self.top + Double(groups.count) * groupHeight
+        func x(_ value: Double) -> Double { x0 + min(1, max(0, value)) * Self.plotWidth }
+        var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\"><title>\(escapeHTML(title))</title>"]
+        parts.append("<text class=\"title\" x=\"0\" y=\"16\">\(escapeHTML(title))</text>")
+        var legendX = x0
+        for entry in series {
+            parts.append("<rect class=\"\(entry.cssClass)\" x=\"\(formatFixed(legendX, digits: 1))\" y=\"24\" width=\"10\" height=\"10\"/>")
+            parts.append("<text x=\"\(formatFixed(legendX + 14, digits: 1))\" y=\"33\">\(escapeHTML(entry.name))</text>")
+            legendX += 24 + Double(entry.name.count) * 6.5
+        }
+        for k in 0...5 {
+            let t = Double(k) / 5
+            parts.append("<line class=\"grid\" x1=\"\(formatFixed(x(t), digits: 1))\" y1=\"\(Int(Self.top))\" x2=\"\(formatFixed(x(t), digits: 1))\" y2=\"\(formatFixed(y1, digits: 1))\"/>")
+            parts.append("<text class=\"tick\" text-anchor=\"middle\" x=\"\(formatFixed(x(t), digits: 1))\" y=\"\(formatFixed(y1 + 14, digits: 1))\">\(formatFixed(t, digits: 1))</text>")
+        }
+        for (g, group) in groups.enumerated() {
+            let groupTop = Self.top + Double(g) * groupHeight + Self.groupGap / 2
+            let middle = groupTop + Double(series.count) * Self.barHeight / 2
+            parts.append("<text class=\"k\" text-anchor=\"end\" x=\"\(Int(x0 - 6))\" y=\"\(formatFixed(middle + 4, digits: 1))\">\(escapeHTML(group.label))</text>")
+            for (s, value) in group.values.enumerated() where s < series.count {
+                let y = groupTop + Double(s) * Self.barHeight
+                let title = s < group.titles.count ? group.titles[s] : "\(series[s].name) \(formatFixed(value, digits: 4))"
+                parts.append("<rect class=\"\(series[s].cssClass)\" x=\"\(Int(x0))\" y=\"\(formatFixed(y, digits: 1))\" width=\"\(formatFixed(x(value) - x0, digits: 1))\" height=\"\(formatFixed(Self.barHeight - 1, digits: 1))\"><title>\(escapeHTML(title))</title></rect>")
+                parts.append("<text class=\"note\" x=\"\(formatFixed(x(value) + 3, digits: 1))\" y=\"\(formatFixed(y + Self.barHeight - 1.5, digits: 1))\">\(formatFixed(value, digits: 3))</text>")
+            }
+        }
+        parts.append("<line class=\"frame\" x1=\"\(Int(x0))\" y1=\"\(Int(Self.top))\" x2=\"\(Int(x0))\" y2=\"\(formatFixed(y1, digits: 1))\"/>")
+        if let reference {
+            parts.append("<line class=\"marker\" stroke-dasharray=\"4 4\" x1=\"\(formatFixed(x(reference.value), digits: 1))\" y1=\"\(Int(Self.top))\" x2=\"\(formatFixed(x(reference.value), digits: 1))\" y2=\"\(formatFixed(y1, digits: 1))\"/>")
+            parts.append("<text class=\"caption\" text-anchor=\"middle\" x=\"\(formatFixed(x(reference.value), digits: 1))\" y=\"\(formatFixed(y1 + 28, digits: 1))\">\(escapeHTML(reference.caption))</text>")
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n")
+    }
+}

@@ -25,6 +25,9 @@ public struct EvaluationReport: Sendable, Equatable, Codable {
     public var histograms: ScoreAnalysis.Histograms
     public var sliceDimensions: [SliceDimension]
     public var slices: [SliceMetrics]
+    /// Recall and false alarms at the threshold with the words of the text fields disguised,
+    /// one row per disguise beside the clean one; nil when it was not measured.
+    public var robustness: RobustnessReport?
 
     public struct ModelIdentity: Sendable, Equatable, Codable {
         public var name: String
@@ -45,7 +48,7 @@ public struct EvaluationReport: Sendable, Equatable, Codable {
         case precisionRecallCurve = "precision_recall_curve"
         case calibration, histograms
         case sliceDimensions = "slice_dimensions"
-        case slices
+        case slices, robustness
     }
 
     public static let curveLimit = 300
@@ -54,7 +57,8 @@ public struct EvaluationReport: Sendable, Equatable, Codable {
     /// row's key in `dimensions[d]` (see `Slicing.keys`).
     public init(
         model: ModelIdentity, data: String, labels: [String], scores: [Double], rowLabels: [Int], threshold: Double,
-        dimensions: [SliceDimension], sliceKeys: [[String?]], bootstrapResamples: Int = 200
+        dimensions: [SliceDimension], sliceKeys: [[String?]], robustness: RobustnessReport? = nil,
+        bootstrapResamples: Int = 200
     ) {
         precondition(scores.count == rowLabels.count && scores.count == sliceKeys.count && !scores.isEmpty,
                      "one label and one set of slice keys per score, at least one row")
@@ -62,6 +66,7 @@ public struct EvaluationReport: Sendable, Equatable, Codable {
         self.data = data
         self.threshold = threshold
         self.labels = labels
+        self.robustness = robustness
         overall = SliceMetrics(dimension: "all", key: "all", scores: scores, labels: rowLabels, threshold: threshold,
                                bootstrapResamples: bootstrapResamples)
         let counts = ConfusionCounts(scores: scores, labels: rowLabels, threshold: threshold)
@@ -96,15 +101,17 @@ public struct EvaluationReport: Sendable, Equatable, Codable {
 
 extension ModelEvaluator {
     /// The evaluation report of a published model on a labelled dataset (scored as serving
-    /// scores), sliced by the dimensions whose columns the dataset has.
+    /// scores), sliced by the dimensions whose columns the dataset has, with `robustness` as measured
+    /// on the same rows.
     public static func report(
-        _ model: LoadedModel, on dataset: Dataset, data: String, dimensions: [SliceDimension] = SliceDimension.defaults
+        _ model: LoadedModel, on dataset: Dataset, data: String, dimensions: [SliceDimension] = SliceDimension.defaults,
+        robustness: RobustnessReport? = nil
     ) -> EvaluationReport {
         let (scores, _) = evaluate(model, on: dataset)
         return EvaluationReport(
             model: .init(name: model.name, version: model.version, algorithm: model.algorithm.rawValue),
             data: data, labels: model.manifest.labels, scores: scores, rowLabels: dataset.labels,
             threshold: model.threshold, dimensions: dimensions,
-            sliceKeys: Slicing.keys(of: dataset.rows, schema: dataset.schema, dimensions: dimensions))
+            sliceKeys: Slicing.keys(of: dataset.rows, schema: dataset.schema, dimensions: dimensions), robustness: robustness)
     }
 }

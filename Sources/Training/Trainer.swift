@@ -327,11 +327,13 @@ public struct Trainer: Sendable {
         progress("evaluation report: curves, calibration, \(config.slices.count) slice dimensions with bootstrap intervals")
         let testRows = split.test.map { dataset.rows[$0] }
         let sliceKeys = Slicing.keys(of: testRows, schema: dataset.schema, dimensions: config.slices)
+        progress("robustness: the held-out rows with the words of the text fields disguised \(DisguiseKind.allCases.count) ways (seed \(RobustnessReport.defaultSeed))")
+        let robustness = RobustnessReport.measure(served, inputs: testInputs, labels: testLabels)
         let report = EvaluationReport(
             model: .init(name: name, version: 1, algorithm: config.algorithm.rawValue),
             data: "held-out test split (\(split.test.count) of \(labels.count) rows) of \(description.name) v\(description.version)",
             labels: config.labels, scores: testScores, rowLabels: testLabels, threshold: threshold,
-            dimensions: config.slices, sliceKeys: sliceKeys)
+            dimensions: config.slices, sliceKeys: sliceKeys, robustness: robustness)
         return TrainedModel(
             manifest: manifest, weights: weights.values, dataset: description,
             testMetrics: testMetrics, outOfFoldMetrics: outOfFoldMetrics,

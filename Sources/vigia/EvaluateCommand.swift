@@ -14,8 +14,9 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Score a labelled CSV with a published model version and print its metrics at the model's threshold.",
         discussion: """
             --report writes a self-contained HTML page (ROC and PR curves, reliability diagram with Brier \
-            score and calibration error, confusion matrix, score histograms by class, and a slice table by \
-            site, family and seller age with 95 % intervals); --json writes the same figures as JSON.
+            score and calibration error, confusion matrix, score histograms by class, a slice table by \
+            site, family and seller age with 95 % intervals, and recall and false alarms per disguise as \
+            --robustness prints them); --json writes the same figures as JSON.
             """
     )
 
@@ -45,8 +46,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Also score the rows with every longer word of the text fields disguised (leetspeak, separated letters, repeats, homoglyphs, split words) and print recall and false alarms per disguise.")
     var robustness = false
 
-    @Option(help: "Seed of the disguises (--robustness).")
-    var disguiseSeed: UInt64 = 18
+    @Option(help: "Seed of the disguises (--robustness, and the report's robustness section).")
+    var disguiseSeed: UInt64 = RobustnessReport.defaultSeed
 
     @Option(help: ArgumentHelp("Write the evaluation report as HTML to this file.", valueName: "file"),
             completion: .file(extensions: ["html"]))
@@ -65,12 +66,14 @@ struct EvaluateCommand: ParsableCommand {
         let dimensions = SliceDimension.defaults
         let evaluation: EvaluationReport
         if data.hasSuffix(".jsonl") {
-            guard split == .all, !robustness else { throw Console.fail("--split test and --robustness read a CSV, not JSON Lines") }
-            let (measured, report) = try jsonLines(loaded, dimensions: dimensions)
+            guard split == .all else { throw Console.fail("--split test reads a CSV, not JSON Lines") }
+            let (measured, report, inputs, labels) = try jsonLines(loaded, dimensions: dimensions)
             print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(data):")
             print(measured.table)
-            try writeMetrics(measured, robustness: nil)
-            evaluation = report
+            var withRobustness = report
+            withRobustness.robustness = measureRobustness(loaded, inputs: { inputs }, labels: labels)
+            evaluation = withRobustness
+            try writeMetrics(measured, robustness: robustness ? evaluation.robustness : nil)
         } else {
             let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
             var dataset: Dataset
@@ -92,21 +95,28 @@ struct EvaluateCommand: ParsableCommand {
             let (_, measured) = ModelEvaluator.evaluate(loaded, on: dataset)
             print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
             print(measured.table)
-            var robustnessReport: RobustnessReport?
-            if robustness {
-                let inputs = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature)
-                let measuredReport = RobustnessReport.measure(loaded, inputs: inputs, labels: dataset.labels, seed: disguiseSeed)
-                print("")
-                print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
-                print(measuredReport.table)
-                robustnessReport = measuredReport
-            }
-            try writeMetrics(measured, robustness: robustnessReport)
+            let measuredRobustness = measureRobustness(
+                loaded, inputs: { Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature) },
+                labels: dataset.labels)
+            try writeMetrics(measured, robustness: robustness ? measuredRobustness : nil)
             guard report != nil || json != nil else { return }
-            evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions)
+            evaluation = ModelEvaluator.report(loaded, on: dataset, data: scope, dimensions: dimensions, robustness: measuredRobustness)
         }
         if let report { try Console.write(Array(ReportHTML.render(evaluation).utf8), to: report) }
         if let json { try Console.write([UInt8](try evaluation.jsonData()), to: json) }
+    }
+
+    /// Recall and false alarms per disguise on `inputs`, measured once when `--robustness` prints
+    /// them or a report (`--report`, `--json`) shows them; nil otherwise.
+    func measureRobustness(_ loaded: LoadedModel, inputs: () -> [[FeatureValue]], labels: [Int]) -> RobustnessReport? {
+        guard robustness || report != nil || json != nil else { return nil }
+        let measured = RobustnessReport.measure(loaded, inputs: inputs(), labels: labels, seed: disguiseSeed)
+        if robustness {
+            print("")
+            print("robustness (every word of 4+ letters disguised, seed \(disguiseSeed), threshold \(loaded.threshold)):")
+            print(measured.table)
+        }
+        return measured
     }
 
     /// `--metrics`: the figures and the robustness rows as JSON (dvc metrics show reads it).
@@ -120,11 +130,14 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     /// Listings a line each, checked against the listing schema as `vigia predict` checks them,
-    /// scored, with the 0/1 label from the `label` member and slice keys from any member.
-    func jsonLines(_ loaded: LoadedModel, dimensions: [SliceDimension]) throws -> (EvaluationMetrics, EvaluationReport) {
+    /// scored, with the 0/1 label from the `label` member and slice keys from any member; also
+    /// the listings' values (signature order) and labels, for the robustness rows.
+    func jsonLines(_ loaded: LoadedModel, dimensions: [SliceDimension]) throws
+        -> (EvaluationMetrics, EvaluationReport, inputs: [[FeatureValue]], labels: [Int])
+    {
         guard let text = FileManager.default.contents(atPath: data) else { throw Console.fail("cannot read \(data)") }
         let predictor = BatchPredictor(model: loaded)
-        var scores: [Double] = [], labels: [Int] = [], keys: [[String?]] = []
+        var scores: [Double] = [], labels: [Int] = [], keys: [[String?]] = [], inputs: [[FeatureValue]] = []
         for (index, line) in [UInt8](text).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let parsed: (listing: JSONObject, values: [FeatureValue])?
             do {
@@ -139,6 +152,7 @@ struct EvaluateCommand: ParsableCommand {
             default: throw Console.fail("\(data): line \(index + 1): /\(label) must be 0, 1, false or true")
             }
             scores.append(loaded.predict(values).score)
+            inputs.append(values)
             keys.append(dimensions.map { dimension in
                 switch listing[dimension.column] {
                 case .string(let text): dimension.key(of: .string(text))
@@ -152,7 +166,7 @@ struct EvaluateCommand: ParsableCommand {
         return (EvaluationMetrics(scores: scores, labels: labels, threshold: loaded.threshold), EvaluationReport(
             model: .init(name: loaded.name, version: loaded.version, algorithm: loaded.algorithm.rawValue), data: data,
             labels: loaded.manifest.labels, scores: scores, rowLabels: labels, threshold: loaded.threshold,
-            dimensions: dimensions, sliceKeys: keys))
+            dimensions: dimensions, sliceKeys: keys), inputs, labels)
     }
 }
 

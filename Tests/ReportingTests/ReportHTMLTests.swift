@@ -58,6 +58,42 @@ func sampleReport() -> EvaluationReport {
         #expect(ReportHTML.render(sampleReport()) == ReportHTML.render(sampleReport()))
     }
 
+    @Test func robustnessSectionShowsEveryDisguiseAsTableRowAndBars() throws {
+        var report = sampleReport()
+        #expect(!ReportHTML.render(report).contains("Disguised words"))
+        report.robustness = RobustnessReport(rows: [
+            .init(kind: nil, confusion: ConfusionCounts(truePositives: 40, falsePositives: 2, trueNegatives: 98, falseNegatives: 3)),
+            .init(kind: .leetspeak, confusion: ConfusionCounts(truePositives: 29, falsePositives: 5, trueNegatives: 95, falseNegatives: 14)),
+            .init(kind: .zeroWidth, confusion: ConfusionCounts(truePositives: 43, falsePositives: 0, trueNegatives: 100, falseNegatives: 0)),
+        ], seed: 9)
+        let html = ReportHTML.render(report)
+        #expect(html.contains("<h2 id=\"robustness\">Disguised words</h2>"))
+        #expect(html.contains("(seed 9)"))
+        #expect(html.components(separatedBy: "<svg ").count - 1 == 5)
+        let lines = html.split(separator: "\n")
+        // 29 of 43 caught, 5 of 100 allowed flagged.
+        #expect(lines.contains { $0.hasPrefix("<tr><td class=\"k\">leetspeak</td>") && $0.hasSuffix("<td>0.6744</td><td>29 / 43</td><td>0.0500</td><td>5 / 100</td></tr>") })
+        #expect(lines.contains { $0.hasPrefix("<tr><td class=\"k\">zero_width</td><td class=\"k\"><code>r·i·v·o·t·r·i·l</code>") })
+        // Two bars per disguise: recall in blue, false alarms in red, each titled with its counts.
+        #expect(html.components(separatedBy: "<rect class=\"recall\" x=").count - 1 == 3 + 1)  // and the legend
+        #expect(html.contains("<title>leetspeak: recall 0.6744 (29 of 43)</title>"))
+        #expect(html.contains("<title>leetspeak: false-alarm rate 0.0500 (5 of 100)</title>"))
+        #expect(html.contains("clean recall 0.930"))
+        // The figures travel in metrics.json and come back the same.
+        let decoded = try EvaluationReport.decode(try report.jsonData())
+        #expect(decoded.robustness == report.robustness)
+        #expect(String(decoding: try report.jsonData(), as: UTF8.self).contains("\"false_alarm_rate\" : 0.05"))
+    }
+
+    @Test func groupedBarsScaleToThePlotWidth() {
+        var chart = GroupedBarChart(title: "t", series: [("a", "recall")])
+        chart.groups = [("x", [0.5], []), ("y", [2], [])]
+        let svg = chart.svg()
+        #expect(svg.contains("width=\"\(formatFixed(GroupedBarChart.plotWidth / 2, digits: 1))\" height"))
+        // Out-of-range values are clamped to the plot.
+        #expect(svg.contains("width=\"\(formatFixed(GroupedBarChart.plotWidth, digits: 1))\" height"))
+    }
+
     @Test func unitPlotMapsTheUnitSquareInsideTheFrame() {
         #expect(UnitPlot.point(0, 0) == "48.0,348.0")
         #expect(UnitPlot.point(1, 1) == "368.0,28.0")
@@ -94,6 +130,18 @@ func sampleReport() -> EvaluationReport {
         #expect(card.contains("| a\\|b | c |"))
         #expect(card.contains("`price_usd` (optional)"))
         #expect(card.contains("**site** (`site_id`)"))
+    }
+
+    @Test func cardListsTheRobustnessRows() {
+        var report = sampleReport()
+        report.robustness = RobustnessReport(rows: [
+            .init(kind: nil, confusion: ConfusionCounts(truePositives: 40, falsePositives: 2, trueNegatives: 98, falseNegatives: 3)),
+            .init(kind: .dots, confusion: ConfusionCounts(truePositives: 28, falsePositives: 1, trueNegatives: 99, falseNegatives: 15)),
+        ])
+        let card = ModelCard(manifest: manifest(), report: report, datasetRows: nil, thresholdRule: "r",
+                             configuration: [], text: ModelCardText(), companions: []).render()
+        #expect(card.contains("### Disguised words"))
+        #expect(card.contains("| dots | 0.6512 | 28 / 43 | 0.0100 | 1 / 100 |"), "\(card)")
     }
 
     @Test func cardWithoutEvaluationSaysSo() {

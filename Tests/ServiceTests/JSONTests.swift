@@ -188,4 +188,32 @@ import Testing
         #expect(schema["properties"]?["seller_age_days"]?["type"] == ["integer", "null"])
         #expect(schema["properties"]?["price_usd"]?["minimum"] == 0)
     }
+
+    @Test func writesNullableComponentsAsAReferenceOrNull() {
+        let skew = Schema(
+            types: [.object, .null], properties: [("version", .integer(minimum: 1))], required: ["version"],
+            additionalProperties: false, componentName: "Skew")
+        let holder = Schema.object(properties: [("skew", skew)])
+        #expect(holder.jsonSchema()["properties"]?["skew"] == ["anyOf": [["$ref": "#/components/schemas/Skew"], ["type": "null"]]])
+        let definition = skew.jsonSchema(isDefinition: true)
+        #expect(definition["type"] == "object")
+        #expect(definition["required"] == ["version"])
+        // Inlined (no components to refer to), the schema keeps its own null.
+        #expect(holder.jsonSchema(useReferences: false)["properties"]?["skew"]?["type"] == ["object", "null"])
+        // What the validator accepts is unchanged: null or the object.
+        #expect(holder.conforms(["skew": nil]))
+        #expect(holder.conforms(["skew": ["version": 2]]))
+        #expect(!holder.conforms(["skew": ["version": 0]]))
+    }
+
+    @Test func writesNullableEnumsAndUnconstrainedItemsAsTheValidatorChecksThem() {
+        let source = Schema.string(enumValues: ["file", "admin"], nullable: true)
+        #expect(source.jsonSchema()["enum"] == ["file", "admin", nil])
+        #expect(source.jsonSchema()["type"] == nil)
+        #expect(source.conforms(nil) && source.conforms("file") && !source.conforms("other"))
+        #expect(Schema.string(enumValues: ["a"]).jsonSchema()["enum"] == ["a"])
+        let data = Schema.array(Schema(types: [.string, .number, .array]))
+        #expect(data.jsonSchema()["items"]?["items"] == .object(JSONObject()))
+        #expect(data.conforms(["a", 1, [2, [3]]]))
+    }
 }

@@ -212,7 +212,8 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(!robust.errorOutput.contains("warning"), "\(robust.errorOutput)")
         #expect(robust.output.contains("on the held-out split of \(data) (seed 7, test fraction 0.25)"), "\(robust.output)")
         let rows = robust.output.split(separator: "\n")
-        for kind in ["clean", "leetspeak", "dots", "spaces", "hyphens", "underscores", "zero_width", "repeats", "homoglyphs", "split"] {
+        let disguises = ["clean", "leetspeak", "dots", "spaces", "hyphens", "underscores", "zero_width", "repeats", "homoglyphs", "split"]
+        for kind in disguises {
             #expect(rows.contains { $0.hasPrefix(kind + " ") }, "\(kind): \(robust.output)")
         }
         // The version carries its report and card, checksummed; evaluate writes the same report on demand.
@@ -221,7 +222,22 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
             #expect(FileManager.default.fileExists(atPath: "\(storage)/small/1/\(file)"), "\(file)")
             #expect(manifest.contains("\"\(file)\" : \""), "\(file) is not listed in files")
         }
+        // The version's report shows the robustness rows --robustness printed for the same
+        // held-out rows and seed: one computation, the same figures in the table and the chart.
+        let versionPage = try String(contentsOfFile: "\(storage)/small/1/report.html", encoding: .utf8)
+        #expect(versionPage.contains("<h2 id=\"robustness\">Disguised words</h2>"))
+        #expect(versionPage.contains("<title>Recall and false alarms by disguise</title>"))
+        let pageLines = versionPage.split(separator: "\n")
+        for kind in disguises {
+            let printed = rows.first { $0.hasPrefix(kind + " ") }?.split(separator: " ").map(String.init) ?? []
+            guard printed.count == 5 else { Issue.record("\(kind): \(robust.output)"); continue }
+            let caught = printed[2].split(separator: "/"), flagged = printed[4].split(separator: "/")
+            let cells = "<td>\(printed[1])</td><td>\(caught[0]) / \(caught[1])</td><td>\(printed[3])</td><td>\(flagged[0]) / \(flagged[1])</td></tr>"
+            #expect(pageLines.contains { $0.hasPrefix("<tr><td class=\"k\">\(kind)</td>") && $0.hasSuffix(cells) }, "\(kind): \(cells)")
+            #expect(versionPage.contains("<title>\(kind): recall \(printed[1]) (\(caught[0]) of \(caught[1]))</title>"), "\(kind)")
+        }
         let card = try String(contentsOfFile: "\(storage)/small/1/MODEL_CARD.md", encoding: .utf8)
+        #expect(card.contains("### Disguised words"), "\(card)")
         #expect(card.hasPrefix("# Model card: small version 1\n"), "\(card)")
         #expect(card.contains("| seed | 7 |"), "\(card)")
         let html = scratch.path("report.html"), json = scratch.path("metrics.json")
@@ -229,11 +245,15 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(reported.status == 0, "\(reported.errorOutput)")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg ") && !page.contains("<script"))
+        #expect(page.components(separatedBy: "<svg ").count - 1 == 5 && page.contains("Disguised words"))
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         let overall = metrics?["overall"] as? [String: Any]
         #expect(overall?["rows"] as? Int == 60)
         let slices = (metrics?["slices"] as? [[String: Any]]) ?? []
         #expect(slices.contains { $0["dimension"] as? String == "family" && $0["key"] as? String == "weapons" }, "\(slices)")
+        let disguised = ((metrics?["robustness"] as? [String: Any])?["rows"] as? [[String: Any]]) ?? []
+        #expect(disguised.compactMap { $0["disguise"] as? String } == disguises, "\(disguised)")
+        #expect(disguised.allSatisfy { $0["recall"] is Double && $0["false_alarm_rate"] is Double })
         let carded = try vigia(["model-card", "--model", "\(storage)/small/1", "--metrics", json, "--output", scratch.path("CARD.md")])
         #expect(carded.status == 0, "\(carded.errorOutput)")
         #expect(try String(contentsOfFile: scratch.path("CARD.md"), encoding: .utf8).contains("**family** (`family`)"))

@@ -247,13 +247,23 @@ public final class Schema: Sendable {
     // MARK: JSON Schema output
 
     /// This schema as JSON Schema 2020-12 (OpenAPI 3.1). Named components become `$ref`s
-    /// when `useReferences` is set and this is not the component being defined.
+    /// when `useReferences` is set and this is not the component being defined. A nullable
+    /// component is defined without `null` and referenced as `anyOf: [$ref, {type: null}]`, so
+    /// code generators see one named type that a field may leave null. A nullable enum is its
+    /// values and `null`, without `type` (JSON Schema checks `enum` against null too), and an array
+    /// whose items are unconstrained says so with `items: {}`.
     public func jsonSchema(useReferences: Bool = true, isDefinition: Bool = false) -> JSONValue {
+        let nullableComponent = componentName != nil && useReferences && types.count > 1 && types.contains(.null)
         if useReferences, !isDefinition, let componentName {
-            return ["$ref": .string("#/components/schemas/\(componentName)")]
+            let reference: JSONValue = ["$ref": .string("#/components/schemas/\(componentName)")]
+            return nullableComponent ? ["anyOf": [reference, ["type": "null"]]] : reference
         }
+        let types = nullableComponent ? self.types.filter { $0 != .null } : self.types
         var out = JSONObject()
-        out.append("type", types.count == 1 ? .string(types[0].rawValue) : .array(types.map { .string($0.rawValue) }))
+        let nullableEnum = enumValues != nil && types.contains(.null)
+        if !nullableEnum {
+            out.append("type", types.count == 1 ? .string(types[0].rawValue) : .array(types.map { .string($0.rawValue) }))
+        }
         if let description { out.append("description", .string(description)) }
         if !properties.isEmpty {
             out.append(
@@ -269,14 +279,20 @@ public final class Schema: Sendable {
                 out.append("additionalProperties", false)
             }
         }
-        if let items { out.append("items", items.jsonSchema(useReferences: useReferences)) }
+        if let items {
+            out.append("items", items.jsonSchema(useReferences: useReferences))
+        } else if types.contains(.array) {
+            out.append("items", .object(JSONObject()))
+        }
         if let minItems { out.append("minItems", .number(Double(minItems))) }
         if let maxItems { out.append("maxItems", .number(Double(maxItems))) }
         if let minimum { out.append("minimum", .number(minimum)) }
         if let maximum { out.append("maximum", .number(maximum)) }
         if let minLength { out.append("minLength", .number(Double(minLength))) }
         if let maxLength { out.append("maxLength", .number(Double(maxLength))) }
-        if let enumValues { out.append("enum", .array(enumValues.map { .string($0) })) }
+        if let enumValues {
+            out.append("enum", .array(enumValues.map { .string($0) } + (nullableEnum ? [.null] : [])))
+        }
         if let example { out.append("examples", .array([example])) }
         return .object(out)
     }
