@@ -58,40 +58,85 @@ public struct SoftmaxRegressionFitter: Sendable {
     /// Objective and gradient at `parameters`: class k's weights at `k·(d+1) ..< k·(d+1)+d`,
     /// its bias at `k·(d+1)+d`.
     func evaluate(_ parameters: [Double], _ data: TrainingMatrix, _ sampleWeights: [Double], gradient: inout [Double]) -> Double {
+        var workspace = SoftmaxWorkspace(classes: classes, dimension: data.dimension)
+        return evaluate(parameters, data, sampleWeights, gradient: &gradient, workspace: &workspace)
+    }
+
+    /// `evaluate` with the buffers of `workspace`, which one fit reuses for every evaluation.
+    ///
+    /// One pass over the rows: the parameters are first copied feature-major (feature j's K
+    /// class weights side by side), so each nonzero of a row is read once and updates K
+    /// adjacent scores, then K adjacent gradient entries; the gradient is copied back to the
+    /// class-major layout at the end. Every entry's sum runs in the same order as a
+    /// class-by-class loop (regularisation in parameter order, then rows in order, nonzeros in
+    /// order), so the value and the gradient are bit-identical to it.
+    func evaluate(_ parameters: [Double], _ data: TrainingMatrix, _ sampleWeights: [Double], gradient: inout [Double],
+                  workspace: inout SoftmaxWorkspace) -> Double {
         let d = data.dimension, stride = d + 1, k = classes
+        precondition(parameters.count == k * stride && gradient.count == k * stride, "K·(d+1) parameters")
+        precondition(workspace.classes == k && workspace.dimension == d, "a workspace of this problem's shape")
         var value = 0.0
-        for j in parameters.indices {
-            if j % stride == d {
-                gradient[j] = 0
-            } else {
-                value += 0.5 * parameters[j] * parameters[j]
-                gradient[j] = parameters[j]
+        parameters.withUnsafeBufferPointer { p in
+            workspace.parameters.withUnsafeMutableBufferPointer { fp in
+                workspace.gradient.withUnsafeMutableBufferPointer { fg in
+                    // ½‖w‖² in class-major order, the transposed copy, and the gradient's
+                    // starting value (w for a weight, 0 for a bias).
+                    for cls in 0..<k {
+                        let base = cls * stride
+                        for j in 0..<d {
+                            let w = p[base + j]
+                            value += 0.5 * w * w
+                            fp[j * k + cls] = w
+                            fg[j * k + cls] = w
+                        }
+                        fp[d * k + cls] = p[base + d]
+                        fg[d * k + cls] = 0
+                    }
+                }
             }
         }
-        var z = [Double](repeating: 0, count: k)
-        parameters.withUnsafeBufferPointer { p in
+        let c = self.c
+        workspace.parameters.withUnsafeBufferPointer { fp in
+            workspace.gradient.withUnsafeMutableBufferPointer { fg in
+                workspace.scores.withUnsafeMutableBufferPointer { z in
+                    workspace.residuals.withUnsafeMutableBufferPointer { r in
+                        let biases = d * k
+                        for i in data.rows.indices {
+                            let row = data.rows[i]
+                            row.indices.withUnsafeBufferPointer { indices in
+                                row.values.withUnsafeBufferPointer { values in
+                                    for cls in 0..<k { z[cls] = fp[biases + cls] }
+                                    for m in 0..<indices.count {
+                                        let base = Int(indices[m]) * k, x = values[m]
+                                        for cls in 0..<k { z[cls] += fp[base + cls] * x }
+                                    }
+                                    var largest = z[0]
+                                    for cls in 1..<k where z[cls] > largest { largest = z[cls] }
+                                    var total = 0.0
+                                    for cls in 0..<k { total += exp(z[cls] - largest) }
+                                    let logNormaliser = largest + log(total)
+                                    let weight = c * sampleWeights[i]
+                                    let y = data.labels[i]
+                                    value += weight * (logNormaliser - z[y])
+                                    for cls in 0..<k {
+                                        r[cls] = weight * (exp(z[cls] - logNormaliser) - (cls == y ? 1 : 0))
+                                    }
+                                    for m in 0..<indices.count {
+                                        let base = Int(indices[m]) * k, x = values[m]
+                                        for cls in 0..<k { fg[base + cls] += r[cls] * x }
+                                    }
+                                    for cls in 0..<k { fg[biases + cls] += r[cls] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        workspace.gradient.withUnsafeBufferPointer { fg in
             gradient.withUnsafeMutableBufferPointer { g in
-                for i in data.rows.indices {
-                    let row = data.rows[i]
-                    for cls in 0..<k {
-                        let base = cls * stride
-                        var sum = p[base + d]
-                        for m in row.indices.indices { sum += p[base + Int(row.indices[m])] * row.values[m] }
-                        z[cls] = sum
-                    }
-                    let largest = z.max() ?? 0
-                    var total = 0.0
-                    for cls in 0..<k { total += exp(z[cls] - largest) }
-                    let logNormaliser = largest + log(total)
-                    let weight = c * sampleWeights[i]
-                    let y = data.labels[i]
-                    value += weight * (logNormaliser - z[y])
-                    for cls in 0..<k {
-                        let residual = weight * (exp(z[cls] - logNormaliser) - (cls == y ? 1 : 0))
-                        let base = cls * stride
-                        for m in row.indices.indices { g[base + Int(row.indices[m])] += residual * row.values[m] }
-                        g[base + d] += residual
-                    }
+                for cls in 0..<k {
+                    for j in 0...d { g[cls * stride + j] = fg[j * k + cls] }
                 }
             }
         }
@@ -103,11 +148,34 @@ public struct SoftmaxRegressionFitter: Sendable {
         let sampleWeights = classSampleWeights(data.labels, classes: classes, balanced: balanced)
         let minimiser = LBFGS(gradientTolerance: gradientTolerance, relativeDecreaseTolerance: relativeDecreaseTolerance,
                               maxIterations: maxIterations, memory: 10)
+        var workspace = SoftmaxWorkspace(classes: classes, dimension: d)
         let (x, iterations, converged) = minimiser.minimise(count: classes * (d + 1), progress: progress) { x, g in
-            evaluate(x, data, sampleWeights, gradient: &g)
+            evaluate(x, data, sampleWeights, gradient: &g, workspace: &workspace)
         }
         return ClassFit(weights: (0..<classes).map { Array(x[$0 * (d + 1) ..< $0 * (d + 1) + d]) },
                         biases: (0..<classes).map { x[$0 * (d + 1) + d] }, iterations: iterations, converged: converged)
+    }
+}
+
+/// The buffers of one softmax fit, allocated once and reused by every evaluation: the
+/// parameters and the gradient feature-major (entry `j·K + c`: feature j, class c; the
+/// biases are feature d), and one row's K scores and residuals. Owned by the fitting
+/// thread (a local of `fit`), never shared.
+struct SoftmaxWorkspace {
+    let classes: Int
+    let dimension: Int
+    var parameters: [Double]
+    var gradient: [Double]
+    var scores: [Double]
+    var residuals: [Double]
+
+    init(classes: Int, dimension: Int) {
+        self.classes = classes
+        self.dimension = dimension
+        parameters = [Double](repeating: 0, count: classes * (dimension + 1))
+        gradient = parameters
+        scores = [Double](repeating: 0, count: classes)
+        residuals = scores
     }
 }
 
