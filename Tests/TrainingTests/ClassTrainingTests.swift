@@ -175,6 +175,20 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         #expect(again.testScores == trained.testScores)
     }
 
+    /// The family models' weights, pinned like the binary ones (`theSmallModelsWeightsArePinnedAcrossBuilds`):
+    /// a faster fitter must give these same bytes; a deliberate change to training updates them.
+    @Test func theSmallFamilyModelsWeightsArePinned() throws {
+        let expected: [Algorithm: String] = [
+            .logisticRegression: "270d49576e409c2dfdd1b0f6f090e9c8f5ee68c366742048102739fc498a9ff6",
+            .multinomialNB: "225201026e79d457af7cb9cc6857382306d893c3567865a4336ab6cea2a186f6",
+        ]
+        let dataset = try CSVDatasetLoader.load(text: familiesCSV(), schema: .listings, name: "families", version: "1")
+        for (algorithm, digest) in expected {
+            let trained = try Trainer(config: familiesConfig(algorithm)).train(dataset, name: "families")
+            #expect(SHA256.hex(ArtifactWriter.encodeWeights(trained.weights)) == digest, "\(algorithm)")
+        }
+    }
+
     @Test func classesFromTheConfigFile() throws {
         let json = """
             {"algorithm": "logistic_regression", "classes": {"column": "family", "names": ["weapons", "medicines"],
