@@ -160,6 +160,7 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         #expect(manifest.requiredFormat.version == 4)
         #expect(manifest.metrics.values["class_accuracy"] == 1)
         #expect(manifest.metrics.values["class_recall.weapons"] == 1)
+        #expect(manifest.metrics.values["class_roc_auc.weapons"] == 1)
         #expect(trained.testMetrics.accuracy == 1)
         let model = try LoadedModel(manifest: manifest, weights: trained.weights)
         for (title, family) in [("pistola calibre 38", "weapons"), ("remedio sem receita", "medicines"), ("camiseta nova", "benign")] {
@@ -186,6 +187,36 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         for (algorithm, digest) in expected {
             let trained = try Trainer(config: familiesConfig(algorithm)).train(dataset, name: "families")
             #expect(SHA256.hex(ArtifactWriter.encodeWeights(trained.weights)) == digest, "\(algorithm)")
+        }
+    }
+
+    /// `vigia evaluate --split test` of a family model scores the rows its training held out:
+    /// stratified by whether the class is positive, not by the 0/1 column (here they differ:
+    /// only weapons are positive, medicines rows still say is_prohibited = 1).
+    @Test func theHeldOutRowsOfAFamilyConfigAreItsTrainingSplit() throws {
+        let dataset = try CSVDatasetLoader.load(text: familiesCSV(), schema: .listings, name: "families", version: "1")
+        var config = familiesConfig()
+        config.classes?.negative = nil
+        config.classes?.positive = ["weapons"]
+        let trained = try Trainer(config: config).train(dataset, name: "families")
+        let held = try Trainer.heldOutRows(of: dataset, config: config)
+        let id = try #require(dataset.columnIndex("id")), field = try #require(trained.manifest.signature.fields.firstIndex { $0.name == "id" })
+        #expect(held.map { dataset.rows[$0].values[id] } == trained.testInputs.map { $0[field] })
+        var binary = config
+        binary.classes = nil
+        #expect(try Trainer.heldOutRows(of: dataset, config: binary) != held)  // the 0/1 column splits otherwise
+
+        // The per-class figures on those rows are the ones training recorded.
+        let model = try LoadedModel(manifest: trained.manifest, weights: trained.weights)
+        let figures = try ClassMetrics.measure(model, on: dataset.subset(held), classes: try #require(config.classes))
+        for name in ["class_accuracy", "class_recall.weapons", "class_precision.medicines", "class_roc_auc.benign"] {
+            #expect(figures.values[name] != nil && figures.values[name] == trained.manifest.metrics.values[name], "\(name)")
+        }
+        var other = try #require(config.classes)
+        other.names = ["weapons", "medicines"]
+        other.other = "allowed"
+        #expect(throws: TrainingError.invalidConfig("classes: the config's classes (allowed, medicines, weapons) are not the model's (benign, medicines, weapons)")) {
+            try ClassMetrics.measure(model, on: dataset.subset(held), classes: other)
         }
     }
 
