@@ -74,7 +74,9 @@ extension ClassAssignment {
 }
 
 /// Held-out figures of a multi-class model: accuracy of the most probable class, and per class
-/// its recall and precision as the label (`class_recall.<name>`, `class_precision.<name>`).
+/// its recall and precision as the label (`class_recall.<name>`, `class_precision.<name>`) and
+/// the ROC AUC of its probability, one class against the rest (`class_roc_auc.<name>`; absent
+/// when the rows hold only that class or none of it).
 public struct ClassMetrics: Sendable {
     public let values: [String: Double]
     public let summary: String
@@ -82,25 +84,42 @@ public struct ClassMetrics: Sendable {
     public init(predictions: [Prediction], classes truth: [Int], names: [String]) {
         var correct = 0
         var rows = [Int](repeating: 0, count: names.count), labelled = rows, hits = rows
+        var probabilities = [[Double]](repeating: [], count: names.count), actuals: [Int] = []
         for (prediction, actual) in zip(predictions, truth) {
             guard let scores = prediction.classScores else { continue }
             if scores.mostProbable == actual { correct += 1 }
             rows[actual] += 1
             labelled[scores.labelIndex] += 1
             if scores.labelIndex == actual { hits[actual] += 1 }
+            for c in names.indices { probabilities[c].append(scores.probabilities[c]) }
+            actuals.append(actual)
         }
         var values = ["class_accuracy": predictions.isEmpty ? 0 : Double(correct) / Double(predictions.count)]
-        var lines = ["class                         rows  recall  precision"]
+        var lines = ["class                         rows  recall  precision  roc_auc"]
         for (c, name) in names.enumerated() {
             let recall = rows[c] > 0 ? Double(hits[c]) / Double(rows[c]) : 0
             let precision = labelled[c] > 0 ? Double(hits[c]) / Double(labelled[c]) : 0
+            let auc = RankingMetrics.rocAUC(scores: probabilities[c], labels: actuals.map { $0 == c ? 1 : 0 })
             values["class_recall.\(name)"] = recall
             values["class_precision.\(name)"] = precision
+            if let auc { values["class_roc_auc.\(name)"] = auc }
             func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
-            lines.append(pad(name, 30) + pad(String(rows[c]), 6) + pad(formatFixed(recall, digits: 4), 8) + formatFixed(precision, digits: 4))
+            lines.append(pad(name, 30) + pad(String(rows[c]), 6) + pad(formatFixed(recall, digits: 4), 8)
+                + pad(formatFixed(precision, digits: 4), 11) + (auc.map { formatFixed($0, digits: 4) } ?? "-"))
         }
         lines.append("class accuracy (most probable class): \(formatFixed(values["class_accuracy"]!, digits: 4))")
         self.values = values
         summary = lines.joined(separator: "\n")
+    }
+
+    /// The figures of `model` (a multi-class one) on `dataset`, each row's class from the
+    /// training config's `classes`; refused when those classes are not the model's.
+    public static func measure(_ model: LoadedModel, on dataset: Dataset, classes config: ClassesConfig) throws(TrainingError) -> ClassMetrics {
+        let assignment = try ClassAssignment(dataset: dataset, config: config)
+        guard assignment.names == model.manifest.labels else {
+            throw .invalidConfig("classes: the config's classes (\(assignment.names.joined(separator: ", "))) are not the model's (\(model.manifest.labels.joined(separator: ", ")))")
+        }
+        let predictions = Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: model.signature).map { model.predict($0) }
+        return ClassMetrics(predictions: predictions, classes: assignment.rowClass, names: assignment.names)
     }
 }

@@ -58,40 +58,93 @@ public struct SoftmaxRegressionFitter: Sendable {
     /// Objective and gradient at `parameters`: class k's weights at `k·(d+1) ..< k·(d+1)+d`,
     /// its bias at `k·(d+1)+d`.
     func evaluate(_ parameters: [Double], _ data: TrainingMatrix, _ sampleWeights: [Double], gradient: inout [Double]) -> Double {
-        let d = data.dimension, stride = d + 1, k = classes
+        var workspace = SoftmaxWorkspace(classes: classes, dimension: data.dimension)
+        return evaluate(parameters, data, sampleWeights, gradient: &gradient, workspace: &workspace)
+    }
+
+    /// `evaluate` with the buffers of `workspace`, which one fit reuses for every evaluation.
+    ///
+    /// One pass over the rows: the parameters are first copied feature-major (feature j's
+    /// class weights side by side, padded to a multiple of 4), so a row's scores and its
+    /// gradient update take the classes four at a time, each nonzero's weights one short
+    /// contiguous run; the gradient is copied back to the class-major layout at the end.
+    /// Every entry's sum runs in the same order as a class-by-class loop (regularisation in
+    /// parameter order, then rows in order, nonzeros in order; lanes are independent and
+    /// nothing is fused or reassociated), so the value and the gradient are bit-identical to it.
+    func evaluate(_ parameters: [Double], _ data: TrainingMatrix, _ sampleWeights: [Double], gradient: inout [Double],
+                  workspace: inout SoftmaxWorkspace) -> Double {
+        let d = data.dimension, stride = d + 1, k = classes, width = workspace.width
+        precondition(parameters.count == k * stride && gradient.count == k * stride, "K·(d+1) parameters")
+        precondition(workspace.classes == k && workspace.dimension == d, "a workspace of this problem's shape")
         var value = 0.0
-        for j in parameters.indices {
-            if j % stride == d {
-                gradient[j] = 0
-            } else {
-                value += 0.5 * parameters[j] * parameters[j]
-                gradient[j] = parameters[j]
+        parameters.withUnsafeBufferPointer { p in
+            workspace.parameters.withUnsafeMutableBufferPointer { fp in
+                workspace.gradient.withUnsafeMutableBufferPointer { fg in
+                    // ½‖w‖² in class-major order, the transposed copy, and the gradient's
+                    // starting value (w for a weight, 0 for a bias; the padding stays 0).
+                    for cls in 0..<k {
+                        let base = cls * stride
+                        for j in 0..<d {
+                            let w = p[base + j]
+                            value += 0.5 * w * w
+                            fp[j * width + cls] = w
+                            fg[j * width + cls] = w
+                        }
+                        fp[d * width + cls] = p[base + d]
+                        fg[d * width + cls] = 0
+                    }
+                }
             }
         }
-        var z = [Double](repeating: 0, count: k)
-        parameters.withUnsafeBufferPointer { p in
+        let c = self.c
+        workspace.parameters.withUnsafeBufferPointer { fpBuffer in
+            workspace.gradient.withUnsafeMutableBufferPointer { fgBuffer in
+                workspace.scores.withUnsafeMutableBufferPointer { zBuffer in
+                    workspace.residuals.withUnsafeMutableBufferPointer { rBuffer in
+                        let fp = fpBuffer.baseAddress!, fg = fgBuffer.baseAddress!
+                        let z = zBuffer.baseAddress!, r = rBuffer.baseAddress!
+                        let biases = d * width
+                        for i in data.rows.indices {
+                            let row = data.rows[i]
+                            row.indices.withUnsafeBufferPointer { indices in
+                                row.values.withUnsafeBufferPointer { values in
+                                    for block in Swift.stride(from: 0, to: width, by: 4) {
+                                        var sum = Lanes.load(fp + biases + block)
+                                        for m in 0..<indices.count {
+                                            sum += Lanes.load(fp + Int(indices[m]) * width + block) * values[m]
+                                        }
+                                        Lanes.store(sum, z + block)
+                                    }
+                                    var largest = z[0]
+                                    for cls in 1..<k where z[cls] > largest { largest = z[cls] }
+                                    var total = 0.0
+                                    for cls in 0..<k { total += exp(z[cls] - largest) }
+                                    let logNormaliser = largest + log(total)
+                                    let weight = c * sampleWeights[i]
+                                    let y = data.labels[i]
+                                    value += weight * (logNormaliser - z[y])
+                                    for cls in 0..<k {
+                                        r[cls] = weight * (exp(z[cls] - logNormaliser) - (cls == y ? 1 : 0))
+                                    }
+                                    for block in Swift.stride(from: 0, to: width, by: 4) {
+                                        let residual = Lanes.load(r + block)
+                                        for m in 0..<indices.count {
+                                            let target = fg + Int(indices[m]) * width + block
+                                            Lanes.store(Lanes.load(target) + residual * values[m], target)
+                                        }
+                                        Lanes.store(Lanes.load(fg + biases + block) + residual, fg + biases + block)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        workspace.gradient.withUnsafeBufferPointer { fg in
             gradient.withUnsafeMutableBufferPointer { g in
-                for i in data.rows.indices {
-                    let row = data.rows[i]
-                    for cls in 0..<k {
-                        let base = cls * stride
-                        var sum = p[base + d]
-                        for m in row.indices.indices { sum += p[base + Int(row.indices[m])] * row.values[m] }
-                        z[cls] = sum
-                    }
-                    let largest = z.max() ?? 0
-                    var total = 0.0
-                    for cls in 0..<k { total += exp(z[cls] - largest) }
-                    let logNormaliser = largest + log(total)
-                    let weight = c * sampleWeights[i]
-                    let y = data.labels[i]
-                    value += weight * (logNormaliser - z[y])
-                    for cls in 0..<k {
-                        let residual = weight * (exp(z[cls] - logNormaliser) - (cls == y ? 1 : 0))
-                        let base = cls * stride
-                        for m in row.indices.indices { g[base + Int(row.indices[m])] += residual * row.values[m] }
-                        g[base + d] += residual
-                    }
+                for cls in 0..<k {
+                    for j in 0...d { g[cls * stride + j] = fg[j * width + cls] }
                 }
             }
         }
@@ -103,11 +156,52 @@ public struct SoftmaxRegressionFitter: Sendable {
         let sampleWeights = classSampleWeights(data.labels, classes: classes, balanced: balanced)
         let minimiser = LBFGS(gradientTolerance: gradientTolerance, relativeDecreaseTolerance: relativeDecreaseTolerance,
                               maxIterations: maxIterations, memory: 10)
+        var workspace = SoftmaxWorkspace(classes: classes, dimension: d)
         let (x, iterations, converged) = minimiser.minimise(count: classes * (d + 1), progress: progress) { x, g in
-            evaluate(x, data, sampleWeights, gradient: &g)
+            evaluate(x, data, sampleWeights, gradient: &g, workspace: &workspace)
         }
         return ClassFit(weights: (0..<classes).map { Array(x[$0 * (d + 1) ..< $0 * (d + 1) + d]) },
                         biases: (0..<classes).map { x[$0 * (d + 1) + d] }, iterations: iterations, converged: converged)
+    }
+}
+
+/// The buffers of one softmax fit, allocated once and reused by every evaluation: the
+/// parameters and the gradient feature-major (entry `j·width + c`: feature j, class c; the
+/// biases are feature d; `width` is K rounded up to a multiple of 4, the padding entries 0),
+/// and one row's scores and residuals (`width` each, padding 0). Owned by the fitting thread
+/// (a local of `fit`), never shared.
+struct SoftmaxWorkspace {
+    let classes: Int
+    let dimension: Int
+    let width: Int
+    var parameters: [Double]
+    var gradient: [Double]
+    var scores: [Double]
+    var residuals: [Double]
+
+    init(classes: Int, dimension: Int) {
+        self.classes = classes
+        self.dimension = dimension
+        width = (classes + 3) / 4 * 4
+        parameters = [Double](repeating: 0, count: width * (dimension + 1))
+        gradient = parameters
+        scores = [Double](repeating: 0, count: width)
+        residuals = scores
+    }
+}
+
+/// Four adjacent classes' values, loaded from and stored to a feature-major buffer.
+enum Lanes {
+    @inline(__always) static func load(_ pointer: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(pointer).loadUnaligned(as: SIMD4<Double>.self)
+    }
+
+    @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Double>) -> SIMD4<Double> {
+        load(UnsafePointer(pointer))
+    }
+
+    @inline(__always) static func store(_ value: SIMD4<Double>, _ pointer: UnsafeMutablePointer<Double>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD4<Double>.self)
     }
 }
 

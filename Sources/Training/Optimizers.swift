@@ -136,6 +136,8 @@ struct LBFGS: Sendable {
 
     /// Minimises `evaluate` (value, writing the gradient into its second argument) over
     /// `count` parameters; returns the parameters, the iterations and whether it converged.
+    /// The vectors are allocated once: the direction, the trial point and its gradient are
+    /// reused, and a correction pair leaving the memory lends its arrays to the next one.
     func minimise(
         count n: Int, progress: FitProgress?, evaluate: ([Double], inout [Double]) -> Double
     ) -> (x: [Double], iterations: Int, converged: Bool) {
@@ -146,55 +148,70 @@ struct LBFGS: Sendable {
         var iteration = 0
         var converged = false
         var newG = [Double](repeating: 0, count: n)
+        var newX = [Double](repeating: 0, count: n)
+        var direction = [Double](repeating: 0, count: n)
+        var spare: (s: [Double], y: [Double])?
+        var alphas = [Double](repeating: 0, count: memory)
         while iteration < maxIterations {
-            if g.reduce(0, { max($0, abs($1)) }) <= gradientTolerance { converged = true; break }
+            if maxMagnitude(g) <= gradientTolerance { converged = true; break }
             // Two-loop recursion: direction = −H·g.
-            var q = g
-            var alphas = [Double](repeating: 0, count: sHistory.count)
+            copy(g, into: &direction)
             for k in stride(from: sHistory.count - 1, through: 0, by: -1) {
-                alphas[k] = rhoHistory[k] * dot(sHistory[k], q)
-                axpy(-alphas[k], yHistory[k], &q)
+                alphas[k] = rhoHistory[k] * dot(sHistory[k], direction)
+                axpy(-alphas[k], yHistory[k], &direction)
             }
             if let lastS = sHistory.last, let lastY = yHistory.last {
                 let gamma = dot(lastS, lastY) / dot(lastY, lastY)
-                for j in 0..<n { q[j] *= gamma }
+                scale(&direction, by: gamma)
             } else {
                 let norm = dot(g, g).squareRoot()
-                for j in 0..<n { q[j] /= max(norm, 1) }
+                divide(&direction, by: max(norm, 1))
             }
             for k in 0..<sHistory.count {
-                let beta = rhoHistory[k] * dot(yHistory[k], q)
-                axpy(alphas[k] - beta, sHistory[k], &q)
+                let beta = rhoHistory[k] * dot(yHistory[k], direction)
+                axpy(alphas[k] - beta, sHistory[k], &direction)
             }
-            var direction = q
-            for j in 0..<n { direction[j] = -direction[j] }
+            negate(&direction)
             var slope = dot(g, direction)
             if slope >= 0 {  // not a descent direction: restart from steepest descent
                 sHistory.removeAll(); yHistory.removeAll(); rhoHistory.removeAll()
-                direction = g.map { -$0 }
+                copy(g, into: &direction)
+                negate(&direction)
                 slope = dot(g, direction)
             }
             // Backtracking line search with the Armijo condition.
             var step = 1.0
-            var newX = x
             var newF = f
             var accepted = false
             for _ in 0..<40 {
-                for j in 0..<n { newX[j] = x[j] + step * direction[j] }
+                x.withUnsafeBufferPointer { x in
+                    direction.withUnsafeBufferPointer { direction in
+                        newX.withUnsafeMutableBufferPointer { newX in
+                            for j in 0..<n { newX[j] = x[j] + step * direction[j] }
+                        }
+                    }
+                }
                 newF = evaluate(newX, &newG)
                 if newF <= f + 1e-4 * step * slope { accepted = true; break }
                 step *= 0.5
             }
             if !accepted { break }
-            var s = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
-            for j in 0..<n { s[j] = newX[j] - x[j]; y[j] = newG[j] - g[j] }
+            var (s, y) = spare ?? ([Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
+            spare = nil
+            difference(newX, x, into: &s)
+            difference(newG, g, into: &y)
             let curvature = dot(s, y)
             if curvature > 1e-12 {
-                if sHistory.count == memory { sHistory.removeFirst(); yHistory.removeFirst(); rhoHistory.removeFirst() }
+                if sHistory.count == memory {
+                    spare = (sHistory.removeFirst(), yHistory.removeFirst())
+                    rhoHistory.removeFirst()
+                }
                 sHistory.append(s); yHistory.append(y); rhoHistory.append(1 / curvature)
+            } else {
+                spare = (s, y)
             }
             let decrease = f - newF
-            x = newX; g = newG; f = newF
+            swap(&x, &newX); swap(&g, &newG); f = newF
             iteration += 1
             progress?(iteration, f)
             if decrease <= relativeDecreaseTolerance * max(abs(f), 1) { converged = true; break }
@@ -384,14 +401,75 @@ public struct NaiveBayesFitter: Sendable {
     }
 }
 
+// Dense vector kernels of the optimiser. Each sum runs in index order, so results do not
+// depend on how the loop is compiled.
+
 @inline(__always) func dot(_ a: [Double], _ b: [Double]) -> Double {
-    var sum = 0.0
-    for j in a.indices { sum += a[j] * b[j] }
-    return sum
+    precondition(a.count == b.count, "vectors of one length")
+    return a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            var sum = 0.0
+            for j in 0..<a.count { sum += a[j] * b[j] }
+            return sum
+        }
+    }
 }
 
 @inline(__always) func axpy(_ scale: Double, _ x: [Double], _ y: inout [Double]) {
-    for j in x.indices { y[j] += scale * x[j] }
+    precondition(x.count == y.count, "vectors of one length")
+    x.withUnsafeBufferPointer { x in
+        y.withUnsafeMutableBufferPointer { y in
+            for j in 0..<x.count { y[j] += scale * x[j] }
+        }
+    }
+}
+
+/// `target[j] = a[j] − b[j]`.
+@inline(__always) func difference(_ a: [Double], _ b: [Double], into target: inout [Double]) {
+    precondition(a.count == b.count && a.count == target.count, "vectors of one length")
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            target.withUnsafeMutableBufferPointer { t in
+                for j in 0..<a.count { t[j] = a[j] - b[j] }
+            }
+        }
+    }
+}
+
+@inline(__always) func copy(_ source: [Double], into target: inout [Double]) {
+    precondition(source.count == target.count, "vectors of one length")
+    source.withUnsafeBufferPointer { s in
+        target.withUnsafeMutableBufferPointer { t in
+            for j in 0..<s.count { t[j] = s[j] }
+        }
+    }
+}
+
+@inline(__always) func scale(_ x: inout [Double], by factor: Double) {
+    x.withUnsafeMutableBufferPointer { x in
+        for j in 0..<x.count { x[j] *= factor }
+    }
+}
+
+@inline(__always) func divide(_ x: inout [Double], by divisor: Double) {
+    x.withUnsafeMutableBufferPointer { x in
+        for j in 0..<x.count { x[j] /= divisor }
+    }
+}
+
+@inline(__always) func negate(_ x: inout [Double]) {
+    x.withUnsafeMutableBufferPointer { x in
+        for j in 0..<x.count { x[j] = -x[j] }
+    }
+}
+
+/// The largest |xⱼ| (0 for an empty vector).
+@inline(__always) func maxMagnitude(_ x: [Double]) -> Double {
+    x.withUnsafeBufferPointer { x in
+        var largest = 0.0
+        for j in 0..<x.count { largest = max(largest, abs(x[j])) }
+        return largest
+    }
 }
 
 extension NaiveBayesFit {

@@ -121,11 +121,14 @@ public struct RobustnessReport: Sendable, Equatable, Codable {
 }
 
 extension Trainer {
-    /// The rows `vigia train` holds out with `config` (the same groups, fractions and seed), so a
-    /// published model can be evaluated again on exactly its evaluation split.
-    public static func heldOutRows(of dataset: Dataset, config: TrainConfig) -> [Int] {
+    /// The rows `vigia train` holds out with `config` (the same groups, fractions and seed, and
+    /// for a multi-class config the same stratification by whether a row's class is positive),
+    /// so a published model can be evaluated again on exactly its evaluation split.
+    public static func heldOutRows(of dataset: Dataset, config: TrainConfig) throws(TrainingError) -> [Int] {
         let groups = DuplicateGroups(keys: groupKeys(dataset, columns: config.groupColumns))
-        return StratifiedSplitter.split(labels: dataset.labels, groups: groups, testFraction: config.testFraction,
-                                        seed: config.seed).test
+        let labels = try config.classes.map { classes throws(TrainingError) in
+            try ClassAssignment(dataset: dataset, config: classes).binaryLabels
+        } ?? dataset.labels
+        return StratifiedSplitter.split(labels: labels, groups: groups, testFraction: config.testFraction, seed: config.seed).test
     }
 }

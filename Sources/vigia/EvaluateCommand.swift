@@ -75,7 +75,12 @@ struct EvaluateCommand: ParsableCommand {
             evaluation = withRobustness
             try writeMetrics(measured, robustness: robustness ? evaluation.robustness : nil)
         } else {
-            let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: dimensions.map(\.column))
+            let trainConfig = try Console.loadTrainConfig(at: config)
+            // A multi-class config's class column (e.g. family) is read too: its split and the
+            // per-class figures use each row's class.
+            var reportingColumns = dimensions.map(\.column)
+            if let column = trainConfig.classes?.column, !reportingColumns.contains(column) { reportingColumns.append(column) }
+            let schema = ModelEvaluator.schema(for: loaded.manifest, labelColumn: label, reportingColumns: reportingColumns)
             var dataset: Dataset
             do {
                 dataset = try CSVDatasetLoader.load(path: data, schema: schema, name: data)
@@ -84,8 +89,12 @@ struct EvaluateCommand: ParsableCommand {
             }
             var scope = data
             if split == .test {
-                let trainConfig = try Console.loadTrainConfig(at: config)
-                let held = Trainer.heldOutRows(of: dataset, config: trainConfig)
+                let held: [Int]
+                do {
+                    held = try Trainer.heldOutRows(of: dataset, config: trainConfig)
+                } catch {
+                    throw Console.fail("\(config ?? "the default config"): \(error)")
+                }
                 dataset = dataset.subset(held)
                 scope = "the held-out split of \(data) (seed \(trainConfig.seed), test fraction \(trainConfig.testFraction))"
                 if let recorded = loaded.manifest.metrics.values["test_rows"], Int(recorded) != held.count {
@@ -95,6 +104,18 @@ struct EvaluateCommand: ParsableCommand {
             let (_, measured) = ModelEvaluator.evaluate(loaded, on: dataset)
             print("\(loaded.name) version \(loaded.version) (\(loaded.algorithm.rawValue)) on \(scope):")
             print(measured.table)
+            if loaded.manifest.positiveClasses != nil {
+                print("")
+                if let classes = trainConfig.classes {
+                    do {
+                        print(try ClassMetrics.measure(loaded, on: dataset, classes: classes).summary)
+                    } catch {
+                        throw Console.fail("\(error)")
+                    }
+                } else {
+                    print("per-class figures: give --config with the training config (its classes say each row's class)")
+                }
+            }
             let measuredRobustness = measureRobustness(
                 loaded, inputs: { Trainer.inputs(of: dataset.rows, schema: dataset.schema, signature: loaded.signature) },
                 labels: dataset.labels)

@@ -1,4 +1,9 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Inference
 import Testing
 @testable import Training
@@ -44,24 +49,93 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         let fitter = SoftmaxRegressionFitter(classes: 3, c: 1.7)
         let weights = [1.0, 2.0, 0.5, 1.0, 3.0]
         let point: [Double] = (0..<15).map { Double(($0 * 7) % 11) / 10 - 0.5 }
-        var gradient = [Double](repeating: 0, count: 15)
-        let value = fitter.evaluate(point, data, weights, gradient: &gradient)
-        #expect(value.isFinite && value > 0)
-        var scratch = gradient
-        for j in 0..<15 {
-            let h = 1e-6
-            var up = point, down = point
-            up[j] += h
-            down[j] -= h
-            let numeric = (fitter.evaluate(up, data, weights, gradient: &scratch) - fitter.evaluate(down, data, weights, gradient: &scratch)) / (2 * h)
-            #expect(abs(numeric - gradient[j]) <= 1e-6 * max(1, abs(numeric)), "parameter \(j): analytic \(gradient[j]), numeric \(numeric)")
-        }
+        expectGradientMatchesCentralDifferences(fitter, data, weights, at: point, step: 1e-6)
         // The bias (index 4 of each class block) is not penalised: at zero weights its gradient
         // is the data term alone, Σ weight·(1/3 − [y = c]).
         var atZero = [Double](repeating: 0, count: 15)
         _ = fitter.evaluate([Double](repeating: 0, count: 15), data, weights, gradient: &atZero)
         let expectedBias0 = 1.7 * (1.0 * (1.0 / 3 - 1) + 2.0 / 3 + 0.5 / 3 + 1.0 / 3 + 3.0 * (1.0 / 3 - 1))
         #expect(abs(atZero[4] - expectedBias0) < 1e-12)
+    }
+
+    /// A seeded sparse problem of the trainer's shape: 300 rows of 1 to 12 nonzeros among
+    /// 40 features (strictly increasing indices), K classes, uneven sample weights.
+    func sparseProblem(classes: Int, seed: UInt64) -> (TrainingMatrix, [Double]) {
+        var generator = SeededGenerator(seed: seed)
+        var rows: [SparseVector] = [], labels: [Int] = [], weights: [Double] = []
+        for _ in 0..<300 {
+            let count = 1 + generator.nextIndex(below: 12)
+            var indices = Set<Int32>()
+            while indices.count < count { indices.insert(Int32(generator.nextIndex(below: 40))) }
+            let sorted = indices.sorted()
+            rows.append(SparseVector(indices: sorted, values: sorted.map { _ in Double(generator.nextIndex(below: 2001)) / 1000 - 1 }))
+            labels.append(generator.nextIndex(below: classes))
+            weights.append(0.5 + Double(generator.nextIndex(below: 4)) / 2)
+        }
+        return (TrainingMatrix(rows: rows, labels: labels, dimension: 40), weights)
+    }
+
+    @Test func softmaxGradientOfASparseProblemMatchesCentralDifferences() {
+        let (data, weights) = sparseProblem(classes: 4, seed: 5)
+        let fitter = SoftmaxRegressionFitter(classes: 4, c: 0.8)
+        let count = 4 * 41
+        let point: [Double] = (0..<count).map { Double(($0 * 13) % 17) / 17 - 0.5 }
+        expectGradientMatchesCentralDifferences(fitter, data, weights, at: point, step: 1e-5)
+    }
+
+    /// Every component of the analytic gradient at `point` against a central difference
+    /// with `step`, within `step` relative to the larger of 1 and the difference.
+    func expectGradientMatchesCentralDifferences(_ fitter: SoftmaxRegressionFitter, _ data: TrainingMatrix, _ weights: [Double],
+                                                 at point: [Double], step h: Double) {
+        var gradient = [Double](repeating: 0, count: point.count)
+        let value = fitter.evaluate(point, data, weights, gradient: &gradient)
+        #expect(value.isFinite && value > 0)
+        var scratch = gradient
+        for j in point.indices {
+            var up = point, down = point
+            up[j] += h
+            down[j] -= h
+            let numeric = (fitter.evaluate(up, data, weights, gradient: &scratch) - fitter.evaluate(down, data, weights, gradient: &scratch)) / (2 * h)
+            #expect(abs(numeric - gradient[j]) <= h * max(1, abs(numeric)), "parameter \(j): analytic \(gradient[j]), numeric \(numeric)")
+        }
+    }
+
+    /// The one-pass evaluation against the class-by-class one it replaced (`referenceSoftmaxObjective`):
+    /// the same value and gradient to the bit, with a reused workspace, at several points.
+    @Test func softmaxEvaluationIsBitIdenticalToTheClassByClassSum() {
+        for (classes, seed) in [(2, UInt64(1)), (3, 2), (10, 3)] {
+            let (data, weights) = sparseProblem(classes: classes, seed: seed)
+            let fitter = SoftmaxRegressionFitter(classes: classes, c: 4)
+            let count = classes * 41
+            var workspace = SoftmaxWorkspace(classes: classes, dimension: 40)
+            for shift in 0..<3 {
+                let point: [Double] = (0..<count).map { Double(($0 * 7 + shift * 5) % 23) / 7 - 1.5 }
+                var expected = [Double](repeating: 0, count: count), actual = [Double](repeating: .nan, count: count)
+                let expectedValue = referenceSoftmaxObjective(point, data, weights, classes: classes, c: 4, gradient: &expected)
+                let value = fitter.evaluate(point, data, weights, gradient: &actual, workspace: &workspace)
+                #expect(value.bitPattern == expectedValue.bitPattern, "K=\(classes): \(value) against \(expectedValue)")
+                #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "K=\(classes), point \(shift)")
+            }
+        }
+    }
+
+    /// A whole fit equals L-BFGS on the class-by-class objective, to the bit.
+    @Test func softmaxFitIsBitIdenticalToTheClassByClassObjective() {
+        let (data, weights) = sparseProblem(classes: 5, seed: 9)
+        var fitter = SoftmaxRegressionFitter(classes: 5, c: 2)
+        fitter.balanced = true
+        let fit = fitter.fit(data)
+        #expect(classSampleWeights(data.labels, classes: 5, balanced: true) != weights)  // the fitter's own weights
+        let sampleWeights = classSampleWeights(data.labels, classes: 5, balanced: true)
+        let minimiser = LBFGS(gradientTolerance: fitter.gradientTolerance, relativeDecreaseTolerance: fitter.relativeDecreaseTolerance,
+                              maxIterations: fitter.maxIterations, memory: 10)
+        let reference = minimiser.minimise(count: 5 * 41, progress: nil) { x, g in
+            referenceSoftmaxObjective(x, data, sampleWeights, classes: 5, c: 2, gradient: &g)
+        }
+        #expect(fit.iterations == reference.iterations && fit.converged == reference.converged)
+        #expect(fit.iterations > 5)
+        let flattened = (0..<5).flatMap { fit.weights[$0] + [fit.biases[$0]] }
+        #expect(flattened.map(\.bitPattern) == reference.x.map(\.bitPattern))
     }
 
     @Test func softmaxFitSeparatesAndIsDeterministic() {
@@ -86,6 +160,7 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         #expect(manifest.requiredFormat.version == 4)
         #expect(manifest.metrics.values["class_accuracy"] == 1)
         #expect(manifest.metrics.values["class_recall.weapons"] == 1)
+        #expect(manifest.metrics.values["class_roc_auc.weapons"] == 1)
         #expect(trained.testMetrics.accuracy == 1)
         let model = try LoadedModel(manifest: manifest, weights: trained.weights)
         for (title, family) in [("pistola calibre 38", "weapons"), ("remedio sem receita", "medicines"), ("camiseta nova", "benign")] {
@@ -99,6 +174,50 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
         #expect(again.weights == trained.weights)
         #expect(again.manifest == trained.manifest)
         #expect(again.testScores == trained.testScores)
+    }
+
+    /// The family models' weights, pinned like the binary ones (`theSmallModelsWeightsArePinnedAcrossBuilds`):
+    /// a faster fitter must give these same bytes; a deliberate change to training updates them.
+    @Test func theSmallFamilyModelsWeightsArePinned() throws {
+        let expected: [Algorithm: String] = [
+            .logisticRegression: "270d49576e409c2dfdd1b0f6f090e9c8f5ee68c366742048102739fc498a9ff6",
+            .multinomialNB: "225201026e79d457af7cb9cc6857382306d893c3567865a4336ab6cea2a186f6",
+        ]
+        let dataset = try CSVDatasetLoader.load(text: familiesCSV(), schema: .listings, name: "families", version: "1")
+        for (algorithm, digest) in expected {
+            let trained = try Trainer(config: familiesConfig(algorithm)).train(dataset, name: "families")
+            #expect(SHA256.hex(ArtifactWriter.encodeWeights(trained.weights)) == digest, "\(algorithm)")
+        }
+    }
+
+    /// `vigia evaluate --split test` of a family model scores the rows its training held out:
+    /// stratified by whether the class is positive, not by the 0/1 column (here they differ:
+    /// only weapons are positive, medicines rows still say is_prohibited = 1).
+    @Test func theHeldOutRowsOfAFamilyConfigAreItsTrainingSplit() throws {
+        let dataset = try CSVDatasetLoader.load(text: familiesCSV(), schema: .listings, name: "families", version: "1")
+        var config = familiesConfig()
+        config.classes?.negative = nil
+        config.classes?.positive = ["weapons"]
+        let trained = try Trainer(config: config).train(dataset, name: "families")
+        let held = try Trainer.heldOutRows(of: dataset, config: config)
+        let id = try #require(dataset.columnIndex("id")), field = try #require(trained.manifest.signature.fields.firstIndex { $0.name == "id" })
+        #expect(held.map { dataset.rows[$0].values[id] } == trained.testInputs.map { $0[field] })
+        var binary = config
+        binary.classes = nil
+        #expect(try Trainer.heldOutRows(of: dataset, config: binary) != held)  // the 0/1 column splits otherwise
+
+        // The per-class figures on those rows are the ones training recorded.
+        let model = try LoadedModel(manifest: trained.manifest, weights: trained.weights)
+        let figures = try ClassMetrics.measure(model, on: dataset.subset(held), classes: try #require(config.classes))
+        for name in ["class_accuracy", "class_recall.weapons", "class_precision.medicines", "class_roc_auc.benign"] {
+            #expect(figures.values[name] != nil && figures.values[name] == trained.manifest.metrics.values[name], "\(name)")
+        }
+        var other = try #require(config.classes)
+        other.names = ["weapons", "medicines"]
+        other.other = "allowed"
+        #expect(throws: TrainingError.invalidConfig("classes: the config's classes (allowed, medicines, weapons) are not the model's (benign, medicines, weapons)")) {
+            try ClassMetrics.measure(model, on: dataset.subset(held), classes: other)
+        }
     }
 
     @Test func classesFromTheConfigFile() throws {
@@ -141,4 +260,44 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
             try ClassAssignment(dataset: dataset, config: unknown)
         }
     }
+}
+
+/// The softmax objective and gradient summed class by class, as `SoftmaxRegressionFitter`
+/// first computed them: the reference its one-pass evaluation must equal to the bit.
+func referenceSoftmaxObjective(_ parameters: [Double], _ data: TrainingMatrix, _ sampleWeights: [Double], classes k: Int,
+                               c: Double, gradient: inout [Double]) -> Double {
+    let d = data.dimension, stride = d + 1
+    var value = 0.0
+    for j in parameters.indices {
+        if j % stride == d {
+            gradient[j] = 0
+        } else {
+            value += 0.5 * parameters[j] * parameters[j]
+            gradient[j] = parameters[j]
+        }
+    }
+    var z = [Double](repeating: 0, count: k)
+    for i in data.rows.indices {
+        let row = data.rows[i]
+        for cls in 0..<k {
+            let base = cls * stride
+            var sum = parameters[base + d]
+            for m in row.indices.indices { sum += parameters[base + Int(row.indices[m])] * row.values[m] }
+            z[cls] = sum
+        }
+        let largest = z.max() ?? 0
+        var total = 0.0
+        for cls in 0..<k { total += exp(z[cls] - largest) }
+        let logNormaliser = largest + log(total)
+        let weight = c * sampleWeights[i]
+        let y = data.labels[i]
+        value += weight * (logNormaliser - z[y])
+        for cls in 0..<k {
+            let residual = weight * (exp(z[cls] - logNormaliser) - (cls == y ? 1 : 0))
+            let base = cls * stride
+            for m in row.indices.indices { gradient[base + Int(row.indices[m])] += residual * row.values[m] }
+            gradient[base + d] += residual
+        }
+    }
+    return value
 }

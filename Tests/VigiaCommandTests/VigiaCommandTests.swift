@@ -25,7 +25,8 @@ private final class Scratch {
 }
 
 /// 60 listings (30 prohibited) that only the title tells apart; rows 50–59 copy rows 0–9.
-private func trainingCSV() -> String {
+/// With `families`, the positives' family is weapons or medicines by their words (three classes).
+private func trainingCSV(families: Bool = false) -> String {
     let positive = ["pistola airsoft", "remedio tarja preta", "revolver calibre", "receita controlada"]
     let negative = ["camiseta algodao", "tenis corrida", "camiseta estampada", "tenis casual"]
     var lines = ["id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family"]
@@ -33,12 +34,13 @@ private func trainingCSV() -> String {
         let row = i < 50 ? i : i - 50
         let isPositive = row % 2 == 0
         let words = (isPositive ? positive : negative)[(row / 2) % 4]
-        lines.append("L\(i),MLB,\(words) modelo \(row),MLB100\(row % 3),\(10 + row).5,\(100 + row),\(row),gold,\(isPositive ? 1 : 0),\(isPositive ? "weapons" : "benign")")
+        lines.append("L\(i),MLB,\(words) modelo \(row),MLB100\(row % 3),\(10 + row).5,\(100 + row),\(row),gold,\(isPositive ? 1 : 0),\(!isPositive ? "benign" : families && (row / 2) % 2 == 1 ? "medicines" : "weapons")")
     }
     return lines.joined(separator: "\n") + "\n"
 }
 
 private let trainingConfig = #"{"seed": 7, "folds": 3, "test_fraction": 0.25, "text": {"min_df": 1}}"#
+private let familiesConfig = #"{"seed": 7, "folds": 3, "test_fraction": 0.25, "text": {"min_df": 1}, "classes": {"column": "family", "negative": ["benign"]}}"#
 
 private let goodListing = #"{"id":"A","site_id":"MLB","title":"Pistola 9mm glock com carregador extra","category_id":"MLB1132","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":"bronze"}"#
 private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de algodon azul","category_id":"MLA1","price_usd":12.5,"seller_age_days":900,"seller_sales":340,"seller_reputation":"gold"}"#
@@ -185,6 +187,26 @@ private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de alg
         #expect(errors.first?.contains("UTF-8") == true, "\(errors)")
         #expect(errors.dropFirst().first?.hasPrefix("error: \(file): line 3: not JSON: ") == true)
         #expect(errors.last == "2 line(s) could not be scored")
+    }
+
+    @Test func aFamilyModelIsEvaluatedPerClassOnItsHeldOutSplit() throws {
+        let scratch = try Scratch()
+        let data = try scratch.write("listings.csv", Array(trainingCSV(families: true).utf8))
+        let config = try scratch.write("families.json", Array(familiesConfig.utf8))
+        let storage = scratch.path("models")
+        let trained = try vigia(["train", "--data", data, "--storage", storage, "--name", "families", "--config", config])
+        #expect(trained.status == 0, "\(trained.errorOutput)")
+        let evaluated = try vigia(["evaluate", "--model", "\(storage)/families/1", "--data", data, "--split", "test", "--config", config])
+        #expect(evaluated.status == 0, "\(evaluated.errorOutput)")
+        #expect(!evaluated.errorOutput.contains("warning"), "\(evaluated.errorOutput)")
+        let lines = evaluated.output.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("class ") && $0.hasSuffix(" roc_auc") }, "\(evaluated.output)")
+        for name in ["benign", "medicines", "weapons"] { #expect(lines.contains { $0.hasPrefix(name + " ") }, "\(name): \(evaluated.output)") }
+        #expect(evaluated.output.contains("class accuracy (most probable class): "), "\(evaluated.output)")
+        // Without the training config the rows' classes are unknown: said, not guessed.
+        let bare = try vigia(["evaluate", "--model", "\(storage)/families/1", "--data", data])
+        #expect(bare.status == 0, "\(bare.errorOutput)")
+        #expect(bare.output.contains("per-class figures: give --config with the training config"), "\(bare.output)")
     }
 
     @Test func trainPublishesAndReportsDuplicatesValidateAndEvaluateReadTheVersion() throws {
