@@ -7,7 +7,8 @@
 #   - a version whose model.json is not uploaded yet is not published;
 #   - a version missing a file model.json lists, or with a file that differs from its
 #     checksum, or with a cut-short model.json, is not published (nor does it fail the pass);
-#   - pin.json, labels.json and rollout.json follow the bucket;
+#   - pin.json, labels.json and rollout.json follow the bucket; a file the sidecar does not
+#     manage (rollout-abort.json, written by Vigia when a guard stops a canary) stays;
 #   - versions are immutable (publish refuses an existing number; sync never rewrites);
 #   - dot-entries and non-numeric names in the bucket are ignored;
 #   - SYNC_PRUNE removes a version that left the bucket, but never a model's last one;
@@ -122,7 +123,11 @@ pin_unchanged() { sync_once && [ "$(stat -c %i "$storage/prohibited-items/pin.js
 check "an unchanged control file is left alone" pin_unchanged
 echo '{"version": 3}' >"$bucket/prohibited-items/pin.json"
 rm "$bucket/prohibited-items/labels.json" "$bucket/prohibited-items/rollout.json"
+# Written by Vigia next to rollout.json, never in the bucket: the sidecar must leave it alone.
+echo '{"at":"2026-12-04T16:30:00Z","reason":"canary: psi","rollout":{"canary":{"version":3,"weight":0.1},"guards":{"min_samples":1000}}}' \
+    >"$storage/prohibited-items/rollout-abort.json"
 check "a pass after control files changed succeeds" sync_once
+check "a rollout-abort.json the bucket does not have is left alone" test -s "$storage/prohibited-items/rollout-abort.json"
 check "a rollout.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/rollout.json"
 check "a changed pin.json replaces the old one" grep -q '"version": 3' "$storage/prohibited-items/pin.json"
 check "a labels.json gone from the bucket is removed" test ! -e "$storage/prohibited-items/labels.json"
@@ -136,6 +141,7 @@ rm -rf "$bucket/prohibited-items/1"
 check "a pass without SYNC_PRUNE succeeds" sync_once
 check "without SYNC_PRUNE version 1 stays local" test -d "$storage/prohibited-items/1"
 check "a pass with SYNC_PRUNE succeeds" sync_prune_once
+check "SYNC_PRUNE leaves rollout-abort.json alone" test -s "$storage/prohibited-items/rollout-abort.json"
 check "with SYNC_PRUNE version 1 is removed" test ! -e "$storage/prohibited-items/1"
 check "with SYNC_PRUNE versions 2 to 4 stay" \
     test -d "$storage/prohibited-items/2" -a -d "$storage/prohibited-items/3" -a -d "$storage/prohibited-items/4"

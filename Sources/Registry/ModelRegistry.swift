@@ -72,6 +72,10 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
     /// Serializes passes (watcher thread, `testsOnly_pollNow`); held across loads.
     private let passLock = Mutex<Void>(())
 
+    /// Serializes writing and removing `rollout-abort.json` files (the monitor's thread writes,
+    /// a pass removes stale ones); held for those file operations only.
+    private let abortFiles = Mutex<Void>(())
+
     /// The running watcher, if started. Guarded by its Mutex.
     private let watcher = Mutex<(watcher: Watcher, thread: JoinableThread)?>(nil)
 
@@ -303,22 +307,41 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
 
     /// Stops the canary on this replica (weight 0; the shadow keeps scoring) until a new
     /// rollout. With `canaryVersion`, only if that is still the canary (a guard judging an old
-    /// rollout must not stop a new one). Returns false when it was already stopped.
+    /// rollout must not stop a new one). Returns the abort, or nil when it was already stopped.
+    ///
+    /// An automatic abort (a guard fired) of `rollout.json`'s rollout is also written to
+    /// `<storage>/<model>/rollout-abort.json`, so it holds after a restart and on every replica
+    /// reading the storage, until `rollout.json` changes. When that write fails the abort holds
+    /// in memory, and `recordError` says why. An admin abort, or one of an admin rollout, is
+    /// this replica's alone.
     @discardableResult
     public func abortCanary(
         model: String, reason: String, automatic: Bool, canaryVersion: Int? = nil
-    ) throws(RegistryAdminError) -> Bool {
-        var stopped = false
+    ) throws(RegistryAdminError) -> RolloutAbort? {
+        var made: RolloutAbort?
+        var record: RecordedAbort?
         let time = now()
         try adminChange(model: model) { (state) throws(RegistryAdminError) in
-            guard let canary = state.rollout?.canary, canaryVersion == nil || canaryVersion == canary.version else {
+            guard let spec = state.rollout, let canary = spec.canary, canaryVersion == nil || canaryVersion == canary.version else {
                 throw .noCanary(model: model)
             }
-            guard state.rolloutAbort == nil else { return }
-            state.rolloutAbort = RolloutAbort(reason: reason, automatic: automatic, at: time)
-            stopped = true
+            guard state.abort == nil else { return }
+            let abort = RolloutAbort(reason: reason, automatic: automatic, at: time)
+            state.rolloutAbort = abort
+            made = abort
+            if automatic, state.rolloutOverride == nil { record = RecordedAbort(rollout: spec, reason: reason, at: time) }
         }
-        return stopped
+        guard let record, var abort = made else { return made }
+        let directory = "\(configuration.storagePath)/\(model)"
+        do throws(SystemError) {
+            try abortFiles.withLock { _ throws(SystemError) in try StorageSource.writeRolloutAbortFile(record, directory: directory) }
+        } catch {
+            abort.recordError = "cannot write \(directory)/\(RecordedAbort.fileName): \(error)"
+            control.withLock { state in
+                if state.models[model]?.rolloutAbort?.at == time { state.models[model]?.rolloutAbort = abort }
+            }
+        }
+        return abort
     }
 
     // MARK: Tests
@@ -337,7 +360,16 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
         passLock.withLock { _ in
             let scan = StorageSource.scan(
                 storage: configuration.storagePath, requiredModels: requiredModels)
-            emit(control.withLock { state in absorb(scan, into: &state) })
+            let (events, stale) = control.withLock { state in
+                (absorb(scan, into: &state), state.models.compactMap { name, model in model.staleRecordedAbort.map { (name, $0) } })
+            }
+            emit(events)
+            // A guard abort recorded for a rollout rollout.json no longer names is done with.
+            for (name, recorded) in stale {
+                abortFiles.withLock { _ in
+                    StorageSource.removeRolloutAbortFile(recorded, directory: "\(configuration.storagePath)/\(name)")
+                }
+            }
 
             // Bounded: every round either loads a version that was not loading before or stops.
             for _ in 0..<64 {
@@ -430,11 +462,13 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             switch modelScan {
             case .unreadable(let reason):
                 model.scanError = reason
-            case .versions(let found, let labelsFile, let pinFile, let rolloutFile):
+            case .versions(let found, let labelsFile, let pinFile, let rolloutFile, let abortFile):
                 model.scanError = nil
                 model.absorbLabelsFile(labelsFile)
                 model.absorbPinFile(pinFile)
                 model.absorbRolloutFile(rolloutFile)
+                model.absorbRolloutAbortFile(abortFile)
+                events += reportControlFiles(of: &model, name: name)
                 for version in model.versions.keys {
                     model.versions[version]?.inStorage = found[version] != nil
                 }
@@ -457,6 +491,23 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
             }
             state.models[name] = model
         }
+        return events
+    }
+
+    /// Events for control-file problems that are new or changed, and for ones that went away.
+    private func reportControlFiles(of model: inout ModelState<Servable>, name: String) -> [RegistryEvent] {
+        let problems = model.controlFileProblems
+        var events: [RegistryEvent] = []
+        for file in Set(problems.keys).union(model.reportedFileProblems.keys).sorted()
+        where problems[file] != model.reportedFileProblems[file] {
+            let path = "\(configuration.storagePath)/\(name)/\(file)"
+            if let reason = problems[file] {
+                events.append(.controlFileProblem(model: name, path: path, reason: reason))
+            } else {
+                events.append(.controlFileRecovered(model: name, path: path))
+            }
+        }
+        model.reportedFileProblems = problems
         return events
     }
 

@@ -62,6 +62,13 @@ struct ModelState<Servable: Sendable> {
     var rolloutOverride: RolloutSpec?
     /// The canary stopped on this replica (a guard fired, or `:abort`); cleared by a new rollout.
     var rolloutAbort: RolloutAbort?
+    /// What `rollout-abort.json` records (nil: no file, or unusable): a guard abort of an
+    /// earlier process or another replica, applying while `rollout.json` names its rollout.
+    var recordedAbort: RecordedAbort?
+    /// Why `rollout-abort.json` could not be used (nil: fine or absent).
+    var rolloutAbortFileError: String?
+    /// Control file name → the problem last reported for it, so each is logged once.
+    var reportedFileProblems: [String: String] = [:]
     var serving: Int?
     var previous: Int?
     /// Why the last scan could not read this model's directory (nil: it could).
@@ -129,13 +136,54 @@ struct ModelState<Servable: Sendable> {
         }
     }
 
+    /// Applies `rollout-abort.json`. An unusable file is reported and ignored.
+    mutating func absorbRolloutAbortFile(_ file: RolloutAbortFile) {
+        switch file {
+        case .absent:
+            recordedAbort = nil
+            rolloutAbortFileError = nil
+        case .abort(let abort):
+            recordedAbort = abort
+            rolloutAbortFileError = nil
+        case .invalid(let reason):
+            recordedAbort = nil
+            rolloutAbortFileError = reason
+        }
+    }
+
+    /// Why the canary is stopped: on this replica, or by a guard abort `rollout-abort.json`
+    /// records for the rollout `rollout.json` names (unless an admin rollout overrides the file).
+    var abort: RolloutAbort? {
+        if let rolloutAbort { return rolloutAbort }
+        guard rolloutOverride == nil, let recorded = recordedAbort, let file = fileRollout, file.canary != nil,
+              recorded.rollout == file else { return nil }
+        return RolloutAbort(reason: recorded.reason, automatic: true, at: recorded.at, earlier: true)
+    }
+
+    /// A `rollout-abort.json` for a rollout `rollout.json` no longer names (the file changed or
+    /// went): to be removed. Nil while `rollout.json` is unusable (what it names is not known).
+    var staleRecordedAbort: RecordedAbort? {
+        guard let recorded = recordedAbort, rolloutFileError == nil, recorded.rollout != fileRollout else { return nil }
+        return recorded
+    }
+
+    /// The control files' problems now (file name → why), for logging on change.
+    var controlFileProblems: [String: String] {
+        var problems: [String: String] = [:]
+        problems["labels.json"] = labelsFileError
+        problems["pin.json"] = pinFileError
+        problems["rollout.json"] = rolloutFileError
+        problems[RecordedAbort.fileName] = rolloutAbortFileError
+        return problems
+    }
+
     /// What request handlers may use of the rollout now: loaded versions other than the serving one.
     var rolloutRouting: RolloutRouting? {
         guard let spec = rollout else { return nil }
         func usable(_ version: Int) -> Bool { version != serving && versions[version]?.loaded != nil }
         let shadow = spec.shadow.flatMap { usable($0) ? $0 : nil }
         let canary = spec.canary.flatMap { canary in
-            usable(canary.version) && canary.weight > 0 && rolloutAbort == nil ? canary : nil
+            usable(canary.version) && canary.weight > 0 && abort == nil ? canary : nil
         }
         let routing = RolloutRouting(shadow: shadow, canary: canary, guards: spec.guards)
         return routing.isActive ? routing : nil
@@ -143,8 +191,10 @@ struct ModelState<Servable: Sendable> {
 
     func rolloutStatus() -> RolloutStatus? {
         let spec = rollout
-        guard spec != nil || rolloutFileError != nil || rolloutAbort != nil else { return nil }
+        let abort = abort
+        guard spec != nil || rolloutFileError != nil || abort != nil || rolloutAbortFileError != nil else { return nil }
         var issues: [String] = []
+        if let rolloutAbortFileError { issues.append("\(rolloutAbortFileError) (ignored)") }
         if let spec {
             let named = [spec.shadow.map { ("shadow", $0) }, spec.canary.map { ("canary", $0.version) }].compactMap { $0 }
             for (role, version) in named {
@@ -164,7 +214,7 @@ struct ModelState<Servable: Sendable> {
             }
         }
         return RolloutStatus(spec: spec, source: spec == nil ? nil : (rolloutOverride != nil ? .admin : .file),
-                             abort: rolloutAbort, fileError: rolloutFileError, issues: issues)
+                             abort: abort, fileError: rolloutFileError, issues: issues)
     }
 
     /// Applies a new `labels.json`: labels the previous file set and this one drops are

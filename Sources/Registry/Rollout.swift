@@ -82,11 +82,78 @@ public struct RolloutAbort: Sendable, Hashable {
     /// Whether a guard fired (false: an admin called `:abort`).
     public var automatic: Bool
     public var at: Date
+    /// Read from `rollout-abort.json`: a guard stopped this rollout earlier (before this process
+    /// started, or on another replica reading the same storage). Default false.
+    public var earlier: Bool
+    /// Why a guard abort could not be written to `rollout-abort.json` (it holds in memory
+    /// only, until a restart). Nil when written, or not to be written (an admin abort or rollout).
+    public var recordError: String?
 
-    public init(reason: String, automatic: Bool, at: Date) {
+    public init(reason: String, automatic: Bool, at: Date, earlier: Bool = false, recordError: String? = nil) {
         self.reason = reason
         self.automatic = automatic
         self.at = at
+        self.earlier = earlier
+        self.recordError = recordError
+    }
+}
+
+/// A guard abort as `<storage>/<model>/rollout-abort.json` records it, so it outlives the
+/// process: the rollout (as in `rollout.json`) it stopped, why and when. It applies while
+/// `rollout.json` names that same rollout; a changed `rollout.json` makes it stale.
+///
+/// ```json
+/// {"rollout": {"canary": {"version": 3, "weight": 0.05}, "guards": {"min_samples": 1000}},
+///  "reason": "canary: disagreement 0.31 > max_disagreement 0.02 after 1000 listings",
+///  "at": "2026-12-04T16:30:00Z"}
+/// ```
+public struct RecordedAbort: Sendable, Hashable {
+    public var rollout: RolloutSpec
+    public var reason: String
+    public var at: Date
+
+    public init(rollout: RolloutSpec, reason: String, at: Date) {
+        self.rollout = rollout
+        self.reason = reason
+        self.at = at
+    }
+
+    /// The file's name in a model's directory.
+    public static let fileName = "rollout-abort.json"
+
+    /// The file's bytes (one line of JSON, members sorted).
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain values into JSON cannot fail.
+        return Array(try! encoder.encode(Document(rollout: rollout, reason: reason, at: at.formatted(.iso8601)))) + [0x0A]
+    }
+
+    /// Parses the file; anything but the documented members, a valid rollout and an ISO 8601
+    /// time is refused.
+    public static func parse(_ bytes: [UInt8]) throws(RolloutSpecError) -> RecordedAbort {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch let error as RolloutSpecError {
+            throw error
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+            let DecodingError.keyNotFound(_, context), let DecodingError.dataCorrupted(context)
+        {
+            throw RolloutSpecError(pointer: RolloutSpec.pointer(context.codingPath), problem: context.debugDescription)
+        } catch {
+            throw RolloutSpecError(pointer: "", problem: "not JSON: \(error)")
+        }
+        guard let at = try? Date(document.at, strategy: .iso8601) else {
+            throw RolloutSpecError(pointer: "/at", problem: "expected an ISO 8601 time")
+        }
+        return RecordedAbort(rollout: document.rollout, reason: document.reason, at: at)
+    }
+
+    private struct Document: Codable {
+        var rollout: RolloutSpec
+        var reason: String
+        var at: String
     }
 }
 
@@ -222,5 +289,30 @@ extension RolloutSpec {
         }
 
         static func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+    }
+}
+
+/// The same document `parse` reads (`RecordedAbort` nests one); absent members are omitted.
+extension RolloutSpec: Codable {
+    public init(from decoder: any Decoder) throws {
+        self = try Document(from: decoder).spec
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var root = encoder.container(keyedBy: Key.self)
+        if let shadow {
+            var member = root.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "shadow"))
+            try member.encode(shadow, forKey: Key(stringValue: "version"))
+        }
+        if let canary {
+            var member = root.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "canary"))
+            try member.encode(canary.version, forKey: Key(stringValue: "version"))
+            try member.encode(canary.weight, forKey: Key(stringValue: "weight"))
+        }
+        var guardMembers = root.nestedContainer(keyedBy: Key.self, forKey: Key(stringValue: "guards"))
+        try guardMembers.encode(guards.minSamples, forKey: Key(stringValue: "min_samples"))
+        try guardMembers.encodeIfPresent(guards.maxDisagreement, forKey: Key(stringValue: "max_disagreement"))
+        try guardMembers.encodeIfPresent(guards.maxPSI, forKey: Key(stringValue: "max_psi"))
+        try guardMembers.encodeIfPresent(guards.maxMeanDelta, forKey: Key(stringValue: "max_mean_delta"))
     }
 }

@@ -176,4 +176,9 @@ public enum RegistryEvent: Sendable, Hashable {
     case storageError(model: String?, reason: String)
     /// A storage error reported earlier is resolved.
     case storageRecovered(model: String?)
+    /// A model's control file (`labels.json`, `pin.json`, `rollout.json`, `rollout-abort.json`
+    /// at `path`) cannot be used; what it set stays as it was. Once per distinct problem.
+    case controlFileProblem(model: String, path: String, reason: String)
+    /// A control file reported earlier is usable again (or gone).
+    case controlFileRecovered(model: String, path: String)
 }

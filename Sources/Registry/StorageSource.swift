@@ -11,7 +11,8 @@ struct DiscoveredVersion: Sendable, Equatable {
 
 /// What one poll of one model directory found: the full set, or why it could not be read.
 enum ModelScan: Sendable, Equatable {
-    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile, rollout: RolloutFile = .absent)
+    case versions([Int: DiscoveredVersion], labels: LabelsFile, pin: PinFile, rollout: RolloutFile = .absent,
+                  rolloutAbort: RolloutAbortFile = .absent)
     case unreadable(String)
 }
 
@@ -38,6 +39,15 @@ enum RolloutFile: Sendable, Equatable {
     case absent
     case spec(RolloutSpec)
     /// Present but unusable; the rollout in force stays as it is.
+    case invalid(String)
+}
+
+/// The optional `<model>/rollout-abort.json` (see `RecordedAbort`), written by the registry
+/// when a guard stops a canary of `rollout.json`'s rollout.
+enum RolloutAbortFile: Sendable, Equatable {
+    case absent
+    case abort(RecordedAbort)
+    /// Present but unusable; ignored (no earlier abort applies).
     case invalid(String)
 }
 
@@ -93,7 +103,8 @@ enum StorageSource {
         }
         return .versions(
             versions, labels: readLabelsFile(path + "/labels.json"), pin: readPinFile(path + "/pin.json"),
-            rollout: readRolloutFile(path + "/rollout.json"))
+            rollout: readRolloutFile(path + "/rollout.json"),
+            rolloutAbort: readRolloutAbortFile(path + "/" + RecordedAbort.fileName))
     }
 
     /// Largest control file (`labels.json`, `pin.json`, `rollout.json`) read; a bigger one is invalid.
@@ -156,17 +167,74 @@ enum StorageSource {
         }
     }
 
-    static func readRolloutFile(_ path: String) -> RolloutFile {
+    /// A rollout control file parsed by `parse`: nil when absent, else the value or why not
+    /// (prefixed with the path).
+    static func readRolloutDocument<T>(
+        _ path: String, _ parse: ([UInt8]) throws(RolloutSpecError) -> T
+    ) -> Result<T, ControlFileError>? {
         switch readControlBytes(path) {
-        case nil: return .absent
-        case .failure(let error): return .invalid(error.reason)
+        case nil: return nil
+        case .failure(let error): return .failure(error)
         case .success(let data):
             do throws(RolloutSpecError) {
-                return .spec(try RolloutSpec.parse(Array(data)))
+                return .success(try parse(Array(data)))
             } catch {
-                return .invalid("\(path): \(error)")
+                return .failure(ControlFileError(reason: "\(path): \(error)"))
             }
         }
+    }
+
+    static func readRolloutFile(_ path: String) -> RolloutFile {
+        switch readRolloutDocument(path, RolloutSpec.parse) {
+        case nil: .absent
+        case .success(let spec): .spec(spec)
+        case .failure(let error): .invalid(error.reason)
+        }
+    }
+
+    static func readRolloutAbortFile(_ path: String) -> RolloutAbortFile {
+        switch readRolloutDocument(path, RecordedAbort.parse) {
+        case nil: .absent
+        case .success(let abort): .abort(abort)
+        case .failure(let error): .invalid(error.reason)
+        }
+    }
+
+    /// Writes `rollout-abort.json` in `directory` as operators write control files: a dot-file,
+    /// flushed, renamed into place. Throws why not (a read-only volume, a full disk, …).
+    static func writeRolloutAbortFile(_ abort: RecordedAbort, directory: String) throws(SystemError) {
+        let staging = "\(directory)/.\(RecordedAbort.fileName)"
+        let bytes = abort.encoded()
+        let fd = try syscallBlocking("open(\(staging))") { Glibc.open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
+        do throws(SystemError) {
+            var written = 0
+            while written < bytes.count {
+                written += try syscallBlocking("write(\(staging))") {
+                    bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + written, raw.count - written) }
+                }
+            }
+            _ = try syscallBlocking("fsync(\(staging))") { fsync(fd) }
+        } catch {
+            closeDescriptor(fd)
+            _ = Glibc.unlink(staging)
+            throw error
+        }
+        closeDescriptor(fd)
+        do throws(SystemError) {
+            _ = try syscallBlocking("rename(\(staging))") { Glibc.rename(staging, "\(directory)/\(RecordedAbort.fileName)") }
+        } catch {
+            _ = Glibc.unlink(staging)
+            throw error
+        }
+    }
+
+    /// Removes `rollout-abort.json` from `directory` if it still records `abort` (a file written
+    /// meanwhile for another rollout stays). Best effort: a read-only volume keeps a stale file,
+    /// which is harmless (it applies to its own rollout only).
+    static func removeRolloutAbortFile(_ abort: RecordedAbort, directory: String) {
+        let path = "\(directory)/\(RecordedAbort.fileName)"
+        guard case .abort(abort) = readRolloutAbortFile(path) else { return }
+        _ = Glibc.unlink(path)
     }
 
     /// `^[a-z0-9][a-z0-9._-]{0,63}$` and no `..`: safe as a path component and in URLs.

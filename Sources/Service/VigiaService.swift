@@ -631,6 +631,12 @@ public final class VigiaService: Sendable {
             logger.error("storage problem", metadata: ["model.name": .string(model ?? "*"), "error": .string(reason)])
         case .storageRecovered(let model):
             logger.notice("storage recovered", metadata: ["model.name": .string(model ?? "*")])
+        case .controlFileProblem(let model, let path, let reason):
+            logger.error("control file unusable; what it set is unchanged", metadata: [
+                "model.name": .string(model), "file": .string(path), "error": .string(reason),
+            ])
+        case .controlFileRecovered(let model, let path):
+            logger.notice("control file usable again", metadata: ["model.name": .string(model), "file": .string(path)])
         }
     }
 }

@@ -124,8 +124,8 @@ import Testing
         #expect(registry.snapshot(model: "fraud")?.rollout?.canary?.weight == 0.1)
 
         // A guard stops the canary; the shadow keeps scoring.
-        #expect(try registry.abortCanary(model: "fraud", reason: "disagreement", automatic: true, canaryVersion: 3))
-        #expect(try !registry.abortCanary(model: "fraud", reason: "again", automatic: true, canaryVersion: 3))
+        #expect(try registry.abortCanary(model: "fraud", reason: "disagreement", automatic: true, canaryVersion: 3) != nil)
+        #expect(try registry.abortCanary(model: "fraud", reason: "again", automatic: true, canaryVersion: 3) == nil)
         routing = try #require(registry.snapshot(model: "fraud")?.rollout)
         #expect(routing.canary == nil && routing.shadow == 3)
         #expect(registry.status(model: "fraud")?.rollout?.abort?.reason == "disagreement")
@@ -168,5 +168,142 @@ import Testing
         registry.testsOnly_pollNow()
         #expect(try registry.handle(model: "fraud").version == 2)
         #expect(registry.status(model: "fraud")?.rollout == nil)
+    }
+
+    var abortFile: String { RecordedAbort.fileName }
+
+    /// Versions 1 and 2, rollout.json with a canary of 2 at 0.5, the registry's first pass made.
+    func halfCanary(_ storage: TempStorage, events: EventLog = EventLog(), before: () throws -> Void = {}) throws -> TestRegistry {
+        try storage.publish("fraud", version: 1, score: 0.1)
+        try storage.publish("fraud", version: 2, score: 0.2)
+        try write(storage, #"{"canary": {"version": 2, "weight": 0.5}}"#)
+        try before()
+        let registry = makeRegistry(storage, events: events)
+        registry.testsOnly_pollNow()
+        return registry
+    }
+
+    @Test func aGuardAbortIsRecordedAndHoldsAfterARestartUntilRolloutJSONChanges() throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 2, score: 0.2)
+        try storage.publish("fraud", version: 3, score: 0.3)
+        let bad = #"{"shadow": {"version": 3}, "canary": {"version": 3, "weight": 0.5}, "guards": {"min_samples": 20, "max_disagreement": 0.05}}"#
+        try write(storage, bad)
+        let first = makeRegistry(storage)
+        first.testsOnly_pollNow()
+        #expect(first.snapshot(model: "fraud")?.rollout?.canary?.version == 3)
+        let abort = try #require(try first.abortCanary(model: "fraud", reason: "canary: disagreement 1 > max_disagreement 0.05", automatic: true, canaryVersion: 3))
+        #expect(abort.recordError == nil && !abort.earlier)
+        let path = storage.modelPath("fraud") + "/" + abortFile
+        let recorded = try RecordedAbort.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(recorded.rollout == (try RolloutSpec.parse(Array(bad.utf8))))
+        #expect(recorded.reason == abort.reason)
+        #expect(abs(recorded.at.timeIntervalSince(abort.at)) < 1)
+        first.shutdown()
+
+        // A new process on the same storage: the canary stays stopped, and says why.
+        let events = EventLog()
+        let second = makeRegistry(storage, events: events)
+        second.testsOnly_pollNow()
+        #expect(try second.handle(model: "fraud").version == 2)
+        let routing = try #require(second.snapshot(model: "fraud")?.rollout)
+        #expect(routing.canary == nil && routing.shadow == 3)
+        let status = try #require(second.status(model: "fraud")?.rollout)
+        #expect(status.abort?.earlier == true && status.abort?.automatic == true)
+        #expect(status.abort?.reason == abort.reason)
+        #expect(try second.abortCanary(model: "fraud", reason: "again", automatic: true, canaryVersion: 3) == nil)
+        #expect(!events.all.contains { if case .controlFileProblem = $0 { true } else { false } })
+
+        // The same rollout again (an identical rewrite) stays stopped; a new canary answers.
+        try write(storage, bad)
+        second.testsOnly_pollNow()
+        #expect(second.snapshot(model: "fraud")?.rollout?.canary == nil)
+        try write(storage, #"{"canary": {"version": 3, "weight": 0.2}, "guards": {"min_samples": 20, "max_disagreement": 0.05}}"#)
+        second.testsOnly_pollNow()
+        #expect(second.snapshot(model: "fraud")?.rollout?.canary == .init(version: 3, weight: 0.2))
+        #expect(second.status(model: "fraud")?.rollout?.abort == nil)
+        #expect(!FileManager.default.fileExists(atPath: path), "the stale record is removed")
+        // And going back to the aborted rollout later starts it afresh.
+        try write(storage, bad)
+        let third = makeRegistry(storage)
+        third.testsOnly_pollNow()
+        #expect(third.snapshot(model: "fraud")?.rollout?.canary?.weight == 0.5)
+    }
+
+    @Test func adminAbortsAndAbortsOfAnAdminRolloutAreNotRecorded() throws {
+        let storage = try TempStorage()
+        let registry = try halfCanary(storage)
+        let path = storage.modelPath("fraud") + "/" + abortFile
+        #expect(try registry.abortCanary(model: "fraud", reason: "aborted by an admin", automatic: false) != nil)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        try registry.setRollout(model: "fraud", spec: RolloutSpec(canary: .init(version: 2, weight: 0.3)))
+        #expect(try registry.abortCanary(model: "fraud", reason: "canary: psi", automatic: true, canaryVersion: 2) != nil)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let restarted = makeRegistry(storage)
+        restarted.testsOnly_pollNow()
+        #expect(restarted.snapshot(model: "fraud")?.rollout?.canary?.weight == 0.5)
+    }
+
+    @Test func aGuardAbortThatCannotBeWrittenHoldsInMemoryAndSaysWhy() throws {
+        let storage = try TempStorage()
+        let events = EventLog()
+        let registry = try halfCanary(storage, events: events) {
+            // A directory where the file would go: rename(2) over it fails, as on a read-only volume.
+            try FileManager.default.createDirectory(atPath: storage.modelPath("fraud") + "/" + abortFile + "/x", withIntermediateDirectories: true)
+        }
+        let abort = try #require(try registry.abortCanary(model: "fraud", reason: "canary: psi 3 > max_psi 0.2", automatic: true, canaryVersion: 2))
+        #expect(abort.recordError?.contains("rename") == true, "\(abort.recordError ?? "nil")")
+        #expect(registry.snapshot(model: "fraud")?.rollout == nil)
+        #expect(registry.status(model: "fraud")?.rollout?.abort?.recordError == abort.recordError)
+        #expect(registry.status(model: "fraud")?.rollout?.issues.contains { $0.contains(abortFile) } == true)
+        registry.testsOnly_pollNow()
+        let problems = events.all.filter { if case .controlFileProblem = $0 { true } else { false } }
+        #expect(problems.count == 1, "reported once, not every poll: \(problems)")
+        #expect(!FileManager.default.fileExists(atPath: storage.modelPath("fraud") + "/." + abortFile), "no staging file left")
+    }
+
+    @Test func anUnusableControlFileIsReportedOncePerProblemWithItsPath() throws {
+        let storage = try TempStorage()
+        try storage.publish("fraud", version: 1, score: 0.1)
+        try storage.publish("fraud", version: 2, score: 0.2)
+        let events = EventLog()
+        let registry = makeRegistry(storage, events: events)
+        registry.testsOnly_pollNow()
+        func reports() -> [RegistryEvent] {
+            events.all.filter {
+                switch $0 {
+                case .controlFileProblem, .controlFileRecovered: true
+                default: false
+                }
+            }
+        }
+        let path = storage.modelPath("fraud") + "/rollout.json"
+        try write(storage, #"{"canary": {"version": 2, "weight": 7}}"#)
+        registry.testsOnly_pollNow()
+        registry.testsOnly_pollNow()
+        let first = try #require(reports().first)
+        guard case .controlFileProblem("fraud", path, let reason) = first else {
+            Issue.record("\(first)")
+            return
+        }
+        #expect(reason.contains("/canary/weight"))
+        #expect(reports().count == 1)
+        // Another problem is reported again; a repaired file once as recovered.
+        try write(storage, #"{"canary": {"version": 2, "weight": 0.5}, "shadows": 1}"#)
+        registry.testsOnly_pollNow()
+        registry.testsOnly_pollNow()
+        try write(storage, #"{"canary": {"version": 2, "weight": 0.5}}"#)
+        registry.testsOnly_pollNow()
+        registry.testsOnly_pollNow()
+        let all = reports()
+        #expect(all.count == 3, "\(all)")
+        if case .controlFileProblem(_, _, let second) = all[1] { #expect(second.contains("shadows")) } else { Issue.record("\(all[1])") }
+        #expect(all.last == .controlFileRecovered(model: "fraud", path: path))
+        // pin.json is reported the same way.
+        try Data("{\"version\": 0}".utf8).write(to: URL(fileURLWithPath: storage.modelPath("fraud") + "/pin.json"))
+        registry.testsOnly_pollNow()
+        registry.testsOnly_pollNow()
+        #expect(reports().count == 4)
+        #expect(reports().last.map { if case .controlFileProblem(_, let file, _) = $0 { file.hasSuffix("/pin.json") } else { false } } == true)
     }
 }

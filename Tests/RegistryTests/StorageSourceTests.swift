@@ -36,7 +36,7 @@ import Testing
         let scan = StorageSource.scan(storage: storage.path, requiredModels: [])
         #expect(scan.storageError == nil)
         #expect(Array(scan.models.keys) == ["fraud"])
-        guard case .versions(let versions, let labels, let pin, _)? = scan.models["fraud"], labels == .absent, pin == .absent else {
+        guard case .versions(let versions, let labels, let pin, _, _)? = scan.models["fraud"], labels == .absent, pin == .absent else {
             Issue.record("fraud should be readable: \(String(describing: scan.models["fraud"]))")
             return
         }

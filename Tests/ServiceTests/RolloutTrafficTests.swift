@@ -367,7 +367,13 @@ func metric(_ page: String, _ series: String) -> Double? {
         let storage = try Self.halfCanaryStorage()
         defer { storage.destroy() }
         let ids = (0..<40).map { "R\($0)" }
-        try withService(storage: storage) { service, port in
+        let log = CapturedLog()
+        let path = storage.modelDirectory.appending(path: "rollout.json").path
+        /// The log lines about rollout.json being unusable.
+        func problemLines() -> [String] {
+            log.all.filter { $0.contains("control file unusable") && $0.contains(#""file":"\#(path)""#) }
+        }
+        try withService(storage: storage, logSink: log.sink) { service, port in
             service.registry.testsOnly_pollNow()
             let client = try TestClient(port: port)
             func versions() throws -> [Int] {
@@ -379,21 +385,30 @@ func metric(_ page: String, _ series: String) -> Double? {
             for (bad, says) in [("{\"canary\": {\"version\": 2, \"weight\": 0.5", "JSON"),
                                 (#"{"canary": {"version": 2, "weight": 1.5}}"#, "weight"),
                                 (#"{"canary": {"version": 2, "weight": 0.5}, "shadows": {"version": 2}}"#, "shadows")] {
+                let logged = problemLines().count
                 try publishFile(storage, "rollout.json", bad)
+                service.registry.testsOnly_pollNow()
                 service.registry.testsOnly_pollNow()
                 let status = try json(client.request("GET", Self.statusPath))
                 let error = status["rollout"]?["file_error"]?.stringValue ?? ""
                 #expect(error.localizedCaseInsensitiveContains(says), "\(bad) → \(error)")
+                // Logged once (not every poll), with the file and the exact problem.
+                let lines = problemLines()
+                #expect(lines.count == logged + 1, "\(lines)")
+                let line = try JSONParser.parse(Array((lines.last ?? "{}").utf8))
+                #expect(line["error"]?.stringValue == error)
+                #expect(line["model.name"] == "prohibited-items")
                 #expect(status["rollout"]?["canary"]?["weight"]?.numberValue == 0.5)
                 #expect(status["rollout"]?["source"] == "file")
                 #expect(status["serving_version"] == 1)
                 #expect(Schemas.modelStatus.conforms(status), "\(Schemas.modelStatus.validate(status))")
                 #expect(try versions() == split, "the same listings go to the same versions")
             }
-            // Repaired: the report goes away.
+            // Repaired: the report goes away, and nothing more is logged as unusable.
             try publishFile(storage, "rollout.json", #"{"canary": {"version": 2, "weight": 0.5}}"#)
             service.registry.testsOnly_pollNow()
             #expect(try json(client.request("GET", Self.statusPath))["rollout"]?["file_error"] == .null)
+            #expect(problemLines().count == 3)
         }
     }
 

@@ -38,7 +38,8 @@
 # Model-level control files (<model>/labels.json, <model>/pin.json, <model>/rollout.json)
 # follow the bucket too, as opaque files: copied to a dot-name and renamed over the old
 # one when they differ, removed when they leave the bucket. Writing pin.json to the
-# bucket is a rollback every replica applies.
+# bucket is a rollback every replica applies. Other files in a model directory (Vigia's own
+# rollout-abort.json, written when a guard stops a canary) are never copied over or removed.
 # After the first complete pass it creates <storage>/.sync-ready (the sidecar's
 # startupProbe checks it, so Vigia starts with the bucket's models already in place).
 # A pass that cannot list the bucket (wrong credentials, unreachable endpoint, deleted

@@ -241,7 +241,9 @@ struct ConsolePage {
         if let source = rollout.source { parts.append("from \(Self.escape("\(source)"))") }
         html += "<p>" + (parts.isEmpty ? "No shadow or canary." : parts.joined(separator: " · "))
         if let abort = rollout.abort {
-            html += " · <span class=\"failed\">canary stopped\(abort.automatic ? " by a guard" : ""): \(Self.escape(abort.reason))</span>"
+            let by = abort.earlier ? " by an earlier guard abort (rollout-abort.json)" : abort.automatic ? " by a guard" : ""
+            html += " · <span class=\"failed\">canary stopped\(by): \(Self.escape(abort.reason))</span>"
+            if let problem = abort.recordError { html += " <span class=\"failed\">(held in memory only: \(Self.escape(problem)))</span>" }
         }
         html += "</p>\n"
         for problem in [rollout.fileError].compactMap({ $0 }) + rollout.issues {

@@ -268,17 +268,20 @@ public enum Schemas {
             ("guards", rolloutGuards.nullable),
             ("aborted", Schema.object(
                 "The canary stopped answering on this replica.",
-                properties: [("reason", .string()), ("automatic", .boolean("A guard fired (false: :abort).")), ("at", .string())],
-                required: ["reason", "automatic", "at"]).nullable),
+                properties: [("reason", .string()), ("automatic", .boolean("A guard fired (false: :abort).")), ("at", .string()),
+                             ("earlier", .boolean("An earlier guard abort of this same rollout, read from rollout-abort.json (before a restart, or on another replica).")),
+                             ("record_error", .string("Why this guard abort could not be written to rollout-abort.json; it holds in memory until a restart.", nullable: true))],
+                required: ["reason", "automatic", "at", "earlier", "record_error"]).nullable),
             ("file_error", .string("Why rollout.json could not be used; the rollout in force is unchanged.", nullable: true)),
             ("issues", .array(.string(), description: "Why a named version does not take part yet.")),
             ("shadow_comparison", comparison("shadow").nullable),
             ("canary_comparison", comparison("canary").nullable),
             ("skipped_listings", .integer("Listings the monitor skipped because its queue was full.", minimum: 0)),
             ("automatic_aborts", .integer("Canaries a guard stopped since start.", minimum: 0)),
+            ("abort_record_failures", .integer("Guard aborts that could not be written to rollout-abort.json since start.", minimum: 0)),
         ],
         required: ["source", "shadow", "canary", "guards", "aborted", "file_error", "issues", "shadow_comparison",
-                   "canary_comparison", "skipped_listings", "automatic_aborts"],
+                   "canary_comparison", "skipped_listings", "automatic_aborts", "abort_record_failures"],
         additionalProperties: false, componentName: "RolloutStatus")
 
     static let rolloutGuards = Schema.object(

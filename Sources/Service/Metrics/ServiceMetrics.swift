@@ -174,6 +174,9 @@ public final class ServiceMetrics: Sendable {
                           rollout?.abort == nil ? 0 : 1, labels: model)
                     guard let report = reports[status.model] else { continue }
                     mirror("vigia_rollout_automatic_aborts_total", "Canaries stopped by a guard, by model.", report.aborts, labels: model)
+                    mirror("vigia_rollout_abort_record_failures_total",
+                           "Guard aborts that could not be written to rollout-abort.json (kept in memory), by model.",
+                           report.abortRecordFailures, labels: model)
                     mirror("vigia_monitor_skipped_listings_total",
                            "Listings the monitor skipped (shadow, comparisons, skew, payload) because its queue was full, by model.",
                            report.skipped, labels: model)

@@ -161,12 +161,20 @@ public final class LiveMonitor: Sendable {
     }
 
     private func abort(model: String, canary: Int, reason: String) {
-        let stopped = (try? registry.abortCanary(model: model, reason: reason, automatic: true, canaryVersion: canary)) ?? false
-        guard stopped else { return }
-        state.withLock { $0[model]?.aborts += 1 }
+        guard let abort = (try? registry.abortCanary(model: model, reason: reason, automatic: true, canaryVersion: canary)) ?? nil
+        else { return }
+        state.withLock { monitors in
+            monitors[model]?.aborts += 1
+            if abort.recordError != nil { monitors[model]?.abortRecordFailures += 1 }
+        }
         logger.warning("canary aborted by a guard", metadata: [
             "model.name": .string(model), "model.version": .stringConvertible(canary), "reason": .string(reason),
         ])
+        if let problem = abort.recordError {
+            logger.error("guard abort not recorded in storage; it holds in memory until a restart", metadata: [
+                "model.name": .string(model), "model.version": .stringConvertible(canary), "error": .string(problem),
+            ])
+        }
     }
 
     /// One payload line: time, request id, model, the versions that scored the listing, its
@@ -230,7 +238,7 @@ public final class LiveMonitor: Sendable {
         let model = monitor ?? ModelMonitor()
         return MonitorReport(
             servingVersion: model.key?.serving, routing: model.key?.routing, shadow: model.shadow, canary: model.canary,
-            skipped: skippedListings, aborts: model.aborts, skewVersion: model.skewVersion,
+            skipped: skippedListings, aborts: model.aborts, abortRecordFailures: model.abortRecordFailures, skewVersion: model.skewVersion,
             skew: model.skew?.report ?? [], skewListings: model.skew?.listings ?? 0, skewTotals: model.skewTotals)
     }
 
@@ -257,6 +265,8 @@ struct ModelMonitor: Sendable {
     var shadow = ScoreComparison()
     var canary = ScoreComparison()
     var aborts = 0
+    /// Guard aborts the registry could not write to `rollout-abort.json`.
+    var abortRecordFailures = 0
     /// The serving version whose profile `skew` compares with.
     var skewVersion: Int?
     var skew: InputSkew?
@@ -300,6 +310,7 @@ struct MonitorReport: Sendable {
     var canary: ScoreComparison
     var skipped: Int
     var aborts: Int
+    var abortRecordFailures: Int
     var skewVersion: Int?
     var skew: [FieldSkew]
     var skewListings: Int

@@ -218,6 +218,7 @@ struct ModelRoutes {
             ] } ?? .null,
             "aborted": rollout.abort.map { abort in [
                 "reason": .string(abort.reason), "automatic": .bool(abort.automatic), "at": timestamp(abort.at),
+                "earlier": .bool(abort.earlier), "record_error": abort.recordError.map { .string($0) } ?? .null,
             ] } ?? .null,
             "file_error": rollout.fileError.map { .string($0) } ?? .null,
             "issues": .array(rollout.issues.map { .string($0) }),
@@ -225,6 +226,7 @@ struct ModelRoutes {
             "canary_comparison": report.map { comparison($0.canary, version: $0.routing?.canary?.version) } ?? .null,
             "skipped_listings": .number(Double(report?.skipped ?? 0)),
             "automatic_aborts": .number(Double(report?.aborts ?? 0)),
+            "abort_record_failures": .number(Double(report?.abortRecordFailures ?? 0)),
         ]
     }
 
