@@ -52,12 +52,14 @@ public final class VigiaService: Sendable {
         let eventLogger = logger
         let metrics = configuration.boolean("metrics.enabled") ? ServiceMetrics() : nil
         self.metrics = metrics
+        let skipCounters = MonitorSkipCounters()
         registry = ModelRegistry(
             configuration: RegistryConfiguration(
                 storagePath: configuration.string("storage.path"),
                 requiredModels: configuration.strings("models.required"),
                 rescanInterval: .milliseconds(Int(configuration.number("storage.rescan_interval_seconds") * 1000))),
-            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size"), metrics: metrics),
+            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size"), metrics: metrics,
+                                       skipCounters: skipCounters),
             onEvent: { event in
                 VigiaService.log(event, to: eventLogger)
                 if case .unloaded(let model, let version) = event { metrics?.versionUnloaded(model: model, version: version) }
@@ -86,7 +88,8 @@ public final class VigiaService: Sendable {
             configuration: MonitorConfiguration(
                 queueCapacity: configuration.integer("rollout.queue_capacity"), inputSkew: configuration.boolean("monitoring.input_skew"),
                 skewWindow: configuration.integer("monitoring.skew_window")),
-            registry: registry, payload: payload, logger: logger, testsOnly_beforeJob: hooks.monitorBeforeJob)
+            registry: registry, payload: payload, skipCounters: skipCounters, logger: logger,
+            testsOnly_beforeJob: hooks.monitorBeforeJob)
         self.monitor = monitor
         var scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
         scoring.monitor = monitor

@@ -104,22 +104,31 @@ func measure() {
     let iterations = integerOption("--iterations", 100)
     let dumps = option("--callgrind-dumps")
 
-    // The service as configured by default (metrics on), without the access log: its line
-    // carries a timestamp and a duration, time-dependent work that would make the counts
-    // vary. Nothing is served; requests go straight to the router.
-    let configuration: ServiceConfiguration
-    do {
-        configuration = try ServiceConfiguration.resolve(
-            file: nil, environment: ["VIGIA_STORAGE_PATH": storage, "VIGIA_LOGGING_ACCESS_LOG": "false"])
-    } catch {
-        fail("configuration: \(error)")
+    // The service as configured by default (metrics on, input-skew monitoring on), without the
+    // access log: its line carries a timestamp and a duration, time-dependent work that would
+    // make the counts vary. Nothing is served; requests go straight to the router. The
+    // monitor's worker is not started: what a request hands it stays queued (the request
+    // path is what is counted; the queue holds every call of these cases).
+    func startedService(_ environment: [String: String]) -> VigiaService {
+        var settings = ["VIGIA_STORAGE_PATH": storage, "VIGIA_LOGGING_ACCESS_LOG": "false"]
+        settings.merge(environment) { _, given in given }
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration.resolve(file: nil, environment: settings)
+        } catch {
+            fail("configuration: \(error)")
+        }
+        let service = VigiaService(configuration: configuration, logger: Logger(label: "cost-bench") { _ in SwiftLogNoOpLogHandler() })
+        do { try service.registry.start() } catch { fail("registry: \(error)") }
+        let deadline = ContinuousClock.now + .seconds(600)
+        while !service.registry.isReady, ContinuousClock.now < deadline { sched_yield() }
+        // Stop the watcher thread once the model serves: the measuring thread is then the only one.
+        service.registry.shutdown()
+        return service
     }
-    let service = VigiaService(configuration: configuration, logger: Logger(label: "cost-bench") { _ in SwiftLogNoOpLogHandler() })
-    do { try service.registry.start() } catch { fail("registry: \(error)") }
-    let deadline = ContinuousClock.now + .seconds(600)
-    while !service.registry.isReady, ContinuousClock.now < deadline { sched_yield() }
-    // Stop the watcher thread once the model serves: the measuring thread is then the only one.
-    service.registry.shutdown()
+    let service = startedService([:])
+    // The same with monitoring.input_skew off: nothing goes to the monitor.
+    let skewOff = startedService(["VIGIA_MONITORING_INPUT_SKEW": "false"])
     let serving: ServingModel
     do { serving = try service.registry.handle(model: modelName).servable } catch {
         fail("model \(modelName) does not serve from \(storage): \(error)")
@@ -134,6 +143,7 @@ func measure() {
     }
     for (request, file) in [(single, singlePath), (batch, batchPath)] {
         let response = service.router.respond(to: request)
+        guard skewOff.router.respond(to: request).status == response.status else { fail("\(file): the two services answer differently") }
         guard response.status == .ok else {
             fail("\(file): predict answered \(response.status.code): \(String(decoding: response.body, as: UTF8.self))")
         }
@@ -153,6 +163,12 @@ func measure() {
         },
         Case(name: "predict-\(listings.count)", what: "V1 :predict of \(listings.count) listings through the router", calls: 1) {
             precondition(service.router.respond(to: batch).status == .ok)
+        },
+        Case(name: "predict-1-skew-off", what: "predict-1 with monitoring.input_skew false (predict-1 over this: what skew monitoring costs a request)", calls: 1) {
+            precondition(skewOff.router.respond(to: single).status == .ok)
+        },
+        Case(name: "predict-\(listings.count)-skew-off", what: "predict-\(listings.count) with monitoring.input_skew false", calls: 1) {
+            precondition(skewOff.router.respond(to: batch).status == .ok)
         },
         Case(name: "model-predict", what: "one model call (features and score), mean over the \(listings.count) listings", calls: listings.count) {
             for listing in listings { _ = model.predict(listing) }

@@ -102,7 +102,7 @@ struct Scoring: Sendable {
         if let canaryTally { canary?.1.servable.metrics?.record(canaryTally) }
         let batch = Batch(handle: handle, ids: listings.map(serving.id(of:)), results: predictions,
                           canary: canary?.1, byCanary: byCanary)
-        monitor?.submit(MonitorJob(
+        monitor?.submit(serving: serving, routing: routing, listings: listings.count, MonitorJob(
             model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
             shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
             listings: listings, predictions: predictions, requestID: requestID))

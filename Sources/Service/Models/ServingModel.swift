@@ -24,10 +24,17 @@ public final class ServingModel: Sendable {
     let tensors: SignatureTensors
     /// Prediction counters and the score histogram of this version (nil: metrics off).
     public let metrics: ModelVersionMetrics?
+    /// Whether the artifact carries a training-input profile (input skew can be compared).
+    let hasProfile: Bool
+    /// Listings of this model the monitor skipped (shared by the model's versions).
+    let monitorSkipped: MonitorSkipCounters.Counter
 
-    public init(model: LoadedModel, maxBatchSize: Int, metrics: ModelVersionMetrics? = nil) {
+    public init(model: LoadedModel, maxBatchSize: Int, metrics: ModelVersionMetrics? = nil,
+                monitorSkipped: MonitorSkipCounters.Counter = MonitorSkipCounters.Counter()) {
         self.model = model
         self.metrics = metrics
+        self.monitorSkipped = monitorSkipped
+        hasProfile = model.manifest.profile != nil
         listingSchema = ListingSchema.from(model.signature)
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
@@ -170,9 +177,13 @@ public struct ServingModelLoader: ServableLoader {
     /// Load outcomes and per-version handles go here; nil: metrics off.
     public let metrics: ServiceMetrics?
 
-    public init(maxBatchSize: Int, metrics: ServiceMetrics? = nil) {
+    /// The monitor's per-model skip counters, handed to each version as it loads.
+    let skipCounters: MonitorSkipCounters
+
+    public init(maxBatchSize: Int, metrics: ServiceMetrics? = nil, skipCounters: MonitorSkipCounters = MonitorSkipCounters()) {
         self.maxBatchSize = maxBatchSize
         self.metrics = metrics
+        self.skipCounters = skipCounters
     }
 
     public func load(name: String, version: Int, directory: String) throws -> ServingModel {
@@ -185,7 +196,8 @@ public struct ServingModelLoader: ServableLoader {
         }
         metrics?.loadSucceeded(model: name)
         let versionMetrics = metrics?.modelVersion(model: name, version: version, labels: model.manifest.labels)
-        return ServingModel(model: model, maxBatchSize: maxBatchSize, metrics: versionMetrics)
+        return ServingModel(model: model, maxBatchSize: maxBatchSize, metrics: versionMetrics,
+                            monitorSkipped: skipCounters.counter(model: name))
     }
 }
 

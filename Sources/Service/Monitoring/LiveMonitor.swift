@@ -58,18 +58,19 @@ public final class LiveMonitor: Sendable {
     private let logger: Logger
     private let queue: WorkQueue<MonitorJob>
     private let state = Mutex<[String: ModelMonitor]>([:])
-    /// Listings skipped because the queue was full, per model. Guarded by its Mutex.
-    private let skipped = Mutex<[String: Int]>([:])
+    /// Listings skipped because the queue was full, per model (each version holds its model's counter).
+    private let skipped: MonitorSkipCounters
     private let thread = Mutex<pthread_t?>(nil)
     /// Runs on the worker before each job (tests hold the worker with it).
     private let testsOnly_beforeJob: (@Sendable () -> Void)?
 
-    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?, logger: Logger,
-         testsOnly_beforeJob: (@Sendable () -> Void)? = nil) {
+    init(configuration: MonitorConfiguration, registry: ModelRegistry<ServingModelLoader>, payload: PayloadLog?,
+         skipCounters: MonitorSkipCounters, logger: Logger, testsOnly_beforeJob: (@Sendable () -> Void)? = nil) {
         self.configuration = configuration
         self.testsOnly_beforeJob = testsOnly_beforeJob
         self.registry = registry
         self.payload = payload
+        self.skipped = skipCounters
         self.logger = logger
         queue = WorkQueue(capacity: configuration.queueCapacity, linger: .milliseconds(10))
     }
@@ -88,15 +89,17 @@ public final class LiveMonitor: Sendable {
         payload?.stop()
     }
 
-    /// Hands one request over, if there is anything to do with it. Never blocks on the worker.
-    func submit(_ job: MonitorJob) {
-        var job = job
-        if let payload { job.sampled = payload.sample(count: job.listings.count) }
-        let skew = configuration.inputSkew && job.serving.servable.model.manifest.profile != nil
-        guard job.routing?.isActive == true || skew || !job.sampled.isEmpty else { return }
-        if !queue.offer(job, units: max(job.listings.count, 1)) {
-            skipped.withLock { $0[job.model, default: 0] += job.listings.count }
-            if !job.sampled.isEmpty { payload?.dropped.add(job.sampled.count, ordering: .relaxed) }
+    /// Hands one request over, if there is anything to do with it; `job` is made only then.
+    /// Never blocks on the worker, and per request costs a check, one short lock and an append
+    /// (no lock when the queue is full: a skipped request counts with one atomic add).
+    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ job: @autoclosure () -> MonitorJob) {
+        let sampled = payload?.sample(count: listings) ?? []
+        guard routing?.isActive == true || (configuration.inputSkew && serving.hasProfile) || !sampled.isEmpty else { return }
+        var job = job()
+        job.sampled = sampled
+        if !queue.offer(job, units: max(listings, 1)) {
+            serving.monitorSkipped.value.add(listings, ordering: .relaxed)
+            if !sampled.isEmpty { payload?.dropped.add(sampled.count, ordering: .relaxed) }
         }
     }
 
@@ -232,7 +235,7 @@ public final class LiveMonitor: Sendable {
 
     /// The figures of one model now (nil: nothing monitored yet).
     func report(model: String) -> MonitorReport? {
-        let skippedListings = skipped.withLock { $0[model] ?? 0 }
+        let skippedListings = skipped.count(model: model)
         let monitor = state.withLock { $0[model] }
         guard monitor != nil || skippedListings > 0 else { return nil }
         let model = monitor ?? ModelMonitor()
@@ -244,7 +247,7 @@ public final class LiveMonitor: Sendable {
 
     /// Every monitored model's figures, by name.
     func reports() -> [String: MonitorReport] {
-        let names = state.withLock { Array($0.keys) } + skipped.withLock { Array($0.keys) }
+        let names = state.withLock { Array($0.keys) } + skipped.models
         var result: [String: MonitorReport] = [:]
         for name in Set(names) { result[name] = report(model: name) }
         return result
@@ -252,6 +255,40 @@ public final class LiveMonitor: Sendable {
 
     /// Tests: waits until the worker has taken every queued job (not that it finished the last).
     func testsOnly_queuedListings() -> Int { queue.queuedUnits }
+}
+
+/// Listings the monitor skipped because its queue was full, per model: one counter per model,
+/// made when a version of it loads and held by every version, so a skipped request counts
+/// with one atomic add (no lock, no lookup by name). Counters only grow.
+public final class MonitorSkipCounters: Sendable {
+    public final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+        public init() {}
+    }
+
+    /// Model name → its counter. Guarded by its Mutex; taken at loads and by readers only.
+    private let counters = Mutex<[String: Counter]>([:])
+
+    public init() {}
+
+    /// The model's counter, made on first use.
+    func counter(model: String) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[model] { return counter }
+            let counter = Counter()
+            counters[model] = counter
+            return counter
+        }
+    }
+
+    func count(model: String) -> Int {
+        counters.withLock { $0[model] }?.value.load(ordering: .relaxed) ?? 0
+    }
+
+    /// Models with a skipped listing.
+    var models: [String] {
+        counters.withLock { counters in counters.filter { $0.value.value.load(ordering: .relaxed) > 0 }.map(\.key) }
+    }
 }
 
 /// What the monitor keeps per model. Lives inside `LiveMonitor.state`.
