@@ -22,7 +22,8 @@ struct MonitorJob: Sendable {
     var requestID: String?
     /// Listings (indices) to write to the payload log; set by `submit`.
     var sampled: [Int] = []
-    var time = Date()
+    /// When the request was answered; read only for payload lines (nil: not taken, none sampled).
+    var time: Date? = nil
 }
 
 /// `rollout.*`, `monitoring.*`: how much the monitor may queue, and what it does.
@@ -96,7 +97,10 @@ public final class LiveMonitor: Sendable {
         let sampled = payload?.sample(count: listings) ?? []
         guard routing?.isActive == true || (configuration.inputSkew && serving.hasProfile) || !sampled.isEmpty else { return }
         var job = job()
-        job.sampled = sampled
+        if !sampled.isEmpty {
+            job.sampled = sampled
+            job.time = Date()
+        }
         if !queue.offer(job, units: max(listings, 1)) {
             serving.monitorSkipped.value.add(listings, ordering: .relaxed)
             if !sampled.isEmpty { payload?.dropped.add(sampled.count, ordering: .relaxed) }
@@ -187,7 +191,7 @@ public final class LiveMonitor: Sendable {
         let serving = job.serving.servable
         var out = JSONWriter(capacity: 512)
         out.raw("{\"time\":")
-        out.string(job.time.formatted(.iso8601))
+        out.string((job.time ?? Date()).formatted(.iso8601))
         out.raw(",\"request_id\":")
         if let id = job.requestID { out.string(id) } else { out.null() }
         out.raw(",\"model\":")
