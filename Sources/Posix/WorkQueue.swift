@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A bounded hand-off from request threads to one background worker: `offer` never blocks
 /// (it refuses when the queue holds `capacity` units), `take` blocks until work or `close`.
@@ -6,8 +7,10 @@ import Glibc
 /// not on items.
 ///
 /// Threads: any number of producers, any number of consumers. `mutex` guards `items`,
-/// `queued`, `waiting`, `lingering`, `signals` and `closed`; `condition` is signalled when an item arrives
-/// while a consumer waits, and broadcast on close.
+/// `queued`, `waiting`, `lingering`, `signals` and `closed`; `queuedHint` mirrors `queued`
+/// (written under the mutex, read without it) so a full queue refuses without the mutex;
+/// `offer` only tries the mutex and refuses when it stays taken (see there); `condition` is
+/// signalled when an item arrives while a consumer waits, and broadcast on close.
 ///
 /// With a `linger`, a consumer that finds the queue empty first waits that long to be
 /// signalled only if the queue fills to half its capacity, and only then waits to be
@@ -15,15 +18,18 @@ import Glibc
 /// and a context switch per item on a busy request thread), and the consumer takes what
 /// arrived in batches, at most `linger` late, without a small queue overflowing meanwhile.
 public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private var items: [(item: Item, units: Int)] = []
-    private var head = 0
-    private var queued = 0
-    private var waiting = 0
-    private var closed = false
-    private var lingering = 0
-    private var signals = 0
+    // Internal and usable from inlinable code: `offer` is inlined into (specialized for) its
+    // callers, so a hand-off copies the item directly and needs no generic metadata at run time.
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
+    @usableFromInline var items: [(item: Item, units: Int)] = []
+    @usableFromInline var head = 0
+    @usableFromInline var queued = 0
+    @usableFromInline let queuedHint = Atomic<Int>(0)
+    @usableFromInline var waiting = 0
+    @usableFromInline var closed = false
+    @usableFromInline var lingering = 0
+    @usableFromInline var signals = 0
     private let lingerNanoseconds: Int
     /// Most units queued at once.
     public let capacity: Int
@@ -45,6 +51,8 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
+        // Room for the first items up front: a queue that keeps up never grows its array.
+        items.reserveCapacity(min(self.capacity, 256))
     }
 
     deinit {
@@ -54,16 +62,29 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         condition.deallocate()
     }
 
-    /// Queues `item` unless that would exceed `capacity` units or the queue is closed;
-    /// returns whether it was queued. Never blocks on the consumer.
+    /// Queues `item` unless that would exceed `capacity` units, the queue is closed, or the
+    /// mutex stays taken through 64 tries; returns whether it was queued. Never blocks.
+    @inlinable
     public func offer(_ item: Item, units: Int = 1) -> Bool {
-        pthread_mutex_lock(mutex)
+        // Full: refuse without the mutex (a refusal may race a take; the next offer sees it).
+        guard queuedHint.load(ordering: .relaxed) + units <= capacity else { return false }
+        // Never wait for the mutex: a consumer at idle priority (SCHED_IDLE) preempted while it
+        // holds it would keep a producer waiting until the CPU goes idle (priority inversion).
+        // Producers hold it for an append, so a few tries get it unless the consumer holds it;
+        // then the item is refused, as when the queue is full.
+        var tries = 0
+        while pthread_mutex_trylock(mutex) != 0 {
+            tries += 1
+            if tries == 64 { return false }
+            sched_yield()
+        }
         guard !closed, queued + units <= capacity else {
             pthread_mutex_unlock(mutex)
             return false
         }
         items.append((item, units))
         queued += units
+        queuedHint.store(queued, ordering: .relaxed)
         let wake = waiting > 0 || (lingering > 0 && queued * 2 >= capacity)
         if wake { signals += 1 }
         pthread_mutex_unlock(mutex)
@@ -103,6 +124,7 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         let (item, units) = items[head]
         head += 1
         queued -= units
+        queuedHint.store(queued, ordering: .relaxed)
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
