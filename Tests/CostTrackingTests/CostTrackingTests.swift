@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import CostTracking
 
-@Suite(.timeLimit(.minutes(1))) struct CostComparisonTests {
+@Suite(.timeLimit(.minutes(10))) struct CostComparisonTests {
     func report(_ cases: [(String, Double?, Double, Double)]) -> CostReport {
         CostReport(cases: cases.map { CostCase(name: $0.0, what: "", iterations: 100, instructions: $0.1, allocations: $0.2, allocatedBytes: $0.3) })
     }
@@ -63,7 +63,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct CostReportTests {
+@Suite(.timeLimit(.minutes(10))) struct CostReportTests {
     @Test func perCallCountsComeFromTotals() {
         let c = CostCase(name: "x", what: "", iterations: 3, totalInstructions: 1_000, totalAllocations: 7, totalBytes: 100)
         #expect(c.instructions == 333)
@@ -100,7 +100,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct CallgrindDumpTests {
+@Suite(.timeLimit(.minutes(10))) struct CallgrindDumpTests {
     @Test func readsTheSummaryOfInstructions() {
         let dump = """
             # callgrind format

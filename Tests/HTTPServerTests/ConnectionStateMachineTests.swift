@@ -15,7 +15,7 @@ extension ConnectionStateMachine.Action {
     var isContinue: Bool { if case .sendContinue = self { true } else { false } }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ConnectionStateMachineTests {
+@Suite(.timeLimit(.minutes(10))) struct ConnectionStateMachineTests {
     func bytes(_ text: String) -> ArraySlice<UInt8> { ArraySlice(text.utf8) }
 
     @Test func requestIsHandedOutAndItsResponseSentKeepAlive() {
@@ -284,7 +284,7 @@ extension ConnectionStateMachine.Action {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ConnectionStateMachineByteAtATimeTests {
+@Suite(.timeLimit(.minutes(10))) struct ConnectionStateMachineByteAtATimeTests {
     @Test func headFedOneByteAtATimeIsHandedOutOnceComplete() {
         let clock = ManualClock()
         var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
@@ -314,7 +314,7 @@ extension ConnectionStateMachine.Action {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ConnectionStateMachineHalfCloseTests {
+@Suite(.timeLimit(.minutes(10))) struct ConnectionStateMachineHalfCloseTests {
     @Test func requestsBufferedBeyondThePipelineLimitAreAnsweredAfterThePeerHalfCloses() {
         let clock = ManualClock()
         var limits = HTTPLimits()

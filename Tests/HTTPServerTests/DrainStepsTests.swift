@@ -7,7 +7,7 @@ import Testing
 /// The two drain steps on the real server over loopback: `beginDrain` (responses close their
 /// connections, accepting goes on) and `stop` (no connection a client made is reset; idle
 /// connections of the whole grace close; the others are answered).
-@Suite(.timeLimit(.minutes(5))) struct DrainStepsTests {
+@Suite(.timeLimit(.minutes(10))) struct DrainStepsTests {
     @Test func afterBeginDrainEveryResponseClosesItsConnectionAndNewConnectionsAreStillServed() throws {
         try withServer(routes: standardRoutes) { server, port in
             let pooled = try TestClient(port: port)

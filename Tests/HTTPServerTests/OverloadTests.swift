@@ -6,7 +6,7 @@ import HTTPTestClient
 @testable import HTTPServer
 
 /// Limits on open connections and running handlers, over real loopback sockets.
-@Suite(.timeLimit(.minutes(5))) struct OverloadTests {
+@Suite(.timeLimit(.minutes(10))) struct OverloadTests {
     @Test func connectionsOverTheLimitGet503WithRetryAfterAndTheServerKeepsServing() throws {
         try withServer(drainTimeout: 10, configure: { $0.maxConnections = 3 }, routes: standardRoutes) { server, port in
             // Three connections inside the limit, each proven registered by an answered request.

@@ -2,7 +2,7 @@ import Testing
 @testable import HTTPServer
 
 /// The chunked-body decoder (RFC 9112 §7.1): results, strictness, limits, resumability.
-@Suite(.timeLimit(.minutes(5))) struct ParserChunkedTests {
+@Suite(.timeLimit(.minutes(10))) struct ParserChunkedTests {
     typealias F = ParserFixture
 
     static let validBodies: [String] = [

@@ -3,7 +3,7 @@ import Testing
 
 /// Each named limit at exactly its value (accepted) and one over (its status), including
 /// input that is still incomplete: an endless line or head must not be `.needMore` forever.
-@Suite(.timeLimit(.minutes(5))) struct ParserLimitTests {
+@Suite(.timeLimit(.minutes(10))) struct ParserLimitTests {
     typealias F = ParserFixture
 
     static func limits(requestLine: Int = 8 * 1024, headerBytes: Int = 32 * 1024, headerCount: Int = 100, body: Int = 4 << 20) -> HTTPLimits {

@@ -4,7 +4,7 @@ import Testing
 
 /// Replays the fuzzer's committed inputs (fuzz/seeds, and any crash kept in fuzz/regressions)
 /// through the same invariants the fuzzer checks, so `swift test` guards them without libFuzzer.
-@Suite(.timeLimit(.minutes(5))) struct ParserSeedReplayTests {
+@Suite(.timeLimit(.minutes(10))) struct ParserSeedReplayTests {
     typealias F = ParserFixture
 
     static let fuzzDirectory = URL(filePath: #filePath)

@@ -3,7 +3,7 @@ import Testing
 
 /// One named test per strictness rule: raw bytes beside the expected outcome, in the manner
 /// of llhttp's test specs. Every case also checks that no prefix fails differently.
-@Suite(.timeLimit(.minutes(5))) struct ParserStrictnessTests {
+@Suite(.timeLimit(.minutes(10))) struct ParserStrictnessTests {
     typealias F = ParserFixture
 
     // MARK: Line endings (RFC 9112 §2.2: CRLF; we accept no bare LF)

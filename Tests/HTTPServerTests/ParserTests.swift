@@ -2,7 +2,7 @@ import Testing
 @testable import HTTPServer
 
 /// Well-formed requests: what the parser extracts, and how it behaves on partial input.
-@Suite(.timeLimit(.minutes(5))) struct ParserTests {
+@Suite(.timeLimit(.minutes(10))) struct ParserTests {
     typealias F = ParserFixture
 
     static let validRequests: [String] = [
@@ -165,7 +165,7 @@ import Testing
 }
 
 /// The resumable scan: a head sent a line at a time is scanned once, not once per line.
-@Suite(.timeLimit(.minutes(5))) struct ResumableHeadScanTests {
+@Suite(.timeLimit(.minutes(10))) struct ResumableHeadScanTests {
     @Test func aResumedScanStartsAtTheFirstIncompleteLine() throws {
         let requestLine = "POST /v1/models/m:predict HTTP/1.1\r\n"
         let fields = (0..<50).map { "X-Field-\($0): value \($0)\r\n" }

@@ -3,7 +3,7 @@ import Testing
 @testable import HTTPServer
 import Posix
 
-@Suite(.timeLimit(.minutes(5))) struct RouterTests {
+@Suite(.timeLimit(.minutes(10))) struct RouterTests {
     func table() -> RouteTable {
         var router = Router()
         let ok: HTTPHandler = { _ in HTTPResponse() }
@@ -181,7 +181,7 @@ import Posix
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ProblemDetailsTests {
+@Suite(.timeLimit(.minutes(10))) struct ProblemDetailsTests {
     @Test func encodesAllFieldsWithEscaping() {
         var problem = ProblemDetails(status: .unprocessableContent, detail: "bad \"title\"\n\u{01}é", instance: "/v1/x")
         problem.errors = [.init(pointer: "/instances/0/price_usd", problem: "must be a number")]
@@ -205,7 +205,7 @@ import Posix
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ResponseEncoderTests {
+@Suite(.timeLimit(.minutes(10))) struct ResponseEncoderTests {
     func encode(_ response: HTTPResponse, headOnly: Bool = false, keepAlive: Bool = true, version: HTTPVersion = .http1_1) -> String {
         var out: [UInt8] = []
         ResponseEncoder.encode(
@@ -254,7 +254,7 @@ import Posix
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct DeadlineHeapTests {
+@Suite(.timeLimit(.minutes(10))) struct DeadlineHeapTests {
     func at(_ seconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: seconds * 1_000_000_000) }
 
     @Test func popsExpiredKeysEarliestFirstAndHonoursMovesAndRemovals() {
@@ -270,7 +270,7 @@ import Posix
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ServerConfigurationTests {
+@Suite(.timeLimit(.minutes(10))) struct ServerConfigurationTests {
     @Test func defaultsListenOnLoopback8080WithOneLoopPerCore() {
         let configuration = ServerConfiguration()
         #expect(configuration.host == "127.0.0.1" && configuration.port == 8080)

@@ -54,7 +54,7 @@ final class ScriptedSelector: Selector, @unchecked Sendable {
     func close() {}
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ScriptedSelectorTests {
+@Suite(.timeLimit(.minutes(10))) struct ScriptedSelectorTests {
     @Test func staleEventsForAReusedDescriptorAreIgnoredAndAHangUpWinsOverInput() throws {
         var router = Router()
         standardRoutes(&router)

@@ -5,7 +5,7 @@ import Testing
 @testable import HTTPServer
 
 /// TLS sessions: resumption, and the connection limit on the TLS port.
-@Suite(.timeLimit(.minutes(5))) struct TLSSessionTests {
+@Suite(.timeLimit(.minutes(10))) struct TLSSessionTests {
     /// Two connections from one client process; the second offers the first's session.
     static let resumingClient = #"""
 import json, socket, ssl, sys

@@ -3,7 +3,7 @@ import Testing
 @testable import HTTPServer
 
 /// The transport phase without sockets: handshake, open, lingering close, closed.
-@Suite(.timeLimit(.minutes(5))) struct TransportPhaseTests {
+@Suite(.timeLimit(.minutes(10))) struct TransportPhaseTests {
     let start = MonotonicInstant(nanoseconds: 1_000_000_000)
 
     @Test func aPlainConnectionIsOpenAndReadsWhatHTTPWants() {

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct ArtifactTests {
+@Suite(.timeLimit(.minutes(10))) struct ArtifactTests {
     /// Writes the fixture model with idf and weights in weights.bin under `<tmp>/<name>/<version>`.
     func writeArtifact(in tmp: TemporaryDirectory, manifest: ModelManifest? = nil, name: String = "prohibited-items",
                        version: Int = 3) throws -> String {
@@ -201,7 +201,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct HashingArtifactTests {
+@Suite(.timeLimit(.minutes(10))) struct HashingArtifactTests {
     @Test func roundTripsAHashingNaiveBayesModel() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.cleanUp() }

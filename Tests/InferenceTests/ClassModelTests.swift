@@ -48,7 +48,7 @@ enum ClassFixture {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ClassModelTests {
+@Suite(.timeLimit(.minutes(10))) struct ClassModelTests {
     @Test func probabilitiesAreTheSoftmaxOfTheClassScores() throws {
         let model = try ClassFixture.model()
         for title in ["Pistola 9mm Glock", "replica airsoft", "pistola", "nada"] {

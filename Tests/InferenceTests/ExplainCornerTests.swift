@@ -3,7 +3,7 @@ import Testing
 @testable import Inference
 
 /// `explain` where the ranking has nothing to rank, or has to break ties.
-@Suite(.timeLimit(.minutes(5))) struct ExplainCornerTests {
+@Suite(.timeLimit(.minutes(10))) struct ExplainCornerTests {
     /// A title-only model over two terms of equal idf and weight, so their contributions tie.
     func twoTermModel(weights: [Double], intercept: Double) throws -> LoadedModel {
         let text = TextSpec(field: "title", ngramMin: 1, ngramMax: 1,

@@ -1,7 +1,7 @@
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct FeaturePipelineTests {
+@Suite(.timeLimit(.minutes(10))) struct FeaturePipelineTests {
     func pipeline(_ transformers: [TransformerSpec]) throws -> FeaturePipeline {
         try FeaturePipeline(spec: PipelineSpec(transformers: transformers), signature: Fixture.signature)
     }

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct FeatureValueTests {
+@Suite(.timeLimit(.minutes(10))) struct FeatureValueTests {
     @Test func decodesJSONScalarsWithoutConfusingNumbersAndBooleans() throws {
         let json = #"{"one": 1, "zero": 0, "yes": true, "no": false, "none": null, "text": "1", "real": 2.5}"#
         let values = try JSONDecoder().decode([String: FeatureValue].self, from: Data(json.utf8))

@@ -4,7 +4,7 @@ import Testing
 
 /// Format 2: the pieces scikit-learn pipelines need. Expected values were computed with
 /// scikit-learn's own functions (noted next to each) or by hand.
-@Suite(.timeLimit(.minutes(2))) struct FormatTwoTextTests {
+@Suite(.timeLimit(.minutes(10))) struct FormatTwoTextTests {
     @Test func charAnalyzerCollapsesWhitespaceRunsAndTakesEveryWindow() {
         // CountVectorizer(analyzer="char", ngram_range=(1, 2)).build_analyzer()("Ab  c\td")
         let extractor = TermExtractor(analyzer: .char, ngramMin: 1, ngramMax: 2)
@@ -58,7 +58,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct FormatTwoCategoricalTests {
+@Suite(.timeLimit(.minutes(10))) struct FormatTwoCategoricalTests {
     let signature = Signature(fields: [FieldSpec(name: "category_id", type: .string)])
 
     @Test func layoutSendsInfrequentUnknownAndMissingValuesToTheirColumns() throws {
@@ -89,7 +89,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct FormatTwoModelTests {
+@Suite(.timeLimit(.minutes(10))) struct FormatTwoModelTests {
     /// One numeric column x (identity), so margins are easy to compute by hand.
     let signature = Signature(fields: [FieldSpec(name: "x", type: .number)])
     let pipeline = PipelineSpec(transformers: [.numeric(NumericSpec(field: "x"))])

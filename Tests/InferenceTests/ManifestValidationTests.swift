@@ -4,7 +4,7 @@ import Testing
 
 /// A manifest that breaks one rule is refused with the code and the exact message that names
 /// the key; nothing loads half-valid.
-@Suite(.timeLimit(.minutes(5))) struct ManifestValidationTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestValidationTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
         let mutate: @Sendable (inout ModelManifest) -> Void

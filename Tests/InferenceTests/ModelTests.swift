@@ -1,7 +1,7 @@
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct ModelTests {
+@Suite(.timeLimit(.minutes(10))) struct ModelTests {
     @Test func logisticRegressionScoresTheSigmoidOfTheMargin() throws {
         let model = try Fixture.logisticModel()
         #expect(isClose(model.margin(Fixture.exampleValues), Fixture.exampleMargin))

@@ -1,7 +1,7 @@
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct MurmurHash3Tests {
+@Suite(.timeLimit(.minutes(10))) struct MurmurHash3Tests {
     /// Published MurmurHash3_x86_32 vectors (SMHasher-verified list).
     @Test func matchesPublishedVectors() {
         #expect(MurmurHash3.hash32([UInt8](), seed: 0) == 0)

@@ -4,7 +4,7 @@ import Testing
 
 /// The scoring path (`FeaturePipeline.dot`, unordered terms with extended hashes, buffers on
 /// the stack) against the reference path (`transform`, terms in scikit-learn's order).
-@Suite(.timeLimit(.minutes(5))) struct ScoringPathTests {
+@Suite(.timeLimit(.minutes(10))) struct ScoringPathTests {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static let awkwardTexts = [

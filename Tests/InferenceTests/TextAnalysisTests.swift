@@ -4,7 +4,7 @@ import Testing
 /// Expected lists are what scikit-learn's `CountVectorizer(lowercase=True, strip_accents="unicode",
 /// token_pattern=r"(?u)\b\w\w+\b")` analyser returns (Python 3.11, reasoned from its source:
 /// lower() → NFKD minus combining marks → `re.findall` → `_word_ngrams`).
-@Suite(.timeLimit(.minutes(5))) struct TextAnalysisTests {
+@Suite(.timeLimit(.minutes(10))) struct TextAnalysisTests {
     func words(_ text: String, _ minN: Int = 1, _ maxN: Int = 1, stripAccents: Bool = true) -> [String] {
         TermExtractor(stripAccents: stripAccents, ngramMin: minN, ngramMax: maxN).terms(in: text)
     }
@@ -105,7 +105,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct TextAnalysisEdgeCaseTests {
+@Suite(.timeLimit(.minutes(10))) struct TextAnalysisEdgeCaseTests {
     func words(_ text: String) -> [String] { TermExtractor().terms(in: text) }
 
     @Test func lowercasesTitlecaseDigraphsAndLetterlikeSymbols() {

@@ -13,7 +13,7 @@ private let ordinaryTexts = [
 
 private func steps(_ list: [NormalizationStep]) -> TextNormalization { TextNormalization(list) }
 
-@Suite(.timeLimit(.minutes(2))) struct TextNormalizationTests {
+@Suite(.timeLimit(.minutes(10))) struct TextNormalizationTests {
     @Test func noStepChangesOrdinaryText() {
         for step in NormalizationStep.allCases {
             for text in ordinaryTexts {

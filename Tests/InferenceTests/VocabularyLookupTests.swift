@@ -1,7 +1,7 @@
 import Testing
 @testable import Inference
 
-@Suite(.timeLimit(.minutes(5))) struct VocabularyLookupTests {
+@Suite(.timeLimit(.minutes(10))) struct VocabularyLookupTests {
     @Test func findsNonASCIITermsByTheirExactBytes() throws {
         let hangul = TermExtractor().terms(in: "한국어")[0]  // conjoining jamo after NFKD
         let vocabulary = ["東京": 0, hangul: 1, "straße": 2, "pistola 9mm": 3]

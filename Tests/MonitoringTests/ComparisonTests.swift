@@ -3,7 +3,7 @@ import Monitoring
 import Registry
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct CanarySplitTests {
+@Suite(.timeLimit(.minutes(10))) struct CanarySplitTests {
     @Test func theSameIdAlwaysGoesTheSameWay() {
         for id in ["MLB1", "MLA-99", "", "ü-42"] {
             let first = CanarySplit.goesToCanary(id: id, weight: 0.3)
@@ -34,7 +34,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ScoreComparisonTests {
+@Suite(.timeLimit(.minutes(10))) struct ScoreComparisonTests {
     static func prediction(_ score: Double, threshold: Double = 0.5) -> Prediction {
         Prediction(score: score, label: score >= threshold ? "prohibited" : "allowed", isPositive: score >= threshold)
     }
@@ -75,7 +75,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct GuardTests {
+@Suite(.timeLimit(.minutes(10))) struct GuardTests {
     struct Row: CustomTestStringConvertible, Sendable {
         var name: String
         var guards: RolloutGuards

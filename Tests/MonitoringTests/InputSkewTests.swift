@@ -3,7 +3,7 @@ import Monitoring
 import Testing
 
 /// A profile built from training rows, then live listings compared with it.
-@Suite(.timeLimit(.minutes(2))) struct InputSkewTests {
+@Suite(.timeLimit(.minutes(10))) struct InputSkewTests {
     static let signature = Signature(fields: [
         FieldSpec(name: "id", type: .string, required: true),
         FieldSpec(name: "title", type: .string, required: true),

@@ -20,7 +20,7 @@ private func isOpenInSpawnedChild(_ fd: Int32) throws -> Bool {
     return exitCode == 0
 }
 
-@Suite(.timeLimit(.minutes(5))) struct CloseOnExecTests {
+@Suite(.timeLimit(.minutes(10))) struct CloseOnExecTests {
     /// The server's sockets must not leak into children (a reload hook, a shell-out): a leaked
     /// listener keeps the port bound after the server exits, a leaked connection stays open.
     @Test func listeningAndAcceptedSocketsAreNotInheritedByChildProcesses() throws {

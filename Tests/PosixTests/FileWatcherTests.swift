@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 @testable import Posix
 
-@Suite(.timeLimit(.minutes(2))) struct FileWatcherTests {
+@Suite(.timeLimit(.minutes(10))) struct FileWatcherTests {
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
         func bump() { value.add(1, ordering: .relaxed) }

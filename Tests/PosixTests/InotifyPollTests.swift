@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import Posix
 
-@Suite(.timeLimit(.minutes(5))) struct InotifyTests {
+@Suite(.timeLimit(.minutes(10))) struct InotifyTests {
     /// One raw `struct inotify_event` record: 16-byte head, NUL-padded name.
     func record(watch: Int32, mask: UInt32, cookie: UInt32, name: String, padTo length: Int) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -68,7 +68,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct PollTests {
+@Suite(.timeLimit(.minutes(10))) struct PollTests {
     @Test func timesOutWithNothingReady() throws {
         let wakeup = try Poll.Wakeup()
         defer { wakeup.close() }

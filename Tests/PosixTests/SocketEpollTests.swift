@@ -23,7 +23,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     throw SystemError(call: "accept (test deadline)", errno: ETIMEDOUT)
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SocketTests {
+@Suite(.timeLimit(.minutes(10))) struct SocketTests {
     @Test func bindingPortZeroReportsTheChosenPort() throws {
         let fd = try Socket.makeTCP(ipv6: false)
         defer { closeDescriptor(fd) }
@@ -136,7 +136,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct EpollTests {
+@Suite(.timeLimit(.minutes(10))) struct EpollTests {
     @Test func epollEventIsThePackedTwelveByteLayout() {
         #expect(MemoryLayout<epoll_event>.size == 12)
     }
@@ -179,7 +179,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct SignalAndThreadTests {
+@Suite(.timeLimit(.minutes(10))) struct SignalAndThreadTests {
     /// The only test that raises a real signal in the test process (process-wide state); the
     /// service's lifecycle is tested with its own termination source, and the real SIGTERM path
     /// on a child process (ServiceTests' DrainTests).
@@ -207,7 +207,7 @@ private func connectedPair() throws -> (listener: Int32, client: Int32, server: 
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct LatchTests {
+@Suite(.timeLimit(.minutes(10))) struct LatchTests {
     @Test func waitReturnsOnceEveryPartyCountedDown() throws {
         let latch = Latch(count: 2)
         let a = try PosixThread.spawn { latch.countDown() }

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import Posix
 
-@Suite(.timeLimit(.minutes(5))) struct SyscallTests {
+@Suite(.timeLimit(.minutes(10))) struct SyscallTests {
     @Test func failedCallThrowsTypedErrorWithItsName() {
         #expect(throws: SystemError(call: "open", errno: ENOENT)) {
             _ = try syscallBlocking("open") { Glibc.open("/nonexistent/vigia", O_RDONLY) }

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 @testable import Posix
 
-@Suite(.timeLimit(.minutes(5))) struct WorkQueueTests {
+@Suite(.timeLimit(.minutes(10))) struct WorkQueueTests {
     @Test func deliversInOrderRefusesPastCapacityAndEndsAfterClose() {
         let queue = WorkQueue<Int>(capacity: 5)
         #expect(queue.offer(1, units: 2))

@@ -3,7 +3,7 @@ import Glibc
 import Registry
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct RolloutSpecParsingTests {
+@Suite(.timeLimit(.minutes(10))) struct RolloutSpecParsingTests {
     @Test func theDocumentedExampleParses() throws {
         let spec = try RolloutSpec.parse(Array(#"""
             {"shadow": {"version": 3}, "canary": {"version": 3, "weight": 0.05},
@@ -58,7 +58,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct RolloutPolicyTests {
+@Suite(.timeLimit(.minutes(10))) struct RolloutPolicyTests {
     @Test func aVersionUnderRolloutIsLoadedButDoesNotServe() {
         let decision = VersionPolicy.decide(PolicyInput(
             discovered: [2, 3], states: [2: .available], serving: 2, rollout: [3]))
@@ -95,7 +95,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct RolloutRegistryTests {
+@Suite(.timeLimit(.minutes(10))) struct RolloutRegistryTests {
     func write(_ storage: TempStorage, _ text: String) throws {
         try Data(text.utf8).write(to: URL(fileURLWithPath: storage.modelPath("fraud") + "/.rollout.tmp"))
         // rename(2) replaces the file in one step, as operators are told to publish it.

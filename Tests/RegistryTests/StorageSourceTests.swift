@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import Registry
 
-@Suite(.timeLimit(.minutes(5))) struct StorageSourceTests {
+@Suite(.timeLimit(.minutes(10))) struct StorageSourceTests {
     @Test(arguments: [
         ("fraud", true), ("fraud-v2", true), ("a", true), ("0model", true), ("m.o_d-e", true),
         ("", false), (".hidden", false), ("Fraud", false), ("-fraud", false), ("_x", false),

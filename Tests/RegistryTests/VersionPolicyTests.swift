@@ -2,7 +2,7 @@ import Registry
 import Testing
 
 /// The version policy as tables: input → decision, one named row per rule.
-@Suite(.timeLimit(.minutes(5))) struct VersionPolicyTests {
+@Suite(.timeLimit(.minutes(10))) struct VersionPolicyTests {
     struct Row: CustomTestStringConvertible, Sendable {
         var name: String
         var input: PolicyInput

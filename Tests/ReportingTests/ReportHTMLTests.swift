@@ -21,7 +21,7 @@ func sampleReport() -> EvaluationReport {
         sliceKeys: keys, bootstrapResamples: 50)
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ReportHTMLTests {
+@Suite(.timeLimit(.minutes(10))) struct ReportHTMLTests {
     @Test func pageIsSelfContained() {
         let html = ReportHTML.render(sampleReport())
         #expect(html.hasPrefix("<!DOCTYPE html>"))
@@ -102,7 +102,7 @@ func sampleReport() -> EvaluationReport {
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct ModelCardTests {
+@Suite(.timeLimit(.minutes(10))) struct ModelCardTests {
     func manifest() -> ModelManifest {
         ModelManifest(
             name: "items", version: 3, created: "2026-12-04T00:00:00Z", algorithm: .logisticRegression,

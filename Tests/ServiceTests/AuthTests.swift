@@ -28,7 +28,7 @@ private final class TokensFile {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct AuthorizerTests {
+@Suite(.timeLimit(.minutes(10))) struct AuthorizerTests {
     let tokens = TokenSet([(.admin, adminToken), (.predict, predictToken)])
 
     @Test func aMissingTokenIs401WithABearerChallenge() {
@@ -108,7 +108,7 @@ private final class TokensFile {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SecretConfigurationTests {
+@Suite(.timeLimit(.minutes(10))) struct SecretConfigurationTests {
     @Test func aSecretKeyInTheConfigurationFileStopsStartUp() throws {
         let path = FileManager.default.temporaryDirectory.appending(path: "vigia-secret-\(UUID().uuidString).json").path
         try Data(#"{"auth": {"admin_tokens": ["\#(adminToken)"]}}"#.utf8).write(to: URL(fileURLWithPath: path))

@@ -6,7 +6,7 @@ import Testing
 
 /// `vigia predict`'s line scoring, with the default model: the same listing schema and item
 /// writer as `:predict`.
-@Suite(.timeLimit(.minutes(5))) struct BatchPredictorTests {
+@Suite(.timeLimit(.minutes(10))) struct BatchPredictorTests {
     let predictor: BatchPredictor
 
     init() throws {
@@ -57,7 +57,7 @@ import Testing
 
 /// The listing schema a signature gives: types, required fields, constraints, null for
 /// optional fields, and lengths counted as JSON Schema counts them.
-@Suite(.timeLimit(.minutes(5))) struct ListingSchemaTests {
+@Suite(.timeLimit(.minutes(10))) struct ListingSchemaTests {
     let schema = ListingSchema.from(Signature(fields: [
         FieldSpec(name: "title", type: .string, required: true, constraints: FieldConstraints(minLength: 2, maxLength: 5)),
         FieldSpec(name: "site_id", type: .string, constraints: FieldConstraints(allowed: ["MLB", "MLA"])),

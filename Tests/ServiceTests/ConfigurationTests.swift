@@ -2,7 +2,7 @@ import FoundationEssentials
 import Testing
 @testable import Service
 
-@Suite(.timeLimit(.minutes(5))) struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigurationTests {
     /// Runs `body` with `text` in a temporary configuration file, removed afterwards.
     private func withTempFile<T>(_ text: String, _ body: (String) throws -> T) throws -> T {
         let path = FileManager.default.temporaryDirectory.appending(path: "vigia-config-\(UInt64.random(in: 0...UInt64.max)).json").path

@@ -9,7 +9,7 @@ private let predictOnlyToken = "predict-0123456789abcdef012345"
 private let adminOnlyToken = "admin-0123456789abcdef0123456789"
 private func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 
-@Suite(.timeLimit(.minutes(5))) struct ConsoleTests {
+@Suite(.timeLimit(.minutes(10))) struct ConsoleTests {
     @Test func readsTheExpositionItWrites() {
         let samples = MetricsText.parse("""
             # HELP vigia_http_requests_total Requests.

@@ -1,7 +1,7 @@
 import Testing
 @testable import Service
 
-@Suite(.timeLimit(.minutes(5))) struct JSONParserTests {
+@Suite(.timeLimit(.minutes(10))) struct JSONParserTests {
     private func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try JSONParser.parse(Array(text.utf8))
     }
@@ -94,7 +94,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct JSONWriterTests {
+@Suite(.timeLimit(.minutes(10))) struct JSONWriterTests {
     @Test func escapesStringsAndWritesNumbersCompactly() {
         let value: JSONValue = ["s": "a\"b\\c\n\u{01}ç", "i": 3, "d": 0.25, "neg": -2.5, "b": false, "n": nil, "a": [1, "x"]]
         let text = String(decoding: JSONWriter.encode(value), as: UTF8.self)
@@ -134,7 +134,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SchemaTests {
+@Suite(.timeLimit(.minutes(10))) struct SchemaTests {
     let listing = Schema.object(
         properties: [
             ("id", .string(minLength: 1, maxLength: 64)),

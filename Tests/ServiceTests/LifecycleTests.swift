@@ -23,7 +23,7 @@ final class ManualTermination: TerminationSource {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct LifecycleTests {
+@Suite(.timeLimit(.minutes(10))) struct LifecycleTests {
     @Test func firstRequestTurnsReadinessOffAndClosesEveryResponseSecondEndsTheGrace() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

@@ -6,7 +6,7 @@ import Testing
 /// The one-pass predict decoder against the general path (parse → validate → features):
 /// it may decline a body, but whatever it returns must be exactly what the general path
 /// gives, and it must never accept a body the general path refuses.
-@Suite(.timeLimit(.minutes(5))) struct ListingDecoderTests {
+@Suite(.timeLimit(.minutes(10))) struct ListingDecoderTests {
     let serving: ServingModel
 
     init() throws {

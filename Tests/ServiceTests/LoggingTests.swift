@@ -5,7 +5,7 @@ import Dispatch
 import Testing
 @testable import Service
 
-@Suite(.timeLimit(.minutes(5))) struct JSONLogHandlerTests {
+@Suite(.timeLimit(.minutes(10))) struct JSONLogHandlerTests {
     @Test func writesOneJSONObjectPerLineWithDottedMetadata() throws {
         let lines = Mutex<[[UInt8]]>([])
         var logger = Logger(label: "vigia.test") { label in

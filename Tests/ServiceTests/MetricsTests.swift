@@ -118,7 +118,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct AccessLogTests {
+@Suite(.timeLimit(.minutes(10))) struct AccessLogTests {
     @Test func samplerLogsAnEvenShareAndEveryServerError() {
         let quarter = AccessLogSampler(rate: 0.25)
         #expect((0..<100).filter { _ in quarter.shouldLog(status: 200) }.count == 25)
@@ -186,7 +186,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ScoreHistogramTests {
+@Suite(.timeLimit(.minutes(10))) struct ScoreHistogramTests {
     @Test func scoresFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
         #expect(ScoreHistogram.bucket(of: 0) == 0)
         #expect(ScoreHistogram.bucket(of: 0.05) == 0)
@@ -225,7 +225,7 @@ func sample(_ page: String, _ series: String) -> Double? {
 
 /// Series of a version that is no longer loaded leave the page, so a long-lived process that
 /// swaps versions all day keeps a bounded label set.
-@Suite(.timeLimit(.minutes(5))) struct VersionSeriesTests {
+@Suite(.timeLimit(.minutes(10))) struct VersionSeriesTests {
     @Test func hundredsOfSwapsLeaveOnlyTheLoadedVersionsOnThePage() {
         let metrics = ServiceMetrics()
         var loaded: [ModelVersionMetrics] = []

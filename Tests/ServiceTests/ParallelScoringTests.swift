@@ -6,7 +6,7 @@ import Testing
 
 /// `vigia predict`'s parallel run: batches of whole lines, scored on several threads, written
 /// in input order; the first failure stops it unless told to keep going.
-@Suite(.timeLimit(.minutes(5))) struct ParallelScoringTests {
+@Suite(.timeLimit(.minutes(10))) struct ParallelScoringTests {
     @Test func chunkerCutsWholeLinesAndNumbersThem() {
         var chunker = LineChunker()
         func feed(_ text: String) -> LineBatch? {

@@ -5,7 +5,7 @@ import Testing
 
 /// KServe V1, TF Serving REST and the Open Inference Protocol over real sockets: every
 /// protocol scores through the same call, so each answers exactly V1 predict's scores.
-@Suite(.timeLimit(.minutes(5))) struct ProtocolEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct ProtocolEndToEndTests {
     static let model = "prohibited-items"
 
     /// Two listings as columns, one per signature field.

@@ -5,7 +5,7 @@ import Training
 /// The one-pass V2 decoder against the plain tree-walking one (`V2ReferenceDecoder`): on
 /// generated requests — valid, wrong in one place, members in any order, binary data — and on
 /// those bodies truncated or with a byte changed, both give the same request or the same 400.
-@Suite(.timeLimit(.minutes(5))) struct V2DecoderDifferentialTests {
+@Suite(.timeLimit(.minutes(10))) struct V2DecoderDifferentialTests {
     typealias Outcome = Result<V2InferRequest, V2RequestError>
 
     static func outcome(_ decode: () throws(V2RequestError) -> V2InferRequest) -> Outcome {

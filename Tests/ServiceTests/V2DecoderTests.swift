@@ -3,7 +3,7 @@ import Testing
 
 /// The Open Inference Protocol decoder as a pure function: JSON and binary tensor data in,
 /// a request or a 400 that names the input out.
-@Suite(.timeLimit(.minutes(2))) struct V2DecoderTests {
+@Suite(.timeLimit(.minutes(10))) struct V2DecoderTests {
     /// `predict` answers INT64 for classes written as integers (scikit-learn trained on 0/1),
     /// BYTES otherwise.
     @Test func scikitLearnPredictOutputIsIntegerOnlyWhenEveryLabelIs() {

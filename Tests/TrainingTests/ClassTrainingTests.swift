@@ -32,7 +32,7 @@ func familiesConfig(_ algorithm: Algorithm = .logisticRegression) -> TrainConfig
     return config
 }
 
-@Suite(.timeLimit(.minutes(5))) struct ClassTrainingTests {
+@Suite(.timeLimit(.minutes(10))) struct ClassTrainingTests {
     /// A small problem with every kind of row: several features per row, repeated columns,
     /// sample weights and a bias per class.
     func gradientProblem() -> TrainingMatrix {

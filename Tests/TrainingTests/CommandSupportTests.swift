@@ -10,7 +10,7 @@ func publishedSmallModel(_ storage: URL) throws -> LoadedModel {
     return try LoadedModel.load(directory: outcome.directory.path)
 }
 
-@Suite(.timeLimit(.minutes(5))) struct CommandSupportTests {
+@Suite(.timeLimit(.minutes(10))) struct CommandSupportTests {
     @Test func evaluatesAPublishedModelOnACSVExactlyAsTrainingMeasuredIt() throws {
         let storage = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: storage) }
@@ -35,7 +35,7 @@ func publishedSmallModel(_ storage: URL) throws -> LoadedModel {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SignatureTests {
+@Suite(.timeLimit(.minutes(10))) struct SignatureTests {
     @Test func numericFieldsThatWereNeverNegativeGetAMinimumOfZero() throws {
         let storage = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: storage) }

@@ -20,7 +20,7 @@ func loadError(_ text: String, schema: DatasetSchema = smallSchema) -> DatasetEr
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct CSVLoadingTests {
+@Suite(.timeLimit(.minutes(10))) struct CSVLoadingTests {
     @Test func parsesQuotedCommasAndUTF8() throws {
         let text = #"""
             id,title,site,price,used,label
@@ -125,7 +125,7 @@ func loadError(_ text: String, schema: DatasetSchema = smallSchema) -> DatasetEr
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SplitTests {
+@Suite(.timeLimit(.minutes(10))) struct SplitTests {
     let labels = (0..<100).map { $0 % 5 == 0 ? 1 : 0 }  // 20 positives, 80 negatives
 
     @Test func keepsClassProportionsOnBothSides() {

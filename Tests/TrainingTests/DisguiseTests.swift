@@ -3,7 +3,7 @@ import Inference
 import Testing
 @testable import Training
 
-@Suite(.timeLimit(.minutes(5))) struct DisguiseTests {
+@Suite(.timeLimit(.minutes(10))) struct DisguiseTests {
     func disguised(_ text: String, _ kind: DisguiseKind, seed: UInt64 = 1) -> String {
         var generator = SeededGenerator(seed: seed)
         return Disguiser.disguise(text, as: kind, using: &generator)

@@ -4,7 +4,7 @@ import Testing
 @testable import Training
 
 /// Copies of a listing stay on one side of the split and of the folds.
-@Suite(.timeLimit(.minutes(5))) struct DuplicateGroupTests {
+@Suite(.timeLimit(.minutes(10))) struct DuplicateGroupTests {
     @Test func rowsSharingAnyNormalisedKeyAreOneGroupTransitively() {
         let groups = DuplicateGroups(keys: [
             ["a", "Pistola  9mm"],   // 0
@@ -82,7 +82,7 @@ import Testing
 }
 
 /// Datasets users will hand the trainer, each with the exact outcome.
-@Suite(.timeLimit(.minutes(5))) struct DatasetCornerTests {
+@Suite(.timeLimit(.minutes(10))) struct DatasetCornerTests {
     let header = "id,site_id,title,category_id,price_usd,seller_age_days,seller_sales,seller_reputation,is_prohibited,family"
 
     @Test func aHeaderNamingAColumnTwiceIsRefusedNamingIt() {

@@ -23,7 +23,7 @@ func separableMatrix() -> TrainingMatrix {
     return TrainingMatrix(rows: rows, labels: labels, dimension: 4)
 }
 
-@Suite(.timeLimit(.minutes(5))) struct FitterTests {
+@Suite(.timeLimit(.minutes(10))) struct FitterTests {
     @Test func logisticRegressionSeparatesKnownData() {
         let data = separableMatrix()
         let fit = LogisticRegressionFitter(c: 10).fit(data)

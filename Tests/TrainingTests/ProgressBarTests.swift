@@ -1,7 +1,7 @@
 import Testing
 @testable import Training
 
-@Suite(.timeLimit(.minutes(5))) struct ProgressBarTests {
+@Suite(.timeLimit(.minutes(10))) struct ProgressBarTests {
     @Test func etaAssumesTheRemainingUnitsTakeTheAverageSoFar() {
         #expect(ProgressBar.secondsLeft(done: 2, total: 5, elapsed: 4) == 6)
         #expect(ProgressBar.secondsLeft(done: 5, total: 5, elapsed: 4) == 0)

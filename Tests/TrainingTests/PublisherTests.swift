@@ -14,7 +14,7 @@ func writeMarker(_ directory: URL, _ version: Int) throws {
     try Data("version \(version)".utf8).write(to: directory.appending(path: "model.json"))
 }
 
-@Suite(.timeLimit(.minutes(5))) struct PublisherTests {
+@Suite(.timeLimit(.minutes(10))) struct PublisherTests {
     @Test func publishesConsecutiveIntegerVersions() throws {
         let storage = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: storage) }

@@ -3,7 +3,7 @@ import Inference
 import Testing
 @testable import Training
 
-@Suite(.timeLimit(.minutes(5))) struct ReportComputationTests {
+@Suite(.timeLimit(.minutes(10))) struct ReportComputationTests {
     @Test func rocCurveRunsFromTheOriginToTheCornerThroughEachDistinctScore() {
         // handScores: 0.9(+) 0.8(+) 0.8(−) 0.6(+) 0.4(−) 0.3(−)
         let curve = ScoreAnalysis.rocCurve(scores: handScores, labels: handLabels)
@@ -99,7 +99,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct SliceTests {
+@Suite(.timeLimit(.minutes(10))) struct SliceTests {
     let age = SliceDimension(name: "seller_age", column: "seller_age_days", edges: [30, 365, 1825])
 
     @Test func bucketsByEdges() {

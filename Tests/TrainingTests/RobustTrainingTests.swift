@@ -3,7 +3,7 @@ import Inference
 import Testing
 @testable import Training
 
-@Suite(.timeLimit(.minutes(5))) struct RobustTrainingTests {
+@Suite(.timeLimit(.minutes(10))) struct RobustTrainingTests {
     @Test func theConfigReadsNormalisationCharNGramsAndAugmentation() throws {
         let json = #"""
         {"text": {"normalize": ["repeats", "homoglyphs"], "char_ngrams": {"min": 3, "max": 5, "min_df": 1, "max_features": 500}},

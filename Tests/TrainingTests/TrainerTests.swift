@@ -51,7 +51,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
      "seller_reputation": .string("gold")]
 }
 
-@Suite(.timeLimit(.minutes(5))) struct TrainerTests {
+@Suite(.timeLimit(.minutes(10))) struct TrainerTests {
     @Test(arguments: TrainConfig.trainableAlgorithms)
     func eachAlgorithmLearnsTheSmallDatasetAndPublishesALoadableArtifact(_ algorithm: Algorithm) throws {
         let trained = try Trainer(config: smallConfig(algorithm)).train(try smallDataset(), name: "small")
@@ -304,7 +304,7 @@ func listing(_ title: String) -> [String: FeatureValue] {
     }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct GroupReportTests {
+@Suite(.timeLimit(.minutes(10))) struct GroupReportTests {
     @Test func countsFlaggedTestRowsPerReportingGroup() throws {
         let trained = try smallLogisticModel.get()
         #expect(Set(trained.testGroups) == ["weapons", "benign"])
