@@ -135,6 +135,21 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         return item
     }
 
+    /// Refuses new items and hands back what was queued and not yet taken, in order: `take`
+    /// returns nil at once. For a consumer whose backlog must not hold up a stop.
+    public func closeDiscardingQueued() -> [Item] {
+        pthread_mutex_lock(mutex)
+        closed = true
+        let discarded = items[head...].map(\.item)
+        items.removeAll()
+        head = 0
+        queued = 0
+        queuedHint.store(0, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        pthread_cond_broadcast(condition)
+        return discarded
+    }
+
     /// How many times a producer woke a waiting consumer (for tests and diagnostics).
     public var signalsSent: Int {
         pthread_mutex_lock(mutex)

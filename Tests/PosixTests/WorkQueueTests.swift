@@ -19,6 +19,17 @@ import Testing
         #expect(queue.take() == nil)
     }
 
+    @Test func closingWithoutTheBacklogHandsItBackAndEndsTakesAtOnce() {
+        let queue = WorkQueue<Int>(capacity: 10)
+        for i in 0..<4 { #expect(queue.offer(i, units: 2)) }
+        #expect(queue.take() == 0)
+        #expect(queue.closeDiscardingQueued() == [1, 2, 3])
+        #expect(queue.queuedUnits == 0)
+        #expect(queue.take() == nil)
+        #expect(!queue.offer(9))
+        #expect(queue.closeDiscardingQueued() == [])
+    }
+
     /// A consumer held in its linger (by the test, not a clock) takes a burst offered
     /// meanwhile without being signalled once; without a linger, a consumer that waits is
     /// signalled for the next item.

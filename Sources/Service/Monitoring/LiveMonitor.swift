@@ -83,9 +83,15 @@ public final class LiveMonitor: Sendable {
         thread.withLock { $0 = id }
     }
 
-    /// Finishes what is queued, then stops the worker and the payload writer.
+    /// Stops the worker without working through its backlog (at idle priority on a busy
+    /// machine that could outlast the drain and hold up the exit): what was queued is counted
+    /// as skipped, its payload lines as dropped. Then stops the payload writer, which writes
+    /// what it already holds.
     func stop() {
-        queue.close()
+        for job in queue.closeDiscardingQueued() {
+            job.serving.servable.monitorSkipped.value.add(job.listings.count, ordering: .relaxed)
+            if !job.sampled.isEmpty { payload?.dropped.add(job.sampled.count, ordering: .relaxed) }
+        }
         if let id = thread.withLock({ current in defer { current = nil }; return current }) { PosixThread.join(id) }
         payload?.stop()
     }
