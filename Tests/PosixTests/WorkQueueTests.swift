@@ -1,4 +1,5 @@
 import Glibc
+import HTTPTestClient
 import Synchronization
 import Testing
 @testable import Posix
@@ -34,18 +35,18 @@ import Testing
     /// meanwhile without being signalled once; without a linger, a consumer that waits is
     /// signalled for the next item.
     @Test func aLingeringConsumerIsNotSignalledForWhatArrivesWhileItLingers() throws {
-        let lingering = Mutex(false), release = Mutex(false)
+        let lingering = Latch(count: 1), release = Latch(count: 1)
         let queue = WorkQueue<Int>(capacity: 1000, linger: .milliseconds(10)) {
-            lingering.withLock { $0 = true }
-            while !release.withLock({ $0 }) { usleep(1000) }
+            lingering.countDown()
+            release.wait(timeoutSeconds: 120)
         }
         let taken = Mutex<[Int]>([])
         let consumer = try PosixThread.spawn {
             while let item = queue.take() { taken.withLock { $0.append(item) } }
         }
-        #expect(eventually { lingering.withLock { $0 } })
+        #expect(lingering.wait(timeoutSeconds: 120))
         for i in 0..<100 { #expect(queue.offer(i)) }
-        release.withLock { $0 = true }
+        release.countDown()
         #expect(eventually { taken.withLock { $0.count } == 100 })
         #expect(taken.withLock { $0 } == Array(0..<100))
         #expect(queue.signalsSent == 0, "offers during the linger signal nobody")
@@ -78,13 +79,5 @@ import Testing
         #expect(plain.signalsSent == 1, "the waiting consumer was woken")
         plain.close()
         pthread_join(plainConsumer, nil)
-    }
-
-    private func eventually(_ condition: () -> Bool) -> Bool {
-        for _ in 0..<3000 {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
     }
 }
