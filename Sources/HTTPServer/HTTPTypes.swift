@@ -52,10 +52,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     public mutating func set(_ name: String, _ value: String) {
         guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else { return add(name, value) }
         fields[first] = HTTPField(name: name, value: value)
-        if fields[(first + 1)...].contains(where: { Self.sameName($0.name, name) }) {
-            let kept = fields[first]
-            remove(name)
-            fields.insert(kept, at: first)
+        var index = first + 1
+        while index < fields.count {
+            if Self.sameName(fields[index].name, name) { fields.remove(at: index) } else { index += 1 }
         }
     }
 
@@ -69,27 +68,14 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         // lookup walks the fields): the UTF-8 count of a native string is stored, so this
         // rejects them without reading a byte.
         guard a.utf8.count == b.utf8.count else { return false }
-        let direct = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y in
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
                 for i in 0..<x.count where x[i] != y[i] {
                     let lower = x[i] | 0x20
                     guard lower == y[i] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
                 }
                 return true
-            }
-        }
-        if let direct = direct ?? nil { return direct }
-        var ia = a.utf8.makeIterator()
-        var ib = b.utf8.makeIterator()
-        while true {
-            switch (ia.next(), ib.next()) {
-            case (nil, nil): return true
-            case let (x?, y?):
-                if x == y { continue }
-                if (x | 0x20) != (y | 0x20) { return false }
-                let lower = x | 0x20
-                if lower < UInt8(ascii: "a") || lower > UInt8(ascii: "z") { return false }
-            default: return false
             }
         }
     }

@@ -71,12 +71,11 @@ public enum ResponseEncoder {
     }
 
     /// The bytes of a header piece. `Array.append(contentsOf: string.utf8)` goes element by
-    /// element for a short string; a native string's bytes are contiguous and copied at once.
+    /// element for a short string; its UTF-8 buffer is copied at once.
     @inline(__always)
     private static func append(_ text: String, to out: inout [UInt8]) {
-        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
-            out.append(contentsOf: text.utf8)
-        }
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     @inline(__always)

@@ -54,3 +54,10 @@ public enum MonotonicClock {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds (truncated), for the timespec-based waits and sleeps.
+    public var wholeNanoseconds: Int {
+        Int(components.seconds) * 1_000_000_000 + Int(components.attoseconds / 1_000_000_000)
+    }
+}

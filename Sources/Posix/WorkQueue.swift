@@ -40,8 +40,7 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     public init(capacity: Int, linger: Duration = .zero, testsOnly_linger: (@Sendable () -> Void)? = nil) {
         self.capacity = max(capacity, 1)
         self.testsOnly_linger = testsOnly_linger
-        let (seconds, attoseconds) = linger.components
-        lingerNanoseconds = max(0, Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        lingerNanoseconds = max(0, linger.wholeNanoseconds)
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
@@ -107,11 +106,8 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
                     pthread_mutex_lock(mutex)
                     continue
                 }
-                var deadline = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &deadline)
-                let nanoseconds = deadline.tv_nsec + lingerNanoseconds % 1_000_000_000
-                deadline.tv_sec += lingerNanoseconds / 1_000_000_000 + nanoseconds / 1_000_000_000
-                deadline.tv_nsec = nanoseconds % 1_000_000_000
+                let until = MonotonicClock.nanoseconds() + UInt64(lingerNanoseconds)
+                var deadline = timespec(tv_sec: Int(until / 1_000_000_000), tv_nsec: Int(until % 1_000_000_000))
                 lingering += 1
                 pthread_cond_timedwait(condition, mutex, &deadline)  // woken early: the queue is half full
                 lingering -= 1

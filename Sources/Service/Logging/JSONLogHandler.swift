@@ -191,7 +191,7 @@ final class LogBuffer: Sendable {
     }
 
     func startFlushing(every interval: Duration) {
-        let nanoseconds = max(1_000_000, Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000))
+        let nanoseconds = max(1_000_000, interval.wholeNanoseconds)
         _ = try? PosixThread.spawn { [self] in
             var delay = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
             while true {
