@@ -2,7 +2,8 @@
 """Every test suite has a time limit, so a hang fails one suite instead of stalling CI.
 
 A top-level type in Tests/ that holds an @Test must be declared with
-@Suite(.timeLimit(...)) on the lines just above it. Prints each offender; exit 1 if any.
+@Suite(.timeLimit(...)), or @Suite(.exclusive(timeLimit: ...)) whose limit starts once the test
+runs alone, on the lines just above it. Prints each offender; exit 1 if any.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def offenders(path: Path) -> list[str]:
             i -= 1
             attributes.append(lines[i])
         head = " ".join(attributes)
-        if not re.search(r"@Suite\([^)]*\.timeLimit\(", head):
+        if not re.search(r"@Suite\(.*(\.timeLimit\(|\.exclusive\(timeLimit:)", head):
             found.append(f"{path}:{start + 1}: {name}")
     return found
 
@@ -51,7 +52,7 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent / "Tests"
     bad = [o for path in sorted(root.rglob("*.swift")) for o in offenders(path)]
     for line in bad:
-        print(f"{line} has tests but no @Suite(.timeLimit(...))")
+        print(f"{line} has tests but no @Suite(.timeLimit(...)) or @Suite(.exclusive(timeLimit: ...))")
     suites = sum(1 for path in root.rglob("*.swift") for line in path.read_text(encoding="utf-8").splitlines() if "@Suite(" in line)
     if bad:
         return 1

@@ -182,19 +182,6 @@ import Testing
         }
     }
 
-    @Test(.exclusive) func twoHundredConcurrentConnectionsEachGetAnAnswer() throws {
-        try withServer(routes: standardRoutes) { server, port in
-            let clients = try (0..<200).map { _ in try TestClient(port: port) }
-            for (index, client) in clients.enumerated() {
-                try client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
-            }
-            for (index, client) in clients.enumerated() {
-                #expect(try client.readResponse().text == "item \(index)")
-            }
-            #expect(server.counters.acceptedConnections.load(ordering: .relaxed) == 200)
-        }
-    }
-
     @Test func throwingHandlerGives500AndTheNextRequestWorks() throws {
         struct Boom: Error {}
         let log = LogLines()
@@ -299,6 +286,22 @@ import Testing
             let first = try client.request("GET", "/nope").header("X-Request-Id")
             let second = try client.request("GET", "/nope").header("X-Request-Id")
             #expect(isGenerated(first) && isGenerated(second) && first != second)
+        }
+    }
+}
+
+/// Hundreds of connections at once: alone among the machine-loading tests.
+@Suite(.exclusive(timeLimit: .minutes(10))) struct ConcurrentConnectionTests {
+    @Test func twoHundredConcurrentConnectionsEachGetAnAnswer() throws {
+        try withServer(routes: standardRoutes) { server, port in
+            let clients = try (0..<200).map { _ in try TestClient(port: port) }
+            for (index, client) in clients.enumerated() {
+                try client.send("GET /items/\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
+            }
+            for (index, client) in clients.enumerated() {
+                #expect(try client.readResponse().text == "item \(index)")
+            }
+            #expect(server.counters.acceptedConnections.load(ordering: .relaxed) == 200)
         }
     }
 }

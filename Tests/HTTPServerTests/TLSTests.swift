@@ -26,7 +26,7 @@ func withTLSServer(
     }
 }
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct TLSTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct TLSTests {
     @Test func curlGetsTheResponseOverHTTPSWithTheConfiguredCertificate() throws {
         let certificates = try TestCertificates()
         try withTLSServer(certificates: certificates) { _, _, tlsPort in

@@ -139,7 +139,7 @@ private final class TokensFile {
     }
 }
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct AuthEndToEndTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct AuthEndToEndTests {
     @Test func adminRoutesAnswer401403OrServeByToken() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

@@ -10,7 +10,7 @@ import Testing
 /// request a client writes gets a response; once the server stops accepting, a connect is
 /// refused. Nothing in between ("lost": a connection that took the request and answered
 /// nothing) may happen, whatever the timing.
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct DrainTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct DrainTests {
     /// What one back-to-back client saw over a whole drain.
     struct ClientTally: Sendable {
         var responses = 0

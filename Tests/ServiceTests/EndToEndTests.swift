@@ -3,7 +3,7 @@ import HTTPTestClient
 import Testing
 @testable import Service
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct EndToEndTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct EndToEndTests {
     @Test func readinessWaitsForTheRequiredModelAndNamesWhatIsMissing() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

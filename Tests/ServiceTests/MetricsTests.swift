@@ -15,7 +15,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     return nil
 }
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct MetricsTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct MetricsTests {
     @Test func metricsCountRequestsByRoutePatternAndPredictionsByVersionAndLabel() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -162,7 +162,7 @@ func sample(_ page: String, _ series: String) -> Double? {
     }
 }
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct ServiceOverloadTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct ServiceOverloadTests {
     @Test func maxConnectionsFromConfigurationTurnsExtraConnectionsAwayAndCountsThem() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

@@ -4,7 +4,7 @@ import HTTPTestClient
 import Testing
 @testable import Service
 
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct RolloutEndToEndTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct RolloutEndToEndTests {
     func benign(_ i: Int) -> String {
         #"{"id":"B\#(i)","site_id":"MLA","title":"Pistola de silicona caliente 40w para manualidades","category_id":"MLA1234","price_usd":12.5,"seller_age_days":900,"seller_sales":340,"seller_reputation":"gold"}"#
     }

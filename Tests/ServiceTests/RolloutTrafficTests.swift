@@ -59,7 +59,7 @@ func metric(_ page: String, _ series: String) -> Double? {
 
 /// Shadow, canary, skew, payload sampling and rollout control over loopback sockets, with the
 /// service's own threads (and, where a test says so, its monitor worker or payload writer held).
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct RolloutTrafficTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct RolloutTrafficTests {
     static let model = "prohibited-items"
     static let statusPath = "/v1/models/prohibited-items"
     static let adminToken = "admin-rollout-0123456789abcdef"

@@ -111,7 +111,7 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
 }
 
 /// File-descriptor exhaustion on the real binary, run with `ulimit -n 64`.
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct DescriptorExhaustionTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct DescriptorExhaustionTests {
     @Test func acceptPausesOnEMFILEKeepsServingAndRecoversWhenDescriptorsFree() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }
@@ -175,7 +175,7 @@ func freshGET(_ port: Int, _ path: String) -> ClientResponse? {
 /// Storage that the server loses the right to read, with real permission bits: the tests run
 /// as root, which reads through any mode, so the server runs as `nobody` (setpriv) and the
 /// test, as root, takes the permission away and gives it back.
-@Suite(.serialized, .exclusive, .timeLimit(.minutes(10))) struct StoragePermissionTests {
+@Suite(.serialized, .exclusive(timeLimit: .minutes(10))) struct StoragePermissionTests {
     @Test func unreadableStorageIsReportedKeepsServingAndRecovers() throws {
         let storage = try TestStorage()
         defer { storage.destroy() }

@@ -45,7 +45,7 @@ private let familiesConfig = #"{"seed": 7, "folds": 3, "test_fraction": 0.25, "t
 private let goodListing = #"{"id":"A","site_id":"MLB","title":"Pistola 9mm glock com carregador extra","category_id":"MLB1132","price_usd":850,"seller_age_days":3,"seller_sales":0,"seller_reputation":"bronze"}"#
 private let benignListing = #"{"id":"B","site_id":"MLA","title":"Camiseta de algodon azul","category_id":"MLA1","price_usd":12.5,"seller_age_days":900,"seller_sales":340,"seller_reputation":"gold"}"#
 
-@Suite(.exclusive, .timeLimit(.minutes(10))) struct VigiaCommandTests {
+@Suite(.exclusive(timeLimit: .minutes(10))) struct VigiaCommandTests {
     @Test func configKeysPrintsTheTableAndExitsZero() throws {
         let result = try vigia(["config-keys"])
         #expect(result.status == 0, "\(result.errorOutput)")
