@@ -21,6 +21,14 @@ static inline long vigia_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
 
+/// SSL_CTX_set_read_ahead (a macro): read as many bytes as the socket has, not one record's
+/// header and then its body, so a request costs one read(2) instead of two. What is read
+/// beyond the record being returned stays buffered inside OpenSSL, where epoll cannot see it:
+/// the event loop asks SSL_has_pending before it stops reading a connection.
+static inline void vigia_ssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes) {
+    SSL_CTX_set_read_ahead(ctx, yes);
+}
+
 /// The mode bits the non-blocking transport needs: SSL_write may take part of a buffer, and a
 /// retried write may pass the same bytes from a moved (reallocated) buffer.
 static inline long vigia_ssl_partial_write_modes(void) {

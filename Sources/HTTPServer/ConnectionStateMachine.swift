@@ -121,12 +121,20 @@ public struct ConnectionStateMachine {
         }
     }
 
+    /// The actions `event` calls for, in a new array (tests, and shells that do not keep a buffer).
     public mutating func event(_ event: Event, now: MonotonicInstant) -> [Action] {
-        if isClosed { return [] }
         var actions: [Action] = []
+        self.event(event, now: now, into: &actions)
+        return actions
+    }
+
+    /// Appends the actions `event` calls for to `actions`, so a shell can reuse one buffer
+    /// instead of receiving a new array for every event.
+    public mutating func event(_ event: Event, now: MonotonicInstant, into actions: inout [Action]) {
+        if isClosed { return }
         switch event {
         case .received(let bytes):
-            if case .stopped = reading { return [] }
+            if case .stopped = reading { return }
             let before = input.count
             input.append(contentsOf: bytes)
             if bytes.contains(UInt8(ascii: "\n")) || crossed(limits.maxRequestLineBytes, from: before)
@@ -145,29 +153,30 @@ public struct ConnectionStateMachine {
             let keepAlive = current.keepAlive && (drainStartedAt == nil || nextRequestHasBegun)
             actions.append(.send(OutgoingResponse(
                 response: response, headOnly: current.headOnly, keepAlive: keepAlive, requestVersion: current.version)))
-            if !keepAlive { return finish(actions) }
+            if !keepAlive { return finish(into: &actions) }
         case .outputBlocked:
             if blockedSince == nil { blockedSince = now }
-            return []
+            return
         case .outputDrained:
             blockedSince = nil
         case .timerFired:
-            guard let deadline, now >= deadline else { return [] }
-            if blockedSince != nil { return finish([]) }  // the peer stopped reading
+            guard let deadline, now >= deadline else { return }
+            if blockedSince != nil { return finish(into: &actions) }  // the peer stopped reading
             switch reading {
             case .head(started: nil):
-                return finish([])  // idle keep-alive: close quietly
+                return finish(into: &actions)  // idle keep-alive: close quietly
             case .head, .body:
                 let timeout = HTTPError(.requestTimeout, detail: "The request was not received in time.")
-                return finish([.send(failureResponse(timeout))])
+                actions.append(.send(failureResponse(timeout)))
+                return finish(into: &actions)
             case .stopped:
-                return []
+                return
             }
         case .beginDrain(let startedAt):
-            if drainStartedAt != nil { return [] }
+            if drainStartedAt != nil { return }
             drainStartedAt = startedAt
         case .shutdown:
-            if stopping { return [] }
+            if stopping { return }
             stopping = true
             if drainStartedAt == nil {
                 drainStartedAt = now
@@ -175,7 +184,6 @@ public struct ConnectionStateMachine {
             }
         }
         advance(now: now, into: &actions)
-        return actions
     }
 
     /// Whether bytes of another request arrived after the one being answered (pipelined).
@@ -189,12 +197,12 @@ public struct ConnectionStateMachine {
     /// without a line ending).
     private func crossed(_ limit: Int, from before: Int) -> Bool { before <= limit && input.count > limit }
 
-    private mutating func finish(_ actions: [Action]) -> [Action] {
+    private mutating func finish(into actions: inout [Action]) {
         isClosed = true
         reading = .stopped
         queue.removeAll()
         input.removeAll()
-        return actions + [.close]
+        actions.append(.close)
     }
 
     private func failureResponse(_ error: any HTTPResponseError) -> OutgoingResponse {
@@ -212,7 +220,8 @@ public struct ConnectionStateMachine {
                     actions.append(.handle(request))
                     return  // wait for .responded
                 case .failure(let error):
-                    actions = finish(actions + [.send(failureResponse(error))])
+                    actions.append(.send(failureResponse(error)))
+                    finish(into: &actions)
                     return
                 }
             }
@@ -230,7 +239,7 @@ public struct ConnectionStateMachine {
         // request its client is about to send; each response then closes it.
         var idleThroughDrain = false
         if stopping, idle, let drainStartedAt { idleThroughDrain = stoppedWithoutGrace || idleSince < drainStartedAt }
-        if inputClosed || idleThroughDrain || stopped { actions = finish(actions) }
+        if inputClosed || idleThroughDrain || stopped { finish(into: &actions) }
     }
 
     /// One parsing step over `input`; true if it made progress.

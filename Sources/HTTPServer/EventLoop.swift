@@ -145,6 +145,11 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     private var nextGeneration: UInt32 = 1
     private var deadlines = DeadlineHeap<Int32>()
+    /// Reused by `perform` for the actions of each event.
+    private var actionBuffer: [ConnectionStateMachine.Action] = []
+    /// TLS connections that want input OpenSSL already holds (no epoll event will come for
+    /// it), as (fd, generation): read before the next wait, which then does not block.
+    private var bufferedInput: [(fd: Int32, generation: UInt32)] = []
     private var acceptResumeAt: MonotonicInstant?
     /// Accept failed for lack of descriptors or memory and has not succeeded since.
     private var acceptExhausted = false
@@ -222,6 +227,7 @@ final class EventLoop: @unchecked Sendable {
                 break
             }
             runTimers(now: MonotonicInstant.now())
+            readBufferedInput()
         }
         for connection in Array(connections.values) { closeNow(connection) }
         stopListening()
@@ -235,6 +241,7 @@ final class EventLoop: @unchecked Sendable {
             guard let b else { return a }
             return min(a, b)
         }
+        if !bufferedInput.isEmpty { return 0 }
         let loopTimers = earlier(earlier(acceptResumeAt, acceptUntil), drainDeadline)
         guard let next = earlier(deadlines.earliest, loopTimers) else {
             return -1
@@ -267,7 +274,7 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         let readWaitsForWritable = connection.transport.readResumesOnWritable(pendingOutput: connection.pendingOutput)
-        if event.writable { perform(connection, [], now: now) }
+        if event.writable { perform(connection, after: nil, now: now) }
         if connection.isOpen, event.readable || event.readHangup || (event.writable && readWaitsForWritable) {
             readInput(connection, now: now)
         }
@@ -320,7 +327,7 @@ final class EventLoop: @unchecked Sendable {
             case .httpTimer:
                 break
             }
-            perform(connection, connection.machine.event(.timerFired, now: now), now: now)
+            perform(connection, after: .timerFired, now: now)
             if connection.isOpen { sync(connection) }
         }
     }
@@ -439,7 +446,7 @@ final class EventLoop: @unchecked Sendable {
         let now = MonotonicInstant.now()
         // Handshaking connections learn of the drain when HTTP starts (`newMachine`).
         for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
-            perform(connection, connection.machine.event(.beginDrain(at: startedAt), now: now), now: now)
+            perform(connection, after: .beginDrain(at: startedAt), now: now)
             if connection.isOpen { sync(connection) }
         }
     }
@@ -461,7 +468,7 @@ final class EventLoop: @unchecked Sendable {
             acceptUntil = now.adding(seconds: Self.acceptSettleSeconds)
         }
         for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
-            perform(connection, connection.machine.event(.shutdown, now: now), now: now)
+            perform(connection, after: .shutdown, now: now)
             if connection.isOpen { sync(connection) }
         }
         stopIfFinished()
@@ -513,13 +520,13 @@ final class EventLoop: @unchecked Sendable {
             if count > 0 { context.counters.bytesRead.add(count, ordering: .relaxed) }
             switch connection.transport.read(outcome) {
             case .deliver:
-                perform(connection, connection.machine.event(.received(scratch[0..<count]), now: now), now: now)
+                perform(connection, after: .received(scratch[0..<count]), now: now)
             case .discard:
                 continue
             case .stop:
                 return
             case .inputClosed:
-                perform(connection, connection.machine.event(.inputClosed, now: now), now: now)
+                perform(connection, after: .inputClosed, now: now)
                 return
             case .close:
                 closeNow(connection)
@@ -528,10 +535,19 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Performs the machine's actions in order, writes, and feeds output pressure back.
-    private func perform(_ connection: Connection, _ actions: [ConnectionStateMachine.Action], now: MonotonicInstant) {
+    /// Reports `event` (if any) to the connection's machine, performs the actions it calls for
+    /// in order, writes, and feeds output pressure back.
+    private func perform(_ connection: Connection, after event: ConnectionStateMachine.Event?, now: MonotonicInstant) {
         assertOnLoop()
-        var pending = actions
+        // The loop's action buffer, taken for the call and given back empty with its capacity
+        // kept: no array is allocated per event. A nested call would find it empty and grow its own.
+        var pending = actionBuffer
+        actionBuffer = []
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            actionBuffer = pending
+        }
+        if let event { connection.machine.event(event, now: now, into: &pending) }
         while connection.isOpen {
             var index = 0
             while index < pending.count {
@@ -553,9 +569,9 @@ final class EventLoop: @unchecked Sendable {
                     }
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
                     if let startedAt = context.drainFlag.startedAt {
-                        pending.append(contentsOf: connection.machine.event(.beginDrain(at: startedAt), now: now))
+                        connection.machine.event(.beginDrain(at: startedAt), now: now, into: &pending)
                     }
-                    pending.append(contentsOf: connection.machine.event(.responded(response), now: now))
+                    connection.machine.event(.responded(response), now: now, into: &pending)
                 case .close:
                     connection.transport.closeRequested()
                 }
@@ -570,7 +586,8 @@ final class EventLoop: @unchecked Sendable {
             }
             guard connection.pendingOutput == 0, connection.outputBlocked else { return }
             connection.outputBlocked = false
-            pending = connection.machine.event(.outputDrained, now: now)  // handles what queued up
+            pending.removeAll(keepingCapacity: true)
+            connection.machine.event(.outputDrained, now: now, into: &pending)  // handles what queued up
             if pending.isEmpty { return }
         }
     }
@@ -630,6 +647,26 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         deadlines.set(connection.fd, connection.transport.deadline(http: connection.machine.deadline))
+        if let tls = connection.tls, tls.hasBufferedInput,
+            connection.transport.shouldRead(httpWantsToRead: connection.machine.wantsToRead),
+            !bufferedInput.contains(where: { $0.fd == connection.fd })
+        {
+            bufferedInput.append((connection.fd, connection.generation))
+        }
+    }
+
+    /// Reads what OpenSSL buffered for connections that stopped reading with input left (the
+    /// per-event read limit, or HTTP that did not want input then and wants it now).
+    private func readBufferedInput() {
+        guard !bufferedInput.isEmpty else { return }
+        let ready = bufferedInput
+        bufferedInput.removeAll(keepingCapacity: true)
+        let now = MonotonicInstant.now()
+        for (fd, generation) in ready {
+            guard let connection = connections[fd], connection.generation == generation, connection.isOpen else { continue }
+            readInput(connection, now: now)
+            if connection.isOpen { sync(connection) }
+        }
     }
 
     // MARK: TLS transport

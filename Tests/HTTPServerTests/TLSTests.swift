@@ -49,6 +49,54 @@ func withTLSServer(
         }
     }
 
+    /// Forty requests, each its own TLS record, sent in one write: OpenSSL reads them all at once
+    /// (read-ahead) and holds what the loop has not asked for, where epoll cannot see it; the
+    /// loop must go back for it, or the connection stalls with requests unanswered.
+    @Test func pipelinedRecordsBufferedInsideOpenSSLAreAllAnswered() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(certificates: certificates, loops: 1) { server, _, tlsPort in
+            let script = #"""
+import socket, ssl, sys
+port, cafile, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.set_alpn_protocols(["http/1.1"])
+raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+def receive():
+    data = raw.recv(65536)
+    if not data:
+        raise EOFError("the server closed the connection")
+    incoming.write(data)
+while True:
+    try:
+        tls.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        raw.sendall(outgoing.read())
+        receive()
+raw.sendall(outgoing.read())
+for i in range(count):
+    tls.write(f"GET /items/{i} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+raw.sendall(outgoing.read())  # every record in one send
+text = b""
+try:
+    while text.count(b"HTTP/1.1 200 OK") < count or not text.endswith(f"item {count - 1}".encode()):
+        try:
+            text += tls.read(65536)
+        except ssl.SSLWantReadError:
+            receive()
+    print("answered", text.count(b"HTTP/1.1 200 OK"))
+except (socket.timeout, EOFError) as error:
+    print("stalled after", text.count(b"HTTP/1.1 200 OK"), "responses:", error)
+"""#
+            let result = try runProcess(
+                "python3", ["-c", script, String(tlsPort), certificates.caFile, "40"], timeout: 30)
+            #expect(result.output == "answered 40\n", "\(result.output) \(result.errorOutput)")
+            #expect(server.counters.acceptedConnections.load(ordering: .relaxed) == 1)
+        }
+    }
+
     /// Responses far larger than the socket buffers: SSL_write takes part, says WANT_WRITE,
     /// and the loop resumes on writability; several such connections at once on one loop.
     @Test func largeResponsesOverTLSArriveWholeOnConcurrentConnections() throws {

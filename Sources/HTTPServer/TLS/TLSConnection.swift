@@ -31,6 +31,10 @@ final class TLSConnection {
     /// session id): no certificate signature, no key exchange with a new peer.
     var resumedSession: Bool { SSL_session_reused(ssl) == 1 }
 
+    /// Whether OpenSSL holds bytes read from the socket that no `read` has returned yet (with
+    /// read-ahead, a whole pipeline can arrive in one read(2)). epoll cannot report them.
+    var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
+
     /// nil when OpenSSL cannot allocate a session (the caller closes the socket).
     init?(context: TLSContext, fd: Int32) {
         guard let ssl = SSL_new(context.raw) else { return nil }

@@ -34,6 +34,7 @@ public final class TLSContext: @unchecked Sendable {
             }
             _ = SSL_CTX_set_options(context, vigia_ssl_server_options())
             _ = vigia_ssl_ctx_set_mode(context, vigia_ssl_partial_write_modes())
+            vigia_ssl_ctx_set_read_ahead(context, 1)
             guard SSL_CTX_set_cipher_list(context, configuration.cipherList) == 1 else {
                 throw TLSError("tls.ciphers: OpenSSL accepts no cipher in '\(configuration.cipherList)': \(Self.drainErrors())")
             }
