@@ -13,7 +13,10 @@ import Synchronization
 /// Shared state is the registry (its own locks), `draining` (atomic), the metrics (their
 /// own locks) and the authenticator's token set (its own lock).
 public final class VigiaService: Sendable {
+    /// The resolved configuration without its secrets (what `config check` shows).
     public let configuration: ServiceConfiguration
+    /// What the service runs with, decoded once from `configuration`.
+    public let settings: ServiceSettings
     public let registry: ModelRegistry<ServingModelLoader>
     public let server: HTTPServer
     public let operations: [Operation]
@@ -48,17 +51,16 @@ public final class VigiaService: Sendable {
         // Tokens live hashed in `authenticator`; nothing else keeps the plaintext.
         let redacted = configuration.redactingSecrets()
         self.configuration = redacted
+        let settings = ServiceSettings(configuration)
+        self.settings = settings
         self.logger = logger
         let eventLogger = logger
-        let metrics = configuration.boolean("metrics.enabled") ? ServiceMetrics() : nil
+        let metrics = settings.metricsEnabled ? ServiceMetrics() : nil
         self.metrics = metrics
         let skipCounters = MonitorSkipCounters()
         registry = ModelRegistry(
-            configuration: RegistryConfiguration(
-                storagePath: configuration.string("storage.path"),
-                requiredModels: configuration.strings("models.required"),
-                rescanInterval: .milliseconds(Int(configuration.number("storage.rescan_interval_seconds") * 1000))),
-            loader: ServingModelLoader(maxBatchSize: configuration.integer("predict.max_batch_size"), metrics: metrics,
+            configuration: settings.registry,
+            loader: ServingModelLoader(maxBatchSize: settings.maxBatchSize, metrics: metrics,
                                        skipCounters: skipCounters),
             onEvent: { event in
                 VigiaService.log(event, to: eventLogger)
@@ -66,71 +68,51 @@ public final class VigiaService: Sendable {
             })
 
         let accessLog = AccessLog(
-            enabled: configuration.boolean("logging.access_log"),
-            level: Logger.Level(rawValue: configuration.string("logging.level")) ?? .info, label: logger.label, sink: logSink)
+            enabled: settings.accessLog, level: settings.logLevel, label: logger.label, sink: logSink)
         var routes = RouteTable(logger: logger, accessLog: accessLog)
-        authenticator = Authenticator(configuration: configuration, logger: logger)
+        authenticator = Authenticator(settings: settings.auth, configuration: configuration, logger: logger)
         routes.authenticator = authenticator
-        routes.plainHTTPOnlyForHealthAndMetrics =
-            configuration.boolean("tls.enabled") && configuration.string("tls.plain_http") == "health_and_metrics"
-        routes.accessLogSampleRate = configuration.number("logging.access_log_sample_rate")
+        routes.plainHTTPOnlyForHealthAndMetrics = settings.plainHTTPOnlyForHealthAndMetrics
+        routes.accessLogSampleRate = settings.accessLogSampleRate
         routes.metrics = metrics
         let counters = ServerCounters()
-        let payloadPath = configuration.string("payload_log.path")
-        let payload = payloadPath.isEmpty ? nil : PayloadLog(
-            configuration: PayloadLogConfiguration(
-                path: payloadPath, sampleRate: configuration.number("payload_log.sample_rate"),
-                maxBytes: configuration.integer("payload_log.max_bytes"), maxFiles: configuration.integer("payload_log.max_files"),
-                queueCapacity: configuration.integer("payload_log.queue_capacity")),
+        let payload = settings.payloadLog.map { payloadLog in PayloadLog(
+            configuration: payloadLog,
             onProblem: { problem in eventLogger.error("payload log", metadata: ["error": .string(problem)]) },
-            testsOnly_beforeWrite: hooks.payloadBeforeWrite)
+            testsOnly_beforeWrite: hooks.payloadBeforeWrite) }
         let monitor = LiveMonitor(
-            configuration: MonitorConfiguration(
-                queueCapacity: configuration.integer("rollout.queue_capacity"), inputSkew: configuration.boolean("monitoring.input_skew"),
-                skewWindow: configuration.integer("monitoring.skew_window")),
+            configuration: settings.monitor,
             registry: registry, payload: payload, skipCounters: skipCounters, logger: logger,
             testsOnly_beforeJob: hooks.monitorBeforeJob)
         self.monitor = monitor
-        var scoring = Scoring(registry: registry, explainTopFeatures: configuration.integer("predict.explain_top_features"))
+        var scoring = Scoring(registry: registry, explainTopFeatures: settings.explainTopFeatures)
         scoring.monitor = monitor
         let models = ModelRoutes(scoring: scoring)
         let registryRef = registry
         let drainingFlag = draining
         Self.addHealthRoutes(&routes, registry: registryRef, isDraining: { drainingFlag.isSet })
-        Self.addModelRoutes(&routes, models: models, configuration: configuration)
+        Self.addModelRoutes(&routes, models: models, settings: settings)
         Self.addAdminRoutes(&routes, registry: registryRef)
         Self.addRolloutRoutes(&routes, registry: registryRef)
         Self.addV2Routes(&routes, v2: V2Routes(
-            scoring: scoring, maxBatchSize: configuration.integer("predict.max_batch_size"),
+            scoring: scoring, maxBatchSize: settings.maxBatchSize,
             readinessProblems: { VigiaService.readinessProblems(registry: registryRef, isDraining: { drainingFlag.isSet }) }),
-            configuration: configuration)
+            settings: settings)
         if let metrics { Self.addMetricsRoute(&routes, metrics: metrics, counters: counters, registry: registryRef, monitor: monitor) }
         Self.addConsoleRoute(&routes, metrics: metrics, counters: counters, registry: registryRef, monitor: monitor,
-                             requiresAuth: configuration.boolean("auth.enabled"))
-        let serving = redacted
+                             requiresAuth: settings.auth.enabled)
         let openAPIOperation = Operation(
             method: "GET", path: "/openapi.json", operationId: "openapi", summary: "This document.", tags: ["meta"],
             responses: [(200, "OpenAPI 3.1", nil, "application/json")])
         let documented = routes.operations + [openAPIOperation]
         routes.add(openAPIOperation) { _ in
-            ModelRoutes.json(JSONWriter.encode(Self.openAPI(operations: documented, registry: registryRef, configuration: serving)))
+            ModelRoutes.json(JSONWriter.encode(Self.openAPI(operations: documented, registry: registryRef, settings: settings)))
         }
         operations = routes.operations
         router = routes.router
 
-        var server = ServerConfiguration()
-        server.host = configuration.string("server.host")
-        server.port = configuration.integer("server.port")
-        let loops = configuration.integer("server.event_loops")
-        server.eventLoopCount = loops > 0 ? loops : ServerConfiguration.onlineCPUCount
-        server.backlog = configuration.integer("server.backlog")
-        server.drainTimeout = configuration.number("server.drain_timeout_seconds")
-        server.maxConnections = configuration.integer("server.max_connections")
-        server.maxInFlightRequests = configuration.integer("server.max_in_flight")
-        server.limits = configuration.limits
-        server.tls = configuration.tlsConfiguration
         let serverLogger = logger
-        self.server = HTTPServer(configuration: server, router: routes.router, counters: counters) { message in
+        self.server = HTTPServer(configuration: settings.server, router: routes.router, counters: counters) { message in
             serverLogger.notice("http server", metadata: ["detail": .string(message)])
         }
     }
@@ -157,8 +139,8 @@ public final class VigiaService: Sendable {
             throw error
         }
         logger.info("listening", metadata: [
-            "http.host": .string(configuration.string("server.host")), "http.port": .stringConvertible(port),
-            "storage.path": .string(configuration.string("storage.path")),
+            "http.host": .string(settings.server.host), "http.port": .stringConvertible(port),
+            "storage.path": .string(settings.registry.storagePath),
             "https.port": .string(server.tlsPort.map(String.init) ?? "off"),
         ])
         return port
@@ -208,12 +190,12 @@ public final class VigiaService: Sendable {
     ///    returns within `server.drain_timeout_seconds` more; then the registry stops.
     public func run(until termination: some TerminationSource) {
         let reason = termination.next(timeout: nil) ?? "termination requested"
-        let grace = configuration.number("server.drain_grace_seconds")
+        let grace = settings.drainGrace
         beginDrain()
         logger.notice("draining", metadata: [
             "drain.reason": .string(reason),
             "drain.grace_seconds": .stringConvertible(grace),
-            "drain.timeout_seconds": .stringConvertible(configuration.number("server.drain_timeout_seconds")),
+            "drain.timeout_seconds": .stringConvertible(settings.server.drainTimeout),
         ])
         if grace > 0, let second = termination.next(timeout: .milliseconds(Int(grace * 1000))) {
             logger.notice("grace cut short", metadata: ["drain.reason": .string(second)])
@@ -330,7 +312,7 @@ public final class VigiaService: Sendable {
         }
     }
 
-    private static func addModelRoutes(_ routes: inout RouteTable, models: ModelRoutes, configuration: ServiceConfiguration) {
+    private static func addModelRoutes(_ routes: inout RouteTable, models: ModelRoutes, settings: ServiceSettings) {
         let errors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
             (400, "Malformed JSON", Schemas.problem, ProblemDetails.contentType),
             (404, "Unknown model, version or label", Schemas.problem, ProblemDetails.contentType),
@@ -340,23 +322,23 @@ public final class VigiaService: Sendable {
             (503, "The model has no serving version yet", Schemas.problem, ProblemDetails.contentType),
         ]
         let request = Schemas.predictRequest(listing: Schema.object(properties: [], componentName: "Listing"),
-                                             maxBatchSize: configuration.integer("predict.max_batch_size"))
+                                             maxBatchSize: settings.maxBatchSize)
         let explainRequest = Schemas.explainRequest(listing: Schema.object(properties: [], componentName: "Listing"),
-                                                    maxBatchSize: configuration.integer("predict.max_batch_size"))
+                                                    maxBatchSize: settings.maxBatchSize)
         for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
             let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):predict", operationId: "predict\(idSuffix)",
                           summary: "Score listings with \(what).", tags: ["predict"], requestBody: request,
                           responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors,
-                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict),
                 models.predict)
             routes.add(
                 Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
                           summary: "Score listings with \(what) and list the features that raised and lowered each score.",
                           tags: ["predict"], requestBody: explainRequest,
                           responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors,
-                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict),
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict),
                 models.explain)
         }
         let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =
@@ -387,7 +369,7 @@ public final class VigiaService: Sendable {
             models.version)
     }
 
-    private static func addV2Routes(_ routes: inout RouteTable, v2: V2Routes, configuration: ServiceConfiguration) {
+    private static func addV2Routes(_ routes: inout RouteTable, v2: V2Routes, settings: ServiceSettings) {
         let media = "application/json"
         let problem = ProblemDetails.contentType
         let modelErrors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
@@ -431,7 +413,7 @@ public final class VigiaService: Sendable {
                                       (413, "Body over limits.max_body_bytes", Schemas.problem, problem),
                                       (415, "Neither JSON nor binary tensor data", Schemas.problem, problem),
                                       (503, "The model has no serving version yet", Schemas.problem, problem)],
-                          requiresAuth: configuration.boolean("auth.enabled"), requiredRole: .predict, errorMember: true),
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict, errorMember: true),
                 v2.infer)
         }
     }
@@ -591,9 +573,9 @@ public final class VigiaService: Sendable {
     }
 
     /// The OpenAPI document; the Listing component is the default model's serving signature.
-    static func openAPI(operations: [Operation], registry: ModelRegistry<ServingModelLoader>, configuration: ServiceConfiguration) -> JSONValue {
+    static func openAPI(operations: [Operation], registry: ModelRegistry<ServingModelLoader>, settings: ServiceSettings) -> JSONValue {
         var document = OpenAPIDocument.build(title: "Vigia", version: VigiaVersion.current, operations: operations)
-        let model = configuration.string("models.default")
+        let model = settings.defaultModel
         if case .object(var root) = document, case .object(var components) = root["components"] ?? .null,
            case .object(var schemas) = components["schemas"] ?? .null,
            let serving = try? registry.handle(model: model)
@@ -601,7 +583,7 @@ public final class VigiaService: Sendable {
             let listing = serving.servable.listingSchema
             schemas["Listing"] = listing.jsonSchema(isDefinition: true)
             schemas["ListingColumns"] = Schemas.listingColumns(
-                listing: listing, maxBatchSize: configuration.integer("predict.max_batch_size")).jsonSchema(isDefinition: true)
+                listing: listing, maxBatchSize: settings.maxBatchSize).jsonSchema(isDefinition: true)
             components["schemas"] = .object(schemas)
             root["components"] = .object(components)
             document = .object(root)

@@ -66,7 +66,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let configuration = try options.resolve()
-        let level = Logger.Level(rawValue: configuration.string("logging.level")) ?? .info
+        let level = ServiceSettings(configuration).logLevel
         let sink = LogSink.bufferedStandardError()
         defer { sink.flush() }
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, sink: sink) }

@@ -99,11 +99,13 @@ private final class TokensFile {
 
     @Test func metricsIsProtectedOnlyWhenConfigured() throws {
         let metrics = Operation(method: "GET", path: "/metrics", operationId: "metrics", summary: "", responses: [])
-        let open = Authenticator(configuration: try ServiceConfiguration.resolve(file: nil, environment: [:]), logger: Logger(label: "t"))
+        func authenticator(_ environment: [String: String]) throws -> Authenticator {
+            let configuration = try ServiceConfiguration.resolve(file: nil, environment: environment)
+            return Authenticator(settings: ServiceSettings(configuration).auth, configuration: configuration, logger: Logger(label: "t"))
+        }
+        let open = try authenticator([:])
         #expect(open.requirement(for: metrics) == nil)
-        let protected = Authenticator(
-            configuration: try ServiceConfiguration.resolve(file: nil, environment: ["VIGIA_AUTH_PROTECT_METRICS": "true"]),
-            logger: Logger(label: "t"))
+        let protected = try authenticator(["VIGIA_AUTH_PROTECT_METRICS": "true"])
         #expect(protected.requirement(for: metrics) == .metrics)
     }
 }
@@ -146,8 +148,8 @@ private final class TokensFile {
         try storage.publish(version: 1)
         try withService(storage: storage, environment: ["VIGIA_AUTH_ADMIN_TOKENS": adminToken, "VIGIA_AUTH_PREDICT_TOKENS": predictToken]) { service, port in
             // Only the hashed copies in the authenticator remain; the configuration dropped them.
-            #expect(service.configuration.strings("auth.admin_tokens").isEmpty)
-            #expect(service.configuration.strings("auth.predict_tokens").isEmpty)
+            #expect(service.configuration.value(of: .authAdminTokens) == [])
+            #expect(service.configuration.value(of: .authPredictTokens) == [])
             let client = try TestClient(port: port)
             let missing = try client.request("POST", "/v1/admin/reload")
             #expect(missing.status == 401)

@@ -151,23 +151,7 @@ public struct ServiceConfiguration: Sendable {
         return String(decoding: utf8[first...last], as: UTF8.self)
     }
 
-    // MARK: Typed access
-
-    public func string(_ path: String) -> String { values[path]?.stringValue ?? "" }
-    public func integer(_ path: String) -> Int { Int(values[path]?.numberValue ?? 0) }
-    public func number(_ path: String) -> Double { values[path]?.numberValue ?? 0 }
-    public func boolean(_ path: String) -> Bool { values[path] == .bool(true) }
-    public func strings(_ path: String) -> [String] { values[path]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-
-    public var limits: HTTPLimits {
-        var limits = HTTPLimits()
-        limits.maxRequestLineBytes = integer("limits.max_request_line_bytes")
-        limits.maxHeaderBytes = integer("limits.max_header_bytes")
-        limits.maxHeaderCount = integer("limits.max_header_count")
-        limits.maxBodyBytes = integer("limits.max_body_bytes")
-        limits.headerTimeout = number("limits.header_timeout_seconds")
-        limits.bodyTimeout = number("limits.body_timeout_seconds")
-        limits.idleTimeout = number("limits.idle_timeout_seconds")
-        return limits
-    }
+    /// The resolved value of `key` (its default when nothing set it). `ServiceSettings`
+    /// decodes these once; the service reads the settings, not the keys.
+    public func value(of key: ConfigurationKey) -> JSONValue? { values[key.path] }
 }

@@ -84,14 +84,14 @@ public final class Authenticator: Sendable {
     /// Guards the token sets; held only to read or swap them.
     private let state = Mutex(State())
 
-    public init(configuration: ServiceConfiguration, logger: Logger) {
+    /// - Parameter configuration: read for the tokens only (`auth.*_tokens`).
+    public init(settings: ServiceSettings.Auth, configuration: ServiceConfiguration, logger: Logger) {
         self.logger = logger
         environmentTokens = Result { () throws(ConfigurationError) in TokenSet(try TokenSource.fromConfiguration(configuration)) }
-        predictRequiresToken = configuration.boolean("auth.enabled")
-        protectMetrics = configuration.boolean("auth.protect_metrics")
-        let file = configuration.string("auth.tokens_file")
-        tokensFile = file.isEmpty ? nil : file
-        reloadInterval = .milliseconds(Int(configuration.number("auth.reload_interval_seconds") * 1000))
+        predictRequiresToken = settings.enabled
+        protectMetrics = settings.protectMetrics
+        tokensFile = settings.tokensFile
+        reloadInterval = settings.reloadInterval
     }
 
     /// Reads the environment tokens and the tokens file; called once at start-up. A missing

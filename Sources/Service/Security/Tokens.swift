@@ -95,11 +95,11 @@ public enum TokenSource {
     /// Tokens from the `auth.*_tokens` keys (set only from `VIGIA_AUTH_*_TOKENS`).
     public static func fromConfiguration(_ configuration: ServiceConfiguration) throws(ConfigurationError) -> [(role: AuthRole, token: String)] {
         var tokens: [(role: AuthRole, token: String)] = []
+        var keys = KeyReader(configuration)
         for role in AuthRole.allCases {
-            let key = "auth.\(role.rawValue)_tokens"
-            let name = ConfigurationKey.named(key)?.environmentName ?? key
-            for (position, token) in configuration.strings(key).enumerated() {
-                try check(token, at: "\(name) entry \(position + 1)")
+            let key = ConfigurationKey.tokens(for: role)
+            for (position, token) in keys.strings(key).enumerated() {
+                try check(token, at: "\(key.environmentName) entry \(position + 1)")
                 tokens.append((role, token))
             }
         }
