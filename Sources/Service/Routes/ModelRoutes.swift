@@ -382,3 +382,63 @@ struct ModelRoutes {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 }
+
+extension ModelRoutes {
+    /// Registers `models`' routes: the V1 and TF Serving paths, each by version and by label.
+    static func register(_ models: ModelRoutes, into routes: inout RouteTable, settings: ServiceSettings) {
+        let errors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "Malformed JSON", Schemas.problem, ProblemDetails.contentType),
+            (404, "Unknown model, version or label", Schemas.problem, ProblemDetails.contentType),
+            (413, "Body over limits.max_body_bytes", Schemas.problem, ProblemDetails.contentType),
+            (415, "Not application/json", Schemas.problem, ProblemDetails.contentType),
+            (422, "Body breaks the schema; every problem listed with its JSON Pointer", Schemas.problem, ProblemDetails.contentType),
+            (503, "The model has no serving version yet", Schemas.problem, ProblemDetails.contentType),
+        ]
+        let request = Schemas.predictRequest(listing: Schema.object(properties: [], componentName: "Listing"),
+                                             maxBatchSize: settings.maxBatchSize)
+        let explainRequest = Schemas.explainRequest(listing: Schema.object(properties: [], componentName: "Listing"),
+                                                    maxBatchSize: settings.maxBatchSize)
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
+            let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
+            routes.add(
+                Operation(method: "POST", path: "/v1/models/{name}\(suffix):predict", operationId: "predict\(idSuffix)",
+                          summary: "Score listings with \(what).", tags: ["predict"], requestBody: request,
+                          responses: [(200, "Scores", Schemas.predictResponse, "application/json")] + errors,
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict),
+                models.predict)
+            routes.add(
+                Operation(method: "POST", path: "/v1/models/{name}\(suffix):explain", operationId: "explain\(idSuffix)",
+                          summary: "Score listings with \(what) and list the features that raised and lowered each score.",
+                          tags: ["predict"], requestBody: explainRequest,
+                          responses: [(200, "Explanations", Schemas.explainResponse, "application/json")] + errors,
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict),
+                models.explain)
+        }
+        let notFound: [(status: Int, description: String, schema: Schema?, mediaType: String)] =
+            [(400, "A path parameter that is not a valid name", Schemas.problem, ProblemDetails.contentType),
+             (404, "Unknown model or version", Schemas.problem, ProblemDetails.contentType)]
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version"), ("/labels/{label}", "the version a label points at")] {
+            let idSuffix = suffix.isEmpty ? "" : suffix.hasPrefix("/versions") ? "Version" : "Label"
+            routes.add(
+                Operation(method: "GET", path: "/v1/models/{name}\(suffix)/metadata", operationId: "metadata\(idSuffix)",
+                          summary: "The signature of \(what), as TF Serving's metadata.", tags: ["models"],
+                          responses: [(200, "Signature", Schemas.tensorFlowMetadata, "application/json")] + notFound
+                            + [(503, "The model has no serving version yet", Schemas.problem, ProblemDetails.contentType)]),
+                models.metadata)
+        }
+        routes.add(
+            Operation(method: "GET", path: "/v1/models", operationId: "listModels", summary: "Models, their versions, states and labels.",
+                      tags: ["models"], responses: [(200, "Models", Schemas.modelList, "application/json")]),
+            models.listModels)
+        routes.add(
+            Operation(method: "GET", path: "/v1/models/{name}", operationId: "getModel",
+                      summary: "One model: versions with state (loading, available, failed + reason), labels, serving version, its signature, metrics and example.",
+                      tags: ["models"], responses: [(200, "Model status", Schemas.modelStatus, "application/json")] + notFound),
+            models.model)
+        routes.add(
+            Operation(method: "GET", path: "/v1/models/{name}/versions/{version}", operationId: "getModelVersion",
+                      summary: "One version: state, and when loaded its signature, metrics and example.",
+                      tags: ["models"], responses: [(200, "Version status", Schemas.versionStatus, "application/json")] + notFound),
+            models.version)
+    }
+}

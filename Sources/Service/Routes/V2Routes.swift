@@ -118,3 +118,55 @@ struct V2Routes {
         return after == nil || after == UInt8(ascii: ";")
     }
 }
+
+extension V2Routes {
+    /// Registers `v2`'s routes, each with its OpenAPI operation.
+    static func register(_ v2: V2Routes, into routes: inout RouteTable, settings: ServiceSettings) {
+        let media = "application/json"
+        let problem = ProblemDetails.contentType
+        let modelErrors: [(status: Int, description: String, schema: Schema?, mediaType: String)] = [
+            (400, "A path parameter that is not a valid name", Schemas.problem, problem),
+            (404, "Unknown model or version", Schemas.problem, problem),
+        ]
+        routes.add(
+            Operation(method: "GET", path: "/v2", operationId: "v2ServerMetadata", summary: "Open Inference Protocol: server metadata.",
+                      tags: ["v2"], responses: [(200, "Server metadata", Schemas.v2ServerMetadata, media)], errorMember: true),
+            v2.serverMetadata)
+        routes.add(
+            Operation(method: "GET", path: "/v2/health/live", operationId: "v2Live", summary: "Open Inference Protocol: server liveness.",
+                      tags: ["health"], responses: [(200, "Live", Schemas.v2Live, media)], errorMember: true),
+            v2.live)
+        routes.add(
+            Operation(method: "GET", path: "/v2/health/ready", operationId: "v2Ready",
+                      summary: "Open Inference Protocol: server readiness (as /health/ready).", tags: ["health"],
+                      responses: [(200, "Ready", Schemas.v2Ready, media), (503, "Not ready", Schemas.v2Ready, media)], errorMember: true),
+            v2.ready)
+        for (suffix, what) in [("", "the serving version"), ("/versions/{version}", "one version")] {
+            let idSuffix = suffix.isEmpty ? "" : "Version"
+            routes.add(
+                Operation(method: "GET", path: "/v2/models/{name}\(suffix)", operationId: "v2ModelMetadata\(idSuffix)",
+                          summary: "Open Inference Protocol: inputs and outputs of \(what).", tags: ["v2"],
+                          responses: [(200, "Model metadata", Schemas.v2ModelMetadata, media)] + modelErrors
+                            + [(503, "The model has no serving version yet", Schemas.problem, problem)], errorMember: true),
+                v2.modelMetadata)
+            routes.add(
+                Operation(method: "GET", path: "/v2/models/{name}\(suffix)/ready", operationId: "v2ModelReady\(idSuffix)",
+                          summary: "Open Inference Protocol: whether \(what) serves.", tags: ["v2"],
+                          responses: [(200, "Ready", Schemas.v2ModelReady, media), (503, "Not loaded yet", Schemas.v2ModelReady, media)]
+                            + modelErrors, errorMember: true),
+                v2.modelReady)
+            routes.add(
+                Operation(method: "POST", path: "/v2/models/{name}\(suffix)/infer", operationId: "v2Infer\(idSuffix)",
+                          summary: "Open Inference Protocol: score listings given as one input tensor per signature field with \(what).",
+                          tags: ["v2"], requestBody: Schemas.v2InferRequest,
+                          responses: [(200, "Outputs score, label and id (JSON; binary tensor data when asked)", Schemas.v2InferResponse, media),
+                                      (400, "Malformed request; the error names the input", Schemas.problem, problem),
+                                      (404, "Unknown model or version", Schemas.problem, problem),
+                                      (413, "Body over limits.max_body_bytes", Schemas.problem, problem),
+                                      (415, "Neither JSON nor binary tensor data", Schemas.problem, problem),
+                                      (503, "The model has no serving version yet", Schemas.problem, problem)],
+                          requiresAuth: settings.auth.enabled, requiredRole: .predict, errorMember: true),
+                v2.infer)
+        }
+    }
+}
