@@ -80,4 +80,40 @@ import Testing
         plain.close()
         pthread_join(plainConsumer, nil)
     }
+
+    /// Four producers race one lingering consumer through a small queue: every accepted item
+    /// arrives exactly once and each producer's items in the order offered; what the small
+    /// queue refuses is only refused, never lost after acceptance or delivered twice.
+    @Test func racingProducersLoseAndRepeatNothing() throws {
+        let queue = WorkQueue<Int>(capacity: 64, linger: .milliseconds(1))
+        let producers = 4, offers = 20_000
+        let received = Mutex<[Int]>([])
+        let consumer = try PosixThread.spawn {
+            var local: [Int] = []
+            while let item = queue.take() { local.append(item) }
+            received.withLock { $0 = local }
+        }
+        let accepted = Mutex<[[Int]]>(Array(repeating: [], count: producers))
+        let threads = try (0..<producers).map { producer in
+            try PosixThread.spawn {
+                var mine: [Int] = []
+                for sequence in 0..<offers {
+                    let item = producer * offers + sequence
+                    if queue.offer(item) { mine.append(item) }
+                }
+                accepted.withLock { $0[producer] = mine }
+            }
+        }
+        for thread in threads { pthread_join(thread, nil) }
+        queue.close()
+        pthread_join(consumer, nil)
+        let got = received.withLock { $0 }
+        let sent = accepted.withLock { $0 }
+        #expect(got.count == sent.map(\.count).reduce(0, +))
+        for producer in 0..<producers {
+            let arrived = got.filter { $0 / offers == producer }
+            #expect(arrived == sent[producer], "producer \(producer): its accepted items, once each, in order")
+        }
+        #expect(queue.queuedUnits == 0)
+    }
 }

@@ -16,6 +16,16 @@ int csystem_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 /// way complete into the accept queue while new ones get no answer. 0 or -1 (errno set).
 int csystem_drop_connection_requests(int fd);
 
+/// An event count for one sleeping thread (futex(2), process-private): `csystem_event_ticket`
+/// reads the count, `csystem_event_wait` sleeps while it still equals that ticket (up to
+/// `timeout_ns`, or forever when negative; any signal, timeout or spurious wake returns), and
+/// `csystem_event_signal` bumps it and wakes up to `sleepers` sleepers. A signal between the ticket and the
+/// wait makes the wait return at once, so a wake-up cannot be lost.
+#include <stdint.h>
+uint32_t csystem_event_ticket(uint32_t *count);
+void csystem_event_wait(uint32_t *count, uint32_t ticket, int64_t timeout_ns);
+void csystem_event_signal(uint32_t *count, int sleepers);
+
 /// The calling thread's errno, read right after a failed call.
 int csystem_errno(void);
 
