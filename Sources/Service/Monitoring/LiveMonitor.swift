@@ -134,23 +134,29 @@ public final class LiveMonitor: Sendable {
         // for listings the canary answered.
         var baseline = job.predictions
         var canaryScores: [Double?] = Array(repeating: nil, count: job.listings.count)
-        var canaryComparison = ScoreComparison()
+        // A comparison (three histograms) only when there is something to compare: without a
+        // rollout, making and merging two empty ones was most of a job's cost.
+        var canaryComparison: ScoreComparison?
         if let byCanary = job.byCanary {
+            var comparison = ScoreComparison()
             for (i, listing) in job.listings.enumerated() where byCanary[i] {
                 baseline[i] = serving.model.predict(listing)
-                canaryComparison.add(baseline: baseline[i], candidate: job.predictions[i])
+                comparison.add(baseline: baseline[i], candidate: job.predictions[i])
                 canaryScores[i] = job.predictions[i].score
             }
+            canaryComparison = comparison
         }
         var shadowScores: [Double] = []
-        var shadowComparison = ScoreComparison()
+        var shadowComparison: ScoreComparison?
         if let shadow = job.shadow?.servable {
+            var comparison = ScoreComparison()
             shadowScores.reserveCapacity(job.listings.count)
             for (i, listing) in job.listings.enumerated() {
                 let prediction = shadow.model.predict(shadow.values(listing, from: serving))
-                shadowComparison.add(baseline: baseline[i], candidate: prediction)
+                comparison.add(baseline: baseline[i], candidate: prediction)
                 shadowScores.append(prediction.score)
             }
+            shadowComparison = comparison
         }
 
         let breach: String? = state.withLock { models in
@@ -320,15 +326,16 @@ struct ModelMonitor: Sendable {
     /// Skew counts of earlier serving versions, per field.
     var retiredSkew: [String: FieldSkew.Counts] = [:]
 
-    mutating func absorb(job: MonitorJob, shadow: ScoreComparison, canary: ScoreComparison, configuration: MonitorConfiguration) {
+    /// - Parameters: shadow, canary: this job's comparisons; nil when it had none.
+    mutating func absorb(job: MonitorJob, shadow: ScoreComparison?, canary: ScoreComparison?, configuration: MonitorConfiguration) {
         let key = Key(serving: job.serving.version, routing: job.routing)
         if key != self.key {
             self.key = key
             self.shadow = ScoreComparison()
             self.canary = ScoreComparison()
         }
-        self.shadow.merge(shadow)
-        self.canary.merge(canary)
+        if let shadow { self.shadow.merge(shadow) }
+        if let canary { self.canary.merge(canary) }
 
         let model = job.serving.servable.model
         guard configuration.inputSkew, let profile = model.manifest.profile else { return }
