@@ -15,6 +15,32 @@ public enum DecimalDigits {
         }
     }
 
+    /// How many bytes `value`'s digits (and sign) take.
+    public static func count(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return value < 0 ? digits + 1 : digits
+    }
+
+    /// Writes `value`'s digits (and sign) at `start`, into room the caller made (`count(value)`
+    /// bytes); returns how many it wrote.
+    public static func write(_ value: Int, to start: UnsafeMutablePointer<UInt8>) -> Int {
+        let total = count(value)
+        var position = start + total
+        var rest = value.magnitude
+        repeat {
+            position -= 1
+            position.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while rest > 0
+        if value < 0 { start.pointee = UInt8(ascii: "-") }
+        return total
+    }
+
     /// `value` rounded to thousandths, written as the shortest JSON number that reads back
     /// as that rounded value (`12`, `0.5`, `3.142`), like `JSONWriter.number` would write it,
     /// for durations in milliseconds. Values whose thousandths do not fit an Int are the

@@ -246,7 +246,28 @@ import Posix
             var out: [UInt8] = [0x41]
             DecimalDigits.append(value, to: &out)
             #expect(out == [0x41] + Array(String(value).utf8), "\(value)")
+            var room = [UInt8](repeating: 0, count: 24)
+            let written = room.withUnsafeMutableBufferPointer { DecimalDigits.write(value, to: $0.baseAddress! + 2) }
+            #expect(written == DecimalDigits.count(value) && written == String(value).utf8.count, "\(value)")
+            #expect(room[2..<(2 + written)].elementsEqual(String(value).utf8), "\(value)")
+            #expect(room[..<2] == [0, 0] && room[(2 + written)...].allSatisfy { $0 == 0 }, "\(value): nothing outside its room")
         }
+    }
+
+    /// Server-owned headers first, between and last, and bytes already in the buffer (a
+    /// pipelined response before this one): the head is counted and written exactly.
+    @Test func headsAreWrittenExactlyAfterWhatTheBufferHolds() {
+        var out = Array("previous".utf8)
+        ResponseEncoder.encode(
+            OutgoingResponse(
+                response: HTTPResponse(
+                    status: .notFound,
+                    headers: ["Date": "x", "A": "1", "transfer-encoding": "chunked", "B": "", "X-Request-Id": "r3", "Content-Length": "1"],
+                    body: Array("nope".utf8)),
+                headOnly: false, keepAlive: false, requestVersion: .http1_0),
+            date: "Sun, 06 Nov 1994 08:49:37 GMT", into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "previousHTTP/1.1 404 Not Found\r\nA: 1\r\nB: \r\nX-Request-Id: r3\r\n"
+            + "Content-Length: 4\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\nnope")
     }
 
     @Test func dateIsIMFFixdate() {
