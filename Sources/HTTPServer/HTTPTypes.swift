@@ -68,16 +68,25 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         // lookup walks the fields): the UTF-8 count of a native string is stored, so this
         // rejects them without reading a byte.
         guard a.utf8.count == b.utf8.count else { return false }
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        // Native strings lend their bytes without the copy of the string value that the
+        // mutating `withUTF8` needs; any other string is compared byte by byte.
+        let contiguous = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
                 for i in 0..<x.count where x[i] != y[i] {
-                    let lower = x[i] | 0x20
-                    guard lower == y[i] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
+                    guard sameLetter(x[i], y[i]) else { return false }
                 }
                 return true
             }
         }
+        if let contiguous, let result = contiguous { return result }
+        return zip(a.utf8, b.utf8).allSatisfy { $0 == $1 || sameLetter($0, $1) }
+    }
+
+    /// Two different bytes that are one ASCII letter in its two cases.
+    @inline(__always)
+    private static func sameLetter(_ x: UInt8, _ y: UInt8) -> Bool {
+        let lower = x | 0x20
+        return lower == y | 0x20 && lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
     }
 }
 

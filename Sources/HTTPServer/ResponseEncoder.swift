@@ -31,9 +31,9 @@ public enum ResponseEncoder {
 
     /// Appends the status line, headers and (unless HEAD, 204 or 304) the body to `out`.
     ///
-    /// The head's size is counted first and its bytes are copied into that much room in one
-    /// pass: appending its fifteen-odd pieces one `append(contentsOf:)` at a time cost more
-    /// than the rest of answering `/health/live`.
+    /// The head's size is counted first, its pieces are copied into that much room on the
+    /// stack and the head is appended at once: appending its fifteen-odd pieces one
+    /// `append(contentsOf:)` at a time cost more than the rest of answering `/health/live`.
     public static func encode(_ outgoing: OutgoingResponse, date: String, into out: inout [UInt8]) {
         let response = outgoing.response
         let code = response.status.code
@@ -61,10 +61,9 @@ public enum ResponseEncoder {
         let sendsBody = !bodyless && !outgoing.headOnly
 
         out.reserveCapacity(out.count + size + (sendsBody ? response.body.count : 0))
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: size))
-        out.withUnsafeMutableBufferPointer { buffer in
-            var head = HeadCursor(buffer.baseAddress! + start)
+        // Written on the stack (a head is a few hundred bytes), then copied over in one go.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+            var head = HeadCursor(buffer.baseAddress!)
             head.write("HTTP/1.1 ")
             head.write(decimal: code)
             head.write(byte: UInt8(ascii: " "))
@@ -97,7 +96,8 @@ public enum ResponseEncoder {
             head.write("\r\n")
             if let connection { head.write(connection) }
             head.write("\r\n")
-            precondition(head.position == buffer.baseAddress! + start + size, "response head size miscounted")
+            precondition(head.position == buffer.baseAddress! + size, "response head size miscounted")
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
         if sendsBody { out.append(contentsOf: response.body) }
     }
@@ -114,8 +114,10 @@ private struct HeadCursor {
     }
 
     mutating func write(_ text: String) {
-        var text = text
-        text.withUTF8 { write($0) }
+        // Native strings (what handlers and literals make) lend their bytes without a copy of
+        // the string value, which `withUTF8` (mutating) needs.
+        if text.utf8.withContiguousStorageIfAvailable({ write($0) }) != nil { return }
+        for byte in text.utf8 { write(byte: byte) }
     }
 
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
