@@ -5,7 +5,9 @@
 # move with the machine's load, where bench/http.sh's CPU µs per request does. The whole
 # server is counted (event loop, parser, router, handler, encoder, log, metrics), not the
 # kernel: counters are zeroed after an instrumented warm-up and dumped after a wrk run over loopback,
-# then divided by the requests wrk counted.
+# then divided by the requests wrk counted. The storage rescan is set to an hour: a periodic
+# directory walk in a window of a few thousand requests moved the per-request figure by
+# several percent between runs of one binary.
 #
 # usage: bench/server_cost.sh [results.md]
 # env:   DUR=6s WARM=2s CONNS=4 PORT_VIGIA=18190 PORT_TLS=18193 SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
@@ -42,7 +44,7 @@ measure() {
   local out="$RUN/callgrind-$slug.out"
   port_free "$PORT_VIGIA" || die "port $PORT_VIGIA busy (set PORT_VIGIA)"
   start_bg vigia "$RUN/vigia-$slug.log" \
-    "env -u VIGIA_BIN -u VIGIA_CMD VIGIA_LOGGING_ACCESS_LOG=$access valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out $RUN/vigia serve --host 127.0.0.1 --port $PORT_VIGIA --storage $ROOT/models"
+    "env -u VIGIA_BIN -u VIGIA_CMD VIGIA_LOGGING_ACCESS_LOG=$access VIGIA_STORAGE_RESCAN_INTERVAL_SECONDS=3600 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out $RUN/vigia serve --host 127.0.0.1 --port $PORT_VIGIA --storage $ROOT/models"
   local pid=$LAST_PID
   wait_http "http://127.0.0.1:$PORT_VIGIA/health/ready" "$pid" || die "vigia under valgrind did not become ready (log $RUN/vigia-$slug.log)"
   local url="$base$path"
