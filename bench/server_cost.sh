@@ -5,9 +5,9 @@
 # move with the machine's load, where bench/http.sh's CPU µs per request does. The whole
 # server is counted (event loop, parser, router, handler, encoder, log, metrics), not the
 # kernel: counters are zeroed after an instrumented warm-up and dumped after a wrk run over loopback,
-# then divided by the requests wrk counted. The storage rescan is set to an hour: a periodic
-# directory walk in a window of a few thousand requests moved the per-request figure by
-# several percent between runs of one binary.
+# then divided by the requests wrk counted. The storage rescan is set to an hour, so a
+# periodic directory walk does not land in some counted windows and not in others (runs of
+# one binary differed by a few percent; background threads are counted too).
 #
 # usage: bench/server_cost.sh [results.md]
 # env:   DUR=6s WARM=2s CONNS=4 PORT_VIGIA=18190 PORT_TLS=18193 SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia
