@@ -60,7 +60,7 @@ objcopy --strip-debug "$BIN" "$RUN/cost-bench"
 log "counting under callgrind (about 10 s); files in $RUN"
 if ! SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file="$RUN/callgrind.out" \
     --collect-atstart=no --toggle-collect=cost_probe_region --dump-after=cost_probe_region \
-    "$RUN/cost-bench" measure --storage models --single "$RUN/bodies/single.json" --batch "$RUN/bodies/batch.json" \
+    "$RUN/cost-bench" measure --storage models --bodies "$RUN/bodies" \
     --warmup "$WARMUP" --iterations "$ITERATIONS" --callgrind-dumps "$RUN" --output "$RUN/current.json" \
     >"$RUN/measure.md" 2>"$RUN/valgrind.log"; then
   grep -v '^==[0-9]*==' "$RUN/valgrind.log" >&2 || true

@@ -5,7 +5,11 @@ usage: make_bodies.py CSV OUTDIR [BATCH]      (BATCH defaults to 64)
 Writes OUTDIR/single.json ({"instances":[one listing]}) and OUTDIR/batch.json
 ({"instances":[BATCH listings]}), and the same listings as Open Inference Protocol (V2)
 infer bodies, OUTDIR/v2-single.json and OUTDIR/v2-batch.json: one input per field, BYTES
-for text, FP64 for price_usd, INT64 for the counts, shape [N]. A listing carries the model inputs only: id, site_id,
+for text, FP64 for price_usd, INT64 for the counts, shape [N]; and as tritonclient.http sends
+them by default (binary tensor data, all outputs asked for as binary), each in two files:
+OUTDIR/v2-binary-single.json, the JSON header (its length is the request's
+Inference-Header-Content-Length), and OUTDIR/v2-binary-single.bin, the tensor data after it
+(the same for v2-binary-batch). A listing carries the model inputs only: id, site_id,
 title, category_id, seller_reputation as JSON strings; price_usd, seller_age_days,
 seller_sales as JSON numbers. The label columns (is_prohibited, family) are left out.
 Rows are taken evenly spaced through the file so a batch mixes families and sites.
@@ -15,6 +19,7 @@ signature asks for fewer inputs.
 import csv
 import json
 import os
+import struct
 import sys
 
 
@@ -41,6 +46,24 @@ def v2_body(listings):
     return {"inputs": inputs}
 
 
+def v2_binary_body(listings):
+    """The V2 body tritonclient.http writes for these columns with its defaults: inputs in the
+    same order, each with parameters.binary_data_size and no data; 4-byte little-endian
+    lengths before each BYTES element, little-endian INT64 and FP64; request parameters
+    binary_data_output true (no outputs named); compact JSON, as tritonclient 2.73 writes it."""
+    inputs, data = [], b""
+    for tensor in v2_body(listings)["inputs"]:
+        if tensor["datatype"] == "BYTES":
+            raw = b"".join(struct.pack("<I", len(t.encode())) + t.encode() for t in tensor["data"])
+        else:
+            raw = struct.pack("<%d%s" % (len(tensor["data"]), "q" if tensor["datatype"] == "INT64" else "d"), *tensor["data"])
+        inputs.append({"name": tensor["name"], "shape": tensor["shape"], "datatype": tensor["datatype"],
+                       "parameters": {"binary_data_size": len(raw)}})
+        data += raw
+    header = {"inputs": inputs, "parameters": {"binary_data_output": True}}
+    return json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode(), data
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit("usage: make_bodies.py CSV OUTDIR [BATCH]")
@@ -64,7 +87,13 @@ def main():
             json.dump({"instances": instances}, f, ensure_ascii=False, separators=(",", ":"))
         with open(os.path.join(out, "v2-" + name), "w", encoding="utf-8") as f:
             json.dump(v2_body(instances), f, ensure_ascii=False, separators=(",", ":"))
-    print(f"wrote {out}/single.json (1 listing) and {out}/batch.json ({batch} listings), and their v2- forms")
+        header, data = v2_binary_body(instances)
+        stem = os.path.join(out, "v2-binary-" + name[: -len(".json")])
+        with open(stem + ".json", "wb") as f:
+            f.write(header)
+        with open(stem + ".bin", "wb") as f:
+            f.write(data)
+    print(f"wrote {out}/single.json (1 listing) and {out}/batch.json ({batch} listings), and their v2- and v2-binary- forms")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-// cost-bench: deterministic counts per call of the predict handler path and the model,
-// against a committed baseline. No timings: instructions (counted by callgrind) and heap
+// cost-bench: deterministic counts per call of the predict and V2 infer handler paths and the
+// model, against a committed baseline. No timings: instructions (counted by callgrind) and heap
 // allocations (counted by the CCostProbe allocator on this thread), once warm.
 //
-//   cost-bench measure --single BODY --batch BODY [--storage models] [--model prohibited-items]
+//   cost-bench measure --bodies DIR [--storage models] [--model prohibited-items]
 //                      [--warmup 50] [--iterations 100] [--callgrind-dumps DIR] [--output FILE]
 //   cost-bench compare BASELINE CURRENT [--tolerance 0.10]
+//
+// DIR holds bench/make_bodies.py's output: single.json and batch.json (V1), v2-single.json and
+// v2-batch.json (V2 JSON), v2-binary-single.json/.bin and v2-binary-batch.json/.bin (V2 with
+// binary tensor data: the JSON header, then the data after it, as tritonclient sends them).
 //
 // bench/cost.sh drives both: it makes the bodies, runs `measure` under callgrind and compares
 // with bench/cost-baseline.json (or replaces it: `bench/cost.sh update`).
@@ -72,11 +76,18 @@ func counted(rounds: Int, _ body: () -> Void) -> (allocations: UInt64, bytes: UI
 }
 
 /// An in-process POST of `body` to `path`, as the server hands it to the router once parsed.
-func post(_ path: String, _ body: [UInt8]) -> HTTPRequest {
+/// `headerLength`: a V2 body with binary tensor data after a JSON header of that many bytes,
+/// sent as tritonclient sends it (`Inference-Header-Content-Length`, no Content-Type).
+func post(_ path: String, _ body: [UInt8], headerLength: Int? = nil) -> HTTPRequest {
     var head = HTTPRequestHead(
         method: "POST", target: path, path: path, query: nil, version: .http1_1,
-        headers: ["Host": "127.0.0.1", "Content-Type": "application/json"],
+        headers: ["Host": "127.0.0.1"],
         framing: .contentLength(body.count), keepAlive: true, expectsContinue: false)
+    if let headerLength {
+        head.headers.add("Inference-Header-Content-Length", String(headerLength))
+    } else {
+        head.headers.add("Content-Type", "application/json")
+    }
     head.headers.add("Content-Length", String(body.count))
     return HTTPRequest(head: head, body: body)
 }
@@ -95,9 +106,10 @@ func measure() {
         fail("the counting allocator is not in effect (a malloc counted \(probe.allocations) times)")
     }
 
-    guard let singlePath = option("--single"), let batchPath = option("--batch") else {
-        fail("measure needs --single and --batch: {\"instances\":[…]} bodies (bench/make_bodies.py writes them)")
+    guard let bodies = option("--bodies") else {
+        fail("measure needs --bodies DIR: the request bodies bench/make_bodies.py writes")
     }
+    let singlePath = "\(bodies)/single.json", batchPath = "\(bodies)/batch.json"
     let storage = option("--storage") ?? "models"
     let modelName = option("--model") ?? "prohibited-items"
     let warmup = integerOption("--warmup", 50)
@@ -141,11 +153,22 @@ func measure() {
     do { listings = try serving.instances(of: batch.body) } catch {
         fail("\(batchPath): not a predict body this model accepts: \(error)")
     }
-    for (request, file) in [(single, singlePath), (batch, batchPath)] {
+    // The same listings through Open Inference Protocol infer: all JSON, and with binary tensor data.
+    let inferPath = "/v2/models/\(modelName)/infer"
+    func binaryInfer(_ stem: String) -> HTTPRequest {
+        let header = readFile("\(bodies)/\(stem).json")
+        return post(inferPath, header + readFile("\(bodies)/\(stem).bin"), headerLength: header.count)
+    }
+    let v2Single = post(inferPath, readFile("\(bodies)/v2-single.json"))
+    let v2Batch = post(inferPath, readFile("\(bodies)/v2-batch.json"))
+    let v2BinarySingle = binaryInfer("v2-binary-single")
+    let v2BinaryBatch = binaryInfer("v2-binary-batch")
+    for (request, file) in [(single, "single.json"), (batch, "batch.json"), (v2Single, "v2-single.json"), (v2Batch, "v2-batch.json"),
+                            (v2BinarySingle, "v2-binary-single"), (v2BinaryBatch, "v2-binary-batch")] {
         let response = service.router.respond(to: request)
         guard skewOff.router.respond(to: request).status == response.status else { fail("\(file): the two services answer differently") }
         guard response.status == .ok else {
-            fail("\(file): predict answered \(response.status.code): \(String(decoding: response.body, as: UTF8.self))")
+            fail("\(bodies)/\(file): answered \(response.status.code): \(String(decoding: response.body, as: UTF8.self))")
         }
     }
     let model = serving.model
@@ -157,20 +180,21 @@ func measure() {
         var calls: Int
         var body: () -> Void
     }
+    /// One request answered through `service`'s router (200 expected), per call.
+    func routed(_ name: String, _ what: String, _ service: VigiaService, _ request: HTTPRequest) -> Case {
+        Case(name: name, what: what, calls: 1) { precondition(service.router.respond(to: request).status == .ok) }
+    }
+    let n = listings.count
     let cases = [
-        Case(name: "predict-1", what: "V1 :predict of 1 listing through the router (decode, validate, score, encode)", calls: 1) {
-            precondition(service.router.respond(to: single).status == .ok)
-        },
-        Case(name: "predict-\(listings.count)", what: "V1 :predict of \(listings.count) listings through the router", calls: 1) {
-            precondition(service.router.respond(to: batch).status == .ok)
-        },
-        Case(name: "predict-1-skew-off", what: "predict-1 with monitoring.input_skew false (predict-1 over this: what skew monitoring costs a request)", calls: 1) {
-            precondition(skewOff.router.respond(to: single).status == .ok)
-        },
-        Case(name: "predict-\(listings.count)-skew-off", what: "predict-\(listings.count) with monitoring.input_skew false", calls: 1) {
-            precondition(skewOff.router.respond(to: batch).status == .ok)
-        },
-        Case(name: "model-predict", what: "one model call (features and score), mean over the \(listings.count) listings", calls: listings.count) {
+        routed("predict-1", "V1 :predict of 1 listing through the router (decode, validate, score, encode)", service, single),
+        routed("predict-\(n)", "V1 :predict of \(n) listings through the router", service, batch),
+        routed("predict-1-skew-off", "predict-1 with monitoring.input_skew false (predict-1 over this: what skew monitoring costs a request)", skewOff, single),
+        routed("predict-\(n)-skew-off", "predict-\(n) with monitoring.input_skew false", skewOff, batch),
+        routed("v2-infer-1", "V2 infer of the same listing, JSON (decode, check against the signature, score, encode)", service, v2Single),
+        routed("v2-infer-\(n)", "V2 infer of the same \(n) listings, JSON", service, v2Batch),
+        routed("v2-binary-infer-1", "V2 infer of the listing with binary tensor data in and out, as tritonclient sends it by default", service, v2BinarySingle),
+        routed("v2-binary-infer-\(n)", "V2 infer of the \(n) listings with binary tensor data in and out", service, v2BinaryBatch),
+        Case(name: "model-predict", what: "one model call (features and score), mean over the \(n) listings", calls: n) {
             for listing in listings { _ = model.predict(listing) }
         },
     ]
