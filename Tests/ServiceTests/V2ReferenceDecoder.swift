@@ -26,13 +26,13 @@ enum V2ReferenceDecoder {
             guard case .string(let text) = id else { throw V2RequestError("The request id must be a string.") }
             request.id = text
         }
-        let parameters = try V2RequestDecoder.parameters(members["parameters"], of: "the request")
+        let parameters = try V2RequestDecoder.parameters(members["parameters"].map(ParameterMembers.init), of: "the request")
         if let type = try V2RequestDecoder.contentType(parameters, of: "the request"),
             !V2RequestDecoder.requestContentTypes.contains(type)
         {
             throw V2RequestError("The request's content_type '\(type)' is not supported; send 'pd' or none.")
         }
-        if let flag = parameters?["binary_data_output"] {
+        if let flag = parameters?.binaryDataOutput {
             guard case .bool(let binary) = flag else { throw V2RequestError("parameters.binary_data_output must be a boolean.") }
             request.binaryDataOutput = binary
         }
@@ -72,19 +72,19 @@ enum V2ReferenceDecoder {
             throw V2RequestError("Input '\(name)' has datatype \(typeName); send BYTES, FP64, FP32, INT64, INT32 or BOOL.")
         }
         let shape = try V2RequestDecoder.shape(object["shape"].map(ShapeMember.init), name: name, maxBatchSize: maxBatchSize)
-        let parameters = try V2RequestDecoder.parameters(object["parameters"], of: "input '\(name)'")
+        let parameters = try V2RequestDecoder.parameters(object["parameters"].map(ParameterMembers.init), of: "input '\(name)'")
         if let type = try V2RequestDecoder.contentType(parameters, of: "input '\(name)'") {
             guard V2RequestDecoder.inputContentTypes.contains(type) else {
                 throw V2RequestError("Input '\(name)' has content_type '\(type)'; send 'str' or 'np' or none.")
             }
             if type == "str", datatype != .bytes { throw V2RequestError("Input '\(name)' has content_type 'str' but datatype \(typeName).") }
         }
-        if let size = parameters?["binary_data_size"] {
+        if let size = parameters?.binaryDataSize {
             guard object["data"] == nil else { throw V2RequestError("Input '\(name)' has both 'data' and binary_data_size.") }
             guard case .number(let n) = size, n >= 0, n.rounded() == n, n <= Double(binary.remaining) else {
                 throw V2RequestError("Input '\(name)' has binary_data_size \(V2RequestDecoder.text(size)) but \(binary.remaining) bytes of binary data remain.")
             }
-            let values = try binary.values(of: datatype, count: shape[0], size: Int(n), name: name)
+            let values = try binary.values(of: datatype, count: shape.rows, size: Int(n), name: name)
             return V2Input(name: name, datatype: datatype, shape: shape, values: values)
         }
         guard let data = object["data"] else { throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).") }
@@ -92,10 +92,10 @@ enum V2ReferenceDecoder {
         var flat = elements
         if elements.contains(where: { if case .array = $0 { true } else { false } }) {
             flat = []
-            try Self.flatten(data, into: &flat, limit: shape[0], name: name)
+            try Self.flatten(data, into: &flat, limit: shape.rows, name: name)
         }
-        guard flat.count == shape[0] else {
-            throw V2RequestError("Input '\(name)' has \(flat.count) elements but its shape \(shape) says \(shape[0]).")
+        guard flat.count == shape.rows else {
+            throw V2RequestError("Input '\(name)' has \(flat.count) elements but its shape \(shape) says \(shape.rows).")
         }
         return V2Input(name: name, datatype: datatype, shape: shape, values: try Self.values(flat, of: datatype, name: name))
     }

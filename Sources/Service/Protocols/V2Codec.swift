@@ -29,15 +29,22 @@ enum V2Codec {
             }
         }
         let fields = serving.model.signature.fields
+        let inputs = request.inputs
         var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
-        for (f, field) in fields.enumerated() {
+        for f in fields.indices {  // by index: the field specs are read in place, not copied
+            let field = fields[f]
             let schema = serving.listingSchema.properties[f].schema
-            guard let input = request.inputs.first(where: { $0.name == field.name }) else {
+            // Names are distinct (the decoder refuses a repeat), so at most one input matches;
+            // clients send them in signature order, so the input at the field's position is
+            // tried first.
+            let position = f < inputs.count && inputs[f].name == field.name ? f : inputs.firstIndex { $0.name == field.name }
+            guard let position else {
                 if field.required {
                     throw V2RequestError("Input '\(field.name)' is missing: the signature requires it (\(SignatureTensors.Element(field.type).v2Datatype), shape [\(count)]).")
                 }
                 continue
             }
+            let input = inputs[position]
             guard accepts(field.type, input.datatype) else {
                 throw V2RequestError("Input '\(field.name)' has datatype \(input.datatype.rawValue); the field is \(field.type.rawValue): send \(SignatureTensors.Element(field.type).v2Datatype).")
             }
@@ -75,8 +82,9 @@ enum V2Codec {
         var binary: [UInt8] = []
         out.raw("{\"model_name\":")
         out.string(batch.handle.model)
-        out.raw(",\"model_version\":")
-        out.string(String(batch.answeringVersion))
+        out.raw(",\"model_version\":\"")  // a string, as the protocol has it
+        out.number(batch.answeringVersion)
+        out.raw("\"")
         if let id = request.id {
             out.raw(",\"id\":")
             out.string(id)
@@ -113,7 +121,7 @@ enum V2Codec {
                     writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
                 }
             case SignatureTensors.labelOutput:
-                writeText(batch.results.map(\.label), binary: asBinary, to: &out, data: &binary)
+                writeText(batch.results.lazy.map(\.label), rows: batch.results.count, binary: asBinary, to: &out, data: &binary)
             case SignatureTensors.classOutput:
                 // scikit-learn's predict: the most probable class (for a binary classifier,
                 // classes_[1] when its probability is greater than one half).
@@ -127,10 +135,10 @@ enum V2Codec {
                         predicted.lazy.map { numbers[$0] }, binary: asBinary, to: &out, data: &binary,
                         json: { value, out in out.number(Int(value)) }, bytes: { value, data in appendLittleEndian(value, to: &data) })
                 } else {
-                    writeText(predicted.map { labels[$0] }, binary: asBinary, to: &out, data: &binary)
+                    writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
                 }
             default:
-                writeText(batch.ids.map { $0 ?? "" }, binary: asBinary, to: &out, data: &binary)
+                writeText(batch.ids.lazy.map { $0 ?? "" }, rows: batch.ids.count, binary: asBinary, to: &out, data: &binary)
             }
             if asBinary || classNames != nil {
                 out.raw(",\"parameters\":{")
@@ -199,9 +207,9 @@ enum V2Codec {
         return numbers.count == labels.count ? numbers : nil
     }
 
-    /// A BYTES `[N]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
-    private static func writeText(_ texts: [String], binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
-        writeHead("BYTES", rows: texts.count, to: &out)
+    /// A BYTES `[rows]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
+    private static func writeText(_ texts: some Sequence<String>, rows: Int, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
+        writeHead("BYTES", rows: rows, to: &out)
         writeElements(
             texts, binary: asBinary, to: &out, data: &data,
             json: { text, out in out.string(text) },

@@ -18,11 +18,22 @@ struct V2InferRequest: Sendable, Equatable {
 struct V2Input: Sendable, Equatable {
     var name: String
     var datatype: V2Datatype
-    /// `[N]` or `[N, 1]`: one element per listing.
-    var shape: [Int]
+    var shape: V2Shape
     var values: V2Values
     /// The batch size this input says: the first dimension.
-    var count: Int { shape[0] }
+    var count: Int { shape.rows }
+}
+
+/// An input's shape, `[N]` or `[N, 1]`: one element per listing. Kept as two words, not an array.
+struct V2Shape: Sendable, Equatable, CustomStringConvertible {
+    /// N, the first dimension.
+    var rows: Int
+    /// Whether a second dimension (of 1) follows.
+    var column = false
+
+    var dimensions: [Int] { column ? [rows, 1] : [rows] }
+    /// As the client wrote it: `[2]`, `[2, 1]`.
+    var description: String { column ? "[\(rows), 1]" : "[\(rows)]" }
 }
 
 /// Elements of one input, row-major. JSON `null` elements are `nil` (a missing value).
@@ -55,13 +66,25 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
 
     private static let keys = allCases.map { (key($0.rawValue)!, $0) }
 
-    /// The bytes of a name of up to 7 bytes and its length in one word; nil when longer.
-    private static func key(_ name: String) -> UInt64? {
-        let bytes = name.utf8
+    /// The datatype whose name is exactly `bytes`, or nil.
+    static func named(_ bytes: UnsafeBufferPointer<UInt8>) -> V2Datatype? {
         guard bytes.count <= 7 else { return nil }
         var key = UInt64(bytes.count) << 56
-        for (k, byte) in bytes.enumerated() { key |= UInt64(byte) << (8 * UInt64(k)) }
-        return key
+        for k in 0..<bytes.count { key |= UInt64(bytes[k]) << (8 * UInt64(k)) }
+        for (known, datatype) in keys where known == key { return datatype }
+        return nil
+    }
+
+    /// The bytes of a name of up to 7 bytes and its length in one word; nil when longer.
+    private static func key(_ name: String) -> UInt64? {
+        var key: UInt64 = 0
+        var count: UInt64 = 0
+        for byte in name.utf8 {
+            guard count < 7 else { return nil }
+            key |= UInt64(byte) << (8 * count)
+            count += 1
+        }
+        return key | count << 56
     }
 
     /// Types an input may have: text, the numbers a JSON number holds exactly enough, bool.
@@ -109,7 +132,7 @@ enum V2RequestDecoder {
             throw V2RequestError("Inference-Header-Content-Length is \(jsonEnd) but the body has \(body.count) bytes.")
         }
         let root: RootMembers
-        do { root = try RootMembers.parse(body, end: jsonEnd) } catch {
+        do { root = try RootMembers.parse(body, end: jsonEnd, maxBatchSize: maxBatchSize) } catch {
             throw V2RequestError("The inference request is not valid JSON: \(error.description).")
         }
         guard root.isObject else { throw V2RequestError("The inference request must be a JSON object.") }
@@ -122,27 +145,20 @@ enum V2RequestDecoder {
         if let type = try Self.contentType(parameters, of: "the request"), !requestContentTypes.contains(type) {
             throw V2RequestError("The request's content_type '\(type)' is not supported; send 'pd' or none.")
         }
-        if let flag = parameters?["binary_data_output"] {
+        if let flag = parameters?.binaryDataOutput {
             guard case .bool(let binary) = flag else { throw V2RequestError("parameters.binary_data_output must be a boolean.") }
             request.binaryDataOutput = binary
         }
-        guard let inputs = root.inputs else {
+        guard root.hasInputs else {
             throw V2RequestError("The request needs an 'inputs' array: one input per signature field.")
         }
         guard root.inputCount >= 1, root.inputCount <= maxInputs else {
             throw V2RequestError("The request has \(root.inputCount) inputs; send 1 to \(maxInputs).")
         }
-        var binary = BinaryReader(bytes: body, offset: jsonEnd)
-        request.inputs.reserveCapacity(inputs.count)
-        for (position, input) in inputs.enumerated() {
-            let decoded = try Self.input(input, position: position, binary: &binary, maxBatchSize: maxBatchSize)
-            guard !request.inputs.contains(where: { $0.name == decoded.name }) else {
-                throw V2RequestError("Input '\(decoded.name)' appears twice.")
-            }
-            request.inputs.append(decoded)
-        }
-        guard binary.offset == body.count else {
-            throw V2RequestError("\(body.count - binary.offset) bytes of binary data follow the inputs without an input claiming them (binary_data_size).")
+        if let error = root.inputError { throw error }
+        request.inputs = root.inputs
+        guard root.binary.offset == body.count else {
+            throw V2RequestError("\(body.count - root.binary.offset) bytes of binary data follow the inputs without an input claiming them (binary_data_size).")
         }
         if let outputs = root.outputs {
             request.outputs = try Self.outputs(outputs)
@@ -150,15 +166,30 @@ enum V2RequestDecoder {
         return request
     }
 
+    /// Input `position` decoded and added to `inputs`, its binary data (if any) read from `binary`.
+    fileprivate static func add(
+        _ object: InputMembers, position: Int, to inputs: inout [V2Input], binary: inout BinaryReader, maxBatchSize: Int
+    ) throws(V2RequestError) {
+        let decoded = try Self.input(object, position: position, binary: &binary, maxBatchSize: maxBatchSize)
+        guard !inputs.contains(where: { $0.name == decoded.name }) else {
+            throw V2RequestError("Input '\(decoded.name)' appears twice.")
+        }
+        inputs.append(decoded)
+    }
+
     private static func input(_ object: InputMembers, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
         guard object.isObject else { throw V2RequestError("Input \(position) must be a JSON object.") }
         guard case .string(let name)? = object.name, !name.isEmpty else {
             throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
         }
-        guard case .string(let typeName)? = object.datatype else { throw V2RequestError("Input '\(name)' needs a string 'datatype'.") }
-        guard let datatype = V2Datatype.named(typeName) else {
-            throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
+        // A known datatype's name is its raw value, byte for byte.
+        let datatype: V2Datatype
+        switch object.datatype {
+        case .named(let named)?: datatype = named
+        case .other(.string(let typeName))?: throw V2RequestError("Input '\(name)' has the unknown datatype '\(typeName)'.")
+        default: throw V2RequestError("Input '\(name)' needs a string 'datatype'.")
         }
+        let typeName = datatype.rawValue
         guard V2Datatype.accepted.contains(datatype) else {
             throw V2RequestError("Input '\(name)' has datatype \(typeName); send BYTES, FP64, FP32, INT64, INT32 or BOOL.")
         }
@@ -171,12 +202,12 @@ enum V2RequestDecoder {
             if type == "str", datatype != .bytes { throw V2RequestError("Input '\(name)' has content_type 'str' but datatype \(typeName).") }
         }
         let values: V2Values
-        if let size = parameters?["binary_data_size"] {
+        if let size = parameters?.binaryDataSize {
             guard object.data == nil else { throw V2RequestError("Input '\(name)' has both 'data' and binary_data_size.") }
             guard case .number(let n) = size, n >= 0, n.rounded() == n, n <= Double(binary.remaining) else {
                 throw V2RequestError("Input '\(name)' has binary_data_size \(Self.text(size)) but \(binary.remaining) bytes of binary data remain.")
             }
-            values = try binary.values(of: datatype, count: shape[0], size: Int(n), name: name)
+            values = try binary.values(of: datatype, count: shape.rows, size: Int(n), name: name)
         } else {
             let column: DataColumn
             switch object.data {
@@ -193,12 +224,11 @@ enum V2RequestDecoder {
     }
 
     /// `[N]` or `[N, 1]`, N from 1 to `maxBatchSize`.
-    static func shape(_ value: ShapeMember?, name: String, maxBatchSize: Int) throws(V2RequestError) -> [Int] {
+    static func shape(_ value: ShapeMember?, name: String, maxBatchSize: Int) throws(V2RequestError) -> V2Shape {
         guard let value, value.isArray, value.count == 1 || value.count == 2 else {
             throw V2RequestError("Input '\(name)' needs a shape [N] or [N, 1] (one element per listing).")
         }
-        var shape: [Int] = []
-        shape.reserveCapacity(value.count)
+        var dims = (0, 0)
         for k in 0..<value.count {
             let dim = k == 0 ? value.first : value.second
             guard case .number(let n) = dim, n.rounded() == n else {
@@ -208,13 +238,13 @@ enum V2RequestDecoder {
             guard n <= Double(maxBatchSize) else {
                 throw V2RequestError("Input '\(name)' has shape dimension \(Self.text(dim)), over the batch limit of \(maxBatchSize) listings (predict.max_batch_size).")
             }
-            shape.append(Int(n))
+            if k == 0 { dims.0 = Int(n) } else { dims.1 = Int(n) }
         }
-        guard shape[0] >= 1 else { throw V2RequestError("Input '\(name)' has no elements; send at least one listing.") }
-        guard shape.count == 1 || shape[1] == 1 else {
-            throw V2RequestError("Input '\(name)' has shape \(shape); send [N] or [N, 1] (one element per listing).")
+        guard dims.0 >= 1 else { throw V2RequestError("Input '\(name)' has no elements; send at least one listing.") }
+        guard value.count == 1 || dims.1 == 1 else {
+            throw V2RequestError("Input '\(name)' has shape [\(dims.0), \(dims.1)]; send [N] or [N, 1] (one element per listing).")
         }
-        return shape
+        return V2Shape(rows: dims.0, column: value.count == 2)
     }
 
     /// Whether `n` fits `datatype`: an integer within range for INT types, anything otherwise.
@@ -230,14 +260,14 @@ enum V2RequestDecoder {
     static func text(_ value: JSONValue) -> String { String(decoding: JSONWriter.encode(value), as: UTF8.self) }
 
     // `subject` is only written into an error: not built for a request that has none.
-    static func parameters(_ value: JSONValue?, of subject: @autoclosure () -> String) throws(V2RequestError) -> JSONObject? {
+    static func parameters(_ value: ParameterMembers?, of subject: @autoclosure () -> String) throws(V2RequestError) -> ParameterMembers? {
         guard let value else { return nil }
-        guard case .object(let object) = value else { throw V2RequestError("The parameters of \(subject()) must be a JSON object.") }
-        return object
+        guard value.isObject else { throw V2RequestError("The parameters of \(subject()) must be a JSON object.") }
+        return value
     }
 
-    static func contentType(_ parameters: JSONObject?, of subject: @autoclosure () -> String) throws(V2RequestError) -> String? {
-        guard let value = parameters?["content_type"] else { return nil }
+    static func contentType(_ parameters: ParameterMembers?, of subject: @autoclosure () -> String) throws(V2RequestError) -> String? {
+        guard let value = parameters?.contentType else { return nil }
         guard case .string(let type) = value else { throw V2RequestError("The content_type of \(subject()) must be a string.") }
         return type
     }
@@ -253,7 +283,7 @@ enum V2RequestDecoder {
             }
             guard !outputs.contains(where: { $0.name == name }) else { throw V2RequestError("Output '\(name)' is asked for twice.") }
             var output = V2RequestedOutput(name: name)
-            if let flag = try Self.parameters(object["parameters"], of: "output '\(name)'")?["binary_data"] {
+            if let flag = try Self.parameters(object["parameters"].map(ParameterMembers.init), of: "output '\(name)'")?.binaryData {
                 guard case .bool(let binary) = flag else { throw V2RequestError("Output '\(name)' has a binary_data that is not a boolean.") }
                 output.binary = binary
             }
@@ -268,35 +298,52 @@ enum V2RequestDecoder {
 /// `data` (see `InputMembers`); only small members (`id`, `parameters`, `outputs`) are JSON
 /// values. The JSON rules are the parser's own: one value, no trailing data, no duplicate
 /// member names, bounded nesting; a syntax error anywhere comes before any other error.
+/// Each input is decoded as soon as its object is parsed (its members are never kept), and
+/// the first that is wrong is kept to be answered once the whole body has parsed, after the
+/// request-level checks, as if the inputs were decoded after them.
 struct RootMembers {
     var isObject = true
     var id: JSONValue?
-    var parameters: JSONValue?
-    /// nil: absent or not an array.
-    var inputs: [InputMembers]?
-    /// How many inputs the array has (counted past `maxInputs`, which are not kept).
+    var parameters: ParameterMembers?
+    /// Whether `inputs` is an array (false: absent or something else).
+    var hasInputs = false
+    /// How many inputs the array has (counted past `maxInputs`, which are not decoded).
     var inputCount = 0
+    /// The inputs decoded, in order, up to the first wrong one.
+    var inputs: [V2Input] = []
+    /// What is wrong with the first input that is.
+    var inputError: V2RequestError?
+    /// The binary tensor data after the JSON, read by the inputs in order.
+    var binary: BinaryReader
     var outputs: JSONValue?
 
-    static func parse(_ body: [UInt8], end: Int) throws(JSONParseError) -> RootMembers {
+    private static let names = KnownMembers("id", "parameters", "outputs", "inputs")
+
+    static func parse(_ body: [UInt8], end: Int, maxBatchSize: Int) throws(JSONParseError) -> RootMembers {
         try body.withUnsafeBufferPointer { whole throws(JSONParseError) in
             var parser = JSONParser(buffer: UnsafeBufferPointer(rebasing: whole[..<end]), maxDepth: JSONParser.defaultMaxDepth)
-            var root = RootMembers()
+            var root = RootMembers(binary: BinaryReader(bytes: body, offset: end))
             parser.skipWhitespace()
             if parser.next == UInt8(ascii: "{") {
-                try parser.members(depth: 1) { (name, parser) throws(JSONParseError) in
+                try parser.members(depth: 1, known: Self.names, into: &root) { (name, parser, root) throws(JSONParseError) in
                     switch name {
-                    case "id": root.id = try parser.parseValue(depth: 1)
-                    case "parameters": root.parameters = try parser.parseValue(depth: 1)
-                    case "outputs": root.outputs = try parser.parseValue(depth: 1)
-                    case "inputs" where parser.next == UInt8(ascii: "["):
-                        var inputs: [InputMembers] = []
-                        try parser.elements(depth: 2) { (parser) throws(JSONParseError) in
+                    case 0: root.id = try parser.parseValue(depth: 1)
+                    case 1: root.parameters = try ParameterMembers.parse(&parser, depth: 1)
+                    case 2: root.outputs = try parser.parseValue(depth: 1)
+                    case 3 where parser.next == UInt8(ascii: "["):
+                        root.hasInputs = true
+                        root.inputs.reserveCapacity(16)
+                        try parser.elements(depth: 2, into: &root) { (parser, root) throws(JSONParseError) in
+                            let position = root.inputCount
                             root.inputCount += 1
                             let input = try InputMembers.parse(&parser)
-                            if inputs.count < V2RequestDecoder.maxInputs { inputs.append(input) }
+                            guard root.inputError == nil, position < V2RequestDecoder.maxInputs else { return }
+                            do throws(V2RequestError) {
+                                try V2RequestDecoder.add(input, position: position, to: &root.inputs, binary: &root.binary, maxBatchSize: maxBatchSize)
+                            } catch {
+                                root.inputError = error
+                            }
                         }
-                        root.inputs = inputs
                     default: _ = try parser.parseValue(depth: 1)
                     }
                 }
@@ -318,10 +365,12 @@ struct RootMembers {
 struct InputMembers {
     var isObject = true
     var name: JSONValue?
-    var datatype: JSONValue?
+    var datatype: DatatypeMember?
     var shape: ShapeMember?
-    var parameters: JSONValue?
+    var parameters: ParameterMembers?
     var data: DataMember?
+
+    private static let names = KnownMembers("name", "datatype", "parameters", "shape", "data")
 
     /// Parses the input at the cursor (depth 3: request, inputs array, input).
     static func parse(_ parser: inout JSONParser) throws(JSONParseError) -> InputMembers {
@@ -331,21 +380,19 @@ struct InputMembers {
             input.isObject = false
             return input
         }
-        try parser.members(depth: 3) { (name, parser) throws(JSONParseError) in
+        try parser.members(depth: 3, known: Self.names, into: &input) { (name, parser, input) throws(JSONParseError) in
             switch name {
-            case "name": input.name = try parser.parseValue(depth: 3)
-            case "datatype": input.datatype = try parser.parseValue(depth: 3)
-            case "parameters": input.parameters = try parser.parseValue(depth: 3)
-            case "shape": input.shape = try ShapeMember.parse(&parser)
-            case "data":
+            case 0: input.name = try parser.parseValue(depth: 3)
+            case 1: input.datatype = try DatatypeMember.parse(&parser)
+            case 2: input.parameters = try ParameterMembers.parse(&parser, depth: 3)
+            case 3: input.shape = try ShapeMember.parse(&parser)
+            case 4:
                 guard parser.next == UInt8(ascii: "[") else {
                     _ = try parser.parseValue(depth: 3)
                     input.data = .notArray
                     return
                 }
-                if case .string(let typeName)? = input.datatype, let datatype = V2Datatype.named(typeName),
-                    V2Datatype.accepted.contains(datatype)
-                {
+                if case .named(let datatype)? = input.datatype, V2Datatype.accepted.contains(datatype) {
                     var column = DataColumn(datatype: datatype)
                     try column.read(&parser, depth: 4, top: true)
                     input.data = .column(column)
@@ -356,6 +403,76 @@ struct InputMembers {
             }
         }
         return input
+    }
+}
+
+/// An input's `datatype`: a datatype's exact name, or another value (a string naming none, or
+/// not a string).
+enum DatatypeMember {
+    case named(V2Datatype)
+    case other(JSONValue)
+
+    /// Parses the value at the cursor (an input member: depth 3). A name without escapes is
+    /// matched on its bytes; no string is made for it.
+    static func parse(_ parser: inout JSONParser) throws(JSONParseError) -> DatatypeMember {
+        if let plain = parser.plainString() {
+            if let datatype = V2Datatype.named(plain) { return .named(datatype) }
+            return .other(.string(String(decoding: plain, as: UTF8.self)))
+        }
+        let value = try parser.parseValue(depth: 3)
+        if case .string(let name) = value, let datatype = V2Datatype.named(name) { return .named(datatype) }
+        return .other(value)
+    }
+}
+
+/// A `parameters` object as far as the decoder looks at it (request, input or output level):
+/// whether it is an object, and the members the protocol gives a meaning; the others are
+/// parsed (strictly) and dropped.
+struct ParameterMembers {
+    var isObject = true
+    var contentType: JSONValue?
+    /// Request level.
+    var binaryDataOutput: JSONValue?
+    /// Input level.
+    var binaryDataSize: JSONValue?
+    /// Output level.
+    var binaryData: JSONValue?
+
+    private static let names = KnownMembers("content_type", "binary_data_output", "binary_data_size", "binary_data")
+
+    init() {}
+
+    /// The same from a JSON tree.
+    init(_ value: JSONValue) {
+        guard case .object(let object) = value else {
+            isObject = false
+            return
+        }
+        contentType = object["content_type"]
+        binaryDataOutput = object["binary_data_output"]
+        binaryDataSize = object["binary_data_size"]
+        binaryData = object["binary_data"]
+    }
+
+    /// Parses the value at the cursor, a member of an object at nesting `depth`.
+    static func parse(_ parser: inout JSONParser, depth: Int) throws(JSONParseError) -> ParameterMembers {
+        var parameters = ParameterMembers()
+        guard parser.next == UInt8(ascii: "{") else {
+            _ = try parser.parseValue(depth: depth)
+            parameters.isObject = false
+            return parameters
+        }
+        try parser.members(depth: depth + 1, known: Self.names, into: &parameters) { (name, parser, parameters) throws(JSONParseError) in
+            let value = try parser.parseValue(depth: depth + 1)
+            switch name {
+            case 0: parameters.contentType = value
+            case 1: parameters.binaryDataOutput = value
+            case 2: parameters.binaryDataSize = value
+            case 3: parameters.binaryData = value
+            default: break
+            }
+        }
+        return parameters
     }
 }
 
@@ -479,12 +596,12 @@ struct DataColumn {
     }
 
     /// The elements, or the 400 for the first thing wrong with them.
-    func values(shape: [Int], name: String) throws(V2RequestError) -> V2Values {
-        if nested, count > shape[0] {
-            throw V2RequestError("Input '\(name)' has more elements than its shape says (\(shape[0])).")
+    func values(shape: V2Shape, name: String) throws(V2RequestError) -> V2Values {
+        if nested, count > shape.rows {
+            throw V2RequestError("Input '\(name)' has more elements than its shape says (\(shape.rows)).")
         }
-        guard count == shape[0] else {
-            throw V2RequestError("Input '\(name)' has \(count) elements but its shape \(shape) says \(shape[0]).")
+        guard count == shape.rows else {
+            throw V2RequestError("Input '\(name)' has \(count) elements but its shape \(shape) says \(shape.rows).")
         }
         if let mismatch {
             let expected =
@@ -507,37 +624,46 @@ struct DataColumn {
 }
 
 extension JSONParser {
-    /// Walks the object at the cursor, calling `member` with each name and the parser at its
-    /// value (which `member` must consume). Duplicate names are refused as the parser does.
-    /// Inlined, so that `member` is called directly; the first 8 names are kept inline.
+    /// Walks the object at the cursor, calling `member` with the index in `known` of each
+    /// member's name (nil: another name) and the parser at its value (which `member` must
+    /// consume). Names match as the tree parser's lookups compare them (`String` equality);
+    /// duplicate names are refused as the parser refuses them. Inlined, so that `member` is
+    /// called directly.
+    /// `state` is handed to `member` (rather than captured by it), so that what it fills is
+    /// never copied.
     @inline(__always)
-    mutating func members(depth: Int, _ member: (String, inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+    mutating func members<State>(
+        depth: Int, known: KnownMembers, into state: inout State,
+        _ member: (Int?, inout JSONParser, inout State) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
-        var names = InlineArray<8, String>(repeating: "")
-        var count = 0
-        var seen: Set<String> = []  // past 8 names: hashing keeps many members linear
+        var seenKnown: UInt32 = 0
+        var others: [String] = []  // other names: scanned while few,
+        var seen: Set<String> = []  // hashed past 8, so that many members stay linear
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return }
         while true {
             skipWhitespace()
             guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let offset = index
-            let name = try parseString()
-            var duplicate = false
-            if count < names.count {
-                for k in 0..<count where names[k] == name { duplicate = true }
-                names[count] = name
-                count += 1
+            let (key, name) = try memberName(known)
+            let duplicate: Bool
+            if let key {
+                duplicate = seenKnown & (1 << UInt32(key)) != 0
+                seenKnown |= 1 << UInt32(key)
+            } else if others.count < 8 {
+                duplicate = others.contains(name!)
+                others.append(name!)
             } else {
-                if seen.isEmpty { for k in 0..<names.count { seen.insert(names[k]) } }
-                duplicate = !seen.insert(name).inserted
+                if seen.isEmpty { seen = Set(others) }
+                duplicate = !seen.insert(name!).inserted
             }
-            if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name)\"") }
+            if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name ?? known.names[key!])\"") }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
             skipWhitespace()
-            try member(name, &self)
+            try member(key, &self, &state)
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
             guard consume(UInt8(ascii: "}")) else { throw error(index < buffer.count ? "expected ',' or '}'" : "unexpected end of JSON") }
@@ -545,16 +671,59 @@ extension JSONParser {
         }
     }
 
+    /// The member name at the cursor (a `"`): its index in `known`, or nil and the name. A
+    /// plain name (ASCII, no escapes) is matched on its bytes and made into a string only when
+    /// it is none of `known` (for plain ASCII, equal bytes and equal strings are the same
+    /// thing); any other name is decoded by `parseString` and compared as a string.
+    @inline(__always)
+    mutating func memberName(_ known: KnownMembers) throws(JSONParseError) -> (key: Int?, name: String?) {
+        if let plain = plainString() {
+            if let key = known.index(of: plain) { return (key, nil) }
+            return (nil, String(decoding: plain, as: UTF8.self))
+        }
+        let name = try parseString()
+        return (known.names.firstIndex(of: name), name)
+    }
+
+    /// The string at the cursor when it is plain ASCII without escapes: its bytes (the cursor
+    /// then past its closing quote); nil, the cursor unmoved, for anything else, which
+    /// `parseString` then decodes or refuses with its own message.
+    @inline(__always)
+    mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+        guard next == UInt8(ascii: "\"") else { return nil }
+        var end = index + 1
+        while end < buffer.count {
+            let byte = buffer[end]
+            if byte == UInt8(ascii: "\"") {
+                let plain = UnsafeBufferPointer(rebasing: buffer[(index + 1)..<end])
+                index = end + 1
+                return plain
+            }
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
+            end += 1
+        }
+        return nil
+    }
+
     /// Walks the array at the cursor, calling `element` with the parser at each element.
     @inline(__always)
     mutating func elements(depth: Int, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        var none: Void = ()
+        try elements(depth: depth, into: &none) { (parser, _) throws(JSONParseError) in try element(&parser) }
+    }
+
+    /// The same, handing `state` to `element`.
+    @inline(__always)
+    mutating func elements<State>(
+        depth: Int, into state: inout State, _ element: (inout JSONParser, inout State) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "[")) else { throw error("expected '['") }
         skipWhitespace()
         if consume(UInt8(ascii: "]")) { return }
         while true {
             skipWhitespace()
-            try element(&self)
+            try element(&self, &state)
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
             guard consume(UInt8(ascii: "]")) else { throw error(index < buffer.count ? "expected ',' or ']'" : "unexpected end of JSON") }
@@ -635,5 +804,36 @@ struct BinaryReader {
         var value: UInt64 = 0
         for k in 0..<width { value |= UInt64(bytes[index + k]) << (8 * UInt64(k)) }
         return value
+    }
+}
+
+/// Member names an object walker looks for (`JSONParser.members(depth:known:_:)`): plain
+/// ASCII, at most 32 of them.
+struct KnownMembers: Sendable {
+    let names: [String]
+    /// Each name's bytes, in one buffer: name k is `bytes[starts[k]..<starts[k + 1]]`.
+    private let bytes: [UInt8]
+    private let starts: [Int]
+
+    init(_ names: String...) {
+        precondition(names.count <= 32 && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
+        self.names = names
+        bytes = names.flatMap(\.utf8)
+        starts = names.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
+    }
+
+    /// The index of the name whose bytes are `name`'s, or nil.
+    func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        bytes.withUnsafeBufferPointer { bytes in
+            for k in 0..<names.count where starts[k + 1] - starts[k] == name.count {
+                var equal = true
+                for i in 0..<name.count where bytes[starts[k] + i] != name[i] {
+                    equal = false
+                    break
+                }
+                if equal { return k }
+            }
+            return nil
+        }
     }
 }
