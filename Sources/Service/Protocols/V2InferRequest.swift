@@ -168,16 +168,17 @@ enum V2RequestDecoder {
 
     /// Input `position` decoded and added to `inputs`, its binary data (if any) read from `binary`.
     fileprivate static func add(
-        _ object: InputMembers, position: Int, to inputs: inout [V2Input], binary: inout BinaryReader, maxBatchSize: Int
+        _ object: inout InputMembers, position: Int, to inputs: inout [V2Input], binary: inout BinaryReader, maxBatchSize: Int
     ) throws(V2RequestError) {
-        let decoded = try Self.input(object, position: position, binary: &binary, maxBatchSize: maxBatchSize)
+        let decoded = try Self.input(&object, position: position, binary: &binary, maxBatchSize: maxBatchSize)
         guard !inputs.contains(where: { $0.name == decoded.name }) else {
             throw V2RequestError("Input '\(decoded.name)' appears twice.")
         }
         inputs.append(decoded)
     }
 
-    private static func input(_ object: InputMembers, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
+    /// `object` is left without its `data` (moved out, not copied).
+    private static func input(_ object: inout InputMembers, position: Int, binary: inout BinaryReader, maxBatchSize: Int) throws(V2RequestError) -> V2Input {
         guard object.isObject else { throw V2RequestError("Input \(position) must be a JSON object.") }
         guard case .string(let name)? = object.name, !name.isEmpty else {
             throw V2RequestError("Input \(position) needs a non-empty string 'name'.")
@@ -210,7 +211,7 @@ enum V2RequestDecoder {
             values = try binary.values(of: datatype, count: shape.rows, size: Int(n), name: name)
         } else {
             let column: DataColumn
-            switch object.data {
+            switch object.data.take() {
             case nil: throw V2RequestError("Input '\(name)' needs 'data' (or parameters.binary_data_size).")
             case .notArray?: throw V2RequestError("Input '\(name)' needs 'data' as an array.")
             case .column(let read)?: column = read
@@ -336,10 +337,10 @@ struct RootMembers {
                         try parser.elements(depth: 2, into: &root) { (parser, root) throws(JSONParseError) in
                             let position = root.inputCount
                             root.inputCount += 1
-                            let input = try InputMembers.parse(&parser)
+                            var input = try InputMembers.parse(&parser)
                             guard root.inputError == nil, position < V2RequestDecoder.maxInputs else { return }
                             do throws(V2RequestError) {
-                                try V2RequestDecoder.add(input, position: position, to: &root.inputs, binary: &root.binary, maxBatchSize: maxBatchSize)
+                                try V2RequestDecoder.add(&input, position: position, to: &root.inputs, binary: &root.binary, maxBatchSize: maxBatchSize)
                             } catch {
                                 root.inputError = error
                             }
@@ -778,6 +779,7 @@ struct BinaryReader {
             return .numbers(numbers)
         }
         var texts: [String?] = []
+        texts.reserveCapacity(count)
         var cursor = offset
         for i in 0..<count {
             guard end - cursor >= 4 else {
@@ -788,7 +790,8 @@ struct BinaryReader {
             guard length <= end - cursor else {
                 throw V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
             }
-            guard let text = String(validating: bytes[cursor..<cursor + length], as: UTF8.self) else {
+            let text = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[cursor..<cursor + length]), as: UTF8.self) }
+            guard let text else {
                 throw V2RequestError("Input '\(name)' element \(i) is not UTF-8 text.")
             }
             texts.append(text)
@@ -807,33 +810,36 @@ struct BinaryReader {
     }
 }
 
-/// Member names an object walker looks for (`JSONParser.members(depth:known:_:)`): plain
-/// ASCII, at most 32 of them.
+/// Member names an object walker looks for (`JSONParser.members(depth:known:into:_:)`):
+/// plain ASCII, at most 32 of them. Matched on a name's length and first 8 bytes in one word,
+/// then on any bytes past those.
 struct KnownMembers: Sendable {
     let names: [String]
-    /// Each name's bytes, in one buffer: name k is `bytes[starts[k]..<starts[k + 1]]`.
-    private let bytes: [UInt8]
-    private let starts: [Int]
+    private let lengths: [Int]
+    private let prefixes: [UInt64]
+    private let bytes: [[UInt8]]
 
     init(_ names: String...) {
         precondition(names.count <= 32 && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
         self.names = names
-        bytes = names.flatMap(\.utf8)
-        starts = names.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
+        bytes = names.map { Array($0.utf8) }
+        lengths = bytes.map(\.count)
+        prefixes = bytes.map { $0.withUnsafeBufferPointer(Self.prefix) }
+    }
+
+    /// The first (up to) 8 bytes, little-endian.
+    private static func prefix(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for k in 0..<min(name.count, 8) { word |= UInt64(name[k]) << (8 * UInt64(k)) }
+        return word
     }
 
     /// The index of the name whose bytes are `name`'s, or nil.
     func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
-        bytes.withUnsafeBufferPointer { bytes in
-            for k in 0..<names.count where starts[k + 1] - starts[k] == name.count {
-                var equal = true
-                for i in 0..<name.count where bytes[starts[k] + i] != name[i] {
-                    equal = false
-                    break
-                }
-                if equal { return k }
-            }
-            return nil
+        let word = Self.prefix(name)
+        for k in 0..<lengths.count where lengths[k] == name.count && prefixes[k] == word {
+            if name.count <= 8 || bytes[k].withUnsafeBufferPointer({ $0[8...].elementsEqual(name[8...]) }) { return k }
         }
+        return nil
     }
 }
