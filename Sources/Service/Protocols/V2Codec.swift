@@ -32,21 +32,21 @@ enum V2Codec {
         let inputs = request.inputs
         var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
         for f in fields.indices {  // by index: the field specs are read in place, not copied
-            let field = fields[f]
+            let name = fields[f].name, type = fields[f].type  // not the whole spec: no copy of it
             let schema = serving.listingSchema.properties[f].schema
             // Names are distinct (the decoder refuses a repeat), so at most one input matches;
             // clients send them in signature order, so the input at the field's position is
             // tried first.
-            let position = f < inputs.count && inputs[f].name == field.name ? f : inputs.firstIndex { $0.name == field.name }
+            let position = f < inputs.count && inputs[f].name == name ? f : inputs.firstIndex { $0.name == name }
             guard let position else {
-                if field.required {
-                    throw V2RequestError("Input '\(field.name)' is missing: the signature requires it (\(SignatureTensors.Element(field.type).v2Datatype), shape [\(count)]).")
+                if fields[f].required {
+                    throw V2RequestError("Input '\(name)' is missing: the signature requires it (\(SignatureTensors.Element(type).v2Datatype), shape [\(count)]).")
                 }
                 continue
             }
             let input = inputs[position]
-            guard accepts(field.type, input.datatype) else {
-                throw V2RequestError("Input '\(field.name)' has datatype \(input.datatype.rawValue); the field is \(field.type.rawValue): send \(SignatureTensors.Element(field.type).v2Datatype).")
+            guard accepts(type, input.datatype) else {
+                throw V2RequestError("Input '\(name)' has datatype \(input.datatype.rawValue); the field is \(type.rawValue): send \(SignatureTensors.Element(type).v2Datatype).")
             }
             /// Checks each element against the field's schema (JSON scalars are not
             /// allocated) and stores it; null is an optional field's missing value.
@@ -55,7 +55,7 @@ enum V2Codec {
                     let value = element.map(json) ?? .null
                     guard schema.conforms(value) else {
                         let problem = schema.validate(value).first?.problem ?? "does not match the signature"
-                        throw V2RequestError("Input '\(field.name)' element \(i): \(problem).")
+                        throw V2RequestError("Input '\(name)' element \(i): \(problem).")
                     }
                     if let element { listings[i][f] = feature(element) }
                 }
