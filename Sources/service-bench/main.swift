@@ -6,7 +6,8 @@ import Service
 
 // Where a predict request's time goes, in-process (no sockets): JSON parse, schema check,
 // listing → pipeline input, model, response encoding, and the whole handler path through
-// the router; then V1 :predict against Open Inference Protocol infer for the same listings.
+// the router; then V1 :predict against Open Inference Protocol infer for the same listings,
+// as JSON and with binary tensor data as tritonclient sends it, in alternating rounds.
 // Bodies are real listings from data/listings.csv (via bench/make_bodies.py's output or built
 // here). Usage: service-bench [--storage models] [--rounds 9] [--iterations 2000] [--counts 1,64]
 
@@ -126,34 +127,74 @@ func v2Body(_ objects: [JSONObject]) -> [UInt8] {
     return out.bytes
 }
 
-/// Median ns per call of `first` and `second`, measured in alternating rounds so that
-/// machine noise falls on both alike.
-func measurePair(_ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
-    var a: [Double] = [], b: [Double] = []
-    for _ in 0..<rounds {
-        a.append(meanNanoseconds(first))
-        b.append(meanNanoseconds(second))
+/// The same columns as tritonclient.http sends them by default: a JSON header naming each
+/// input's `binary_data_size`, then the tensor data (BYTES as 4-byte little-endian lengths and
+/// UTF-8, FP64 as 8-byte little-endian), every output asked for as binary data.
+func v2BinaryBody(_ objects: [JSONObject]) -> (body: [UInt8], headerLength: Int) {
+    var out = JSONWriter()
+    var data: [UInt8] = []
+    out.raw("{\"inputs\":[")
+    for (k, member) in objects[0].members.enumerated() {
+        let start = data.count
+        for object in objects {
+            switch object[member.key] {
+            case .string(let text)?:
+                withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+                data.append(contentsOf: text.utf8)
+            case let value?:
+                withUnsafeBytes(of: (value.numberValue ?? 0).bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            case nil: break
+            }
+        }
+        if k > 0 { out.raw(",") }
+        out.raw("{\"name\":"); out.string(member.key)
+        out.raw(",\"shape\":["); out.number(objects.count)
+        out.raw(member.value.stringValue != nil ? "],\"datatype\":\"BYTES\"" : "],\"datatype\":\"FP64\"")
+        out.raw(",\"parameters\":{\"binary_data_size\":"); out.number(data.count - start); out.raw("}}")
     }
-    return (median(a), median(b))
+    out.raw("],\"parameters\":{\"binary_data_output\":true}}")
+    return (out.bytes + data, out.bytes.count)
+}
+
+/// Median ns per call of each of `bodies`, measured in alternating rounds so that machine
+/// noise falls on all alike.
+func measureAlternating(_ bodies: [() -> Void]) -> [Double] {
+    var times = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<rounds {
+        for (k, body) in bodies.enumerated() { times[k].append(meanNanoseconds(body)) }
+    }
+    return times.map(median)
 }
 
 print("")
-print("| listings | V1 :predict handler | V2 infer handler (JSON) | V2/V1 throughput |")
-print("|---:|---:|---:|---:|")
+print("| listings | V1 :predict handler | V2 infer handler (JSON) | V2/V1 throughput | V2 infer handler (binary tensor data) | binary V2/V1 throughput |")
+print("|---:|---:|---:|---:|---:|---:|")
 for count in counts {
     let objects = try listings(count: count).map { try JSONParser.parse(Array($0.utf8)).objectValue! }
-    func request(_ path: String, _ body: [UInt8]) -> HTTPRequest {
+    /// `headerLength`: binary tensor data follows a JSON header of that many bytes (sent as
+    /// tritonclient sends it: `Inference-Header-Content-Length`, no Content-Type).
+    func request(_ path: String, _ body: [UInt8], headerLength: Int? = nil) -> HTTPRequest {
         var head = HTTPRequestHead(method: "POST", target: path, path: path, query: nil, version: .http1_1,
-                                   headers: ["Host": "x", "Content-Type": "application/json"],
+                                   headers: ["Host": "x"],
                                    framing: .contentLength(body.count), keepAlive: true, expectsContinue: false)
+        if let headerLength {
+            head.headers.add("Inference-Header-Content-Length", String(headerLength))
+        } else {
+            head.headers.add("Content-Type", "application/json")
+        }
         head.headers.add("Content-Length", String(body.count))
         return HTTPRequest(head: head, body: body)
     }
     let v1 = request("/v1/models/prohibited-items:predict", JSONWriter.encode(["instances": .array(objects.map { .object($0) })]))
     let v2 = request("/v2/models/prohibited-items/infer", v2Body(objects))
-    precondition(service.router.respond(to: v1).status == .ok)
-    precondition(service.router.respond(to: v2).status == .ok, String(decoding: service.router.respond(to: v2).body, as: UTF8.self))
-    let (first, second) = measurePair({ _ = service.router.respond(to: v1) }, { _ = service.router.respond(to: v2) })
-    print("| \(count) | \(String(format: "%.1f µs", first / 1000)) | \(String(format: "%.1f µs", second / 1000)) | \(String(format: "%.2f", first / second)) |")
+    let binary = v2BinaryBody(objects)
+    let v2Binary = request("/v2/models/prohibited-items/infer", binary.body, headerLength: binary.headerLength)
+    for r in [v1, v2, v2Binary] {
+        let response = service.router.respond(to: r)
+        precondition(response.status == .ok, String(decoding: response.body, as: UTF8.self))
+    }
+    let t = measureAlternating([{ _ = service.router.respond(to: v1) }, { _ = service.router.respond(to: v2) }, { _ = service.router.respond(to: v2Binary) }])
+    func us(_ ns: Double) -> String { String(format: "%.1f µs", ns / 1000) }
+    print("| \(count) | \(us(t[0])) | \(us(t[1])) | \(String(format: "%.2f", t[0] / t[1])) | \(us(t[2])) | \(String(format: "%.2f", t[0] / t[2])) |")
 }
 service.registry.shutdown()
