@@ -115,10 +115,20 @@ import Posix
     }
 
     @Test func segmentsKeepEmptyOnesInOrder() {
-        #expect(RouteTable.segments(of: "/") == [""])
-        #expect(RouteTable.segments(of: "/v1/models/x:predict") == ["v1", "models", "x:predict"])
-        #expect(RouteTable.segments(of: "/a//b/") == ["a", "", "b", ""])
-        #expect(RouteTable.segments(of: "/caf\u{E9}/\u{1F600}") == ["caf\u{E9}", "\u{1F600}"])
+        /// The segments `segmentBounds` finds, as strings.
+        func segments(of path: String) -> [String] {
+            var path = path
+            return path.withUTF8 { bytes in
+                let count = bytes.count { $0 == UInt8(ascii: "/") }
+                var bounds = [Range<Int>](repeating: 0..<0, count: count)
+                bounds.withUnsafeMutableBufferPointer { RouteTable.segmentBounds(of: bytes, into: $0) }
+                return bounds.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            }
+        }
+        #expect(segments(of: "/") == [""])
+        #expect(segments(of: "/v1/models/x:predict") == ["v1", "models", "x:predict"])
+        #expect(segments(of: "/a//b/") == ["a", "", "b", ""])
+        #expect(segments(of: "/caf\u{E9}/\u{1F600}") == ["caf\u{E9}", "\u{1F600}"])
     }
 
     @Test func parametersWithoutEscapesAreTakenAsTheyAre() {
