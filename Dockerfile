@@ -30,12 +30,14 @@ COPY Package.swift ./
 COPY Sources ./Sources
 # Package.swift declares the test targets too, and SwiftPM checks their folders exist.
 COPY Tests ./Tests
-# --static-swift-stdlib links the Swift runtime and Foundation into the binary, so the
-# runtime image needs only glibc, libstdc++, libgcc and libssl3 (see `ldd` in the podman
-# script). The DWARF debug sections (13 MB the service never reads) are stripped; the symbol
+# The serving build (--disable-default-traits leaves out the `Training` trait: no train,
+# evaluate or model-card, no SwiftCSV or Yams, and so no ICU data, ~34 MB).
+# --static-swift-stdlib links the Swift runtime and FoundationEssentials into the binary, so
+# the runtime image needs only glibc, libstdc++, libgcc and libssl3 (see `ldd` in the podman
+# script). The DWARF debug sections (the service never reads them) are stripped; the symbol
 # table stays, so a crash backtrace still names its functions.
-RUN swift build -c release --static-swift-stdlib --product vigia \
-    && install -D -m 0755 "$(swift build -c release --show-bin-path)/vigia" /out/usr/local/bin/vigia \
+RUN swift build -c release --disable-default-traits --static-swift-stdlib --product vigia \
+    && install -D -m 0755 "$(swift build -c release --disable-default-traits --show-bin-path)/vigia" /out/usr/local/bin/vigia \
     && strip --strip-debug /out/usr/local/bin/vigia
 COPY config/vigia.json /out/etc/vigia/vigia.json
 # The default model (a real artifact trained by `vigia train`), used when no volume is

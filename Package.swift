@@ -3,12 +3,20 @@ import PackageDescription
 
 // Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia; COpenSSL ← HTTPServer;
 // Posix ← Registry ← Service; Inference ← Training, Service; Training ← Reporting ← vigia;
-// Inference, Registry ← Monitoring ← Service.
+// Inference, Registry ← Monitoring ← Service; ProgressDisplay ← Training, vigia.
+//
+// The `Training` trait (on by default) adds train, evaluate and model-card to `vigia`. Without
+// it (`swift build --disable-default-traits`) the binary serves, validates and predicts only,
+// and links neither SwiftCSV nor Yams, whose Foundation pulls in ICU's ~34 MB of data.
 let package = Package(
     name: "vigia",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigia", targets: ["vigia"]),
+    ],
+    traits: [
+        .trait(name: "Training", description: "vigia train, evaluate and model-card (links SwiftCSV, Yams and ICU)"),
+        .default(enabledTraits: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,10 +41,12 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Posix"]),
         // Rollout and live monitoring, pure: canary split, score comparisons and guards, input skew.
         .target(name: "Monitoring", dependencies: ["Inference", "Registry"]),
+        // Progress bars with ETA for long steps, and their terminal display (pure render + one writer).
+        .target(name: "ProgressDisplay"),
         .target(
             name: "Training",
             dependencies: [
-                "Inference", .product(name: "SwiftCSV", package: "SwiftCSV"),
+                "Inference", "ProgressDisplay", .product(name: "SwiftCSV", package: "SwiftCSV"),
                 // The training parameters of a DVC params file (params.yaml).
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -55,7 +65,9 @@ let package = Package(
         .executableTarget(
             name: "vigia",
             dependencies: [
-                "Service", "Training", "Reporting", "Inference",
+                "Service", "Inference", "ProgressDisplay",
+                .target(name: "Training", condition: .when(traits: ["Training"])),
+                .target(name: "Reporting", condition: .when(traits: ["Training"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +97,7 @@ let package = Package(
         .testTarget(name: "VigiaCommandTests", dependencies: ["HTTPTestClient"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
         .testTarget(name: "CostTrackingTests", dependencies: ["CostTracking"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Inference"]),

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Inference
+import ProgressDisplay
 
 /// Everything a run learnt and measured, ready to be written as an artifact.
 public struct TrainedModel: Sendable {

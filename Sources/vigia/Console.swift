@@ -2,7 +2,6 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import Inference
-import Training
 
 /// Output helpers shared by the train/evaluate/validate/predict subcommands: results go to
 /// stdout, progress and errors to stderr.
@@ -44,22 +43,6 @@ enum Console {
             return try LoadedModel.load(directory: directory)
         } catch {
             throw fail("\(directory): \(error)")
-        }
-    }
-
-    /// The training config at `path` (the defaults when nil); a problem ends the command.
-    static func loadTrainConfig(at path: String?) throws -> TrainConfig {
-        guard let path else { return TrainConfig() }
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read config \(path)") }
-        do {
-            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
-                return try TrainConfig.decodeParameters(yaml: String(decoding: bytes, as: UTF8.self))
-            }
-            return try TrainConfig.decode(bytes)
-        } catch let error as TrainingError {
-            throw fail("\(path): \(error)")
-        } catch {
-            throw fail("\(path): not a valid training config: \(error)")
         }
     }
 }

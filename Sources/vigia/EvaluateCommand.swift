@@ -1,3 +1,4 @@
+#if Training
 import ArgumentParser
 import FoundationEssentials
 import Inference
@@ -245,3 +246,4 @@ struct ModelCardCommand: ParsableCommand {
         try Console.write(Array(card.render().utf8), to: output)
     }
 }
+#endif

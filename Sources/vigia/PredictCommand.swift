@@ -2,8 +2,8 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import Inference
+import ProgressDisplay
 import Service
-import Training
 
 /// `vigia predict`: JSON Lines in, JSON Lines out, with a published model version.
 struct PredictCommand: ParsableCommand {

@@ -1,6 +1,8 @@
+#if Training
 import ArgumentParser
 import FoundationEssentials
 import Inference
+import ProgressDisplay
 import Reporting
 import Training
 #if canImport(Glibc)
@@ -105,8 +107,21 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// Seconds with one decimal, for progress lines.
-func formatSeconds(_ seconds: Double) -> String {
-    let tenths = Int((seconds * 10).rounded())
-    return "\(tenths / 10).\(tenths % 10)s"
+extension Console {
+    /// The training config at `path` (the defaults when nil); a problem ends the command.
+    static func loadTrainConfig(at path: String?) throws -> TrainConfig {
+        guard let path else { return TrainConfig() }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw fail("cannot read config \(path)") }
+        do {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+                return try TrainConfig.decodeParameters(yaml: String(decoding: bytes, as: UTF8.self))
+            }
+            return try TrainConfig.decode(bytes)
+        } catch let error as TrainingError {
+            throw fail("\(path): \(error)")
+        } catch {
+            throw fail("\(path): not a valid training config: \(error)")
+        }
+    }
 }
+#endif

@@ -1,5 +1,5 @@
 import Testing
-@testable import Training
+@testable import ProgressDisplay
 
 @Suite(.timeLimit(.minutes(10))) struct ProgressBarTests {
     @Test func etaAssumesTheRemainingUnitsTakeTheAverageSoFar() {
