@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Arrows point one way: CSystem ← Posix ← HTTPServer ← Service ← vigia; COpenSSL ← HTTPServer;
+// JSON ← HTTPServer, Service;
 // Posix ← Registry ← Service; Inference ← Training, Service; Training ← Reporting ← vigia;
 // Inference, Registry ← Monitoring ← Service; ProgressDisplay ← Training, vigia.
 //
@@ -33,7 +34,9 @@ let package = Package(
         .target(name: "Posix", dependencies: ["CSystem"]),
         // The system OpenSSL (libssl-dev) for TLS; shim.h wraps the macros Swift cannot import.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "HTTPServer", dependencies: ["Posix", "COpenSSL"]),
+        // JSON for every body and problem document: strict parser, cursor walks, value, writer, escaping.
+        .target(name: "JSON"),
+        .target(name: "HTTPServer", dependencies: ["Posix", "COpenSSL", "JSON"]),
         .target(name: "Inference"),
         // In-process predict/explain timing for the Inference target (release builds).
         .executableTarget(name: "inference-bench", dependencies: ["Inference"]),
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "HTTPServer", "Registry", "Inference", "Monitoring", "Posix",
+                "HTTPServer", "JSON", "Registry", "Inference", "Monitoring", "Posix",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -65,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "vigia",
             dependencies: [
-                "Service", "Inference", "ProgressDisplay",
+                "Service", "JSON", "Inference", "ProgressDisplay",
                 .target(name: "Training", condition: .when(traits: ["Training"])),
                 .target(name: "Reporting", condition: .when(traits: ["Training"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,7 +80,7 @@ let package = Package(
         // In-process cost of each step of a predict request (parse, validate, score, encode).
         .executableTarget(
             name: "service-bench",
-            dependencies: ["Service", "HTTPServer", "Inference", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Service", "HTTPServer", "JSON", "Inference", .product(name: "Logging", package: "swift-log")]
         ),
         // The cost benchmark's probes: a per-thread counting malloc and a region callgrind counts in.
         // Linked into cost-bench only: its malloc replaces the process's.
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "VigiaCommandTests", dependencies: ["HTTPTestClient"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Posix", "CSystem", "HTTPTestClient"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay"]),
         .testTarget(name: "CostTrackingTests", dependencies: ["CostTracking"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Inference"]),
@@ -106,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Service", "HTTPServer", "Registry", "Inference", "Training", "HTTPTestClient", "Posix",
+                "Service", "HTTPServer", "JSON", "Registry", "Inference", "Training", "HTTPTestClient", "Posix",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

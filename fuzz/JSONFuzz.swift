@@ -1,6 +1,5 @@
 // libFuzzer entry point for the JSON parser and writer that every predict and admin body
-// goes through. Built by fuzz/run.sh together with Sources/Service/JSON/{JSONParser,
-// JSONValue,JSONWriter}.swift and Sources/HTTPServer/JSONString.swift as one module.
+// goes through. Built by fuzz/run.sh together with Sources/JSON/*.swift as one module.
 //
 // Invariants checked on every input (a violation traps, which libFuzzer reports as a crash):
 // - parse never crashes, at any nesting the input reaches (depth is bounded, not recursed);

@@ -1,6 +1,6 @@
 // libFuzzer entry point for the Open Inference Protocol (V2) infer decoder, the JSON header
 // and the binary tensor data after it. Built by fuzz/run.sh together with
-// Sources/Service/Protocols/V2InferRequest.swift, the JSON parser, value and writer and the
+// Sources/Service/Protocols/V2InferRequest.swift, Sources/JSON (parser, cursor, value, writer) and the
 // reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift) as one module.
 //
 // Input layout: two bytes little-endian, the Inference-Header-Content-Length (0xFFFF: none,

@@ -3,7 +3,7 @@
 #   parser-fuzz  the HTTP/1.1 request-head parser and the chunked-body decoder
 #                (Sources/HTTPServer/Parsing, HTTPTypes.swift; seeds fuzz/seeds/)
 #   json-fuzz    the JSON parser and writer behind every request body
-#                (Sources/Service/JSON, HTTPServer/JSONString.swift; seeds fuzz/json-seeds/)
+#                (Sources/JSON; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
 #                (Sources/Service/Protocols/V2InferRequest.swift; seeds fuzz/v2-seeds/), checked
 #                against the tree-walking reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift)
@@ -57,14 +57,12 @@ if [ "$which" = all ] || [ "$which" = parser ]; then
 fi
 if [ "$which" = all ] || [ "$which" = json ]; then
     fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \
-        "$sources"/Service/JSON/JSONParser.swift "$sources"/Service/JSON/JSONValue.swift \
-        "$sources"/Service/JSON/JSONWriter.swift "$sources/HTTPServer/JSONString.swift" "$sources/HTTPServer/DecimalDigits.swift" "$here/JSONFuzz.swift" || status=1
+        "$sources"/JSON/*.swift "$here/JSONFuzz.swift" || status=1
 fi
 if [ "$which" = all ] || [ "$which" = v2 ]; then
     fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
-        "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/JSON/JSONParser.swift \
-        "$sources"/Service/JSON/JSONValue.swift "$sources"/Service/JSON/JSONWriter.swift \
-        "$sources/HTTPServer/JSONString.swift" "$sources/HTTPServer/DecimalDigits.swift" "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
+        "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/JSON/*.swift \
+        "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
         "$here/V2Fuzz.swift" || status=1
 fi
 exit "$status"

@@ -1,3 +1,4 @@
+import JSON
 /// RFC 9457 problem details, the body of every error response (`application/problem+json`).
 public struct ProblemDetails: Sendable, Equatable {
     /// One schema violation: a JSON Pointer (RFC 6901) to the field and what is wrong with it.

@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// A response on its way out, with what the connection decided about it.
 public struct OutgoingResponse: Sendable {

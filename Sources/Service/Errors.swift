@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Registry
 
 // Every error a route can throw knows its HTTP answer here (through `HTTPResponseError`);

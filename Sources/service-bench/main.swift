@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Inference
+import JSON
 import Logging
 import Service
 

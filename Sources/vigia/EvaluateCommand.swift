@@ -2,6 +2,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Inference
+import JSON
 import Reporting
 import Service
 import Training

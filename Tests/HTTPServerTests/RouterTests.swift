@@ -209,10 +209,6 @@ import Posix
         #expect(response.status == .headerFieldsTooLarge)
         #expect(String(decoding: response.body, as: UTF8.self).contains("\"status\":431"))
     }
-
-    @Test func backslashAndTabAreEscaped() {
-        #expect(JSONString.encode("a\\b\tc") == #""a\\b\tc""#)
-    }
 }
 
 @Suite(.timeLimit(.minutes(10))) struct ResponseEncoderTests {
@@ -249,19 +245,6 @@ import Posix
     @Test func noContentHasNoLengthOrBody() {
         #expect(encode(HTTPResponse(status: .noContent, headers: ["X-Request-Id": "r2"], body: [1]))
             == "HTTP/1.1 204 No Content\r\nX-Request-Id: r2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n")
-    }
-
-    @Test func decimalDigitsAreWhatStringWrites() {
-        for value in [0, 7, 9, 10, 99, 100, 200, 404, 1_234_567, -1, -10, Int.max, Int.min, Int.max - 1] {
-            var out: [UInt8] = [0x41]
-            DecimalDigits.append(value, to: &out)
-            #expect(out == [0x41] + Array(String(value).utf8), "\(value)")
-            var room = [UInt8](repeating: 0, count: 24)
-            let written = room.withUnsafeMutableBufferPointer { DecimalDigits.write(value, to: $0.baseAddress! + 2) }
-            #expect(written == DecimalDigits.count(value) && written == String(value).utf8.count, "\(value)")
-            #expect(room[2..<(2 + written)].elementsEqual(String(value).utf8), "\(value)")
-            #expect(room[..<2] == [0, 0] && room[(2 + written)...].allSatisfy { $0 == 0 }, "\(value): nothing outside its room")
-        }
     }
 
     /// Server-owned headers first, between and last, and bytes already in the buffer (a

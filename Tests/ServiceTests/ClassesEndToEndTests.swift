@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTestClient
 import Inference
+import JSON
 import Testing
 @testable import Service
 

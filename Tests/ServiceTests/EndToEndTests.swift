@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTestClient
+import JSON
 import Testing
 @testable import Service
 

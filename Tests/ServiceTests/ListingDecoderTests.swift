@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import JSON
 import Testing
 @testable import Service
 

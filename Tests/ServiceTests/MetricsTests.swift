@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import HTTPTestClient
+import JSON
 import Logging
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTPTestClient
+import JSON
 import Posix
 import Synchronization
 import Testing

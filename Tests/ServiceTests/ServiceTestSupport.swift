@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import HTTPTestClient
 import Inference
+import JSON
 import Logging
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 // fuzz/run.sh also compiles this file into the V2 fuzzer (with -D V2_FUZZ, in one module with
 // the decoder), which checks on every input that both decoders agree.
 #if !V2_FUZZ
+import JSON
 @testable import Service
 #endif
 

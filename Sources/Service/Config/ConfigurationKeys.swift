@@ -1,3 +1,4 @@
+import JSON
 /// Every configuration key Vigia reads, with its type, default and meaning. This table is
 /// the single source for parsing the file, reading `VIGIA_…` environment variables,
 /// applying command-line overrides, and the key reference printed by `vigia config-keys`.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPServer
+import JSON
 
 /// A configuration problem; start-up stops with this message.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {

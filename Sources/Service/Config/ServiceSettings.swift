@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Logging
 import Registry
 

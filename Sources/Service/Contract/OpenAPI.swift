@@ -1,3 +1,4 @@
+import JSON
 /// One documented operation. Routes are registered through these, so the OpenAPI document
 /// lists exactly what the router serves, with the schemas the handlers validate against.
 public struct Operation: Sendable {

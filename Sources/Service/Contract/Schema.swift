@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 
 /// A JSON type name as JSON Schema spells it.
 public enum JSONType: String, Sendable {

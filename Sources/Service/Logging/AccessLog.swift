@@ -1,5 +1,6 @@
 import Glibc
 import HTTPServer
+import JSON
 import Logging
 
 /// The per-request log line, written straight into bytes: the same JSON-lines shape and

@@ -1,4 +1,5 @@
 import Inference
+import JSON
 
 /// JSON Lines scoring for `vigia predict`: one listing object a line in, one
 /// `{"id","score","label","threshold"}` a line out. A line goes through the same parser,

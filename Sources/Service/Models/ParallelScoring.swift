@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import Posix
 
 /// Whole lines of a byte stream, in batches: the reader's half of `ParallelScoring` (pure).

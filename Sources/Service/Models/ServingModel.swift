@@ -1,5 +1,6 @@
 import HTTPServer
 import Inference
+import JSON
 import Registry
 
 /// One loaded model version plus everything the request path needs that can be computed

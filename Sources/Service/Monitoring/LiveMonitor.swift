@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Inference
+import JSON
 import Logging
 import Monitoring
 import Posix

@@ -1,4 +1,5 @@
 import Inference
+import JSON
 
 /// The Open Inference Protocol (V2) as a codec over the scoring call: a decoded request's
 /// columns become listings in signature order, and predictions become the `score`, `label`

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Registry
 
 /// Version control on this replica: reload, pins and labels (admin role).

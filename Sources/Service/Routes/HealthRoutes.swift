@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Registry
 
 /// Liveness and readiness, where Kubernetes probes and KServe's V1 clients look for them.

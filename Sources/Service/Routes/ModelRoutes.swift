@@ -1,6 +1,7 @@
 import FoundationEssentials
 import HTTPServer
 import Inference
+import JSON
 import Monitoring
 import Registry
 

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import Registry
 
 /// `GET /openapi.json`: the document of every route registered before it, this one included.

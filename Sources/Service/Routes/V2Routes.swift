@@ -1,5 +1,6 @@
 import HTTPServer
 import Inference
+import JSON
 import Registry
 
 /// The Open Inference Protocol (V2) REST routes: health, server and model metadata, model

@@ -4,6 +4,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var offset: Int
     public var reason: String
 
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
     public var description: String { "\(reason) at byte \(offset)" }
 }
 
@@ -27,20 +32,25 @@ public struct JSONParser {
         return value
     }
 
-    let buffer: UnsafeBufferPointer<UInt8>
-    let maxDepth: Int
-    var index = 0
+    /// The document; the decoders that walk it with the cursor methods read it in place.
+    public let buffer: UnsafeBufferPointer<UInt8>
+    public let maxDepth: Int
+    /// The cursor: the offset of the next byte to read.
+    public var index = 0
 
-    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    public init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.buffer = buffer
         self.maxDepth = maxDepth
     }
 
-    func error(_ reason: String) -> JSONParseError {
+    /// A parse error at the cursor.
+    @inlinable
+    public func error(_ reason: String) -> JSONParseError {
         JSONParseError(offset: index, reason: reason)
     }
 
-    mutating func skipWhitespace() {
+    @inlinable
+    public mutating func skipWhitespace() {
         while index < buffer.count {
             switch buffer[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -49,7 +59,8 @@ public struct JSONParser {
         }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    /// The value at the cursor as a tree; `depth` is the nesting it sits at.
+    public mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard index < buffer.count else { throw error("unexpected end of JSON") }
         switch buffer[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -197,7 +208,8 @@ public struct JSONParser {
     @inline(__always)
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    /// The string at the cursor (a `"`), unescaped and checked to be valid UTF-8.
+    public mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
         var sawNonASCII = false
@@ -295,10 +307,12 @@ public struct JSONParser {
 
 extension JSONParser {
     /// The byte at the cursor, or nil at the end.
-    var next: UInt8? { index < buffer.count ? buffer[index] : nil }
+    @inlinable
+    public var next: UInt8? { index < buffer.count ? buffer[index] : nil }
 
     /// Steps over `byte` if it is next.
-    mutating func consume(_ byte: UInt8) -> Bool {
+    @inlinable
+    public mutating func consume(_ byte: UInt8) -> Bool {
         guard index < buffer.count, buffer[index] == byte else { return false }
         index += 1
         return true

@@ -1,8 +1,3 @@
-// fuzz/run.sh compiles this file together with HTTPServer/JSONString.swift as one module.
-#if canImport(HTTPServer)
-import HTTPServer
-#endif
-
 /// Appends compact JSON to a byte buffer. Responses are built straight into bytes, with no
 /// intermediate tree when the caller knows the shape (the predict path), or from a JSONValue.
 public struct JSONWriter {

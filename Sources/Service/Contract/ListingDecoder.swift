@@ -1,4 +1,5 @@
 import Inference
+import JSON
 
 /// Decodes a predict body, `{"instances":[listing, …]}`, straight into pipeline input: one
 /// `[FeatureValue]` per listing in signature order, without the `JSONValue` tree, the

@@ -1,0 +1,147 @@
+/// Decoding without a tree: walk a document in place with the parser's cursor, matching
+/// member names on their bytes. The V2 infer decoder is built on these; `@inlinable`, so
+/// that each decoder's closures are called directly, as if the walk were written out in it.
+extension JSONParser {
+    /// Walks the object at the cursor, calling `member` with the index in `known` of each
+    /// member's name (nil: another name) and the parser at its value (which `member` must
+    /// consume). Names match as the tree parser's lookups compare them (`String` equality);
+    /// duplicate names are refused as the parser refuses them. Inlined, so that `member` is
+    /// called directly.
+    /// `state` is handed to `member` (rather than captured by it), so that what it fills is
+    /// never copied.
+    @inlinable @inline(__always)
+    public mutating func members<State>(
+        depth: Int, known: KnownMembers, into state: inout State,
+        _ member: (Int?, inout JSONParser, inout State) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
+        var seenKnown: UInt32 = 0
+        var others: [String] = []  // other names: scanned while few,
+        var seen: Set<String> = []  // hashed past 8, so that many members stay linear
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) { return }
+        while true {
+            skipWhitespace()
+            guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            let offset = index
+            let (key, name) = try memberName(known)
+            let duplicate: Bool
+            if let key {
+                duplicate = seenKnown & (1 << UInt32(key)) != 0
+                seenKnown |= 1 << UInt32(key)
+            } else if others.count < 8 {
+                duplicate = others.contains(name!)
+                others.append(name!)
+            } else {
+                if seen.isEmpty { seen = Set(others) }
+                duplicate = !seen.insert(name!).inserted
+            }
+            if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name ?? known.names[key!])\"") }
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
+            skipWhitespace()
+            try member(key, &self, &state)
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "}")) else { throw error(index < buffer.count ? "expected ',' or '}'" : "unexpected end of JSON") }
+            return
+        }
+    }
+
+    /// The member name at the cursor (a `"`): its index in `known`, or nil and the name. A
+    /// plain name (ASCII, no escapes) is matched on its bytes and made into a string only when
+    /// it is none of `known` (for plain ASCII, equal bytes and equal strings are the same
+    /// thing); any other name is decoded by `parseString` and compared as a string.
+    @inlinable @inline(__always)
+    public mutating func memberName(_ known: KnownMembers) throws(JSONParseError) -> (key: Int?, name: String?) {
+        if let plain = plainString() {
+            if let key = known.index(of: plain) { return (key, nil) }
+            return (nil, String(decoding: plain, as: UTF8.self))
+        }
+        let name = try parseString()
+        return (known.names.firstIndex(of: name), name)
+    }
+
+    /// The string at the cursor when it is plain ASCII without escapes: its bytes (the cursor
+    /// then past its closing quote); nil, the cursor unmoved, for anything else, which
+    /// `parseString` then decodes or refuses with its own message.
+    @inlinable @inline(__always)
+    public mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+        guard next == UInt8(ascii: "\"") else { return nil }
+        var end = index + 1
+        while end < buffer.count {
+            let byte = buffer[end]
+            if byte == UInt8(ascii: "\"") {
+                let plain = UnsafeBufferPointer(rebasing: buffer[(index + 1)..<end])
+                index = end + 1
+                return plain
+            }
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
+            end += 1
+        }
+        return nil
+    }
+
+    /// Walks the array at the cursor, calling `element` with the parser at each element.
+    @inlinable @inline(__always)
+    public mutating func elements(depth: Int, _ element: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        var none: Void = ()
+        try elements(depth: depth, into: &none) { (parser, _) throws(JSONParseError) in try element(&parser) }
+    }
+
+    /// The same, handing `state` to `element`.
+    @inlinable @inline(__always)
+    public mutating func elements<State>(
+        depth: Int, into state: inout State, _ element: (inout JSONParser, inout State) throws(JSONParseError) -> Void
+    ) throws(JSONParseError) {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        guard consume(UInt8(ascii: "[")) else { throw error("expected '['") }
+        skipWhitespace()
+        if consume(UInt8(ascii: "]")) { return }
+        while true {
+            skipWhitespace()
+            try element(&self, &state)
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            guard consume(UInt8(ascii: "]")) else { throw error(index < buffer.count ? "expected ',' or ']'" : "unexpected end of JSON") }
+            return
+        }
+    }
+}
+
+/// Member names an object walker looks for (`JSONParser.members(depth:known:into:_:)`):
+/// plain ASCII, at most 32 of them. Matched on a name's length and first 8 bytes in one word,
+/// then on any bytes past those.
+public struct KnownMembers: Sendable {
+    public let names: [String]
+    @usableFromInline let lengths: [Int]
+    @usableFromInline let prefixes: [UInt64]
+    @usableFromInline let bytes: [[UInt8]]
+
+    public init(_ names: String...) {
+        precondition(names.count <= 32 && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
+        self.names = names
+        bytes = names.map { Array($0.utf8) }
+        lengths = bytes.map(\.count)
+        prefixes = bytes.map { $0.withUnsafeBufferPointer(Self.prefix) }
+    }
+
+    /// The first (up to) 8 bytes, little-endian.
+    @inlinable
+    static func prefix(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var word: UInt64 = 0
+        for k in 0..<min(name.count, 8) { word |= UInt64(name[k]) << (8 * UInt64(k)) }
+        return word
+    }
+
+    /// The index of the name whose bytes are `name`'s, or nil.
+    @inlinable
+    public func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        let word = Self.prefix(name)
+        for k in 0..<lengths.count where lengths[k] == name.count && prefixes[k] == word {
+            if name.count <= 8 || bytes[k].withUnsafeBufferPointer({ $0[8...].elementsEqual(name[8...]) }) { return k }
+        }
+        return nil
+    }
+}
