@@ -13,6 +13,11 @@ extension EventLoop {
             // Lingering reads bypass TLS: the bytes are discarded unread.
             let outcome: TransportPhase.ReadOutcome
             var count = 0
+            // A plain read that did not fill the buffer took everything the socket held: epoll
+            // is level-triggered, so it reports the socket again when more (or the end) comes,
+            // and the read that would only say EAGAIN is not made (about one every other
+            // keep-alive request). OpenSSL's reads say nothing of the socket, so TLS goes on.
+            var drained = false
             if let tls = connection.tls, connection.transport.isOpen {
                 (count, outcome) = receive(tls)
             } else {
@@ -20,6 +25,7 @@ extension EventLoop {
                     switch try scratch.withUnsafeMutableBytes({ (buffer) throws(SystemError) in try Socket.read(connection.fd, into: buffer) }) {
                     case .bytes(let n):
                         count = n
+                        drained = n < scratch.count
                         outcome = .bytes
                     case .wouldBlock: outcome = .wouldBlock(needsWritable: false)
                     case .eof: outcome = .endOfInput
@@ -32,8 +38,9 @@ extension EventLoop {
             switch connection.transport.read(outcome) {
             case .deliver:
                 perform(connection, after: .received(scratch[0..<count]), now: now)
+                if drained { return }
             case .discard:
-                continue
+                if drained { return }
             case .stop:
                 return
             case .inputClosed:
