@@ -69,7 +69,11 @@ extension EventLoop {
         while connection.isOpen {
             var index = 0
             while index < pending.count {
-                switch pending[index] {
+                // Moved out of the buffer, not copied: a request or response is not retained
+                // field by field here and released again when the buffer is emptied.
+                var action = ConnectionStateMachine.Action.sendContinue
+                swap(&action, &pending[index])
+                switch consume action {
                 case .sendContinue:
                     connection.output.append(contentsOf: ResponseEncoder.continueBytes)
                 case .send(let outgoing):
