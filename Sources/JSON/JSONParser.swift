@@ -162,7 +162,8 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(JSONParseError) -> Double {
+    /// The number at the cursor (a `-` or a digit): RFC 8259's grammar, finite values only.
+    public mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = index
         var isInteger = true
         if buffer[index] == UInt8(ascii: "-") { index += 1 }

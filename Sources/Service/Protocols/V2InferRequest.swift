@@ -571,32 +571,65 @@ struct DataColumn {
     /// Reads the array at the cursor (nesting `depth`), its elements at `depth` too.
     mutating func read(_ parser: inout JSONParser, depth: Int, top: Bool) throws(JSONParseError) {
         try parser.elements(depth: depth) { (parser) throws(JSONParseError) in
-            if parser.next == UInt8(ascii: "[") {
+            switch parser.next ?? 0 {
+            case UInt8(ascii: "["):
                 if top { nested = true }
                 try read(&parser, depth: depth + 1, top: false)
-            } else {
+            // Strings and numbers, nearly every element, are read as what they are: no tree
+            // value is made and taken apart again for each.
+            case UInt8(ascii: "\""):
+                add(text: try parser.parseString())
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                add(number: try parser.parseNumber())
+            default:
                 add(try parser.parseValue(depth: depth))
             }
         }
     }
 
     private mutating func add(_ element: JSONValue) {
-        let index = count
-        count += 1
-        switch (datatype, element) {
-        case (.bytes, .string(let text)): texts.append(text)
-        case (.bool, .bool(let flag)): flags.append(flag)
-        case (.bytes, .null): texts.append(nil)
-        case (.bool, .null): flags.append(nil)
-        case (.bytes, _), (.bool, _):
-            if mismatch == nil { mismatch = (index, element.typeName) }
-        case (_, .number(let n)):
+        switch element {
+        case .string(let text): add(text: text)
+        case .number(let n): add(number: n)
+        case .bool(let flag):
+            let index = next()
+            if datatype == .bool { flags.append(flag) } else { noteMismatch(index, element.typeName) }
+        case .null:
+            _ = next()
+            switch datatype {
+            case .bytes: texts.append(nil)
+            case .bool: flags.append(nil)
+            default: numbers.append(nil)
+            }
+        case .array, .object:
+            noteMismatch(next(), element.typeName)
+        }
+    }
+
+    private mutating func add(text: String) {
+        let index = next()
+        if datatype == .bytes { texts.append(text) } else { noteMismatch(index, "string") }
+    }
+
+    private mutating func add(number n: Double) {
+        let index = next()
+        switch datatype {
+        case .bytes, .bool:
+            noteMismatch(index, JSONValue.number(n).typeName)
+        default:
             if outOfRange == nil, !V2RequestDecoder.fits(n, datatype) { outOfRange = index }
             numbers.append(n)
-        case (_, .null): numbers.append(nil)
-        default:
-            if mismatch == nil { mismatch = (index, element.typeName) }
         }
+    }
+
+    /// The index of the element being added.
+    private mutating func next() -> Int {
+        defer { count += 1 }
+        return count
+    }
+
+    private mutating func noteMismatch(_ index: Int, _ typeName: String) {
+        if mismatch == nil { mismatch = (index, typeName) }
     }
 
     /// The elements, or the 400 for the first thing wrong with them.
