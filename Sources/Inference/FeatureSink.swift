@@ -71,93 +71,63 @@ struct TermHits {
     }
 }
 
-/// In-place sort of term hits without allocating (introsort: quicksort with a median-of-three
-/// pivot, insertion sort for short ranges, heapsort past 2·log₂ n levels so that no input is
-/// quadratic).
+/// Sort of term hits without allocating: an LSD radix sort (counting passes of at most 8
+/// bits, as many as the largest key needs) into a scratch buffer of the same size, insertion
+/// sort for a few hits. A 61-character title gives about 180 hits; comparison sorts spent a
+/// fifth of scoring time on them in mispredicted branches, the passes have none.
 enum TermHitSort {
+    /// Below this many hits insertion sort is cheaper than clearing and scanning the counts.
+    static let radixThreshold = 48
+
     static func sort(_ hits: UnsafeMutableBufferPointer<TermHit>) {
         guard let base = hits.baseAddress, hits.count > 1 else { return }
-        quicksort(base, low: 0, high: hits.count - 1, depth: 2 * (Int.bitWidth - hits.count.leadingZeroBitCount))
-    }
-
-    private static func quicksort(_ a: UnsafeMutablePointer<TermHit>, low: Int, high: Int, depth: Int) {
-        var low = low, high = high, depth = depth
-        while high - low > 16 {
-            if depth == 0 {
-                heapsort(a + low, count: high - low + 1)
-                return
-            }
-            depth -= 1
-            let mid = low + (high - low) / 2
-            if a[mid] < a[low] { a.swapAt(mid, low) }
-            if a[high] < a[low] { a.swapAt(high, low) }
-            if a[high] < a[mid] { a.swapAt(high, mid) }
-            let pivot = a[mid]
-            var i = low, j = high
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while a[j] > pivot { j -= 1 }
-                if i <= j {
-                    a.swapAt(i, j)
-                    i += 1
-                    j -= 1
+        if hits.count < radixThreshold {
+            insertionSort(base, count: hits.count)
+            return
+        }
+        var bitsUsed: TermHit = 0
+        for hit in hits { bitsUsed |= hit }
+        let bits = TermHit.bitWidth - bitsUsed.leadingZeroBitCount
+        guard bits > 0 else { return }  // every key is 0
+        let passes = (bits + 7) / 8
+        let digitBits = (bits + passes - 1) / passes
+        let mask = TermHit(1 << digitBits - 1)
+        withUnsafeTemporaryAllocation(of: TermHit.self, capacity: hits.count) { scratch in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1 << digitBits) { starts in
+                var from = hits
+                var to = scratch
+                for pass in 0..<passes {
+                    let shift = TermHit(pass * digitBits)
+                    starts.initialize(repeating: 0)
+                    for hit in from { starts[Int(hit >> shift & mask)] += 1 }
+                    var total: Int32 = 0
+                    for digit in starts.indices {
+                        let count = starts[digit]
+                        starts[digit] = total
+                        total += count
+                    }
+                    for hit in from {
+                        let digit = Int(hit >> shift & mask)
+                        to[Int(starts[digit])] = hit
+                        starts[digit] += 1
+                    }
+                    swap(&from, &to)
                 }
-            }
-            // Recurse into the smaller side, loop on the larger: stack depth stays O(log n).
-            if j - low < high - i {
-                quicksort(a, low: low, high: j, depth: depth)
-                low = i
-            } else {
-                quicksort(a, low: i, high: high, depth: depth)
-                high = j
+                // After an odd number of passes the sorted keys are in the scratch buffer.
+                if from.baseAddress != base { _ = hits.update(fromContentsOf: from) }
             }
         }
-        insertionSort(a, low: low, high: high)
     }
 
-    private static func insertionSort(_ a: UnsafeMutablePointer<TermHit>, low: Int, high: Int) {
-        guard low < high else { return }
-        for i in (low + 1)...high {
+    private static func insertionSort(_ a: UnsafeMutablePointer<TermHit>, count: Int) {
+        for i in 1..<count {
             let x = a[i]
             var j = i - 1
-            while j >= low && a[j] > x {
+            while j >= 0 && a[j] > x {
                 a[j + 1] = a[j]
                 j -= 1
             }
             a[j + 1] = x
         }
-    }
-
-    private static func heapsort(_ a: UnsafeMutablePointer<TermHit>, count: Int) {
-        func siftDown(_ start: Int, _ end: Int) {
-            var root = start
-            while 2 * root + 1 < end {
-                var child = 2 * root + 1
-                if child + 1 < end && a[child] < a[child + 1] { child += 1 }
-                if a[root] >= a[child] { return }
-                a.swapAt(root, child)
-                root = child
-            }
-        }
-        var start = count / 2
-        while start > 0 {
-            start -= 1
-            siftDown(start, count)
-        }
-        var end = count
-        while end > 1 {
-            end -= 1
-            a.swapAt(0, end)
-            siftDown(0, end)
-        }
-    }
-}
-
-extension UnsafeMutablePointer {
-    @inline(__always)
-    fileprivate func swapAt(_ i: Int, _ j: Int) {
-        let t = self[i]
-        self[i] = self[j]
-        self[j] = t
     }
 }

@@ -80,14 +80,21 @@ import Testing
 
     @Test func sortsHitsOfAnyShape() {
         var generator = SystemRandomNumberGenerator()
-        for count in [0, 1, 2, 16, 17, 100, 1_000, 5_000] {
-            for shape in 0..<4 {
+        // Both sides of the radix threshold; one, two, three and four counting passes (keys
+        // of up to 8, 16, 24 and 32 bits); an odd number of passes leaves the keys in the
+        // scratch buffer, to be copied back.
+        for count in [0, 1, 2, 16, 17, TermHitSort.radixThreshold - 1, TermHitSort.radixThreshold, 100, 1_000, 5_000] {
+            for shape in 0..<8 {
                 var hits: [TermHit] = (0..<count).map { i in
                     switch shape {
                     case 0: TermHit.random(in: 0..<2_000, using: &generator)
                     case 1: TermHit(i)
                     case 2: TermHit(count - i)
-                    default: TermHit(i % 3)
+                    case 3: TermHit(i % 3)
+                    case 4: TermHit.random(in: 0..<256, using: &generator)
+                    case 5: TermHit.random(in: 0..<(1 << 21), using: &generator)
+                    case 6: TermHit.random(in: 0 ... .max, using: &generator)
+                    default: 0
                     }
                 }
                 let expected = hits.sorted()
