@@ -139,27 +139,11 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
-        index += 1
         var elements: [JSONValue] = []
-        skipWhitespace()
-        if index < buffer.count, buffer[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
+        try self.elements(depth: depth, into: &elements) { (parser, elements) throws(JSONParseError) in
+            elements.append(try parser.parseValue(depth: depth))
         }
-        while true {
-            skipWhitespace()
-            elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            guard index < buffer.count else { throw error("unexpected end of JSON") }
-            switch buffer[index] {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"):
-                index += 1
-                return .array(elements)
-            default: throw error("expected ',' or ']'")
-            }
-        }
+        return .array(elements)
     }
 
     /// The number at the cursor (a `-` or a digit): RFC 8259's grammar, finite values only.
