@@ -9,7 +9,7 @@ public final class TerminalProgress: Sendable {
     public let isTerminal: Bool
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
-    /// Where text goes, as is (no newline added): stderr unless a test captures it.
+    /// Where text goes, as is (no newline added): the command's stderr, or a test's capture.
     private let write: @Sendable (String) -> Void
     private struct State {
         var bar: String?
@@ -18,26 +18,10 @@ public final class TerminalProgress: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(isTerminal: Bool = isatty(2) == 1, write: @escaping @Sendable (String) -> Void = TerminalProgress.standardError) {
+    public init(isTerminal: Bool = isatty(2) == 1, write: @escaping @Sendable (String) -> Void) {
         self.isTerminal = isTerminal
         self.write = write
         start = clock.now
-    }
-
-    /// Writes to file descriptor 2 in full (a short write on a pipe is continued).
-    public static func standardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

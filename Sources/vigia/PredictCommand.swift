@@ -53,7 +53,7 @@ struct PredictCommand: ParsableCommand {
         // A bar (bytes read, lines, rows/s) on a terminal for files of 1 MiB or more; with
         // --progress a `predict: N rows, R rows/s` line every second; nothing otherwise (stdout
         // carries the scores).
-        let display = TerminalProgress()
+        let display = TerminalProgress(write: Console.raw)
         let size = input == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? nil
         let barTotal = display.isTerminal ? size.flatMap { $0 >= Self.largeFileBytes ? max(1, $0 / 1024) : nil } : nil
         let summary: ParallelScoring.Summary

@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let display = TerminalProgress()
+        let display = TerminalProgress(write: Console.raw)
         let progress: @Sendable (String) -> Void = { message in display.line(message) }
 
         var trainConfig = try Console.loadTrainConfig(at: config)
