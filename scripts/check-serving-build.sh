@@ -38,14 +38,14 @@ done
 
 # Every row of the sample data, scored by both builds: the same bytes out.
 model=$(ls -d models/prohibited-items/* | sort -t/ -k3 -n | tail -1)
+# The listings as the benchmarks send them (bench/make_bodies.py's CSV row → listing).
 python3 - data/listings.csv "$work/listings.jsonl" <<'PY'
 import csv, json, sys
-numbers = {"price_usd": float, "seller_age_days": int, "seller_sales": int}
+sys.path.insert(0, "bench")
+from make_bodies import listing
 with open(sys.argv[1], newline="", encoding="utf-8") as source, open(sys.argv[2], "w", encoding="utf-8") as out:
     for row in csv.DictReader(source):
-        listing = {key: (numbers[key](value) if key in numbers and value != "" else value)
-                   for key, value in row.items() if key not in ("is_prohibited", "family") and value != ""}
-        out.write(json.dumps(listing, ensure_ascii=False) + "\n")
+        out.write(json.dumps(listing(row), ensure_ascii=False) + "\n")
 PY
 "$serving" predict --model "$model" --input "$work/listings.jsonl" >"$work/serving.jsonl"
 "$full" predict --model "$model" --input "$work/listings.jsonl" >"$work/full.jsonl"
