@@ -120,6 +120,16 @@ public struct KnownMembers: Sendable {
     @usableFromInline let bytes: [[UInt8]]
 
     public init(_ names: String...) {
+        self.init(checked: names)
+    }
+
+    /// nil when there are more than 32 `names` or one is not ASCII (the walker's limits).
+    public init?(matching names: [String]) {
+        guard names.count <= 32, names.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
+        self.init(checked: names)
+    }
+
+    private init(checked names: [String]) {
         precondition(names.count <= 32 && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
         self.names = names
         bytes = names.map { Array($0.utf8) }

@@ -219,6 +219,9 @@ import Testing
                 ("/v2/models/\(Self.model)/infer", Self.v2Body(outputs: #"[{"name":"margin"}]"#), 400, "Output 'margin'"),
                 ("/v2/models/\(Self.model)/infer", "{", 400, "not valid JSON"),
                 ("/v2/models/nope/infer", Self.v2Body(), 404, "nope"),
+                // A malformed body is refused before the model is looked up.
+                ("/v2/models/nope/infer", "{", 400, "not valid JSON"),
+                ("/v2/models/\(Self.model)/versions/9/infer", Self.v2Body(skipping: "title"), 404, "9"),
                 ("/v2/models/\(Self.model)/versions/9/infer", Self.v2Body(), 404, "9"),
             ]
             for (path, body, status, mentions) in cases {

@@ -23,6 +23,11 @@ public final class ServingModel: Sendable {
     private let idIndex: Int?
     /// The signature as tensors, for TF Serving's and the Open Inference Protocol's metadata and codecs.
     let tensors: SignatureTensors
+    /// The signature as the Open Inference Protocol's decoders check requests against it.
+    let v2Signature: V2Signature
+    /// Decodes all-JSON V2 infer bodies that fit the signature straight into pipeline input
+    /// (nil: general path only).
+    let v2Decoder: V2ListingDecoder?
     /// Prediction counters and the score histogram of this version (nil: metrics off).
     public let metrics: ModelVersionMetrics?
     /// Whether the artifact carries a training-input profile (input skew can be compared).
@@ -41,6 +46,8 @@ public final class ServingModel: Sendable {
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
         listingDecoder = ListingDecoder(listing: listingSchema, maxBatchSize: maxBatchSize)
         tensors = SignatureTensors(model.signature, classes: model.isMulticlass ? model.labels : nil)
+        v2Signature = V2Codec.signature(model.signature, listing: listingSchema, tensors: tensors)
+        v2Decoder = V2ListingDecoder(signature: v2Signature, maxBatchSize: maxBatchSize)
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index

@@ -1,9 +1,9 @@
 import Inference
 import JSON
 
-/// The Open Inference Protocol (V2) as a codec over the scoring call: a decoded request's
-/// columns become listings in signature order, and predictions become the `score`, `label`
-/// and `id` output tensors, as JSON or as the binary tensor data extension.
+/// The Open Inference Protocol (V2) as a codec over the scoring call: a model's signature as
+/// the decoders check it (`V2Signature`), and predictions as the `score`, `label` and `id`
+/// output tensors, as JSON or as the binary tensor data extension.
 enum V2Codec {
     /// Datatypes each signature field type takes. Numbers take any numeric datatype; an
     /// integer field takes floats too and the listing schema then checks each is whole.
@@ -15,59 +15,20 @@ enum V2Codec {
         }
     }
 
-    /// One listing per element, values in signature order, each checked against the listing
-    /// schema; inputs the signature does not name are ignored (as JSON listings' unknown
-    /// members are). Also checks the requested outputs, so a bad request scores nothing.
-    static func listings(_ request: V2InferRequest, for serving: ServingModel) throws(V2RequestError) -> [[FeatureValue]] {
-        let count = request.inputs[0].count
-        for input in request.inputs where input.count != count {
-            throw V2RequestError("Input '\(input.name)' has \(input.count) elements but input '\(request.inputs[0].name)' has \(count); every input needs one per listing.")
-        }
-        if let outputs = request.outputs {
-            let outputNames = serving.tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs
-            for output in outputs where !outputNames.contains(output.name) {
-                throw V2RequestError("Output '\(output.name)' is not one of this model's outputs: \(outputNames.joined(separator: ", ")).")
-            }
-        }
-        let fields = serving.model.signature.fields
-        let inputs = request.inputs
-        var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
-        for f in fields.indices {  // by index: the field specs are read in place, not copied
-            let name = fields[f].name, type = fields[f].type  // not the whole spec: no copy of it
-            let schema = serving.listingSchema.properties[f].schema
-            // Names are distinct (the decoder refuses a repeat), so at most one input matches;
-            // clients send them in signature order, so the input at the field's position is
-            // tried first.
-            let position = f < inputs.count && inputs[f].name == name ? f : inputs.firstIndex { $0.name == name }
-            guard let position else {
-                if fields[f].required {
-                    throw V2RequestError("Input '\(name)' is missing: the signature requires it (\(SignatureTensors.Element(type).v2Datatype), shape [\(count)]).")
-                }
-                continue
-            }
-            let input = inputs[position]
-            guard accepts(type, input.datatype) else {
-                throw V2RequestError("Input '\(name)' has datatype \(input.datatype.rawValue); the field is \(type.rawValue): send \(SignatureTensors.Element(type).v2Datatype).")
-            }
-            /// Checks each element against the field's schema (JSON scalars are not
-            /// allocated) and stores it; null is an optional field's missing value.
-            func fill<T>(_ column: [T?], _ json: (T) -> JSONValue, _ feature: (T) -> FeatureValue) throws(V2RequestError) {
-                for (i, element) in column.enumerated() {
-                    let value = element.map(json) ?? .null
-                    guard schema.conforms(value) else {
-                        let problem = schema.validate(value).first?.problem ?? "does not match the signature"
-                        throw V2RequestError("Input '\(name)' element \(i): \(problem).")
-                    }
-                    if let element { listings[i][f] = feature(element) }
-                }
-            }
-            switch input.values {
-            case .text(let texts): try fill(texts, JSONValue.string, FeatureValue.string)
-            case .numbers(let numbers): try fill(numbers, JSONValue.number, FeatureValue.number)
-            case .bools(let flags): try fill(flags, JSONValue.bool, FeatureValue.bool)
-            }
-        }
-        return listings
+    /// `signature` as the V2 decoders check requests against it: each field's datatypes, and
+    /// its listing-schema property (from `listing`, in the same order) for the elements.
+    static func signature(_ signature: Signature, listing: Schema, tensors: SignatureTensors) -> V2Signature {
+        V2Signature(
+            fields: signature.fields.enumerated().map { f, field in
+                let schema = listing.properties[f].schema
+                return V2Signature.Field(
+                    name: field.name, required: field.required, typeName: field.type.rawValue,
+                    datatype: V2Datatype(rawValue: SignatureTensors.Element(field.type).v2Datatype)!,
+                    accepted: V2Datatype.accepted.filter { accepts(field.type, $0) },
+                    conforms: { schema.conforms($0) },
+                    problem: { schema.validate($0).first?.problem ?? "does not match the signature" })
+            },
+            outputNames: tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs)
     }
 
     /// The response header (JSON) and the binary data after it (empty when every output is JSON).

@@ -71,6 +71,9 @@ struct V2Routes {
         ]))
     }
 
+    /// An all-JSON body that fits the pinned version's signature is decoded straight into its
+    /// listings (`V2ListingDecoder`); any other body by the general decoder, which gives the
+    /// exact 400. A malformed body is answered 400 before an unknown model's 404.
     func infer(_ request: HTTPRequest) throws -> HTTPResponse {
         try Self.requireBodyType(request)
         var headerLength: Int?
@@ -80,14 +83,27 @@ struct V2Routes {
             }
             headerLength = length
         }
-        let decoded = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
-        let batch = try scoring.predict(
-            model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request),
-            requestID: request.id ?? request.headers[RequestID.headerName]
-        ) {
-            try V2Codec.listings(decoded, for: $0)
+        var decoded: V2InferRequest?
+        let batch: Scoring.Batch<Prediction>
+        do {
+            batch = try scoring.predict(
+                model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request),
+                requestID: request.id ?? request.headers[RequestID.headerName]
+            ) { serving in
+                if let fast = serving.v2Decoder?.decode(request.body, headerLength: headerLength) {
+                    decoded = fast.request
+                    return fast.listings
+                }
+                let general = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
+                decoded = general
+                return try serving.v2Signature.listings(general)
+            }
+        } catch where decoded == nil {
+            // No version was pinned, or the body was refused: a malformed body's 400 comes first.
+            _ = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
+            throw error
         }
-        let (header, binary) = V2Codec.response(batch, request: decoded)
+        let (header, binary) = V2Codec.response(batch, request: decoded!)
         if binary.isEmpty { return ModelRoutes.json(header) }
         return HTTPResponse(
             headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],

@@ -1,0 +1,248 @@
+#if canImport(Inference)
+import Inference
+#endif
+#if canImport(JSON)
+import JSON
+#endif
+
+/// Decodes an all-JSON V2 infer body that fits a model's signature straight into listings:
+/// each input's name is matched to its field on its bytes and its `data` elements are checked
+/// and stored in the listings as they are read, with no `V2Input` columns in between. Built
+/// once per loaded version (`ServingModel.v2Decoder`); V1's `ListingDecoder` is the same idea.
+///
+/// It accepts only what `V2RequestDecoder` and `V2Signature.listings` accept together, and
+/// gives the same listings: the same parser walks read the bytes and each element must pass
+/// the same checks. Whatever it is not sure of — binary tensor data, an input the signature
+/// does not name, a name with escapes, `data` before `name`, `datatype` or `shape`, nested
+/// `data`, any error — gives nil, and the caller takes the general path, which answers with
+/// the exact 400. `Tests/ServiceTests/V2ListingDecoderTests.swift` and fuzz/V2Fuzz.swift
+/// check this against the general path.
+struct V2ListingDecoder: Sendable {
+    let signature: V2Signature
+    private let fieldNames: KnownMembers
+    private let requiredMask: UInt32
+    private let maxBatchSize: Int
+
+    /// nil when the signature has more than 32 fields, or a name that is empty or not ASCII
+    /// (the general path serves those).
+    init?(signature: V2Signature, maxBatchSize: Int) {
+        guard !signature.fields.contains(where: \.name.isEmpty),
+            let names = KnownMembers(matching: signature.fields.map(\.name))
+        else { return nil }
+        fieldNames = names
+        var mask: UInt32 = 0
+        for (f, field) in signature.fields.enumerated() where field.required { mask |= 1 << UInt32(f) }
+        requiredMask = mask
+        self.signature = signature
+        self.maxBatchSize = maxBatchSize
+    }
+
+    /// The request's own members and its listings; `request.inputs` stays empty.
+    struct Decoded {
+        var request: V2InferRequest
+        var listings: [[FeatureValue]]
+    }
+
+    /// - Parameter headerLength: `Inference-Header-Content-Length`; any value but the body's
+    ///   length (binary data follows) is left to the general path.
+    func decode(_ body: [UInt8], headerLength: Int?) -> Decoded? {
+        guard headerLength == nil || headerLength == body.count else { return nil }
+        return body.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
+            var state = RequestState(fieldCount: signature.fields.count)
+            do {
+                try decodeRequest(&parser, into: &state)
+            } catch {
+                return nil
+            }
+            return state.finished(requiredMask: requiredMask)
+        }
+    }
+
+    /// Thrown to leave the walk for the general path; never seen by a client.
+    private static func decline(_ parser: JSONParser) -> JSONParseError {
+        JSONParseError(offset: parser.index, reason: "left to the general decoder")
+    }
+
+    private static let rootNames = KnownMembers("id", "parameters", "outputs", "inputs")
+    private static let inputNames = KnownMembers("name", "datatype", "parameters", "shape", "data")
+
+    /// What the walk has found so far.
+    private struct RequestState {
+        var request = V2InferRequest(inputs: [])
+        var listings: [[FeatureValue]] = []
+        /// Listings per input, from the first shape read (0: none yet).
+        var rows = 0
+        /// Fields an input has fed (none: no `inputs`, or an empty array).
+        var seen: UInt32 = 0
+        let fieldCount: Int
+
+        init(fieldCount: Int) {
+            self.fieldCount = fieldCount
+        }
+
+        /// The result when every input was complete and every required field was fed.
+        func finished(requiredMask: UInt32) -> Decoded? {
+            guard seen != 0, seen & requiredMask == requiredMask else { return nil }
+            return Decoded(request: request, listings: listings)
+        }
+    }
+
+    private func decodeRequest(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
+        parser.skipWhitespace()
+        guard parser.next == UInt8(ascii: "{") else { throw Self.decline(parser) }
+        // The depths are the general decoder's, so that nesting limits are met alike.
+        try parser.members(depth: 1, known: Self.rootNames, into: &state) { (name, parser, state) throws(JSONParseError) in
+            switch name {
+            case 0:
+                guard case .string(let id) = try parser.parseValue(depth: 1) else { throw Self.decline(parser) }
+                state.request.id = id
+            case 1:
+                let parameters = try ParameterMembers.parse(&parser, depth: 1)
+                guard parameters.isObject else { throw Self.decline(parser) }
+                switch parameters.contentType {
+                case nil: break
+                case .string(let type)? where V2RequestDecoder.requestContentTypes.contains(type): break
+                default: throw Self.decline(parser)
+                }
+                switch parameters.binaryDataOutput {
+                case nil: break
+                case .bool(let flag)?: state.request.binaryDataOutput = flag
+                default: throw Self.decline(parser)
+                }
+            case 2:
+                let value = try parser.parseValue(depth: 1)
+                do throws(V2RequestError) {
+                    let outputs = try V2RequestDecoder.outputs(value)
+                    try signature.checkOutputs(outputs)
+                    state.request.outputs = outputs
+                } catch {
+                    throw Self.decline(parser)
+                }
+            case 3:
+                guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
+                try parser.elements(depth: 2, into: &state) { (parser, state) throws(JSONParseError) in
+                    try decodeInput(&parser, into: &state)
+                }
+            default:
+                _ = try parser.parseValue(depth: 1)
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == parser.buffer.count else { throw Self.decline(parser) }
+    }
+
+    /// What one input object has said so far.
+    private struct InputState {
+        var field: Int?
+        var datatype: V2Datatype?
+        var hasShape = false
+        var hasData = false
+        var contentType: String?
+    }
+
+    private func decodeInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
+        guard parser.next == UInt8(ascii: "{") else { throw Self.decline(parser) }
+        var input = InputState()
+        try parser.members(depth: 3, known: Self.inputNames, into: &input) { (name, parser, input) throws(JSONParseError) in
+            switch name {
+            case 0:
+                guard let plain = parser.plainString(), let f = fieldNames.index(of: plain) else { throw Self.decline(parser) }
+                let bit: UInt32 = 1 << UInt32(f)
+                guard state.seen & bit == 0 else { throw Self.decline(parser) }
+                state.seen |= bit
+                input.field = f
+            case 1:
+                guard let plain = parser.plainString(), let datatype = V2Datatype.named(plain) else { throw Self.decline(parser) }
+                input.datatype = datatype
+            case 2:
+                let parameters = try ParameterMembers.parse(&parser, depth: 3)
+                guard parameters.isObject, parameters.binaryDataSize == nil else { throw Self.decline(parser) }
+                switch parameters.contentType {
+                case nil: break
+                case .string(let type)? where V2RequestDecoder.inputContentTypes.contains(type): input.contentType = type
+                default: throw Self.decline(parser)
+                }
+            case 3:
+                try decodeShape(&parser, into: &state)
+                input.hasShape = true
+            case 4:
+                guard let f = input.field, let datatype = input.datatype, input.hasShape,
+                    V2Datatype.accepted.contains(datatype), signature.fields[f].accepted.contains(datatype)
+                else { throw Self.decline(parser) }
+                try decodeData(&parser, field: f, datatype: datatype, into: &state)
+                input.hasData = true
+            default:
+                _ = try parser.parseValue(depth: 3)
+            }
+        }
+        guard input.field != nil, input.hasData, input.contentType != "str" || input.datatype == .bytes else { throw Self.decline(parser) }
+    }
+
+    /// `[N]` or `[N, 1]`, N within the batch limit and the same for every input; the first
+    /// makes the listings.
+    private func decodeShape(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
+        guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
+        var dims = (count: 0, first: 0.0, second: 0.0)
+        try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
+            guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+                throw Self.decline(parser)
+            }
+            let n = try parser.parseNumber()
+            switch dims.count {
+            case 0: dims.first = n
+            case 1: dims.second = n
+            default: throw Self.decline(parser)
+            }
+            dims.count += 1
+        }
+        let rows = dims.first
+        guard dims.count >= 1, rows.rounded() == rows, rows >= 1, rows <= Double(maxBatchSize), dims.count == 1 || dims.second == 1 else {
+            throw Self.decline(parser)
+        }
+        if state.rows == 0 {
+            state.rows = Int(rows)
+            state.listings = [[FeatureValue]](
+                repeating: [FeatureValue](repeating: .missing, count: state.fieldCount), count: state.rows)
+        } else if state.rows != Int(rows) {
+            throw Self.decline(parser)
+        }
+    }
+
+    /// The elements of a flat `data` array, each checked as the general path checks it and
+    /// stored in field `f` of its listing.
+    private func decodeData(_ parser: inout JSONParser, field f: Int, datatype: V2Datatype, into state: inout RequestState) throws(JSONParseError) {
+        guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
+        let conforms = signature.fields[f].conforms
+        var row = 0
+        try parser.elements(depth: 4, into: &state) { (parser, state) throws(JSONParseError) in
+            guard row < state.rows else { throw Self.decline(parser) }
+            let value: FeatureValue
+            switch parser.next ?? 0 {
+            case UInt8(ascii: "\""):
+                guard datatype == .bytes else { throw Self.decline(parser) }
+                let text = try parser.parseString()
+                guard conforms(.string(text)) else { throw Self.decline(parser) }
+                value = .string(text)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard datatype != .bytes, datatype != .bool else { throw Self.decline(parser) }
+                let n = try parser.parseNumber()
+                guard V2RequestDecoder.fits(n, datatype), conforms(.number(n)) else { throw Self.decline(parser) }
+                value = .number(n)
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let scalar = try parser.parseValue(depth: 4)
+                switch scalar {
+                case .bool(let flag) where datatype == .bool: value = .bool(flag)
+                case .null: value = .missing
+                default: throw Self.decline(parser)
+                }
+                guard conforms(scalar) else { throw Self.decline(parser) }
+            default:
+                throw Self.decline(parser)
+            }
+            state.listings[row][f] = value
+            row += 1
+        }
+        guard row == state.rows else { throw Self.decline(parser) }
+    }
+}

@@ -1,0 +1,210 @@
+import Inference
+import JSON
+import Testing
+import Training
+@testable import Service
+
+/// The signature-aware V2 decoder against the general path (`V2RequestDecoder`, then
+/// `V2Signature.listings`): it may decline a body, but whatever it decodes must be exactly
+/// what the general path gives — the same listings and the same request members — and it
+/// must never accept a body the general path refuses.
+@Suite(.timeLimit(.minutes(10))) struct V2ListingDecoderTests {
+    static let maxBatchSize = 4
+    let serving: ServingModel
+    let decoder: V2ListingDecoder
+
+    init() throws {
+        serving = ServingModel(model: try defaultModel.get(), maxBatchSize: Self.maxBatchSize)
+        decoder = try #require(serving.v2Decoder)
+    }
+
+    /// The general path's answer: the request and its listings, or the 400.
+    func general(_ body: [UInt8], headerLength: Int?) -> Result<V2ListingDecoder.Decoded, V2RequestError> {
+        do {
+            var request = try V2RequestDecoder.decode(body, headerLength: headerLength, maxBatchSize: Self.maxBatchSize)
+            let listings = try serving.v2Signature.listings(request)
+            request.inputs = []
+            return .success(V2ListingDecoder.Decoded(request: request, listings: listings))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Decodes `body` both ways; records a disagreement. True when the decoder decoded it.
+    @discardableResult
+    func compare(_ body: [UInt8], headerLength: Int? = nil) -> Bool {
+        guard let fast = decoder.decode(body, headerLength: headerLength) else { return false }
+        switch general(body, headerLength: headerLength) {
+        case .success(let expected):
+            #expect(fast.listings == expected.listings, "\(String(decoding: body, as: UTF8.self))")
+            #expect(fast.request == expected.request, "\(String(decoding: body, as: UTF8.self))")
+        case .failure(let error):
+            Issue.record("decoded a body the general path refuses (\(error.message)): \(String(decoding: body, as: UTF8.self))")
+        }
+        return true
+    }
+
+    /// The default model's fields, the datatype clients send for each, element values, and
+    /// values that break the listing schema (a negative price, a fractional or out-of-range count).
+    static let fields: [(name: String, datatype: String, values: [String], wrong: [String])] = [
+        ("id", "BYTES", [#""L1""#, #""MLB-2""#, #""a\"b""#], ["null"]),
+        ("site_id", "BYTES", [#""MLB""#, #""MLA""#], ["null"]),
+        ("title", "BYTES", [#""Pistola 9mm glock""#, #""Boneca \u00e7 \ud83d\ude00""#, #""çà""#, #""""#], ["null"]),
+        ("category_id", "BYTES", [#""MLB1234""#, #""C""#], ["null"]),
+        ("price_usd", "FP64", ["850", "12.5", "0", "-0", "1e2"], ["-1", "null"]),
+        ("seller_age_days", "INT64", ["3", "900", "0"], ["2.5", "-2"]),
+        ("seller_sales", "INT32", ["0", "340", "7"], ["2147483648", "-1"]),
+        ("seller_reputation", "BYTES", [#""gold""#, "null", #""platinum""#], ["7"]),
+    ]
+
+    /// Writes requests shaped as clients write them for this signature, each part sometimes wrong.
+    struct Generator {
+        var random: SeededGenerator
+
+        mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &random) < p }
+        mutating func pick<T>(_ options: [T]) -> T { options.randomElement(using: &random)! }
+
+        mutating func input(_ field: (name: String, datatype: String, values: [String], wrong: [String]), rows: Int) -> String {
+            var datatype = field.datatype
+            if chance(0.01) {
+                datatype = datatype == "BYTES" ? pick(["BYTES", "FP64", "BOOL"]) : pick(["FP32", "FP64", "INT64", "INT32", "BOOL", "BYTES", "UINT8"])
+            }
+            let count = chance(0.01) ? rows + pick([-1, 1]) : rows
+            var elements = (0..<max(count, 0)).map { _ in chance(0.005) ? pick(field.wrong) : pick(field.values) }
+            if chance(0.01), !elements.isEmpty { elements[0] = pick(["null", "true", #""x""#, "{}", "[1]"]) }
+            let data: String
+            switch Int.random(in: 0..<60, using: &random) {
+            case 0: data = "[" + elements.map { "[\($0)]" }.joined(separator: ",") + "]"
+            case 1: data = "[[" + elements.joined(separator: ",") + "]]"
+            default: data = "[" + elements.joined(separator: chance(0.2) ? " , " : ",") + "]"
+            }
+            let shape = chance(0.01) ? pick(["[\(rows + 1)]", "[\(rows),2]", "[0]", "[\(rows),1,1]", "[-1]", "[1.5]", #"["1"]"#]) : pick(["[\(rows)]", "[\(rows),1]"])
+            var members = [#""name":"\#(field.name)""#, #""datatype":"\#(datatype)""#, #""shape":\#(shape)"#, #""data":\#(data)"#]
+            if chance(0.03) {
+                members.append(#""parameters":"# + pick([#"{"content_type":"str"}"#, #"{"content_type":"np"}"#, #"{"content_type":"base64"}"#, "{}", "[]", #"{"other":[1]}"#]))
+            }
+            if chance(0.03) { members.append(#""extra":{"a":[1,null]}"#) }
+            if chance(0.02) { members.shuffle(using: &random) }
+            if chance(0.005) { members.append(members[0]) }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+
+        mutating func request(maxBatchSize: Int) -> String {
+            let rows = chance(0.01) ? maxBatchSize + 1 : Int.random(in: 1...maxBatchSize, using: &random)
+            var inputs = V2ListingDecoderTests.fields.filter { field in
+                field.name == "seller_reputation" ? !chance(0.3) : !chance(0.02)
+            }.map { input($0, rows: rows) }
+            if chance(0.1) { inputs.shuffle(using: &random) }
+            if chance(0.04) { inputs.append(#"{"name":"unknown","datatype":"FP64","shape":[\#(rows)],"data":[\#(Array(repeating: "1", count: rows).joined(separator: ","))]}"#) }
+            if chance(0.02), let first = inputs.first { inputs.append(first) }
+            var members = [#""inputs":[\#(inputs.joined(separator: ","))]"#]
+            if chance(0.3) { members.append(#""id":"# + (chance(0.01) ? "7" : #""req-\#(Int.random(in: 0...99, using: &random))""#)) }
+            if chance(0.15) {
+                members.append(#""parameters":"# + (chance(0.9) ? pick([#"{"content_type":"pd"}"#, #"{"binary_data_output":true}"#]) : pick([
+                    #"{"content_type":"pd"}"#, #"{"binary_data_output":true}"#, #"{"binary_data_output":false,"content_type":"pd"}"#,
+                    #"{"content_type":"np"}"#, #"{"binary_data_output":"yes"}"#, "3", "{}",
+                ])))
+            }
+            if chance(0.2) {
+                let names = ["score", "label", "id", "predict_proba", "predict"].shuffled(using: &random)
+                let outputs = names.prefix(Int.random(in: 0...3, using: &random)).map { known in
+                    let name = chance(0.95) ? known : pick(["margin", "score"])
+                    return chance(0.3) ? #"{"name":"\#(name)","parameters":{"binary_data":\#(pick(["true", "false", "1"]))}}"# : #"{"name":"\#(name)"}"#
+                }
+                members.append(#""outputs":[\#(outputs.joined(separator: ","))]"#)
+            }
+            if chance(0.05) { members.append(#""model_name":"m""#) }
+            members.shuffle(using: &random)
+            return (chance(0.1) ? " { " : "{") + members.joined(separator: ",") + (chance(0.1) ? " } " : "}")
+        }
+    }
+
+    @Test func generatedRequestsDecodeAsTheGeneralPathDecodesThem() {
+        var generator = Generator(random: SeededGenerator(seed: 20_261_205))
+        var decoded = 0
+        for _ in 0..<4000 {
+            let body = Array(generator.request(maxBatchSize: Self.maxBatchSize).utf8)
+            if compare(body) { decoded += 1 }
+        }
+        // Most bodies are ones clients send; a generator whose bodies were all declined would prove little.
+        #expect(decoded > 1000, "\(decoded) of 4000 decoded")
+    }
+
+    @Test func damagedBodiesAreNeverDecodedDifferently() {
+        var generator = Generator(random: SeededGenerator(seed: 11))
+        let alphabet = Array(#"{}[]":,.-+eE0123456789 \"\ntfnulrasxé"#.utf8) + [0x00, 0xC3, 0xFF]
+        var decoded = 0
+        for _ in 0..<4000 {
+            var body = Array(generator.request(maxBatchSize: Self.maxBatchSize).utf8)
+            for _ in 0...Int.random(in: 0...2, using: &generator.random) {
+                let at = Int.random(in: 0..<body.count, using: &generator.random)
+                switch Int.random(in: 0..<4, using: &generator.random) {
+                case 0: body[at] = generator.pick(alphabet)
+                case 1: body.insert(generator.pick(alphabet), at: at)
+                case 2: body.remove(at: at)
+                default: body = Array(body.prefix(at))
+                }
+                if body.isEmpty { body = [0x20] }
+            }
+            if compare(body) { decoded += 1 }
+        }
+        #expect(decoded > 20, "\(decoded) damaged bodies still decoded")
+    }
+
+    /// Bodies clients send, decoded here rather than declined, and what they decode to.
+    @Test func decodesClientShapedBodies() throws {
+        let body = #"{"id":"r1","parameters":{"content_type":"pd"},"inputs":[{"name":"id","datatype":"BYTES","shape":[2,1],"parameters":{"content_type":"str"},"data":["L1","L2"]},{"name":"site_id","datatype":"BYTES","shape":[2],"data":["MLB","MLA"]},{"name":"title","datatype":"BYTES","shape":[2],"data":["Pistola 9mm","Boneca"]},{"name":"category_id","datatype":"BYTES","shape":[2],"data":["C1","C2"]},{"name":"price_usd","datatype":"FP32","shape":[2],"data":[850,12.5]},{"name":"seller_age_days","datatype":"INT64","shape":[2],"data":[3,900]},{"name":"seller_sales","datatype":"FP64","shape":[2],"data":[0,340]},{"name":"seller_reputation","datatype":"BYTES","shape":[2],"data":[null,"gold"]}],"outputs":[{"name":"score","parameters":{"binary_data":true}}]}"#
+        let fast = try #require(decoder.decode(Array(body.utf8), headerLength: nil))
+        #expect(fast.request == V2InferRequest(id: "r1", inputs: [], outputs: [V2RequestedOutput(name: "score", binary: true)]))
+        #expect(fast.listings == [
+            [.string("L1"), .string("MLB"), .string("Pistola 9mm"), .string("C1"), .number(850), .number(3), .number(0), .missing],
+            [.string("L2"), .string("MLA"), .string("Boneca"), .string("C2"), .number(12.5), .number(900), .number(340), .string("gold")],
+        ])
+        #expect(compare(Array(body.utf8)))
+        // The whole body declared as the JSON header is still all JSON.
+        #expect(compare(Array(body.utf8), headerLength: body.utf8.count))
+    }
+
+    /// What the decoder leaves to the general path, even when the general path accepts it.
+    @Test func declinesWhatItDoesNotHandle() throws {
+        let inputs = Self.fields.map { #"{"name":"\#($0.name)","datatype":"\#($0.datatype)","shape":[1],"data":[\#($0.values[0])]}"# }
+        func body(_ inputs: [String]) -> [UInt8] { Array(#"{"inputs":[\#(inputs.joined(separator: ","))]}"#.utf8) }
+        let plain = body(inputs)
+        #expect(compare(plain))
+        var unknown = inputs
+        unknown.append(#"{"name":"other","datatype":"FP64","shape":[1],"data":[1]}"#)
+        var escaped = inputs
+        escaped[2] = escaped[2].replacingOccurrences(of: #""title""#, with: #""ti\u0074le""#)
+        var dataFirst = inputs
+        dataFirst[2] = #"{"data":["Pistola"],"name":"title","datatype":"BYTES","shape":[1]}"#
+        var nested = inputs
+        nested[2] = #"{"name":"title","datatype":"BYTES","shape":[1,1],"data":[["Pistola"]]}"#
+        for declined in [unknown, escaped, dataFirst, nested] {
+            let bytes = body(declined)
+            #expect(decoder.decode(bytes, headerLength: nil) == nil)
+            #expect((try? general(bytes, headerLength: nil).get()) != nil, "the general path serves \(String(decoding: bytes, as: UTF8.self))")
+        }
+        // Binary tensor data after the JSON header.
+        let binary = plain + [1, 0, 0, 0]
+        #expect(decoder.decode(binary, headerLength: plain.count) == nil)
+    }
+
+    /// Signatures whose names the byte matcher cannot hold have no signature-aware decoder.
+    @Test func signaturesOutsideItsLimitsHaveNone() {
+        func signature(_ names: [String]) -> V2Signature {
+            V2Signature(
+                fields: names.map {
+                    V2Signature.Field(name: $0, required: true, typeName: "number", datatype: .fp64, accepted: [.fp64],
+                                      conforms: { _ in true }, problem: { _ in "" })
+                }, outputNames: ["score"])
+        }
+        #expect(V2ListingDecoder(signature: signature((0..<32).map { "x\($0)" }), maxBatchSize: 4) != nil)
+        #expect(V2ListingDecoder(signature: signature((0..<33).map { "x\($0)" }), maxBatchSize: 4) == nil)
+        #expect(V2ListingDecoder(signature: signature(["preço"]), maxBatchSize: 4) == nil)
+        #expect(V2ListingDecoder(signature: signature([""]), maxBatchSize: 4) == nil)
+    }
+}
+
+extension V2ListingDecoder.Decoded: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.request == b.request && a.listings == b.listings }
+}
