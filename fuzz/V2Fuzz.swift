@@ -12,9 +12,69 @@
 // - a decoded request is well-formed: 1...maxInputs inputs with distinct names, a shape
 //   (`V2Shape`: [N] or [N, 1] by its type) with 1 <= N <= the batch limit, exactly N values,
 //   at most maxOutputs outputs;
-// - the request written back as all-JSON (binary data inline) decodes to the same request.
+// - the request written back as all-JSON (binary data inline) decodes to the same request;
+// - the signature-aware decoder (Sources/Service/Protocols/V2ListingDecoder.swift), for the
+//   signature below, decodes only bodies that the general path (the decoder, then
+//   `V2Signature.listings`) accepts, into the same listings and request members.
 
 private let batchLimit = 8
+
+/// A signature like a listing model's: a required string, an optional non-negative number,
+/// an optional integer and an optional boolean (the names the seeds use).
+private let signature: V2Signature = {
+    func field(_ name: String, _ typeName: String, required: Bool = false, _ conforms: @escaping @Sendable (JSONValue) -> Bool) -> V2Signature.Field {
+        let datatypes: [V2Datatype] =
+            switch typeName {
+            case "string": [.bytes]
+            case "boolean": [.bool]
+            default: [.fp64, .fp32, .int64, .int32]
+            }
+        return V2Signature.Field(
+            name: name, required: required, typeName: typeName, datatype: datatypes[0], accepted: datatypes,
+            conforms: conforms, problem: { _ in "does not conform" })
+    }
+    return V2Signature(
+        fields: [
+            field("title", "string", required: true) { if case .string(let text) = $0 { text.utf8.count <= 40 } else { false } },
+            field("price_usd", "number") {
+                switch $0 {
+                case .null: true
+                case .number(let n): n >= 0
+                default: false
+                }
+            },
+            field("seller_sales", "integer") {
+                switch $0 {
+                case .null: true
+                case .number(let n): n.rounded() == n
+                default: false
+                }
+            },
+            field("b", "boolean") {
+                switch $0 {
+                case .null, .bool: true
+                default: false
+                }
+            },
+        ],
+        outputNames: ["score", "label", "predict_proba", "predict"])
+}()
+
+private let listingDecoder = V2ListingDecoder(signature: signature, maxBatchSize: batchLimit)!
+
+/// The signature-aware decoder agrees with the general path wherever it decodes.
+private func checkListingDecoder(_ body: [UInt8], headerLength: Int?) {
+    guard let fast = listingDecoder.decode(body, headerLength: headerLength) else { return }
+    do {
+        var request = try V2RequestDecoder.decode(body, headerLength: headerLength, maxBatchSize: batchLimit)
+        let listings = try signature.listings(request)
+        request.inputs = []
+        invariant(fast.request == request, "the signature-aware decoder reads the request members differently")
+        invariant(fast.listings == listings, "the signature-aware decoder gives other listings")
+    } catch {
+        invariant(false, "the signature-aware decoder decodes a body the general path refuses: \(error.message)")
+    }
+}
 
 private func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError("v2 invariant broken: \(message())") }
@@ -62,6 +122,7 @@ public func v2FuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let declared = Int(bytes[0]) | Int(bytes[1]) << 8
     let body = Array(bytes[2...])
     let headerLength = declared == 0xFFFF ? nil : declared
+    checkListingDecoder(body, headerLength: headerLength)
     let request: V2InferRequest
     do {
         request = try V2RequestDecoder.decode(body, headerLength: headerLength, maxBatchSize: batchLimit)

@@ -6,7 +6,8 @@
 #                (Sources/JSON; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
 #                (Sources/Service/Protocols/V2InferRequest.swift; seeds fuzz/v2-seeds/), checked
-#                against the tree-walking reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift)
+#                against the tree-walking reference decoder (Tests/ServiceTests/V2ReferenceDecoder.swift),
+#                and the signature-aware decoder (V2ListingDecoder.swift) against the general path
 # Usage: fuzz/run.sh [SECONDS] [parser|json|v2|all]   (default all)
 # Corpora: fuzz/corpus/, fuzz/json-corpus/, fuzz/v2-corpus/ (grow across runs, gitignored).
 # A crash leaves its input as fuzz/crash-<sha1>; replay with: fuzz/bin/<name> fuzz/crash-<sha1>
@@ -61,7 +62,8 @@ if [ "$which" = all ] || [ "$which" = json ]; then
 fi
 if [ "$which" = all ] || [ "$which" = v2 ]; then
     fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
-        "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/JSON/*.swift \
+        "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/Protocols/V2Signature.swift \
+        "$sources"/Service/Protocols/V2ListingDecoder.swift "$sources"/Inference/FeatureValue.swift "$sources"/JSON/*.swift \
         "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
         "$here/V2Fuzz.swift" || status=1
 fi
