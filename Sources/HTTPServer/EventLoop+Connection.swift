@@ -16,10 +16,13 @@ extension EventLoop {
             // A plain read that did not fill the buffer took everything the socket held: epoll
             // is level-triggered, so it reports the socket again when more (or the end) comes,
             // and the read that would only say EAGAIN is not made (about one every other
-            // keep-alive request). OpenSSL's reads say nothing of the socket, so TLS goes on.
+            // keep-alive request). A TLS read that leaves nothing in OpenSSL's buffer is treated
+            // alike: with read-ahead OpenSSL asks the socket for a whole buffer, so what it did
+            // not get is not there yet, and what came since makes epoll report the socket again.
             var drained = false
             if let tls = connection.tls, connection.transport.isOpen {
                 (count, outcome) = receive(tls)
+                drained = count > 0 && !tls.hasBufferedInput
             } else {
                 do {
                     switch try scratch.withUnsafeMutableBytes({ (buffer) throws(SystemError) in try Socket.read(connection.fd, into: buffer) }) {
