@@ -29,7 +29,13 @@ public struct JSONWriter {
         if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
             DecimalDigits.append(Int(value), to: &bytes)
         } else {
-            bytes.append(contentsOf: value.description.utf8)
+            // The standard library's shortest form (what `description` says), written as the
+            // ASCII digits it formats on the stack: `description` would make a String first,
+            // a heap allocation for any form longer than 15 characters (most scores).
+            var sink = ASCIIAppender()
+            swap(&sink.bytes, &bytes)
+            value.write(to: &sink)
+            swap(&sink.bytes, &bytes)
         }
     }
 
@@ -78,4 +84,14 @@ public struct JSONWriter {
         writer.value(value)
         return writer.bytes
     }
+}
+
+/// Receives what `TextOutputStreamable.write(to:)` writes, straight into bytes. Floating-point
+/// types hand it their digits through `_writeASCII`, the stream requirement meant for this.
+private struct ASCIIAppender: TextOutputStream {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
 }

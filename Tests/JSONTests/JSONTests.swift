@@ -127,6 +127,34 @@ import Testing
         }
     }
 
+    /// Numbers are written from the digits the standard library formats on the stack, not
+    /// through `description`: the text must still be exactly `description`'s (the shortest form
+    /// that reads back as the same Double), at every magnitude and for scores in [0, 1].
+    @Test func fractionsAreWrittenAsTheirShortestRoundTrippingForm() throws {
+        var state: UInt64 = 0x5C0_2E5
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        var values: [Double] = [0.002398165843686279, 0.1, -0.5, .leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308, 9.007_199_254_740_993e15, 1e16, 1e-7, 123.456]
+        for _ in 0..<20_000 { values.append(Double(bitPattern: next())) }
+        for _ in 0..<20_000 { values.append(Double(next() >> 11) / Double(1 << 53)) }
+        var checked = 0
+        for value in values where value.isFinite {
+            var writer = JSONWriter()
+            writer.number(value)
+            let text = String(decoding: writer.bytes, as: UTF8.self)
+            if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
+                #expect(text == String(Int(value)))
+            } else {
+                #expect(text == value.description)
+                checked += 1
+            }
+            #expect(try JSONParser.parse(writer.bytes) == .number(value), "\(text)")
+        }
+        #expect(checked > 39_000)
+    }
+
     @Test func writesNonFiniteAsNull() {
         var writer = JSONWriter()
         writer.number(Double.nan)
