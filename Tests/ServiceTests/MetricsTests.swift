@@ -220,7 +220,30 @@ func sample(_ page: String, _ series: String) -> Double? {
         #expect(sample(text, #"s_bucket{model="m",version="1",le="+Inf"}"#) == 4)
         #expect(sample(text, #"s_count{model="m",version="1"}"#) == 4)
         #expect(abs((sample(text, #"s_sum{model="m",version="1"}"#) ?? 0) - 1.42) < 1e-9)
-        #expect(tally.byLabel == [3, 1])
+        #expect(tally.count(ofLabel: 0) == 3)
+        #expect(tally.count(ofLabel: 1) == 1)
+    }
+
+    /// The tally counts the first classes without the heap and the rest in an array of its
+    /// own; every class of a many-class model reaches its counter either way.
+    @Test func everyClassOfAManyClassModelIsCounted() {
+        let metrics = ServiceMetrics()
+        let classes = (0..<20).map { "class\($0)" }
+        let handles = metrics.modelVersion(model: "m", version: 1, labels: classes)
+        var tally = handles.tally()
+        for (index, repeats) in [(0, 1), (15, 2), (16, 3), (19, 4)] {
+            for _ in 0..<repeats {
+                let probabilities = (0..<20).map { $0 == index ? 0.81 : 0.01 }
+                let scores = ClassScores(classes: classes, probabilities: probabilities, labelIndex: index)
+                tally.add(Prediction(score: 0.99, label: classes[index], isPositive: true, classScores: scores))
+            }
+        }
+        handles.record(tally)
+        let page = String(decoding: metrics.exposition(server: ServerCounters(), models: []), as: UTF8.self)
+        for (index, expected) in [(0, 1), (1, 0), (15, 2), (16, 3), (17, 0), (19, 4)] {
+            #expect(sample(page, #"vigia_predictions_total{model="m",version="1",label="class\#(index)"}"#) == Double(expected), "class\(index)")
+        }
+        #expect(sample(page, #"vigia_prediction_score_count{model="m",version="1"}"#) == 10)
     }
 }
 

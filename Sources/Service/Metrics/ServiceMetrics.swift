@@ -336,22 +336,44 @@ public final class ModelVersionMetrics: Sendable {
     /// Adds one request's predictions.
     public func record(_ tally: PredictionTally) {
         guard tally.count > 0 else { return }
-        for (index, count) in tally.byLabel.enumerated() where count > 0 { byLabel[index].increment(by: Int64(count)) }
+        for index in byLabel.indices {
+            let count = tally.count(ofLabel: index)
+            if count > 0 { byLabel[index].increment(by: Int64(count)) }
+        }
         scores.add(tally)
     }
 }
 
-/// One request's predictions, counted on the stack of the handler.
+/// One request's predictions, counted on the stack of the handler: fixed-size storage, so a
+/// request's tally allocates nothing unless the model has more than `inlineLabelCount` classes.
 public struct PredictionTally: Sendable {
-    var byLabel: [Int]
+    /// Classes counted without the heap; the rest (rare: a model of many classes) in `moreByLabel`.
+    static let inlineLabelCount = 16
+    let labelCount: Int
+    private var firstByLabel = InlineArray<16, Int>(repeating: 0)
+    private var moreByLabel: [Int]
     /// Per bucket of `ScoreHistogram.bounds`, plus one for scores above the last.
-    var buckets: [Int]
+    var buckets = InlineArray<21, Int>(repeating: 0)
     var sum: Double = 0
     var count: Int = 0
 
     init(labelCount: Int) {
-        byLabel = [Int](repeating: 0, count: labelCount)
-        buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
+        self.labelCount = labelCount
+        moreByLabel = labelCount > Self.inlineLabelCount ? [Int](repeating: 0, count: labelCount - Self.inlineLabelCount) : []
+    }
+
+    /// Predictions of the class at `index` in the model's class list.
+    func count(ofLabel index: Int) -> Int {
+        index < Self.inlineLabelCount ? firstByLabel[index] : moreByLabel[index - Self.inlineLabelCount]
+    }
+
+    private mutating func countLabel(_ index: Int) {
+        guard index < labelCount else { return }
+        if index < Self.inlineLabelCount {
+            firstByLabel[index] += 1
+        } else {
+            moreByLabel[index - Self.inlineLabelCount] += 1
+        }
     }
 
     /// `labels[1]` when positive, else `labels[0]` (the manifest's rule for two labels), or
@@ -362,9 +384,9 @@ public struct PredictionTally: Sendable {
         sum += prediction.score
         buckets[ScoreHistogram.bucket(of: prediction.score)] += 1
         if let scores = prediction.classScores {
-            if scores.labelIndex < byLabel.count { byLabel[scores.labelIndex] += 1 }
-        } else if byLabel.count == 2 {
-            byLabel[prediction.isPositive ? 1 : 0] += 1
+            countLabel(scores.labelIndex)
+        } else if labelCount == 2 {
+            countLabel(prediction.isPositive ? 1 : 0)
         }
     }
 }
@@ -374,7 +396,7 @@ public struct PredictionTally: Sendable {
 /// takes a whole request's tally under one lock. Rendered into the same page at scrape time
 /// in the standard histogram form (`_bucket{le=…}` cumulative, `_sum`, `_count`).
 final class ScoreHistogram: Sendable {
-    /// Upper bounds: 0.05, 0.10, … 1.00.
+    /// Upper bounds: 0.05, 0.10, … 1.00 (`PredictionTally.buckets` has one more element).
     static let bounds: [Double] = (1...20).map { Double($0) / 20 }
     /// Rendered label text, e.g. `model="m",version="1"`.
     let renderedLabels: String
