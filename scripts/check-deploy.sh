@@ -14,7 +14,8 @@
 #   6. shellcheck on the deployment scripts and the sidecar's script
 #   7. deploy/test-model-sync.sh: the sidecar's script with real rclone on a local "bucket"
 #   8. promtool check rules and promtool test rules on the PrometheusRule's alerts
-#      (k8s/components/monitoring: its spec is extracted as a rules file)
+#      (k8s/components/monitoring: its spec is extracted as a rules file); promtool check
+#      metrics on the /metrics page of a running vigia
 # Installs what it needs (PyPI: pinned wheels; Debian: rclone, shellcheck, busybox,
 # prometheus for promtool) if missing.
 # Uses the vigia binary from VIGIA_BIN, else .build/debug or .build/release, else builds
@@ -112,6 +113,23 @@ policies() {
     "$vigia" config-keys >"$tmp/config-keys.md" &&
         python3 deploy/check-manifests.py "$tmp/rendered.yaml" "$tmp/config-keys.md" Dockerfile config/vigia.json
 }
+# The page Prometheus scrapes, after a predict, a 404 and a 422, as promtool reads it (the
+# route latency histograms are rendered by vigia itself, not by swift-prometheus).
+metrics_page() {
+    local port pid status=0
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$vigia" serve --host 127.0.0.1 --port "$port" --storage models >"$tmp/serve.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -sf --max-time 2 "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.1; done
+    curl -s --max-time 5 -H 'Content-Type: application/json' -d '{"instances":[{"id":"MLB-1","title":"Rivotril 2mg","site_id":"MLB","category_id":"MLB1","price_usd":10}]}' \
+        "http://127.0.0.1:$port/v1/models/prohibited-items:predict" >/dev/null
+    curl -s --max-time 5 "http://127.0.0.1:$port/v1/models/no-such-model" >/dev/null
+    curl -s --max-time 5 -H 'Content-Type: application/json' -d '{"instances":[{}]}' "http://127.0.0.1:$port/v1/models/prohibited-items:predict" >/dev/null
+    curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$tmp/metrics.txt" || status=1
+    kill -TERM "$pid"; wait "$pid" || status=1
+    [ "$status" = 0 ] && grep -q '^vigia_http_request_duration_seconds_count{route="/v1/models/{name}:predict",method="POST"} 2$' "$tmp/metrics.txt" \
+        && promtool check metrics <"$tmp/metrics.txt"
+}
 shell_scripts() {
     shellcheck -x deploy/*.sh scripts/check-deploy.sh && shellcheck --shell=sh k8s/model-sync/sync-models.sh
 }
@@ -126,6 +144,7 @@ check "kubectl kustomize deploy/monitoring renders the ServiceMonitor and Promet
 check "promtool check rules + promtool test rules (PrometheusRule alerts)" alert_rules
 check "kubernetes-validate --strict (rendered k8s/)" validate
 check "manifests keep the deployment promises (check-manifests.py)" policies
+check "the /metrics page passes promtool check metrics" metrics_page
 check "shellcheck deployment scripts" shell_scripts
 check "model-sync sidecar publishes atomically (test-model-sync.sh, real rclone)" bash deploy/test-model-sync.sh
 

@@ -249,6 +249,67 @@ func sample(_ page: String, _ series: String) -> Double? {
 
 /// Series of a version that is no longer loaded leave the page, so a long-lived process that
 /// swaps versions all day keeps a bounded label set.
+@Suite(.timeLimit(.minutes(10))) struct LatencyHistogramTests {
+    @Test func durationsFallIntoTheFirstBucketWhoseBoundIsAtOrAboveThem() {
+        let bounds = LatencyHistogram.boundsInNanoseconds
+        #expect(bounds.first == 500_000 && bounds.last == 10_000_000_000)
+        #expect(LatencyHistogram.bucket(ofNanoseconds: 0) == 0)
+        for (index, bound) in bounds.enumerated() {
+            #expect(LatencyHistogram.bucket(ofNanoseconds: bound) == index)
+            #expect(LatencyHistogram.bucket(ofNanoseconds: bound + 1) == index + 1)
+        }
+        #expect(LatencyHistogram.bucket(ofNanoseconds: .max) == bounds.count)
+    }
+
+    @Test func secondsAreWrittenExactly() {
+        #expect(LatencyHistogram.secondsText(0) == "0.0")
+        #expect(LatencyHistogram.secondsText(500_000) == "0.0005")
+        #expect(LatencyHistogram.secondsText(2_500_000_000) == "2.5")
+        #expect(LatencyHistogram.secondsText(10_000_000_000) == "10.0")
+        #expect(LatencyHistogram.secondsText(12_345_678_901) == "12.345678901")
+        #expect(LatencyHistogram.secondsText(1) == "0.000000001")
+        #expect(LatencyHistogram.nanoseconds(.microseconds(1.5)) == 1_500)
+        #expect(LatencyHistogram.nanoseconds(.seconds(Int64.max)) == .max)
+    }
+
+    @Test func renderIsCumulativeWithExactSumAndCount() {
+        let histogram = LatencyHistogram(labels: [("route", "/r"), ("method", "GET")])
+        for duration: Duration in [.microseconds(100), .microseconds(500), .microseconds(501), .milliseconds(30), .seconds(11), .seconds(-1)] {
+            histogram.record(duration)
+        }
+        var text = ""
+        histogram.render(name: "d", into: &text)
+        let labels = #"route="/r",method="GET""#
+        #expect(sample(text, "d_bucket{\(labels),le=\"0.0005\"}") == 3)  // -1 s counts as 0, 500 µs is inclusive
+        #expect(sample(text, "d_bucket{\(labels),le=\"0.001\"}") == 4)
+        #expect(sample(text, "d_bucket{\(labels),le=\"0.025\"}") == 4)
+        #expect(sample(text, "d_bucket{\(labels),le=\"0.05\"}") == 5)
+        #expect(sample(text, "d_bucket{\(labels),le=\"10.0\"}") == 5)
+        #expect(sample(text, "d_bucket{\(labels),le=\"+Inf\"}") == 6)
+        #expect(sample(text, "d_count{\(labels)}") == 6)
+        #expect(text.contains("d_sum{\(labels)} 11.031101\n"), "\(text)")
+        #expect(text.split(separator: "\n").count == 17)
+    }
+
+    /// Loops record without a lock: every record from concurrent threads is counted.
+    @Test func concurrentRecordsAreAllCounted() async {
+        let histogram = LatencyHistogram(labels: [("route", "/r"), ("method", "GET")])
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for i in 0..<10_000 { histogram.record(.microseconds((task * 10_000 + i) % 3_000)) }
+                }
+            }
+        }
+        var text = ""
+        histogram.render(name: "d", into: &text)
+        #expect(sample(text, #"d_count{route="/r",method="GET"}"#) == 80_000)
+        // The 80,000 durations are n % 3000 µs for n in 0..<80,000.
+        let underHalfMillisecond = (0..<80_000).filter { $0 % 3_000 <= 500 }.count
+        #expect(sample(text, #"d_bucket{route="/r",method="GET",le="0.0005"}"#) == Double(underHalfMillisecond))
+    }
+}
+
 @Suite(.timeLimit(.minutes(10))) struct VersionSeriesTests {
     @Test func hundredsOfSwapsLeaveOnlyTheLoadedVersionsOnThePage() {
         let metrics = ServiceMetrics()

@@ -12,8 +12,9 @@ import Synchronization
 /// route at registration (`route(method:pattern:documentedStatuses:)`), per model version
 /// at load (`modelVersion(model:version:labels:)`). A request then does one dictionary
 /// lookup by status code (an `Int`; error statuses take one more short lock), one atomic
-/// add and one histogram record (a short lock) for its route, and for its predictions a local tally added with one atomic add per
-/// label and one short lock, whatever the batch size. Gauges that
+/// add and one histogram record (two atomic adds, no lock) for its route, and for its
+/// predictions a local tally added with one atomic add per label and one short lock,
+/// whatever the batch size. Gauges that
 /// mirror state (connections, in-flight, model versions, process figures) are computed when
 /// `/metrics` is scraped, not per request.
 ///
@@ -56,8 +57,22 @@ public final class ServiceMetrics: Sendable {
     /// Handles for one route; `pattern` is the route pattern, never a raw path, so the label
     /// set is bounded by the route table.
     func route(method: String, pattern: String, documentedStatuses: [Int]) -> RouteMetrics {
-        RouteMetrics(registry: registry, method: method, route: pattern, statuses: documentedStatuses)
+        let labels = [("route", pattern), ("method", method)]
+        // One histogram per route and method, however often the route table is built.
+        let duration = routeDurations.withLock { routes in
+            let key = "\(pattern)\u{0}\(method)"
+            if let existing = routes[key] { return existing }
+            let made = LatencyHistogram(labels: labels)
+            routes[key] = made
+            return made
+        }
+        return RouteMetrics(registry: registry, labels: labels, duration: duration, statuses: documentedStatuses)
     }
+
+    /// Every route's latency histogram, by pattern and method, rendered at scrape time (they
+    /// are not swift-prometheus histograms: see `LatencyHistogram`). Guarded by its Mutex,
+    /// taken at registration and scrape only.
+    private let routeDurations = Mutex<[String: LatencyHistogram]>([:])
 
     // MARK: Models
 
@@ -243,6 +258,13 @@ public final class ServiceMetrics: Sendable {
                 gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.", processStart)
             }
             var page = registry.emitToBuffer()
+            let durations = routeDurations.withLock { routes in routes.keys.sorted().map { routes[$0]! } }
+            if !durations.isEmpty {
+                let name = RouteMetrics.durationsName
+                var text = "# HELP \(name) \(RouteMetrics.durationsHelp)\n# TYPE \(name) histogram\n"
+                for histogram in durations { histogram.render(name: name, into: &text) }
+                page.append(contentsOf: text.utf8)
+            }
             let histograms = versions.withLock { versions in versions.keys.sorted().map { versions[$0]!.scores } }
             if !histograms.isEmpty {
                 var text = "# HELP \(Self.scoreName) \(Self.scoreHelp)\n# TYPE \(Self.scoreName) histogram\n"
@@ -259,7 +281,7 @@ public final class ServiceMetrics: Sendable {
 
 /// The handles one route updates per request, created at registration.
 final class RouteMetrics: Sendable {
-    private let duration: DurationHistogram
+    private let duration: LatencyHistogram
     /// Counters for the success statuses this route documents, created up front: an
     /// immutable dictionary, read without a lock on the hot path. (Pre-creating every error
     /// status too would put ~150 always-zero series on the page.)
@@ -271,13 +293,13 @@ final class RouteMetrics: Sendable {
 
     static var requests: MetricNameDescriptor { ServiceMetrics.name(
         "vigia_http_requests_total", "Requests handled by a route, by route pattern, method and status.") }
-    static var durations: MetricNameDescriptor { ServiceMetrics.name(
-        "vigia_http_request_duration_seconds", "Time in the route's handler (parse to response), by route pattern and method.") }
+    static let durationsName = "vigia_http_request_duration_seconds"
+    static let durationsHelp = "Time in the route's handler (parse to response), by route pattern and method."
 
-    init(registry: PrometheusCollectorRegistry, method: String, route: String, statuses: [Int]) {
+    init(registry: PrometheusCollectorRegistry, labels: [(String, String)], duration: LatencyHistogram, statuses: [Int]) {
         self.registry = registry
-        labels = [("route", route), ("method", method)]
-        duration = registry.makeDurationHistogram(descriptor: Self.durations, labels: labels, buckets: ServiceMetrics.durationBuckets)
+        self.labels = labels
+        self.duration = duration
         var known: [Int: Counter] = [:]
         for status in Set(statuses.filter { (200..<300).contains($0) }) {
             known[status] = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])

@@ -1,0 +1,75 @@
+import Synchronization
+
+/// A route's handler latency: recording is two relaxed atomic adds, no lock, so the event
+/// loops never wait for each other (or for a scrape) to count a request. swift-prometheus's
+/// histogram takes a lock and walks every bucket per value; this one counts into the one
+/// bucket the duration falls in and makes the buckets cumulative when rendered.
+///
+/// A scrape reads the buckets one by one while requests go on, so it may see a request in
+/// `_count` whose duration is not yet in `_sum` (or the reverse); `_count` is the sum of the
+/// buckets read, so the `+Inf` bucket and `_count` always agree, and every figure only grows.
+final class LatencyHistogram: Sendable {
+    /// Upper bounds in nanoseconds, ascending: `ServiceMetrics.durationBuckets`.
+    static let boundsInNanoseconds: [Int64] = ServiceMetrics.durationBuckets.map(nanoseconds)
+    /// The text format's `le` values, written once (e.g. `0.0005`, `1.0`, `10.0`).
+    private static let renderedBounds: [String] = boundsInNanoseconds.map(secondsText)
+
+    /// Label text, e.g. `route="/health/live",method="GET"`.
+    let renderedLabels: String
+    /// One per bound, then one for durations above the last bound; not cumulative.
+    private let counts = InlineArray<15, Atomic<Int>> { _ in Atomic(0) }
+    private let sumNanoseconds = Atomic<Int64>(0)
+
+    init(labels: [(String, String)]) {
+        precondition(Self.boundsInNanoseconds.count == 14, "LatencyHistogram.counts has one slot per bound plus one")
+        renderedLabels = labels.map { "\($0.0)=\"\(ScoreHistogram.escape($0.1))\"" }.joined(separator: ",")
+    }
+
+    func record(_ elapsed: Duration) {
+        let value = max(0, Self.nanoseconds(elapsed))
+        counts[Self.bucket(ofNanoseconds: value)].add(1, ordering: .relaxed)
+        sumNanoseconds.add(value, ordering: .relaxed)
+    }
+
+    /// The first bound at or above `value` (`le` is inclusive), or the overflow slot.
+    static func bucket(ofNanoseconds value: Int64) -> Int {
+        var index = 0
+        while index < boundsInNanoseconds.count, value > boundsInNanoseconds[index] { index += 1 }
+        return index
+    }
+
+    /// The histogram's sample lines in the text format (the caller writes `# HELP`/`# TYPE`).
+    func render(name: String, into out: inout String) {
+        var cumulative = 0
+        for (index, bound) in Self.renderedBounds.enumerated() {
+            cumulative += counts[index].load(ordering: .relaxed)
+            out += "\(name)_bucket{\(renderedLabels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        cumulative += counts[Self.renderedBounds.count].load(ordering: .relaxed)
+        out += "\(name)_bucket{\(renderedLabels),le=\"+Inf\"} \(cumulative)\n"
+        out += "\(name)_sum{\(renderedLabels)} \(Self.secondsText(sumNanoseconds.load(ordering: .relaxed)))\n"
+        out += "\(name)_count{\(renderedLabels)} \(cumulative)\n"
+    }
+
+    /// Whole nanoseconds, saturating (a duration is never near 292 years here).
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : whole &+ attoseconds / 1_000_000_000
+    }
+
+    /// Nanoseconds as exact decimal seconds, at least one fractional digit: `0.0005`, `1.0`,
+    /// `12.345678901` (what swift-prometheus writes for a Duration, without a Double between).
+    static func secondsText(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds / 1_000_000_000
+        var fraction = nanoseconds % 1_000_000_000
+        guard fraction != 0 else { return "\(seconds).0" }
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let text = String(fraction)
+        return "\(seconds)." + String(repeating: "0", count: digits - text.count) + text
+    }
+}
