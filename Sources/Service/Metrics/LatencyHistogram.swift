@@ -22,7 +22,7 @@ final class LatencyHistogram: Sendable {
 
     init(labels: [(String, String)]) {
         precondition(Self.boundsInNanoseconds.count == 14, "LatencyHistogram.counts has one slot per bound plus one")
-        renderedLabels = labels.map { "\($0.0)=\"\(ScoreHistogram.escape($0.1))\"" }.joined(separator: ",")
+        renderedLabels = HistogramText.labels(labels)
     }
 
     func record(_ elapsed: Duration) {
@@ -40,15 +40,10 @@ final class LatencyHistogram: Sendable {
 
     /// The histogram's sample lines in the text format (the caller writes `# HELP`/`# TYPE`).
     func render(name: String, into out: inout String) {
-        var cumulative = 0
-        for (index, bound) in Self.renderedBounds.enumerated() {
-            cumulative += counts[index].load(ordering: .relaxed)
-            out += "\(name)_bucket{\(renderedLabels),le=\"\(bound)\"} \(cumulative)\n"
-        }
-        cumulative += counts[Self.renderedBounds.count].load(ordering: .relaxed)
-        out += "\(name)_bucket{\(renderedLabels),le=\"+Inf\"} \(cumulative)\n"
-        out += "\(name)_sum{\(renderedLabels)} \(Self.secondsText(sumNanoseconds.load(ordering: .relaxed)))\n"
-        out += "\(name)_count{\(renderedLabels)} \(cumulative)\n"
+        HistogramText.samples(
+            name: name, labels: renderedLabels, bounds: Self.renderedBounds,
+            counts: counts.indices.map { counts[$0].load(ordering: .relaxed) },
+            sum: Self.secondsText(sumNanoseconds.load(ordering: .relaxed)), into: &out)
     }
 
     /// Whole nanoseconds, saturating (a duration is never near 292 years here).
@@ -73,3 +68,46 @@ final class LatencyHistogram: Sendable {
         return "\(seconds)." + String(repeating: "0", count: digits - text.count) + text
     }
 }
+
+/// The Prometheus text format of a histogram, for the histograms vigia renders itself
+/// (`ScoreHistogram`, `LatencyHistogram`).
+enum HistogramText {
+    /// `a="x",b="y"`, values escaped as the format wants (backslash, double quote, newline).
+    static func labels(_ labels: [(String, String)]) -> String {
+        labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+    }
+
+    static func escape(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+    }
+
+    /// `# HELP`, `# TYPE` and each histogram's samples; nothing when there is none.
+    static func family(name: String, help: String, _ histograms: [any RenderedHistogram], into page: inout [UInt8]) {
+        guard !histograms.isEmpty else { return }
+        var text = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for histogram in histograms { histogram.render(name: name, into: &text) }
+        page.append(contentsOf: text.utf8)
+    }
+
+    /// Cumulative `_bucket` lines from per-bucket `counts` (one per bound, then the overflow),
+    /// `+Inf` and `_count` their total (so the two always agree), then `_sum`.
+    static func samples(name: String, labels: String, bounds: [String], counts: [Int], sum: String, into out: inout String) {
+        var cumulative = 0
+        for (index, bound) in bounds.enumerated() {
+            cumulative += counts[index]
+            out += "\(name)_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        cumulative += counts[bounds.count]
+        out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(cumulative)\n"
+        out += "\(name)_sum{\(labels)} \(sum)\n"
+        out += "\(name)_count{\(labels)} \(cumulative)\n"
+    }
+}
+
+/// A histogram that writes its own sample lines.
+protocol RenderedHistogram: Sendable {
+    func render(name: String, into out: inout String)
+}
+
+extension LatencyHistogram: RenderedHistogram {}
+extension ScoreHistogram: RenderedHistogram {}

@@ -259,18 +259,9 @@ public final class ServiceMetrics: Sendable {
             }
             var page = registry.emitToBuffer()
             let durations = routeDurations.withLock { routes in routes.keys.sorted().map { routes[$0]! } }
-            if !durations.isEmpty {
-                let name = RouteMetrics.durationsName
-                var text = "# HELP \(name) \(RouteMetrics.durationsHelp)\n# TYPE \(name) histogram\n"
-                for histogram in durations { histogram.render(name: name, into: &text) }
-                page.append(contentsOf: text.utf8)
-            }
-            let histograms = versions.withLock { versions in versions.keys.sorted().map { versions[$0]!.scores } }
-            if !histograms.isEmpty {
-                var text = "# HELP \(Self.scoreName) \(Self.scoreHelp)\n# TYPE \(Self.scoreName) histogram\n"
-                for histogram in histograms { histogram.render(name: Self.scoreName, into: &text) }
-                page.append(contentsOf: text.utf8)
-            }
+            HistogramText.family(name: RouteMetrics.durationsName, help: RouteMetrics.durationsHelp, durations, into: &page)
+            let scores = versions.withLock { versions in versions.keys.sorted().map { versions[$0]!.scores } }
+            HistogramText.family(name: Self.scoreName, help: Self.scoreHelp, scores, into: &page)
             return page
         }
     }
@@ -420,18 +411,19 @@ public struct PredictionTally: Sendable {
 final class ScoreHistogram: Sendable {
     /// Upper bounds: 0.05, 0.10, … 1.00 (`PredictionTally.buckets` has one more element).
     static let bounds: [Double] = (1...20).map { Double($0) / 20 }
+    /// The text format's `le` values, written once.
+    private static let renderedBounds = bounds.map { "\($0)" }
     /// Rendered label text, e.g. `model="m",version="1"`.
     let renderedLabels: String
     private struct State {
         var buckets = [Int](repeating: 0, count: ScoreHistogram.bounds.count + 1)
         var sum: Double = 0
-        var count = 0
     }
     /// Guarded by the Mutex; held for one tally or one render.
     private let state = Mutex(State())
 
     init(labels: [(String, String)]) {
-        renderedLabels = labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
+        renderedLabels = HistogramText.labels(labels)
     }
 
     /// The index of the first bound at or above `score` (`bounds.count`: above them all).
@@ -446,24 +438,13 @@ final class ScoreHistogram: Sendable {
         state.withLock { state in
             for index in tally.buckets.indices { state.buckets[index] += tally.buckets[index] }
             state.sum += tally.sum
-            state.count += tally.count
         }
     }
 
     func render(name: String, into out: inout String) {
         let snapshot = state.withLock { $0 }
-        var cumulative = 0
-        for (index, bound) in Self.bounds.enumerated() {
-            cumulative += snapshot.buckets[index]
-            out += "\(name)_bucket{\(renderedLabels),le=\"\(bound)\"} \(cumulative)\n"
-        }
-        out += "\(name)_bucket{\(renderedLabels),le=\"+Inf\"} \(snapshot.count)\n"
-        out += "\(name)_sum{\(renderedLabels)} \(snapshot.sum)\n"
-        out += "\(name)_count{\(renderedLabels)} \(snapshot.count)\n"
-    }
-
-    /// Label value escaping of the text format: backslash, double quote, newline.
-    static func escape(_ value: String) -> String {
-        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+        HistogramText.samples(
+            name: name, labels: renderedLabels, bounds: Self.renderedBounds, counts: snapshot.buckets,
+            sum: "\(snapshot.sum)", into: &out)
     }
 }
