@@ -119,18 +119,14 @@ public struct KnownMembers: Sendable {
     @usableFromInline let prefixes: [UInt64]
     @usableFromInline let bytes: [[UInt8]]
 
+    /// Names written in the source: at most 32, ASCII.
     public init(_ names: String...) {
-        self.init(checked: names)
+        self.init(matching: names)!
     }
 
     /// nil when there are more than 32 `names` or one is not ASCII (the walker's limits).
     public init?(matching names: [String]) {
         guard names.count <= 32, names.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
-        self.init(checked: names)
-    }
-
-    private init(checked names: [String]) {
-        precondition(names.count <= 32 && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } })
         self.names = names
         bytes = names.map { Array($0.utf8) }
         lengths = bytes.map(\.count)

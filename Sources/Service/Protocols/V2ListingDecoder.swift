@@ -49,7 +49,7 @@ struct V2ListingDecoder: Sendable {
         guard headerLength == nil || headerLength == body.count else { return nil }
         return body.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
-            var state = RequestState(fieldCount: signature.fields.count)
+            var state = RequestState()
             do {
                 try decodeRequest(&parser, into: &state)
             } catch {
@@ -75,11 +75,6 @@ struct V2ListingDecoder: Sendable {
         var rows = 0
         /// Fields an input has fed (none: no `inputs`, or an empty array).
         var seen: UInt32 = 0
-        let fieldCount: Int
-
-        init(fieldCount: Int) {
-            self.fieldCount = fieldCount
-        }
 
         /// The result when every input was complete and every required field was fed.
         func finished(requiredMask: UInt32) -> Decoded? {
@@ -167,8 +162,9 @@ struct V2ListingDecoder: Sendable {
                 try decodeShape(&parser, into: &state)
                 input.hasShape = true
             case 4:
+                // A field's accepted datatypes are among those V2 infer takes (`V2Codec.signature`).
                 guard let f = input.field, let datatype = input.datatype, input.hasShape,
-                    V2Datatype.accepted.contains(datatype), signature.fields[f].accepted.contains(datatype)
+                    signature.fields[f].accepted.contains(datatype)
                 else { throw Self.decline(parser) }
                 try decodeData(&parser, field: f, datatype: datatype, into: &state)
                 input.hasData = true
@@ -203,7 +199,7 @@ struct V2ListingDecoder: Sendable {
         if state.rows == 0 {
             state.rows = Int(rows)
             state.listings = [[FeatureValue]](
-                repeating: [FeatureValue](repeating: .missing, count: state.fieldCount), count: state.rows)
+                repeating: [FeatureValue](repeating: .missing, count: signature.fields.count), count: state.rows)
         } else if state.rows != Int(rows) {
             throw Self.decline(parser)
         }
