@@ -133,11 +133,18 @@ public struct KnownMembers: Sendable {
         prefixes = bytes.map { $0.withUnsafeBufferPointer(Self.prefix) }
     }
 
-    /// The first (up to) 8 bytes, little-endian.
-    @inlinable
+    /// The first (up to) 8 bytes, little-endian: one unaligned load for a name of 8 bytes or
+    /// more, the bytes one by one for a shorter one (a load would read past its end).
+    @inlinable @inline(__always)
     static func prefix(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = name.baseAddress else { return 0 }
+        if name.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
         var word: UInt64 = 0
-        for k in 0..<min(name.count, 8) { word |= UInt64(name[k]) << (8 * UInt64(k)) }
+        var k = name.count
+        while k > 0 {
+            k -= 1
+            word = word << 8 | UInt64(base[k])
+        }
         return word
     }
 
@@ -145,9 +152,15 @@ public struct KnownMembers: Sendable {
     @inlinable
     public func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
         let word = Self.prefix(name)
-        for k in 0..<lengths.count where lengths[k] == name.count && prefixes[k] == word {
-            if name.count <= 8 || bytes[k].withUnsafeBufferPointer({ $0[8...].elementsEqual(name[8...]) }) { return k }
+        let count = name.count
+        let found = prefixes.withUnsafeBufferPointer { prefixes in
+            lengths.withUnsafeBufferPointer { lengths -> Int? in
+                for k in 0..<prefixes.count where prefixes[k] == word && lengths[k] == count {
+                    if count <= 8 || bytes[k].withUnsafeBufferPointer({ $0[8...].elementsEqual(name[8...]) }) { return k }
+                }
+                return nil
+            }
         }
-        return nil
+        return found
     }
 }

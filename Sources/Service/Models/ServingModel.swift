@@ -28,6 +28,9 @@ public final class ServingModel: Sendable {
     /// Decodes all-JSON V2 infer bodies that fit the signature straight into pipeline input
     /// (nil: general path only).
     let v2Decoder: V2ListingDecoder?
+    /// The V2 outputs an infer request without `outputs` gets (every signature output, as
+    /// JSON unless the request asks for binary), listed once rather than per request.
+    let v2DefaultOutputs: [V2RequestedOutput]
     /// Prediction counters and the score histogram of this version (nil: metrics off).
     public let metrics: ModelVersionMetrics?
     /// Whether the artifact carries a training-input profile (input skew can be compared).
@@ -48,6 +51,7 @@ public final class ServingModel: Sendable {
         tensors = SignatureTensors(model.signature, classes: model.isMulticlass ? model.labels : nil)
         v2Signature = V2Codec.signature(model.signature, listing: listingSchema, tensors: tensors)
         v2Decoder = V2ListingDecoder(signature: v2Signature, maxBatchSize: maxBatchSize)
+        v2DefaultOutputs = tensors.outputs.map { V2RequestedOutput(name: $0.name) }
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }
         fieldIndex = index

@@ -35,7 +35,7 @@ enum V2Codec {
     static func response(
         _ batch: Scoring.Batch<Prediction>, request: V2InferRequest
     ) -> (header: [UInt8], binary: [UInt8]) {
-        let selected = request.outputs ?? batch.serving.tensors.outputs.map { V2RequestedOutput(name: $0.name) }
+        let selected = request.outputs ?? batch.serving.v2DefaultOutputs
         // The class names when every listing was answered by a multi-class model with the same
         // classes (a canary with other classes makes `score` the one-column form for the request).
         let first = batch.results.first?.classScores?.classes
