@@ -61,8 +61,10 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
     private let requiredModels: Set<String>
 
     /// What request handlers read. Guarded by its own lock, held only to copy one reference,
-    /// so taking a handle never waits for a load, a scan or an admin call.
-    private let published = Mutex<[String: ModelSnapshot<Servable>]>([:])
+    /// so taking a handle never waits for a load, a scan or an admin call. Visible to the
+    /// inlinable request path, so that callers specialize it for their servable: unspecialized,
+    /// each dictionary and optional of `Servable` is a runtime metadata lookup per request.
+    @usableFromInline let published = Mutex<[String: ModelSnapshot<Servable>]>([:])
 
     /// Everything decisions are made from (per-model state, storage error). Held for
     /// bookkeeping only, never across a load or a directory read. Lock order: `control`
@@ -145,6 +147,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
 
     /// Pins one loaded version for a request: keep the handle until the response is
     /// written. Never blocks on loading; takes one short lock.
+    @inlinable
     public func handle(
         model: String, selector: VersionSelector = .serving
     ) throws(RegistryError) -> ServableHandle<Servable> {
@@ -153,6 +156,7 @@ public final class ModelRegistry<Loader: ServableLoader>: Sendable {
     }
 
     /// The published snapshot of one model (nil: unknown model).
+    @inlinable
     public func snapshot(model: String) -> ModelSnapshot<Servable>? {
         published.withLock { $0[model] }
     }

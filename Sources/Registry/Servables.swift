@@ -102,6 +102,9 @@ public struct ServableHandle<Servable: Sendable>: Sendable {
     /// The loaded version this handle keeps alive.
     public let loaded: LoadedVersion<Servable>
 
+    @usableFromInline
+    init(loaded: LoadedVersion<Servable>) { self.loaded = loaded }
+
     public var model: String { loaded.model }
     public var version: Int { loaded.version }
     public var servable: Servable { loaded.servable }
@@ -129,16 +132,19 @@ public final class ModelSnapshot<Servable: Sendable>: Sendable {
     }
 
     /// A handle on the version `selector` names in this snapshot.
+    @inlinable
     public func handle(_ selector: VersionSelector) throws(RegistryError) -> ServableHandle<Servable> {
         ServableHandle(loaded: try resolve(selector))
     }
 
     /// A handle on a loaded version of this snapshot (nil: not loaded).
+    @inlinable
     public func handle(version: Int) -> ServableHandle<Servable>? {
         versions[version].map { ServableHandle(loaded: $0) }
     }
 
     /// Resolves a selector against this snapshot.
+    @inlinable
     func resolve(_ selector: VersionSelector) throws(RegistryError) -> LoadedVersion<Servable> {
         switch selector {
         case .serving:
