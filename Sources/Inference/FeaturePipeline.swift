@@ -246,7 +246,7 @@ extension FeatureValue {
 
 // MARK: - Text
 
-struct TextBlock: Sendable {
+final class TextBlock: Sendable {
     enum Vectorizer: Sendable {
         /// vocabulary bytes → column, idf per column, feature names per column.
         case tfidf(vocabulary: TermTable, idf: [Double], names: [String], sublinear: Bool, norm: VectorNorm)
@@ -361,63 +361,101 @@ struct TextBlock: Sendable {
     }
 
     /// Sorts the hits by column, merges each column's counts, weights them (binary, sublinear
-    /// tf, idf), normalises the block and hands the columns to `sink`: one pass for the norm,
-    /// one that emits, each computing a column's value the same way (the same bits).
+    /// tf, idf), normalises the block and hands the columns to `sink`. The idf and sublinear
+    /// tables are entered once per block, not per column.
     private func emit<Sink: FeatureSink>(_ hits: UnsafeMutableBufferPointer<TermHit>, offset: Int32, to sink: inout Sink) {
         guard !hits.isEmpty else { return }
         TermHitSort.sort(hits)
-        let norm: VectorNorm
         switch vectorizer {
-        case .tfidf(_, _, _, _, let n): norm = n
-        case .hashing(_, _, _, let n): norm = n
+        case .tfidf(_, let idf, _, let sublinear, let norm):
+            idf.withUnsafeBufferPointer { idf in
+                Self.sublinearTable.withUnsafeBufferPointer { table in
+                    emit(hits, norm: norm, offset: offset, to: &sink) { tf, column in
+                        (sublinear ? Self.sublinear(tf, table: table) : tf) * idf[Int(column)]
+                    }
+                }
+            }
+        case .hashing(_, _, _, let norm):
+            emit(hits, norm: norm, offset: offset, to: &sink) { tf, _ in tf }
         }
-        var divisor = 1.0
+    }
+
+    /// Columns a block's merged values are kept for on the stack (1 KiB of values): up to
+    /// this many, each value is computed once; past it, once for the norm and once to emit.
+    static let mergedCapacity = 128
+
+    @inline(__always)
+    private func emit<Sink: FeatureSink>(
+        _ hits: UnsafeMutableBufferPointer<TermHit>, norm: VectorNorm, offset: Int32, to sink: inout Sink,
+        weight: (Double, Int32) -> Double
+    ) {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.mergedCapacity) { values in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.mergedCapacity) { columns in
+                var count = 0
+                let merged = forEachValue(hits, weight: weight) { column, value in
+                    guard count < columns.count else { return false }
+                    columns[count] = column
+                    values[count] = value
+                    count += 1
+                    return true
+                }
+                if merged {
+                    let divisor = Self.divisor(norm) { body in for k in 0..<count { body(values[k]) } }
+                    // x / 1 is x exactly: an unnormalised block goes through the same division.
+                    for k in 0..<count { sink.add(offset + columns[k], values[k] / divisor) }
+                } else {
+                    let divisor = Self.divisor(norm) { body in
+                        forEachValue(hits, weight: weight) { _, value in body(value); return true }
+                    }
+                    forEachValue(hits, weight: weight) { column, value in sink.add(offset + column, value / divisor); return true }
+                }
+            }
+        }
+    }
+
+    /// What the block's values are divided by: their L2 or L1 norm (1 when there is none, or
+    /// when it is 0).
+    @inline(__always)
+    private static func divisor(_ norm: VectorNorm, _ forEachValue: ((Double) -> Void) -> Void) -> Double {
         switch norm {
         case .l2:
             var squares = 0.0
-            forEachValue(hits) { _, value in squares += value * value }
-            if squares > 0 { divisor = squares.squareRoot() }
+            forEachValue { squares += $0 * $0 }
+            return squares > 0 ? squares.squareRoot() : 1
         case .l1:
             var total = 0.0
-            forEachValue(hits) { _, value in total += abs(value) }
-            if total > 0 { divisor = total }
+            forEachValue { total += abs($0) }
+            return total > 0 ? total : 1
         case .none:
-            break
+            return 1
         }
-        // x / 1 is x exactly: an unnormalised block goes through the same division.
-        forEachValue(hits) { column, value in sink.add(offset + column, value / divisor) }
     }
 
-    /// Each column of the sorted hits with its weighted value (zeros skipped: hashed terms
-    /// whose signs cancelled, idf 0).
-    @inline(__always)
-    private func forEachValue(_ hits: UnsafeMutableBufferPointer<TermHit>, _ body: (Int32, Double) -> Void) {
-        var idf: [Double]?
-        var sublinear = false
-        if case .tfidf(_, let weights, _, let sublinearTF, _) = vectorizer {
-            idf = weights
-            sublinear = sublinearTF
-        }
+    /// Each column of the sorted hits with its value, `weight(tf, column)` (zeros skipped:
+    /// hashed terms whose signs cancelled, idf 0), in column order, until `body` says stop.
+    /// Returns whether every column was handed over.
+    @inline(__always) @discardableResult
+    private func forEachValue(
+        _ hits: UnsafeMutableBufferPointer<TermHit>, weight: (Double, Int32) -> Double, _ body: (Int32, Double) -> Bool
+    ) -> Bool {
         var k = 0
         while k < hits.count {
             let column = hits[k].column
             var total = 0.0
             while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
             if total == 0 { continue }
-            var value = binary ? 1 : total
-            if let idf {
-                let tf = sublinear ? Self.sublinear(value) : value
-                value = tf * idf[Int(column)]
-                if value == 0 { continue }
-            }
-            body(column, value)
+            let value = weight(binary ? 1 : total, column)
+            if value == 0 { continue }
+            guard body(column, value) else { return false }
         }
+        return true
     }
 
-    /// 1 + log(tf), from a table for the small counts every short text has.
+    /// 1 + log(tf), from `table` (`sublinearTable`'s storage) for the small counts every
+    /// short text has.
     @inline(__always)
-    static func sublinear(_ tf: Double) -> Double {
-        if tf >= 1 && tf < Double(sublinearTable.count), let small = Int(exactly: tf) { return sublinearTable[small] }
+    static func sublinear(_ tf: Double, table: UnsafeBufferPointer<Double>) -> Double {
+        if tf >= 1 && tf < Double(table.count), let small = Int(exactly: tf) { return table[small] }
         return 1 + Math.log(tf)
     }
 
@@ -535,7 +573,7 @@ struct TermTable: Sendable {
 
 // MARK: - Categorical
 
-struct CategoricalBlock: Sendable {
+final class CategoricalBlock: Sendable {
     let name: String
     /// Category text → column inside the block (−1: a dropped category, which sets none).
     let categories: [String: Int32]
@@ -606,7 +644,7 @@ struct CategoricalBlock: Sendable {
 
 // MARK: - Numeric
 
-struct NumericBlock: Sendable {
+final class NumericBlock: Sendable {
     let name: String
     let log1p: Bool
     let mean: Double
