@@ -198,8 +198,7 @@ struct V2ListingDecoder: Sendable {
         }
         if state.rows == 0 {
             state.rows = Int(rows)
-            state.listings = [[FeatureValue]](
-                repeating: [FeatureValue](repeating: .missing, count: signature.fields.count), count: state.rows)
+            state.listings = signature.emptyListings(state.rows)
         } else if state.rows != Int(rows) {
             throw Self.decline(parser)
         }

@@ -30,6 +30,23 @@ struct V2Signature: Sendable {
     let fields: [Field]
     /// Outputs a request may select.
     let outputNames: [String]
+    /// A listing with every field missing, which each decoded listing starts as a copy of.
+    let emptyRow: [FeatureValue]
+
+    init(fields: [Field], outputNames: [String]) {
+        self.fields = fields
+        self.outputNames = outputNames
+        emptyRow = [FeatureValue](repeating: .missing, count: fields.count)
+    }
+
+    /// `count` listings with every field missing: copies of `emptyRow` in an array reserved
+    /// once (`Array(repeating:count:)` costs a runtime metadata lookup per call).
+    func emptyListings(_ count: Int) -> [[FeatureValue]] {
+        var listings: [[FeatureValue]] = []
+        listings.reserveCapacity(count)
+        for _ in 0..<count { listings.append(emptyRow) }
+        return listings
+    }
 
     /// One listing per element, values in signature order, each checked against the listing
     /// schema; inputs the signature does not name are ignored (as JSON listings' unknown
@@ -41,7 +58,7 @@ struct V2Signature: Sendable {
         }
         try checkOutputs(request.outputs)
         let inputs = request.inputs
-        var listings = [[FeatureValue]](repeating: [FeatureValue](repeating: .missing, count: fields.count), count: count)
+        var listings = emptyListings(count)
         for f in fields.indices {  // by index: the fields are read in place, not copied
             let name = fields[f].name
             // Names are distinct (the decoder refuses a repeat), so at most one input matches;
