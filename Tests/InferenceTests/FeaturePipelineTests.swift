@@ -39,6 +39,42 @@ import Testing
         #expect(isClose(y.values[1], 1.8))
     }
 
+    /// Blocks of up to `TextBlock.mergedCapacity` columns have their values computed once,
+    /// wider ones twice: both give what the plain computation gives, to the last bit (counts in
+    /// column order, sublinear tf, idf, l2 or l1 norm).
+    @Test func blocksWiderThanTheStackBufferWeighAsNarrowOnes() throws {
+        let words = (0..<400).map { "w\($0)" }
+        let vocabulary = Dictionary(uniqueKeysWithValues: words.enumerated().map { ($1, $0) })
+        let idf = (0..<words.count).map { 1 + Double($0 % 13) / 7 }
+        for distinct in [3, TextBlock.mergedCapacity, TextBlock.mergedCapacity + 1, 300] {
+            // Word k appears 1 + k % 5 times (a count past the sublinear table for some), in a scrambled order.
+            var tokens: [String] = []
+            for k in 0..<distinct { tokens += Array(repeating: words[(k * 7) % words.count], count: 1 + k % 5 + (k % 37 == 0 ? 70 : 0)) }
+            tokens.sort { $0.hashValue < $1.hashValue }
+            let text = tokens.joined(separator: " ")
+            for (sublinear, norm) in [(false, VectorNorm.l2), (true, .l2), (true, .l1), (false, .none)] {
+                let spec = TextSpec(field: "title", vectorizer: .tfidf(TfidfSpec(
+                    vocabulary: vocabulary, idf: .inline(idf), sublinearTF: sublinear, norm: norm)))
+                let x = try pipeline([.text(spec)]).transform([.missing, .string(text)])
+                var counts: [Int32: Double] = [:]
+                for token in tokens { counts[Int32(vocabulary[token]!), default: 0] += 1 }
+                let columns = counts.keys.sorted()
+                let values = columns.map { column in
+                    let tf = counts[column]!
+                    return (sublinear ? 1 + Math.log(tf) : tf) * idf[Int(column)]
+                }
+                var divisor = 1.0
+                switch norm {
+                case .l2: divisor = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                case .l1: divisor = values.reduce(0) { $0 + abs($1) }
+                case .none: break
+                }
+                #expect(x.indices == columns, "\(distinct) columns")
+                #expect(x.values == values.map { $0 / divisor }, "\(distinct) columns, sublinear \(sublinear), \(norm)")
+            }
+        }
+    }
+
     @Test func textWithNoKnownTermsGivesAnEmptyBlock() throws {
         let p = try pipeline([.text(Fixture.titleSpec())])
         #expect(p.transform([.missing, .string("nada aqui")]).count == 0)
