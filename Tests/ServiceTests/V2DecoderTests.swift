@@ -4,6 +4,25 @@ import Testing
 /// The Open Inference Protocol decoder as a pure function: JSON and binary tensor data in,
 /// a request or a 400 that names the input out.
 @Suite(.timeLimit(.minutes(10))) struct V2DecoderTests {
+    /// Every datatype by its exact name, from a string and from bytes; nothing else.
+    @Test func datatypesAreKnownByTheirExactNames() {
+        func named(_ text: String) -> V2Datatype? {
+            Array(text.utf8).withUnsafeBufferPointer { V2Datatype.named($0) }
+        }
+        for datatype in V2Datatype.allCases {
+            #expect(V2Datatype.named(datatype.rawValue) == datatype)
+            #expect(named(datatype.rawValue) == datatype)
+            #expect(named(datatype.rawValue.lowercased()) == nil)
+            #expect(named(datatype.rawValue + " ") == nil)
+            #expect(named(String(datatype.rawValue.dropLast())) == nil)
+            #expect(V2Datatype.named(datatype.rawValue + "\u{0}") == nil)
+        }
+        for text in ["", "FP", "FP6", "FP128", "STRING", "BYTESX", "INT128", "UINT256"] {
+            #expect(V2Datatype.named(text) == nil, "\(text)")
+            #expect(named(text) == nil, "\(text)")
+        }
+    }
+
     /// `predict` answers INT64 for classes written as integers (scikit-learn trained on 0/1),
     /// BYTES otherwise.
     @Test func scikitLearnPredictOutputIsIntegerOnlyWhenEveryLabelIs() {

@@ -72,14 +72,14 @@ enum V2Codec {
             case SignatureTensors.scoreOutput, SignatureTensors.probabilitiesOutput:
                 if let classes {
                     // A multi-class model: every class's probability, [N, K], names in parameters.
-                    writeHead("FP64", rows: batch.results.count, columns: classes.count, to: &out)
+                    writeHead(fp64Head, rows: batch.results.count, columns: classes.count, to: &out)
                     writeDoubles(batch.results.lazy.flatMap { $0.classScores!.probabilities }, binary: asBinary, to: &out, data: &binary)
                     classNames = classes
                 } else if output.name == SignatureTensors.scoreOutput {
-                    writeHead("FP64", rows: batch.results.count, to: &out)
+                    writeHead(fp64Head, rows: batch.results.count, to: &out)
                     writeDoubles(batch.results.lazy.map(\.score), binary: asBinary, to: &out, data: &binary)
                 } else {
-                    writeHead("FP64", rows: batch.results.count, columns: 2, to: &out)
+                    writeHead(fp64Head, rows: batch.results.count, columns: 2, to: &out)
                     writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
                 }
             case SignatureTensors.labelOutput:
@@ -92,7 +92,7 @@ enum V2Codec {
                     classes != nil ? prediction.classScores!.mostProbable : prediction.score > 0.5 ? 1 : 0
                 }
                 if let numbers = Self.integerLabels(labels) {
-                    writeHead("INT64", rows: batch.results.count, to: &out)
+                    writeHead(int64Head, rows: batch.results.count, to: &out)
                     writeElements(
                         predicted.lazy.map { numbers[$0] }, binary: asBinary, to: &out, data: &binary,
                         json: { value, out in out.number(Int(value)) }, bytes: { value, data in appendLittleEndian(value, to: &data) })
@@ -132,11 +132,16 @@ enum V2Codec {
             json: { value, out in out.number(value) }, bytes: { value, data in appendLittleEndian(value.bitPattern, to: &data) })
     }
 
-    /// A tensor's `datatype` and `shape` members: `[rows]`, or `[rows, columns]`.
-    private static func writeHead(_ datatype: StaticString, rows: Int, columns: Int? = nil, to out: inout JSONWriter) {
-        out.raw(",\"datatype\":\"")
-        out.raw(datatype)
-        out.raw("\",\"shape\":[")
+    /// The start of a tensor's `datatype` and `shape` members for each datatype a response
+    /// has, one literal each (one append, not three).
+    private static let fp64Head: StaticString = ",\"datatype\":\"FP64\",\"shape\":["
+    private static let int64Head: StaticString = ",\"datatype\":\"INT64\",\"shape\":["
+    private static let bytesHead: StaticString = ",\"datatype\":\"BYTES\",\"shape\":["
+
+    /// A tensor's `datatype` and `shape` members (`head`, one of the above): `[rows]`, or
+    /// `[rows, columns]`.
+    private static func writeHead(_ head: StaticString, rows: Int, columns: Int? = nil, to out: inout JSONWriter) {
+        out.raw(head)
         out.number(rows)
         if let columns {
             out.raw(",")
@@ -171,7 +176,7 @@ enum V2Codec {
 
     /// A BYTES `[rows]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
     private static func writeText(_ texts: some Sequence<String>, rows: Int, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
-        writeHead("BYTES", rows: rows, to: &out)
+        writeHead(bytesHead, rows: rows, to: &out)
         writeElements(
             texts, binary: asBinary, to: &out, data: &data,
             json: { text, out in out.string(text) },

@@ -62,20 +62,37 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
     /// comparisons. Every name is ASCII of at most 6 bytes, so one word holds it (and its
     /// length): equal words are equal names.
     static func named(_ name: String) -> V2Datatype? {
-        guard let key = key(name) else { return nil }
-        for (known, datatype) in keys where known == key { return datatype }
-        return nil
+        key(name).flatMap(named(key:))
     }
-
-    private static let keys = allCases.map { (key($0.rawValue)!, $0) }
 
     /// The datatype whose name is exactly `bytes`, or nil.
     static func named(_ bytes: UnsafeBufferPointer<UInt8>) -> V2Datatype? {
         guard bytes.count <= 7 else { return nil }
         var key = UInt64(bytes.count) << 56
         for k in 0..<bytes.count { key |= UInt64(bytes[k]) << (8 * UInt64(k)) }
-        for (known, datatype) in keys where known == key { return datatype }
-        return nil
+        return named(key: key)
+    }
+
+    /// The datatype of a `key`: each name's bytes little-endian, its length in the top byte
+    /// (`V2DatatypeTests` checks every constant against its case's name).
+    private static func named(key: UInt64) -> V2Datatype? {
+        switch key {
+        case 0x0400_0000_4c4f_4f42: .bool  // "BOOL"
+        case 0x0500_0038_544e_4955: .uint8  // "UINT8"
+        case 0x0600_3631_544e_4955: .uint16  // "UINT16"
+        case 0x0600_3233_544e_4955: .uint32  // "UINT32"
+        case 0x0600_3436_544e_4955: .uint64  // "UINT64"
+        case 0x0400_0000_3854_4e49: .int8  // "INT8"
+        case 0x0500_0036_3154_4e49: .int16  // "INT16"
+        case 0x0500_0032_3354_4e49: .int32  // "INT32"
+        case 0x0500_0034_3654_4e49: .int64  // "INT64"
+        case 0x0400_0000_3631_5046: .fp16  // "FP16"
+        case 0x0400_0000_3233_5046: .fp32  // "FP32"
+        case 0x0400_0000_3436_5046: .fp64  // "FP64"
+        case 0x0400_0000_3631_4642: .bf16  // "BF16"
+        case 0x0500_0053_4554_5942: .bytes  // "BYTES"
+        default: nil
+        }
     }
 
     /// The bytes of a name of up to 7 bytes and its length in one word; nil when longer.
