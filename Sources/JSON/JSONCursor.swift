@@ -25,19 +25,29 @@ extension JSONParser {
             skipWhitespace()
             guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let offset = index
-            let (key, name) = try memberName(known)
-            let duplicate: Bool
-            if let key {
-                duplicate = seenKnown & (1 << UInt32(key)) != 0
-                seenKnown |= 1 << UInt32(key)
-            } else if others.count < 8 {
-                duplicate = others.contains(name!)
-                others.append(name!)
-            } else {
-                if seen.isEmpty { seen = Set(others) }
-                duplicate = !seen.insert(name!).inserted
+            var key = knownMemberName(known)
+            if key == nil {
+                // Escaped, not ASCII, or none of `known`: decoded and compared as a string.
+                let name = try parseString()
+                key = known.names.firstIndex(of: name)
+                if key == nil {
+                    let duplicate: Bool
+                    if others.count < 8 {
+                        duplicate = others.contains(name)
+                        others.append(name)
+                    } else {
+                        if seen.isEmpty { seen = Set(others) }
+                        duplicate = !seen.insert(name).inserted
+                    }
+                    if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name)\"") }
+                }
             }
-            if duplicate { throw JSONParseError(offset: offset, reason: "duplicate member name \"\(name ?? known.names[key!])\"") }
+            if let key {
+                guard seenKnown & (1 << UInt32(key)) == 0 else {
+                    throw JSONParseError(offset: offset, reason: "duplicate member name \"\(known.names[key])\"")
+                }
+                seenKnown |= 1 << UInt32(key)
+            }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
             skipWhitespace()
@@ -49,18 +59,17 @@ extension JSONParser {
         }
     }
 
-    /// The member name at the cursor (a `"`): its index in `known`, or nil and the name. A
-    /// plain name (ASCII, no escapes) is matched on its bytes and made into a string only when
-    /// it is none of `known` (for plain ASCII, equal bytes and equal strings are the same
-    /// thing); any other name is decoded by `parseString` and compared as a string.
+    /// The index in `known` of the member name at the cursor (a `"`) when it is plain (ASCII,
+    /// no escapes) and one of them, the cursor then past its closing quote; nil, the cursor
+    /// unmoved, otherwise. For plain ASCII, equal bytes and equal strings are the same thing.
     @inlinable @inline(__always)
-    public mutating func memberName(_ known: KnownMembers) throws(JSONParseError) -> (key: Int?, name: String?) {
-        if let plain = plainString() {
-            if let key = known.index(of: plain) { return (key, nil) }
-            return (nil, String(decoding: plain, as: UTF8.self))
+    public mutating func knownMemberName(_ known: KnownMembers) -> Int? {
+        let start = index
+        guard let plain = plainString(), let key = known.index(of: plain) else {
+            index = start
+            return nil
         }
-        let name = try parseString()
-        return (known.names.firstIndex(of: name), name)
+        return key
     }
 
     /// The string at the cursor when it is plain ASCII without escapes: its bytes (the cursor
@@ -111,12 +120,14 @@ extension JSONParser {
 }
 
 /// Member names an object walker looks for (`JSONParser.members(depth:known:into:_:)`):
-/// plain ASCII, at most 32 of them. Matched on a name's length and first 8 bytes in one word,
-/// then on any bytes past those.
+/// plain ASCII, at most 32 of them. Matched on a name's length, its first 8 bytes in one word
+/// and its last 8 in another (names of up to 16 bytes: nothing else to compare), then on any
+/// bytes between those.
 public struct KnownMembers: Sendable {
     public let names: [String]
     @usableFromInline let lengths: [Int]
     @usableFromInline let prefixes: [UInt64]
+    @usableFromInline let suffixes: [UInt64]
     @usableFromInline let bytes: [[UInt8]]
 
     /// Names written in the source: at most 32, ASCII.
@@ -131,6 +142,7 @@ public struct KnownMembers: Sendable {
         bytes = names.map { Array($0.utf8) }
         lengths = bytes.map(\.count)
         prefixes = bytes.map { $0.withUnsafeBufferPointer(Self.prefix) }
+        suffixes = bytes.map { $0.withUnsafeBufferPointer(Self.suffix) }
     }
 
     /// The first (up to) 8 bytes, little-endian: one unaligned load for a name of 8 bytes or
@@ -148,17 +160,30 @@ public struct KnownMembers: Sendable {
         return word
     }
 
+    /// The last 8 bytes of a name longer than 8 (overlapping the prefix below 16), in one
+    /// unaligned load; 0 for a shorter one, which the prefix covers.
+    @inlinable @inline(__always)
+    static func suffix(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = name.baseAddress, name.count > 8 else { return 0 }
+        return UInt64(littleEndian: UnsafeRawPointer(base + name.count - 8).loadUnaligned(as: UInt64.self))
+    }
+
     /// The index of the name whose bytes are `name`'s, or nil.
     @inlinable
     public func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
-        let word = Self.prefix(name)
+        let first = Self.prefix(name)
+        let last = Self.suffix(name)
         let count = name.count
         let found = prefixes.withUnsafeBufferPointer { prefixes in
-            lengths.withUnsafeBufferPointer { lengths -> Int? in
-                for k in 0..<prefixes.count where prefixes[k] == word && lengths[k] == count {
-                    if count <= 8 || bytes[k].withUnsafeBufferPointer({ $0[8...].elementsEqual(name[8...]) }) { return k }
+            suffixes.withUnsafeBufferPointer { suffixes in
+                lengths.withUnsafeBufferPointer { lengths -> Int? in
+                    for k in 0..<prefixes.count where prefixes[k] == first && suffixes[k] == last && lengths[k] == count {
+                        if count <= 16 || bytes[k].withUnsafeBufferPointer({ $0[8..<count - 8].elementsEqual(name[8..<count - 8]) }) {
+                            return k
+                        }
+                    }
+                    return nil
                 }
-                return nil
             }
         }
         return found

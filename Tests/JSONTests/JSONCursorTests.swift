@@ -1,0 +1,69 @@
+import Testing
+@testable import JSON
+
+/// The tree-free walk: member names matched on their bytes as `String` equality would match
+/// them, duplicates refused as the tree parser refuses them.
+@Suite(.timeLimit(.minutes(10))) struct JSONCursorTests {
+    /// Names of every length from 1 to 40 bytes: each found at its own index, and a name one
+    /// byte off at any position (or one byte shorter or longer) found nowhere.
+    @Test func knownNamesMatchExactlyWhateverTheirLength() {
+        func name(length: Int) -> String {
+            let bytes: [UInt8] = (0..<length).map { k in UInt8(97 + (k * 7 + length) % 26) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let names = (1...40).map(name(length:))
+        for group in stride(from: 0, to: names.count, by: 20).map({ Array(names[$0..<min($0 + 20, names.count)]) }) {
+            let known = KnownMembers(matching: group)!
+            func index(_ text: String) -> Int? { Array(text.utf8).withUnsafeBufferPointer { known.index(of: $0) } }
+            for (k, name) in group.enumerated() {
+                #expect(index(name) == k, "\(name)")
+                var bytes = Array(name.utf8)
+                for position in bytes.indices {
+                    let original = bytes[position]
+                    bytes[position] = original == UInt8(ascii: "z") ? UInt8(ascii: "y") : original + 1
+                    #expect(index(String(decoding: bytes, as: UTF8.self)) == nil, "\(name) changed at \(position)")
+                    bytes[position] = original
+                }
+                for other in [String(name.dropLast()), name + "a", "x" + name] {
+                    #expect(index(other).map { group[$0] } == (group.contains(other) ? other : nil), "\(other)")
+                }
+            }
+        }
+        #expect(KnownMembers(matching: ["é"]) == nil)
+        #expect(KnownMembers(matching: (0..<33).map { "n\($0)" }) == nil)
+    }
+
+    private func walk(_ text: String, _ known: KnownMembers) throws(JSONParseError) -> [Int?] {
+        let bytes = Array(text.utf8)
+        return try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) -> [Int?] in
+            var parser = JSONParser(buffer: buffer, maxDepth: 8)
+            var keys: [Int?] = []
+            try parser.members(depth: 1, known: known, into: &keys) { (key, parser, keys) throws(JSONParseError) in
+                keys.append(key)
+                _ = try parser.parseValue(depth: 2)
+            }
+            return keys
+        }
+    }
+
+    @Test func membersAreWalkedInOrderWithTheirKeys() throws {
+        let known = KnownMembers("name", "datatype", "seller_reputation")
+        #expect(try walk(#"{"datatype":1, "other":[2], "seller_reputation":"x" ,"name":null}"#, known) == [1, nil, 2, 0])
+        #expect(try walk("{}", known) == [])
+        // An escaped spelling is the same name.
+        #expect(try walk(#"{"n\u0061me":1,"\u00e9":2}"#, known) == [0, nil])
+    }
+
+    @Test func duplicatesAreRefusedWhicheverWayTheyAreSpelt() {
+        let known = KnownMembers("name", "data")
+        for text in [
+            #"{"name":1,"name":2}"#, #"{"name":1,"n\u0061me":2}"#, #"{"x":1,"x":2}"#, #"{"x":1,"\u0078":2}"#,
+            "{" + (0..<12).map { "\"k\($0)\":0," }.joined() + #""k3":1}"#,
+        ] {
+            #expect(throws: JSONParseError.self, "\(text)") { try walk(text, known) }
+        }
+        #expect(throws: JSONParseError.self) { try walk(#"{"name" 1}"#, known) }
+        #expect(throws: JSONParseError.self) { try walk(#"{"name":1"data":2}"#, known) }
+        #expect(throws: JSONParseError.self) { try walk(#"{"name":1"#, known) }
+    }
+}
