@@ -24,8 +24,15 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     public init(_ fields: [HTTPField] = []) { self.fields = fields }
 
+    /// Room reserved past a literal's fields for what the route chain adds to a response
+    /// (`X-Request-Id`), so that adding it does not move the fields to a larger array.
+    static let addedFieldsRoom = 2
+
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.fields = elements.map { HTTPField(name: $0.0, value: $0.1) }
+        var fields: [HTTPField] = []
+        fields.reserveCapacity(elements.count + Self.addedFieldsRoom)
+        for (name, value) in elements { fields.append(HTTPField(name: name, value: value)) }
+        self.fields = fields
     }
 
     public func makeIterator() -> IndexingIterator<[HTTPField]> { fields.makeIterator() }

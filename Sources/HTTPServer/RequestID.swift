@@ -7,9 +7,14 @@ import Synchronization
 public enum RequestID {
     public static let headerName = "X-Request-Id"
 
-    private static let prefix: String = {
+    /// The prefix's bytes (at most 8 hex digits, little-endian in one word) and its length,
+    /// so that an id copies them rather than walking a string's UTF-8 view.
+    private static let prefix: (bytes: UInt64, count: Int) = {
         var generator = SystemRandomNumberGenerator()
-        return String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
+        let text = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16)
+        var word: UInt64 = 0
+        for (k, byte) in text.utf8.enumerated() { word |= UInt64(byte) << (8 * UInt64(k)) }
+        return (word, text.utf8.count)
     }()
     private static let counter = Atomic<UInt64>(0)
 
@@ -29,9 +34,15 @@ public enum RequestID {
         let next = counter.wrappingAdd(1, ordering: .relaxed).newValue
         let digits = max(1, (UInt64.bitWidth - next.leadingZeroBitCount + 3) / 4)
         let hex: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: prefix.utf8.count + 1 + digits) { buffer in
+        let prefix = Self.prefix
+        return String(unsafeUninitializedCapacity: prefix.count + 1 + digits) { buffer in
             var at = 0
-            for byte in prefix.utf8 { buffer[at] = byte; at += 1 }
+            var word = prefix.bytes
+            while at < prefix.count {
+                buffer[at] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                at += 1
+            }
             buffer[at] = UInt8(ascii: "-")
             at += 1
             for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
