@@ -247,9 +247,20 @@ extension FeaturePipeline {
             var terms = 0, known = 0
             switch block.vectorizer {
             case .tfidf(let vocabulary, _, _, _, _):
-                block.extractor.forEachTerm(in: text) { term in
-                    terms += 1
-                    if vocabulary.column(of: term) != nil { known += 1 }
+                // The scoring path's walk: terms in any order (a count needs none), each hashed once.
+                let analysed = block.extractor.withAnalysedScalars(text) { scalars in
+                    vocabulary.withLookup { lookup in
+                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in
+                            terms += 1
+                            if lookup.column(of: term, hash: hash) != nil { known += 1 }
+                        }
+                    }
+                }
+                if !analysed {
+                    block.extractor.forEachTerm(in: text) { term in
+                        terms += 1
+                        if vocabulary.column(of: term) != nil { known += 1 }
+                    }
                 }
                 return TermCount(terms: terms, inVocabulary: known)
             case .hashing:

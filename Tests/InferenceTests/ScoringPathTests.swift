@@ -116,6 +116,34 @@ import Testing
         }
     }
 
+    /// Input-skew term counts walk the terms unordered, as scoring does: the same counts as
+    /// the ordered walk, for every text block of the default model (an expanding text takes
+    /// the ordered walk itself).
+    @Test func termCountsAreTheOrderedWalksCounts() throws {
+        let model = try LoadedModel.load(directory: Self.root.appending(path: "models/prohibited-items/1").path, checkLocation: false)
+        let pipeline = model.pipeline
+        let texts = try Self.awkwardTexts + Self.titles().prefix(2_000)
+        var checked = 0
+        var fields: Set<Int> = []
+        for transformer in pipeline.transformers {
+            // termCount reads the first text block of a field.
+            guard case .text(let block) = transformer.kind, fields.insert(transformer.fieldIndex).inserted,
+                case .tfidf(let vocabulary, _, _, _, _) = block.vectorizer
+            else { continue }
+            for text in texts {
+                var terms = 0, known = 0
+                block.extractor.forEachTerm(in: text) { term in
+                    terms += 1
+                    if vocabulary.column(of: term) != nil { known += 1 }
+                }
+                let count = pipeline.termCount(.string(text), field: transformer.fieldIndex)
+                #expect(count == TermCount(terms: terms, inVocabulary: known), "\(text)")
+                checked += 1
+            }
+        }
+        #expect(checked >= Self.awkwardTexts.count)
+    }
+
     /// The committed default model on every listing of data/listings.csv: the same score to
     /// the last bit as through the feature vector.
     @Test func defaultModelScoresEveryListingAsTheVectorDoes() throws {
