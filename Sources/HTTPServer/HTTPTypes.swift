@@ -144,14 +144,14 @@ public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
     /// Path parameters bound by the router (`{name}` → value).
-    public var pathParameters: [String: String]
+    public var pathParameters: PathParameters
     /// True when the request came over an HTTPS listener (set by the server); default false.
     public var arrivedOverTLS = false
     /// The id its response carries (`X-Request-Id`): the client's or a new one, set before the
     /// handler runs by whoever wraps it (the service's route table); nil until then.
     public var id: String?
 
-    public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: [String: String] = [:]) {
+    public init(head: HTTPRequestHead, body: [UInt8] = [], pathParameters: PathParameters = [:]) {
         self.head = head
         self.body = body
         self.pathParameters = pathParameters
@@ -160,6 +160,38 @@ public struct HTTPRequest: Sendable {
     public var method: String { head.method }
     public var path: String { head.path }
     public var headers: HTTPHeaders { head.headers }
+}
+
+/// Path parameters bound by the router, by name. A route has a few, so they are a list
+/// searched by name: a dictionary was built, and every lookup (misses included) hashed, on
+/// each request.
+public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
+    private var names: [String] = []
+    private var values: [String] = []
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        for (name, value) in elements { self[name] = value }
+    }
+
+    public var isEmpty: Bool { names.isEmpty }
+
+    /// Every binding, as a dictionary (for tests and logs; lookups use the subscript).
+    public var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: zip(names, values)) }
+
+    /// The value bound to `name`, or nil; setting replaces it (nil removes it).
+    public subscript(name: String) -> String? {
+        get { names.firstIndex(of: name).map { values[$0] } }
+        set {
+            if let k = names.firstIndex(of: name) {
+                if let newValue { values[k] = newValue } else { names.remove(at: k); values.remove(at: k) }
+            } else if let newValue {
+                names.append(name)
+                values.append(newValue)
+            }
+        }
+    }
 }
 
 /// A status code with its reason phrase.

@@ -130,7 +130,7 @@ struct RouteTable: Sendable {
     }
 
     enum Resolution {
-        case handler(HTTPHandler, parameters: [String: String])
+        case handler(HTTPHandler, parameters: PathParameters)
         case failure(HTTPError)
     }
 
@@ -201,7 +201,7 @@ struct RouteTable: Sendable {
             // 405 before any 400 for a parameter, as for literal routes.
             let resolved = handler(of: best.index, method: method)
             guard case .handler(let handler, _) = resolved else { return resolved }
-            var parameters: [String: String] = [:]
+            var parameters = PathParameters()
             for (segment, pattern) in routes[best.index].pattern.segments.enumerated() {
                 guard case .parameter(let name) = pattern else { continue }
                 guard let value = PercentDecoding.pathParameter(UnsafeBufferPointer(rebasing: bytes[bounds[segment]])) else {

@@ -17,7 +17,7 @@ import Posix
     }
 
     func parameters(_ method: String, _ path: String) -> [String: String]? {
-        if case .handler(_, let parameters) = table().resolve(method: method, path: path) { return parameters }
+        if case .handler(_, let parameters) = table().resolve(method: method, path: path) { return parameters.dictionary }
         return nil
     }
 
@@ -53,7 +53,7 @@ import Posix
         let table = router.frozen()
         func outcome(_ method: String, _ path: String) -> String {
             switch table.resolve(method: method, path: path) {
-            case .handler(_, let parameters): "handler \(parameters.sorted { $0.key < $1.key })"
+            case .handler(_, let parameters): "handler \(parameters.dictionary.sorted { $0.key < $1.key })"
             case .failure(let error): "\(error.status.code) \(error.extraHeaders["Allow"] ?? "")"
             }
         }
