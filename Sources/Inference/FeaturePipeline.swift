@@ -575,8 +575,12 @@ struct TermTable: Sendable {
 
 final class CategoricalBlock: Sendable {
     let name: String
-    /// Category text → column inside the block (−1: a dropped category, which sets none).
-    let categories: [String: Int32]
+    /// Category bytes → the category's place in `columns`, compared byte for byte as
+    /// scikit-learn compares str values (not by canonical equivalence, as `String ==` would),
+    /// without hashing a String per lookup.
+    let categories: TermTable
+    /// Column inside the block of each category (−1: a dropped category, which sets none).
+    let columns: [Int32]
     /// Feature name of each column.
     let columnNames: [String]
     let unknownColumn: Int32?
@@ -586,20 +590,20 @@ final class CategoricalBlock: Sendable {
 
     init(_ spec: CategoricalSpec, path: String) throws(ArtifactError) {
         let layout = try Self.layout(of: spec, path: path)
-        var categories: [String: Int32] = [:]
+        var seen: Set<[UInt8]> = []
         var names = [[String]](repeating: [], count: layout.width)
         for (k, category) in spec.categories.enumerated() {
-            if categories[category] != nil {
+            guard seen.insert(Array(category.utf8)).inserted else {
                 throw ArtifactError(.invalidPipeline, "\(path).categories[\(k)]: \"\(category)\" is listed twice")
             }
-            // A dropped category is known (so not "unknown") but sets no column.
-            categories[category] = layout.columns[k].map(Int32.init) ?? -1
             if let column = layout.columns[k] { names[column].append(category) }
         }
         if let missing = layout.missingColumn { names[missing].append("<missing>") }
         if let unknown = layout.unknownColumn { names[unknown].append("<other>") }
         self.name = spec.name
-        self.categories = categories
+        self.categories = TermTable(terms: spec.categories)
+        // A dropped category is known (so not "unknown") but sets no column.
+        self.columns = layout.columns.map { $0.map(Int32.init) ?? -1 }
         // A shared column (infrequent categories) is named after all of them.
         self.columnNames = names.map { "\(spec.name)=" + ($0.isEmpty ? "<none>" : $0.joined(separator: "|")) }
         self.unknownColumn = layout.unknownColumn.map(Int32.init)
@@ -637,7 +641,11 @@ final class CategoricalBlock: Sendable {
         let text: String?
         if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.textForm }
         let column: Int32?
-        if let text { column = categories[text] ?? unknownColumn } else { column = missingColumn }
+        if var text {
+            column = text.withUTF8 { categories.column(of: $0) }.map { columns[Int($0)] } ?? unknownColumn
+        } else {
+            column = missingColumn
+        }
         if let column, column >= 0 { vector.add(offset + column, 1) }
     }
 }

@@ -113,6 +113,21 @@ import Testing
         #expect(p.featureName(at: 2) == "category_id=<missing>")
     }
 
+    /// Categories match byte for byte, as scikit-learn's encoder compares str values: a
+    /// composed and a decomposed "café" are two categories, and neither stands for the other.
+    @Test func oneHotComparesCategoriesByTheirBytes() throws {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        let p = try pipeline([.categorical(CategoricalSpec(field: "category_id", categories: [composed, decomposed, "MLB1"], missingSlot: true))])
+        #expect(p.transform([.missing, .missing, .string(composed)]).indices == [0])
+        #expect(p.transform([.missing, .missing, .string(decomposed)]).indices == [1])
+        #expect(p.transform([.missing, .missing, .string("mlb1")]).count == 0)
+        #expect(p.transform([.missing, .missing, .string("MLB1 ")]).count == 0)
+        #expect(p.transform([.missing, .missing, .string("MLB1")]).indices == [2])
+        #expect(throws: ArtifactError.self) {
+            try pipeline([.categorical(CategoricalSpec(field: "category_id", categories: [composed, "x", composed]))])
+        }
+    }
+
     @Test func oneHotWithoutMissingSlotGivesZerosForMissing() throws {
         let p = try pipeline([.categorical(CategoricalSpec(field: "category_id", categories: ["a", "3"]))])
         #expect(p.dimension == 2)
