@@ -166,8 +166,7 @@ public struct HTTPRequest: Sendable {
 /// searched by name: a dictionary was built, and every lookup (misses included) hashed, on
 /// each request.
 public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
-    private var names: [String] = []
-    private var values: [String] = []
+    private var bindings: [(name: String, value: String)] = []
 
     public init() {}
 
@@ -175,20 +174,21 @@ public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
         for (name, value) in elements { self[name] = value }
     }
 
-    public var isEmpty: Bool { names.isEmpty }
+    public var isEmpty: Bool { bindings.isEmpty }
 
     /// Every binding, as a dictionary (for tests and logs; lookups use the subscript).
-    public var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: zip(names, values)) }
+    public var dictionary: [String: String] {
+        Dictionary(uniqueKeysWithValues: bindings.lazy.map { ($0.name, $0.value) })
+    }
 
     /// The value bound to `name`, or nil; setting replaces it (nil removes it).
     public subscript(name: String) -> String? {
-        get { names.firstIndex(of: name).map { values[$0] } }
+        get { bindings.first { $0.name == name }?.value }
         set {
-            if let k = names.firstIndex(of: name) {
-                if let newValue { values[k] = newValue } else { names.remove(at: k); values.remove(at: k) }
+            if let k = bindings.firstIndex(where: { $0.name == name }) {
+                if let newValue { bindings[k].value = newValue } else { bindings.remove(at: k) }
             } else if let newValue {
-                names.append(name)
-                values.append(newValue)
+                bindings.append((name, newValue))
             }
         }
     }
