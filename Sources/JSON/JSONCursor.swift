@@ -16,7 +16,7 @@ extension JSONParser {
     ) throws(JSONParseError) {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
-        var seenKnown: UInt32 = 0
+        var seenKnown: UInt64 = 0
         var others: [String] = []  // other names: scanned while few,
         var seen: Set<String> = []  // hashed past 8, so that many members stay linear
         skipWhitespace()
@@ -43,10 +43,10 @@ extension JSONParser {
                 }
             }
             if let key {
-                guard seenKnown & (1 << UInt32(key)) == 0 else {
+                guard seenKnown & (1 << UInt64(key)) == 0 else {
                     throw JSONParseError(offset: offset, reason: "duplicate member name \"\(known.names[key])\"")
                 }
-                seenKnown |= 1 << UInt32(key)
+                seenKnown |= 1 << UInt64(key)
             }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
@@ -120,7 +120,7 @@ extension JSONParser {
 }
 
 /// Member names an object walker looks for (`JSONParser.members(depth:known:into:_:)`):
-/// plain ASCII, at most 32 of them. Matched on a name's length, its first 8 bytes in one word
+/// plain ASCII, at most 64 of them. Matched on a name's length, its first 8 bytes in one word
 /// and its last 8 in another (names of up to 16 bytes: nothing else to compare), then on any
 /// bytes between those.
 public struct KnownMembers: Sendable {
@@ -130,14 +130,14 @@ public struct KnownMembers: Sendable {
     @usableFromInline let suffixes: [UInt64]
     @usableFromInline let bytes: [[UInt8]]
 
-    /// Names written in the source: at most 32, ASCII.
+    /// Names written in the source: at most 64, ASCII.
     public init(_ names: String...) {
         self.init(matching: names)!
     }
 
-    /// nil when there are more than 32 `names` or one is not ASCII (the walker's limits).
+    /// nil when there are more than 64 `names` or one is not ASCII (the walker's limits).
     public init?(matching names: [String]) {
-        guard names.count <= 32, names.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
+        guard names.count <= 64, names.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
         self.names = names
         bytes = names.map { Array($0.utf8) }
         lengths = bytes.map(\.count)

@@ -198,10 +198,31 @@ import Training
                                       conforms: { _ in true }, problem: { _ in "" })
                 }, outputNames: ["score"])
         }
-        #expect(V2ListingDecoder(signature: signature((0..<32).map { "x\($0)" }), maxBatchSize: 4) != nil)
-        #expect(V2ListingDecoder(signature: signature((0..<33).map { "x\($0)" }), maxBatchSize: 4) == nil)
+        #expect(V2ListingDecoder(signature: signature((0..<64).map { "x\($0)" }), maxBatchSize: 4) != nil)
+        #expect(V2ListingDecoder(signature: signature((0..<65).map { "x\($0)" }), maxBatchSize: 4) == nil)
         #expect(V2ListingDecoder(signature: signature(["preço"]), maxBatchSize: 4) == nil)
         #expect(V2ListingDecoder(signature: signature([""]), maxBatchSize: 4) == nil)
+    }
+}
+
+extension V2ListingDecoderTests {
+    /// Fields past the 32nd are told apart, counted as fed and required like the first ones.
+    @Test func signaturesOfMoreThan32FieldsDecodeEveryField() throws {
+        let names = (0..<40).map { "x\($0)" }
+        let signature = V2Signature(
+            fields: names.map {
+                V2Signature.Field(name: $0, required: true, typeName: "number", datatype: .fp64, accepted: [.fp64],
+                                  conforms: { _ in true }, problem: { _ in "" })
+            }, outputNames: ["score"])
+        let decoder = try #require(V2ListingDecoder(signature: signature, maxBatchSize: 4))
+        func body(_ inputs: [Int]) -> [UInt8] {
+            let parts = inputs.map { #"{"name":"x\#($0)","datatype":"FP64","shape":[1],"data":[\#($0)]}"# }
+            return Array((#"{"inputs":["# + parts.joined(separator: ",") + "]}").utf8)
+        }
+        let all = try #require(decoder.decode(body(Array(0..<40)), headerLength: nil))
+        #expect(all.listings == [(0..<40).map { FeatureValue.number(Double($0)) }])
+        #expect(decoder.decode(body((0..<40).filter { $0 != 35 }), headerLength: nil) == nil)
+        #expect(decoder.decode(body(Array(0..<40) + [35]), headerLength: nil) == nil)
     }
 }
 

@@ -14,13 +14,20 @@ import JSON
 struct ListingDecoder: Sendable {
     /// The listing schema's properties, in signature order (the pipeline's input order).
     private let fields: [(name: String, schema: Schema)]
+    /// The fields' names, matched on their bytes.
+    private let fieldNames: KnownMembers
+    /// A listing with every field missing, which each decoded listing starts as a copy of.
+    private let emptyRow: [FeatureValue]
     private let requiredMask: UInt64
     private let maxBatchSize: Int
 
-    /// nil for a listing schema of more than 64 fields (the general path serves those).
+    /// nil for a listing schema of more than 64 fields or a field name that is not ASCII (the
+    /// general path serves those).
     init?(listing: Schema, maxBatchSize: Int) {
-        guard listing.properties.count <= 64 else { return nil }
+        guard let names = KnownMembers(matching: listing.properties.map(\.name)) else { return nil }
         fields = listing.properties
+        fieldNames = names
+        emptyRow = [FeatureValue](repeating: .missing, count: fields.count)
         var mask: UInt64 = 0
         for (i, field) in listing.properties.enumerated() where listing.required.contains(field.name) {
             mask |= 1 << UInt64(i)
@@ -62,47 +69,33 @@ struct ListingDecoder: Sendable {
         return parser.index == parser.buffer.count ? listings : nil
     }
 
+    /// Thrown to leave the walk for the general path, which answers with the exact error.
+    private static let decline = JSONParseError(offset: 0, reason: "left to the general decoder")
+
     private func decodeListing(_ parser: inout JSONParser) throws(JSONParseError) -> [FeatureValue]? {
-        guard parser.consume(UInt8(ascii: "{")) else { return nil }
-        var values = [FeatureValue](repeating: .missing, count: fields.count)
-        var seen: UInt64 = 0
-        var otherNames: [String] = []
-        parser.skipWhitespace()
-        if !parser.consume(UInt8(ascii: "}")) {
-            while true {
-                parser.skipWhitespace()
-                guard parser.next == UInt8(ascii: "\"") else { return nil }
-                let name = try parser.parseString()
-                parser.skipWhitespace()
-                guard parser.consume(UInt8(ascii: ":")) else { return nil }
-                parser.skipWhitespace()
-                // Listing members sit at depth 3: request object, instances array, listing.
-                if let i = fields.firstIndex(where: { $0.name == name }) {
-                    let bit: UInt64 = 1 << UInt64(i)
-                    guard seen & bit == 0, parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { return nil }
-                    seen |= bit
-                    let value = try parser.parseValue(depth: 3)
-                    guard fields[i].schema.conforms(value) else { return nil }
-                    switch value {
-                    case .string(let text): values[i] = .string(text)
-                    case .number(let number): values[i] = .number(number)
-                    case .bool(let flag): values[i] = .bool(flag)
-                    case .null: values[i] = .missing
-                    case .array, .object: return nil
-                    }
-                } else {
-                    // Accepted and ignored, as by the listing schema; still parsed strictly.
-                    guard !otherNames.contains(name) else { return nil }
-                    otherNames.append(name)
-                    _ = try parser.parseValue(depth: 3)
-                }
-                parser.skipWhitespace()
-                if parser.consume(UInt8(ascii: ",")) { continue }
-                guard parser.consume(UInt8(ascii: "}")) else { return nil }
-                break
+        guard parser.next == UInt8(ascii: "{") else { return nil }
+        var listing = (values: emptyRow, seen: UInt64(0))
+        // Listing members sit at depth 3: request object, instances array, listing. A repeated
+        // name is refused by the walk.
+        try parser.members(depth: 3, known: fieldNames, into: &listing) { (key, parser, listing) throws(JSONParseError) in
+            guard let i = key else {
+                // Accepted and ignored, as by the listing schema; still parsed strictly.
+                _ = try parser.parseValue(depth: 3)
+                return
             }
+            guard parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { throw Self.decline }
+            let value = try parser.parseValue(depth: 3)
+            guard fields[i].schema.conforms(value) else { throw Self.decline }
+            switch value {
+            case .string(let text): listing.values[i] = .string(text)
+            case .number(let number): listing.values[i] = .number(number)
+            case .bool(let flag): listing.values[i] = .bool(flag)
+            case .null: listing.values[i] = .missing
+            case .array, .object: throw Self.decline
+            }
+            listing.seen |= 1 << UInt64(i)
         }
         // A required field given as null has already failed `conforms` (its type has no null).
-        return seen & requiredMask == requiredMask ? values : nil
+        return listing.seen & requiredMask == requiredMask ? listing.values : nil
     }
 }

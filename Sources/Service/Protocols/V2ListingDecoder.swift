@@ -20,18 +20,18 @@ import JSON
 struct V2ListingDecoder: Sendable {
     let signature: V2Signature
     private let fieldNames: KnownMembers
-    private let requiredMask: UInt32
+    private let requiredMask: UInt64
     private let maxBatchSize: Int
 
-    /// nil when the signature has more than 32 fields, or a name that is empty or not ASCII
+    /// nil when the signature has more than 64 fields, or a name that is empty or not ASCII
     /// (the general path serves those).
     init?(signature: V2Signature, maxBatchSize: Int) {
         guard !signature.fields.contains(where: \.name.isEmpty),
             let names = KnownMembers(matching: signature.fields.map(\.name))
         else { return nil }
         fieldNames = names
-        var mask: UInt32 = 0
-        for (f, field) in signature.fields.enumerated() where field.required { mask |= 1 << UInt32(f) }
+        var mask: UInt64 = 0
+        for (f, field) in signature.fields.enumerated() where field.required { mask |= 1 << UInt64(f) }
         requiredMask = mask
         self.signature = signature
         self.maxBatchSize = maxBatchSize
@@ -74,10 +74,10 @@ struct V2ListingDecoder: Sendable {
         /// Listings per input, from the first shape read (0: none yet).
         var rows = 0
         /// Fields an input has fed (none: no `inputs`, or an empty array).
-        var seen: UInt32 = 0
+        var seen: UInt64 = 0
 
         /// The result when every input was complete and every required field was fed.
-        func finished(requiredMask: UInt32) -> Decoded? {
+        func finished(requiredMask: UInt64) -> Decoded? {
             guard seen != 0, seen & requiredMask == requiredMask else { return nil }
             return Decoded(request: request, listings: listings)
         }
@@ -143,7 +143,7 @@ struct V2ListingDecoder: Sendable {
             switch name {
             case 0:
                 guard let plain = parser.plainString(), let f = fieldNames.index(of: plain) else { throw Self.decline(parser) }
-                let bit: UInt32 = 1 << UInt32(f)
+                let bit: UInt64 = 1 << UInt64(f)
                 guard state.seen & bit == 0 else { throw Self.decline(parser) }
                 state.seen |= bit
                 input.field = f
