@@ -184,11 +184,52 @@ public struct JSONParser {
             }
             return Double(negative ? -value : value)
         }
+        if let value = Self.exactDecimal(text) { return value }
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
             throw JSONParseError(offset: start, reason: "number out of range")
         }
         return value
     }
+
+    /// Clinger's fast path for a well-formed JSON number: when its digits make an integer of at
+    /// most 2^53 and its power of ten is within 10^±22, both are exact Doubles and one
+    /// multiplication or division rounds once, to what `strtod` gives. nil otherwise (the
+    /// caller converts through the standard library).
+    @usableFromInline
+    static func exactDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
+        var mantissa: UInt64 = 0
+        var negative = false, inFraction = false, inExponent = false, negativeExponent = false
+        var fractionDigits = 0, exponent = 0
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "-"):
+                if inExponent { negativeExponent = true } else { negative = true }
+            case UInt8(ascii: "+"):
+                break
+            case UInt8(ascii: "."):
+                inFraction = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"):
+                inExponent = true
+            default:
+                let digit = Int(byte &- UInt8(ascii: "0"))
+                if inExponent {
+                    exponent = min(exponent * 10 + digit, 100_000)
+                } else {
+                    guard mantissa <= (UInt64.max - 9) / 10 else { return nil }
+                    mantissa = mantissa * 10 + UInt64(digit)
+                    if inFraction { fractionDigits += 1 }
+                }
+            }
+        }
+        let power = (negativeExponent ? -exponent : exponent) - fractionDigits
+        guard mantissa <= 1 << 53, power >= -22, power <= 22 else { return nil }
+        let magnitude = power < 0 ? Double(mantissa) / powersOfTen[-power] : Double(mantissa) * powersOfTen[power]
+        return negative ? -magnitude : magnitude
+    }
+
+    /// 10^0 … 10^22, each exact in a Double.
+    @usableFromInline
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { product, _ in product * 10 } }
 
     @inline(__always)
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }

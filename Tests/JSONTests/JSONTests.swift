@@ -10,6 +10,37 @@ import Testing
         #expect(throws: JSONParseError.self, "\(text) should be rejected: \(reason)") { try parse(text) }
     }
 
+    /// Decimal numbers (with a fraction or an exponent) come out bit for bit as the standard
+    /// library's conversion gives them, on and off the exact fast path (more than 2^53 in the
+    /// digits, powers past 10^±22, negative zero, exponents with signs and leading zeros).
+    @Test func decimalsConvertAsTheStandardLibraryDoes() throws {
+        var texts = [
+            "0.1", "-0.0", "0.0", "18.09", "1e22", "1e23", "1e-22", "1e-23", "9007199254740993.5", "9007199254740992.0",
+            "123456789012345678901234567890.5", "0.000000000000000000000000001", "1.7976931348623157e308", "4.9e-324",
+            "2.2250738585072014e-308", "1E+2", "1e-0", "-12.5e-3", "0.30000000000000004", "1.50000000000000000000",
+            "3.14159265358979323846", "1e00000000000000000000000000000001",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let digits = String(UInt64.random(in: 0...UInt64(1) << UInt64.random(in: 1...62, using: &generator), using: &generator))
+            let point = Int.random(in: 0...digits.count, using: &generator)
+            var text = (Bool.random(using: &generator) ? "-" : "") + (point == 0 ? "0" : String(digits.prefix(point)))
+            if point < digits.count { text += "." + digits.dropFirst(point) }
+            if Bool.random(using: &generator) { text += "e" + String(Int.random(in: -30...30, using: &generator)) }
+            texts.append(text)
+        }
+        for text in texts {
+            let expected = try #require(Double(text), "\(text)")
+            let parsed = try parse(text)
+            guard case .number(let value) = parsed else { Issue.record("\(text) → \(parsed)"); continue }
+            if text.contains(where: { ".eE".contains($0) }) {
+                #expect(value.bitPattern == expected.bitPattern, "\(text): \(value) vs \(expected)")
+            } else {
+                #expect(value == expected, "\(text)")  // an integer: -0 is 0, as Python reads it
+            }
+        }
+    }
+
     @Test func parsesAListingWithUnicodeAndEscapes() throws {
         let value = try parse(#"{"id":"a1","title":"Pistola de cola quente \u00e7 \"x\" 🔫","price_usd":12.5,"n":-3,"ok":true,"z":null,"l":[1,2e3]}"#)
         #expect(value["id"] == "a1")
