@@ -17,6 +17,7 @@ extension JSONParser {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         guard consume(UInt8(ascii: "{")) else { throw error("expected '{'") }
         var seenKnown: UInt64 = 0
+        var expected = 0  // the known name after the last one seen
         var others: [String] = []  // other names: scanned while few,
         var seen: Set<String> = []  // hashed past 8, so that many members stay linear
         skipWhitespace()
@@ -25,7 +26,7 @@ extension JSONParser {
             skipWhitespace()
             guard next == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let offset = index
-            var key = knownMemberName(known)
+            var key = knownMemberName(known, expecting: expected)
             if key == nil {
                 // Escaped, not ASCII, or none of `known`: decoded and compared as a string.
                 let name = try parseString()
@@ -47,6 +48,7 @@ extension JSONParser {
                     throw JSONParseError(offset: offset, reason: "duplicate member name \"\(known.names[key])\"")
                 }
                 seenKnown |= 1 << UInt64(key)
+                expected = key + 1
             }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
@@ -63,9 +65,9 @@ extension JSONParser {
     /// no escapes) and one of them, the cursor then past its closing quote; nil, the cursor
     /// unmoved, otherwise. For plain ASCII, equal bytes and equal strings are the same thing.
     @inlinable @inline(__always)
-    public mutating func knownMemberName(_ known: KnownMembers) -> Int? {
+    public mutating func knownMemberName(_ known: KnownMembers, expecting expected: Int = 0) -> Int? {
         let start = index
-        guard let plain = plainString(), let key = known.index(of: plain) else {
+        guard let plain = plainString(), let key = known.index(of: plain, expecting: expected) else {
             index = start
             return nil
         }
@@ -125,10 +127,23 @@ extension JSONParser {
 /// bytes between those.
 public struct KnownMembers: Sendable {
     public let names: [String]
-    @usableFromInline let lengths: [Int]
-    @usableFromInline let prefixes: [UInt64]
-    @usableFromInline let suffixes: [UInt64]
+    /// Each name's length and first and last 8 bytes.
+    @usableFromInline let entries: [Entry]
     @usableFromInline let bytes: [[UInt8]]
+
+    @usableFromInline
+    struct Entry: Equatable, Sendable {
+        @usableFromInline let prefix: UInt64
+        @usableFromInline let suffix: UInt64
+        @usableFromInline let count: Int
+
+        @inlinable @inline(__always)
+        init(_ name: UnsafeBufferPointer<UInt8>) {
+            prefix = KnownMembers.prefix(name)
+            suffix = KnownMembers.suffix(name)
+            count = name.count
+        }
+    }
 
     /// Names written in the source: at most 64, ASCII.
     public init(_ names: String...) {
@@ -140,9 +155,7 @@ public struct KnownMembers: Sendable {
         guard names.count <= 64, names.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
         self.names = names
         bytes = names.map { Array($0.utf8) }
-        lengths = bytes.map(\.count)
-        prefixes = bytes.map { $0.withUnsafeBufferPointer(Self.prefix) }
-        suffixes = bytes.map { $0.withUnsafeBufferPointer(Self.suffix) }
+        entries = bytes.map { $0.withUnsafeBufferPointer(Entry.init) }
     }
 
     /// The first (up to) 8 bytes, little-endian: one unaligned load for a name of 8 bytes or
@@ -168,24 +181,23 @@ public struct KnownMembers: Sendable {
         return UInt64(littleEndian: UnsafeRawPointer(base + name.count - 8).loadUnaligned(as: UInt64.self))
     }
 
-    /// The index of the name whose bytes are `name`'s, or nil.
+    /// The index of the name whose bytes are `name`'s, or nil. The name at `expected` is tried
+    /// first: clients write members in the same order request after request, so a walker
+    /// that expects the one after the last it saw mostly compares one name.
     @inlinable
-    public func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
-        let first = Self.prefix(name)
-        let last = Self.suffix(name)
-        let count = name.count
-        let found = prefixes.withUnsafeBufferPointer { prefixes in
-            suffixes.withUnsafeBufferPointer { suffixes in
-                lengths.withUnsafeBufferPointer { lengths -> Int? in
-                    for k in 0..<prefixes.count where prefixes[k] == first && suffixes[k] == last && lengths[k] == count {
-                        if count <= 16 || bytes[k].withUnsafeBufferPointer({ $0[8..<count - 8].elementsEqual(name[8..<count - 8]) }) {
-                            return k
-                        }
-                    }
-                    return nil
-                }
-            }
+    public func index(of name: UnsafeBufferPointer<UInt8>, expecting expected: Int = 0) -> Int? {
+        let key = Entry(name)
+        return entries.withUnsafeBufferPointer { entries -> Int? in
+            if expected >= 0, expected < entries.count, entries[expected] == key, tailMatches(expected, name) { return expected }
+            for k in entries.indices where entries[k] == key && tailMatches(k, name) { return k }
+            return nil
         }
-        return found
+    }
+
+    /// Whether name `k`'s bytes between its first and last 8 equal `name`'s (names of up to
+    /// 16 bytes have none).
+    @inlinable @inline(__always)
+    func tailMatches(_ k: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        name.count <= 16 || bytes[k].withUnsafeBufferPointer { $0[8..<name.count - 8].elementsEqual(name[8..<name.count - 8]) }
     }
 }

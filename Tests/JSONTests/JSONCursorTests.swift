@@ -17,6 +17,10 @@ import Testing
             func index(_ text: String) -> Int? { Array(text.utf8).withUnsafeBufferPointer { known.index(of: $0) } }
             for (k, name) in group.enumerated() {
                 #expect(index(name) == k, "\(name)")
+                // Whichever name is expected next (or a place past the end), the same answer.
+                for expected in [-1, 0, k, k + 1, group.count - 1, group.count, 99] {
+                    #expect(Array(name.utf8).withUnsafeBufferPointer { known.index(of: $0, expecting: expected) } == k)
+                }
                 var bytes = Array(name.utf8)
                 for position in bytes.indices {
                     let original = bytes[position]

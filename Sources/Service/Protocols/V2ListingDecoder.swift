@@ -75,6 +75,8 @@ struct V2ListingDecoder: Sendable {
         var rows = 0
         /// Fields an input has fed (none: no `inputs`, or an empty array).
         var seen: UInt64 = 0
+        /// The field after the last input's.
+        var nextField = 0
 
         /// The result when every input was complete and every required field was fed.
         func finished(requiredMask: UInt64) -> Decoded? {
@@ -142,10 +144,14 @@ struct V2ListingDecoder: Sendable {
         try parser.members(depth: 3, known: Self.inputNames, into: &input) { (name, parser, input) throws(JSONParseError) in
             switch name {
             case 0:
-                guard let plain = parser.plainString(), let f = fieldNames.index(of: plain) else { throw Self.decline(parser) }
+                // Clients send the inputs in signature order: the field after the last one is tried first.
+                guard let plain = parser.plainString(), let f = fieldNames.index(of: plain, expecting: state.nextField) else {
+                    throw Self.decline(parser)
+                }
                 let bit: UInt64 = 1 << UInt64(f)
                 guard state.seen & bit == 0 else { throw Self.decline(parser) }
                 state.seen |= bit
+                state.nextField = f + 1
                 input.field = f
             case 1:
                 guard let plain = parser.plainString(), let datatype = V2Datatype.named(plain) else { throw Self.decline(parser) }
