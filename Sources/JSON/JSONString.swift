@@ -8,10 +8,18 @@ public enum JSONString {
         var string = string
         string.withUTF8 { utf8 in
             var runStart = 0
-            for i in 0..<utf8.count {
+            var i = 0
+            while i < utf8.count {
+                // Eight bytes at a time while none of them needs escaping.
+                if i + 8 <= utf8.count, !needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let byte = utf8[i]
+                i += 1
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                let escaped = i - 1
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<escaped]))
                 out.append(0x5C)
                 switch byte {
                 case 0x22: out.append(0x22)
@@ -28,11 +36,23 @@ public enum JSONString {
                     out.append(hexDigit(byte >> 4))
                     out.append(hexDigit(byte & 0xF))
                 }
-                runStart = i + 1
+                runStart = i
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes of `word` is a C0 control, `"` or `\\` (the classic
+    /// zero-byte tests: a byte below 0x20, a byte equal to 0x22 or 0x5C). Bytes of 0x80 and
+    /// above never match (UTF-8 passes through).
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return control | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C)) != 0
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -198,6 +198,40 @@ import Testing
         #expect(JSONString.encode("a\\b\tc") == #""a\\b\tc""#)
     }
 
+    /// Strings of every length up to 40 with a character that needs escaping (or a non-ASCII
+    /// one, or none) at every position: what one byte at a time would write, and what parses back.
+    @Test func escapesAreFoundAtAnyPositionOfAnyLength() throws {
+        func reference(_ string: String) -> String {
+            var out = "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{8}": out += "\\b"
+                case "\u{C}": out += "\\f"
+                case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        for length in 0...40 {
+            for special in ["\"", "\\", "\u{0}", "\u{1F}", "\n", "\u{7F}", "é", "€", " ", "a"] {
+                for position in 0...length {
+                    var scalars = (0..<length).map { Character(Unicode.Scalar(UInt8(0x41 + $0 % 26))) }
+                    scalars.insert(Character(special), at: position)
+                    let string = String(scalars)
+                    let encoded = JSONString.encode(string)
+                    #expect(encoded == reference(string), "\(length) \(position) \(special.unicodeScalars.first!.value)")
+                    #expect(try JSONParser.parse(Array(encoded.utf8)) == .string(string))
+                }
+            }
+        }
+    }
+
     @Test func decimalDigitsAreWhatStringWrites() {
         for value in [0, 7, 9, 10, 99, 100, 200, 404, 1_234_567, -1, -10, Int.max, Int.min, Int.max - 1] {
             var out: [UInt8] = [0x41]
