@@ -66,8 +66,12 @@ enum V2Codec {
             let asBinary = output.binary ?? request.binaryDataOutput
             let start = binary.count
             var classNames: [String]?
-            out.raw("{\"name\":")
-            out.string(output.name)
+            if let opening = output.opening {
+                opening.withUnsafeBytes { out.raw(bytes: $0) }
+            } else {
+                out.raw("{\"name\":")
+                out.string(output.name)
+            }
             switch output.name {
             case SignatureTensors.scoreOutput, SignatureTensors.probabilitiesOutput:
                 if let classes {

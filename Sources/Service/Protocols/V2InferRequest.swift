@@ -50,6 +50,26 @@ struct V2RequestedOutput: Sendable, Equatable {
     var name: String
     /// `parameters.binary_data`; nil: the request's `binary_data_output`.
     var binary: Bool?
+    /// The output object's opening, `{"name":"<name>"`, written once for the outputs a
+    /// version answers by default; nil: written per response.
+    var opening: [UInt8]?
+
+    init(name: String, binary: Bool? = nil) {
+        self.name = name
+        self.binary = binary
+    }
+
+    /// An output every response of a version may list, its opening written now.
+    static func listedByDefault(_ name: String) -> V2RequestedOutput {
+        var output = V2RequestedOutput(name: name)
+        var writer = JSONWriter(capacity: 16 + name.utf8.count)
+        writer.raw("{\"name\":")
+        writer.string(name)
+        output.opening = writer.bytes
+        return output
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.binary == b.binary }
 }
 
 /// Tensor element types of the protocol. Vigia takes the ones a listing field can hold.
