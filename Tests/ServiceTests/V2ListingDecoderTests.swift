@@ -78,7 +78,9 @@ import Training
             case 1: data = "[[" + elements.joined(separator: ",") + "]]"
             default: data = "[" + elements.joined(separator: chance(0.2) ? " , " : ",") + "]"
             }
-            let shape = chance(0.01) ? pick(["[\(rows + 1)]", "[\(rows),2]", "[0]", "[\(rows),1,1]", "[-1]", "[1.5]", #"["1"]"#]) : pick(["[\(rows)]", "[\(rows),1]"])
+            let shape = chance(0.01) ? pick([
+                "[\(rows + 1)]", "[\(rows),2]", "[0]", "[\(rows),1,1]", "[-1]", "[1.5]", #"["1"]"#, "[0\(rows)]", "[00]", "[10000]", "[1e0]",
+            ]) : chance(0.02) ? pick(["[ \(rows)]", "[\(rows) ]", "[\(rows) , 1]"]) : pick(["[\(rows)]", "[\(rows),1]"])
             var members = [#""name":"\#(field.name)""#, #""datatype":"\#(datatype)""#, #""shape":\#(shape)"#, #""data":\#(data)"#]
             if chance(0.03) {
                 members.append(#""parameters":"# + pick([#"{"content_type":"str"}"#, #"{"content_type":"np"}"#, #"{"content_type":"base64"}"#, "{}", "[]", #"{"other":[1]}"#]))

@@ -186,17 +186,21 @@ struct V2ListingDecoder: Sendable {
     private func decodeShape(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
         guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
         var dims = (count: 0, first: 0.0, second: 0.0)
-        try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
-            guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
-                throw Self.decline(parser)
+        if let rows = Self.plainSingleDimension(&parser) {
+            dims = (1, rows, 0)
+        } else {
+            try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
+                guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+                    throw Self.decline(parser)
+                }
+                let n = try parser.parseNumber()
+                switch dims.count {
+                case 0: dims.first = n
+                case 1: dims.second = n
+                default: throw Self.decline(parser)
+                }
+                dims.count += 1
             }
-            let n = try parser.parseNumber()
-            switch dims.count {
-            case 0: dims.first = n
-            case 1: dims.second = n
-            default: throw Self.decline(parser)
-            }
-            dims.count += 1
         }
         let rows = dims.first
         guard dims.count >= 1, rows.rounded() == rows, rows >= 1, rows <= Double(maxBatchSize), dims.count == 1 || dims.second == 1 else {
@@ -208,6 +212,25 @@ struct V2ListingDecoder: Sendable {
         } else if state.rows != Int(rows) {
             throw Self.decline(parser)
         }
+    }
+
+    /// A shape written as clients mostly write it, `[N]` with N of one to four digits and no
+    /// spaces: N, the cursor past the `]`, without the element walk; nil, the cursor unmoved,
+    /// for anything else (which the walk reads, to the same result where this one answers).
+    private static func plainSingleDimension(_ parser: inout JSONParser) -> Double? {
+        let bytes = parser.buffer
+        var at = parser.index + 1
+        var value = 0
+        while at < bytes.count, at - parser.index <= 4, bytes[at] &- UInt8(ascii: "0") < 10 {
+            value = value * 10 + Int(bytes[at] &- UInt8(ascii: "0"))
+            at += 1
+        }
+        let digits = at - parser.index - 1
+        guard digits >= 1, at < bytes.count, bytes[at] == UInt8(ascii: "]"), parser.maxDepth >= 4,
+            digits == 1 || bytes[parser.index + 1] != UInt8(ascii: "0")
+        else { return nil }
+        parser.index = at + 1
+        return Double(value)
     }
 
     /// The elements of a flat `data` array, each checked as the general path checks it and
