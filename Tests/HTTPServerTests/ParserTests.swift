@@ -26,6 +26,22 @@ import Testing
         #expect(!head.expectsContinue)
     }
 
+    /// Methods and header names that match a common string exactly come out as it; others
+    /// (another case, a longer or shorter name sharing its start) come out as sent.
+    @Test func commonNamesKeepTheSpellingTheyArrivedIn() {
+        let head = F.head("POST /p HTTP/1.1\r\nhost: a\r\nHOST2: b\r\nContent-Typ: c\r\nCONTENT-TYPE: d\r\nX-Request-Id: e\r\nHos: f\r\n\r\n")
+        #expect(head?.method == "POST")
+        #expect(head?.headers.fields.map(\.name) == ["host", "HOST2", "Content-Typ", "CONTENT-TYPE", "X-Request-Id", "Hos"])
+        #expect(head?.headers.fields.map(\.value) == ["a", "b", "c", "d", "e", "f"])
+        #expect(F.head("PATCH /p HTTP/1.1\r\nHost: a\r\n\r\n")?.method == "PATCH")
+        #expect(F.head("get /p HTTP/1.1\r\nHost: a\r\n\r\n")?.method == "get")
+        for name in ["GET", "POST", "Host", "Content-Length", "Inference-Header-Content-Length"] {
+            let bytes = Array(name.utf8)
+            #expect(bytes.withUnsafeBytes { CommonStrings.methods.match($0) ?? CommonStrings.fieldNames.match($0) } == name)
+            #expect(Array(bytes.dropLast()).withUnsafeBytes { CommonStrings.methods.match($0) ?? CommonStrings.fieldNames.match($0) } == nil)
+        }
+    }
+
     @Test func splitsQueryFromPath() {
         let head = F.head("GET /v1/models?limit=5&x=%20 HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(head?.path == "/v1/models")

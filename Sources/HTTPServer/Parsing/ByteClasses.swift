@@ -76,4 +76,12 @@ extension UnsafeRawBufferPointer {
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: self[range]), as: UTF8.self)
     }
+
+    /// The bytes in `range` as a string, the literal itself when they are exactly one of
+    /// `common` (no decoding, no validation: methods and header names nearly every request
+    /// carries); a new string otherwise, as `string(_:)` makes it.
+    @inline(__always)
+    func string(_ range: Range<Int>, common: CommonStrings) -> String {
+        common.match(UnsafeRawBufferPointer(rebasing: self[range])) ?? string(range)
+    }
 }
