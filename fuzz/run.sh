@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with libFuzzer + AddressSanitizer and runs each for SECONDS (default 60):
 #   parser-fuzz  the HTTP/1.1 request-head parser and the chunked-body decoder
-#                (Sources/HTTPServer/Parsing, HTTPTypes.swift; seeds fuzz/seeds/)
+#                (Sources/HTTPServer/Parsing, HTTPTypes.swift, Sources/JSON for its name matching; seeds fuzz/seeds/)
 #   json-fuzz    the JSON parser and writer behind every request body
 #                (Sources/JSON; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
@@ -54,7 +54,7 @@ fuzz_target() {
 status=0
 if [ "$which" = all ] || [ "$which" = parser ]; then
     fuzz_target parser-fuzz ParserFuzz "$here/seeds" "$here/corpus" \
-        "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$here/ParserFuzz.swift" || status=1
+        "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$sources"/JSON/*.swift "$here/ParserFuzz.swift" || status=1
 fi
 if [ "$which" = all ] || [ "$which" = json ]; then
     fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \

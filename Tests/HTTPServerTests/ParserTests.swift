@@ -37,8 +37,8 @@ import Testing
         #expect(F.head("get /p HTTP/1.1\r\nHost: a\r\n\r\n")?.method == "get")
         for name in ["GET", "POST", "Host", "Content-Length", "Inference-Header-Content-Length"] {
             let bytes = Array(name.utf8)
-            #expect(bytes.withUnsafeBytes { CommonStrings.methods.match($0) ?? CommonStrings.fieldNames.match($0) } == name)
-            #expect(Array(bytes.dropLast()).withUnsafeBytes { CommonStrings.methods.match($0) ?? CommonStrings.fieldNames.match($0) } == nil)
+            #expect(bytes.withUnsafeBytes { CommonStrings.match($0, in: CommonStrings.methods) ?? CommonStrings.match($0, in: CommonStrings.fieldNames) } == name)
+            #expect(Array(bytes.dropLast()).withUnsafeBytes { CommonStrings.match($0, in: CommonStrings.methods) ?? CommonStrings.match($0, in: CommonStrings.fieldNames) } == nil)
         }
     }
 

@@ -1,3 +1,6 @@
+#if canImport(JSON)
+import JSON
+#endif
 /// Character classes of RFC 9110 §5.6 and RFC 9112, as branch-light predicates on one byte.
 /// Kept free of Foundation and of tables that need lazy initialisation, so the scanner's
 /// inner loops compile to a few comparisons per byte.
@@ -81,7 +84,7 @@ extension UnsafeRawBufferPointer {
     /// `common` (no decoding, no validation: methods and header names nearly every request
     /// carries); a new string otherwise, as `string(_:)` makes it.
     @inline(__always)
-    func string(_ range: Range<Int>, common: CommonStrings) -> String {
-        common.match(UnsafeRawBufferPointer(rebasing: self[range])) ?? string(range)
+    func string(_ range: Range<Int>, common: KnownMembers) -> String {
+        CommonStrings.match(UnsafeRawBufferPointer(rebasing: self[range]), in: common) ?? string(range)
     }
 }

@@ -145,10 +145,10 @@ struct HeadScanner {
         try scanFields(from: &index, progress: &progress)
         let decision = try HeadSemantics.decide(
             facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
-        let fields = progress.fields.map { HTTPField(name: bytes.string($0.name, common: .fieldNames), value: bytes.string($0.value)) }
+        let fields = progress.fields.map { HTTPField(name: bytes.string($0.name, common: CommonStrings.fieldNames), value: bytes.string($0.value)) }
 
         let head = HTTPRequestHead(
-            method: bytes.string(requestLine.method, common: .methods),
+            method: bytes.string(requestLine.method, common: CommonStrings.methods),
             target: bytes.string(requestLine.target),
             path: requestLine.path.map { bytes.string($0) } ?? "/",
             query: requestLine.query.map { bytes.string($0) },
