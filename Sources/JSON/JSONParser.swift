@@ -147,88 +147,82 @@ public struct JSONParser {
     }
 
     /// The number at the cursor (a `-` or a digit): RFC 8259's grammar, finite values only.
+    /// The scan that checks the grammar also gathers the digits, so that most numbers are
+    /// converted without reading them again: integers of up to 16 characters exactly, and
+    /// decimals by Clinger's fast path (digits making an integer of at most 2^53, a power of
+    /// ten within 10^±22: both exact Doubles, so one multiplication or division rounds once,
+    /// to what `strtod` gives). Anything else goes through the standard library.
     public mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = index
-        var isInteger = true
-        if buffer[index] == UInt8(ascii: "-") { index += 1 }
+        let negative = buffer[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
         guard index < buffer.count, Self.isDigit(buffer[index]) else { throw error("invalid number") }
+        var mantissa: UInt64 = 0
+        var mantissaFits = true
         if buffer[index] == UInt8(ascii: "0") {
             index += 1
             if index < buffer.count, Self.isDigit(buffer[index]) { throw error("leading zeros are not allowed") }
         } else {
-            while index < buffer.count, Self.isDigit(buffer[index]) { index += 1 }
+            scanDigits(into: &mantissa, fits: &mantissaFits)
         }
+        var isInteger = true
+        var fractionDigits = 0
         if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
             isInteger = false
             index += 1
             guard index < buffer.count, Self.isDigit(buffer[index]) else { throw error("invalid number") }
-            while index < buffer.count, Self.isDigit(buffer[index]) { index += 1 }
+            let first = index
+            scanDigits(into: &mantissa, fits: &mantissaFits)
+            fractionDigits = index - first
         }
+        var exponent = 0
         if index < buffer.count, buffer[index] | 0x20 == UInt8(ascii: "e") {
             isInteger = false
             index += 1
+            var negativeExponent = false
             if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") {
+                negativeExponent = buffer[index] == UInt8(ascii: "-")
                 index += 1
             }
             guard index < buffer.count, Self.isDigit(buffer[index]) else { throw error("invalid number") }
-            while index < buffer.count, Self.isDigit(buffer[index]) { index += 1 }
-        }
-        let text = UnsafeBufferPointer(rebasing: buffer[start..<index])
-        // Fast path: integers of up to 15 digits are exact in a Double.
-        if isInteger, text.count <= 16 {
-            var negative = false
-            var value: Int64 = 0
-            for byte in text {
-                if byte == UInt8(ascii: "-") { negative = true; continue }
-                value = value &* 10 &+ Int64(byte &- UInt8(ascii: "0"))
+            while index < buffer.count, Self.isDigit(buffer[index]) {
+                exponent = min(exponent * 10 + Int(buffer[index] &- UInt8(ascii: "0")), 100_000)
+                index += 1
             }
+            if negativeExponent { exponent = -exponent }
+        }
+        if isInteger, index - start <= 16 {
+            // Up to 16 digits: exact in an Int64 (−0 is 0, as Python reads it).
+            let value = Int64(mantissa)
             return Double(negative ? -value : value)
         }
-        if let value = Self.exactDecimal(text) { return value }
+        let power = exponent - fractionDigits
+        if mantissaFits, mantissa <= 1 << 53, power >= -22, power <= 22 {
+            let magnitude = power < 0 ? Double(mantissa) / Self.powersOfTen[-power] : Double(mantissa) * Self.powersOfTen[power]
+            return negative ? -magnitude : magnitude
+        }
+        let text = UnsafeBufferPointer(rebasing: buffer[start..<index])
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
             throw JSONParseError(offset: start, reason: "number out of range")
         }
         return value
     }
 
-    /// Clinger's fast path for a well-formed JSON number: when its digits make an integer of at
-    /// most 2^53 and its power of ten is within 10^±22, both are exact Doubles and one
-    /// multiplication or division rounds once, to what `strtod` gives. nil otherwise (the
-    /// caller converts through the standard library).
-    @usableFromInline
-    static func exactDecimal(_ text: UnsafeBufferPointer<UInt8>) -> Double? {
-        var mantissa: UInt64 = 0
-        var negative = false, inFraction = false, inExponent = false, negativeExponent = false
-        var fractionDigits = 0, exponent = 0
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "-"):
-                if inExponent { negativeExponent = true } else { negative = true }
-            case UInt8(ascii: "+"):
-                break
-            case UInt8(ascii: "."):
-                inFraction = true
-            case UInt8(ascii: "e"), UInt8(ascii: "E"):
-                inExponent = true
-            default:
-                let digit = Int(byte &- UInt8(ascii: "0"))
-                if inExponent {
-                    exponent = min(exponent * 10 + digit, 100_000)
-                } else {
-                    guard mantissa <= (UInt64.max - 9) / 10 else { return nil }
-                    mantissa = mantissa * 10 + UInt64(digit)
-                    if inFraction { fractionDigits += 1 }
-                }
+    /// Moves past the digits at the cursor, appending them to `mantissa` while it has room
+    /// (`fits` turns false when it has not).
+    @inline(__always)
+    private mutating func scanDigits(into mantissa: inout UInt64, fits: inout Bool) {
+        while index < buffer.count, Self.isDigit(buffer[index]) {
+            if mantissa <= (UInt64.max - 9) / 10 {
+                mantissa = mantissa * 10 + UInt64(buffer[index] &- UInt8(ascii: "0"))
+            } else {
+                fits = false
             }
+            index += 1
         }
-        let power = (negativeExponent ? -exponent : exponent) - fractionDigits
-        guard mantissa <= 1 << 53, power >= -22, power <= 22 else { return nil }
-        let magnitude = power < 0 ? Double(mantissa) / powersOfTen[-power] : Double(mantissa) * powersOfTen[power]
-        return negative ? -magnitude : magnitude
     }
 
     /// 10^0 … 10^22, each exact in a Double.
-    @usableFromInline
     static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { product, _ in product * 10 } }
 
     @inline(__always)
