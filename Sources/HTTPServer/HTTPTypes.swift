@@ -41,12 +41,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        // Fields are read in place, lengths first: most lookups are misses (every route asks
-        // for `X-Request-Id`), and each copied field was two retains and two releases.
-        let length = name.utf8.count
-        for i in fields.indices where fields[i].name.utf8.count == length && Self.sameName(fields[i].name, name) {
-            return fields[i].value
-        }
+        // Fields are read in place: each copied field was two retains and two releases.
+        for i in fields.indices where Self.sameName(fields[i].name, name) { return fields[i].value }
         return nil
     }
 
@@ -75,12 +71,17 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.removeAll { Self.sameName($0.name, name) }
     }
 
-    /// ASCII case-insensitive comparison without allocating.
+    /// ASCII case-insensitive comparison without allocating. Most comparisons are between
+    /// names of different lengths (every header lookup walks the fields, and most lookups
+    /// miss): the UTF-8 count of a native string is stored, so the length test, inlined where
+    /// names are compared, rejects them without a call or reading a byte.
+    @inline(__always)
     public static func sameName(_ a: String, _ b: String) -> Bool {
-        // Most comparisons are between different names of different lengths (every header
-        // lookup walks the fields): the UTF-8 count of a native string is stored, so this
-        // rejects them without reading a byte.
-        guard a.utf8.count == b.utf8.count else { return false }
+        a.utf8.count == b.utf8.count && sameBytesIgnoringCase(a, b)
+    }
+
+    /// `sameName` for two names of one length.
+    private static func sameBytesIgnoringCase(_ a: String, _ b: String) -> Bool {
         // Native strings lend their bytes without the copy of the string value that the
         // mutating `withUTF8` needs; any other string is compared byte by byte.
         let contiguous = a.utf8.withContiguousStorageIfAvailable { x in

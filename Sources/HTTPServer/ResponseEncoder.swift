@@ -25,15 +25,9 @@ public enum ResponseEncoder {
     /// The interim answer to `Expect: 100-continue`.
     public static let continueBytes: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// The four names differ in length, so a name is compared with at most one of them.
     static func isServerOwned(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 14: HTTPHeaders.sameName(name, "Content-Length")
-        case 17: HTTPHeaders.sameName(name, "Transfer-Encoding")
-        case 10: HTTPHeaders.sameName(name, "Connection")
-        case 4: HTTPHeaders.sameName(name, "Date")
-        default: false
-        }
+        HTTPHeaders.sameName(name, "Content-Length") || HTTPHeaders.sameName(name, "Transfer-Encoding")
+            || HTTPHeaders.sameName(name, "Connection") || HTTPHeaders.sameName(name, "Date")
     }
 
     /// Appends the status line, headers and (unless HEAD, 204 or 304) the body to `out`.
