@@ -247,21 +247,18 @@ extension FeaturePipeline {
             var terms = 0, known = 0
             switch block.vectorizer {
             case .tfidf(let vocabulary, _, _, _, _):
-                // The scoring path's walk: terms in any order (a count needs none), each hashed once.
+                func count(_ column: Int32?) {
+                    terms += 1
+                    if column != nil { known += 1 }
+                }
+                // The scoring path's walk: terms in any order (a count needs none), each hashed
+                // once; the ordered walk only for a text that does not fit its buffer.
                 let analysed = block.extractor.withAnalysedScalars(text) { scalars in
                     vocabulary.withLookup { lookup in
-                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in
-                            terms += 1
-                            if lookup.column(of: term, hash: hash) != nil { known += 1 }
-                        }
+                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in count(lookup.column(of: term, hash: hash)) }
                     }
                 }
-                if !analysed {
-                    block.extractor.forEachTerm(in: text) { term in
-                        terms += 1
-                        if vocabulary.column(of: term) != nil { known += 1 }
-                    }
-                }
+                if !analysed { block.extractor.forEachTerm(in: text) { count(vocabulary.column(of: $0)) } }
                 return TermCount(terms: terms, inVocabulary: known)
             case .hashing:
                 block.extractor.forEachTerm(in: text) { _ in terms += 1 }

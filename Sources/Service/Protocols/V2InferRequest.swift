@@ -94,7 +94,8 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
     }
 
     /// The datatype of a `key`: each name's bytes little-endian, its length in the top byte
-    /// (`V2DatatypeTests` checks every constant against its case's name).
+    /// (`V2DecoderTests.datatypesAreKnownByTheirExactNames` checks every constant against its
+    /// case's name).
     private static func named(key: UInt64) -> V2Datatype? {
         switch key {
         case 0x0400_0000_4c4f_4f42: .bool  // "BOOL"
