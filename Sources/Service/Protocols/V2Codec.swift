@@ -69,8 +69,7 @@ enum V2Codec {
             if let opening = output.opening {
                 opening.withUnsafeBytes { out.raw(bytes: $0) }
             } else {
-                out.raw("{\"name\":")
-                out.string(output.name)
+                V2RequestedOutput.writeOpening(of: output.name, to: &out)
             }
             switch output.name {
             case SignatureTensors.scoreOutput, SignatureTensors.probabilitiesOutput:

@@ -63,10 +63,15 @@ struct V2RequestedOutput: Sendable, Equatable {
     static func listedByDefault(_ name: String) -> V2RequestedOutput {
         var output = V2RequestedOutput(name: name)
         var writer = JSONWriter(capacity: 16 + name.utf8.count)
-        writer.raw("{\"name\":")
-        writer.string(name)
+        writeOpening(of: name, to: &writer)
         output.opening = writer.bytes
         return output
+    }
+
+    /// An output object's opening, `{"name":"<name>"`.
+    static func writeOpening(of name: String, to out: inout JSONWriter) {
+        out.raw("{\"name\":")
+        out.string(name)
     }
 
     static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.binary == b.binary }
