@@ -67,6 +67,16 @@ extension JSONParser {
     @inlinable @inline(__always)
     public mutating func knownMemberName(_ known: KnownMembers, expecting expected: Int = 0) -> Int? {
         let start = index
+        // The expected name, or the one after it (an optional member left out), compared in
+        // place: a word or two instead of the byte scan.
+        if let end = known.quotedName(expected, in: buffer, at: start) {
+            index = end
+            return expected
+        }
+        if let end = known.quotedName(expected + 1, in: buffer, at: start) {
+            index = end
+            return expected + 1
+        }
         guard let plain = plainString(), let key = known.index(of: plain, expecting: expected) else {
             index = start
             return nil
@@ -130,6 +140,9 @@ public struct KnownMembers: Sendable {
     /// Each name's length and first and last 8 bytes.
     @usableFromInline let entries: [Entry]
     @usableFromInline let bytes: [[UInt8]]
+    /// Names without a quote, backslash or control byte (bit k: name k): for these, equal bytes
+    /// followed by a quote are the whole plain string, which `quotedName` relies on.
+    @usableFromInline let quotable: UInt64
 
     @usableFromInline
     struct Entry: Equatable, Sendable {
@@ -156,6 +169,38 @@ public struct KnownMembers: Sendable {
         self.names = names
         bytes = names.map { Array($0.utf8) }
         entries = bytes.map { $0.withUnsafeBufferPointer(Entry.init) }
+        var quotable: UInt64 = 0
+        for (k, name) in bytes.enumerated()
+        where !name.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            quotable |= 1 << UInt64(k)
+        }
+        self.quotable = quotable
+    }
+
+    /// The index past the closing quote when `buffer` holds, from `start` (an opening quote),
+    /// name `k` and its closing quote; nil otherwise, or when `k` is out of range. What
+    /// `plainString` and `index(of:)` would find there, compared in place.
+    @inlinable @inline(__always)
+    public func quotedName(_ k: Int, in buffer: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        guard k >= 0, k < entries.count, quotable & (1 << UInt64(k)) != 0, let base = buffer.baseAddress else { return nil }
+        let entry = entries[k]
+        let first = start + 1
+        let quote = first + entry.count
+        guard start >= 0, quote < buffer.count, buffer[start] == UInt8(ascii: "\""), buffer[quote] == UInt8(ascii: "\"") else { return nil }
+        if entry.count >= 8 {
+            guard UInt64(littleEndian: UnsafeRawPointer(base + first).loadUnaligned(as: UInt64.self)) == entry.prefix else { return nil }
+            if entry.count > 8 {
+                guard UInt64(littleEndian: UnsafeRawPointer(base + quote - 8).loadUnaligned(as: UInt64.self)) == entry.suffix else { return nil }
+            }
+        } else if first + 8 <= buffer.count {
+            // Its bytes and the ones after, masked to its length (the quote is checked above).
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + first).loadUnaligned(as: UInt64.self))
+            guard word & (1 << UInt64(entry.count * 8) &- 1) == entry.prefix else { return nil }
+        } else {
+            guard KnownMembers.prefix(UnsafeBufferPointer(rebasing: buffer[first..<quote])) == entry.prefix else { return nil }
+        }
+        guard entry.count <= 16 || tailMatches(k, UnsafeBufferPointer(rebasing: buffer[first..<quote])) else { return nil }
+        return quote + 1
     }
 
     /// The first (up to) 8 bytes, little-endian: one unaligned load for a name of 8 bytes or

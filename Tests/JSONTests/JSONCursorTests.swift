@@ -38,6 +38,51 @@ import Testing
         #expect(KnownMembers(matching: (0..<65).map { "n\($0)" }) == nil)
     }
 
+    /// The in-place comparison of an expected name gives what the byte scan and the lookup
+    /// give, for names of 0 to 40 bytes at every distance from the buffer's end (the short
+    /// names' one-word load is taken only where 8 bytes remain), one byte off anywhere, without
+    /// a closing quote, and for names a quote or backslash keeps out of it.
+    @Test func expectedNamesComparedInPlaceMatchTheScan() {
+        let names = (0...40).map { length in String(decoding: (0..<length).map { UInt8(97 + ($0 * 5 + length) % 26) }, as: UTF8.self) }
+        for group in [Array(names[0..<21]), Array(names[21...]), [#"a"b"#, #"a\b"#, "tab\tx"]] {
+            let known = KnownMembers(matching: group)!
+            func scanned(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> (index: Int, end: Int)? {
+                var parser = JSONParser(buffer: buffer, maxDepth: 8)
+                parser.index = start
+                guard let plain = parser.plainString(), let k = known.index(of: plain) else { return nil }
+                return (k, parser.index)
+            }
+            var texts: [String] = []
+            for name in group {
+                texts.append("\"" + name + "\"")
+                texts.append("\"" + name)  // no closing quote
+                texts.append("\"" + name + "x\"")
+                for position in name.utf8.indices {
+                    var bytes = Array(name.utf8)
+                    let p = name.utf8.distance(from: name.utf8.startIndex, to: position)
+                    bytes[p] = bytes[p] == UInt8(ascii: "z") ? UInt8(ascii: "y") : bytes[p] + 1
+                    texts.append("\"" + String(decoding: bytes, as: UTF8.self) + "\"")
+                }
+            }
+            for text in texts {
+                for padding in ["", ":", ":1", ",\"x\":123456789"] {
+                    let bytes = Array((text + padding).utf8)
+                    bytes.withUnsafeBufferPointer { buffer in
+                        let expected = scanned(buffer, 0)
+                        for k in -1...group.count {
+                            let found = known.quotedName(k, in: buffer, at: 0)
+                            if let expected, expected.index == k {
+                                #expect(found == expected.end, "\(text + padding) as \(k)")
+                            } else {
+                                #expect(found == nil, "\(text + padding) as \(k)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private func walk(_ text: String, _ known: KnownMembers) throws(JSONParseError) -> [Int?] {
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) -> [Int?] in

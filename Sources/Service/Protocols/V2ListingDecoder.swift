@@ -145,9 +145,7 @@ struct V2ListingDecoder: Sendable {
             switch name {
             case 0:
                 // Clients send the inputs in signature order: the field after the last one is tried first.
-                guard let plain = parser.plainString(), let f = fieldNames.index(of: plain, expecting: state.nextField) else {
-                    throw Self.decline(parser)
-                }
+                guard let f = parser.knownMemberName(fieldNames, expecting: state.nextField) else { throw Self.decline(parser) }
                 let bit: UInt64 = 1 << UInt64(f)
                 guard state.seen & bit == 0 else { throw Self.decline(parser) }
                 state.seen |= bit
