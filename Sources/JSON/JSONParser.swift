@@ -233,7 +233,15 @@ public struct JSONParser {
         index += 1
         let start = index
         var sawNonASCII = false
-        // Fast path: no escapes.
+        // Fast path: no escapes. Eight bytes at a time while none ends the run.
+        if let base = buffer.baseAddress {
+            while index + 8 <= buffer.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if JSONString.needsEscape(word) { break }
+                if word & 0x8080_8080_8080_8080 != 0 { sawNonASCII = true }
+                index += 8
+            }
+        }
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {

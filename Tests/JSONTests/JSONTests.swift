@@ -92,6 +92,27 @@ import Testing
         rejects("\"abc", "unterminated")
     }
 
+    /// The unescaped run is read eight bytes at a time: a raw control byte, an invalid UTF-8
+    /// byte or valid non-ASCII text at any position of any length is still seen.
+    @Test func rawBytesAreCheckedAtAnyPositionOfAnyLength() throws {
+        for length in 0...40 {
+            for position in 0...length {
+                func body(_ special: [UInt8]) -> [UInt8] {
+                    var bytes = (0..<length).map { UInt8(0x61 + $0 % 26) }
+                    bytes.insert(contentsOf: special, at: position)
+                    return [0x22] + bytes + [0x22]
+                }
+                for bad: [UInt8] in [[0x00], [0x1F], [0xFF], [0xC3], [0xC3, 0x28], [0xED, 0xA0, 0x80]] {
+                    #expect(throws: JSONParseError.self, "\(length) \(position) \(bad)") { try JSONParser.parse(body(bad)) }
+                }
+                for good: [UInt8] in [[0x7F], [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x94, 0xAB]] {
+                    let text = body(good)
+                    #expect(try JSONParser.parse(text) == .string(String(decoding: text.dropFirst().dropLast(), as: UTF8.self)))
+                }
+            }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) }
