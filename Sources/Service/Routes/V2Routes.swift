@@ -83,10 +83,20 @@ struct V2Routes {
             }
             headerLength = length
         }
+        let (batch, decoded) = try score(request, headerLength: headerLength)
+        let (header, binary) = V2Codec.response(batch, request: decoded)
+        if binary.isEmpty { return ModelRoutes.json(header) }
+        return HTTPResponse(
+            headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],
+            body: header + binary)
+    }
+
+    /// The scored batch and the request's own members. Returned rather than assigned inside
+    /// the `do`, so that the batch is handed on, not copied member by member.
+    private func score(_ request: HTTPRequest, headerLength: Int?) throws -> (Scoring.Batch<Prediction>, V2InferRequest) {
         var decoded: V2InferRequest?
-        let batch: Scoring.Batch<Prediction>
         do {
-            batch = try scoring.predict(
+            let batch = try scoring.predict(
                 model: request.pathParameters["name"] ?? "", selector: ModelRoutes.selector(request),
                 requestID: request.id ?? request.headers[RequestID.headerName]
             ) { serving in
@@ -98,16 +108,12 @@ struct V2Routes {
                 decoded = general
                 return try serving.v2Signature.listings(general)
             }
+            return (batch, decoded!)
         } catch where decoded == nil {
             // No version was pinned, or the body was refused: a malformed body's 400 comes first.
             _ = try V2RequestDecoder.decode(request.body, headerLength: headerLength, maxBatchSize: maxBatchSize)
             throw error
         }
-        let (header, binary) = V2Codec.response(batch, request: decoded!)
-        if binary.isEmpty { return ModelRoutes.json(header) }
-        return HTTPResponse(
-            headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],
-            body: header + binary)
     }
 
     /// JSON, JSON followed by binary tensor data (`application/octet-stream`), or no type at
