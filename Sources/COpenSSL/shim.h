@@ -32,7 +32,33 @@ static inline void vigia_ssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes) {
 /// The mode bits the non-blocking transport needs: SSL_write may take part of a buffer, and a
 /// retried write may pass the same bytes from a moved (reallocated) buffer.
 static inline long vigia_ssl_partial_write_modes(void) {
-    return SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS;
+    return SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+}
+
+/// SSL_MODE_RELEASE_BUFFERS: a connection's record buffers (about 34 KB) freed whenever they
+/// drain, and allocated again for the next record: a malloc and a free per record.
+static inline long vigia_ssl_release_buffers_mode(void) {
+    return SSL_MODE_RELEASE_BUFFERS;
+}
+
+/// Whether the running library's SSL_free_buffers is free of CVE-2024-4741 (a use after free
+/// when called with part of a record buffered): fixed in 3.0.14, 3.1.6, 3.2.2 and 3.3.1.
+static inline int vigia_ssl_free_buffers_is_safe(void) {
+    unsigned long v = OpenSSL_version_num();
+    unsigned long major_minor = (v >> 20) & 0xFFF;  /* 0xMNN: major, then minor */
+    unsigned long patch = (v >> 4) & 0xFF;
+    if (major_minor < 0x300) return 0;
+    if (major_minor == 0x300) return patch >= 14;
+    if (major_minor == 0x301) return patch >= 6;
+    if (major_minor == 0x302) return patch >= 2;
+    if (major_minor == 0x303) return patch >= 1;
+    return 1;
+}
+
+/// SSL_free_buffers: 1 when the read and write buffers were freed (OpenSSL allocates them
+/// again at the next read or write), 0 when either holds data.
+static inline int vigia_ssl_free_buffers(SSL *ssl) {
+    return SSL_free_buffers(ssl);
 }
 
 /// Options: no renegotiation (a client cannot make a read want a write mid-stream), no

@@ -64,6 +64,7 @@ extension EventLoop {
             }
             let connection = Connection(fd: fd, generation: generation, transport: transport, machine: newMachine(now: now))
             connection.tls = tls
+            connection.lastEvent = now
             connections[fd] = connection
             context.counters.openConnections.add(1, ordering: .relaxed)
             context.counters.acceptedConnections.add(1, ordering: .relaxed)

@@ -44,6 +44,40 @@ extension EventLoop {
         }
     }
 
+    /// How long a TLS connection goes without a readiness event before its record buffers
+    /// (about 34 KB) are freed. OpenSSL's own SSL_MODE_RELEASE_BUFFERS frees them whenever
+    /// they drain, which costs a busy connection a malloc and a free per record; this keeps
+    /// them while requests come and still gives an idle pool's memory back within two seconds.
+    static let idleTLSBufferSeconds = 1.0
+
+    /// Marks `connection`'s session as holding buffers (it is about to read or write) and
+    /// makes sure a sweep is due.
+    func holdTLSBuffers(_ connection: Connection, now: MonotonicInstant) {
+        connection.tlsBuffersHeld = true
+        if tlsBufferSweepAt == nil { tlsBufferSweepAt = now.adding(seconds: Self.idleTLSBufferSeconds) }
+    }
+
+    /// Frees the record buffers of TLS connections without an event for `idleTLSBufferSeconds`
+    /// and nothing buffered (the session declines otherwise); sweeps again while any holds some.
+    func releaseIdleTLSBuffers(now: MonotonicInstant) {
+        tlsBufferSweepAt = nil
+        let idleSince = now.nanoseconds &- UInt64(Self.idleTLSBufferSeconds * 1e9)
+        var holding = false
+        for connection in connections.values where connection.tlsBuffersHeld {
+            guard let tls = connection.tls else {
+                connection.tlsBuffersHeld = false
+                continue
+            }
+            if connection.lastEvent.nanoseconds <= idleSince, connection.pendingOutput == 0, tls.releaseBuffers() {
+                connection.tlsBuffersHeld = false
+                context.counters.tlsIdleBufferReleases.add(1, ordering: .relaxed)
+            } else {
+                holding = true
+            }
+        }
+        if holding { tlsBufferSweepAt = now.adding(seconds: Self.idleTLSBufferSeconds) }
+    }
+
     /// A TLS read into `scratch`: the byte count and what the read said.
     func receive(_ tls: TLSConnection) -> (Int, TransportPhase.ReadOutcome) {
         let (count, status) = scratch.withUnsafeMutableBytes { tls.read(into: $0) }

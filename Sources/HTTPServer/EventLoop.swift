@@ -22,6 +22,9 @@ public final class ServerCounters: Sendable {
     public let tlsFullHandshakes = Atomic<Int>(0)
     /// TLS handshakes completed by resuming an earlier session (ticket or session id).
     public let tlsResumedHandshakes = Atomic<Int>(0)
+    /// Times a TLS connection idle for `EventLoop.idleTLSBufferSeconds` had its record
+    /// buffers freed (busy connections keep theirs).
+    public let tlsIdleBufferReleases = Atomic<Int>(0)
     /// Times a loop paused accepting for `EventLoop.acceptBackoffSeconds` because accept hit a
     /// descriptor or memory limit (EMFILE, ENFILE, ENOBUFS, ENOMEM): at most one per loop per
     /// back-off interval, so a loop that spun on the failing accept would show here at once.
@@ -105,6 +108,11 @@ final class EventLoop: @unchecked Sendable {
         /// The TLS session on an HTTPS listener's connection; nil for plain HTTP (and after
         /// plain HTTP arrived on the TLS port).
         var tls: TLSConnection?
+        /// The last readiness event's instant (the loop's clock read for that wake-up).
+        var lastEvent = MonotonicInstant(nanoseconds: 0)
+        /// The TLS session may hold record buffers (set on every event, cleared when the
+        /// idle sweep frees them).
+        var tlsBuffersHeld = false
 
         init(fd: Int32, generation: UInt32, transport: TransportPhase, machine: ConnectionStateMachine) {
             self.fd = fd
@@ -154,6 +162,9 @@ final class EventLoop: @unchecked Sendable {
     /// Accept failed for lack of descriptors or memory and has not succeeded since.
     var acceptExhausted = false
     var drainDeadline: MonotonicInstant?
+    /// When the loop next frees the record buffers of idle TLS connections (nil: no TLS
+    /// connection holds any).
+    var tlsBufferSweepAt: MonotonicInstant?
     /// `stop` ran: accepting ends at `acceptUntil`; the loop ends when no connection is left.
     var stopping = false
     /// When a stopping loop takes its last connections from the queue and closes its listeners.
@@ -242,7 +253,7 @@ final class EventLoop: @unchecked Sendable {
             return min(a, b)
         }
         if !bufferedInput.isEmpty { return 0 }
-        let loopTimers = earlier(earlier(acceptResumeAt, acceptUntil), drainDeadline)
+        let loopTimers = earlier(earlier(earlier(acceptResumeAt, acceptUntil), drainDeadline), tlsBufferSweepAt)
         guard let next = earlier(deadlines.earliest, loopTimers) else {
             return -1
         }
@@ -263,6 +274,8 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         guard let connection = connections[fd], connection.generation == generation else { return }
+        connection.lastEvent = now
+        if connection.tls != nil, !connection.tlsBuffersHeld { holdTLSBuffers(connection, now: now) }
         // Fixed order: hang-up/error, writable, readable; re-check openness after each step.
         if event.hangup || event.error {
             closeNow(connection)
@@ -307,6 +320,7 @@ final class EventLoop: @unchecked Sendable {
             acceptUntil = nil
             acceptRemainingAndCloseListeners(now: now)
         }
+        if let sweep = tlsBufferSweepAt, now >= sweep { releaseIdleTLSBuffers(now: now) }
         if let deadline = drainDeadline, now >= deadline {
             log("drain timeout: closing \(connections.count) connection(s)")
             for connection in Array(connections.values) { closeNow(connection) }

@@ -60,4 +60,41 @@ print(json.dumps({"version": version, "first": [first_reused, first_ok], "second
             #expect(server.counters.openConnections.load(ordering: .relaxed) == 1)
         }
     }
+
+    /// A keep-alive connection idle for longer than the sweep has its record buffers freed,
+    /// and its next requests (one alone, then three pipelined in one write) are served as
+    /// before on the same connection: OpenSSL allocates the buffers again.
+    @Test func idleConnectionsGiveTheirBuffersBackAndCarryOn() throws {
+        let script = #"""
+import socket, ssl, sys, time
+port, cafile, pause = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+ctx = ssl.create_default_context(cafile=cafile)
+with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+    with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        def answers(requests, expected):
+            s.sendall(b"".join(f"GET /items/{i} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode() for i in requests))
+            data = b""
+            while data.count(b"HTTP/1.1 200 OK") < expected or not data.endswith(f"item {requests[-1]}".encode()):
+                chunk = s.recv(65536)
+                if not chunk:
+                    return "closed"
+                data += chunk
+            return data.count(b"HTTP/1.1 200 OK")
+        results = [answers([1], 1)]
+        time.sleep(pause)
+        results.append(answers([2], 1))
+        time.sleep(pause)
+        results.append(answers([3, 4, 5], 3))
+        print(results)
+"""#
+        let certificates = try TestCertificates()
+        #expect(TLSConnection.canReleaseIdleBuffers, "the system OpenSSL predates the SSL_free_buffers fix (CVE-2024-4741)")
+        try withTLSServer(certificates: certificates, loops: 1) { server, _, tlsPort in
+            let pause = String(EventLoop.idleTLSBufferSeconds * 2.5)
+            let result = try runProcess("python3", ["-c", script, String(tlsPort), certificates.caFile, pause], timeout: 60)
+            #expect(result.output == "[1, 1, 3]\n", "\(result.output) \(result.errorOutput)")
+            #expect(server.counters.acceptedConnections.load(ordering: .relaxed) == 1)
+            #expect(server.counters.tlsIdleBufferReleases.load(ordering: .relaxed) == 2, "freed once per pause")
+        }
+    }
 }

@@ -35,6 +35,18 @@ final class TLSConnection {
     /// read-ahead, a whole pipeline can arrive in one read(2)). epoll cannot report them.
     var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
 
+    /// Whether `releaseBuffers` may call SSL_free_buffers with the running library (see
+    /// `vigia_ssl_free_buffers_is_safe`); when not, contexts free buffers after every record.
+    static let canReleaseIdleBuffers = vigia_ssl_free_buffers_is_safe() == 1
+
+    /// Frees the record buffers of an idle session (about 34 KB; OpenSSL allocates them again
+    /// at the next read or write). True when freed; false when the handshake is not done or a
+    /// buffer holds data (part of a record, unread input, unsent output).
+    func releaseBuffers() -> Bool {
+        guard Self.canReleaseIdleBuffers, handshakeDone, !hasBufferedInput else { return false }
+        return vigia_ssl_free_buffers(ssl) == 1
+    }
+
     /// nil when OpenSSL cannot allocate a session (the caller closes the socket).
     init?(context: TLSContext, fd: Int32) {
         guard let ssl = SSL_new(context.raw) else { return nil }

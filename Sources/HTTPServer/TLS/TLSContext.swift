@@ -33,7 +33,11 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSError("cannot set the minimum TLS version: \(Self.drainErrors())")
             }
             _ = SSL_CTX_set_options(context, vigia_ssl_server_options())
-            _ = vigia_ssl_ctx_set_mode(context, vigia_ssl_partial_write_modes())
+            // Busy connections keep their record buffers; the loop frees those of idle ones
+            // (`EventLoop.releaseIdleTLSBuffers`). A library whose SSL_free_buffers is unsafe
+            // frees them after every record instead, as before.
+            let release = TLSConnection.canReleaseIdleBuffers ? 0 : vigia_ssl_release_buffers_mode()
+            _ = vigia_ssl_ctx_set_mode(context, vigia_ssl_partial_write_modes() | release)
             vigia_ssl_ctx_set_read_ahead(context, 1)
             guard SSL_CTX_set_cipher_list(context, configuration.cipherList) == 1 else {
                 throw TLSError("tls.ciphers: OpenSSL accepts no cipher in '\(configuration.cipherList)': \(Self.drainErrors())")

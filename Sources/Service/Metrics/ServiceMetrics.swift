@@ -163,6 +163,9 @@ public final class ServiceMetrics: Sendable {
                    server.tlsResumedHandshakes.load(ordering: .relaxed), labels: [("kind", "resumed")])
             mirror("vigia_tls_handshake_failures_total", "TLS handshakes that failed or timed out (plain HTTP on the TLS port included).",
                    server.tlsHandshakeFailures.load(ordering: .relaxed))
+            mirror("vigia_tls_idle_buffer_releases_total",
+                   "Times a TLS connection idle for a second had its record buffers (about 34 KB) freed; busy connections keep theirs.",
+                   server.tlsIdleBufferReleases.load(ordering: .relaxed))
 
             for status in models {
                 let model = [("model", status.model)]
