@@ -68,15 +68,17 @@ public struct ConnectionStateMachine {
         case chunked(ChunkedBodyDecoder)
     }
 
-    private enum Queued {
-        case request(HTTPRequest)
-        case failure(any HTTPResponseError)
-    }
 
     public let limits: HTTPLimits
     private var input: [UInt8] = []
     private var reading: Reading = .head(started: nil)
-    private var queue: [Queued] = []
+    /// Requests parsed and not yet handed out, in order. Requests, not an enum of requests and
+    /// failures: handing one out moves it, where matching it out of an enum copied it.
+    private var queue: [HTTPRequest] = []
+    /// A parse failure behind the queued requests (nothing after it is parsed, so it is last;
+    /// at most one). An array, one word wide: an optional existential made every copy and
+    /// nil test of the machine dearer.
+    private var queuedFailure: [any HTTPResponseError] = []
     /// The request given out with `.handle` whose response has not come back.
     private var handling: (headOnly: Bool, keepAlive: Bool, version: HTTPVersion)?
     private var idleSince: MonotonicInstant
@@ -105,14 +107,14 @@ public struct ConnectionStateMachine {
     public var wantsToRead: Bool {
         if isClosed || inputClosed || blockedSince != nil { return false }
         if case .stopped = reading { return false }
-        return queue.count < max(1, limits.maxPipelinedRequests)
+        return queuedCount < max(1, limits.maxPipelinedRequests)
     }
 
     /// When the shell must report `.timerFired` (nil: no timer).
     public var deadline: MonotonicInstant? {
         if isClosed { return nil }
         if let blockedSince { return blockedSince.adding(seconds: limits.idleTimeout) }
-        if handling != nil || !queue.isEmpty { return nil }
+        if handling != nil || hasQueued { return nil }
         switch reading {
         case .head(let started?): return started.adding(seconds: limits.headerTimeout)
         case .head(nil): return inputClosed ? nil : idleSince.adding(seconds: limits.idleTimeout)
@@ -188,10 +190,14 @@ public struct ConnectionStateMachine {
 
     /// Whether bytes of another request arrived after the one being answered (pipelined).
     private var nextRequestHasBegun: Bool {
-        if !queue.isEmpty || !input.isEmpty { return true }
+        if hasQueued || !input.isEmpty { return true }
         if case .body = reading { return true }
         return false
     }
+
+    /// Requests and a failure waiting to be answered.
+    private var queuedCount: Int { queue.count + queuedFailure.count }
+    private var hasQueued: Bool { !queue.isEmpty || !queuedFailure.isEmpty }
 
     /// Whether the input just grew past `limit` (where the parser's verdict can change
     /// without a line ending).
@@ -201,6 +207,7 @@ public struct ConnectionStateMachine {
         isClosed = true
         reading = .stopped
         queue.removeAll()
+        queuedFailure.removeAll()
         input.removeAll()
         actions.append(.close)
     }
@@ -213,22 +220,24 @@ public struct ConnectionStateMachine {
     /// Parses what it can and hands out the next request, until it must wait for something.
     private mutating func advance(now: MonotonicInstant, into actions: inout [Action]) {
         while !isClosed {
-            if handling == nil, blockedSince == nil, !queue.isEmpty {
-                switch queue.removeFirst() {
-                case .request(let request):
+            if handling == nil, blockedSince == nil {
+                if !queue.isEmpty {
+                    // Mostly the only one: popLast moves it out, removeFirst copies it first.
+                    let request = queue.count == 1 ? queue.removeLast() : queue.removeFirst()
                     handling = (request.method == "HEAD", request.head.keepAlive, request.head.version)
                     actions.append(.handle(request))
                     return  // wait for .responded
-                case .failure(let error):
-                    actions.append(.send(failureResponse(error)))
+                }
+                if let failure = queuedFailure.popLast() {
+                    actions.append(.send(failureResponse(failure)))
                     finish(into: &actions)
                     return
                 }
             }
-            if queue.count < max(1, limits.maxPipelinedRequests), parseStep(now: now, into: &actions) { continue }
+            if queuedCount < max(1, limits.maxPipelinedRequests), parseStep(now: now, into: &actions) { continue }
             break
         }
-        guard !isClosed, handling == nil, queue.isEmpty else { return }
+        guard !isClosed, handling == nil, !hasQueued else { return }
         let idle: Bool
         if case .head(started: nil) = reading, input.isEmpty { idle = true } else { idle = false }
         var stopped = false
@@ -258,7 +267,7 @@ public struct ConnectionStateMachine {
                 return false
             case .failure(let error):
                 headProgress = HeadScanProgress()
-                queue.append(.failure(error))
+                queuedFailure = [error]
                 reading = .stopped
                 input.removeAll()
                 return true
@@ -295,7 +304,7 @@ public struct ConnectionStateMachine {
                     completeRequest(head, body: body)
                     return true
                 case .failure(let error):
-                    queue.append(.failure(error))
+                    queuedFailure = [error]
                     input.removeAll()
                     return true
                 }
@@ -303,14 +312,14 @@ public struct ConnectionStateMachine {
         }
     }
 
-    private mutating func beginBody(_ head: HTTPRequestHead, now: MonotonicInstant, into actions: inout [Action]) {
+    private mutating func beginBody(_ head: consuming HTTPRequestHead, now: MonotonicInstant, into actions: inout [Action]) {
         let remaining: BodyRemaining
         switch head.framing {
         case .none, .contentLength(0):
             completeRequest(head, body: [])
             return
         case .contentLength(let length) where length > limits.maxBodyBytes:
-            queue.append(.failure(HTTPParseError.bodyTooLarge))  // 413 from the head; body never read
+            queuedFailure = [HTTPParseError.bodyTooLarge]  // 413 from the head; body never read
             reading = .stopped
             input.removeAll()
             return
@@ -319,15 +328,16 @@ public struct ConnectionStateMachine {
         case .chunked:
             remaining = .chunked(ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes))
         }
-        if head.expectsContinue, head.version == .http1_1, input.isEmpty, queue.isEmpty, handling == nil {
+        if head.expectsContinue, head.version == .http1_1, input.isEmpty, !hasQueued, handling == nil {
             actions.append(.sendContinue)
         }
         reading = .body(head: head, remaining: remaining, body: [], deadline: now.adding(seconds: limits.bodyTimeout))
     }
 
-    private mutating func completeRequest(_ head: HTTPRequestHead, body: [UInt8]) {
-        queue.append(.request(HTTPRequest(head: head, body: body)))
-        headNeedsParse = true  // what is left in `input` may hold a whole pipelined head
+    private mutating func completeRequest(_ head: consuming HTTPRequestHead, body: consuming [UInt8]) {
+        // The head and body move into the request (no field-by-field copy).
         reading = head.keepAlive ? .head(started: nil) : .stopped
+        headNeedsParse = true  // what is left in `input` may hold a whole pipelined head
+        queue.append(HTTPRequest(head: head, body: body))
     }
 }

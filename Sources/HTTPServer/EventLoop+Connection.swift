@@ -90,7 +90,7 @@ extension EventLoop {
                         response = Overload.tooManyRequestsInFlight
                         context.counters.rejectedRequests.add(1, ordering: .relaxed)
                     } else {
-                        response = context.routes.respond(to: request, log: context.logger)
+                        response = context.routes.respond(to: consume request, log: context.logger)
                     }
                     context.counters.inFlightRequests.subtract(1, ordering: .relaxed)
                     if let startedAt = context.drainFlag.startedAt {

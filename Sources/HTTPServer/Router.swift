@@ -2,7 +2,7 @@ import Glibc
 
 /// A request handler. Runs synchronously on an event-loop thread, so it must not block for
 /// long; a thrown error is answered through `ErrorResponder` (its status, or a generic 500).
-public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+public typealias HTTPHandler = @Sendable (consuming HTTPRequest) throws -> HTTPResponse
 
 /// Routes by method and path pattern. Built mutably with `add`, then frozen: the server takes
 /// an immutable copy at init, so routes never change while requests run.
@@ -136,7 +136,9 @@ struct RouteTable: Sendable {
 
     /// Runs the matching handler, turning every routing failure and thrown error into a
     /// response. Never throws.
-    func respond(to request: HTTPRequest, log: ((String) -> Void)?) -> HTTPResponse {
+    /// `request` is consumed: the loop hands it over, so binding its path parameters changes
+    /// it in place instead of copying it.
+    func respond(to request: consuming HTTPRequest, log: ((String) -> Void)?) -> HTTPResponse {
         switch resolve(method: request.method, path: request.path) {
         case .failure(let error):
             // Routing failures echo the client's request id like handled requests do.
@@ -144,9 +146,8 @@ struct RouteTable: Sendable {
             response.headers.set(RequestID.headerName, RequestID.take(from: request.headers))
             return response
         case .handler(let handler, let parameters):
-            var request = request
             request.pathParameters = parameters
-            do { return try handler(request) } catch { return ErrorResponder.response(for: error, log: log) }
+            do { return try handler(consume request) } catch { return ErrorResponder.response(for: error, log: log) }
         }
     }
 

@@ -48,12 +48,14 @@ struct RouteTable {
             method: operation.method, pattern: operation.path, documentedStatuses: operation.responses.map(\.status))
         let sampler = AccessLogSampler(rate: accessLogSampleRate)
         let errorMember = operation.errorMember
-        router.add(operation.method, operation.path) { received in
+        router.add(operation.method, operation.path) { (request: consuming HTTPRequest) in
             let started = ContinuousClock.now
-            let requestID = RequestID.take(from: received.headers)
-            // Handlers read the id the response carries (the payload log records it).
-            var request = received
+            let requestID = RequestID.take(from: request.headers)
+            // Handlers read the id the response carries (the payload log records it). The
+            // request is moved along, not copied: what the access log needs is kept apart.
             request.id = requestID
+            let method = request.method
+            let requestBytes = request.body.count
             var response: HTTPResponse
             do {
                 if httpsOnly, !request.arrivedOverTLS {
@@ -76,8 +78,8 @@ struct RouteTable {
             if let accessLog, sampler.shouldLog(status: response.status.code) {
                 let ms = elapsed.milliseconds
                 accessLog.record(
-                    requestID: requestID, method: request.method, route: route, status: response.status.code,
-                    durationMs: ms, requestBytes: request.body.count, responseBytes: response.body.count)
+                    requestID: requestID, method: method, route: route, status: response.status.code,
+                    durationMs: ms, requestBytes: requestBytes, responseBytes: response.body.count)
             }
             return response
         }
