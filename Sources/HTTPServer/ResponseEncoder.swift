@@ -39,21 +39,25 @@ public enum ResponseEncoder {
         let response = outgoing.response
         let code = response.status.code
         let bodyless = code == 204 || code == 304 || (100..<200).contains(code)
-        let generatedID = response.headers.contains(RequestID.headerName) ? nil : RequestID.generate()
         let connection: StaticString? =
             !outgoing.keepAlive ? "Connection: close\r\n"
             : outgoing.requestVersion == .http1_0 ? "Connection: keep-alive\r\n" : nil
+        let statusLine: StaticString? = code == 200 ? "HTTP/1.1 200 OK\r\n" : nil
 
         // Handler headers the server owns are skipped; which ones, by index, for the second pass.
+        // The same pass sees whether the handler set a request id.
         var skipped: [Int] = []
-        var size = "HTTP/1.1 ".utf8.count + DecimalDigits.count(code) + 1 + response.status.reason.utf8.count + 2
+        var hasRequestID = false
+        var size = statusLine?.utf8CodeUnitCount ?? "HTTP/1.1 ".utf8.count + DecimalDigits.count(code) + 1 + response.status.reason.utf8.count + 2
         for (index, field) in response.headers.enumerated() {
             if isServerOwned(field.name) {
                 skipped.append(index)
             } else {
+                if !hasRequestID, HTTPHeaders.sameName(field.name, RequestID.headerName) { hasRequestID = true }
                 size += field.name.utf8.count + 2 + field.value.utf8.count + 2
             }
         }
+        let generatedID = hasRequestID ? nil : RequestID.generate()
         if let generatedID { size += RequestID.headerName.utf8.count + 2 + generatedID.utf8.count + 2 }
         if !bodyless { size += "Content-Length: ".utf8.count + DecimalDigits.count(response.body.count) + 2 }
         size += "Date: ".utf8.count + date.utf8.count + 2
@@ -65,11 +69,15 @@ public enum ResponseEncoder {
         // Written on the stack (a head is a few hundred bytes), then copied over in one go.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
             var head = HeadCursor(buffer.baseAddress!)
-            head.write("HTTP/1.1 ")
-            head.write(decimal: code)
-            head.write(byte: UInt8(ascii: " "))
-            head.write(response.status.reason)
-            head.write("\r\n")
+            if let statusLine {
+                head.write(statusLine)
+            } else {
+                head.write("HTTP/1.1 ")
+                head.write(decimal: code)
+                head.write(byte: UInt8(ascii: " "))
+                head.write(response.status.reason)
+                head.write("\r\n")
+            }
             var next = 0
             for (index, field) in response.headers.enumerated() {
                 if next < skipped.count, skipped[next] == index {
@@ -116,9 +124,11 @@ private struct HeadCursor {
 
     mutating func write(_ text: String) {
         // Native strings (what handlers and literals make) lend their bytes without a copy of
-        // the string value, which `withUTF8` (mutating) needs.
+        // the string value, which `withUTF8` (mutating) needs; small ones (up to 15 bytes,
+        // kept inside the value) lend none, and their copy is a value copy, no retain.
         if text.utf8.withContiguousStorageIfAvailable({ write($0) }) != nil { return }
-        for byte in text.utf8 { write(byte: byte) }
+        var copy = text
+        copy.withUTF8 { write($0) }
     }
 
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
