@@ -266,13 +266,13 @@ public struct ConnectionStateMachine {
                 headNeedsParse = false
                 return false
             case .failure(let error):
-                headProgress = HeadScanProgress()
+                headProgress.reset()
                 queuedFailure = [error]
                 reading = .stopped
                 input.removeAll()
                 return true
             case .complete(let head, let consumed):
-                headProgress = HeadScanProgress()
+                headProgress.reset()
                 input.removeFirst(consumed)
                 beginBody(head, now: now, into: &actions)
                 return true

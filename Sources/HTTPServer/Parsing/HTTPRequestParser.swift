@@ -72,6 +72,15 @@ public struct HeadScanProgress: Sendable {
     var facts = FramingFacts()
 
     public init() {}
+
+    /// A fresh start for the next head, keeping the field list's room: a connection's heads
+    /// are alike, and a new list was allocated and freed for each of them.
+    public mutating func reset() {
+        resumeAt = 0
+        requestLine = nil
+        fields.removeAll(keepingCapacity: true)
+        facts = FramingFacts()
+    }
 }
 
 /// Why a scan stopped early. Internal: callers see `HeadParseResult`.
@@ -147,10 +156,12 @@ struct HeadScanner {
             facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
         let fields = progress.fields.map { HTTPField(name: bytes.string($0.name, common: CommonStrings.fieldNames), value: bytes.string($0.value)) }
 
+        let target = bytes.string(requestLine.target)
         let head = HTTPRequestHead(
             method: bytes.string(requestLine.method, common: CommonStrings.methods),
-            target: bytes.string(requestLine.target),
-            path: requestLine.path.map { bytes.string($0) } ?? "/",
+            target: target,
+            // A target without a query is its path: the same string, not made twice.
+            path: requestLine.path.map { $0 == requestLine.target ? target : bytes.string($0) } ?? "/",
             query: requestLine.query.map { bytes.string($0) },
             version: requestLine.version,
             headers: HTTPHeaders(fields),
