@@ -21,12 +21,13 @@ public struct MonotonicInstant: Sendable, Comparable, Hashable, CustomStringConv
     public var description: String { "t+\(Double(nanoseconds) / 1e9)s" }
 }
 
-/// Deadlines keyed by connection: a binary min-heap with a position index, so a connection's
-/// deadline is moved or removed in O(log n) instead of leaving stale entries behind (a busy
-/// keep-alive connection re-arms its idle timer on every request). Loop-thread only.
-struct DeadlineHeap<Key: Hashable> {
+/// Deadlines keyed by connection (its descriptor): a binary min-heap with a position index, so
+/// a connection's deadline is moved or removed in O(log n) instead of leaving stale entries
+/// behind (a busy keep-alive connection re-arms its idle timer on every request). Loop-thread only.
+struct DeadlineHeap {
+    typealias Key = Int32
     private var entries: [(deadline: MonotonicInstant, key: Key)] = []
-    private var positions: [Key: Int] = [:]
+    private var positions = DescriptorMap<Int>()
 
     var count: Int { entries.count }
     var earliest: MonotonicInstant? { entries.first?.deadline }

@@ -13,7 +13,7 @@ extension EventLoop {
         guard let startedAt = context.drainFlag.startedAt else { return }
         let now = MonotonicInstant.now()
         // Handshaking connections learn of the drain when HTTP starts (`newMachine`).
-        for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
+        for connection in connections.values where connection.isOpen && connection.transport.isOpen {
             perform(connection, after: .beginDrain(at: startedAt), now: now)
             if connection.isOpen { sync(connection) }
         }
@@ -35,7 +35,7 @@ extension EventLoop {
         } else {
             acceptUntil = now.adding(seconds: Self.acceptSettleSeconds)
         }
-        for connection in Array(connections.values) where connection.isOpen && connection.transport.isOpen {
+        for connection in connections.values where connection.isOpen && connection.transport.isOpen {
             perform(connection, after: .shutdown, now: now)
             if connection.isOpen { sync(connection) }
         }

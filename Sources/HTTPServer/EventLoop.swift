@@ -150,9 +150,9 @@ final class EventLoop: @unchecked Sendable {
     let stopped: Latch
     // Loop-thread only from here on.
     var listenerState = ListenerState.active
-    var connections: [Int32: Connection] = [:]
+    var connections = DescriptorMap<Connection>()
     var nextGeneration: UInt32 = 1
-    var deadlines = DeadlineHeap<Int32>()
+    var deadlines = DeadlineHeap()
     /// Reused by `perform` for the actions of each event.
     var actionBuffer: [ConnectionStateMachine.Action] = []
     /// TLS connections that want input OpenSSL already holds (no epoll event will come for
@@ -240,7 +240,7 @@ final class EventLoop: @unchecked Sendable {
             runTimers(now: MonotonicInstant.now())
             readBufferedInput()
         }
-        for connection in Array(connections.values) { closeNow(connection) }
+        for connection in connections.values { closeNow(connection) }
         stopListening()
         stopped.countDown()
     }
@@ -323,7 +323,7 @@ final class EventLoop: @unchecked Sendable {
         if let sweep = tlsBufferSweepAt, now >= sweep { releaseIdleTLSBuffers(now: now) }
         if let deadline = drainDeadline, now >= deadline {
             log("drain timeout: closing \(connections.count) connection(s)")
-            for connection in Array(connections.values) { closeNow(connection) }
+            for connection in connections.values { closeNow(connection) }
             running = false
             return
         }

@@ -272,7 +272,7 @@ import Posix
     func at(_ seconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: seconds * 1_000_000_000) }
 
     @Test func popsExpiredKeysEarliestFirstAndHonoursMovesAndRemovals() {
-        var heap = DeadlineHeap<Int32>()
+        var heap = DeadlineHeap()
         for key in Int32(1)...10 { heap.set(key, at(UInt64(20 - key))) }
         heap.set(3, at(1))      // moved earlier
         heap.set(10, at(100))   // moved later
@@ -281,6 +281,29 @@ import Posix
         #expect(heap.popExpired(now: at(12)) == [3, 9, 8])
         #expect(heap.popExpired(now: at(99)) == [7, 6, 4, 2, 1])
         #expect(heap.count == 1 && heap.deadline(of: 10) == at(100))
+    }
+}
+
+@Suite(.timeLimit(.minutes(10))) struct DescriptorMapTests {
+    /// Against a dictionary doing the same, over random sets and removals of descriptors.
+    @Test func behavesAsADictionaryKeyedByDescriptor() {
+        var map = DescriptorMap<Int>()
+        var reference: [Int32: Int] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for step in 0..<5_000 {
+            let fd = Int32.random(in: 0..<300, using: &generator)
+            let value: Int? = Bool.random(using: &generator) ? step : nil
+            map[fd] = value
+            reference[fd] = value
+            #expect(map.count == reference.count)
+            #expect(map[fd] == reference[fd])
+            let probe = Int32.random(in: -3..<400, using: &generator)
+            #expect(map[probe] == reference[probe])
+        }
+        #expect(map.values == reference.keys.sorted().map { reference[$0]! })
+        #expect(map[-1] == nil && map[10_000] == nil)
+        for fd in reference.keys { map[fd] = nil }
+        #expect(map.isEmpty && map.values.isEmpty)
     }
 }
 
