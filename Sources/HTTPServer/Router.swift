@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// A request handler. Runs synchronously on an event-loop thread, so it must not block for
 /// long; a thrown error is answered through `ErrorResponder` (its status, or a generic 500).
@@ -87,8 +88,11 @@ public struct Router: Sendable {
 struct RouteTable: Sendable {
     let routes: [Router.Route]
     /// Routes whose pattern has no parameter, by their exact path text (verb included): such
-    /// a route is the most specific match for that path, so one hash lookup routes it.
+    /// a route is the most specific match for that path, so one lookup routes it. Matched on
+    /// the path's bytes (length and two words a pattern) when there are at most 64 of them,
+    /// as ASCII patterns are; hashed otherwise.
     private let literalPaths: [String: Int]
+    private let literalMatcher: (names: KnownMembers, routes: [Int])?
     /// Route indices by segment count, for the scan of the others.
     private let bySegmentCount: [Int: [Int]]
     /// Each route's pattern as bytes and its handlers as a list, by route index: the scan
@@ -118,6 +122,8 @@ struct RouteTable: Sendable {
             literal[text] = index
         }
         literalPaths = literal
+        let texts = literal.keys.sorted()
+        literalMatcher = KnownMembers(matching: texts).map { ($0, texts.map { literal[$0]! }) }
         bySegmentCount = byCount
         compiled = routes.map { route in
             CompiledRoute(
@@ -153,9 +159,16 @@ struct RouteTable: Sendable {
 
     func resolve(method: String, path: String) -> Resolution {
         guard path.utf8.first == UInt8(ascii: "/") else { return Self.noRoute }
-        if let index = literalPaths[path] { return handler(of: index, method: method) }
+        guard let literalMatcher else {
+            if let index = literalPaths[path] { return handler(of: index, method: method) }
+            var path = path
+            return path.withUTF8 { resolve(method: method, bytes: $0) }
+        }
         var path = path
-        return path.withUTF8 { resolve(method: method, bytes: $0) }
+        return path.withUTF8 { bytes in
+            if let k = literalMatcher.names.index(of: bytes) { return handler(of: literalMatcher.routes[k], method: method) }
+            return resolve(method: method, bytes: bytes)
+        }
     }
 
     private static var noRoute: Resolution { .failure(HTTPError(.notFound, detail: "No route for this path.")) }

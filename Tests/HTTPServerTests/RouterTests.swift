@@ -43,9 +43,11 @@ import Posix
 
     /// Routes without parameters are found by their exact path text; what they answer must
     /// be what the segment scan answers: HEAD by GET, 405 with Allow, exact case and slashes.
-    @Test func literalRoutesAnswerAsTheScanDoes() {
+    /// With few literal routes they are matched on bytes, with more than 64 hashed: both alike.
+    @Test(arguments: [0, 70]) func literalRoutesAnswerAsTheScanDoes(extraLiteralRoutes: Int) {
         var router = Router()
         let ok: HTTPHandler = { _ in HTTPResponse() }
+        for k in 0..<extraLiteralRoutes { router.add("GET", "/extra/route-\(k)", ok) }
         router.add("GET", "/health/live", ok)
         router.add("GET", "/", ok)
         router.add("POST", "/v1/models/special:reload", ok)
@@ -68,6 +70,8 @@ import Posix
         #expect(outcome("POST", "/v1/models/other:reload") == #"handler [(key: "name", value: "other")]"#)
         #expect(outcome("GET", "/v1/models/special:reload") == "405 POST")
         #expect(outcome("POST", "/v1/models/special:relo") == "404 ")
+        #expect(outcome("GET", "/extra/route-7") == (extraLiteralRoutes > 7 ? "handler []" : "404 "))
+        #expect(outcome("GET", "/extra/route-") == "404 ")
     }
 
     @Test func headerNamesCompareWithoutCaseAndOnlyForLetters() {
