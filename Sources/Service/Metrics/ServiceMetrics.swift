@@ -277,9 +277,9 @@ public final class ServiceMetrics: Sendable {
 final class RouteMetrics: Sendable {
     private let duration: LatencyHistogram
     /// Counters for the success statuses this route documents, created up front: an
-    /// immutable dictionary, read without a lock on the hot path. (Pre-creating every error
-    /// status too would put ~150 always-zero series on the page.)
-    private let known: [Int: Counter]
+    /// immutable list of a few pairs, read without a lock (or a hash) on the hot path.
+    /// (Pre-creating every error status too would put ~150 always-zero series on the page.)
+    private let known: [(status: Int, counter: Counter)]
     /// Statuses outside `known` (errors), created on first use. Guarded by its Mutex.
     private let others: Mutex<[Int: Counter]>
     private let registry: PrometheusCollectorRegistry
@@ -294,18 +294,16 @@ final class RouteMetrics: Sendable {
         self.registry = registry
         self.labels = labels
         self.duration = duration
-        var known: [Int: Counter] = [:]
-        for status in Set(statuses.filter { (200..<300).contains($0) }) {
-            known[status] = registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))])
+        known = Set(statuses.filter { (200..<300).contains($0) }).sorted().map { status in
+            (status, registry.makeCounter(descriptor: Self.requests, labels: labels + [("status", String(status))]))
         }
-        self.known = known
         others = Mutex([:])
     }
 
-    func record(status: Int, duration elapsed: Duration) {
-        duration.record(elapsed)
-        if let counter = known[status] {
-            counter.increment()
+    func record(status: Int, nanoseconds elapsed: Int64) {
+        duration.record(nanoseconds: elapsed)
+        for entry in known where entry.status == status {
+            entry.counter.increment()
             return
         }
         let labels = labels

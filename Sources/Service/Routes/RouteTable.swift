@@ -1,6 +1,7 @@
 import Glibc
 import HTTPServer
 import Logging
+import Posix
 import Synchronization
 
 /// Registers each route with the router and its documentation with the OpenAPI list in
@@ -49,7 +50,7 @@ struct RouteTable {
         let sampler = AccessLogSampler(rate: accessLogSampleRate)
         let errorMember = operation.errorMember
         router.add(operation.method, operation.path) { (request: consuming HTTPRequest) in
-            let started = ContinuousClock.now
+            let started = MonotonicClock.nanoseconds()
             let requestID = RequestID.take(from: request.headers)
             // Handlers read the id the response carries (the payload log records it). The
             // request is moved along, not copied: what the access log needs is kept apart.
@@ -73,10 +74,10 @@ struct RouteTable {
                 }
             }
             response.headers.set(RequestID.headerName, requestID)
-            let elapsed = ContinuousClock.now - started
-            routeMetrics?.record(status: response.status.code, duration: elapsed)
+            let elapsed = Int64(clamping: MonotonicClock.nanoseconds() &- started)
+            routeMetrics?.record(status: response.status.code, nanoseconds: elapsed)
             if let accessLog, sampler.shouldLog(status: response.status.code) {
-                let ms = elapsed.milliseconds
+                let ms = Double(elapsed) / 1e6
                 accessLog.record(
                     requestID: requestID, method: method, route: route, status: response.status.code,
                     durationMs: ms, requestBytes: requestBytes, responseBytes: response.body.count)
