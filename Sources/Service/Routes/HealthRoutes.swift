@@ -4,18 +4,22 @@ import Registry
 
 /// Liveness and readiness, where Kubernetes probes and KServe's V1 clients look for them.
 enum HealthRoutes {
+    /// The liveness answer, built once: probes ask for it every few seconds, load balancers
+    /// far more often.
+    private static let alive = ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
+
     static func register(into routes: inout RouteTable, registry: ModelRegistry<ServingModelLoader>, isDraining: @escaping @Sendable () -> Bool) {
         routes.add(
             Operation(method: "GET", path: "/health/live", operationId: "live", summary: "Liveness: 200 while the event loops answer.",
                       tags: ["health"], responses: [(200, "Alive", Schemas.health, "application/json")])
         ) { _ in
-            ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
+            alive
         }
         routes.add(
             Operation(method: "GET", path: "/", operationId: "root", summary: "Liveness where KServe's V1 clients look for it (is_server_live).",
                       tags: ["health"], responses: [(200, "Alive", Schemas.health, "application/json")])
         ) { _ in
-            ModelRoutes.json(Array(#"{"status":"alive"}"#.utf8))
+            alive
         }
         routes.add(
             Operation(method: "GET", path: "/health/ready", operationId: "ready",
