@@ -39,6 +39,9 @@ public final class TLSContext: @unchecked Sendable {
             let release = TLSConnection.canReleaseIdleBuffers ? 0 : vigia_ssl_release_buffers_mode()
             _ = vigia_ssl_ctx_set_mode(context, vigia_ssl_partial_write_modes() | release)
             vigia_ssl_ctx_set_read_ahead(context, 1)
+            guard SSL_CTX_set_ciphersuites(context, TLSConfiguration.tls13CipherSuites) == 1 else {
+                throw TLSError("cannot set the TLS 1.3 cipher suites: \(Self.drainErrors())")
+            }
             guard SSL_CTX_set_cipher_list(context, configuration.cipherList) == 1 else {
                 throw TLSError("tls.ciphers: OpenSSL accepts no cipher in '\(configuration.cipherList)': \(Self.drainErrors())")
             }

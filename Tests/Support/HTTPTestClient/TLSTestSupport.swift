@@ -142,7 +142,7 @@ for attempt in range(1, attempts + 1):
                         break
                     data += chunk
                 subject = dict(x[0] for x in cert["subject"])
-                print(json.dumps({"version": s.version(), "alpn": s.selected_alpn_protocol(),
+                print(json.dumps({"version": s.version(), "alpn": s.selected_alpn_protocol(), "cipher": s.cipher()[0],
                                   "serial": int(cert["serialNumber"], 16), "cn": subject.get("commonName"),
                                   "response": data.decode("utf-8", "replace"), "attempts": attempt}))
                 break
