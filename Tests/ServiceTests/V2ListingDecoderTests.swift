@@ -167,6 +167,45 @@ import Training
         #expect(compare(Array(body.utf8), headerLength: body.utf8.count))
     }
 
+    /// Compact inputs with each field's own datatype take the one-comparison opening; around
+    /// them, every way the compact form can stop being that (other members before or after
+    /// `data`, spaces, another datatype, fields out of order, a field twice) decodes as the
+    /// general path decodes it, or is declined.
+    @Test func compactInputsDecodeAsTheMemberWalkDoes() throws {
+        let values = ["\"L1\"", "\"MLB\"", "\"Pistola 9mm\"", "\"C1\"", "850", "3", "0", "\"gold\""]
+        let fields = serving.v2Signature.fields
+        func compact(_ f: Int, _ rows: Int = 1) -> String {
+            let data = Array(repeating: values[f], count: rows).joined(separator: ",")
+            return #"{"name":"\#(fields[f].name)","datatype":"\#(fields[f].datatype.rawValue)","shape":[\#(rows)],"data":[\#(data)]}"#
+        }
+        func body(_ inputs: [String]) -> [UInt8] { Array(#"{"inputs":[\#(inputs.joined(separator: ","))]}"#.utf8) }
+        let all = fields.indices.map { compact($0) }
+        #expect(compare(body(all)), "every input compact")
+        #expect(compare(body(fields.indices.map { compact($0, 3) })), "three rows")
+        #expect(compare(body(Array(all.reversed()))), "fields out of order")
+        var variants: [String] = []
+        let first = all[0]
+        variants.append(first.replacingOccurrences(of: #","data""#, with: #","parameters":{"content_type":"str"},"data""#))
+        variants.append(first.replacingOccurrences(of: "]}", with: #"],"parameters":{}}"#))
+        variants.append(first.replacingOccurrences(of: #""shape":"#, with: #""shape": "#))
+        variants.append(first.replacingOccurrences(of: #","data":"#, with: #", "data": "#))
+        variants.append(first.replacingOccurrences(of: "]}", with: "] }"))
+        variants.append(first.replacingOccurrences(of: "[1]", with: "[1,1]"))
+        variants.append(first.replacingOccurrences(of: "[1]", with: "[2]"))
+        variants.append(first.replacingOccurrences(of: #""data":["L1"]"#, with: #""data":[7]"#))
+        variants.append(first.replacingOccurrences(of: "]}", with: #"],"data":["L2"]}"#))
+        for variant in variants {
+            compare(body([variant] + all.dropFirst()))
+            compare(body(Array(all.dropLast()) + [variant.replacingOccurrences(of: #""id""#, with: #""seller_reputation""#)]))
+        }
+        #expect(compare(body([variants[0]] + all.dropFirst())), "parameters before data")
+        #expect(compare(body([variants[1]] + all.dropFirst())), "parameters after data")
+        #expect(decoder.decode(body(all + [all[2]]), headerLength: nil) == nil, "a field twice")
+        let numbers = fields.indices.filter { fields[$0].datatype != .bytes }
+        let other = all.enumerated().map { f, input in numbers.contains(f) ? input.replacingOccurrences(of: "FP64", with: "INT64") : input }
+        #expect(compare(body(other)), "another accepted datatype")
+    }
+
     /// What the decoder leaves to the general path, even when the general path accepts it.
     @Test func declinesWhatItDoesNotHandle() throws {
         let inputs = Self.fields.map { #"{"name":"\#($0.name)","datatype":"\#($0.datatype)","shape":[1],"data":[\#($0.values[0])]}"# }

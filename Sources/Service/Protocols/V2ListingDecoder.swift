@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(Inference)
 import Inference
 #endif
@@ -22,6 +25,10 @@ struct V2ListingDecoder: Sendable {
     private let fieldNames: KnownMembers
     private let requiredMask: UInt64
     private let maxBatchSize: Int
+    /// Per field, how a compact input for it begins when it carries the field's own datatype:
+    /// `{"name":"<field>","datatype":"<datatype>","shape":` (nil for a name that would need
+    /// escaping). See `decodeCompactInput`.
+    private let compactOpenings: [[UInt8]?]
 
     /// nil when the signature has more than 64 fields, or a name that is empty or not ASCII
     /// (the general path serves those).
@@ -35,6 +42,13 @@ struct V2ListingDecoder: Sendable {
         requiredMask = mask
         self.signature = signature
         self.maxBatchSize = maxBatchSize
+        compactOpenings = signature.fields.map { field in
+            guard field.accepted.contains(field.datatype),
+                field.name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            else { return nil }
+            return Array(#"{"name":""#.utf8) + Array(field.name.utf8) + Array(#"","datatype":""#.utf8)
+                + Array(field.datatype.rawValue.utf8) + Array(#"","shape":"#.utf8)
+        }
     }
 
     /// The request's own members and its listings; `request.inputs` stays empty.
@@ -140,6 +154,7 @@ struct V2ListingDecoder: Sendable {
 
     private func decodeInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
         guard parser.next == UInt8(ascii: "{") else { throw Self.decline(parser) }
+        if try decodeCompactInput(&parser, into: &state) { return }
         var input = InputState()
         try parser.members(depth: 3, known: Self.inputNames, into: &input) { (name, parser, input) throws(JSONParseError) in
             switch name {
@@ -177,6 +192,47 @@ struct V2ListingDecoder: Sendable {
             }
         }
         guard input.field != nil, input.hasData, input.contentType != "str" || input.datatype == .bytes else { throw Self.decline(parser) }
+    }
+
+    /// An input written compactly, as JSON encoders without spaces write it (Go, JavaScript,
+    /// Java, orjson): `{"name":"<the expected field>","datatype":"<its datatype>","shape":…,
+    /// "data":[…]}`, its opening compared in one go with the field's `compactOpenings`
+    /// instead of walking four members. False, the cursor and the field bookkeeping as they
+    /// were, when the input is not exactly that (other members, another order): the member
+    /// walk then reads it, and reading its shape and elements again gives what they gave
+    /// here. It checks what the member walk checks: field bookkeeping, shape and elements.
+    private func decodeCompactInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) -> Bool {
+        let f = state.nextField
+        guard f < compactOpenings.count, let opening = compactOpenings[f], parser.maxDepth >= 4 else { return false }
+        let start = parser.index
+        guard start + opening.count <= parser.buffer.count,
+            opening.withUnsafeBytes({ memcmp(parser.buffer.baseAddress! + start, $0.baseAddress!, opening.count) == 0 })
+        else { return false }
+        let bit: UInt64 = 1 << UInt64(f)
+        guard state.seen & bit == 0 else { throw Self.decline(parser) }
+        let (seen, nextField) = (state.seen, state.nextField)
+        func notCompact(_ parser: inout JSONParser, _ state: inout RequestState) -> Bool {
+            (state.seen, state.nextField) = (seen, nextField)
+            parser.index = start
+            return false
+        }
+        state.seen |= bit
+        state.nextField = f + 1
+        parser.index = start + opening.count
+        parser.skipWhitespace()
+        try decodeShape(&parser, into: &state)
+        parser.skipWhitespace()
+        let dataMember: StaticString = #","data":"#
+        guard parser.index + dataMember.utf8CodeUnitCount <= parser.buffer.count,
+            memcmp(parser.buffer.baseAddress! + parser.index, dataMember.utf8Start, dataMember.utf8CodeUnitCount) == 0
+        else { return notCompact(&parser, &state) }
+        parser.index += dataMember.utf8CodeUnitCount
+        parser.skipWhitespace()
+        try decodeData(&parser, field: f, datatype: signature.fields[f].datatype, into: &state)
+        parser.skipWhitespace()
+        guard parser.next == UInt8(ascii: "}") else { return notCompact(&parser, &state) }
+        parser.index += 1
+        return true
     }
 
     /// `[N]` or `[N, 1]`, N within the batch limit and the same for every input; the first
