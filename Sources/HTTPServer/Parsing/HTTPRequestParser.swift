@@ -206,6 +206,16 @@ struct HeadScanner {
         index += 1
         let (path, query) = try Self.splitTarget(target, method: method, bytes: bytes)
 
+        // Nearly every request line ends "HTTP/1.1\r\n": compared in two loads when all ten
+        // bytes lie within the line limit, which the checked steps below would accept alike.
+        if index + 10 <= lineScanEnd,
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) == 0x312E_312F_5054_5448,  // "HTTP/1.1"
+            UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: index + 8, as: UInt16.self)) == 0x0A0D  // "\r\n"
+        {
+            index += 10
+            return RequestLine(method: method, target: target, path: path, query: query, version: .http1_1)
+        }
+
         // HTTP-version = "HTTP" "/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3).
         for expected in "HTTP/".utf8 {
             guard try requestLineByte(at: index, lineStart: lineStart) == expected else {
