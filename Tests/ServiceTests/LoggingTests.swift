@@ -37,6 +37,9 @@ import Testing
         #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 951_782_400, tv_nsec: 7_000_000)) == "2000-02-29T00:00:00.007Z")
         #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 4_102_444_799, tv_nsec: 999_999_999)) == "2099-12-31T23:59:59.999Z")
         #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 1_733_329_200, tv_nsec: 123_456_789)) == "2024-12-04T16:20:00.123Z")
+        // The same second again (its formatted part reused), then an earlier one.
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 1_733_329_200, tv_nsec: 5_000_000)) == "2024-12-04T16:20:00.005Z")
+        #expect(JSONLogHandler.timestamp(at: timespec(tv_sec: 1_733_329_199, tv_nsec: 999_999_999)) == "2024-12-04T16:19:59.999Z")
         var writer = JSONWriter()
         JSONLogHandler.appendTimestamp(to: &writer)
         let written = String(decoding: writer.bytes, as: UTF8.self)

@@ -8,13 +8,19 @@ import Logging
 /// metadata dictionary per request, which cost about a third of a small request's time.
 struct AccessLog: Sendable {
     private let sink: LogSink
-    private let label: String
+    /// What follows the timestamp up to the duration, the same on every line (the label
+    /// escaped once).
+    private let afterTimestamp: [UInt8]
 
     /// nil when the access log is off or the log level is above info.
     init?(enabled: Bool, level: Logger.Level, label: String, sink: LogSink) {
         guard enabled, level <= .info else { return nil }
         self.sink = sink
-        self.label = label
+        var out = JSONWriter(capacity: 96)
+        out.raw(",\"level\":\"info\",\"logger\":")
+        out.string(label)
+        out.raw(",\"msg\":\"request\",\"duration_ms\":")
+        afterTimestamp = out.bytes
     }
 
     func record(
@@ -24,9 +30,7 @@ struct AccessLog: Sendable {
         var out = JSONWriter(capacity: 320)
         out.raw("{\"ts\":")
         JSONLogHandler.appendTimestamp(to: &out)
-        out.raw(",\"level\":\"info\",\"logger\":")
-        out.string(label)
-        out.raw(",\"msg\":\"request\",\"duration_ms\":")
+        afterTimestamp.withUnsafeBytes { out.raw(bytes: $0) }
         out.thousandths(durationMs)
         out.raw(",\"http.method\":")
         out.string(method)

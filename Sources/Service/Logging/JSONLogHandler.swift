@@ -82,13 +82,35 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes) on the stack, for `body` to copy.
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes) on the stack, for `body` to copy. The part up to
+    /// the seconds' dot changes once a second: it is formatted then (`gmtime_r`) and kept for
+    /// every line of that second, whichever thread writes it.
     private static func withTimestamp<T>(at now: timespec, _ body: (UnsafeRawBufferPointer) -> T) -> T {
-        var seconds = now.tv_sec
+        var text = lastSecond.withLock { last in
+            if last.second != now.tv_sec { last = (now.tv_sec, formatSecond(now.tv_sec)) }
+            return last.text
+        }
+        return withUnsafeMutableBytes(of: &text) { buffer in
+            var millis = now.tv_nsec / 1_000_000
+            for i in stride(from: 22, through: 20, by: -1) {
+                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: millis % 10)
+                millis /= 10
+            }
+            buffer[23] = UInt8(ascii: "Z")
+            return body(UnsafeRawBufferPointer(rebasing: buffer[0..<24]))
+        }
+    }
+
+    /// The second `lastSecond.text` was formatted for, and its first 20 bytes
+    /// (`YYYY-MM-DDTHH:MM:SS.`) in three words' room.
+    private static let lastSecond = Mutex<(second: Int, text: (UInt64, UInt64, UInt64))>((Int.min, (0, 0, 0)))
+
+    private static func formatSecond(_ second: Int) -> (UInt64, UInt64, UInt64) {
+        var seconds = second
         var parts = tm()
         gmtime_r(&seconds, &parts)
         var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &text) { buffer in
+        withUnsafeMutableBytes(of: &text) { buffer in
             var at = 0
             func put(_ value: Int, _ width: Int) {
                 var n = value
@@ -104,9 +126,9 @@ public struct JSONLogHandler: LogHandler {
             }
             put(Int(parts.tm_year) + 1900, 4); put("-"); put(Int(parts.tm_mon) + 1, 2); put("-"); put(Int(parts.tm_mday), 2)
             put("T"); put(Int(parts.tm_hour), 2); put(":"); put(Int(parts.tm_min), 2); put(":"); put(Int(parts.tm_sec), 2)
-            put("."); put(now.tv_nsec / 1_000_000, 3); put("Z")
-            return body(UnsafeRawBufferPointer(rebasing: buffer[0..<at]))
+            put(".")
         }
+        return text
     }
 }
 
