@@ -96,10 +96,12 @@ import Testing
     }
 
     @Test func recognisesJSONMediaTypes() {
-        for accepted in ["application/json", "Application/JSON", " application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8"] {
+        for accepted in ["application/json", "Application/JSON", " application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8",
+                         "\t application/json\t", "APPLICATION/JSON ;x"] {
             #expect(ModelRoutes.isJSONMediaType(accepted), "\(accepted)")
         }
-        for refused in ["", "text/plain", "application/jsonx", "application/js", "application/json-patch+json", "multipart/form-data"] {
+        for refused in ["", "text/plain", "application/jsonx", "application/js", "application/json-patch+json", "multipart/form-data",
+                        "  ", "application/jso", "xapplication/json", "application/json,"] {
             #expect(!ModelRoutes.isJSONMediaType(refused), "\(refused)")
         }
     }

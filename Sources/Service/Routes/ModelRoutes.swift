@@ -364,18 +364,17 @@ struct ModelRoutes {
     /// `application/json`, any case, optionally followed by parameters (`; charset=utf-8`).
     /// Compared on bytes without allocating: this runs on every predict request.
     static func isJSONMediaType(_ value: String) -> Bool {
-        let expected: StaticString = "application/json"
-        var bytes = value.utf8.drop { $0 == 0x20 || $0 == 0x09 }.makeIterator()
-        var matched = true
-        expected.withUTF8Buffer { wanted in
-            for byte in wanted where matched {
-                guard let next = bytes.next(), next | 0x20 == byte | 0x20 else { matched = false; return }
-            }
-        }
-        guard matched else { return false }
-        switch bytes.next() {
-        case nil, UInt8(ascii: ";"), 0x20, 0x09: return true
-        default: return false
+        var value = value
+        return value.withUTF8 { bytes in
+            var at = 0
+            while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 { at += 1 }
+            let expected: StaticString = "application/json"
+            let count = expected.utf8CodeUnitCount
+            guard bytes.count - at >= count else { return false }
+            for k in 0..<count where bytes[at + k] | 0x20 != expected.utf8Start[k] | 0x20 { return false }
+            at += count
+            guard at < bytes.count else { return true }
+            return bytes[at] == UInt8(ascii: ";") || bytes[at] == 0x20 || bytes[at] == 0x09
         }
     }
 
