@@ -71,23 +71,23 @@ enum V2Codec {
             } else {
                 V2RequestedOutput.writeOpening(of: output.name, to: &out)
             }
-            switch output.name {
-            case SignatureTensors.scoreOutput, SignatureTensors.probabilitiesOutput:
+            switch output.kind {
+            case .score, .probabilities:
                 if let classes {
                     // A multi-class model: every class's probability, [N, K], names in parameters.
                     writeHead(fp64Head, rows: batch.results.count, columns: classes.count, to: &out)
                     writeDoubles(batch.results.lazy.flatMap { $0.classScores!.probabilities }, binary: asBinary, to: &out, data: &binary)
                     classNames = classes
-                } else if output.name == SignatureTensors.scoreOutput {
+                } else if output.kind == .score {
                     writeHead(fp64Head, rows: batch.results.count, to: &out)
                     writeDoubles(batch.results.lazy.map(\.score), binary: asBinary, to: &out, data: &binary)
                 } else {
                     writeHead(fp64Head, rows: batch.results.count, columns: 2, to: &out)
                     writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
                 }
-            case SignatureTensors.labelOutput:
+            case .label:
                 writeText(batch.results.lazy.map(\.label), rows: batch.results.count, binary: asBinary, to: &out, data: &binary)
-            case SignatureTensors.classOutput:
+            case .predictedClass:
                 // scikit-learn's predict: the most probable class (for a binary classifier,
                 // classes_[1] when its probability is greater than one half).
                 let labels = classes ?? batch.serving.model.labels
@@ -102,7 +102,7 @@ enum V2Codec {
                 } else {
                     writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
                 }
-            default:
+            case .ids:
                 writeText(batch.ids.lazy.map { $0 ?? "" }, rows: batch.ids.count, binary: asBinary, to: &out, data: &binary)
             }
             if asBinary || classNames != nil {

@@ -47,16 +47,38 @@ enum V2Values: Sendable, Equatable {
 }
 
 struct V2RequestedOutput: Sendable, Equatable {
-    var name: String
+    var name: String {
+        didSet { kind = Kind(name) }
+    }
     /// `parameters.binary_data`; nil: the request's `binary_data_output`.
     var binary: Bool?
     /// The output object's opening, `{"name":"<name>"`, written once for the outputs a
     /// version answers by default; nil: written per response.
     var opening: [UInt8]?
+    /// What the output holds, told from its name once rather than by string comparisons in
+    /// every response.
+    private(set) var kind: Kind
+
+    enum Kind: Sendable {
+        case score, probabilities, label, predictedClass
+        /// Any other name the signature accepts: the listings' ids.
+        case ids
+
+        init(_ name: String) {
+            switch name {
+            case SignatureTensors.scoreOutput: self = .score
+            case SignatureTensors.probabilitiesOutput: self = .probabilities
+            case SignatureTensors.labelOutput: self = .label
+            case SignatureTensors.classOutput: self = .predictedClass
+            default: self = .ids
+            }
+        }
+    }
 
     init(name: String, binary: Bool? = nil) {
         self.name = name
         self.binary = binary
+        kind = Kind(name)
     }
 
     /// An output every response of a version may list, its opening written now.
