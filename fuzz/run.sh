@@ -63,6 +63,7 @@ fi
 if [ "$which" = all ] || [ "$which" = v2 ]; then
     fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
         "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/Protocols/V2Signature.swift \
+        "$sources"/Service/Protocols/OutputTensorNames.swift \
         "$sources"/Service/Protocols/V2ListingDecoder.swift "$sources"/Inference/FeatureValue.swift "$sources"/JSON/*.swift \
         "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
         "$here/V2Fuzz.swift" || status=1

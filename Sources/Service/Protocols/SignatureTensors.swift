@@ -49,12 +49,14 @@ struct SignatureTensors: Sendable {
     let classes: [String]?
 
     /// Output names, in the order responses list them when a request selects none.
-    static let idOutput = "id", scoreOutput = "score", labelOutput = "label"
+    static let idOutput = OutputTensorNames.id, scoreOutput = OutputTensorNames.score
+    static let labelOutput = OutputTensorNames.label
     /// Outputs named as MLServer's scikit-learn runtime names them, answered only when a
     /// request asks for them, so a client written for that runtime gets what it reads:
     /// `predict_proba` (FP64 `[N, 2]`, one column per class in `labels` order) and `predict`
     /// (scikit-learn's `predict`: the more probable class, not the model's threshold).
-    static let probabilitiesOutput = "predict_proba", classOutput = "predict"
+    static let probabilitiesOutput = OutputTensorNames.probabilities
+    static let classOutput = OutputTensorNames.predictedClass
     static let scikitLearnOutputs = [probabilitiesOutput, classOutput]
 
     /// The shape of `tensor` with -1 for the batch: `[-1]`, or `[-1, K]` for a multi-class score.

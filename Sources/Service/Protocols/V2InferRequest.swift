@@ -66,10 +66,10 @@ struct V2RequestedOutput: Sendable, Equatable {
 
         init(_ name: String) {
             switch name {
-            case SignatureTensors.scoreOutput: self = .score
-            case SignatureTensors.probabilitiesOutput: self = .probabilities
-            case SignatureTensors.labelOutput: self = .label
-            case SignatureTensors.classOutput: self = .predictedClass
+            case OutputTensorNames.score: self = .score
+            case OutputTensorNames.probabilities: self = .probabilities
+            case OutputTensorNames.label: self = .label
+            case OutputTensorNames.predictedClass: self = .predictedClass
             default: self = .ids
             }
         }
