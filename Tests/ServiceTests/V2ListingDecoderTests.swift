@@ -204,6 +204,15 @@ import Training
         let numbers = fields.indices.filter { fields[$0].datatype != .bytes }
         let other = all.enumerated().map { f, input in numbers.contains(f) ? input.replacingOccurrences(of: "FP64", with: "INT64") : input }
         #expect(compare(body(other)), "another accepted datatype")
+        // A fraction or a value past 2^63 sent as INT64 is the general path's to refuse.
+        let numberField = try #require(numbers.first)
+        for bad in ["2.5", "1e19"] {
+            var inputs = other
+            inputs[numberField] = other[numberField].replacingOccurrences(of: #""data":[\#(values[numberField])]"#, with: #""data":[\#(bad)]"#)
+            #expect(inputs[numberField] != other[numberField])
+            #expect(decoder.decode(body(inputs), headerLength: nil) == nil, "\(bad) as INT64")
+            #expect(throws: (any Error).self) { try general(body(inputs), headerLength: nil).get() }
+        }
     }
 
     /// What the decoder leaves to the general path, even when the general path accepts it.

@@ -25,10 +25,16 @@ struct V2ListingDecoder: Sendable {
     private let fieldNames: KnownMembers
     private let requiredMask: UInt64
     private let maxBatchSize: Int
-    /// Per field, how a compact input for it begins when it carries the field's own datatype:
-    /// `{"name":"<field>","datatype":"<datatype>","shape":` (nil for a name that would need
-    /// escaping). See `decodeCompactInput`.
-    private let compactOpenings: [[UInt8]?]
+    /// Per field, how a compact input for it begins, one opening per datatype it accepts (its
+    /// own first): `{"name":"<field>","datatype":"<datatype>","shape":` (none for a name that
+    /// would need escaping). Clients often send a datatype the field accepts but does not
+    /// name, INT64 for a number field whose values are whole. See `decodeCompactInput`.
+    private let compactOpenings: [[CompactOpening]]
+
+    private struct CompactOpening {
+        let bytes: [UInt8]
+        let datatype: V2Datatype
+    }
 
     /// nil when the signature has more than 64 fields, or a name that is empty or not ASCII
     /// (the general path serves those).
@@ -43,11 +49,16 @@ struct V2ListingDecoder: Sendable {
         self.signature = signature
         self.maxBatchSize = maxBatchSize
         compactOpenings = signature.fields.map { field in
-            guard field.accepted.contains(field.datatype),
-                field.name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-            else { return nil }
-            return Array(#"{"name":""#.utf8) + Array(field.name.utf8) + Array(#"","datatype":""#.utf8)
-                + Array(field.datatype.rawValue.utf8) + Array(#"","shape":"#.utf8)
+            guard field.name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+            else { return [] }
+            let datatypes = (field.accepted.contains(field.datatype) ? [field.datatype] : [])
+                + field.accepted.filter { $0 != field.datatype }
+            return datatypes.map { datatype in
+                CompactOpening(
+                    bytes: Array(#"{"name":""#.utf8) + Array(field.name.utf8) + Array(#"","datatype":""#.utf8)
+                        + Array(datatype.rawValue.utf8) + Array(#"","shape":"#.utf8),
+                    datatype: datatype)
+            }
         }
     }
 
@@ -203,11 +214,13 @@ struct V2ListingDecoder: Sendable {
     /// here. It checks what the member walk checks: field bookkeeping, shape and elements.
     private func decodeCompactInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) -> Bool {
         let f = state.nextField
-        guard f < compactOpenings.count, let opening = compactOpenings[f], parser.maxDepth >= 4 else { return false }
+        guard f < compactOpenings.count, parser.maxDepth >= 4 else { return false }
         let start = parser.index
-        guard start + opening.count <= parser.buffer.count,
-            opening.withUnsafeBytes({ memcmp(parser.buffer.baseAddress! + start, $0.baseAddress!, opening.count) == 0 })
-        else { return false }
+        let available = parser.buffer.count - start
+        guard let opening = compactOpenings[f].first(where: { opening in
+            opening.bytes.count <= available
+                && opening.bytes.withUnsafeBytes { memcmp(parser.buffer.baseAddress! + start, $0.baseAddress!, $0.count) == 0 }
+        }) else { return false }
         let bit: UInt64 = 1 << UInt64(f)
         guard state.seen & bit == 0 else { throw Self.decline(parser) }
         let (seen, nextField) = (state.seen, state.nextField)
@@ -218,7 +231,7 @@ struct V2ListingDecoder: Sendable {
         }
         state.seen |= bit
         state.nextField = f + 1
-        parser.index = start + opening.count
+        parser.index = start + opening.bytes.count
         parser.skipWhitespace()
         try decodeShape(&parser, into: &state)
         parser.skipWhitespace()
@@ -228,7 +241,7 @@ struct V2ListingDecoder: Sendable {
         else { return notCompact(&parser, &state) }
         parser.index += dataMember.utf8CodeUnitCount
         parser.skipWhitespace()
-        try decodeData(&parser, field: f, datatype: signature.fields[f].datatype, into: &state)
+        try decodeData(&parser, field: f, datatype: opening.datatype, into: &state)
         parser.skipWhitespace()
         guard parser.next == UInt8(ascii: "}") else { return notCompact(&parser, &state) }
         parser.index += 1
