@@ -49,7 +49,7 @@ public struct JSONParser {
         JSONParseError(offset: index, reason: reason)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func skipWhitespace() {
         while index < buffer.count {
             switch buffer[index] {

@@ -20,7 +20,7 @@ import JSON
 /// `data`, any error — gives nil, and the caller takes the general path, which answers with
 /// the exact 400. `Tests/ServiceTests/V2ListingDecoderTests.swift` and fuzz/V2Fuzz.swift
 /// check this against the general path.
-struct V2ListingDecoder: Sendable {
+final class V2ListingDecoder: Sendable {
     let signature: V2Signature
     private let fieldNames: KnownMembers
     private let requiredMask: UInt64
@@ -29,10 +29,14 @@ struct V2ListingDecoder: Sendable {
     /// own first): `{"name":"<field>","datatype":"<datatype>","shape":` (none for a name that
     /// would need escaping). Clients often send a datatype the field accepts but does not
     /// name, INT64 for a number field whose values are whole. See `decodeCompactInput`.
-    private let compactOpenings: [[CompactOpening]]
+    /// All in one array (`compactOpeningBytes`), per field a range of `compactOpenings`.
+    private let compactOpenings: [CompactOpening]
+    private let compactOpeningsOfField: [Range<Int>]
+    private let compactOpeningBytes: [UInt8]
 
     private struct CompactOpening {
-        let bytes: [UInt8]
+        let start: Int
+        let count: Int
         let datatype: V2Datatype
     }
 
@@ -48,18 +52,24 @@ struct V2ListingDecoder: Sendable {
         requiredMask = mask
         self.signature = signature
         self.maxBatchSize = maxBatchSize
-        compactOpenings = signature.fields.map { field in
+        var openings: [CompactOpening] = []
+        var bytes: [UInt8] = []
+        compactOpeningsOfField = signature.fields.map { field in
+            let first = openings.count
             guard field.name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
-            else { return [] }
+            else { return first..<first }
             let datatypes = (field.accepted.contains(field.datatype) ? [field.datatype] : [])
                 + field.accepted.filter { $0 != field.datatype }
-            return datatypes.map { datatype in
-                CompactOpening(
-                    bytes: Array(#"{"name":""#.utf8) + Array(field.name.utf8) + Array(#"","datatype":""#.utf8)
-                        + Array(datatype.rawValue.utf8) + Array(#"","shape":"#.utf8),
-                    datatype: datatype)
+            for datatype in datatypes {
+                let opening = Array(#"{"name":""#.utf8) + Array(field.name.utf8) + Array(#"","datatype":""#.utf8)
+                    + Array(datatype.rawValue.utf8) + Array(#"","shape":"#.utf8)
+                openings.append(CompactOpening(start: bytes.count, count: opening.count, datatype: datatype))
+                bytes += opening
             }
+            return first..<openings.count
         }
+        compactOpenings = openings
+        compactOpeningBytes = bytes
     }
 
     /// The request's own members and its listings; `request.inputs` stays empty.
@@ -214,13 +224,17 @@ struct V2ListingDecoder: Sendable {
     /// here. It checks what the member walk checks: field bookkeeping, shape and elements.
     private func decodeCompactInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) -> Bool {
         let f = state.nextField
-        guard f < compactOpenings.count, parser.maxDepth >= 4 else { return false }
+        guard f < compactOpeningsOfField.count, parser.maxDepth >= 4 else { return false }
         let start = parser.index
         let available = parser.buffer.count - start
-        guard let opening = compactOpenings[f].first(where: { opening in
-            opening.bytes.count <= available
-                && opening.bytes.withUnsafeBytes { memcmp(parser.buffer.baseAddress! + start, $0.baseAddress!, $0.count) == 0 }
-        }) else { return false }
+        let at = parser.buffer.baseAddress! + start
+        let found = compactOpeningBytes.withUnsafeBufferPointer { bytes in
+            compactOpenings[compactOpeningsOfField[f]].firstIndex { opening in
+                opening.count <= available && memcmp(at, bytes.baseAddress! + opening.start, opening.count) == 0
+            }
+        }
+        guard let found else { return false }
+        let opening = compactOpenings[found]
         let bit: UInt64 = 1 << UInt64(f)
         guard state.seen & bit == 0 else { throw Self.decline(parser) }
         let (seen, nextField) = (state.seen, state.nextField)
@@ -231,7 +245,7 @@ struct V2ListingDecoder: Sendable {
         }
         state.seen |= bit
         state.nextField = f + 1
-        parser.index = start + opening.bytes.count
+        parser.index = start + opening.count
         parser.skipWhitespace()
         try decodeShape(&parser, into: &state)
         parser.skipWhitespace()
@@ -252,10 +266,13 @@ struct V2ListingDecoder: Sendable {
     /// makes the listings.
     private func decodeShape(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
         guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
-        var dims = (count: 0, first: 0.0, second: 0.0)
         if let rows = Self.plainSingleDimension(&parser) {
-            dims = (1, rows, 0)
-        } else {
+            guard rows >= 1, rows <= maxBatchSize else { throw Self.decline(parser) }
+            try setRows(rows, &parser, &state)
+            return
+        }
+        var dims = (count: 0, first: 0.0, second: 0.0)
+        do {
             try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
                 guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
                     throw Self.decline(parser)
@@ -273,10 +290,16 @@ struct V2ListingDecoder: Sendable {
         guard dims.count >= 1, rows.rounded() == rows, rows >= 1, rows <= Double(maxBatchSize), dims.count == 1 || dims.second == 1 else {
             throw Self.decline(parser)
         }
+        try setRows(Int(rows), &parser, &state)
+    }
+
+    /// The first shape makes the listings; every later one must agree with it.
+    @inline(__always)
+    private func setRows(_ rows: Int, _ parser: inout JSONParser, _ state: inout RequestState) throws(JSONParseError) {
         if state.rows == 0 {
-            state.rows = Int(rows)
-            state.listings = signature.emptyListings(state.rows)
-        } else if state.rows != Int(rows) {
+            state.rows = rows
+            state.listings = signature.emptyListings(rows)
+        } else if state.rows != rows {
             throw Self.decline(parser)
         }
     }
@@ -284,7 +307,7 @@ struct V2ListingDecoder: Sendable {
     /// A shape written as clients mostly write it, `[N]` with N of one to four digits and no
     /// spaces: N, the cursor past the `]`, without the element walk; nil, the cursor unmoved,
     /// for anything else (which the walk reads, to the same result where this one answers).
-    private static func plainSingleDimension(_ parser: inout JSONParser) -> Double? {
+    private static func plainSingleDimension(_ parser: inout JSONParser) -> Int? {
         let bytes = parser.buffer
         var at = parser.index + 1
         var value = 0
@@ -297,7 +320,7 @@ struct V2ListingDecoder: Sendable {
             digits == 1 || bytes[parser.index + 1] != UInt8(ascii: "0")
         else { return nil }
         parser.index = at + 1
-        return Double(value)
+        return value
     }
 
     /// The elements of a flat `data` array, each checked as the general path checks it and
