@@ -4,6 +4,6 @@
 /// lists them and the V2 decoder that tells them apart.
 enum OutputTensorNames {
     static let id = "id", score = "score", label = "label"
-    /// Named as MLServer's scikit-learn runtime names them (see `SignatureTensors`).
+    /// Named as MLServer's scikit-learn runtime names them (see `SignatureTensors.scikitLearnOutputs`).
     static let probabilities = "predict_proba", predictedClass = "predict"
 }

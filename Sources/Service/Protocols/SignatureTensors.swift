@@ -48,20 +48,15 @@ struct SignatureTensors: Sendable {
     /// A multi-class model's class names: its `score` tensor is `[N, K]` (nil: binary, `[N]`).
     let classes: [String]?
 
-    /// Output names, in the order responses list them when a request selects none.
-    static let idOutput = OutputTensorNames.id, scoreOutput = OutputTensorNames.score
-    static let labelOutput = OutputTensorNames.label
     /// Outputs named as MLServer's scikit-learn runtime names them, answered only when a
     /// request asks for them, so a client written for that runtime gets what it reads:
     /// `predict_proba` (FP64 `[N, 2]`, one column per class in `labels` order) and `predict`
     /// (scikit-learn's `predict`: the more probable class, not the model's threshold).
-    static let probabilitiesOutput = OutputTensorNames.probabilities
-    static let classOutput = OutputTensorNames.predictedClass
-    static let scikitLearnOutputs = [probabilitiesOutput, classOutput]
+    static let scikitLearnOutputs = [OutputTensorNames.probabilities, OutputTensorNames.predictedClass]
 
     /// The shape of `tensor` with -1 for the batch: `[-1]`, or `[-1, K]` for a multi-class score.
     func shape(of tensor: Tensor) -> [Int] {
-        if tensor.name == Self.scoreOutput, let classes { return [-1, classes.count] }
+        if tensor.name == OutputTensorNames.score, let classes { return [-1, classes.count] }
         return [-1]
     }
 
@@ -70,8 +65,9 @@ struct SignatureTensors: Sendable {
         inputs = signature.fields.map { Tensor(name: $0.name, element: Element($0.type)) }
         // Binary models have one score per listing; a multi-class model's score tensor is
         // [N, K] with the class names in its parameters and keeps this name and type.
-        var outputs = [Tensor(name: Self.scoreOutput, element: .double), Tensor(name: Self.labelOutput, element: .text)]
-        if signature.idField != nil { outputs.append(Tensor(name: Self.idOutput, element: .text)) }
+        // Listed in this order when a request selects none.
+        var outputs = [Tensor(name: OutputTensorNames.score, element: .double), Tensor(name: OutputTensorNames.label, element: .text)]
+        if signature.idField != nil { outputs.append(Tensor(name: OutputTensorNames.id, element: .text)) }
         self.outputs = outputs
     }
 }

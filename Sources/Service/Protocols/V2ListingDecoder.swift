@@ -272,19 +272,17 @@ final class V2ListingDecoder: Sendable {
             return
         }
         var dims = (count: 0, first: 0.0, second: 0.0)
-        do {
-            try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
-                guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
-                    throw Self.decline(parser)
-                }
-                let n = try parser.parseNumber()
-                switch dims.count {
-                case 0: dims.first = n
-                case 1: dims.second = n
-                default: throw Self.decline(parser)
-                }
-                dims.count += 1
+        try parser.elements(depth: 4, into: &dims) { (parser, dims) throws(JSONParseError) in
+            guard let byte = parser.next, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else {
+                throw Self.decline(parser)
             }
+            let n = try parser.parseNumber()
+            switch dims.count {
+            case 0: dims.first = n
+            case 1: dims.second = n
+            default: throw Self.decline(parser)
+            }
+            dims.count += 1
         }
         let rows = dims.first
         guard dims.count >= 1, rows.rounded() == rows, rows >= 1, rows <= Double(maxBatchSize), dims.count == 1 || dims.second == 1 else {
