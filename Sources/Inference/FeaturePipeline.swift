@@ -95,28 +95,50 @@ public struct FeaturePipeline: Sendable {
         precondition(weights.count >= dimension, "one weight per column")
         guard let base = weights.baseAddress else { return 0 }
         var sink = DotProductSink(weights: base)
-        var k = 0
-        while k < transformers.count {
-            let transformer = transformers[k]
-            let value = transformer.fieldIndex < values.count ? values[transformer.fieldIndex] : .missing
-            let end = sharedAnalysisEnd[k]
-            guard case .text(let text) = transformer.kind, let string = value.textForm else {
-                transformer.append(value, offset: Int32(offsets[k]), to: &sink)
-                k += 1
-                continue
-            }
-            let analysed = text.extractor.withAnalysedScalars(string) { scalars in
-                for j in k..<end {
-                    guard case .text(let block) = transformers[j].kind else { continue }
-                    block.append(analysed: scalars, offset: Int32(offsets[j]), to: &sink)
+        // Elements are read in place through the buffers: copying a transformer or a value out
+        // of its array retains its payload, and a closure that reads `self`'s arrays retains
+        // each of them, a dozen retain/release pairs a listing.
+        withTables { transformers, offsets, sharedAnalysisEnd in
+            values.withUnsafeBufferPointer { values in
+                var k = 0
+                while k < transformers.count {
+                    let fieldIndex = transformers[k].fieldIndex
+                    let end = sharedAnalysisEnd[k]
+                    let analysed: Bool
+                    if case .text(let text) = transformers[k].kind, fieldIndex < values.count,
+                       case .string(let string) = values[fieldIndex] {
+                        analysed = text.extractor.withAnalysedScalars(string) { scalars in
+                            for j in k..<end {
+                                guard case .text(let block) = transformers[j].kind else { continue }
+                                block.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                            }
+                        }
+                    } else {
+                        analysed = false
+                    }
+                    if !analysed {
+                        for j in k..<end {
+                            transformers[j].append(fieldIndex < values.count ? values[fieldIndex] : .missing,
+                                                   offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                        }
+                    }
+                    k = end
                 }
             }
-            if !analysed {
-                for j in k..<end { transformers[j].append(value, offset: Int32(offsets[j]), to: &sink) }
-            }
-            k = end
         }
         return sink.sum
+    }
+
+    /// The transformers, their offsets and `sharedAnalysisEnd` as buffers, valid during `body`.
+    @inline(__always)
+    private func withTables<Result>(
+        _ body: (UnsafeBufferPointer<CompiledTransformer>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> Result
+    ) -> Result {
+        transformers.withUnsafeBufferPointer { transformers in
+            offsets.withUnsafeBufferPointer { offsets in
+                sharedAnalysisEnd.withUnsafeBufferPointer { body(transformers, offsets, $0) }
+            }
+        }
     }
 
     /// The human-readable name of output column `index` (e.g. `title:pistola`,
@@ -347,7 +369,7 @@ final class TextBlock: Sendable {
             case .tfidf(let vocabulary, _, _, _, _):
                 vocabulary.withLookup { lookup in
                     extractor.forEachUnorderedTerm(scalars) { term, hash in
-                        if let column = lookup.column(of: term, hash: hash) { hits.append(TermHit(column: column, negative: false)) }
+                        if let column = lookup.column(ofPadded: term, hash: hash) { hits.append(TermHit(column: column, negative: false)) }
                     }
                 }
             case .hashing(let nFeatures, _, let alternateSign, _):
@@ -455,7 +477,11 @@ final class TextBlock: Sendable {
     /// short text has.
     @inline(__always)
     static func sublinear(_ tf: Double, table: UnsafeBufferPointer<Double>) -> Double {
-        if tf >= 1 && tf < Double(table.count), let small = Int(exactly: tf) { return table[small] }
+        // Truncation and back instead of `Int(exactly:)`, which calls libm's trunc twice.
+        if tf >= 1 && tf < Double(table.count) {
+            let small = Int(tf)
+            if Double(small) == tf { return table[small] }
+        }
         return 1 + Math.log(tf)
     }
 
@@ -547,9 +573,23 @@ struct TermTable: Sendable {
         /// The column of `term` whose `TermHash` is `hash`, or nil.
         @inline(__always)
         func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+            column(of: term, hash: hash, prefix: TermTable.prefix(of: term))
+        }
+
+        /// `column(of:hash:)` for a term followed by at least `TermExtractor.termPadding`
+        /// readable bytes, whose prefix is one load instead of a byte loop.
+        @inline(__always)
+        func column(ofPadded term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+            guard let start = term.baseAddress else { return column(of: term, hash: hash) }
+            let word = UInt64(littleEndian: UnsafeRawPointer(start).loadUnaligned(as: UInt64.self))
+            let count = term.count
+            return column(of: term, hash: hash, prefix: count >= 8 ? word : word & (1 << UInt64(8 * count) - 1))
+        }
+
+        @inline(__always)
+        private func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64, prefix: UInt64) -> Int32? {
             let tag = UInt32(truncatingIfNeeded: hash >> 32)
             let count = term.count
-            let prefix = TermTable.prefix(of: term)
             var index = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let slot = slots[index]

@@ -255,7 +255,7 @@ extension FeaturePipeline {
                 // once; the ordered walk only for a text that does not fit its buffer.
                 let analysed = block.extractor.withAnalysedScalars(text) { scalars in
                     vocabulary.withLookup { lookup in
-                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in count(lookup.column(of: term, hash: hash)) }
+                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in count(lookup.column(ofPadded: term, hash: hash)) }
                     }
                 }
                 if !analysed { block.extractor.forEachTerm(in: text) { count(vocabulary.column(of: $0)) } }

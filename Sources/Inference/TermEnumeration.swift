@@ -49,12 +49,11 @@ extension TermExtractor {
     func withAnalysedScalars(_ text: String, _ body: (UnsafeBufferPointer<Unicode.Scalar>) -> Void) -> Bool {
         let capacity = text.utf8.count + 16
         return withUnsafeTemporaryAllocation(of: Unicode.Scalar.self, capacity: capacity) { buffer in
-            var count = 0
-            forEachAnalysedScalar(text) { scalar in
-                if count < capacity { buffer.initializeElement(at: count, to: scalar) }
-                count += 1
-            }
-            guard count <= capacity else { return false }
+            guard let base = buffer.baseAddress else { return false }
+            var sink = BufferScalarSink(base: base, capacity: capacity)
+            normalize(text, into: &sink)
+            guard sink.count <= capacity else { return false }
+            let count = normalization.contextual ? applyContextualSteps(buffer, count: sink.count) : sink.count
             body(UnsafeBufferPointer(rebasing: buffer[0..<count]))
             return true
         }
@@ -63,7 +62,8 @@ extension TermExtractor {
     /// Calls `body` with each term of the analysed scalars (UTF-8 bytes, valid during the call)
     /// and its `TermHash`: the multiset of `forEachTerm(in:)` on the text they came from, in
     /// another order (by start position, then length). Counts do not depend on order; the
-    /// vectorizer sorts by column.
+    /// vectorizer sorts by column. At least `termPadding` readable bytes follow each term's
+    /// start (zeros past the text), for `TermTable.Lookup.column(ofPadded:hash:)`.
     func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                               _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
         switch analyzer {
@@ -78,13 +78,24 @@ extension TermExtractor {
     private func forEachWordNGram(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
         let n = scalars.count
+        let filtersStopWords = !stopWords.isEmpty
+        let ngramMin = self.ngramMin, ngramMax = self.ngramMax
         Self.withBuffers(bytes: 5 * n + 1, offsets: n + 2) { bytes, bounds in
             // Token k is bytes[bounds[2k] ..< bounds[2k + 1]]; at most n / 2 tokens of ≥ 2 scalars.
             var byteCount = 0, tokenCount = 0
-            var runMark = 0, runStart = 0, runScalars = 0
-            func endRun() {
-                if runScalars >= 2
-                    && (stopWords.isEmpty || !stopWords.contains(Array(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart)))) {
+            var i = 0
+            while i < n {
+                guard PythonCharacterClass.isWord(scalars[i]) else { i += 1; continue }
+                let runMark = byteCount  // before the run and its separating space
+                if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount += 1 }
+                let runStart = byteCount
+                let first = i
+                repeat {
+                    byteCount += Self.writeUTF8(scalars[i], to: bytes + byteCount)
+                    i += 1
+                } while i < n && PythonCharacterClass.isWord(scalars[i])
+                if i - first >= 2
+                    && (!filtersStopWords || !isStopWord(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart))) {
                     bounds[2 * tokenCount] = Int32(truncatingIfNeeded: runStart)
                     bounds[2 * tokenCount + 1] = Int32(truncatingIfNeeded: byteCount)
                     tokenCount += 1
@@ -92,21 +103,7 @@ extension TermExtractor {
                     byteCount = runMark
                 }
             }
-            for scalar in scalars {
-                if PythonCharacterClass.isWord(scalar) {
-                    if runScalars == 0 {
-                        runMark = byteCount
-                        if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount += 1 }
-                        runStart = byteCount
-                    }
-                    runScalars += 1
-                    byteCount += Self.writeUTF8(scalar, to: bytes + byteCount)
-                } else if runScalars > 0 {
-                    endRun()
-                    runScalars = 0
-                }
-            }
-            if runScalars > 0 { endRun() }
+            (bytes + byteCount).initialize(repeating: 0, count: Self.termPadding)
             for i in 0..<tokenCount {
                 let first = Int(bounds[2 * i])
                 var hash = TermHash.start
@@ -122,6 +119,12 @@ extension TermExtractor {
                 }
             }
         }
+    }
+
+    /// Out of line, so that the set's generic machinery stays out of the tokenizer's loop.
+    @inline(never)
+    private func isStopWord(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        stopWords.contains(Array(token))
     }
 
     /// scikit-learn `_char_wb_ngrams`: per whitespace-separated word padded with a space on each
@@ -147,6 +150,7 @@ extension TermExtractor {
                 let length = end - i + 2
                 boundaries[length - 1] = Int32(truncatingIfNeeded: byteCount)
                 padded[byteCount] = 0x20
+                (padded + byteCount + 1).initialize(repeating: 0, count: Self.termPadding)
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
                 Self.forEachWindow(padded, boundaries, length: length, min: ngramMin, max: ngramMax,
                                    wholeOnce: true, body)
@@ -176,6 +180,7 @@ extension TermExtractor {
                 i = end
             }
             boundaries[length] = Int32(truncatingIfNeeded: byteCount)
+            (bytes + byteCount).initialize(repeating: 0, count: Self.termPadding)
             Self.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, body)
         }
     }
@@ -203,12 +208,15 @@ extension TermExtractor {
         }
     }
 
-    /// Runs `body` with `byteCount` temporary bytes and `offsetCount` Int32 offsets (each on
-    /// the stack up to 1 KiB), the scratch every analyzer here needs.
+    /// Bytes after a term's start that a lookup may read in one load (`column(ofPadded:hash:)`).
+    static let termPadding = 8
+
+    /// Runs `body` with `byteCount` temporary bytes (and `termPadding` more) and `offsetCount`
+    /// Int32 offsets (each on the stack up to 1 KiB), the scratch every analyzer here needs.
     @inline(__always)
     private static func withBuffers(bytes byteCount: Int, offsets offsetCount: Int,
                                     _ body: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Int32>) -> Void) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { bytes in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount + termPadding) { bytes in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: offsetCount) { offsets in
                 guard let bytes = bytes.baseAddress, let offsets = offsets.baseAddress else { return }
                 body(bytes, offsets)

@@ -10,7 +10,9 @@ enum PythonCharacterClass {
     static func isWord(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x80 {
-            return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39) || v == 0x5F
+            // [0-9A-Za-z_] as a 128-bit set.
+            let bits: UInt64 = v < 64 ? 0x03FF_0000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
+            return bits >> UInt64(v & 63) & 1 != 0
         }
         if v < 0x1_0000 {
             let word = basicPlaneWordBits[Int(v >> 6)]
@@ -119,6 +121,68 @@ enum AccentStripper {
     }
 }
 
+/// Where `TermExtractor.normalize(_:into:)` puts scalars.
+protocol ScalarSink {
+    mutating func put(_ scalar: Unicode.Scalar)
+    /// Eight ASCII scalars, one per byte of `bytes`, lowest byte first.
+    mutating func putASCII(_ bytes: UInt64)
+}
+
+extension ScalarSink {
+    @inline(__always)
+    mutating func putASCII(_ bytes: UInt64) {
+        for k in 0..<8 { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
+    }
+}
+
+struct ClosureScalarSink: ScalarSink {
+    let body: (Unicode.Scalar) -> Void
+    @inline(__always) func put(_ scalar: Unicode.Scalar) { body(scalar) }
+}
+
+/// Scalars written to a buffer; `count` goes on past `capacity` (writing nothing more), so the
+/// caller learns how much room the text needed.
+struct BufferScalarSink: ScalarSink {
+    let base: UnsafeMutablePointer<Unicode.Scalar>
+    let capacity: Int
+    var count = 0
+
+    @inline(__always)
+    mutating func put(_ scalar: Unicode.Scalar) {
+        if count < capacity { base[count] = scalar }
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func putASCII(_ bytes: UInt64) {
+        guard count + 8 <= capacity else {
+            for k in 0..<8 { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
+            return
+        }
+        let out = UnsafeMutableRawPointer(base + count).assumingMemoryBound(to: UInt32.self)
+        for k in 0..<8 { out[k] = UInt32(truncatingIfNeeded: bytes >> UInt64(8 * k)) & 0xFF }
+        count += 8
+    }
+}
+
+/// Eight ASCII bytes at once (SWAR): which are high-bit bytes, and their lowercase.
+enum ASCIIWord {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    static func isASCII(_ word: UInt64) -> Bool { word & highBits == 0 }
+
+    /// `word` (all ASCII) with A–Z turned into a–z.
+    @inline(__always)
+    static func lowercased(_ word: UInt64) -> UInt64 {
+        let atLeastA = word &+ (0x80 - 0x41) &* ones  // high bit set where the byte is ≥ "A"
+        let aboveZ = word &+ (0x80 - 0x5B) &* ones  // … and where it is > "Z"
+        let upper = atLeastA & ~aboveZ & highBits
+        return word | upper >> 2
+    }
+}
+
 /// Lowercase-then-strip as one precomputed lookup for U+0000…U+2FFF (Latin, Greek, Cyrillic,
 /// punctuation, letterlike symbols …), one table per configuration, built on first use.
 /// Above U+2FFF the hot path falls back to `Unicode.Scalar.Properties` and `AccentStripper`.
@@ -149,7 +213,7 @@ struct ScalarMapTable: Sendable {
             guard let scalar = Unicode.Scalar(v) else { continue }
             // The same mapping as the scalars above the table take, so the two cannot differ.
             mapped.removeAll(keepingCapacity: true)
-            TermExtractor.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { mapped.append($0) }
+            mapped.append(contentsOf: TermExtractor.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents))
             if mapped.count == 1 && mapped[0] == scalar { continue }
             packed[Int(v)] = (UInt32(storage.count) << 8 | UInt32(mapped.count)) + 1
             storage.append(contentsOf: mapped)
@@ -261,42 +325,38 @@ public struct TermExtractor: Sendable, Equatable {
 
     /// Feeds `body` the scalars the analyzers read: `forEachNormalizedScalar`, then the
     /// contextual normalisation steps. Without contextual steps this is `forEachNormalizedScalar`
-    /// itself; with them the text is held in a temporary buffer sized from its UTF-8 length
-    /// (on the stack when small), and only a text that grows beyond it under lowercasing and
-    /// decomposition takes a heap array.
+    /// itself; with them the text goes through `withAnalysedScalars`' buffer, and only a text
+    /// that grows beyond it under lowercasing and decomposition takes a heap array.
     @inline(__always)
     func forEachAnalysedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
         guard normalization.contextual else { forEachNormalizedScalar(text, body); return }
-        let capacity = text.utf8.count + 16
-        withUnsafeTemporaryAllocation(of: Unicode.Scalar.self, capacity: capacity) { buffer in
-            var count = 0
-            // Passes that cannot change this text are skipped: no zero-width character, no
-            // digit or `@ $ !`, no scalar three times in a row.
-            var present = ContextualNormalizer.Present()
-            var last: Unicode.Scalar = "\u{0}", run = 0
-            forEachNormalizedScalar(text) { scalar in
-                if count < capacity { buffer.initializeElement(at: count, to: scalar) }
-                count += 1
-                present.note(scalar)
-                if scalar == last { run += 1; if run >= 3 { present.triple = true } } else { last = scalar; run = 1 }
-            }
-            if count <= capacity {
-                var needed = normalization
-                if !present.zeroWidth && !present.separator { needed.separators = false }
-                if !present.leet { needed.leetspeak = false }
-                if !present.triple { needed.repeats = false }
-                let kept = ContextualNormalizer.apply(needed, to: buffer, count: count)
-                for k in 0..<kept { body(buffer[k]) }
-                return
-            }
-            var scalars: [Unicode.Scalar] = []
-            scalars.reserveCapacity(count)
-            forEachNormalizedScalar(text) { scalars.append($0) }
-            scalars.withUnsafeMutableBufferPointer { all in
-                let kept = ContextualNormalizer.apply(normalization, to: all, count: all.count)
-                for k in 0..<kept { body(all[k]) }
-            }
+        let fitted = withAnalysedScalars(text) { scalars in for scalar in scalars { body(scalar) } }
+        if fitted { return }
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(text.utf8.count)
+        forEachNormalizedScalar(text) { scalars.append($0) }
+        scalars.withUnsafeMutableBufferPointer { all in
+            let kept = ContextualNormalizer.apply(normalization, to: all, count: all.count)
+            for k in 0..<kept { body(all[k]) }
         }
+    }
+
+    /// The contextual steps over normalised scalars in `buffer[0..<count]`, skipping those that
+    /// cannot change this text (no zero-width character, no digit or `@ $ !`, no scalar three
+    /// times in a row); returns the new count.
+    func applyContextualSteps(_ buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
+        var present = ContextualNormalizer.Present()
+        var last: Unicode.Scalar = "\u{0}", run = 0
+        for k in 0..<count {
+            let scalar = buffer[k]
+            present.note(scalar)
+            if scalar == last { run += 1; if run >= 3 { present.triple = true } } else { last = scalar; run = 1 }
+        }
+        var needed = normalization
+        if !present.zeroWidth && !present.separator { needed.separators = false }
+        if !present.leet { needed.leetspeak = false }
+        if !present.triple { needed.repeats = false }
+        return ContextualNormalizer.apply(needed, to: buffer, count: count)
     }
 
     /// Tokens as UTF-8 in one buffer, separated by single spaces; token k is `starts[k]..<ends[k]`.
@@ -358,66 +418,113 @@ public struct TermExtractor: Sendable, Equatable {
     /// Feeds `body` the scalars of `text` after lowercasing and/or accent stripping.
     @inline(__always)
     func forEachNormalizedScalar(_ text: String, _ body: (Unicode.Scalar) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var sink = ClosureScalarSink(body: body)
+            normalize(text, into: &sink)
+        }
+    }
+
+    /// `forEachNormalizedScalar` into any sink: specialised for a buffer, its count stays in a
+    /// register instead of a closure's captured variable.
+    @inline(__always)
+    func normalize<Sink: ScalarSink>(_ text: String, into sink: inout Sink) {
         if asciiOnly {
             // strip_accents='ascii' is NFKD then "drop non-ASCII"; combining marks are non-ASCII,
             // so unicode stripping followed by the ASCII filter gives the same scalars.
             TermExtractor(lowercase: lowercase, stripAccents: true,
                           normalization: normalization.homoglyphs ? TextNormalization([.homoglyphs]) : .none)
                 .forEachNormalizedScalar(text) { scalar in
-                if scalar.value < 0x80 { body(scalar) }
+                if scalar.value < 0x80 { sink.put(scalar) }
             }
             return
         }
         let input = text.unicodeScalars
         let homoglyphs = normalization.homoglyphs
         guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
-            for scalar in input { body(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
+            for scalar in input { sink.put(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
             return
         }
-        var index = input.startIndex
-        while index != input.endIndex {
-            var scalar = input[index]
-            if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
-            let v = scalar.value
-            if v < 0x80 {
-                if lowercase && v >= 0x41 && v <= 0x5A {
-                    body(Unicode.Scalar(UInt8(truncatingIfNeeded: v + 32)))
-                } else {
-                    body(scalar)
-                }
-            } else {
-                if lowercase && v == 0x03A3 {
-                    let sigma: Unicode.Scalar = Self.isFinalSigma(input, at: index)
-                        ? "\u{03C2}" : "\u{03C3}"
-                    body(sigma)  // both are unaffected by accent stripping
-                } else if v < ScalarMapTable.limit {
-                    let packed = table.packed[Int(v)]
-                    if packed == 0 {
-                        body(scalar)
-                    } else {
-                        let start = Int((packed - 1) >> 8), end = start + Int((packed - 1) & 0xFF)
-                        for k in start..<end { body(table.storage[k]) }
+        // Decoding the UTF-8 here costs a few instructions an ASCII byte, where the scalar
+        // view's indices cost dozens. (`withUTF8` copies only a string that is not contiguous.)
+        var utf8 = text
+        utf8.withUTF8 { bytes in
+            table.packed.withUnsafeBufferPointer { packed in
+                var offset = 0
+                let count = bytes.count
+                let base = UnsafeRawPointer(bytes.baseAddress)
+                while offset < count {
+                    if let base, offset + 8 <= count {
+                        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                        if ASCIIWord.isASCII(word) {
+                            sink.putASCII(lowercase ? ASCIIWord.lowercased(word) : word)
+                            offset += 8
+                            continue
+                        }
                     }
-                } else {
-                    Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents, body)
+                    let lead = bytes[offset]
+                    if lead < 0x80 {
+                        // ASCII: no homoglyph (their table starts at U+0370), no accent.
+                        sink.put(Unicode.Scalar(lowercase && lead &- 0x41 < 26 ? lead | 0x20 : lead))
+                        offset += 1
+                        continue
+                    }
+                    let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: lead)
+                    var scalar = decoded
+                    if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
+                    let v = scalar.value
+                    if v < 0x80 {
+                        sink.put(lowercase && v &- 0x41 < 26 ? Unicode.Scalar(UInt8(truncatingIfNeeded: v | 0x20)) : scalar)
+                    } else if lowercase && v == 0x03A3 {
+                        let index = text.utf8.index(text.startIndex, offsetBy: offset)
+                        sink.put(Self.isFinalSigma(input, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
+                    } else if v < ScalarMapTable.limit {
+                        let entry = packed[Int(v)]
+                        if entry == 0 {
+                            sink.put(scalar)
+                        } else {
+                            let start = Int((entry - 1) >> 8), end = start + Int((entry - 1) & 0xFF)
+                            for k in start..<end { sink.put(table.storage[k]) }
+                        }
+                    } else {
+                        for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
+                    }
+                    offset += length
                 }
             }
-            index = input.index(after: index)
         }
     }
 
+    /// The scalar whose UTF-8 starts at `offset` with `lead` ≥ 0x80, and its length in bytes.
+    /// The bytes are a String's, hence valid UTF-8.
+    @inline(__always)
+    static func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int, lead: UInt8) -> (Unicode.Scalar, Int) {
+        var value: UInt32
+        let length: Int
+        if lead < 0xE0 {
+            value = UInt32(lead & 0x1F); length = 2
+        } else if lead < 0xF0 {
+            value = UInt32(lead & 0x0F); length = 3
+        } else {
+            value = UInt32(lead & 0x07); length = 4
+        }
+        for k in 1..<length { value = value << 6 | UInt32(bytes[offset + k] & 0x3F) }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+
     /// Lowercase + strip for scalars above the table (CJK, Hangul, historic scripts, emoji …).
-    static func mapSlowly(_ scalar: Unicode.Scalar, lowercase: Bool, stripAccents: Bool, _ body: (Unicode.Scalar) -> Void) {
+    /// Returns the scalars rather than calling back, so that a caller's per-scalar state is not
+    /// captured by a closure on its hot path.
+    static func mapSlowly(_ scalar: Unicode.Scalar, lowercase: Bool, stripAccents: Bool) -> [Unicode.Scalar] {
         var lowered: [Unicode.Scalar] = []
         if lowercase && scalar.properties.changesWhenLowercased {
             lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
         } else {
             lowered.append(scalar)
         }
-        guard stripAccents else { for s in lowered { body(s) }; return }
+        guard stripAccents else { return lowered }
         var stripped: [Unicode.Scalar] = []
         for s in lowered { AccentStripper.append(s, to: &stripped) }
-        for s in stripped { body(s) }
+        return stripped
     }
 
     /// Python's Final_Sigma context for U+03A3 at `index`: preceded by a cased letter (skipping

@@ -51,6 +51,8 @@ func argument(_ name: String) -> String? {
 
 let rounds = Int(argument("--rounds") ?? "") ?? 7
 let itemCount = Int(argument("--items") ?? "") ?? 20_000
+/// `--only predict` (or explain, features): time just that, for a profiler's view of one path.
+let only = argument("--only")
 var rng = SplitMix64(state: 42)
 
 let syllables = ["pa", "ra", "to", "ção", "mi", "ño", "gu", "lé", "sa", "ke", "vi", "do", "ma", "ri", "ta", "lo",
@@ -169,20 +171,27 @@ do {
     var featuresWall: [Double] = [], featuresCPU: [Double] = []
     let n = Double(items.count)
     for _ in 0..<rounds {
-        let p = measure { for item in items { checksum += model.predict(item).score } }
-        predictWall.append(p.wall / n); predictCPU.append(p.cpu / n)
-        let e = measure { for item in items { checksum += Double(model.explain(item, top: 5).up.count) } }
-        explainWall.append(e.wall / n); explainCPU.append(e.cpu / n)
-        let f = measure { for item in items { checksum += Double(model.features(item).count) } }
-        featuresWall.append(f.wall / n); featuresCPU.append(f.cpu / n)
+        if only == nil || only == "predict" {
+            let p = measure { for item in items { checksum += model.predict(item).score } }
+            predictWall.append(p.wall / n); predictCPU.append(p.cpu / n)
+        }
+        if only == nil || only == "explain" {
+            let e = measure { for item in items { checksum += Double(model.explain(item, top: 5).up.count) } }
+            explainWall.append(e.wall / n); explainCPU.append(e.cpu / n)
+        }
+        if only == nil || only == "features" {
+            let f = measure { for item in items { checksum += Double(model.features(item).count) } }
+            featuresWall.append(f.wall / n); featuresCPU.append(f.cpu / n)
+        }
     }
     func report(_ label: String, _ wall: [Double], _ cpu: [Double]) {
+        guard !wall.isEmpty else { return }
         print("\(label): median \(Int(median(wall))) ns/item wall, \(Int(median(cpu))) ns/item thread CPU (wall rounds: \(wall.map { Int($0) }))")
     }
     report("predict", predictWall, predictCPU)
     report("explain(top: 5)", explainWall, explainCPU)
     report("features only", featuresWall, featuresCPU)
-    if generated {
+    if generated && only == nil {
         // The same items through the same model with every normalisation step, rounds alternating.
         let normalised = try LoadedModel.load(directory: String(directory.dropLast()) + "2")
         var plainCPU: [Double] = [], normalisedCPU: [Double] = [], plainPredict: [Double] = [], normalisedPredict: [Double] = []
@@ -197,11 +206,13 @@ do {
         print("  features: \(Int(median(plainCPU))) → \(Int(median(normalisedCPU))) ns/item (×\(ratio(plainCPU, normalisedCPU)))")
         print("  predict:  \(Int(median(plainPredict))) → \(Int(median(normalisedPredict))) ns/item (×\(ratio(plainPredict, normalisedPredict)))")
     }
-    let megabytes = 16
-    let blob = [UInt8](repeating: 0x5A, count: megabytes << 20)
-    var digest: [UInt8] = []
-    let hashTime = measure { digest = SHA256.hash(blob) }
-    print("sha256: \(Int(Double(megabytes) / (hashTime.cpu / 1e9))) MiB/s of thread CPU (\(SHA256.hexString(digest).prefix(8))…)")
+    if only == nil {
+        let megabytes = 16
+        let blob = [UInt8](repeating: 0x5A, count: megabytes << 20)
+        var digest: [UInt8] = []
+        let hashTime = measure { digest = SHA256.hash(blob) }
+        print("sha256: \(Int(Double(megabytes) / (hashTime.cpu / 1e9))) MiB/s of thread CPU (\(SHA256.hexString(digest).prefix(8))…)")
+    }
     print("checksum \(checksum)")
     if generated {
         try? FileManager.default.removeItem(atPath: String(directory.dropLast("/bench/1".count)))

@@ -129,11 +129,58 @@ import Testing
                 guard let scalar = Unicode.Scalar(v) else { continue }
                 var fast: [Unicode.Scalar] = []
                 extractor.forEachNormalizedScalar(String(Character(scalar))) { fast.append($0) }
-                var slow: [Unicode.Scalar] = []
-                TermExtractor.mapSlowly(scalar, lowercase: configuration.0, stripAccents: configuration.1) { slow.append($0) }
+                let slow = TermExtractor.mapSlowly(scalar, lowercase: configuration.0, stripAccents: configuration.1)
                 #expect(fast == slow, "U+\(String(v, radix: 16)) lowercase=\(configuration.0) strip=\(configuration.1)")
                 if fast != slow { return }
             }
+        }
+    }
+
+    /// The UTF-8 walk (eight ASCII bytes at a time where it can) gives what mapping each scalar
+    /// on its own gives, into a closure and into a buffer, at every alignment of ASCII runs
+    /// around non-ASCII scalars.
+    @Test func normalisedTextIsTheScalarByScalarMapping() {
+        let others: [String] = ["É", "ç", "Ø", "ǅ", "ﬁ", "東", "😀", "İ", "ß", "\u{0301}"]
+        let ascii = "AbCdEfGhIjKlMnOpQrStUvWxYz@[`{ 09_-"
+        for configuration in [(true, true), (true, false), (false, true)] {
+            let extractor = TermExtractor(lowercase: configuration.0, stripAccents: configuration.1)
+            for (k, other) in others.enumerated() {
+                for before in 0..<18 {
+                    let text = String(ascii.prefix(before)) + other + String(ascii.dropFirst(k).prefix(before + 5)) + other
+                    let expected = text.unicodeScalars.flatMap {
+                        TermExtractor.mapSlowly($0, lowercase: configuration.0, stripAccents: configuration.1)
+                    }
+                    var walked: [Unicode.Scalar] = []
+                    extractor.forEachNormalizedScalar(text) { walked.append($0) }
+                    var buffered: [Unicode.Scalar] = []
+                    let fits = extractor.withAnalysedScalars(text) { buffered = Array($0) }
+                    #expect(walked == expected, "\(text) \(configuration)")
+                    #expect(fits && buffered == expected, "\(text) \(configuration)")
+                    if walked != expected { return }
+                }
+            }
+        }
+    }
+
+    @Test func asciiWordsLowercaseEveryByteAtEveryPosition() {
+        for position in 0..<8 {
+            for byte in UInt8(0)..<0x80 {
+                let filler: UInt64 = 0x2E2E_2E2E_2E2E_2E2E  // "........"
+                let shift = UInt64(8 * position)
+                let word = filler & ~(0xFF << shift) | UInt64(byte) << shift
+                let lowered = UInt8(truncatingIfNeeded: ASCIIWord.lowercased(word) >> shift)
+                #expect(lowered == (byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte))
+                #expect(ASCIIWord.lowercased(word) & ~(0xFF << shift) == filler & ~(0xFF << shift))
+            }
+        }
+        #expect(ASCIIWord.isASCII(0x7F7F_7F7F_7F7F_7F7F))
+        #expect(!ASCIIWord.isASCII(0x0000_0080_0000_0000))
+    }
+
+    @Test func asciiWordCharactersAreTheRegexClass() {
+        for v in UInt8(0)..<0x80 {
+            let c = Character(Unicode.Scalar(v))
+            #expect(PythonCharacterClass.isWord(Unicode.Scalar(v)) == (c.isASCII && (c.isLetter || c.isNumber || c == "_")), "\(v)")
         }
     }
 

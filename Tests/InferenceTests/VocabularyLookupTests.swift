@@ -28,6 +28,25 @@ import Testing
         #expect(empty.withUTF8 { table.column(of: $0) } == nil)
     }
 
+    @Test func paddedLookupsAgreeWithByteByByteOnes() {
+        let terms = (0..<400).map { k in String(repeating: k % 3 == 0 ? "é" : "a", count: k % 13) + "\(k)" } + ["", "a", "ab", "abcdefgh"]
+        let table = TermTable(terms: terms)
+        var generator = SystemRandomNumberGenerator()
+        let probes = terms + ["abcdefg", "abcdefghi", "zz", "aé", "a\u{0}"]
+        table.withLookup { lookup in
+            for probe in probes {
+                let bytes = Array(probe.utf8)
+                // The term, then bytes of other text: the padded lookup must only see the term's own.
+                let buffer = bytes + (0..<TermExtractor.termPadding).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                buffer.withUnsafeBufferPointer { all in
+                    let term = UnsafeBufferPointer(rebasing: all[0..<bytes.count])
+                    let hash = TermHash.of(term)
+                    #expect(lookup.column(ofPadded: term, hash: hash) == lookup.column(of: term, hash: hash), "\(probe)")
+                }
+            }
+        }
+    }
+
     @Test func charWBTermsFeedTfidf() throws {
         let signature = Signature(fields: [FieldSpec(name: "title", type: .string)])
         let spec = TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 3,
