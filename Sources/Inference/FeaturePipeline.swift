@@ -361,77 +361,113 @@ final class TextBlock: Sendable {
     }
 
     /// The block's columns for a text already analysed (`TermExtractor.withAnalysedScalars`),
-    /// the same as `append(_:offset:to:)` gives, the hits gathered on the stack.
+    /// the same as `append(_:offset:to:)` gives, to the last bit: the hits counted per column
+    /// in the thread's `ColumnCounter` when there may be many (char n-grams, long texts; blocks
+    /// up to the counter's maximum width), else gathered on the stack and sorted (a title's
+    /// twenty word n-grams sort by insertion in less than the counter's bookkeeping).
     func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) {
+        let span = extractor.ngramMax - extractor.ngramMin + 1
+        let likelyHits = extractor.analyzer == .word ? scalars.count / 4 * span : scalars.count * span
+        if likelyHits >= TermHitSort.radixThreshold && width <= ColumnCounter.maximumWidth {
+            var counted = CountedHits(counter: ColumnCounter.forCurrentThread(width: width))
+            collectHits(analysed: scalars, into: &counted)
+            guard counted.count > 0 else { return }
+            // Room for every column, so that emit reads the counts once.
+            counted.counter.reserveMerged(counted.count)
+            emit(CountedColumns(counter: counted.counter, width: width), offset: offset, to: &sink,
+                 merged: (counted.counter.mergedColumns, counted.counter.mergedValues, counted.count))
+            return
+        }
         withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
             var hits = TermHits(stack: stack)
-            switch vectorizer {
-            case .tfidf(let vocabulary, _, _, _, _):
-                vocabulary.withLookup { lookup in
-                    extractor.forEachUnorderedTerm(scalars) { term, hash in
-                        if let column = lookup.column(ofPadded: term, hash: hash) { hits.append(TermHit(column: column, negative: false)) }
-                    }
-                }
-            case .hashing(let nFeatures, _, let alternateSign, _):
-                extractor.forEachUnorderedTerm(scalars) { term, _ in
-                    let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
-                    hits.append(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
-                }
-            }
+            collectHits(analysed: scalars, into: &hits)
             hits.withHits { emit($0, offset: offset, to: &sink) }
         }
     }
 
-    /// Sorts the hits by column, merges each column's counts, weights them (binary, sublinear
-    /// tf, idf), normalises the block and hands the columns to `sink`. The idf and sublinear
-    /// tables are entered once per block, not per column.
+    /// The vocabulary (or hashing) hits among the terms of analysed scalars, unordered.
+    /// Generic visitors rather than closures, so that the lookup and the collecting inline
+    /// into the term walk (a call per term cost about a third of the walk).
+    @inline(__always)
+    private func collectHits<Collector: HitCollector>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>,
+                                                       into collector: inout Collector) {
+        switch vectorizer {
+        case .tfidf(let vocabulary, _, _, _, _):
+            vocabulary.withLookup { lookup in
+                var visitor = VocabularyHits(lookup: lookup, collector: collector)
+                extractor.visitUnorderedTerms(scalars, &visitor)
+                collector = visitor.collector
+            }
+        case .hashing(let nFeatures, _, let alternateSign, _):
+            var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
+            extractor.visitUnorderedTerms(scalars, &visitor)
+            collector = visitor.collector
+        }
+    }
+
+    /// Columns a block's merged values are kept for on the stack (1 KiB of values) when its
+    /// hits are sorted: up to this many, each value is computed once; past it, once for the
+    /// norm and once to emit.
+    static let mergedCapacity = 128
+
+    /// Sorts the hits by column and hands them to `emit(_:offset:to:merged:)`.
     private func emit<Sink: FeatureSink>(_ hits: UnsafeMutableBufferPointer<TermHit>, offset: Int32, to sink: inout Sink) {
         guard !hits.isEmpty else { return }
         TermHitSort.sort(hits)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.mergedCapacity) { values in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.mergedCapacity) { columns in
+                guard let values = values.baseAddress, let columns = columns.baseAddress else { return }
+                emit(SortedHits(hits: hits), offset: offset, to: &sink, merged: (columns, values, Self.mergedCapacity))
+            }
+        }
+    }
+
+    /// Weights each column's total (binary, sublinear tf, idf), normalises the block and hands
+    /// the columns to `sink` in column order. The idf and sublinear tables are entered once per
+    /// block, not per column.
+    @inline(__always)
+    private func emit<Totals: ColumnTotals, Sink: FeatureSink>(
+        _ totals: Totals, offset: Int32, to sink: inout Sink,
+        merged: (columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Double>, capacity: Int)
+    ) {
         switch vectorizer {
         case .tfidf(_, let idf, _, let sublinear, let norm):
             idf.withUnsafeBufferPointer { idf in
                 Self.sublinearTable.withUnsafeBufferPointer { table in
-                    emit(hits, norm: norm, offset: offset, to: &sink) { tf, column in
+                    emit(totals, norm: norm, offset: offset, to: &sink, merged: merged) { tf, column in
                         (sublinear ? Self.sublinear(tf, table: table) : tf) * idf[Int(column)]
                     }
                 }
             }
         case .hashing(_, _, _, let norm):
-            emit(hits, norm: norm, offset: offset, to: &sink) { tf, _ in tf }
+            emit(totals, norm: norm, offset: offset, to: &sink, merged: merged) { tf, _ in tf }
         }
     }
 
-    /// Columns a block's merged values are kept for on the stack (1 KiB of values): up to
-    /// this many, each value is computed once; past it, once for the norm and once to emit.
-    static let mergedCapacity = 128
-
     @inline(__always)
-    private func emit<Sink: FeatureSink>(
-        _ hits: UnsafeMutableBufferPointer<TermHit>, norm: VectorNorm, offset: Int32, to sink: inout Sink,
+    private func emit<Totals: ColumnTotals, Sink: FeatureSink>(
+        _ totals: Totals, norm: VectorNorm, offset: Int32, to sink: inout Sink,
+        merged: (columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Double>, capacity: Int),
         weight: (Double, Int32) -> Double
     ) {
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: Self.mergedCapacity) { values in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.mergedCapacity) { columns in
-                var count = 0
-                let merged = forEachValue(hits, weight: weight) { column, value in
-                    guard count < columns.count else { return false }
-                    columns[count] = column
-                    values[count] = value
-                    count += 1
-                    return true
-                }
-                if merged {
-                    let divisor = Self.divisor(norm) { body in for k in 0..<count { body(values[k]) } }
-                    // x / 1 is x exactly: an unnormalised block goes through the same division.
-                    for k in 0..<count { sink.add(offset + columns[k], values[k] / divisor) }
-                } else {
-                    let divisor = Self.divisor(norm) { body in
-                        forEachValue(hits, weight: weight) { _, value in body(value); return true }
-                    }
-                    forEachValue(hits, weight: weight) { column, value in sink.add(offset + column, value / divisor); return true }
-                }
+        let (columns, values, capacity) = merged
+        var count = 0
+        let fitted = forEachValue(totals, weight: weight) { column, value in
+            guard count < capacity else { return false }
+            columns[count] = column
+            values[count] = value
+            count += 1
+            return true
+        }
+        if fitted {
+            let divisor = Self.divisor(norm) { body in for k in 0..<count { body(values[k]) } }
+            // x / 1 is x exactly: an unnormalised block goes through the same division.
+            for k in 0..<count { sink.add(offset + columns[k], values[k] / divisor) }
+        } else {
+            let divisor = Self.divisor(norm) { body in
+                forEachValue(totals, weight: weight) { _, value in body(value); return true }
             }
+            forEachValue(totals, weight: weight) { column, value in sink.add(offset + column, value / divisor); return true }
         }
     }
 
@@ -453,24 +489,19 @@ final class TextBlock: Sendable {
         }
     }
 
-    /// Each column of the sorted hits with its value, `weight(tf, column)` (zeros skipped:
-    /// hashed terms whose signs cancelled, idf 0), in column order, until `body` says stop.
-    /// Returns whether every column was handed over.
+    /// Each column with its value, `weight(tf, column)` (zeros skipped: hashed terms whose
+    /// signs cancelled, idf 0), in column order, until `body` says stop. Returns whether every
+    /// column was handed over.
     @inline(__always) @discardableResult
-    private func forEachValue(
-        _ hits: UnsafeMutableBufferPointer<TermHit>, weight: (Double, Int32) -> Double, _ body: (Int32, Double) -> Bool
+    private func forEachValue<Totals: ColumnTotals>(
+        _ totals: Totals, weight: (Double, Int32) -> Double, _ body: (Int32, Double) -> Bool
     ) -> Bool {
-        var k = 0
-        while k < hits.count {
-            let column = hits[k].column
-            var total = 0.0
-            while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
-            if total == 0 { continue }
+        totals.forEachTotal { column, total in
+            if total == 0 { return true }
             let value = weight(binary ? 1 : total, column)
-            if value == 0 { continue }
-            guard body(column, value) else { return false }
+            if value == 0 { return true }
+            return body(column, value)
         }
-        return true
     }
 
     /// 1 + log(tf), from `table` (`sublinearTable`'s storage) for the small counts every
@@ -495,51 +526,57 @@ final class TextBlock: Sendable {
 /// Python compares str code points — unlike `String ==`, which equates canonically equivalent
 /// text).
 struct TermTable: Sendable {
-    /// One slot (24 bytes): the hash's high half, the column, the term's place in `arena`, and
-    /// its first 8 bytes, so that a probe for a term of up to 8 bytes (every char n-gram up to
-    /// 4 ASCII letters, most words) reads one slot and never the arena.
+    /// One slot (16 bytes, four to a cache line): bits 8–31 of the hash's high half with the
+    /// term's length (up to 255) below them, the column, and the term's first 8 bytes, so that
+    /// a probe for a term of up to 8 bytes (every char n-gram up to 4 ASCII letters, most
+    /// words) reads one slot and never the arena.
     struct Slot: Sendable {
         var tag: UInt32 = 0
         /// Column + 1; 0 = empty slot.
         var columnPlusOne: Int32 = 0
-        var start: Int32 = 0
-        var length: Int32 = 0
         /// The first min(8, length) bytes, little-endian, zero-padded.
         var prefix: UInt64 = 0
     }
 
-    /// All terms' UTF-8 bytes, concatenated.
+    /// All terms' UTF-8 bytes, concatenated in column order.
     let arena: [UInt8]
+    /// Where column c's bytes start in `arena`; `starts[c + 1]` is where they end.
+    let starts: [Int32]
     /// Capacity is a power of two, at least twice the vocabulary size.
     let slots: [Slot]
     let mask: Int
 
     init(terms: [String]) {
         var arena: [UInt8] = []
-        var places: [(start: Int32, length: Int32)] = []
-        places.reserveCapacity(terms.count)
+        var starts: [Int32] = [0]
+        starts.reserveCapacity(terms.count + 1)
         for term in terms {
-            let start = arena.count
             arena.append(contentsOf: term.utf8)
-            places.append((Int32(truncatingIfNeeded: start), Int32(truncatingIfNeeded: arena.count - start)))
+            starts.append(Int32(truncatingIfNeeded: arena.count))
         }
         var capacity = 8
         while capacity < terms.count * 2 { capacity *= 2 }
         var slots = [Slot](repeating: Slot(), count: capacity)
         arena.withUnsafeBufferPointer { bytes in
             for column in terms.indices {
-                let place = places[column]
-                let term = UnsafeBufferPointer(rebasing: bytes[Int(place.start)..<Int(place.start + place.length)])
+                let term = UnsafeBufferPointer(rebasing: bytes[Int(starts[column])..<Int(starts[column + 1])])
                 let hash = TermHash.of(term)
                 var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
                 while slots[slot].columnPlusOne != 0 { slot = (slot + 1) & (capacity - 1) }
-                slots[slot] = Slot(tag: UInt32(truncatingIfNeeded: hash >> 32), columnPlusOne: Int32(column + 1),
-                                   start: place.start, length: place.length, prefix: Self.prefix(of: term))
+                slots[slot] = Slot(tag: Self.tag(hash: hash, length: term.count), columnPlusOne: Int32(column + 1),
+                                   prefix: Self.prefix(of: term))
             }
         }
         self.arena = arena
+        self.starts = starts
         self.slots = slots
         self.mask = capacity - 1
+    }
+
+    /// A slot's tag: the hash's bits 40–63 and the length, 255 standing for any from 255 on.
+    @inline(__always)
+    static func tag(hash: UInt64, length: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> 32) & 0xFFFF_FF00 | UInt32(truncatingIfNeeded: min(length, 255))
     }
 
     /// The first min(8, count) bytes of `term`, little-endian, zero-padded.
@@ -561,12 +598,15 @@ struct TermTable: Sendable {
     @inline(__always)
     func withLookup<Result>(_ body: (Lookup) -> Result) -> Result {
         arena.withUnsafeBufferPointer { arena in
-            slots.withUnsafeBufferPointer { slots in body(Lookup(arena: arena, slots: slots, mask: mask)) }
+            starts.withUnsafeBufferPointer { starts in
+                slots.withUnsafeBufferPointer { slots in body(Lookup(arena: arena, starts: starts, slots: slots, mask: mask)) }
+            }
         }
     }
 
     struct Lookup {
         let arena: UnsafeBufferPointer<UInt8>
+        let starts: UnsafeBufferPointer<Int32>
         let slots: UnsafeBufferPointer<Slot>
         let mask: Int
 
@@ -588,16 +628,21 @@ struct TermTable: Sendable {
 
         @inline(__always)
         private func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64, prefix: UInt64) -> Int32? {
-            let tag = UInt32(truncatingIfNeeded: hash >> 32)
             let count = term.count
+            let tag = TermTable.tag(hash: hash, length: count)
             var index = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let slot = slots[index]
                 if slot.columnPlusOne == 0 { return nil }
-                if slot.tag == tag && slot.prefix == prefix && Int(slot.length) == count {
-                    if count <= 8 { return slot.columnPlusOne - 1 }
-                    guard let a = arena.baseAddress, let b = term.baseAddress else { return slot.columnPlusOne - 1 }
-                    if TermTable.bytesEqual(a + Int(slot.start) + 8, b + 8, count - 8) { return slot.columnPlusOne - 1 }
+                if slot.tag == tag && slot.prefix == prefix {
+                    // Equal lengths below 255 (the tag holds them), equal first 8 bytes.
+                    let column = slot.columnPlusOne - 1
+                    if count <= 8 { return column }
+                    let start = Int(starts[Int(column)]), end = Int(starts[Int(column) + 1])
+                    if end - start == count, let a = arena.baseAddress, let b = term.baseAddress,
+                       TermTable.bytesEqual(a + start + 8, b + 8, count - 8) {
+                        return column
+                    }
                 }
                 index = (index + 1) & mask
             }

@@ -36,9 +36,54 @@ extension TermHit {
     @inline(__always) var weight: Double { self & 1 == 0 ? 1 : -1 }
 }
 
+/// Where a text block's hits go as its terms are looked up.
+protocol HitCollector {
+    mutating func collect(_ hit: TermHit)
+}
+
+/// Terms looked up in a vocabulary, each found one a hit.
+struct VocabularyHits<Collector: HitCollector>: TermVisitor {
+    let lookup: TermTable.Lookup
+    var collector: Collector
+
+    @inline(__always)
+    mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+        if let column = lookup.column(ofPadded: term, hash: hash) { collector.collect(TermHit(column: column, negative: false)) }
+    }
+}
+
+/// Terms hashed into `nFeatures` columns (scikit-learn's HashingVectorizer), each a hit.
+struct HashedHits<Collector: HitCollector>: TermVisitor {
+    let nFeatures: Int
+    let alternateSign: Bool
+    var collector: Collector
+
+    @inline(__always)
+    mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+        let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
+        collector.collect(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
+    }
+}
+
+/// Hits counted per column in a `ColumnCounter`; `count` is how many came.
+struct CountedHits: HitCollector {
+    let counter: ColumnCounter
+    private(set) var count = 0
+
+    init(counter: ColumnCounter) {
+        self.counter = counter
+    }
+
+    @inline(__always)
+    mutating func collect(_ hit: TermHit) {
+        counter.add(hit.column, hit & 1 == 0 ? 1 : -1)
+        count += 1
+    }
+}
+
 /// Term hits gathered in a caller's buffer (1 KiB on the stack), moving to the heap only
 /// past it (a text with more than 256 vocabulary hits in one block).
-struct TermHits {
+struct TermHits: HitCollector {
     private let stack: UnsafeMutableBufferPointer<TermHit>
     private var heap: [TermHit] = []
     private(set) var count = 0
@@ -51,7 +96,7 @@ struct TermHits {
     }
 
     @inline(__always)
-    mutating func append(_ hit: TermHit) {
+    mutating func collect(_ hit: TermHit) {
         if count < stack.count {
             stack[count] = hit
         } else {
@@ -68,6 +113,42 @@ struct TermHits {
     mutating func withHits<Result>(_ body: (UnsafeMutableBufferPointer<TermHit>) -> Result) -> Result {
         if count <= stack.count { return body(UnsafeMutableBufferPointer(rebasing: stack[0..<count])) }
         return heap.withUnsafeMutableBufferPointer { body($0) }
+    }
+}
+
+/// A text block's term totals per column, in increasing column order.
+protocol ColumnTotals {
+    /// Each column with its total (the sum of its hits' signs), until `body` says stop;
+    /// whether every column was handed over.
+    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool
+}
+
+/// Totals of hits sorted by column: each run of one column merged.
+struct SortedHits: ColumnTotals {
+    let hits: UnsafeMutableBufferPointer<TermHit>
+
+    @inline(__always)
+    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
+        var k = 0
+        while k < hits.count {
+            let column = hits[k].column
+            var total = 0.0
+            while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
+            if !body(column, total) { return false }
+        }
+        return true
+    }
+}
+
+/// Totals counted in a `ColumnCounter`, columns below `width`: handed over once, the counter
+/// cleared as they go (an emit whose merge buffers hold every column reads them once).
+struct CountedColumns: ColumnTotals {
+    let counter: ColumnCounter
+    let width: Int
+
+    @inline(__always)
+    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
+        counter.takeCounts(width: width) { column, count in body(column, Double(count)) }
     }
 }
 

@@ -34,6 +34,17 @@ enum TermHash {
     }
 }
 
+/// What a term walk (`TermExtractor.visitUnorderedTerms`) hands each term to: its UTF-8 bytes
+/// (valid during the call) and its `TermHash`.
+protocol TermVisitor {
+    mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64)
+}
+
+struct ClosureTermVisitor: TermVisitor {
+    let body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void
+    @inline(__always) func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) { body(term, hash) }
+}
+
 extension TermExtractor {
     /// Whether `other` turns a text into the same scalars (case, accents, normalisation), so
     /// that two analyzers of one field can share one pass over it.
@@ -66,17 +77,27 @@ extension TermExtractor {
     /// start (zeros past the text), for `TermTable.Lookup.column(ofPadded:hash:)`.
     func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                               _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var visitor = ClosureTermVisitor(body: body)
+            visitUnorderedTerms(scalars, &visitor)
+        }
+    }
+
+    /// `forEachUnorderedTerm` with a visitor type instead of a closure, so that what the caller
+    /// does with a term (a vocabulary lookup, say) inlines into the walk.
+    @inline(__always)
+    func visitUnorderedTerms<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ visitor: inout Visitor) {
         switch analyzer {
-        case .word: forEachWordNGram(scalars, body)
-        case .charWB: forEachCharWBNGram(scalars, body)
-        case .char: forEachCharNGram(scalars, body)
+        case .word: forEachWordNGram(scalars, &visitor)
+        case .charWB: forEachCharWBNGram(scalars, &visitor)
+        case .char: forEachCharNGram(scalars, &visitor)
         }
     }
 
     /// `tokenize` then word n-grams: tokens go into one byte buffer separated by single spaces,
     /// so the n-gram starting at token i extends the (n−1)-gram's bytes and hash.
-    private func forEachWordNGram(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
-                                  _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+    private func forEachWordNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
+                                  _ visitor: inout Visitor) {
         let n = scalars.count
         let filtersStopWords = !stopWords.isEmpty
         let ngramMin = self.ngramMin, ngramMax = self.ngramMax
@@ -114,7 +135,7 @@ extension TermExtractor {
                     let end = Int(bounds[2 * last + 1])
                     while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
                     if length >= ngramMin {
-                        body(UnsafeBufferPointer(start: bytes + first, count: end - first), TermHash.finished(hash))
+                        visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash))
                     }
                 }
             }
@@ -130,8 +151,8 @@ extension TermExtractor {
     /// scikit-learn `_char_wb_ngrams`: per whitespace-separated word padded with a space on each
     /// side, every window of ngram_min…ngram_max scalars shorter than the padded word, and the
     /// padded word itself once when it is at most ngram_max long.
-    private func forEachCharWBNGram(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
-                                    _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+    private func forEachCharWBNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
+                                  _ visitor: inout Visitor) {
         let n = scalars.count
         Self.withBuffers(bytes: 4 * n + 2, offsets: n + 3) { padded, boundaries in
             var i = 0
@@ -153,7 +174,7 @@ extension TermExtractor {
                 (padded + byteCount + 1).initialize(repeating: 0, count: Self.termPadding)
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
                 Self.forEachWindow(padded, boundaries, length: length, min: ngramMin, max: ngramMax,
-                                   wholeOnce: true, body)
+                                   wholeOnce: true, &visitor)
                 i = end
             }
         }
@@ -161,8 +182,8 @@ extension TermExtractor {
 
     /// scikit-learn `_char_ngrams`: runs of ≥ 2 whitespace scalars become one space, then every
     /// window of ngram_min…ngram_max scalars that fits.
-    private func forEachCharNGram(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
-                                  _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+    private func forEachCharNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
+                                  _ visitor: inout Visitor) {
         let n = scalars.count
         Self.withBuffers(bytes: 4 * n + 1, offsets: n + 1) { bytes, boundaries in
             var length = 0, byteCount = 0
@@ -181,7 +202,7 @@ extension TermExtractor {
             }
             boundaries[length] = Int32(truncatingIfNeeded: byteCount)
             (bytes + byteCount).initialize(repeating: 0, count: Self.termPadding)
-            Self.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, body)
+            Self.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, &visitor)
         }
     }
 
@@ -190,9 +211,9 @@ extension TermExtractor {
     /// window never covers the whole sequence unless it is the sequence itself, given once
     /// whatever `min` is, when `length ≤ max`.
     @inline(__always)
-    private static func forEachWindow(_ bytes: UnsafeMutablePointer<UInt8>, _ boundaries: UnsafeMutablePointer<Int32>,
+    private static func forEachWindow<Visitor: TermVisitor>(_ bytes: UnsafeMutablePointer<UInt8>, _ boundaries: UnsafeMutablePointer<Int32>,
                                       length: Int, min minN: Int, max maxN: Int, wholeOnce: Bool,
-                                      _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+                                      _ visitor: inout Visitor) {
         for start in 0..<length {
             let first = Int(boundaries[start])
             var hash = TermHash.start
@@ -203,7 +224,7 @@ extension TermExtractor {
                 let end = Int(boundaries[start + size])
                 while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
                 let emit = wholeOnce ? (size >= minN && size < length) || size == length : size >= minN
-                if emit { body(UnsafeBufferPointer(start: bytes + first, count: end - first), TermHash.finished(hash)) }
+                if emit { visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash)) }
             }
         }
     }

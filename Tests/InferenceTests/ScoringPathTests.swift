@@ -107,13 +107,52 @@ import Testing
     @Test func hitsMoveToTheHeapPastTheStackBuffer() {
         withUnsafeTemporaryAllocation(of: TermHit.self, capacity: 4) { stack in
             var hits = TermHits(stack: stack)
-            for k in (0..<10).reversed() { hits.append(TermHit(column: Int32(k), negative: k % 2 == 0)) }
+            for k in (0..<10).reversed() { hits.collect(TermHit(column: Int32(k), negative: k % 2 == 0)) }
             hits.withHits { all in
                 TermHitSort.sort(all)
                 #expect(all.map(\.column) == Array(0..<10))
                 #expect(all.map(\.weight) == (0..<10).map { $0 % 2 == 0 ? -1 : 1 })
             }
         }
+    }
+
+    /// The thread's column counter hands columns out in increasing order with their summed
+    /// signs, across words and summary words, and is all zero again afterwards.
+    @Test func columnCounterGivesSortedCountsAndClearsItself() {
+        let width = 3 * 4096 + 17
+        let counter = ColumnCounter.forCurrentThread(width: width)
+        var expected: [Int32: Int32] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let column = Int32(generator.next() % UInt64(width))
+            let delta: Int32 = generator.next() % 3 == 0 ? -1 : 1
+            counter.add(column, delta)
+            expected[column, default: 0] += delta
+        }
+        counter.add(Int32(width - 1), 1)
+        counter.add(Int32(width - 1), -1)  // counted, back to 0
+        expected[Int32(width - 1), default: 0] += 0
+        var seen: [(Int32, Int32)] = []
+        #expect(counter.takeCounts(width: width) { seen.append(($0, $1)); return true })
+        #expect(seen.map(\.0) == expected.keys.sorted())
+        #expect(seen.allSatisfy { expected[$0.0] == $0.1 })
+        var after = 0
+        _ = counter.takeCounts(width: width) { _, _ in after += 1; return true }
+        #expect(after == 0)
+        // A stop part-way still clears everything.
+        for column in [1, 5000, 9000] as [Int32] { counter.add(column, 1) }
+        var handed = 0
+        #expect(!counter.takeCounts(width: width) { _, _ in handed += 1; return false })
+        #expect(handed == 1)
+        _ = counter.takeCounts(width: width) { _, _ in after += 1; return true }
+        #expect(after == 0)
+        // Growing keeps the counter usable and zero.
+        let wider = ColumnCounter.forCurrentThread(width: ColumnCounter.maximumWidth)
+        #expect(wider === counter)
+        wider.add(Int32(ColumnCounter.maximumWidth - 1), 2)
+        var last: [(Int32, Int32)] = []
+        _ = wider.takeCounts(width: ColumnCounter.maximumWidth) { last.append(($0, $1)); return true }
+        #expect(last.count == 1 && last[0].0 == Int32(ColumnCounter.maximumWidth - 1) && last[0].1 == 2)
     }
 
     /// Input-skew term counts walk the terms unordered, as scoring does: the same counts as
@@ -188,6 +227,9 @@ import Testing
                      vectorizer: .hashing(HashingSpec(nFeatures: 128, alternateSign: false, norm: .l2, binary: true))),
             TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
                      vectorizer: .tfidf(TfidfSpec(vocabulary: vocabulary, idf: .inline([1.2, 1.5, 1.8, 1.1, 2.5, 1.3]), norm: .none))),
+            // Wider than the column counter: char n-grams sorted instead.
+            TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 4,
+                     vectorizer: .hashing(HashingSpec(nFeatures: 2 * ColumnCounter.maximumWidth, alternateSign: true, norm: .l2))),
         ]
         for spec in specs {
             let pipeline = try FeaturePipeline(spec: PipelineSpec(transformers: [.text(spec), .categorical(Fixture.category)]),
