@@ -214,15 +214,21 @@ extension TermExtractor {
     private static func forEachWindow<Visitor: TermVisitor>(_ bytes: UnsafeMutablePointer<UInt8>, _ boundaries: UnsafeMutablePointer<Int32>,
                                       length: Int, min minN: Int, max maxN: Int, wholeOnce: Bool,
                                       _ visitor: inout Visitor) {
+        // Every scalar one byte (an ASCII word): offsets are positions, one byte per step.
+        let ascii = Int(boundaries[length]) == length
         for start in 0..<length {
-            let first = Int(boundaries[start])
+            let first = ascii ? start : Int(boundaries[start])
             var hash = TermHash.start
             var position = first
             let longest = Swift.min(maxN, length - start)
             if longest < 1 { break }
             for size in 1...longest {
-                let end = Int(boundaries[start + size])
-                while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
+                let end = ascii ? start + size : Int(boundaries[start + size])
+                if ascii {
+                    hash = TermHash.adding(bytes[end - 1], to: hash)
+                } else {
+                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
+                }
                 let emit = wholeOnce ? (size >= minN && size < length) || size == length : size >= minN
                 if emit { visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash)) }
             }

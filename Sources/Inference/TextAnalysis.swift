@@ -342,21 +342,11 @@ public struct TermExtractor: Sendable, Equatable {
     }
 
     /// The contextual steps over normalised scalars in `buffer[0..<count]`, skipping those that
-    /// cannot change this text (no zero-width character, no digit or `@ $ !`, no scalar three
-    /// times in a row); returns the new count.
+    /// cannot change this text (no zero-width character, fewer than three single letters, no
+    /// digit or `@ $ !`, no scalar three times in a row); returns the new count.
     func applyContextualSteps(_ buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
-        var present = ContextualNormalizer.Present()
-        var last: Unicode.Scalar = "\u{0}", run = 0
-        for k in 0..<count {
-            let scalar = buffer[k]
-            present.note(scalar)
-            if scalar == last { run += 1; if run >= 3 { present.triple = true } } else { last = scalar; run = 1 }
-        }
-        var needed = normalization
-        if !present.zeroWidth && !present.separator { needed.separators = false }
-        if !present.leet { needed.leetspeak = false }
-        if !present.triple { needed.repeats = false }
-        return ContextualNormalizer.apply(needed, to: buffer, count: count)
+        let present = ContextualNormalizer.survey(buffer, count: count)
+        return ContextualNormalizer.apply(normalization, present: present, to: buffer, count: count)
     }
 
     /// Tokens as UTF-8 in one buffer, separated by single spaces; token k is `starts[k]..<ends[k]`.

@@ -175,17 +175,70 @@ enum ContextualNormalizer {
         var separator = false
         var leet = false
         var triple = false
+        /// Letters with no letter or digit on either side: a rejoined run needs three.
+        var singleLetters = 0
+    }
 
-        @inline(__always)
-        mutating func note(_ scalar: Unicode.Scalar) {
-            let v = scalar.value
-            if v < 0x80 {
-                if v >= 0x30 && v <= 0x39 || v == 0x40 || v == 0x24 || v == 0x21 { leet = true }
-                if v == 0x2E || v == 0x2D || v == 0x5F || v == 0x20 { separator = true }
-            } else if isZeroWidth(scalar) {
-                zeroWidth = true
+    /// Classes of an ASCII scalar, as bits.
+    static let leetClass: UInt8 = 1, separatorClass: UInt8 = 2, letterClass: UInt8 = 4, alphanumericClass: UInt8 = 8
+
+    /// `leetClass` …: the classes of each ASCII scalar, from the predicates the passes use.
+    static let asciiClasses: [UInt8] = (0..<128).map { v in
+        let scalar = Unicode.Scalar(UInt8(v))
+        var classes: UInt8 = 0
+        if v >= 0x30 && v <= 0x39 || v == 0x40 || v == 0x24 || v == 0x21 { classes |= leetClass }
+        if isSeparator(scalar) { classes |= separatorClass }
+        if isLetter(scalar) { classes |= letterClass }
+        if isAlphanumeric(scalar) { classes |= alphanumericClass }
+        return classes
+    }
+
+    /// One pass over `buffer[0..<count]` for what the passes would act on.
+    static func survey(_ buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Present {
+        var present = Present()
+        var seen: UInt8 = 0
+        var last: UInt32 = 0, run = 0
+        // Scalars k − 2 and k − 1: alphanumeric, and a letter (k − 1).
+        var alphanumericBefore = false, alphanumericPrevious = false, letterPrevious = false
+        asciiClasses.withUnsafeBufferPointer { table in
+            for k in 0..<count {
+                let scalar = buffer[k]
+                let v = scalar.value
+                let classes: UInt8
+                if v < 0x80 {
+                    classes = table[Int(v)]
+                } else {
+                    if isZeroWidth(scalar) { present.zeroWidth = true }
+                    classes = (isLetter(scalar) ? letterClass : 0) | (isAlphanumeric(scalar) ? alphanumericClass : 0)
+                }
+                seen |= classes
+                if v == last { run += 1; if run >= 3 { present.triple = true } } else { last = v; run = 1 }
+                let alphanumeric = classes & alphanumericClass != 0
+                if letterPrevious && !alphanumericBefore && !alphanumeric { present.singleLetters += 1 }
+                alphanumericBefore = alphanumericPrevious
+                alphanumericPrevious = alphanumeric
+                letterPrevious = classes & letterClass != 0
             }
         }
+        if letterPrevious && !alphanumericBefore { present.singleLetters += 1 }
+        present.leet = seen & leetClass != 0
+        present.separator = seen & separatorClass != 0
+        return present
+    }
+
+    /// The steps of `normalization` that can change a text with `present`, in `apply`'s order.
+    static func apply(_ normalization: TextNormalization, present: Present,
+                      to buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
+        var count = count
+        if normalization.separators && (present.zeroWidth || present.separator) {
+            if present.zeroWidth { count = removeZeroWidth(buffer, count: count) }
+            // Without zero-width characters (whose removal can join letters), fewer than three
+            // single letters leave nothing to rejoin.
+            if present.zeroWidth || present.singleLetters >= 3 { count = rejoinSeparatedLetters(buffer, count: count) }
+        }
+        if normalization.leetspeak && present.leet { readLeetspeak(buffer, count: count) }
+        if normalization.repeats && present.triple { count = collapseRepeats(buffer, count: count) }
+        return count
     }
 
     static func apply(_ normalization: TextNormalization, to buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
