@@ -16,6 +16,10 @@ public struct FeaturePipeline: Sendable {
     /// reading the same field with the same analysis (case, accents, normalisation), which
     /// `dot` analyses once; k + 1 for the others.
     let sharedAnalysisEnd: [Int]
+    /// The transformers as `dot` reads them: blocks unretained (`transformers` keeps them
+    /// alive as long as the pipeline). Taking a block out of its enum retained it, a reference
+    /// count that every scoring thread wrote to, several times a listing.
+    let steps: [ScoringStep]
 
     /// Total number of output columns (the length weight vectors must have).
     public var dimension: Int { offsets[offsets.count - 1] }
@@ -61,6 +65,7 @@ public struct FeaturePipeline: Sendable {
         }
         self.transformers = compiled
         self.offsets = offsets
+        self.steps = compiled.map(ScoringStep.init)
         self.sharedAnalysisEnd = compiled.indices.map { k in
             guard case .text(let first) = compiled[k].kind else { return k + 1 }
             var end = k + 1
@@ -98,30 +103,30 @@ public struct FeaturePipeline: Sendable {
         // Elements are read in place through the buffers: copying a transformer or a value out
         // of its array retains its payload, and a closure that reads `self`'s arrays retains
         // each of them, a dozen retain/release pairs a listing.
-        withTables { transformers, offsets, sharedAnalysisEnd in
+        withTables { steps, offsets, sharedAnalysisEnd in
             values.withUnsafeBufferPointer { values in
                 var k = 0
-                while k < transformers.count {
-                    let fieldIndex = transformers[k].fieldIndex
+                while k < steps.count {
+                    let fieldIndex = steps[k].fieldIndex
                     let end = sharedAnalysisEnd[k]
-                    let analysed: Bool
-                    if case .text(let text) = transformers[k].kind, fieldIndex < values.count,
-                       case .string(let string) = values[fieldIndex] {
-                        analysed = text.extractor.withAnalysedScalars(string) { scalars in
-                            for j in k..<end {
-                                guard case .text(let block) = transformers[j].kind else { continue }
-                                block.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                    let value = fieldIndex < values.count ? values[fieldIndex] : .missing
+                    if case .text(let text) = steps[k].block, case .string(let string) = value {
+                        let analysed = text._withUnsafeGuaranteedRef { text in
+                            text.extractor.withAnalysedScalars(string) { scalars in
+                                for j in k..<end {
+                                    guard case .text(let block) = steps[j].block else { continue }
+                                    block._withUnsafeGuaranteedRef {
+                                        $0.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                                    }
+                                }
                             }
                         }
-                    } else {
-                        analysed = false
-                    }
-                    if !analysed {
-                        for j in k..<end {
-                            transformers[j].append(fieldIndex < values.count ? values[fieldIndex] : .missing,
-                                                   offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                        if analysed {
+                            k = end
+                            continue
                         }
                     }
+                    for j in k..<end { steps[j].append(value, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink) }
                     k = end
                 }
             }
@@ -129,14 +134,14 @@ public struct FeaturePipeline: Sendable {
         return sink.sum
     }
 
-    /// The transformers, their offsets and `sharedAnalysisEnd` as buffers, valid during `body`.
+    /// The steps, their offsets and `sharedAnalysisEnd` as buffers, valid during `body`.
     @inline(__always)
     private func withTables<Result>(
-        _ body: (UnsafeBufferPointer<CompiledTransformer>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> Result
+        _ body: (UnsafeBufferPointer<ScoringStep>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>) -> Result
     ) -> Result {
-        transformers.withUnsafeBufferPointer { transformers in
+        steps.withUnsafeBufferPointer { steps in
             offsets.withUnsafeBufferPointer { offsets in
-                sharedAnalysisEnd.withUnsafeBufferPointer { body(transformers, offsets, $0) }
+                sharedAnalysisEnd.withUnsafeBufferPointer { body(steps, offsets, $0) }
             }
         }
     }
@@ -195,6 +200,46 @@ func resolve(_ array: StoredArray, path: String, weights: [Double]) throws(Artif
     return Array(weights[offset..<offset + count])
 }
 
+/// A transformer as `FeaturePipeline.dot` reads it: its block unretained, valid while the
+/// pipeline that holds the `CompiledTransformer` lives.
+struct ScoringStep {
+    enum Block {
+        case text(Unmanaged<TextBlock>)
+        case categorical(Unmanaged<CategoricalBlock>)
+        case numeric(Unmanaged<NumericBlock>)
+        case boolean(missingValue: Double)
+    }
+
+    let fieldIndex: Int
+    let block: Block
+
+    init(_ transformer: CompiledTransformer) {
+        fieldIndex = transformer.fieldIndex
+        switch transformer.kind {
+        case .text(let text): block = .text(.passUnretained(text))
+        case .categorical(let categorical): block = .categorical(.passUnretained(categorical))
+        case .numeric(let numeric): block = .numeric(.passUnretained(numeric))
+        case .boolean(_, let missingValue): block = .boolean(missingValue: missingValue)
+        }
+    }
+
+    /// `CompiledTransformer.append`, without retaining the block.
+    @inline(__always)
+    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) {
+        switch block {
+        case .text(let text):
+            guard let string = value.textForm else { return }
+            text._withUnsafeGuaranteedRef { $0.append(string, offset: offset, to: &sink) }
+        case .categorical(let categorical):
+            categorical._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
+        case .numeric(let numeric):
+            numeric._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
+        case .boolean(let missingValue):
+            CompiledTransformer.appendBoolean(value, missingValue: missingValue, offset: offset, to: &sink)
+        }
+    }
+}
+
 /// One compiled column transformer.
 struct CompiledTransformer: Sendable {
     enum Kind: Sendable {
@@ -238,16 +283,21 @@ struct CompiledTransformer: Sendable {
         case .numeric(let numeric):
             numeric.append(value, offset: offset, to: &vector)
         case .boolean(_, let missingValue):
-            let x: Double
-            switch value {
-            case .bool(let b): x = b ? 1 : 0
-            case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
-            case .string("true"): x = 1
-            case .string("false"): x = 0
-            default: x = missingValue
-            }
-            if x != 0 { vector.add(offset, x) }
+            Self.appendBoolean(value, missingValue: missingValue, offset: offset, to: &vector)
         }
+    }
+
+    @inline(__always)
+    static func appendBoolean<Sink: FeatureSink>(_ value: FeatureValue, missingValue: Double, offset: Int32, to sink: inout Sink) {
+        let x: Double
+        switch value {
+        case .bool(let b): x = b ? 1 : 0
+        case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
+        case .string("true"): x = 1
+        case .string("false"): x = 0
+        default: x = missingValue
+        }
+        if x != 0 { sink.add(offset, x) }
     }
 }
 

@@ -186,10 +186,14 @@ enum ASCIIWord {
 /// Lowercase-then-strip as one precomputed lookup for U+0000…U+2FFF (Latin, Greek, Cyrillic,
 /// punctuation, letterlike symbols …), one table per configuration, built on first use.
 /// Above U+2FFF the hot path falls back to `Unicode.Scalar.Properties` and `AccentStripper`.
-struct ScalarMapTable: Sendable {
+///
+/// The tables live as long as the process (three singletons) in memory of their own, read
+/// through plain pointers: a `static let` array handed to every thread retained and released
+/// its buffer on each text, a reference count that every scoring core wrote to.
+struct ScalarMapTable: @unchecked Sendable {
     /// For v < limit: 0 = maps to itself, else ((start << 8) | count) + 1 into `storage`.
-    let packed: [UInt32]
-    let storage: [Unicode.Scalar]
+    let packed: UnsafeBufferPointer<UInt32>
+    let storage: UnsafeBufferPointer<Unicode.Scalar>
     static let limit: UInt32 = 0x3000
 
     static let lowercaseAndStrip = ScalarMapTable(lowercase: true, stripAccents: true)
@@ -205,7 +209,14 @@ struct ScalarMapTable: Sendable {
         }
     }
 
-    init(lowercase: Bool, stripAccents: Bool) {
+    /// `values` in memory that is never freed.
+    private static func immortalCopy<Element>(of values: [Element]) -> UnsafeMutableBufferPointer<Element> {
+        let copy = UnsafeMutableBufferPointer<Element>.allocate(capacity: max(1, values.count))
+        _ = copy.initialize(from: values)
+        return UnsafeMutableBufferPointer(rebasing: copy[0..<values.count])
+    }
+
+    private init(lowercase: Bool, stripAccents: Bool) {
         var packed = [UInt32](repeating: 0, count: Int(Self.limit))
         var storage: [Unicode.Scalar] = []
         var mapped: [Unicode.Scalar] = []
@@ -218,8 +229,8 @@ struct ScalarMapTable: Sendable {
             packed[Int(v)] = (UInt32(storage.count) << 8 | UInt32(mapped.count)) + 1
             storage.append(contentsOf: mapped)
         }
-        self.packed = packed
-        self.storage = storage
+        self.packed = UnsafeBufferPointer(Self.immortalCopy(of: packed))
+        self.storage = UnsafeBufferPointer(Self.immortalCopy(of: storage))
     }
 }
 
@@ -438,48 +449,47 @@ public struct TermExtractor: Sendable, Equatable {
         // view's indices cost dozens. (`withUTF8` copies only a string that is not contiguous.)
         var utf8 = text
         utf8.withUTF8 { bytes in
-            table.packed.withUnsafeBufferPointer { packed in
-                var offset = 0
-                let count = bytes.count
-                let base = UnsafeRawPointer(bytes.baseAddress)
-                while offset < count {
-                    if let base, offset + 8 <= count {
-                        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                        if ASCIIWord.isASCII(word) {
-                            sink.putASCII(lowercase ? ASCIIWord.lowercased(word) : word)
-                            offset += 8
-                            continue
-                        }
-                    }
-                    let lead = bytes[offset]
-                    if lead < 0x80 {
-                        // ASCII: no homoglyph (their table starts at U+0370), no accent.
-                        sink.put(Unicode.Scalar(lowercase && lead &- 0x41 < 26 ? lead | 0x20 : lead))
-                        offset += 1
+            let packed = table.packed
+            var offset = 0
+            let count = bytes.count
+            let base = UnsafeRawPointer(bytes.baseAddress)
+            while offset < count {
+                if let base, offset + 8 <= count {
+                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                    if ASCIIWord.isASCII(word) {
+                        sink.putASCII(lowercase ? ASCIIWord.lowercased(word) : word)
+                        offset += 8
                         continue
                     }
-                    let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: lead)
-                    var scalar = decoded
-                    if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
-                    let v = scalar.value
-                    if v < 0x80 {
-                        sink.put(lowercase && v &- 0x41 < 26 ? Unicode.Scalar(UInt8(truncatingIfNeeded: v | 0x20)) : scalar)
-                    } else if lowercase && v == 0x03A3 {
-                        let index = text.utf8.index(text.startIndex, offsetBy: offset)
-                        sink.put(Self.isFinalSigma(input, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
-                    } else if v < ScalarMapTable.limit {
-                        let entry = packed[Int(v)]
-                        if entry == 0 {
-                            sink.put(scalar)
-                        } else {
-                            let start = Int((entry - 1) >> 8), end = start + Int((entry - 1) & 0xFF)
-                            for k in start..<end { sink.put(table.storage[k]) }
-                        }
-                    } else {
-                        for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
-                    }
-                    offset += length
                 }
+                let lead = bytes[offset]
+                if lead < 0x80 {
+                    // ASCII: no homoglyph (their table starts at U+0370), no accent.
+                    sink.put(Unicode.Scalar(lowercase && lead &- 0x41 < 26 ? lead | 0x20 : lead))
+                    offset += 1
+                    continue
+                }
+                let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: lead)
+                var scalar = decoded
+                if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
+                let v = scalar.value
+                if v < 0x80 {
+                    sink.put(lowercase && v &- 0x41 < 26 ? Unicode.Scalar(UInt8(truncatingIfNeeded: v | 0x20)) : scalar)
+                } else if lowercase && v == 0x03A3 {
+                    let index = text.utf8.index(text.startIndex, offsetBy: offset)
+                    sink.put(Self.isFinalSigma(input, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
+                } else if v < ScalarMapTable.limit {
+                    let entry = packed[Int(v)]
+                    if entry == 0 {
+                        sink.put(scalar)
+                    } else {
+                        let start = Int((entry - 1) >> 8), end = start + Int((entry - 1) & 0xFF)
+                        for k in start..<end { sink.put(table.storage[k]) }
+                    }
+                } else {
+                    for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
+                }
+                offset += length
             }
         }
     }

@@ -14,10 +14,13 @@ import JSON
 struct ListingDecoder: Sendable {
     /// The listing schema's properties, in signature order (the pipeline's input order).
     private let fields: [(name: String, schema: Schema)]
+    /// Each field's type and bounds as a value, so that a member is checked without retaining
+    /// its schema, which every thread shares.
+    private let checks: [ScalarCheck]
+    /// Fields whose schema lists allowed strings: checked against the schema itself.
+    private let enumFields: UInt64
     /// The fields' names, matched on their bytes.
     private let fieldNames: KnownMembers
-    /// A listing with every field missing, which each decoded listing starts as a copy of.
-    private let emptyRow: [FeatureValue]
     private let requiredMask: UInt64
     private let maxBatchSize: Int
 
@@ -26,8 +29,11 @@ struct ListingDecoder: Sendable {
     init?(listing: Schema, maxBatchSize: Int) {
         guard let names = KnownMembers(matching: listing.properties.map(\.name)) else { return nil }
         fields = listing.properties
+        checks = listing.properties.map(\.schema.scalarCheck)
+        enumFields = listing.properties.indices.reduce(0) { mask, i in
+            listing.properties[i].schema.scalarCheck.hasEnum ? mask | 1 << UInt64(i) : mask
+        }
         fieldNames = names
-        emptyRow = [FeatureValue](repeating: .missing, count: fields.count)
         var mask: UInt64 = 0
         for (i, field) in listing.properties.enumerated() where listing.required.contains(field.name) {
             mask |= 1 << UInt64(i)
@@ -74,26 +80,38 @@ struct ListingDecoder: Sendable {
 
     private func decodeListing(_ parser: inout JSONParser) throws(JSONParseError) -> [FeatureValue]? {
         guard parser.next == UInt8(ascii: "{") else { return nil }
-        var listing = (values: emptyRow, seen: UInt64(0))
+        // A row of its own rather than a copy of a shared one: the copy's retain and release
+        // moved the shared row's reference count from core to core on every listing.
+        let width = checks.count
+        let row = [FeatureValue](unsafeUninitializedCapacity: width) { buffer, count in
+            buffer.initialize(repeating: .missing)
+            count = width
+        }
+        var listing = (values: row, seen: UInt64(0))
+        let enumFields = self.enumFields
         // Listing members sit at depth 3: request object, instances array, listing. A repeated
-        // name is refused by the walk.
-        try parser.members(depth: 3, known: fieldNames, into: &listing) { (key, parser, listing) throws(JSONParseError) in
-            guard let i = key else {
-                // Accepted and ignored, as by the listing schema; still parsed strictly.
-                _ = try parser.parseValue(depth: 3)
-                return
+        // name is refused by the walk. The closure reads the checks through a buffer, not
+        // `self`, whose arrays it would retain.
+        try checks.withUnsafeBufferPointer { checks throws(JSONParseError) in
+            try parser.members(depth: 3, known: fieldNames, into: &listing) { (key, parser, listing) throws(JSONParseError) in
+                guard let i = key else {
+                    // Accepted and ignored, as by the listing schema; still parsed strictly.
+                    _ = try parser.parseValue(depth: 3)
+                    return
+                }
+                guard parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { throw Self.decline }
+                let value = try parser.parseValue(depth: 3)
+                guard checks[i].accepts(value) else { throw Self.decline }
+                if enumFields & 1 << UInt64(i) != 0, !fields[i].schema.conforms(value) { throw Self.decline }
+                switch value {
+                case .string(let text): listing.values[i] = .string(text)
+                case .number(let number): listing.values[i] = .number(number)
+                case .bool(let flag): listing.values[i] = .bool(flag)
+                case .null: listing.values[i] = .missing
+                case .array, .object: throw Self.decline
+                }
+                listing.seen |= 1 << UInt64(i)
             }
-            guard parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { throw Self.decline }
-            let value = try parser.parseValue(depth: 3)
-            guard fields[i].schema.conforms(value) else { throw Self.decline }
-            switch value {
-            case .string(let text): listing.values[i] = .string(text)
-            case .number(let number): listing.values[i] = .number(number)
-            case .bool(let flag): listing.values[i] = .bool(flag)
-            case .null: listing.values[i] = .missing
-            case .array, .object: throw Self.decline
-            }
-            listing.seen |= 1 << UInt64(i)
         }
         // A required field given as null has already failed `conforms` (its type has no null).
         return listing.seen & requiredMask == requiredMask ? listing.values : nil

@@ -10,6 +10,77 @@ public enum JSONType: String, Sendable {
 /// The same type the problem+json body lists, so validation results go out unchanged.
 public typealias FieldProblem = ProblemDetails.FieldProblem
 
+/// A schema's type and bounds for a value, held without references: a request path checks a
+/// field with it without touching the schema object, which every thread shares (each retain of
+/// it moved its reference count from core to core). `Schema.conforms` uses it too, so there is
+/// one definition of what a value must be.
+public struct ScalarCheck: Sendable {
+    /// One bit per accepted `JSONType` (`bit(_:)`).
+    let accepted: UInt8
+    let minLength: Int?
+    let maxLength: Int?
+    let minimum: Double?
+    let maximum: Double?
+    /// The schema lists allowed strings: a string also needs `Schema.enumValues` checked.
+    public let hasEnum: Bool
+
+    init(types: [JSONType], minLength: Int?, maxLength: Int?, minimum: Double?, maximum: Double?, hasEnum: Bool) {
+        accepted = types.reduce(0) { $0 | Self.bit($1) }
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.minimum = minimum
+        self.maximum = maximum
+        self.hasEnum = hasEnum
+    }
+
+    @inline(__always)
+    static func bit(_ type: JSONType) -> UInt8 {
+        switch type {
+        case .object: 1
+        case .array: 2
+        case .string: 4
+        case .number: 8
+        case .integer: 16
+        case .boolean: 32
+        case .null: 64
+        }
+    }
+
+    /// Whether `value` has an accepted type (an integral number counts as `integer`).
+    @inline(__always)
+    public func matchesType(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: accepted & Self.bit(.null) != 0
+        case .bool: accepted & Self.bit(.boolean) != 0
+        case .string: accepted & Self.bit(.string) != 0
+        case .array: accepted & Self.bit(.array) != 0
+        case .object: accepted & Self.bit(.object) != 0
+        case .number(let n): accepted & Self.bit(.number) != 0 || (accepted & Self.bit(.integer) != 0 && n.rounded() == n)
+        }
+    }
+
+    /// Whether a string, number, boolean or null `value` has an accepted type and is within the
+    /// bounds (the allowed strings of `hasEnum` aside). Allocates nothing.
+    @inline(__always)
+    public func accepts(_ value: JSONValue) -> Bool {
+        guard matchesType(value) else { return false }
+        switch value {
+        case .string(let s):
+            if minLength != nil || maxLength != nil {
+                let length = Schema.length(of: s)
+                if let minLength, length < minLength { return false }
+                if let maxLength, length > maxLength { return false }
+            }
+        case .number(let n):
+            if let minimum, n < minimum { return false }
+            if let maximum, n > maximum { return false }
+        case .bool, .null, .array, .object:
+            break
+        }
+        return true
+    }
+}
+
 /// One definition of a JSON shape, used both to validate request bodies and to write the
 /// OpenAPI document, so the two can never disagree. A subset of JSON Schema 2020-12 that
 /// covers what the contract needs; immutable once built.
@@ -37,6 +108,8 @@ public final class Schema: Sendable {
     /// Member names of which an object must carry exactly one (JSON Schema's `oneOf` of
     /// `required`); empty: no such rule. Default empty.
     public let exactlyOneOf: [String]
+    /// The type and bounds, as a value without references (see `ScalarCheck`).
+    public let scalarCheck: ScalarCheck
 
     public init(
         types: [JSONType], description: String? = nil, properties: [(name: String, schema: Schema)] = [],
@@ -62,6 +135,8 @@ public final class Schema: Sendable {
         self.enumValues = enumValues
         self.componentName = componentName
         self.example = example
+        self.scalarCheck = ScalarCheck(types: types, minLength: minLength, maxLength: maxLength, minimum: minimum,
+                                       maximum: maximum, hasEnum: enumValues != nil)
     }
 
     // MARK: Builders
@@ -115,23 +190,19 @@ public final class Schema: Sendable {
     /// Whether `value` satisfies the schema. Allocates nothing, so the request path runs it
     /// first and builds the problem list (with pointers) only for a body that fails.
     public func conforms(_ value: JSONValue) -> Bool {
-        guard matchesType(value) else { return false }
         switch value {
         case .string(let s):
+            guard scalarCheck.accepts(value) else { return false }
             if let enumValues, !enumValues.contains(s) { return false }
-            if minLength != nil || maxLength != nil {
-                let length = Self.length(of: s)
-                if let minLength, length < minLength { return false }
-                if let maxLength, length > maxLength { return false }
-            }
-        case .number(let n):
-            if let minimum, n < minimum { return false }
-            if let maximum, n > maximum { return false }
+        case .number, .bool, .null:
+            return scalarCheck.accepts(value)
         case .array(let elements):
+            guard matchesType(value) else { return false }
             if let minItems, elements.count < minItems { return false }
             if let maxItems, elements.count > maxItems { return false }
             if let items { for element in elements where !items.conforms(element) { return false } }
         case .object(let object):
+            guard matchesType(value) else { return false }
             for name in required where object[name] == nil { return false }
             if !exactlyOneOf.isEmpty, exactlyOneOf.count(where: { object[$0] != nil }) != 1 { return false }
             for member in object.members {
@@ -143,8 +214,6 @@ public final class Schema: Sendable {
                     return false
                 }
             }
-        case .bool, .null:
-            break
         }
         return true
     }
@@ -219,17 +288,7 @@ public final class Schema: Sendable {
         }
     }
 
-    private func matchesType(_ value: JSONValue) -> Bool {
-        switch value {
-        case .null: types.contains(.null)
-        case .bool: types.contains(.boolean)
-        case .string: types.contains(.string)
-        case .array: types.contains(.array)
-        case .object: types.contains(.object)
-        case .number(let n):
-            types.contains(.number) || (types.contains(.integer) && n.rounded() == n)
-        }
-    }
+    private func matchesType(_ value: JSONValue) -> Bool { scalarCheck.matchesType(value) }
 
     /// RFC 6901 escaping of one reference token.
     /// A string's length as JSON Schema counts it: code points, not grapheme clusters
