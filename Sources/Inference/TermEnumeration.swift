@@ -124,7 +124,7 @@ extension TermExtractor {
                     byteCount = runMark
                 }
             }
-            (bytes + byteCount).initialize(repeating: 0, count: Self.termPadding)
+            Self.zeroPadding(at: bytes + byteCount)
             for i in 0..<tokenCount {
                 let first = Int(bounds[2 * i])
                 var hash = TermHash.start
@@ -171,7 +171,7 @@ extension TermExtractor {
                 let length = end - i + 2
                 boundaries[length - 1] = Int32(truncatingIfNeeded: byteCount)
                 padded[byteCount] = 0x20
-                (padded + byteCount + 1).initialize(repeating: 0, count: Self.termPadding)
+                Self.zeroPadding(at: padded + byteCount + 1)
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
                 Self.forEachWindow(padded, boundaries, length: length, min: ngramMin, max: ngramMax,
                                    wholeOnce: true, &visitor)
@@ -201,7 +201,7 @@ extension TermExtractor {
                 i = end
             }
             boundaries[length] = Int32(truncatingIfNeeded: byteCount)
-            (bytes + byteCount).initialize(repeating: 0, count: Self.termPadding)
+            Self.zeroPadding(at: bytes + byteCount)
             Self.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, &visitor)
         }
     }
@@ -237,6 +237,13 @@ extension TermExtractor {
 
     /// Bytes after a term's start that a lookup may read in one load (`column(ofPadded:hash:)`).
     static let termPadding = 8
+
+    /// Zeroes the `termPadding` bytes at `end` (one store, where `initialize(repeating:)`
+    /// called memset).
+    @inline(__always)
+    private static func zeroPadding(at end: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(end).storeBytes(of: 0, as: UInt64.self)
+    }
 
     /// Runs `body` with `byteCount` temporary bytes (and `termPadding` more) and `offsetCount`
     /// Int32 offsets (each on the stack up to 1 KiB), the scratch every analyzer here needs.
