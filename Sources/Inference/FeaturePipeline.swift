@@ -509,6 +509,7 @@ final class TextBlock: Sendable {
             count += 1
             return true
         }
+        precondition(fitted || totals.isRepeatable, "merge buffers smaller than the columns of totals read once")
         if fitted {
             let divisor = Self.divisor(norm) { body in for k in 0..<count { body(values[k]) } }
             // x / 1 is x exactly: an unnormalised block goes through the same division.

@@ -33,7 +33,8 @@ typealias TermHit = UInt32
 extension TermHit {
     @inline(__always) init(column: Int32, negative: Bool) { self = UInt32(bitPattern: column) << 1 | (negative ? 1 : 0) }
     @inline(__always) var column: Int32 { Int32(bitPattern: self >> 1) }
-    @inline(__always) var weight: Double { self & 1 == 0 ? 1 : -1 }
+    @inline(__always) var sign: Int32 { self & 1 == 0 ? 1 : -1 }
+    @inline(__always) var weight: Double { Double(sign) }
 }
 
 /// Where a text block's hits go as its terms are looked up.
@@ -76,7 +77,7 @@ struct CountedHits: HitCollector {
 
     @inline(__always)
     mutating func collect(_ hit: TermHit) {
-        counter.add(hit.column, hit & 1 == 0 ? 1 : -1)
+        counter.add(hit.column, hit.sign)
         count += 1
     }
 }
@@ -121,11 +122,14 @@ protocol ColumnTotals {
     /// Each column with its total (the sum of its hits' signs), until `body` says stop;
     /// whether every column was handed over.
     func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool
+    /// Whether `forEachTotal` can be called again (the counter's totals are taken once).
+    var isRepeatable: Bool { get }
 }
 
 /// Totals of hits sorted by column: each run of one column merged.
 struct SortedHits: ColumnTotals {
     let hits: UnsafeMutableBufferPointer<TermHit>
+    var isRepeatable: Bool { true }
 
     @inline(__always)
     func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
@@ -145,6 +149,7 @@ struct SortedHits: ColumnTotals {
 struct CountedColumns: ColumnTotals {
     let counter: ColumnCounter
     let width: Int
+    var isRepeatable: Bool { false }
 
     @inline(__always)
     func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
