@@ -16,8 +16,8 @@ public struct FeaturePipeline: Sendable {
     /// reading the same field with the same analysis (case, accents, normalisation), which
     /// `dot` analyses once; k + 1 for the others.
     let sharedAnalysisEnd: [Int]
-    /// The transformers as `dot` reads them: blocks unretained (`transformers` keeps them
-    /// alive as long as the pipeline). Taking a block out of its enum retained it, a reference
+    /// The transformers as `transform` and `dot` run them: blocks unretained (`transformers`
+    /// keeps them alive as long as the pipeline). Taking a block out of its enum retained it, a reference
     /// count that every scoring thread wrote to, several times a listing.
     let steps: [ScoringStep]
 
@@ -83,9 +83,9 @@ public struct FeaturePipeline: Sendable {
         var vector = SparseVector()
         vector.indices.reserveCapacity(64)
         vector.values.reserveCapacity(64)
-        for (k, transformer) in transformers.enumerated() {
-            let value = transformer.fieldIndex < values.count ? values[transformer.fieldIndex] : .missing
-            transformer.append(value, offset: Int32(offsets[k]), to: &vector)
+        for (k, step) in steps.enumerated() {
+            let value = step.fieldIndex < values.count ? values[step.fieldIndex] : .missing
+            step.append(value, offset: Int32(offsets[k]), to: &vector)
         }
         return vector
     }
@@ -200,8 +200,8 @@ func resolve(_ array: StoredArray, path: String, weights: [Double]) throws(Artif
     return Array(weights[offset..<offset + count])
 }
 
-/// A transformer as `FeaturePipeline.dot` reads it: its block unretained, valid while the
-/// pipeline that holds the `CompiledTransformer` lives.
+/// A transformer as the pipeline runs it (`transform` and `dot`): its block unretained, valid
+/// while the pipeline that holds the `CompiledTransformer` lives.
 struct ScoringStep {
     enum Block {
         case text(Unmanaged<TextBlock>)
@@ -223,7 +223,8 @@ struct ScoringStep {
         }
     }
 
-    /// `CompiledTransformer.append`, without retaining the block.
+    /// Appends the transformer's non-zero columns (shifted by `offset`) in increasing order,
+    /// without retaining its block.
     @inline(__always)
     func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) {
         switch block {
@@ -235,7 +236,15 @@ struct ScoringStep {
         case .numeric(let numeric):
             numeric._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
         case .boolean(let missingValue):
-            CompiledTransformer.appendBoolean(value, missingValue: missingValue, offset: offset, to: &sink)
+            let x: Double
+            switch value {
+            case .bool(let b): x = b ? 1 : 0
+            case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
+            case .string("true"): x = 1
+            case .string("false"): x = 0
+            default: x = missingValue
+            }
+            if x != 0 { sink.add(offset, x) }
         }
     }
 }
@@ -270,34 +279,6 @@ struct CompiledTransformer: Sendable {
         case .numeric(let numeric): return local == 0 ? numeric.name : "\(numeric.name):missing"
         case .boolean(let name, _): return name
         }
-    }
-
-    /// Appends this block's non-zero columns (shifted by `offset`) in increasing order.
-    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
-        switch kind {
-        case .text(let text):
-            guard let string = value.textForm else { return }
-            text.append(string, offset: offset, to: &vector)
-        case .categorical(let categorical):
-            categorical.append(value, offset: offset, to: &vector)
-        case .numeric(let numeric):
-            numeric.append(value, offset: offset, to: &vector)
-        case .boolean(_, let missingValue):
-            Self.appendBoolean(value, missingValue: missingValue, offset: offset, to: &vector)
-        }
-    }
-
-    @inline(__always)
-    static func appendBoolean<Sink: FeatureSink>(_ value: FeatureValue, missingValue: Double, offset: Int32, to sink: inout Sink) {
-        let x: Double
-        switch value {
-        case .bool(let b): x = b ? 1 : 0
-        case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
-        case .string("true"): x = 1
-        case .string("false"): x = 0
-        default: x = missingValue
-        }
-        if x != 0 { sink.add(offset, x) }
     }
 }
 
