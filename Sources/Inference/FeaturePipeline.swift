@@ -310,6 +310,9 @@ final class TextBlock: Sendable {
     let vectorizer: Vectorizer
     /// Every present column counts 1 before idf and norm (scikit-learn `binary=True`).
     let binary: Bool
+    /// Texts of at least this many analysed scalars count their hits in the thread's
+    /// `ColumnCounter` (`Int.max`: never, a block wider than the counter takes).
+    let countsHitsFrom: Int
 
     /// Hashing spaces are capped so that a typo cannot allocate gigabytes of weights.
     static let maximumHashingFeatures = 1 << 26
@@ -357,9 +360,21 @@ final class TextBlock: Sendable {
             vectorizer = .hashing(nFeatures: hashing.nFeatures, name: spec.name, alternateSign: hashing.alternateSign, norm: hashing.norm)
             binary = hashing.binary
         }
+        countsHitsFrom = Self.countsHitsFrom(extractor: extractor, width: Self.width(of: vectorizer))
     }
 
-    var width: Int {
+    /// The text length from which a block likely has `TermHitSort.radixThreshold` hits or more:
+    /// every scalar starts a char n-gram of each length, about every fourth a word.
+    private static func countsHitsFrom(extractor: TermExtractor, width: Int) -> Int {
+        guard width <= ColumnCounter.maximumWidth else { return .max }
+        let span = extractor.ngramMax - extractor.ngramMin + 1
+        let starts = (TermHitSort.radixThreshold + span - 1) / span  // n-gram starts needed
+        return extractor.analyzer == .word ? 4 * starts : starts
+    }
+
+    var width: Int { Self.width(of: vectorizer) }
+
+    static func width(of vectorizer: Vectorizer) -> Int {
         switch vectorizer {
         case .tfidf(_, let idf, _, _, _): idf.count
         case .hashing(let n, _, _, _): n
@@ -397,9 +412,7 @@ final class TextBlock: Sendable {
     /// up to the counter's maximum width), else gathered on the stack and sorted (a title's
     /// twenty word n-grams sort by insertion in less than the counter's bookkeeping).
     func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) {
-        let span = extractor.ngramMax - extractor.ngramMin + 1
-        let likelyHits = extractor.analyzer == .word ? scalars.count / 4 * span : scalars.count * span
-        if likelyHits >= TermHitSort.radixThreshold && width <= ColumnCounter.maximumWidth {
+        if scalars.count >= countsHitsFrom {
             var counted = CountedHits(counter: ColumnCounter.forCurrentThread(width: width))
             collectHits(analysed: scalars, into: &counted)
             guard counted.count > 0 else { return }
