@@ -130,7 +130,11 @@ protocol ScalarSink {
 
 extension ScalarSink {
     @inline(__always)
-    mutating func putASCII(_ bytes: UInt64) {
+    mutating func putASCII(_ bytes: UInt64) { putEachASCII(bytes) }
+
+    /// The eight scalars of `putASCII` one `put` at a time.
+    @inline(__always)
+    mutating func putEachASCII(_ bytes: UInt64) {
         for k in 0..<8 { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
     }
 }
@@ -155,10 +159,7 @@ struct BufferScalarSink: ScalarSink {
 
     @inline(__always)
     mutating func putASCII(_ bytes: UInt64) {
-        guard count + 8 <= capacity else {
-            for k in 0..<8 { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
-            return
-        }
+        guard count + 8 <= capacity else { putEachASCII(bytes); return }
         let out = UnsafeMutableRawPointer(base + count).assumingMemoryBound(to: UInt32.self)
         for k in 0..<8 { out[k] = UInt32(truncatingIfNeeded: bytes >> UInt64(8 * k)) & 0xFF }
         count += 8

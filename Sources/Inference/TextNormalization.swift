@@ -177,6 +177,9 @@ enum ContextualNormalizer {
         var triple = false
         /// Letters with no letter or digit on either side: a rejoined run needs three.
         var singleLetters = 0
+
+        /// What lets every step run (for a text not surveyed).
+        static let anything = Present(zeroWidth: true, separator: true, leet: true, triple: true, singleLetters: .max)
     }
 
     /// Classes of an ASCII scalar, as bits.
@@ -241,12 +244,9 @@ enum ContextualNormalizer {
         return count
     }
 
+    /// Every step of `normalization`, in order.
     static func apply(_ normalization: TextNormalization, to buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
-        var count = count
-        if normalization.separators { count = rejoinSeparatedLetters(buffer, count: removeZeroWidth(buffer, count: count)) }
-        if normalization.leetspeak { readLeetspeak(buffer, count: count) }
-        if normalization.repeats { count = collapseRepeats(buffer, count: count) }
-        return count
+        apply(normalization, present: .anything, to: buffer, count: count)
     }
 
     @inline(__always)

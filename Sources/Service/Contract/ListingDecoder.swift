@@ -15,10 +15,9 @@ struct ListingDecoder: Sendable {
     /// The listing schema's properties, in signature order (the pipeline's input order).
     private let fields: [(name: String, schema: Schema)]
     /// Each field's type and bounds as a value, so that a member is checked without retaining
-    /// its schema, which every thread shares.
+    /// its schema, which every thread shares (a field with allowed strings is checked against
+    /// the schema itself as well).
     private let checks: [ScalarCheck]
-    /// Fields whose schema lists allowed strings: checked against the schema itself.
-    private let enumFields: UInt64
     /// The fields' names, matched on their bytes.
     private let fieldNames: KnownMembers
     private let requiredMask: UInt64
@@ -30,9 +29,6 @@ struct ListingDecoder: Sendable {
         guard let names = KnownMembers(matching: listing.properties.map(\.name)) else { return nil }
         fields = listing.properties
         checks = listing.properties.map(\.schema.scalarCheck)
-        enumFields = listing.properties.indices.reduce(0) { mask, i in
-            listing.properties[i].schema.scalarCheck.hasEnum ? mask | 1 << UInt64(i) : mask
-        }
         fieldNames = names
         var mask: UInt64 = 0
         for (i, field) in listing.properties.enumerated() where listing.required.contains(field.name) {
@@ -88,7 +84,6 @@ struct ListingDecoder: Sendable {
             count = width
         }
         var listing = (values: row, seen: UInt64(0))
-        let enumFields = self.enumFields
         // Listing members sit at depth 3: request object, instances array, listing. A repeated
         // name is refused by the walk. The closure reads the checks through a buffer, not
         // `self`, whose arrays it would retain.
@@ -102,7 +97,7 @@ struct ListingDecoder: Sendable {
                 guard parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { throw Self.decline }
                 let value = try parser.parseValue(depth: 3)
                 guard checks[i].accepts(value) else { throw Self.decline }
-                if enumFields & 1 << UInt64(i) != 0, !fields[i].schema.conforms(value) { throw Self.decline }
+                if checks[i].hasEnum, !fields[i].schema.conforms(value) { throw Self.decline }
                 switch value {
                 case .string(let text): listing.values[i] = .string(text)
                 case .number(let number): listing.values[i] = .number(number)
