@@ -233,14 +233,26 @@ enum ContextualNormalizer {
     static func apply(_ normalization: TextNormalization, present: Present,
                       to buffer: UnsafeMutableBufferPointer<Unicode.Scalar>, count: Int) -> Int {
         var count = count
+        // An earlier step can make a run the survey did not see (`r.i.i.i.v.o` rejoined,
+        // `gl0o0ck` read): then `repeats` runs whatever the survey found.
+        var rewritten = false
         if normalization.separators && (present.zeroWidth || present.separator) {
-            if present.zeroWidth { count = removeZeroWidth(buffer, count: count) }
+            if present.zeroWidth {
+                count = removeZeroWidth(buffer, count: count)
+                rewritten = true
+            }
             // Without zero-width characters (whose removal can join letters), fewer than three
             // single letters leave nothing to rejoin.
-            if present.zeroWidth || present.singleLetters >= 3 { count = rejoinSeparatedLetters(buffer, count: count) }
+            if present.zeroWidth || present.singleLetters >= 3 {
+                count = rejoinSeparatedLetters(buffer, count: count)
+                rewritten = true
+            }
         }
-        if normalization.leetspeak && present.leet { readLeetspeak(buffer, count: count) }
-        if normalization.repeats && present.triple { count = collapseRepeats(buffer, count: count) }
+        if normalization.leetspeak && present.leet {
+            readLeetspeak(buffer, count: count)
+            rewritten = true
+        }
+        if normalization.repeats && (present.triple || rewritten) { count = collapseRepeats(buffer, count: count) }
         return count
     }
 

@@ -95,9 +95,7 @@ private func steps(_ list: [NormalizationStep]) -> TextNormalization { TextNorma
 
     /// Skipping the steps a survey finds nothing for gives what running every step gives:
     /// random texts over single letters, separators, digits, leetspeak, repeats, accents and
-    /// zero-width characters. `repeats` runs, as it always has on the scoring and training
-    /// path, only on a text that had three equal scalars in a row before the other steps (a
-    /// triple that leetspeak or rejoining makes, as in `a@a`, stays): the reference does the same.
+    /// zero-width characters, runs that rejoining or leetspeak make included.
     @Test func skippedStepsWouldNotHaveChangedTheText() {
         let alphabet: [Unicode.Scalar] = ["a", "b", "x", "I", "1", "3", "@", "$", "!", ".", "-", "_", " ", " ", "é", "ß",
                                           "\u{200B}", "\u{00AD}", "o", "o", "7"]
@@ -108,18 +106,23 @@ private func steps(_ list: [NormalizationStep]) -> TextNormalization { TextNorma
             let skipped = scalars.withUnsafeMutableBufferPointer { buffer in
                 ContextualNormalizer.apply(.all, present: ContextualNormalizer.survey(buffer, count: buffer.count), to: buffer, count: buffer.count)
             }
-            var steps = TextNormalization.all
-            steps.repeats = Self.hasTriple(reference)
-            let full = reference.withUnsafeMutableBufferPointer { ContextualNormalizer.apply(steps, to: $0, count: $0.count) }
+            let full = reference.withUnsafeMutableBufferPointer { ContextualNormalizer.apply(.all, to: $0, count: $0.count) }
             #expect(Array(scalars[0..<skipped]) == Array(reference[0..<full]), "\(String(String.UnicodeScalarView(reference)))")
             if Array(scalars[0..<skipped]) != Array(reference[0..<full]) { return }
         }
     }
 
-    static func hasTriple(_ scalars: [Unicode.Scalar]) -> Bool {
-        guard scalars.count >= 3 else { return false }
-        for k in 0..<(scalars.count - 2) where scalars[k] == scalars[k + 1] && scalars[k + 1] == scalars[k + 2] { return true }
-        return false
+    /// Runs that an earlier step makes are collapsed too, in scoring as in `apply(to:)`: the
+    /// documented order is separators → leetspeak → repeats.
+    @Test(arguments: [
+        ("r.i.i.i.v.o.t.r.i.l", "rivotril"),  // rejoined, then collapsed
+        ("gl0o0ck", "glock"),  // read, then collapsed
+        ("gloo\u{200B}oock", "glock"),  // joined across a zero-width space, then collapsed
+    ])
+    func runsMadeByEarlierStepsCollapse(input: String, expected: String) {
+        #expect(TextNormalization.all.apply(to: input) == expected)
+        let extractor = TermExtractor(ngramMin: 1, ngramMax: 1, normalization: .all)
+        #expect(extractor.terms(in: input) == [expected])
     }
 
     @Test func stepsRunInTheirFixedOrderWhateverTheListOrder() {
