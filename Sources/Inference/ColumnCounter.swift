@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Term counts per column of one text block on the scoring path: a count and a bit per column,
 /// and a bit per 64 columns over those, all zero between uses, in memory the calling thread
 /// keeps from call to call (so scoring allocates nothing once warm). Reading the bits in order
@@ -63,16 +55,12 @@ final class ColumnCounter {
 
     /// The calling thread's counter with room for `width` ≤ `maximumWidth` columns, all zero.
     static func forCurrentThread(width: Int) -> ColumnCounter {
-        let counter: ColumnCounter
-        if let stored = pthread_getspecific(threadKey) {
-            counter = Unmanaged<ColumnCounter>.fromOpaque(stored).takeUnretainedValue()
-        } else {
-            counter = ColumnCounter()
-            pthread_setspecific(threadKey, Unmanaged.passRetained(counter).toOpaque())
-        }
+        let counter = perThread.current
         if counter.capacity < width { counter.grow(to: width) }
         return counter
     }
+
+    private static let perThread = PerThread { ColumnCounter() }
 
     private func grow(to width: Int) {
         let capacity = (width + 4095) & ~4095  // whole summary words
@@ -124,15 +112,4 @@ final class ColumnCounter {
         }
         return handing
     }
-
-    /// One key for every thread; its destructor releases a thread's counter when it exits.
-    private static let threadKey: pthread_key_t = {
-        var key = pthread_key_t()
-        let status = pthread_key_create(&key) { stored in
-            guard let stored else { return }
-            Unmanaged<ColumnCounter>.fromOpaque(stored).release()
-        }
-        precondition(status == 0, "pthread_key_create failed (\(status))")
-        return key
-    }()
 }

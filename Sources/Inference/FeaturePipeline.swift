@@ -313,6 +313,8 @@ final class TextBlock: Sendable {
     /// Texts of at least this many analysed scalars count their hits in the thread's
     /// `ColumnCounter` (`Int.max`: never, a block wider than the counter takes).
     let countsHitsFrom: Int
+    /// This block's name in the threads' `WordHitCache`s (`char_wb` blocks).
+    let cacheID = WordHitCache.newBlockID()
 
     /// Hashing spaces are capped so that a typo cannot allocate gigabytes of weights.
     static let maximumHashingFeatures = 1 << 26
@@ -432,20 +434,53 @@ final class TextBlock: Sendable {
     /// The vocabulary (or hashing) hits among the terms of analysed scalars, unordered.
     /// Generic visitors rather than closures, so that the lookup and the collecting inline
     /// into the term walk (a call per term cost about a third of the walk).
+    /// `char_wb` blocks go word by word through the thread's `WordHitCache`.
     @inline(__always)
     private func collectHits<Collector: HitCollector>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                                        into collector: inout Collector) {
+        let cache = extractor.analyzer == .charWB ? WordHitCache.forCurrentThread() : nil
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, _):
             vocabulary.withLookup { lookup in
-                var visitor = VocabularyHits(lookup: lookup, collector: collector)
+                if let cache {
+                    var visitor = VocabularyHits(lookup: lookup, collector: RecordingHits(base: collector, cache: cache))
+                    visitWordByWord(scalars, cache: cache, &visitor)
+                    collector = visitor.collector.base
+                } else {
+                    var visitor = VocabularyHits(lookup: lookup, collector: collector)
+                    extractor.visitUnorderedTerms(scalars, &visitor)
+                    collector = visitor.collector
+                }
+            }
+        case .hashing(let nFeatures, _, let alternateSign, _):
+            if let cache {
+                var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign,
+                                         collector: RecordingHits(base: collector, cache: cache))
+                visitWordByWord(scalars, cache: cache, &visitor)
+                collector = visitor.collector.base
+            } else {
+                var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
                 extractor.visitUnorderedTerms(scalars, &visitor)
                 collector = visitor.collector
             }
-        case .hashing(let nFeatures, _, let alternateSign, _):
-            var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
-            extractor.visitUnorderedTerms(scalars, &visitor)
-            collector = visitor.collector
+        }
+    }
+
+    /// The `char_wb` hits of each word: replayed when the cache has the word, else found and
+    /// recorded (the visitor's collector records while the cache says so).
+    @inline(__always)
+    private func visitWordByWord<Visitor: HitVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, cache: WordHitCache,
+                                                      _ visitor: inout Visitor) {
+        let block = cacheID
+        extractor.forEachPaddedWord(scalars) { word in
+            let hash = TermHash.of(word.bytes)
+            if let stored = cache.hits(block: block, word: word.bytes, hash: hash) {
+                for hit in stored { visitor.collect(hit) }
+                return
+            }
+            cache.beginRecording()
+            extractor.visitCharWBWindows(of: word, &visitor)
+            cache.endRecording(block: block, word: word.bytes, hash: hash)
         }
     }
 

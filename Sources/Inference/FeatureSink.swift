@@ -42,10 +42,18 @@ protocol HitCollector {
     mutating func collect(_ hit: TermHit)
 }
 
+/// A term visitor that turns terms into hits and can also take a hit found before.
+protocol HitVisitor: TermVisitor {
+    mutating func collect(_ hit: TermHit)
+}
+
 /// Terms looked up in a vocabulary, each found one a hit.
-struct VocabularyHits<Collector: HitCollector>: TermVisitor {
+struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     let lookup: TermTable.Lookup
     var collector: Collector
+
+    @inline(__always)
+    mutating func collect(_ hit: TermHit) { collector.collect(hit) }
 
     @inline(__always)
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
@@ -54,10 +62,13 @@ struct VocabularyHits<Collector: HitCollector>: TermVisitor {
 }
 
 /// Terms hashed into `nFeatures` columns (scikit-learn's HashingVectorizer), each a hit.
-struct HashedHits<Collector: HitCollector>: TermVisitor {
+struct HashedHits<Collector: HitCollector>: HitVisitor {
     let nFeatures: Int
     let alternateSign: Bool
     var collector: Collector
+
+    @inline(__always)
+    mutating func collect(_ hit: TermHit) { collector.collect(hit) }
 
     @inline(__always)
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {

@@ -153,6 +153,23 @@ extension TermExtractor {
     /// padded word itself once when it is at most ngram_max long.
     private func forEachCharWBNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ visitor: inout Visitor) {
+        forEachPaddedWord(scalars) { word in visitCharWBWindows(of: word, &visitor) }
+    }
+
+    /// A whitespace-separated word padded with a space on each side (`char_wb`'s unit: its
+    /// n-grams never cross it), as UTF-8 followed by `termPadding` zero bytes, with the byte
+    /// offset of each scalar. Valid during the call it is handed to.
+    struct PaddedWord {
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// `boundaries[k]`: byte offset of scalar k; `boundaries[length]`: the end.
+        let boundaries: UnsafeMutablePointer<Int32>
+        /// Scalars, the two spaces included.
+        let length: Int
+    }
+
+    /// Each word of `scalars` as `char_wb` pads it, in order.
+    @inline(__always)
+    func forEachPaddedWord(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (PaddedWord) -> Void) {
         let n = scalars.count
         Self.withBuffers(bytes: 4 * n + 2, offsets: n + 3) { padded, boundaries in
             var i = 0
@@ -160,7 +177,6 @@ extension TermExtractor {
                 if PythonCharacterClass.isSpace(scalars[i]) { i += 1; continue }
                 var end = i
                 while end < n && !PythonCharacterClass.isSpace(scalars[end]) { end += 1 }
-                // boundaries[k]: byte offset of scalar k of the padded word; boundaries[length]: its end.
                 padded[0] = 0x20
                 boundaries[0] = 0
                 var byteCount = 1
@@ -173,11 +189,18 @@ extension TermExtractor {
                 padded[byteCount] = 0x20
                 Self.zeroPadding(at: padded + byteCount + 1)
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
-                Self.forEachWindow(padded, boundaries, length: length, min: ngramMin, max: ngramMax,
-                                   wholeOnce: true, &visitor)
+                body(PaddedWord(bytes: UnsafeBufferPointer(start: padded, count: byteCount + 1), boundaries: boundaries, length: length))
                 i = end
             }
         }
+    }
+
+    /// The `char_wb` n-grams of one padded word.
+    @inline(__always)
+    func visitCharWBWindows<Visitor: TermVisitor>(of word: PaddedWord, _ visitor: inout Visitor) {
+        guard let base = word.bytes.baseAddress else { return }
+        Self.forEachWindow(UnsafeMutablePointer(mutating: base), word.boundaries, length: word.length, min: ngramMin, max: ngramMax,
+                           wholeOnce: true, &visitor)
     }
 
     /// scikit-learn `_char_ngrams`: runs of ≥ 2 whitespace scalars become one space, then every

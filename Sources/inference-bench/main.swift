@@ -143,11 +143,19 @@ do {
     print("model \(model.name) v\(model.version): \(model.pipeline.dimension) columns, model.json \(size / 1024) KiB, load \(Int(nanoseconds(loadTime) / 1e6)) ms")
 
     let fields = model.signature.fields
+    // --titles FILE: titles one per line, in turn (real words repeat as in listings); else
+    // 4–12 words drawn uniformly from a 30,000-word random lexicon (words rarely repeat).
+    let givenTitles = argument("--titles").map { path -> [String] in
+        guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+    if let givenTitles { print("titles: \(givenTitles.count) from \(argument("--titles")!), in turn") }
     let items: [[FeatureValue]] = (0..<itemCount).map { i in
         let words = (0..<Int.random(in: 4...12, using: &rng)).map { _ in
             Bool.random(using: &rng) ? lexicon.randomElement(using: &rng)!.uppercased() : lexicon.randomElement(using: &rng)!
         }
-        let title = words.joined(separator: i % 3 == 0 ? ", " : " ") + (i % 5 == 0 ? " 100% ORIGINAL!!" : "")
+        let title = givenTitles.map { $0[i % $0.count] }
+            ?? words.joined(separator: i % 3 == 0 ? ", " : " ") + (i % 5 == 0 ? " 100% ORIGINAL!!" : "")
         return fields.map { field in
             switch field.name {
             case "title": .string(title)
@@ -189,6 +197,10 @@ do {
         print("\(label): median \(Int(median(wall))) ns/item wall, \(Int(median(cpu))) ns/item thread CPU (wall rounds: \(wall.map { Int($0) }))")
     }
     report("predict", predictWall, predictCPU)
+    let words = WordHitCacheStatistics.onThisThread
+    if words.found + words.missed > 0 {
+        print("char_wb word cache: \(words.found) words found, \(words.missed) walked (\(Int((100 * Double(words.found) / Double(words.found + words.missed)).rounded())) % found)")
+    }
     report("explain(top: 5)", explainWall, explainCPU)
     report("features only", featuresWall, featuresCPU)
     if generated && only == nil {

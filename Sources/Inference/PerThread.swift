@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One object per thread, made on the thread's first use and released when the thread exits:
+/// the scoring path's scratch (`ColumnCounter`, `WordHitCache`), which each thread keeps from
+/// call to call so that scoring allocates nothing once warm, and never shares.
+///
+/// Sendable: the key is created once and pthread keys are thread-safe; each object stays on
+/// the thread that made it.
+final class PerThread<Object: AnyObject>: @unchecked Sendable {
+    private let key: pthread_key_t
+    private let make: @Sendable () -> Object
+
+    init(_ make: @escaping @Sendable () -> Object) {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { stored in
+            guard let stored else { return }
+            Unmanaged<AnyObject>.fromOpaque(stored).release()
+        }
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        self.key = key
+        self.make = make
+    }
+
+    /// The calling thread's object.
+    @inline(__always)
+    var current: Object {
+        if let stored = pthread_getspecific(key) {
+            return Unmanaged<Object>.fromOpaque(stored).takeUnretainedValue()
+        }
+        let object = make()
+        pthread_setspecific(key, Unmanaged.passRetained(object).toOpaque())
+        return object
+    }
+}
