@@ -87,9 +87,17 @@ wait_http() {  # url pid: 0 when the url answers 2xx before READY_TIMEOUT, 1 oth
   return 1
 }
 
-start_nginx() {  # sets NGINX_PID
+start_nginx() {  # sets NGINX_PID; with NGINX_TLS_PORT, NGINX_TLS_CERT and NGINX_TLS_KEY set, HTTPS too
   port_free "$PORT_NGINX" || die "port $PORT_NGINX busy (set PORT_NGINX)"
-  sed -e "s#@RUN@#$RUN#g" -e "s#@PORT@#$PORT_NGINX#g" -e "s#@WORKERS@#$(nproc)#g" \
+  local tls=""
+  if [ -n "${NGINX_TLS_PORT:-}" ]; then
+    port_free "$NGINX_TLS_PORT" || die "port $NGINX_TLS_PORT busy (set NGINX_TLS_PORT)"
+    # vigia's TLS 1.3 suites in vigia's order, so that both servers encrypt alike.
+    tls="listen 127.0.0.1:$NGINX_TLS_PORT ssl; ssl_certificate $NGINX_TLS_CERT; ssl_certificate_key $NGINX_TLS_KEY;"
+    tls+=" ssl_protocols TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;"
+    tls+=" ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;"
+  fi
+  sed -e "s#@RUN@#$RUN#g" -e "s#@PORT@#$PORT_NGINX#g" -e "s#@WORKERS@#$(nproc)#g" -e "s#@TLS@#$tls#g" \
     "$BENCH_DIR/nginx.conf.tmpl" >"$RUN/nginx.conf"
   start_bg nginx "$RUN/nginx.log" "'$NGINX' -c '$RUN/nginx.conf' -g 'daemon off;'"
   NGINX_PID=$LAST_PID

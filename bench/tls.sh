@@ -6,7 +6,10 @@
 # env:   WARM=3s DUR=10s CONNS=32 THREADS=1  KEY=ec (ec: P-256 ECDSA | rsa: RSA 2048)
 #        PORT_VIGIA=18190 (plain)  PORT_TLS=18443  S_TIME=10 (seconds of openssl s_time)
 #        SKIP_BUILD=0 VIGIA_BIN=<repo>/.build/release/vigia READY_TIMEOUT=60 BENCH_RUN=<log dir>
-# Rows, all against one vigia with plain HTTP on PORT_VIGIA and HTTPS on PORT_TLS:
+# Rows: first nginx's static response, plain on PORT_NGINX and HTTPS on PORT_NGINX_TLS=18444
+# (keep-alive, -c$CONNS: the reference for what TLS costs here); then one vigia with plain HTTP on
+# PORT_VIGIA and HTTPS on PORT_TLS:
+#   0. GET /health/live, keep-alive, -c$CONNS: plain, then HTTPS (the same comparison as nginx's)
 #   1. POST :predict (1 listing), keep-alive, -c$CONNS: plain, then HTTPS (the TLS cost per request)
 #   2. the same at -c4 (latency at low load)
 #   3. GET /health/live with `Connection: close`: a new connection per request, plain and
@@ -47,6 +50,17 @@ openssl req -x509 "${KEYARGS[@]}" -nodes -keyout "$RUN/tls.key" -out "$RUN/tls.c
 
 build_vigia
 
+# ---------- the reference: nginx's static response over HTTP and HTTPS, same certificate ----------
+# What TLS costs a mature server with the same OpenSSL on the same cores, wrk's TLS work included.
+PORT_NGINX_TLS=${PORT_NGINX_TLS:-18444}
+ensure_tools
+NGINX_TLS_PORT=$PORT_NGINX_TLS NGINX_TLS_CERT=$RUN/tls.crt NGINX_TLS_KEY=$RUN/tls.key start_nginx
+CPU_PID=$NGINX_PID run_wrk "nginx http" "GET / (static \"ok\")" "http://127.0.0.1:$PORT_NGINX/" "" "$CONNS"
+NGINX_PLAIN_RPS=$RPS; NGINX_PLAIN_CPU=$CPU_US
+CPU_PID=$NGINX_PID run_wrk "nginx https" "GET / (static \"ok\")" "https://127.0.0.1:$PORT_NGINX_TLS/" "" "$CONNS"
+NGINX_TLS_RPS=$RPS; NGINX_TLS_CPU=$CPU_US
+stop_nginx
+
 # ---------- one vigia: plain + HTTPS ----------
 export VIGIA_TLS_ENABLED=true VIGIA_TLS_PORT=$PORT_TLS VIGIA_TLS_CERTIFICATE_FILE=$RUN/tls.crt \
   VIGIA_TLS_KEY_FILE=$RUN/tls.key VIGIA_LOGGING_ACCESS_LOG=false
@@ -64,6 +78,10 @@ CPU_PID=$VIGIA_PID run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "
 PLAIN_RPS=$RPS; PLAIN_P99=$P99; PLAIN_KA_CPU=$CPU_US
 CPU_PID=$VIGIA_PID run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" "$CONNS"
 TLS_RPS=$RPS; TLS_P99=$P99; TLS_KA_CPU=$CPU_US
+CPU_PID=$VIGIA_PID run_wrk "vigia http" "GET /health/live" "$PLAIN/health/live" "" "$CONNS"
+HEALTH_PLAIN_RPS=$RPS; HEALTH_PLAIN_CPU=$CPU_US
+CPU_PID=$VIGIA_PID run_wrk "vigia https" "GET /health/live" "$TLS/health/live" "" "$CONNS"
+HEALTH_TLS_RPS=$RPS; HEALTH_TLS_CPU=$CPU_US
 run_wrk "vigia http" "POST 1 listing" "$PLAIN$PREDICT_PATH" "$SINGLE" 4
 run_wrk "vigia https" "POST 1 listing" "$TLS$PREDICT_PATH" "$SINGLE" 4
 
@@ -112,6 +130,7 @@ stop_vigia
   printf '%s\n' "${ROWS[@]}"
   echo
   echo "- HTTPS ÷ HTTP, POST 1 listing keep-alive -c$CONNS: req/s $(ratio "$TLS_RPS" "$PLAIN_RPS"), p99 $PLAIN_P99 → $TLS_P99 ms; vigia CPU per request $PLAIN_KA_CPU → $TLS_KA_CPU µs (HTTP ÷ HTTPS: $(ratio "$PLAIN_KA_CPU" "$TLS_KA_CPU"); wrk's own TLS work shares the cores, so the CPU ratio is vigia's alone)"
+  echo "- The same keep-alive comparison for a small GET, HTTPS ÷ HTTP req/s (server CPU per request HTTP → HTTPS): nginx static $(ratio "$NGINX_TLS_RPS" "$NGINX_PLAIN_RPS") ($NGINX_PLAIN_CPU → $NGINX_TLS_CPU µs), vigia /health/live $(ratio "$HEALTH_TLS_RPS" "$HEALTH_PLAIN_RPS") ($HEALTH_PLAIN_CPU → $HEALTH_TLS_CPU µs). nginx, with the same OpenSSL, suites and certificate, is the reference for what TLS costs on these cores with wrk's TLS work beside it"
   echo "- New connection per request (-c$CONNS, Connection: close): HTTPS $TLS_CLOSE req/s vs HTTP $PLAIN_CLOSE req/s (each HTTPS request = one full TLS handshake); vigia CPU per connection+request: HTTPS ${TLS_CPU_US} µs, HTTP ${PLAIN_CPU_US} µs (the single wrk thread doing client handshakes is the limit here, not vigia)"
   echo "- openssl s_time -new -www /health/live, $S_TIME s (full handshakes, one client): ${NEW_CONNS:-?} connections ($NEW_KINDS by vigia's counters); $NEW_LINE; vigia CPU per connection ${NEW_CPU_US} µs"
   echo "- openssl s_time -reuse, same: ${REUSE_CONNS:-?} connections ($REUSE_KINDS); $REUSE_LINE; vigia CPU per connection ${REUSE_CPU_US} µs"
