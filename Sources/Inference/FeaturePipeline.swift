@@ -65,7 +65,11 @@ public struct FeaturePipeline: Sendable {
         }
         self.transformers = compiled
         self.offsets = offsets
-        self.steps = compiled.map(ScoringStep.init)
+        var fieldsWithText = Set<Int>()
+        self.steps = compiled.map { transformer in
+            guard case .text = transformer.kind else { return ScoringStep(transformer, reportsTerms: false) }
+            return ScoringStep(transformer, reportsTerms: fieldsWithText.insert(transformer.fieldIndex).inserted)
+        }
         self.sharedAnalysisEnd = compiled.indices.map { k in
             guard case .text(let first) = compiled[k].kind else { return k + 1 }
             var end = k + 1
@@ -80,12 +84,20 @@ public struct FeaturePipeline: Sendable {
     /// The feature vector for values in `signature.fields` order. Missing trailing values count
     /// as `.missing`; extra values are ignored.
     public func transform(_ values: [FeatureValue]) -> SparseVector {
+        transform(values, termCounts: nil)
+    }
+
+    /// `transform`, writing each text field's `TermCount` to `termCounts[field]` (see
+    /// `dot(_:_:termCounts:)`).
+    func transform(_ values: [FeatureValue], termCounts: UnsafeMutableBufferPointer<TermCount?>?) -> SparseVector {
+        termCounts?.update(repeating: nil)
         var vector = SparseVector()
         vector.indices.reserveCapacity(64)
         vector.values.reserveCapacity(64)
         for (k, step) in steps.enumerated() {
             let value = step.fieldIndex < values.count ? values[step.fieldIndex] : .missing
-            step.append(value, offset: Int32(offsets[k]), to: &vector)
+            let count = step.append(value, offset: Int32(offsets[k]), to: &vector)
+            if let termCounts, step.reportsTerms { termCounts[step.fieldIndex] = count }
         }
         return vector
     }
@@ -97,7 +109,18 @@ public struct FeaturePipeline: Sendable {
     /// it; their terms come unordered, with hashes extended term to term, and are sorted by
     /// column before weighting. `weights` must hold `dimension` values.
     public func dot(_ values: [FeatureValue], _ weights: UnsafeBufferPointer<Double>) -> Double {
+        dot(values, weights, termCounts: nil)
+    }
+
+    /// `dot`, writing to `termCounts[field]` (one entry per signature field) the `TermCount`
+    /// of each text field as the first text transformer reading it makes it, what
+    /// `termCount(_:field:)` gives, counted in the same pass (nil: missing, or no text
+    /// transformer reads the field): input skew monitoring reads it instead of analysing the
+    /// text a second time.
+    func dot(_ values: [FeatureValue], _ weights: UnsafeBufferPointer<Double>,
+             termCounts: UnsafeMutableBufferPointer<TermCount?>?) -> Double {
         precondition(weights.count >= dimension, "one weight per column")
+        termCounts?.update(repeating: nil)
         guard let base = weights.baseAddress else { return 0 }
         var sink = DotProductSink(weights: base)
         // Elements are read in place through the buffers: copying a transformer or a value out
@@ -115,8 +138,9 @@ public struct FeaturePipeline: Sendable {
                             text.extractor.withAnalysedScalars(string) { scalars in
                                 for j in k..<end {
                                     guard case .text(let block) = steps[j].block else { continue }
-                                    block._withUnsafeGuaranteedRef {
-                                        $0.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                                    block._withUnsafeGuaranteedRef { block in
+                                        let tally = block.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                                        if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = block.termCount(tally) }
                                     }
                                 }
                             }
@@ -126,7 +150,10 @@ public struct FeaturePipeline: Sendable {
                             continue
                         }
                     }
-                    for j in k..<end { steps[j].append(value, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink) }
+                    for j in k..<end {
+                        let count = steps[j].append(value, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                        if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = count }
+                    }
                     k = end
                 }
             }
@@ -212,9 +239,12 @@ struct ScoringStep {
 
     let fieldIndex: Int
     let block: Block
+    /// The first text transformer reading its field: its term count is the field's.
+    let reportsTerms: Bool
 
-    init(_ transformer: CompiledTransformer) {
+    init(_ transformer: CompiledTransformer, reportsTerms: Bool) {
         fieldIndex = transformer.fieldIndex
+        self.reportsTerms = reportsTerms
         switch transformer.kind {
         case .text(let text): block = .text(.passUnretained(text))
         case .categorical(let categorical): block = .categorical(.passUnretained(categorical))
@@ -225,12 +255,13 @@ struct ScoringStep {
 
     /// Appends the transformer's non-zero columns (shifted by `offset`) in increasing order,
     /// without retaining its block.
-    @inline(__always)
-    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) {
+    /// A text transformer's term count (nil for the others, and for a missing value).
+    @inline(__always) @discardableResult
+    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) -> TermCount? {
         switch block {
         case .text(let text):
-            guard let string = value.textForm else { return }
-            text._withUnsafeGuaranteedRef { $0.append(string, offset: offset, to: &sink) }
+            guard let string = value.textForm else { return nil }
+            return text._withUnsafeGuaranteedRef { $0.termCount($0.append(string, offset: offset, to: &sink)) }
         case .categorical(let categorical):
             categorical._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
         case .numeric(let numeric):
@@ -246,6 +277,7 @@ struct ScoringStep {
             }
             if x != 0 { sink.add(offset, x) }
         }
+        return nil
     }
 }
 
@@ -391,21 +423,35 @@ final class TextBlock: Sendable {
     }
 
     /// The block's columns for `text`, from its terms in scikit-learn's order.
-    func append<Sink: FeatureSink>(_ text: String, offset: Int32, to sink: inout Sink) {
+    @discardableResult
+    func append<Sink: FeatureSink>(_ text: String, offset: Int32, to sink: inout Sink) -> TermTally {
         var hits: [TermHit] = []
         hits.reserveCapacity(32)
+        var terms = 0
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, _):
             extractor.forEachTerm(in: text) { term in
+                terms += 1
                 if let column = vocabulary.column(of: term) { hits.append(TermHit(column: column, negative: false)) }
             }
         case .hashing(let nFeatures, _, let alternateSign, _):
             extractor.forEachTerm(in: text) { term in
+                terms += 1
                 let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
                 hits.append(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
             }
         }
         hits.withUnsafeMutableBufferPointer { emit($0, offset: offset, to: &sink) }
+        return TermTally(terms: terms, hits: hits.count)
+    }
+
+    /// What `tally` says in `TermCount`'s terms: hits are the terms in the vocabulary (hashed
+    /// text has none).
+    func termCount(_ tally: TermTally) -> TermCount {
+        switch vectorizer {
+        case .tfidf: TermCount(terms: tally.terms, inVocabulary: tally.hits)
+        case .hashing: TermCount(terms: tally.terms, inVocabulary: nil)
+        }
     }
 
     /// The block's columns for a text already analysed (`TermExtractor.withAnalysedScalars`),
@@ -413,21 +459,23 @@ final class TextBlock: Sendable {
     /// in the thread's `ColumnCounter` when there may be many (char n-grams, long texts; blocks
     /// up to the counter's maximum width), else gathered on the stack and sorted (a title's
     /// twenty word n-grams sort by insertion in less than the counter's bookkeeping).
-    func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) {
+    @discardableResult
+    func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) -> TermTally {
         if scalars.count >= countsHitsFrom {
             var counted = CountedHits(counter: ColumnCounter.forCurrentThread(width: width))
-            collectHits(analysed: scalars, into: &counted)
-            guard counted.count > 0 else { return }
+            let terms = collectHits(analysed: scalars, into: &counted)
+            guard counted.count > 0 else { return TermTally(terms: terms, hits: 0) }
             // Room for every column, so that emit reads the counts once.
             counted.counter.reserveMerged(counted.count)
             emit(CountedColumns(counter: counted.counter, width: width), offset: offset, to: &sink,
                  merged: (counted.counter.mergedColumns, counted.counter.mergedValues, counted.count))
-            return
+            return TermTally(terms: terms, hits: counted.count)
         }
-        withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
+        return withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
             var hits = TermHits(stack: stack)
-            collectHits(analysed: scalars, into: &hits)
+            let terms = collectHits(analysed: scalars, into: &hits)
             hits.withHits { emit($0, offset: offset, to: &sink) }
+            return TermTally(terms: terms, hits: hits.count)
         }
     }
 
@@ -435,22 +483,24 @@ final class TextBlock: Sendable {
     /// Generic visitors rather than closures, so that the lookup and the collecting inline
     /// into the term walk (a call per term cost about a third of the walk).
     /// `char_wb` blocks go word by word through the thread's `WordHitCache`.
+    /// Returns how many terms there were, found or not.
     @inline(__always)
     private func collectHits<Collector: HitCollector>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>,
-                                                       into collector: inout Collector) {
+                                                       into collector: inout Collector) -> Int {
         let cache = extractor.analyzer == .charWB ? WordHitCache.forCurrentThread() : nil
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, _):
-            vocabulary.withLookup { lookup in
+            return vocabulary.withLookup { lookup in
                 if let cache {
                     var visitor = VocabularyHits(lookup: lookup, collector: RecordingHits(base: collector, cache: cache))
                     visitWordByWord(scalars, cache: cache, &visitor)
                     collector = visitor.collector.base
-                } else {
-                    var visitor = VocabularyHits(lookup: lookup, collector: collector)
-                    extractor.visitUnorderedTerms(scalars, &visitor)
-                    collector = visitor.collector
+                    return visitor.terms
                 }
+                var visitor = VocabularyHits(lookup: lookup, collector: collector)
+                extractor.visitUnorderedTerms(scalars, &visitor)
+                collector = visitor.collector
+                return visitor.terms
             }
         case .hashing(let nFeatures, _, let alternateSign, _):
             if let cache {
@@ -458,11 +508,12 @@ final class TextBlock: Sendable {
                                          collector: RecordingHits(base: collector, cache: cache))
                 visitWordByWord(scalars, cache: cache, &visitor)
                 collector = visitor.collector.base
-            } else {
-                var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
-                extractor.visitUnorderedTerms(scalars, &visitor)
-                collector = visitor.collector
+                return visitor.terms
             }
+            var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
+            extractor.visitUnorderedTerms(scalars, &visitor)
+            collector = visitor.collector
+            return visitor.terms
         }
     }
 
@@ -474,13 +525,15 @@ final class TextBlock: Sendable {
         let block = cacheID
         extractor.forEachPaddedWord(scalars) { word in
             let hash = TermHash.of(word.bytes)
-            if let stored = cache.hits(block: block, word: word.bytes, hash: hash) {
-                for hit in stored { visitor.collect(hit) }
+            if let stored = cache.entry(block: block, word: word.bytes, hash: hash) {
+                for hit in stored.hits { visitor.collect(hit) }
+                visitor.terms += stored.terms
                 return
             }
+            let termsBefore = visitor.terms
             cache.beginRecording()
             extractor.visitCharWBWindows(of: word, &visitor)
-            cache.endRecording(block: block, word: word.bytes, hash: hash)
+            cache.endRecording(block: block, word: word.bytes, hash: hash, terms: visitor.terms - termsBefore)
         }
     }
 

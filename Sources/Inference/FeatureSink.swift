@@ -37,6 +37,13 @@ extension TermHit {
     @inline(__always) var weight: Double { Double(sign) }
 }
 
+/// What a text block made of one value: its terms, found or not, and its hits (the terms
+/// found in the vocabulary; every term, hashed).
+struct TermTally {
+    var terms: Int
+    var hits: Int
+}
+
 /// Where a text block's hits go as its terms are looked up.
 protocol HitCollector {
     mutating func collect(_ hit: TermHit)
@@ -44,6 +51,8 @@ protocol HitCollector {
 
 /// A term visitor that turns terms into hits and can also take a hit found before.
 protocol HitVisitor: TermVisitor {
+    /// Terms visited, found or not (input skew monitoring compares the count with training's).
+    var terms: Int { get set }
     mutating func collect(_ hit: TermHit)
 }
 
@@ -51,12 +60,19 @@ protocol HitVisitor: TermVisitor {
 struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     let lookup: TermTable.Lookup
     var collector: Collector
+    var terms = 0
+
+    init(lookup: TermTable.Lookup, collector: Collector) {
+        self.lookup = lookup
+        self.collector = collector
+    }
 
     @inline(__always)
     mutating func collect(_ hit: TermHit) { collector.collect(hit) }
 
     @inline(__always)
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+        terms += 1
         if let column = lookup.column(ofPadded: term, hash: hash) { collector.collect(TermHit(column: column, negative: false)) }
     }
 }
@@ -66,12 +82,20 @@ struct HashedHits<Collector: HitCollector>: HitVisitor {
     let nFeatures: Int
     let alternateSign: Bool
     var collector: Collector
+    var terms = 0
+
+    init(nFeatures: Int, alternateSign: Bool, collector: Collector) {
+        self.nFeatures = nFeatures
+        self.alternateSign = alternateSign
+        self.collector = collector
+    }
 
     @inline(__always)
     mutating func collect(_ hit: TermHit) { collector.collect(hit) }
 
     @inline(__always)
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+        terms += 1
         let (column, sign) = MurmurHash3.hashingColumn(term, nFeatures: nFeatures)
         collector.collect(TermHit(column: Int32(column), negative: alternateSign && sign < 0))
     }

@@ -234,6 +234,11 @@ public struct TermCount: Sendable, Equatable {
     public var terms: Int
     /// nil for hashed text (no vocabulary).
     public var inVocabulary: Int?
+
+    public init(terms: Int, inVocabulary: Int?) {
+        self.terms = terms
+        self.inVocabulary = inVocabulary
+    }
 }
 
 extension FeaturePipeline {

@@ -113,15 +113,31 @@ public final class LoadedModel: Sendable {
     /// allocation); Bernoulli naive Bayes, calibrated ensembles and multiclass models through the vector. Both
     /// give the score `model.score(features(values))` gives, bit for bit.
     public func predict(_ values: [FeatureValue]) -> Prediction {
+        predict(values, termCounts: nil)
+    }
+
+    /// `predict`, also writing to `termCounts[start + field]`, for each signature field, the
+    /// field's `TermCount` as `FeaturePipeline.termCount(_:field:)` gives it, counted in the
+    /// scoring pass itself: what live input skew monitoring compares with training, without
+    /// analysing the text again. `termCounts` needs `signature.fields.count` entries from `start`.
+    public func predict(_ values: [FeatureValue], termCounts: inout [TermCount?], at start: Int) -> Prediction {
+        let fields = signature.fields.count
+        precondition(start >= 0 && start + fields <= termCounts.count, "room for one count per field")
+        return termCounts.withUnsafeMutableBufferPointer { all in
+            predict(values, termCounts: UnsafeMutableBufferPointer(rebasing: all[start..<start + fields]))
+        }
+    }
+
+    private func predict(_ values: [FeatureValue], termCounts: UnsafeMutableBufferPointer<TermCount?>?) -> Prediction {
         switch scorer {
         case .binary(let model):
             guard model.ensemble == nil, model.binarize == nil else {
-                return prediction(score: model.score(pipeline.transform(values)))
+                return prediction(score: model.score(pipeline.transform(values, termCounts: termCounts)))
             }
-            let dot = model.weights.withUnsafeBufferPointer { pipeline.dot(values, $0) }
+            let dot = model.weights.withUnsafeBufferPointer { pipeline.dot(values, $0, termCounts: termCounts) }
             return prediction(score: model.score(margin: model.bias + dot))
         case .classes(let model):
-            return model.predict(pipeline.transform(values))
+            return model.predict(pipeline.transform(values, termCounts: termCounts))
         }
     }
 

@@ -25,24 +25,34 @@ import Synchronization
 ///
 /// Confined to its thread: created, used and freed on it (`forCurrentThread`), never shared.
 final class WordHitCache {
+    /// 32 bytes, two to a cache line.
     private struct Slot {
         var hash: UInt64 = 0
         var block: UInt64 = 0
         /// The slot holds an entry when this is the cache's `generation`.
         var generation: UInt32 = 0
-        var wordStart: UInt32 = 0
         var hitStart: UInt32 = 0
-        var wordLength: UInt16 = 0
+        var wordStart: UInt16 = 0
         var hitCount: UInt16 = 0
+        /// The word's n-grams, found or not.
+        var terms: UInt16 = 0
+        var wordLength: UInt8 = 0
+    }
+
+    /// A word's stored hits and how many n-grams it has.
+    struct Entry {
+        let hits: UnsafeBufferPointer<TermHit>
+        let terms: Int
     }
 
     /// Slots, twice `entryLimit`, so that a probe meets an empty slot within a few steps.
     static let slotCount = 8192
     static let entryLimit = 4096
+    /// Bytes of words (a slot's `wordStart` is 16 bits).
     static let wordCapacity = 64 * 1024
     /// About 20 hits a word of a title at 2–4-grams.
     static let hitCapacity = 96 * 1024
-    /// Longer padded words (a URL, a run of digits) are not kept.
+    /// Longer padded words (a URL, a run of digits) are not kept (a slot's `wordLength` is 8 bits).
     static let longestWord = 64
 
     private let slots: UnsafeMutablePointer<Slot>
@@ -76,7 +86,7 @@ final class WordHitCache {
 
     /// The hits stored for `word` in `block`, if any.
     @inline(__always)
-    func hits(block: UInt64, word: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UnsafeBufferPointer<TermHit>? {
+    func entry(block: UInt64, word: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Entry? {
         let mask = Self.slotCount - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].generation == generation {
@@ -85,7 +95,8 @@ final class WordHitCache {
                 memcmp(words + Int(slot.wordStart), word.baseAddress!, word.count) == 0
             {
                 found += 1
-                return UnsafeBufferPointer(start: hits + Int(slot.hitStart), count: Int(slot.hitCount))
+                return Entry(hits: UnsafeBufferPointer(start: hits + Int(slot.hitStart), count: Int(slot.hitCount)),
+                             terms: Int(slot.terms))
             }
             index = (index + 1) & mask
         }
@@ -111,12 +122,13 @@ final class WordHitCache {
         hitsUsed += 1
     }
 
-    /// Stores the recorded hits as `word`'s in `block` (not found by `hits` just before) when
-    /// there is room; else forgets everything, so that the next words fill the cache again.
-    func endRecording(block: UInt64, word: UnsafeBufferPointer<UInt8>, hash: UInt64) {
+    /// Stores the recorded hits as `word`'s in `block` (not found by `entry` just before), with
+    /// its `terms`, when there is room; else forgets everything, so that the next words fill
+    /// the cache again.
+    func endRecording(block: UInt64, word: UnsafeBufferPointer<UInt8>, hash: UInt64, terms: Int) {
         isRecording = false
         let hitCount = hitsUsed - recordingStart
-        guard word.count <= Self.longestWord, hitCount <= Int(UInt16.max) else {
+        guard word.count <= Self.longestWord, hitCount <= Int(UInt16.max), terms <= Int(UInt16.max) else {
             hitsUsed = recordingStart  // not kept; the cache still has room
             return
         }
@@ -128,8 +140,9 @@ final class WordHitCache {
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].generation == generation { index = (index + 1) & mask }
         (words + wordsUsed).update(from: word.baseAddress!, count: word.count)
-        slots[index] = Slot(hash: hash, block: block, generation: generation, wordStart: UInt32(wordsUsed),
-                            hitStart: UInt32(recordingStart), wordLength: UInt16(word.count), hitCount: UInt16(hitCount))
+        slots[index] = Slot(hash: hash, block: block, generation: generation, hitStart: UInt32(recordingStart),
+                            wordStart: UInt16(wordsUsed), hitCount: UInt16(hitCount), terms: UInt16(terms),
+                            wordLength: UInt8(word.count))
         wordsUsed += word.count
         entries += 1
     }

@@ -25,8 +25,21 @@ public struct InputSkew: Sendable {
     public mutating func observe(_ listing: [FeatureValue]) {
         listings += 1
         for k in fields.indices {
-            let value = fields[k].index < listing.count ? listing[fields[k].index] : .missing
-            fields[k].observe(value, pipeline: pipeline)
+            let index = fields[k].index
+            let value = index < listing.count ? listing[index] : .missing
+            fields[k].observe(value) { pipeline.termCount(value, field: index) }
+        }
+    }
+
+    /// Counts one listing whose text fields' term counts the scoring pass made
+    /// (`LoadedModel.predict(_:termCounts:at:)` with this pipeline's model): `termCounts` holds
+    /// one entry per signature field.
+    public mutating func observe(_ listing: [FeatureValue], termCounts: ArraySlice<TermCount?>) {
+        listings += 1
+        for k in fields.indices {
+            let index = fields[k].index
+            let value = index < listing.count ? listing[index] : .missing
+            fields[k].observe(value) { termCounts[termCounts.startIndex + index] }
         }
     }
 
@@ -65,7 +78,8 @@ public struct InputSkew: Sendable {
             windowCounts = [Int](repeating: 0, count: expected?.count ?? 0)
         }
 
-        mutating func observe(_ value: FeatureValue, pipeline: FeaturePipeline) {
+        /// `termCount`: the value's term count (text fields; nil: missing).
+        mutating func observe(_ value: FeatureValue, termCount: () -> TermCount?) {
             counts.observed += 1
             var bin: Int?
             switch profile.kind {
@@ -82,7 +96,7 @@ public struct InputSkew: Sendable {
                     bin = categoryBins.count
                 }
             case .text:
-                guard let terms = pipeline.termCount(value, field: index) else { counts.missing += 1; return }
+                guard let terms = termCount() else { counts.missing += 1; return }
                 counts.terms += terms.terms
                 if let known = terms.inVocabulary { counts.outOfVocabulary += terms.terms - known }
                 let x = Double(terms.terms)

@@ -183,6 +183,68 @@ import Testing
         #expect(checked >= Self.awkwardTexts.count)
     }
 
+    /// The scoring pass counts each text field's terms as `termCount` does (input skew reads
+    /// them instead of a second analysis), with the same score: the default model's title
+    /// (word then `char_wb` blocks, one analysis, the word cache warm after the first round),
+    /// listings side by side in one buffer, numbers read as text, missing fields nil.
+    @Test func theScoringPassCountsTermsAsTermCountDoes() throws {
+        let model = try LoadedModel.load(directory: Self.root.appending(path: "models/prohibited-items/1").path, checkLocation: false)
+        let fields = model.signature.fields
+        let titleIndex = try #require(model.signature.index(of: "title"))
+        let texts = try Self.awkwardTexts + Self.titles().prefix(500)
+        for _ in 0..<2 {
+            var counts = [TermCount?](repeating: TermCount(terms: -1, inVocabulary: -1), count: texts.count * fields.count)
+            for (i, text) in texts.enumerated() {
+                var values = [FeatureValue](repeating: .missing, count: fields.count)
+                values[titleIndex] = i % 50 == 7 ? .number(Double(i)) : .string(text)
+                let prediction = model.predict(values, termCounts: &counts, at: i * fields.count)
+                #expect(prediction == model.predict(values), "\(text)")
+                for k in fields.indices {
+                    #expect(counts[i * fields.count + k] == model.pipeline.termCount(values[k], field: k), "\(text) field \(k)")
+                }
+            }
+        }
+    }
+
+    /// A `char_wb` block first in its field counts through the word cache (cold, then warm),
+    /// and through the feature vector (`transform`, the path of ensembles and multi-class
+    /// models): hashed, with no vocabulary share, and with a vocabulary.
+    @Test func charWBAndTheVectorPathCountTermsToo() throws {
+        let words = ["pistola", "glock", "airsoft", "replica", "9mm", "capa", "celular"]
+        var vocabulary: [String: Int] = [:]
+        for term in TermExtractor(analyzer: .charWB, ngramMin: 2, ngramMax: 3).terms(in: words.joined(separator: " ")) where term.count % 2 == 0 {
+            if vocabulary[term] == nil { vocabulary[term] = vocabulary.count }
+        }
+        let firstBlocks: [TextVectorizerSpec] = [
+            .hashing(HashingSpec(nFeatures: 256, alternateSign: true, norm: .l2)),
+            .tfidf(TfidfSpec(vocabulary: vocabulary, idf: .inline([Double](repeating: 1.5, count: vocabulary.count)))),
+        ]
+        for first in firstBlocks {
+            let spec = PipelineSpec(transformers: [
+                .text(TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 3, vectorizer: first)),
+                .text(Fixture.titleSpec()),
+                .categorical(Fixture.category),
+            ])
+            let pipeline = try FeaturePipeline(spec: spec, signature: Fixture.signature)
+            let weights = (0..<pipeline.dimension).map { Double($0 % 5) * 0.3 - 0.5 }
+            let texts = Self.awkwardTexts + (0..<40).map { i in (0..<(1 + i % 6)).map { words[($0 + i) % words.count] }.joined(separator: " ") }
+            for _ in 0..<2 {
+                for text in texts {
+                    let values: [FeatureValue] = [.string("id"), .string(text), .string("MLB1"), .missing, .missing]
+                    let reference = pipeline.termCount(values[1], field: 1)
+                    var counts = [TermCount?](repeating: nil, count: Fixture.signature.fields.count)
+                    let vector = counts.withUnsafeMutableBufferPointer { pipeline.transform(values, termCounts: $0) }
+                    #expect(vector == pipeline.transform(values))
+                    #expect(counts[1] == reference && counts[0] == nil && counts[2] == nil, "\(text)")
+                    counts = [TermCount?](repeating: TermCount(terms: -1, inVocabulary: nil), count: Fixture.signature.fields.count)
+                    let dot = weights.withUnsafeBufferPointer { w in counts.withUnsafeMutableBufferPointer { pipeline.dot(values, w, termCounts: $0) } }
+                    #expect(dot == weights.withUnsafeBufferPointer { pipeline.dot(values, $0) })
+                    #expect(counts[1] == reference && counts[0] == nil && counts[2] == nil, "\(text)")
+                }
+            }
+        }
+    }
+
     /// The committed default model on every listing of data/listings.csv: the same score to
     /// the last bit as through the feature vector.
     @Test func defaultModelScoresEveryListingAsTheVectorDoes() throws {

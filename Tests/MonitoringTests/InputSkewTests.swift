@@ -72,6 +72,27 @@ import Testing
         for field in report { #expect((field.psi ?? 0) > 1, "\(field.name)") }
     }
 
+    /// Term counts the scoring pass made (here the pipeline's own `termCount`, as the scoring
+    /// pass gives it: see ScoringPathTests), read from a slice of a request's buffer, give the
+    /// report that counting the terms again gives.
+    @Test func countsFromTheScoringPassGiveTheSameReport() {
+        var counted = InputSkew(profile: Self.profile, signature: Self.signature, pipeline: Self.pipeline, window: 50)
+        var recounted = counted
+        let rows = (0..<120).map { i -> [FeatureValue] in
+            i % 3 == 0 ? Self.row(i) : [.string("S\(i)"), i % 7 == 0 ? .missing : .string("arma pistola \(i)"), .string("MLB9"), .number(Double(i))]
+        }
+        let fields = Self.signature.fields.count
+        // Listing i's counts at i * fields, after one unrelated listing's worth of entries.
+        var buffer = [TermCount?](repeating: TermCount(terms: 99, inVocabulary: 0), count: fields)
+        for row in rows { buffer += (0..<fields).map { Self.pipeline.termCount(row[$0], field: $0) } }
+        for (i, row) in rows.enumerated() {
+            counted.observe(row, termCounts: buffer[(i + 1) * fields..<(i + 2) * fields])
+            recounted.observe(row)
+        }
+        #expect(counted.report == recounted.report)
+        #expect(counted.report[0].counts.missing > 0 && counted.report[0].counts.outOfVocabulary > 0)
+    }
+
     @Test func theWindowForgetsOldValues() {
         var skew = InputSkew(profile: Self.profile, signature: Self.signature, pipeline: Self.pipeline, window: 100)
         for _ in 0..<100 { skew.observe([.string("x"), .string("capa"), .string("MLB9"), .number(5000)]) }

@@ -73,18 +73,26 @@ struct Scoring: Sendable {
         var predictions: [Prediction] = []
         predictions.reserveCapacity(listings.count)
         var byCanary: [Bool]?
+        // Term counts for input skew, made by the scoring pass (listings the serving version answers).
+        let fields = serving.model.signature.fields.count
+        var termCounts: [TermCount?]? = monitor?.countsTerms(of: serving) == true
+            ? [TermCount?](repeating: nil, count: listings.count * fields) : nil
+        func predictServing(_ i: Int) -> Prediction {
+            guard termCounts != nil else { return serving.model.predict(listings[i]) }
+            return serving.model.predict(listings[i], termCounts: &termCounts!, at: i * fields)
+        }
         if let (weight, canaryHandle) = canary {
             var split = [Bool]()
             split.reserveCapacity(listings.count)
             let other = canaryHandle.servable
-            for listing in listings {
+            for (i, listing) in listings.enumerated() {
                 if CanarySplit.goesToCanary(id: serving.id(of: listing), weight: weight) {
                     let prediction = other.model.predict(other.values(listing, from: serving))
                     canaryTally?.add(prediction)
                     predictions.append(prediction)
                     split.append(true)
                 } else {
-                    let prediction = serving.model.predict(listing)
+                    let prediction = predictServing(i)
                     tally?.add(prediction)
                     predictions.append(prediction)
                     split.append(false)
@@ -92,8 +100,8 @@ struct Scoring: Sendable {
             }
             byCanary = split
         } else {
-            for listing in listings {
-                let prediction = serving.model.predict(listing)
+            for i in listings.indices {
+                let prediction = predictServing(i)
                 tally?.add(prediction)
                 predictions.append(prediction)
             }
@@ -105,7 +113,7 @@ struct Scoring: Sendable {
         monitor?.submit(serving: serving, routing: routing, listings: listings.count, MonitorJob(
             model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
             shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
-            listings: listings, predictions: predictions, requestID: requestID))
+            listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID))
         return batch
     }
 

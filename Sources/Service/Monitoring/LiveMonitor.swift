@@ -20,6 +20,10 @@ struct MonitorJob: Sendable {
     var routing: RolloutRouting?
     var listings: [[FeatureValue]]
     var predictions: [Prediction]
+    /// Per listing the serving version answered, its fields' term counts from the scoring
+    /// pass (`signature.fields.count` entries a listing, in listing order), for input skew;
+    /// nil when not counted (skew off, or the version has no profile).
+    var termCounts: [TermCount?]? = nil
     var requestID: String?
     /// Listings (indices) to write to the payload log; set by `submit`.
     var sampled: [Int] = []
@@ -100,9 +104,12 @@ public final class LiveMonitor: Sendable {
     /// Hands one request over, if there is anything to do with it; `job` is made only then.
     /// Never blocks on the worker, and per request costs a check, one short lock and an append
     /// (no lock when the queue is full: a skipped request counts with one atomic add).
+    /// Whether jobs for `serving` will observe input skew: then scoring counts the terms.
+    func countsTerms(of serving: ServingModel) -> Bool { configuration.inputSkew && serving.hasProfile }
+
     func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ job: @autoclosure () -> MonitorJob) {
         let sampled = payload?.sample(count: listings) ?? []
-        guard routing?.isActive == true || (configuration.inputSkew && serving.hasProfile) || !sampled.isEmpty else { return }
+        guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return }
         var job = job()
         if !sampled.isEmpty {
             job.sampled = sampled
@@ -346,7 +353,15 @@ struct ModelMonitor: Sendable {
             skewVersion = job.serving.version
             skew = InputSkew(profile: profile, signature: model.signature, pipeline: model.pipeline, window: configuration.skewWindow)
         }
-        for listing in job.listings { skew?.observe(listing) }
+        let fields = model.signature.fields.count
+        for (i, listing) in job.listings.enumerated() {
+            // Counted while scoring, unless the canary answered the listing (its pipeline's counts).
+            if let counts = job.termCounts, job.byCanary?[i] != true {
+                skew?.observe(listing, termCounts: counts[i * fields..<(i + 1) * fields])
+            } else {
+                skew?.observe(listing)
+            }
+        }
     }
 
     /// Skew counts since start, per field, over every serving version.
