@@ -5,7 +5,7 @@ import Testing
 /// values must be those of the uncached walk (`TextBlock.append(_:offset:to:)`, terms in
 /// scikit-learn's order), whether the cache is cold, warm, refilling after it forgot
 /// everything, or shared by blocks with the same words.
-@Suite struct WordHitCacheTests {
+@Suite(.timeLimit(.minutes(10))) struct WordHitCacheTests {
     /// The columns `block` gives `text` on the scoring path (analysed, cached).
     static func scored(_ block: TextBlock, _ text: String) -> SparseVector {
         var vector = SparseVector()
