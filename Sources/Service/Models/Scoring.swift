@@ -33,9 +33,10 @@ struct Scoring: Sendable {
         }
 
         /// The threshold of the version that answered listing `i`.
-        func threshold(at i: Int) -> Double {
-            if let canary, byCanary?[i] == true { return canary.servable.model.threshold }
-            return serving.model.threshold
+        /// The threshold (as JSON) of the version that answered listing `i`.
+        func thresholdJSON(at i: Int) -> [UInt8] {
+            if let canary, byCanary?[i] == true { return canary.servable.thresholdJSON }
+            return serving.thresholdJSON
         }
 
         /// The version that answered every listing, or the serving version when they differ.

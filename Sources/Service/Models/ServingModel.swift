@@ -35,6 +35,10 @@ public final class ServingModel: Sendable {
     public let metrics: ModelVersionMetrics?
     /// Whether the artifact carries a training-input profile (input skew can be compared).
     let hasProfile: Bool
+    /// The decision threshold in JSON (its shortest form), written once: every prediction of
+    /// the version carries it, and formatting a double costs about as much as scoring a
+    /// listing's numeric fields.
+    let thresholdJSON: [UInt8]
     /// Listings of this model the monitor skipped (shared by the model's versions).
     let monitorSkipped: MonitorSkipCounters.Counter
 
@@ -44,6 +48,9 @@ public final class ServingModel: Sendable {
         self.metrics = metrics
         self.monitorSkipped = monitorSkipped
         hasProfile = model.manifest.profile != nil
+        var threshold = JSONWriter(capacity: 32)
+        threshold.number(model.threshold)
+        thresholdJSON = threshold.bytes
         listingSchema = ListingSchema.from(model.signature)
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
@@ -246,7 +253,8 @@ extension JSONWriter {
     /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
     /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), then `"scores"`
     /// for a multi-class model; left open for the caller to close or extend.
-    mutating func beginScoredItem(id: String?, _ prediction: Prediction, threshold: Double) {
+    /// `threshold`: the answering version's `thresholdJSON`.
+    mutating func beginScoredItem(id: String?, _ prediction: Prediction, threshold: [UInt8]) {
         raw("{\"id\":")
         if let id { string(id) } else { null() }
         raw(",\"score\":")
@@ -254,7 +262,7 @@ extension JSONWriter {
         raw(",\"label\":")
         string(prediction.label)
         raw(",\"threshold\":")
-        number(threshold)
+        threshold.withUnsafeBytes { raw(bytes: $0) }
         if let scores = prediction.classScores {
             raw(",\"scores\":")
             classScores(scores)

@@ -41,13 +41,13 @@ struct ModelRoutes {
             Self.writeColumns(batch, to: &out)
             return Self.json(out.bytes)
         }
-        let threshold = batch.serving.model.threshold
+        let threshold = batch.serving.thresholdJSON
         out.raw(",\"predictions\":[")
         for (i, prediction) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
             if batch.byCanary != nil {
                 // Split with a canary: each prediction says which version answered it.
-                out.beginScoredItem(id: batch.ids[i], prediction, threshold: batch.threshold(at: i))
+                out.beginScoredItem(id: batch.ids[i], prediction, threshold: batch.thresholdJSON(at: i))
                 out.raw(",\"model_version\":")
                 out.number(batch.version(at: i))
             } else {
@@ -71,7 +71,7 @@ struct ModelRoutes {
         out.raw(",\"explanations\":[")
         for (i, explanation) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            out.beginScoredItem(id: batch.ids[i], explanation.prediction, threshold: model.threshold)
+            out.beginScoredItem(id: batch.ids[i], explanation.prediction, threshold: batch.serving.thresholdJSON)
             if let explained = explanation.explainedClass {
                 out.raw(",\"class\":")
                 out.string(explained)
