@@ -266,11 +266,16 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The `X-Request-Id` the encoder writes when `headers` name none (without either, it
+    /// writes a new id). The route chain sets it here rather than in `headers`: a shared
+    /// response's headers (a static health answer) would be copied for every request.
+    public var requestID: String?
 
-    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = [], requestID: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.requestID = requestID
     }
 }
 

@@ -57,7 +57,7 @@ public enum ResponseEncoder {
                 size += field.name.utf8.count + 2 + field.value.utf8.count + 2
             }
         }
-        let generatedID = hasRequestID ? nil : RequestID.generate()
+        let generatedID = hasRequestID ? nil : response.requestID ?? RequestID.generate()
         if let generatedID { size += RequestID.headerName.utf8.count + 2 + generatedID.utf8.count + 2 }
         if !bodyless { size += "Content-Length: ".utf8.count + DecimalDigits.count(response.body.count) + 2 }
         size += "Date: ".utf8.count + date.utf8.count + 2

@@ -149,7 +149,7 @@ struct RouteTable: Sendable {
         case .failure(let error):
             // Routing failures echo the client's request id like handled requests do.
             var response = ErrorResponder.response(for: error, log: log)
-            response.headers.set(RequestID.headerName, RequestID.take(from: request.headers))
+            response.requestID = RequestID.take(from: request.headers)
             return response
         case .handler(let handler, let parameters):
             request.pathParameters = parameters

@@ -237,6 +237,20 @@ import Posix
         #expect(id(first) != nil && id(second) != nil && id(first) != id(second))
     }
 
+    /// The route chain's id goes in `requestID` (no copy of a shared response's headers); a
+    /// header of the handler's own is written instead when there is one.
+    @Test func theResponsesRequestIDIsWrittenUnlessAHeaderNamesOne() {
+        let shared = HTTPResponse(headers: ["Content-Type": "application/json"], body: Array("{}".utf8))
+        var answered = shared
+        answered.requestID = "chain-1"
+        #expect(encode(answered) == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: chain-1\r\n"
+            + "Content-Length: 2\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n{}")
+        var own = HTTPResponse(headers: ["x-request-id": "handler-1"])
+        own.requestID = "chain-2"
+        let text = encode(own)
+        #expect(text.contains("x-request-id: handler-1\r\n") && !text.contains("chain-2"))
+    }
+
     @Test func headKeepsContentLengthButDropsTheBody() {
         let text = encode(HTTPResponse(body: Array("hello".utf8)), headOnly: true, keepAlive: false)
         #expect(text.hasSuffix("Content-Length: 5\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n"))

@@ -73,7 +73,9 @@ struct RouteTable {
                     logger.error("handler failed", metadata: ["request.id": .string(requestID), "error": .string(detail)])
                 }
             }
-            response.headers.set(RequestID.headerName, requestID)
+            // The chain's id, not a handler's (looked up first: removing would copy shared headers).
+            if response.headers[RequestID.headerName] != nil { response.headers.remove(RequestID.headerName) }
+            response.requestID = requestID
             let elapsed = Int64(clamping: MonotonicClock.nanoseconds() &- started)
             routeMetrics?.record(status: response.status.code, nanoseconds: elapsed)
             if let accessLog, sampler.shouldLog(status: response.status.code) {
