@@ -173,7 +173,11 @@ public struct HTTPRequest: Sendable {
 /// searched by name: a dictionary was built, and every lookup (misses included) hashed, on
 /// each request.
 public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
-    private var bindings: [(name: String, value: String)] = []
+    /// The first two bindings in place (every route here has at most two: a model's name and
+    /// version), the rest in an array: binding a request's parameters allocates nothing.
+    private var first: (name: String, value: String)?
+    private var second: (name: String, value: String)?
+    private var more: [(name: String, value: String)] = []
 
     public init() {}
 
@@ -181,7 +185,10 @@ public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
         for (name, value) in elements { self[name] = value }
     }
 
-    public var isEmpty: Bool { bindings.isEmpty }
+    public var isEmpty: Bool { first == nil }
+
+    /// The bindings in the order they were made.
+    private var bindings: [(name: String, value: String)] { [first, second].compactMap { $0 } + more }
 
     /// Every binding, as a dictionary (for tests and logs; lookups use the subscript).
     public var dictionary: [String: String] {
@@ -190,14 +197,26 @@ public struct PathParameters: Sendable, ExpressibleByDictionaryLiteral {
 
     /// The value bound to `name`, or nil; setting replaces it (nil removes it).
     public subscript(name: String) -> String? {
-        get { bindings.first { $0.name == name }?.value }
+        get {
+            if let first, first.name == name { return first.value }
+            if let second, second.name == name { return second.value }
+            return more.first { $0.name == name }?.value
+        }
         set {
-            if let k = bindings.firstIndex(where: { $0.name == name }) {
-                if let newValue { bindings[k].value = newValue } else { bindings.remove(at: k) }
+            if first?.name == name || second?.name == name || more.contains(where: { $0.name == name }) {
+                // Replacing or removing: rebuilt in order (rare: routing binds each name once).
+                var all = bindings
+                let k = all.firstIndex { $0.name == name }!
+                if let newValue { all[k].value = newValue } else { all.remove(at: k) }
+                self = PathParameters(all)
             } else if let newValue {
-                bindings.append((name, newValue))
+                if first == nil { first = (name, newValue) } else if second == nil { second = (name, newValue) } else { more.append((name, newValue)) }
             }
         }
+    }
+
+    private init(_ bindings: [(name: String, value: String)]) {
+        for (name, value) in bindings { self[name] = value }
     }
 }
 

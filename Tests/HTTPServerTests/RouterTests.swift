@@ -237,6 +237,24 @@ import Posix
         #expect(id(first) != nil && id(second) != nil && id(first) != id(second))
     }
 
+    /// Two bindings in place, more in the array; replacing and removing keep the order.
+    @Test func pathParametersBindReplaceAndRemoveInOrder() {
+        var parameters = PathParameters()
+        #expect(parameters.isEmpty && parameters["a"] == nil)
+        for (k, name) in ["a", "b", "c", "d"].enumerated() { parameters[name] = "\(k)" }
+        #expect(!parameters.isEmpty && parameters.dictionary == ["a": "0", "b": "1", "c": "2", "d": "3"])
+        parameters["b"] = "x"
+        parameters["c"] = nil
+        #expect(parameters["a"] == "0" && parameters["b"] == "x" && parameters["c"] == nil && parameters["d"] == "3")
+        parameters["a"] = nil
+        parameters["b"] = nil
+        #expect(parameters.dictionary == ["d": "3"] && !parameters.isEmpty)
+        parameters["d"] = nil
+        #expect(parameters.isEmpty)
+        let literal: PathParameters = ["name": "items", "version": "2"]
+        #expect(literal["name"] == "items" && literal["version"] == "2")
+    }
+
     /// The route chain's id goes in `requestID` (no copy of a shared response's headers); a
     /// header of the handler's own is written instead when there is one.
     @Test func theResponsesRequestIDIsWrittenUnlessAHeaderNamesOne() {

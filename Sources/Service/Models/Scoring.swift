@@ -17,14 +17,17 @@ struct Scoring: Sendable {
     /// One request's results, with the version that produced them kept alive until encoded.
     struct Batch<Result> {
         let handle: ServableHandle<ServingModel>
-        /// Each listing's id (the signature's id field), in input order; nil where absent.
-        let ids: [String?]
+        /// The listings, in input order (their ids are read as the answer is written).
+        let listings: [[FeatureValue]]
         let results: [Result]
         /// The canary version, when this request's listings were split (see `byCanary`).
         var canary: ServableHandle<ServingModel>? = nil
         /// Per listing, whether the canary answered it; nil when the request was not split.
         var byCanary: [Bool]? = nil
         var serving: ServingModel { handle.servable }
+
+        /// Listing `i`'s id (the serving signature's id field); nil where absent.
+        func id(at i: Int) -> String? { serving.id(of: listings[i]) }
 
         /// The version that answered listing `i`.
         func version(at i: Int) -> Int {
@@ -109,7 +112,7 @@ struct Scoring: Sendable {
         }
         if let tally { serving.metrics?.record(tally) }
         if let canaryTally { canary?.1.servable.metrics?.record(canaryTally) }
-        let batch = Batch(handle: handle, ids: listings.map(serving.id(of:)), results: predictions,
+        let batch = Batch(handle: handle, listings: listings, results: predictions,
                           canary: canary?.1, byCanary: byCanary)
         monitor?.submit(serving: serving, routing: routing, listings: listings.count, MonitorJob(
             model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
@@ -132,6 +135,6 @@ struct Scoring: Sendable {
         }
         let serving = handle.servable
         let explanations = listings.map { serving.model.explain($0, top: explainTopFeatures, class: explained) }
-        return Batch(handle: handle, ids: listings.map(serving.id(of:)), results: explanations)
+        return Batch(handle: handle, listings: listings, results: explanations)
     }
 }

@@ -103,7 +103,8 @@ enum V2Codec {
                     writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
                 }
             case .ids:
-                writeText(batch.ids.lazy.map { $0 ?? "" }, rows: batch.ids.count, binary: asBinary, to: &out, data: &binary)
+                writeText(batch.listings.indices.lazy.map { batch.id(at: $0) ?? "" }, rows: batch.listings.count, binary: asBinary,
+                          to: &out, data: &binary)
             }
             if asBinary || classNames != nil {
                 out.raw(",\"parameters\":{")

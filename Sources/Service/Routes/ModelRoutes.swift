@@ -47,11 +47,11 @@ struct ModelRoutes {
             if i > 0 { out.raw(",") }
             if batch.byCanary != nil {
                 // Split with a canary: each prediction says which version answered it.
-                out.beginScoredItem(id: batch.ids[i], prediction, threshold: batch.thresholdJSON(at: i))
+                out.beginScoredItem(id: batch.id(at: i), prediction, threshold: batch.thresholdJSON(at: i))
                 out.raw(",\"model_version\":")
                 out.number(batch.version(at: i))
             } else {
-                out.beginScoredItem(id: batch.ids[i], prediction, threshold: threshold)
+                out.beginScoredItem(id: batch.id(at: i), prediction, threshold: threshold)
             }
             out.raw("}")
         }
@@ -71,7 +71,7 @@ struct ModelRoutes {
         out.raw(",\"explanations\":[")
         for (i, explanation) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            out.beginScoredItem(id: batch.ids[i], explanation.prediction, threshold: batch.serving.thresholdJSON)
+            out.beginScoredItem(id: batch.id(at: i), explanation.prediction, threshold: batch.serving.thresholdJSON)
             if let explained = explanation.explainedClass {
                 out.raw(",\"class\":")
                 out.string(explained)
@@ -93,9 +93,9 @@ struct ModelRoutes {
     /// TF Serving's columnar answer: `,"outputs":{"id":[…],"score":[…],"label":[…]}}`.
     private static func writeColumns(_ batch: Scoring.Batch<Prediction>, to out: inout JSONWriter) {
         out.raw(",\"outputs\":{\"id\":[")
-        for (i, id) in batch.ids.enumerated() {
+        for i in batch.listings.indices {
             if i > 0 { out.raw(",") }
-            if let id { out.string(id) } else { out.null() }
+            if let id = batch.id(at: i) { out.string(id) } else { out.null() }
         }
         out.raw("],\"score\":[")
         for (i, prediction) in batch.results.enumerated() {
@@ -379,8 +379,12 @@ struct ModelRoutes {
     }
 
     static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+        HTTPResponse(status: status, headers: jsonHeaders, body: body)
     }
+
+    /// Shared by every JSON answer (the request id travels beside the headers, so none is
+    /// copied to add it).
+    static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
 }
 
 extension ModelRoutes {
