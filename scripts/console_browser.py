@@ -6,6 +6,7 @@ import sys
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -32,6 +33,10 @@ def serving(driver):
     return driver.find_element(By.ID, "serving-prohibited-items").text
 
 
+# The page reloads itself every 5 s: an element found just before a reload is gone when read.
+RELOADING = (StaleElementReferenceException, NoSuchElementException)
+
+
 options = webdriver.ChromeOptions()
 for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
     options.add_argument(flag)
@@ -52,7 +57,7 @@ try:
     assert "10 scores" in chart.text or "10 scores" in chart.get_attribute("innerHTML"), chart.get_attribute("innerHTML")[:200]
     # The traffic charts need two points: the page reloads itself every 5 s.
     predict(3)
-    WebDriverWait(driver, 30, poll_frequency=0.5).until(
+    WebDriverWait(driver, 30, poll_frequency=0.5, ignored_exceptions=RELOADING).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-request-rate polyline, #chart-request-rate circle"))
     for chart_id in ("chart-request-rate", "chart-error-rate", "chart-latency"):
         assert driver.find_element(By.ID, chart_id).is_displayed(), chart_id
@@ -64,8 +69,9 @@ try:
     manifest["version"] = 2
     json.dump(manifest, open(manifest_path, "w"))
     os.rename(staging, os.path.join(model_directory, "2"))
-    WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: serving(d) == "2")
-    rows = [row.get_attribute("data-version") for row in driver.find_elements(By.CSS_SELECTOR, "table.versions tr[data-version]")]
+    WebDriverWait(driver, 60, poll_frequency=0.5, ignored_exceptions=RELOADING).until(lambda d: serving(d) == "2")
+    rows = WebDriverWait(driver, 10, poll_frequency=0.2, ignored_exceptions=RELOADING).until(
+        lambda d: [row.get_attribute("data-version") for row in d.find_elements(By.CSS_SELECTOR, "table.versions tr[data-version]")])
     assert rows[:2] == ["2", "1"], rows
     severe = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
     assert not severe, severe
