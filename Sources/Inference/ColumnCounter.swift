@@ -1,3 +1,5 @@
+import Posix
+
 /// Term counts per column of one text block on the scoring path: a count and a bit per column,
 /// and a bit per 64 columns over those, all zero between uses, in memory the calling thread
 /// keeps from call to call (so scoring allocates nothing once warm). Reading the bits in order

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Posix
 import Synchronization
 
 /// The hits of a word's `char_wb` n-grams in one text block, remembered by the scoring thread.

@@ -8,15 +8,16 @@ import Darwin
 
 /// One object per thread, made on the thread's first use and released when the thread exits:
 /// the scoring path's scratch (`ColumnCounter`, `WordHitCache`), which each thread keeps from
-/// call to call so that scoring allocates nothing once warm, and never shares.
+/// call to call so that scoring allocates nothing once warm, and the monitor's record of what
+/// a request thread handed over.
 ///
-/// Sendable: the key is created once and pthread keys are thread-safe; each object stays on
-/// the thread that made it.
-final class PerThread<Object: AnyObject>: @unchecked Sendable {
+/// Sendable: the key is created once and pthread keys are thread-safe; each object is made on
+/// its thread and handed to no other by this type.
+public final class PerThread<Object: AnyObject>: @unchecked Sendable {
     private let key: pthread_key_t
     private let make: @Sendable () -> Object
 
-    init(_ make: @escaping @Sendable () -> Object) {
+    public init(_ make: @escaping @Sendable () -> Object) {
         var key = pthread_key_t()
         let status = pthread_key_create(&key) { stored in
             guard let stored else { return }
@@ -29,7 +30,7 @@ final class PerThread<Object: AnyObject>: @unchecked Sendable {
 
     /// The calling thread's object.
     @inline(__always)
-    var current: Object {
+    public var current: Object {
         if let stored = pthread_getspecific(key) {
             return Unmanaged<Object>.fromOpaque(stored).takeUnretainedValue()
         }
