@@ -254,8 +254,8 @@ struct ScoringStep {
     }
 
     /// Appends the transformer's non-zero columns (shifted by `offset`) in increasing order,
-    /// without retaining its block.
-    /// A text transformer's term count (nil for the others, and for a missing value).
+    /// without retaining its block; returns a text transformer's term count (nil for the
+    /// others, and for a missing value).
     @inline(__always) @discardableResult
     func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) -> TermCount? {
         switch block {
@@ -443,6 +443,18 @@ final class TextBlock: Sendable {
         }
         hits.withUnsafeMutableBufferPointer { emit($0, offset: offset, to: &sink) }
         return TermTally(terms: terms, hits: hits.count)
+    }
+
+    /// How many terms `text` makes and how many of them are hits, walked as `append` walks
+    /// them, without the columns (input skew for a text no scoring pass counted).
+    func tally(_ text: String) -> TermTally {
+        var hits = HitCount()
+        var terms = 0
+        if extractor.withAnalysedScalars(text, { terms = collectHits(analysed: $0, into: &hits) }) {
+            return TermTally(terms: terms, hits: hits.count)
+        }
+        var discarded = DiscardedColumns()
+        return append(text, offset: 0, to: &discarded)
     }
 
     /// What `tally` says in `TermCount`'s terms: hits are the terms in the vocabulary (hashed

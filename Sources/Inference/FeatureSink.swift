@@ -117,6 +117,20 @@ struct CountedHits: HitCollector {
     }
 }
 
+/// Hits only counted (a term count needs no columns).
+struct HitCount: HitCollector {
+    private(set) var count = 0
+
+    @inline(__always)
+    mutating func collect(_ hit: TermHit) { count += 1 }
+}
+
+/// Columns nobody reads (a walk run for its term count).
+struct DiscardedColumns: FeatureSink {
+    @inline(__always)
+    mutating func add(_ index: Int32, _ value: Double) {}
+}
+
 /// Term hits gathered in a caller's buffer (1 KiB on the stack), moving to the heap only
 /// past it (a text with more than 256 vocabulary hits in one block).
 struct TermHits: HitCollector {

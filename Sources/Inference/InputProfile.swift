@@ -246,31 +246,11 @@ extension FeaturePipeline {
     /// lowercasing, accent stripping and analyzer), and how many are in its vocabulary; nil
     /// when the value is missing or no text transformer reads the field.
     public func termCount(_ value: FeatureValue, field: Int) -> TermCount? {
-        guard let text = value.textForm else { return nil }
-        for transformer in transformers where transformer.fieldIndex == field {
-            guard case .text(let block) = transformer.kind else { continue }
-            var terms = 0, known = 0
-            switch block.vectorizer {
-            case .tfidf(let vocabulary, _, _, _, _):
-                func count(_ column: Int32?) {
-                    terms += 1
-                    if column != nil { known += 1 }
-                }
-                // The scoring path's walk: terms in any order (a count needs none), each hashed
-                // once; the ordered walk only for a text that does not fit its buffer.
-                let analysed = block.extractor.withAnalysedScalars(text) { scalars in
-                    vocabulary.withLookup { lookup in
-                        block.extractor.forEachUnorderedTerm(scalars) { term, hash in count(lookup.column(ofPadded: term, hash: hash)) }
-                    }
-                }
-                if !analysed { block.extractor.forEachTerm(in: text) { count(vocabulary.column(of: $0)) } }
-                return TermCount(terms: terms, inVocabulary: known)
-            case .hashing:
-                block.extractor.forEachTerm(in: text) { _ in terms += 1 }
-                return TermCount(terms: terms, inVocabulary: nil)
-            }
-        }
-        return nil
+        // The step that reports the field's count in a scoring pass, counting the same way.
+        guard let text = value.textForm, let step = steps.first(where: { $0.fieldIndex == field && $0.reportsTerms }),
+              case .text(let block) = step.block
+        else { return nil }
+        return block._withUnsafeGuaranteedRef { $0.termCount($0.tally(text)) }
     }
 }
 

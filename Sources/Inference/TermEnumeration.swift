@@ -40,11 +40,6 @@ protocol TermVisitor {
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64)
 }
 
-struct ClosureTermVisitor: TermVisitor {
-    let body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void
-    @inline(__always) func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) { body(term, hash) }
-}
-
 extension TermExtractor {
     /// Whether `other` turns a text into the same scalars (case, accents, normalisation), so
     /// that two analyzers of one field can share one pass over it.
@@ -70,21 +65,13 @@ extension TermExtractor {
         }
     }
 
-    /// Calls `body` with each term of the analysed scalars (UTF-8 bytes, valid during the call)
+    /// Hands `visitor` each term of the analysed scalars (UTF-8 bytes, valid during the call)
     /// and its `TermHash`: the multiset of `forEachTerm(in:)` on the text they came from, in
     /// another order (by start position, then length). Counts do not depend on order; the
     /// vectorizer sorts by column. At least `termPadding` readable bytes follow each term's
-    /// start (zeros past the text), for `TermTable.Lookup.column(ofPadded:hash:)`.
-    func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
-                              _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
-        withoutActuallyEscaping(body) { body in
-            var visitor = ClosureTermVisitor(body: body)
-            visitUnorderedTerms(scalars, &visitor)
-        }
-    }
-
-    /// `forEachUnorderedTerm` with a visitor type instead of a closure, so that what the caller
-    /// does with a term (a vocabulary lookup, say) inlines into the walk.
+    /// start (zeros past the text), for `TermTable.Lookup.column(ofPadded:hash:)`. A visitor
+    /// type rather than a closure, so that what the caller does with a term (a vocabulary
+    /// lookup, say) inlines into the walk.
     @inline(__always)
     func visitUnorderedTerms<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ visitor: inout Visitor) {
         switch analyzer {

@@ -4,6 +4,21 @@ import Testing
 
 /// The scoring path (`FeaturePipeline.dot`, unordered terms with extended hashes, buffers on
 /// the stack) against the reference path (`transform`, terms in scikit-learn's order).
+/// The unordered walk with a closure, as the tests read it.
+struct ClosureTermVisitor: TermVisitor {
+    let body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void
+    func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) { body(term, hash) }
+}
+
+extension TermExtractor {
+    func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var visitor = ClosureTermVisitor(body: body)
+            visitUnorderedTerms(scalars, &visitor)
+        }
+    }
+}
+
 @Suite(.timeLimit(.minutes(10))) struct ScoringPathTests {
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
