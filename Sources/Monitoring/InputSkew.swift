@@ -23,23 +23,24 @@ public struct InputSkew: Sendable {
 
     /// Counts one listing (values in signature order).
     public mutating func observe(_ listing: [FeatureValue]) {
-        listings += 1
-        for k in fields.indices {
-            let index = fields[k].index
-            let value = index < listing.count ? listing[index] : .missing
-            fields[k].observe(value) { pipeline.termCount(value, field: index) }
-        }
+        let pipeline = self.pipeline
+        observe(listing) { value, index in pipeline.termCount(value, field: index) }
     }
 
     /// Counts one listing whose text fields' term counts the scoring pass made
     /// (`LoadedModel.predict(_:termCounts:at:)` with this pipeline's model): `termCounts` holds
     /// one entry per signature field.
     public mutating func observe(_ listing: [FeatureValue], termCounts: ArraySlice<TermCount?>) {
+        observe(listing) { _, index in termCounts[termCounts.startIndex + index] }
+    }
+
+    /// `termCount(value, field index)`: a text field's term count (nil: missing).
+    private mutating func observe(_ listing: [FeatureValue], termCount: (FeatureValue, Int) -> TermCount?) {
         listings += 1
         for k in fields.indices {
             let index = fields[k].index
             let value = index < listing.count ? listing[index] : .missing
-            fields[k].observe(value) { termCounts[termCounts.startIndex + index] }
+            fields[k].observe(value) { termCount(value, index) }
         }
     }
 
