@@ -26,8 +26,10 @@ import Synchronization
 /// `linger` late, without a small queue overflowing meanwhile. `wakePending` lets one
 /// producer signal per sleep instead of every producer that sees the announcement.
 public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
-    // Internal and usable from inlinable code: `offer` is inlined into (specialized for) its
-    // callers, so a hand-off copies the item directly and needs no generic metadata at run time.
+    // Internal and usable from inlinable code: `offer` and `take` are inlined into (specialized
+    // for) their callers, so a hand-off copies the item directly and needs no generic metadata
+    // at run time (an unspecialized `take` looked up the slot's optional type in the runtime
+    // twice per item, about 660 instructions).
     @usableFromInline let mask: Int
     @usableFromInline let sequences: UnsafeMutablePointer<Atomic<Int>>
     @usableFromInline let slots: UnsafeMutablePointer<(item: Item, units: Int)?>
@@ -40,13 +42,13 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     @usableFromInline let wakePending = Atomic<Bool>(false)
     @usableFromInline let signals = Atomic<Int>(0)
     /// The futex word consumers sleep on (C atomics only).
-    private let eventCount: UnsafeMutablePointer<UInt32>
-    private let lingerNanoseconds: Int64
+    @usableFromInline let eventCount: UnsafeMutablePointer<UInt32>
+    @usableFromInline let lingerNanoseconds: Int64
     /// Most units queued at once.
     public let capacity: Int
 
     /// Replaces the linger's sleep (tests hold the consumer in its linger with it).
-    private let testsOnly_linger: (@Sendable () -> Void)?
+    @usableFromInline let testsOnly_linger: (@Sendable () -> Void)?
 
     /// - Parameter capacity: units; the ring has one slot per unit up to 65,536 slots (an
     ///   item takes a slot whatever its units, so a queue of one-unit items holds at most that many).
@@ -124,7 +126,8 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     /// The oldest item and its units, if one is ready.
-    private func dequeue() -> (item: Item, units: Int)? {
+    @inlinable
+    func dequeue() -> (item: Item, units: Int)? {
         var position = dequeuePosition.load(ordering: .relaxed)
         while true {
             let sequence = sequences[position & mask].load(ordering: .acquiring)
@@ -146,12 +149,14 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Whether the next slot holds an item (what a consumer checks after announcing itself).
-    private var hasItem: Bool {
+    @inlinable
+    var hasItem: Bool {
         let position = dequeuePosition.load(ordering: .sequentiallyConsistent)
         return sequences[position & mask].load(ordering: .sequentiallyConsistent) == position + 1
     }
 
     /// The oldest item, waiting for one; nil once the queue is closed and empty.
+    @inlinable
     public func take() -> Item? {
         var lingered = false
         while true {
@@ -182,7 +187,8 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Counts a consumer in (+1, before it looks at the ring a last time) or out (−1).
-    private func announce(lingering lingers: Bool, by change: Int) {
+    @usableFromInline
+    func announce(lingering lingers: Bool, by change: Int) {
         if lingers {
             lingering.add(change, ordering: .sequentiallyConsistent)
         } else {

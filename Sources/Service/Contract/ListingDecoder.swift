@@ -79,11 +79,7 @@ struct ListingDecoder: Sendable {
         // A row of its own rather than a copy of a shared one: the copy's retain and release
         // moved the shared row's reference count from core to core on every listing.
         let width = checks.count
-        let row = [FeatureValue](unsafeUninitializedCapacity: width) { buffer, count in
-            buffer.initialize(repeating: .missing)
-            count = width
-        }
-        var listing = (values: row, seen: UInt64(0))
+        var listing = (values: [FeatureValue](filledWith: .missing, count: width), seen: UInt64(0))
         // Listing members sit at depth 3: request object, instances array, listing. A repeated
         // name is refused by the walk. The closure reads the checks through a buffer, not
         // `self`, whose arrays it would retain.

@@ -80,7 +80,7 @@ struct Scoring: Sendable {
         // Term counts for input skew, made by the scoring pass (listings the serving version answers).
         let fields = serving.model.signature.fields.count
         var termCounts: [TermCount?]? = monitor?.countsTerms(of: serving) == true
-            ? [TermCount?](repeating: nil, count: listings.count * fields) : nil
+            ? [TermCount?](filledWith: nil, count: listings.count * fields) : nil
         func predictServing(_ i: Int) -> Prediction {
             guard termCounts != nil else { return serving.model.predict(listings[i]) }
             return serving.model.predict(listings[i], termCounts: &termCounts!, at: i * fields)

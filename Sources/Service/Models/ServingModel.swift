@@ -158,7 +158,7 @@ public final class ServingModel: Sendable {
     /// Pipeline input for one validated listing: values in signature order, absent or null
     /// optional fields as `.missing`, members the signature does not name ignored.
     public func featureValues(_ listing: JSONObject) -> [FeatureValue] {
-        var values = [FeatureValue](repeating: .missing, count: fieldIndex.count)
+        var values = [FeatureValue](filledWith: .missing, count: fieldIndex.count)
         for member in listing.members {
             guard let i = fieldIndex[member.key] else { continue }
             switch member.value {
@@ -175,7 +175,7 @@ public final class ServingModel: Sendable {
     /// array when both signatures list the same fields in the same order).
     func values(_ listing: [FeatureValue], from other: ServingModel) -> [FeatureValue] {
         if other === self || other.fieldNames == fieldNames { return listing }
-        var values = [FeatureValue](repeating: .missing, count: fieldIndex.count)
+        var values = [FeatureValue](filledWith: .missing, count: fieldIndex.count)
         for (name, i) in fieldIndex {
             if let j = other.fieldIndex[name], j < listing.count { values[i] = listing[j] }
         }

@@ -215,7 +215,7 @@ public final class LiveMonitor: Sendable {
         // The serving version's answer for every listing: the response's, or computed here
         // for listings the canary answered.
         var baseline = job.predictions
-        var canaryScores: [Double?] = Array(repeating: nil, count: job.listings.count)
+        var canaryScores = [Double?](filledWith: nil, count: job.listings.count)
         // A comparison (three histograms) only when there is something to compare: without a
         // rollout, making and merging two empty ones was most of a job's cost.
         var canaryComparison: ScoreComparison?

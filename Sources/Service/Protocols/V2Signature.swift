@@ -39,13 +39,9 @@ struct V2Signature: Sendable {
         emptyRow = [FeatureValue](repeating: .missing, count: fields.count)
     }
 
-    /// `count` listings with every field missing: copies of `emptyRow` in an array reserved
-    /// once (`Array(repeating:count:)` costs a runtime metadata lookup per call).
+    /// `count` listings with every field missing: copies of `emptyRow`.
     func emptyListings(_ count: Int) -> [[FeatureValue]] {
-        var listings: [[FeatureValue]] = []
-        listings.reserveCapacity(count)
-        for _ in 0..<count { listings.append(emptyRow) }
-        return listings
+        [[FeatureValue]](filledWith: emptyRow, count: count)
     }
 
     /// One listing per element, values in signature order, each checked against the listing
