@@ -148,6 +148,10 @@ public final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         return entry
     }
 
+    /// The oldest item if one is ready, without waiting.
+    @inlinable
+    public func poll() -> Item? { dequeue()?.item }
+
     /// Whether the next slot holds an item (what a consumer checks after announcing itself).
     @inlinable
     var hasItem: Bool {

@@ -213,6 +213,10 @@ public final class VigiaService: Sendable {
     /// Whether readiness answers 503 because a drain began.
     public var isDraining: Bool { draining.isSet }
 
+    /// For cost-bench, whose monitor worker is not started: counts what requests handed the
+    /// monitor as finished, unprocessed, as a worker that keeps up would.
+    public func benchOnly_finishMonitorJobs() { monitor.finishQueuedUnprocessed() }
+
     static func log(_ event: RegistryEvent, to logger: Logger) {
         switch event {
         case .loaded(let model, let version, let duration):

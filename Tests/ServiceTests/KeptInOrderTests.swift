@@ -29,6 +29,33 @@ import Testing
         #expect(freed == [0, 1, 2, 3, 4, 5, 6] && kept.count == 1)
     }
 
+    @Test func droppedItemsAreHandedOverOldestFirst() {
+        var kept = KeptInOrder<Int>()
+        for k in 0..<4 { kept.keep(k) }
+        var handed: [Int] = []
+        kept.drop(finished: 3) { handed.append($0) }
+        #expect(handed == [0, 1, 2] && kept.count == 1)
+    }
+
+    /// A request thread fills the jobs the worker has finished with again, instead of
+    /// allocating one per request; a job still queued or being processed is never reused.
+    @Test func aThreadReusesOnlyTheJobsTheWorkerFinished() {
+        let handedOver = HandedOver()
+        let first = handedOver.job(), second = handedOver.job()
+        #expect(first !== second)
+        handedOver.keep(first)
+        handedOver.keep(second)
+        handedOver.dropFinished()
+        let third = handedOver.job()
+        #expect(third !== first && third !== second, "nothing finished, nothing reused")
+        handedOver.finished.add(1, ordering: .releasing)
+        handedOver.dropFinished()
+        #expect(handedOver.job() === first, "the oldest, once finished")
+        #expect(handedOver.job() !== second, "the second is not finished")
+        handedOver.recycle(third)  // a job the queue refused
+        #expect(handedOver.job() === third)
+    }
+
     @Test func aLongBacklogIsCompactedAsItDrains() {
         var kept = KeptInOrder<Int>()
         var total = 1_000

@@ -10,30 +10,74 @@ import Synchronization
 
 /// One predict request, as the monitor sees it: the listings, the answers, and the versions
 /// that took part. The handles keep those versions alive until the worker is done with them.
-struct MonitorJob: Sendable {
-    var model: String
-    var serving: ServableHandle<ServingModel>
-    var canary: ServableHandle<ServingModel>?
+///
+/// A class, reused by the request thread that hands it over (`HandedOver`): a hand-over costs
+/// a reference for the queue's slot and one for the thread that keeps it, and no allocation
+/// once the thread has a spare, where a struct of a dozen references was retained field by
+/// field for each.
+final class MonitorJob: @unchecked Sendable {
+    // @unchecked: filled and emptied only by the request thread that owns it; the worker reads
+    // it only between the queue handing it over (the queue's release and acquire publish the
+    // fields) and counting it finished (`HandedOver.finished`, release and acquire), and the
+    // owner touches it again only after that. Never two threads at once.
+    private(set) var model = ""
+    private(set) var serving: ServableHandle<ServingModel>!
+    private(set) var canary: ServableHandle<ServingModel>?
     /// Per listing, whether the canary answered it (nil: not split).
-    var byCanary: [Bool]?
-    var shadow: ServableHandle<ServingModel>?
-    var routing: RolloutRouting?
-    var listings: [[FeatureValue]]
-    var predictions: [Prediction]
+    private(set) var byCanary: [Bool]?
+    private(set) var shadow: ServableHandle<ServingModel>?
+    private(set) var routing: RolloutRouting?
+    private(set) var listings: [[FeatureValue]] = []
+    private(set) var predictions: [Prediction] = []
     /// Per listing the serving version answered, its fields' term counts from the scoring
     /// pass (`signature.fields.count` entries a listing, in listing order), for input skew;
     /// nil when not counted (skew off, or the version has no profile).
-    var termCounts: [TermCount?]? = nil
-    var requestID: String?
+    private(set) var termCounts: [TermCount?]?
+    private(set) var requestID: String?
     /// Listings (indices) to write to the payload log; set by `submit`.
-    var sampled: [Int] = []
-    /// When the request was answered; read only for payload lines (nil: not taken, none sampled).
-    var time: Date? = nil
+    fileprivate(set) var sampled: [Int] = []
+    /// When the request was answered; read only for payload lines (nil: none sampled).
+    fileprivate(set) var time: Date?
+
+    func fill(
+        model: String, serving: ServableHandle<ServingModel>, canary: ServableHandle<ServingModel>?, byCanary: [Bool]?,
+        shadow: ServableHandle<ServingModel>?, routing: RolloutRouting?, listings: [[FeatureValue]], predictions: [Prediction],
+        termCounts: [TermCount?]?, requestID: String?
+    ) {
+        self.model = model
+        self.serving = serving
+        self.canary = canary
+        self.byCanary = byCanary
+        self.shadow = shadow
+        self.routing = routing
+        self.listings = listings
+        self.predictions = predictions
+        self.termCounts = termCounts
+        self.requestID = requestID
+        sampled = []
+        time = nil
+    }
+
+    /// Lets go of everything the job holds (freed here, on the owner's thread).
+    fileprivate func empty() {
+        model = ""
+        serving = nil
+        canary = nil
+        byCanary = nil
+        shadow = nil
+        routing = nil
+        listings = []
+        predictions = []
+        termCounts = nil
+        requestID = nil
+        sampled = []
+        time = nil
+    }
 }
 
 /// A job and the record of the thread that handed it over.
 struct QueuedJob: Sendable {
-    var job: MonitorJob
+    let job: MonitorJob
     let handedOver: HandedOver
 }
 
@@ -50,14 +94,29 @@ final class HandedOver: @unchecked Sendable {
     static let perThread = PerThread { HandedOver() }
 
     private var jobs = KeptInOrder<MonitorJob>()
+    /// Emptied jobs for the next requests (at most `maxSpares`).
+    private var spares: [MonitorJob] = []
+    private static let maxSpares = 16
     /// Jobs of this thread's the worker has finished with (and dropped its references to).
     let finished = Atomic<Int>(0)
+
+    /// A job to fill: a spare, or a new one.
+    func job() -> MonitorJob { spares.popLast() ?? MonitorJob() }
 
     /// Keeps a job the queue took.
     func keep(_ job: MonitorJob) { jobs.keep(job) }
 
-    /// Drops (frees, on this thread) every kept job the worker has finished with.
-    func dropFinished() { jobs.drop(finished: finished.load(ordering: .acquiring)) }
+    /// Empties (frees, on this thread) every kept job the worker has finished with, and keeps
+    /// it as a spare.
+    func dropFinished() {
+        jobs.drop(finished: finished.load(ordering: .acquiring)) { job in recycle(job) }
+    }
+
+    /// Takes back a job no other thread holds.
+    func recycle(_ job: MonitorJob) {
+        job.empty()
+        if spares.count < Self.maxSpares { spares.append(job) }
+    }
 }
 
 /// Items kept in the order they were handed over, dropped oldest first once a count of them
@@ -73,10 +132,10 @@ struct KeptInOrder<Item> {
 
     mutating func keep(_ item: Item) { items.append(item) }
 
-    /// Drops the kept items among the first `done` ever kept.
-    mutating func drop(finished done: Int) {
+    /// Drops the kept items among the first `done` ever kept, handing each to `each` first.
+    mutating func drop(finished done: Int, _ each: (Item) -> Void = { _ in }) {
         while dropped < done, head < items.count {
-            items[head] = nil
+            if let item = items[head].take() { each(item) }
             head += 1
             dropped += 1
         }
@@ -162,19 +221,32 @@ public final class LiveMonitor: Sendable {
         payload?.stop()
     }
 
+    /// Counts every queued job finished without processing it, as the worker counts a job it
+    /// processed. For cost-bench, which counts the request path with the worker not started:
+    /// its request thread then reuses its jobs, as a thread does when the worker keeps up.
+    func finishQueuedUnprocessed() {
+        while let queued = queue.poll() {
+            let handedOver = queued.handedOver
+            _ = consume queued
+            handedOver.finished.add(1, ordering: .releasing)
+        }
+    }
+
     /// Whether jobs for `serving` will observe input skew: then scoring counts the terms.
     func countsTerms(of serving: ServingModel) -> Bool { configuration.inputSkew && serving.hasProfile }
 
-    /// Hands one request over, if there is anything to do with it; `job` is made only then.
+    /// Hands one request over, if there is anything to do with it; `fill` runs only then, on
+    /// a spare job of this thread's.
     /// Never blocks on the worker, and per request costs a check, one short lock and an append
     /// (no lock when the queue is full: a skipped request counts with one atomic add). First
     /// frees what this thread handed over before and the worker has finished with.
-    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ job: @autoclosure () -> MonitorJob) {
+    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ fill: (MonitorJob) -> Void) {
         let sampled = payload?.sample(count: listings) ?? []
         guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return }
         let handedOver = HandedOver.perThread.current
         handedOver.dropFinished()
-        var job = job()
+        let job = handedOver.job()
+        fill(job)
         if !sampled.isEmpty {
             job.sampled = sampled
             job.time = Date()
@@ -184,6 +256,7 @@ public final class LiveMonitor: Sendable {
         } else {
             serving.monitorSkipped.value.add(listings, ordering: .relaxed)
             if !sampled.isEmpty { payload?.dropped.add(sampled.count, ordering: .relaxed) }
+            handedOver.recycle(job)
         }
     }
 
