@@ -74,6 +74,49 @@ import Posix
         #expect(outcome("GET", "/extra/route-") == "404 ")
     }
 
+    /// A thread keeps the routes it resolved (`ResolvedRoutes`); what it answers from them must
+    /// be what matching answers, per table, method and path, whatever collides in its slots.
+    @Test func recentResolutionsAnswerAsMatchingDoes() {
+        func table(status: Int) -> RouteTable {
+            var router = Router()
+            router.add("GET", "/items/{id}") { request in
+                HTTPResponse(status: HTTPStatus(status), body: Array((request.pathParameters["id"] ?? "?").utf8))
+            }
+            router.add("POST", "/items/{id}:score") { _ in HTTPResponse(status: HTTPStatus(status + 1)) }
+            return router.frozen()
+        }
+        let first = table(status: 200), second = table(status: 202)
+        func answer(_ table: RouteTable, _ method: String, _ path: String) -> String {
+            switch table.resolve(method: method, path: path) {
+            case .handler(let handler, let parameters):
+                var request = HTTPRequest(head: HTTPRequestHead(
+                    method: method, target: path, path: path, query: nil, version: .http1_1, headers: [:],
+                    framing: .none, keepAlive: true, expectsContinue: false))
+                request.pathParameters = parameters
+                guard let response = try? handler(request) else { return "threw" }
+                return "\(response.status.code) \(String(decoding: response.body, as: UTF8.self))"
+            case .failure(let error):
+                return "\(error.status.code)"
+            }
+        }
+        // 200 paths, over three rounds: more than the 64 slots, so entries collide and are
+        // replaced, also by entries of the same table and method.
+        for round in 0..<3 {
+            for k in 0..<200 {
+                #expect(answer(first, "GET", "/items/item-\(k)") == "200 item-\(k)", "round \(round)")
+            }
+            for k in 0..<200 {
+                let path = "/items/item-\(k)"
+                #expect(answer(second, "GET", path) == "202 item-\(k)", "the other table's handler")
+                #expect(answer(first, "HEAD", path) == "200 item-\(k)")
+                #expect(answer(first, "POST", path) == "405", "not the GET route kept for the path")
+                #expect(answer(first, "POST", path + ":score") == "201 ")
+            }
+        }
+        #expect(answer(first, "GET", "/items/a%2Fb") == "400", "refused parameters are matched every time")
+        #expect(answer(first, "GET", "/items/a%2Fb") == "400")
+    }
+
     @Test func headerNamesCompareWithoutCaseAndOnlyForLetters() {
         #expect(HTTPHeaders.sameName("Content-Length", "content-length"))
         #expect(HTTPHeaders.sameName("X-REQUEST-ID", "x-request-id"))
