@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with libFuzzer + AddressSanitizer and runs each for SECONDS (default 60):
 #   parser-fuzz  the HTTP/1.1 request-head parser and the chunked-body decoder
-#                (Sources/HTTPServer/Parsing, HTTPTypes.swift, Sources/JSON for its name matching; seeds fuzz/seeds/)
+#                (Sources/HTTPServer/Parsing, HTTPTypes.swift, Sources/JSON for its name matching,
+#                Posix/PerThread.swift for its recent strings; seeds fuzz/seeds/)
 #   json-fuzz    the JSON parser and writer behind every request body
 #                (Sources/JSON; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
@@ -54,7 +55,8 @@ fuzz_target() {
 status=0
 if [ "$which" = all ] || [ "$which" = parser ]; then
     fuzz_target parser-fuzz ParserFuzz "$here/seeds" "$here/corpus" \
-        "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$sources"/JSON/*.swift "$here/ParserFuzz.swift" || status=1
+        "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$sources"/JSON/*.swift \
+        "$sources/Posix/PerThread.swift" "$here/ParserFuzz.swift" || status=1
 fi
 if [ "$which" = all ] || [ "$which" = json ]; then
     fuzz_target json-fuzz JSONFuzz "$here/json-seeds" "$here/json-corpus" \
@@ -64,7 +66,8 @@ if [ "$which" = all ] || [ "$which" = v2 ]; then
     fuzz_target v2-fuzz V2Fuzz "$here/v2-seeds" "$here/v2-corpus" -D V2_FUZZ \
         "$sources"/Service/Protocols/V2InferRequest.swift "$sources"/Service/Protocols/V2Signature.swift \
         "$sources"/Service/Protocols/OutputTensorNames.swift \
-        "$sources"/Service/Protocols/V2ListingDecoder.swift "$sources"/Inference/FeatureValue.swift "$sources"/JSON/*.swift \
+        "$sources"/Service/Protocols/V2ListingDecoder.swift "$sources"/Service/Models/ArrayFilling.swift \
+        "$sources"/Inference/FeatureValue.swift "$sources"/JSON/*.swift \
         "$here/../Tests/ServiceTests/V2ReferenceDecoder.swift" \
         "$here/V2Fuzz.swift" || status=1
 fi

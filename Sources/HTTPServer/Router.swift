@@ -163,31 +163,27 @@ struct RouteTable: Sendable {
         }
     }
 
-    /// The handler for `method` on `path`, from the calling thread's recent resolutions when
-    /// they hold it (`ResolvedRoutes`), else by matching.
+    /// The handler for `method` on `path`: a route without parameters by its path text, any
+    /// other from the calling thread's recent resolutions when they hold it (`ResolvedRoutes`),
+    /// else by the scan.
     func resolve(method: String, path: String) -> Resolution {
+        guard path.utf8.first == UInt8(ascii: "/") else { return Self.noRoute }
+        var path = path
+        if let index = literalRoute(&path) { return handler(of: index, method: method) }
         let recent = ResolvedRoutes.perThread.current
-        let slot = ResolvedRoutes.slot(of: path)
+        let slot = ResolvedRoutes.slot(of: &path)
         if let hit = recent.lookup(slot: slot, table: id, method: method, path: path) { return hit }
-        let resolution = match(method: method, path: path)
+        let resolution = path.withUTF8 { resolve(method: method, bytes: $0) }
         if case .handler(let handler, let parameters) = resolution {
             recent.store(slot: slot, table: id, method: method, path: path, handler: handler, parameters: parameters)
         }
         return resolution
     }
 
-    private func match(method: String, path: String) -> Resolution {
-        guard path.utf8.first == UInt8(ascii: "/") else { return Self.noRoute }
-        guard let literalMatcher else {
-            if let index = literalPaths[path] { return handler(of: index, method: method) }
-            var path = path
-            return path.withUTF8 { resolve(method: method, bytes: $0) }
-        }
-        var path = path
-        return path.withUTF8 { bytes in
-            if let k = literalMatcher.names.index(of: bytes) { return handler(of: literalMatcher.routes[k], method: method) }
-            return resolve(method: method, bytes: bytes)
-        }
+    /// The route without parameters whose path text `path` is, if any.
+    private func literalRoute(_ path: inout String) -> Int? {
+        guard let literalMatcher else { return literalPaths[path] }
+        return path.withUTF8 { bytes in literalMatcher.names.index(of: bytes).map { literalMatcher.routes[$0] } }
     }
 
     private static var noRoute: Resolution { .failure(HTTPError(.notFound, detail: "No route for this path.")) }
@@ -294,24 +290,24 @@ final class ResolvedRoutes {
     static let slotCount = 64
 
     private struct Entry {
-        var table: UInt64
-        var method: String
-        var path: String
-        var handler: HTTPHandler
-        var parameters: PathParameters
+        /// 0: empty (table ids start at 1).
+        var table: UInt64 = 0
+        var method = ""
+        var path = ""
+        var handler: HTTPHandler = { _ in HTTPResponse() }
+        var parameters = PathParameters()
     }
-    private var entries: [Entry?] = Array(repeating: nil, count: ResolvedRoutes.slotCount)
+    private var entries = [Entry](repeating: Entry(), count: ResolvedRoutes.slotCount)
 
-    /// The entry for `path`: FNV-1a over its bytes.
-    static func slot(of path: String) -> Int {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return Int(truncatingIfNeeded: (hash ^ hash >> 32) & UInt64(slotCount - 1))
+    /// The entry for `path`.
+    static func slot(of path: inout String) -> Int {
+        path.withUTF8 { ByteSlots.slot(of: UnsafeRawBufferPointer($0), slotCount: slotCount) }
     }
 
     func lookup(slot: Int, table: UInt64, method: String, path: String) -> RouteTable.Resolution? {
-        guard let entry = entries[slot], entry.table == table, entry.path == path, entry.method == method else { return nil }
-        return .handler(entry.handler, parameters: entry.parameters)
+        // Compared in place: a copy of the entry retained and released each of its fields.
+        guard entries[slot].table == table, entries[slot].path == path, entries[slot].method == method else { return nil }
+        return .handler(entries[slot].handler, parameters: entries[slot].parameters)
     }
 
     func store(slot: Int, table: UInt64, method: String, path: String, handler: @escaping HTTPHandler, parameters: PathParameters) {

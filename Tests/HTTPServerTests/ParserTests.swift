@@ -42,6 +42,28 @@ import Testing
         }
     }
 
+    /// Long head strings come from the thread's recent ones (`RecentStrings`) when their bytes
+    /// were seen before: each must still be exactly what the bytes decode to, however many
+    /// share a slot, and invalid UTF-8 (obs-text) must still become U+FFFD.
+    @Test func repeatedLongStringsAreWhatTheirBytesDecodeTo() {
+        for round in 0..<3 {
+            for k in 0..<300 {
+                let target = "/v1/models/model-number-\(k):predict"
+                let agent = "client/\(k) (a long user agent)"
+                let head = F.head("POST \(target) HTTP/1.1\r\nHost: a\r\nUser-Agent: \(agent)\r\nContent-Length: 0\r\n\r\n")
+                #expect(head?.target == target && head?.path == target, "round \(round)")
+                #expect(head?.headers["User-Agent"] == agent)
+            }
+        }
+        let obsText: [UInt8] = Array("GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: abcdefghijklmnop".utf8) + [0xFF, 0xFE] + Array("\r\n\r\n".utf8)
+        let repaired = "abcdefghijklmnop\u{FFFD}\u{FFFD}"
+        let replacement = "GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: \(repaired)\r\n\r\n"
+        for input in [obsText, obsText, F.bytes(replacement), obsText] {
+            guard case .complete(let head, _) = F.parse(input) else { Issue.record("not parsed"); continue }
+            #expect(head.headers["X-Bytes"] == repaired)
+        }
+    }
+
     @Test func splitsQueryFromPath() {
         let head = F.head("GET /v1/models?limit=5&x=%20 HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(head?.path == "/v1/models")

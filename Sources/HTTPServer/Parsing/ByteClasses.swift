@@ -74,15 +74,16 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// A String of the bytes in `range`; invalid UTF-8 (obs-text) becomes U+FFFD.
+    /// A String of the bytes in `range` (invalid UTF-8, obs-text, becomes U+FFFD); a long one
+    /// this thread made recently is that string (`RecentStrings`).
     @inline(__always)
     func string(_ range: Range<Int>) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: self[range]), as: UTF8.self)
+        RecentStrings.string(UnsafeRawBufferPointer(rebasing: self[range]))
     }
 
     /// The bytes in `range` as a string, the literal itself when they are exactly one of
     /// `common` (no decoding, no validation: methods and header names nearly every request
-    /// carries); a new string otherwise, as `string(_:)` makes it.
+    /// carries); otherwise as `string(_:)` makes it.
     @inline(__always)
     func string(_ range: Range<Int>, common: KnownMembers) -> String {
         CommonStrings.match(UnsafeRawBufferPointer(rebasing: self[range]), in: common) ?? string(range)

@@ -1,6 +1,10 @@
 #if canImport(JSON)
 import JSON
 #endif
+#if canImport(Posix)
+import Posix
+#endif
+import Glibc
 
 /// Strings the parser meets on nearly every request: a token equal to one byte for byte
 /// (case included: a name keeps the case it arrived in) becomes that string without being
@@ -18,5 +22,50 @@ enum CommonStrings {
     /// The string of `common` whose bytes are `token`'s, or nil.
     static func match(_ token: UnsafeRawBufferPointer, in common: KnownMembers) -> String? {
         common.index(of: token.assumingMemoryBound(to: UInt8.self)).map { common.names[$0] }
+    }
+}
+
+/// Head strings of 16 bytes or more (too long to be stored inline: a predict's target,
+/// `application/json`, a client's User-Agent) that this thread made recently, by their bytes.
+/// A client sends the same ones on every request, and a repeated one is the kept string (a
+/// retain) instead of a new one (an allocation, a UTF-8 check, and a free when the request
+/// ends). Direct-mapped by a hash of the bytes, 64 entries a thread, strings up to 256 bytes.
+/// A kept string is returned only when its UTF-8 is exactly the bytes, which then decode to it.
+final class RecentStrings {
+    private static let perThread = PerThread { RecentStrings() }
+    static let slotCount = 64
+    static let longest = 256
+
+    private var entries: [String?] = Array(repeating: nil, count: RecentStrings.slotCount)
+
+    /// The bytes as a string (invalid UTF-8, obs-text, becomes U+FFFD): a short one made
+    /// inline, a longer one the calling thread's kept one when it is.
+    @inline(__always)
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard bytes.count > 15, bytes.count <= longest else { return String(decoding: bytes, as: UTF8.self) }
+        return perThread.current.kept(bytes)
+    }
+
+    private func kept(_ bytes: UnsafeRawBufferPointer) -> String {
+        let slot = ByteSlots.slot(of: bytes, slotCount: Self.slotCount)
+        if let kept = entries[slot], kept.utf8.count == bytes.count,
+            kept.utf8.withContiguousStorageIfAvailable({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) == true
+        {
+            return kept
+        }
+        let made = String(decoding: bytes, as: UTF8.self)
+        entries[slot] = made
+        return made
+    }
+}
+
+/// Where bytes go in a small direct-mapped table (the per-thread `RecentStrings` and
+/// `ResolvedRoutes`): FNV-1a over the bytes, folded to `slotCount`, a power of two.
+enum ByteSlots {
+    @inline(__always)
+    static func slot(of bytes: UnsafeRawBufferPointer, slotCount: Int) -> Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return Int(truncatingIfNeeded: (hash ^ hash >> 32) & UInt64(slotCount - 1))
     }
 }
