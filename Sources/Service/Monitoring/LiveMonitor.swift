@@ -20,59 +20,56 @@ final class MonitorJob: @unchecked Sendable {
     // it only between the queue handing it over (the queue's release and acquire publish the
     // fields) and counting it finished (`HandedOver.finished`, release and acquire), and the
     // owner touches it again only after that. Never two threads at once.
-    private(set) var model = ""
-    private(set) var serving: ServableHandle<ServingModel>!
-    private(set) var canary: ServableHandle<ServingModel>?
+
+    /// Everything in one stored value: filling or emptying a job is one checked access to a
+    /// class property, not one per field.
+    fileprivate struct Contents {
+        var model = ""
+        var serving: ServableHandle<ServingModel>!
+        var canary: ServableHandle<ServingModel>?
+        var byCanary: [Bool]?
+        var shadow: ServableHandle<ServingModel>?
+        var routing: RolloutRouting?
+        var listings: [[FeatureValue]] = []
+        var predictions: [Prediction] = []
+        var termCounts: [TermCount?]?
+        var requestID: String?
+        var sampled: [Int] = []
+        var time: Date?
+    }
+    fileprivate var contents = Contents()
+
+    var model: String { contents.model }
+    var serving: ServableHandle<ServingModel> { contents.serving }
+    var canary: ServableHandle<ServingModel>? { contents.canary }
     /// Per listing, whether the canary answered it (nil: not split).
-    private(set) var byCanary: [Bool]?
-    private(set) var shadow: ServableHandle<ServingModel>?
-    private(set) var routing: RolloutRouting?
-    private(set) var listings: [[FeatureValue]] = []
-    private(set) var predictions: [Prediction] = []
+    var byCanary: [Bool]? { contents.byCanary }
+    var shadow: ServableHandle<ServingModel>? { contents.shadow }
+    var routing: RolloutRouting? { contents.routing }
+    var listings: [[FeatureValue]] { contents.listings }
+    var predictions: [Prediction] { contents.predictions }
     /// Per listing the serving version answered, its fields' term counts from the scoring
     /// pass (`signature.fields.count` entries a listing, in listing order), for input skew;
     /// nil when not counted (skew off, or the version has no profile).
-    private(set) var termCounts: [TermCount?]?
-    private(set) var requestID: String?
+    var termCounts: [TermCount?]? { contents.termCounts }
+    var requestID: String? { contents.requestID }
     /// Listings (indices) to write to the payload log; set by `submit`.
-    fileprivate(set) var sampled: [Int] = []
+    var sampled: [Int] { contents.sampled }
     /// When the request was answered; read only for payload lines (nil: none sampled).
-    fileprivate(set) var time: Date?
+    var time: Date? { contents.time }
 
     func fill(
         model: String, serving: ServableHandle<ServingModel>, canary: ServableHandle<ServingModel>?, byCanary: [Bool]?,
         shadow: ServableHandle<ServingModel>?, routing: RolloutRouting?, listings: [[FeatureValue]], predictions: [Prediction],
         termCounts: [TermCount?]?, requestID: String?
     ) {
-        self.model = model
-        self.serving = serving
-        self.canary = canary
-        self.byCanary = byCanary
-        self.shadow = shadow
-        self.routing = routing
-        self.listings = listings
-        self.predictions = predictions
-        self.termCounts = termCounts
-        self.requestID = requestID
-        sampled = []
-        time = nil
+        contents = Contents(
+            model: model, serving: serving, canary: canary, byCanary: byCanary, shadow: shadow, routing: routing,
+            listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)
     }
 
     /// Lets go of everything the job holds (freed here, on the owner's thread).
-    fileprivate func empty() {
-        model = ""
-        serving = nil
-        canary = nil
-        byCanary = nil
-        shadow = nil
-        routing = nil
-        listings = []
-        predictions = []
-        termCounts = nil
-        requestID = nil
-        sampled = []
-        time = nil
-    }
+    fileprivate func empty() { contents = Contents() }
 }
 
 /// A job and the record of the thread that handed it over.
@@ -248,8 +245,8 @@ public final class LiveMonitor: Sendable {
         let job = handedOver.job()
         fill(job)
         if !sampled.isEmpty {
-            job.sampled = sampled
-            job.time = Date()
+            job.contents.sampled = sampled
+            job.contents.time = Date()
         }
         if queue.offer(QueuedJob(job: job, handedOver: handedOver), units: max(listings, 1)) {
             handedOver.keep(job)
