@@ -163,23 +163,33 @@ public struct MonitorConfiguration: Sendable {
 }
 
 /// Shadow scoring, shadow and canary comparisons, guards, input skew and payload sampling,
-/// all off the response path: a request hands its listings and answers over (`submit`: one
-/// atomic read or two, and one short lock to queue) and returns; one worker thread, at idle
+/// all off the response path: a request hands its listings and answers over (`submit`: a
+/// lock-free queue) and returns; one worker thread, at idle
 /// priority (SCHED_IDLE), does the rest. When the queue is full the request's listings are
 /// skipped and counted — the response is never delayed, and on a saturated replica the
 /// worker takes no CPU from the event loops. What a request hands over is freed by its own
 /// thread, once the worker is done with it (`HandedOver`).
 ///
-/// Threads: request threads call `submit`; the worker thread owns the scoring; `state`
-/// (comparisons, skew, counters per model) is guarded by its Mutex, held by the worker to
-/// merge one request's figures and by status and metrics readers to copy them.
+/// Threads: request threads call `submit`; the worker thread owns the scoring and the figures
+/// (comparisons, skew, counters per model: `working`, its alone); status and metrics readers
+/// read `published`, which the worker replaces as a whole.
 public final class LiveMonitor: Sendable {
     public let configuration: MonitorConfiguration
     let payload: PayloadLog?
     private let registry: ModelRegistry<ServingModelLoader>
     private let logger: Logger
     private let queue: WorkQueue<QueuedJob>
-    private let state = Mutex<[String: ModelMonitor]>([:])
+    /// The figures the worker merges each request's into, without a lock.
+    private let working = WorkerFigures()
+    /// The figures as of the worker's last publication, for readers (status, metrics, the
+    /// console): the worker swaps in a copy of `working` (copy-on-write: one reference under
+    /// the lock) after a job once `publishInterval` has passed, and whenever its queue is
+    /// empty after a job, so what readers see is at most that old while traffic lasts and
+    /// complete once it stops. Readers never wait for a merge: the worker, at idle priority,
+    /// can be preempted at any instant, and a `/metrics` scrape on an event loop had waited up
+    /// to 54 ms behind a merge it held the lock for (1-listing predicts at saturation).
+    private let published = Mutex<[String: ModelMonitor]>([:])
+    static let publishIntervalNanoseconds: UInt64 = 50_000_000
     /// Listings skipped because the queue was full, per model (each version holds its model's counter).
     private let skipped: MonitorSkipCounters
     private let thread = Mutex<pthread_t?>(nil)
@@ -274,6 +284,7 @@ public final class LiveMonitor: Sendable {
                 testsOnly_beforeJob?()
                 process(queued.job)
             }
+            publishIfDue()
             // The worker's references to the job are gone (the scope ended): its thread's are
             // the last, so it frees the job there.
             handedOver.finished.add(1, ordering: .releasing)
@@ -311,15 +322,15 @@ public final class LiveMonitor: Sendable {
             shadowComparison = comparison
         }
 
-        let breach: String? = state.withLock { models in
-            // Mutated in place: a copy out of the dictionary would copy every skew window.
-            models[job.model, default: ModelMonitor()]
-                .absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
-            guard let guards = job.routing?.guards, job.routing?.canary != nil, let model = models[job.model] else { return nil }
+        // Mutated in place: a copy out of the dictionary would copy every skew window.
+        working.models[job.model, default: ModelMonitor()]
+            .absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
+        let breach: String? = {
+            guard let guards = job.routing?.guards, job.routing?.canary != nil, let model = working.models[job.model] else { return nil }
             if let reason = guards.breach(of: model.canary) { return "canary: \(reason)" }
             if job.routing?.shadow != nil, let reason = guards.breach(of: model.shadow) { return "shadow: \(reason)" }
             return nil
-        }
+        }()
         if let breach, let canary = job.routing?.canary {
             abort(model: job.model, canary: canary.version, reason: breach)
         }
@@ -331,13 +342,22 @@ public final class LiveMonitor: Sendable {
         }
     }
 
+    /// Publishes the worker's figures when the queue is empty or `publishIntervalNanoseconds`
+    /// have passed since the last time. The dictionary readers had is released here, outside
+    /// the lock.
+    private func publishIfDue() {
+        let now = MonotonicClock.nanoseconds()
+        guard queue.queuedUnits == 0 || now &- working.publishedAt >= Self.publishIntervalNanoseconds else { return }
+        working.publishedAt = now
+        var figures = working.models
+        published.withLock { swap(&$0, &figures) }
+    }
+
     private func abort(model: String, canary: Int, reason: String) {
         guard let abort = (try? registry.abortCanary(model: model, reason: reason, automatic: true, canaryVersion: canary)) ?? nil
         else { return }
-        state.withLock { monitors in
-            monitors[model]?.aborts += 1
-            if abort.recordError != nil { monitors[model]?.abortRecordFailures += 1 }
-        }
+        working.models[model]?.aborts += 1
+        if abort.recordError != nil { working.models[model]?.abortRecordFailures += 1 }
         logger.warning("canary aborted by a guard", metadata: [
             "model.name": .string(model), "model.version": .stringConvertible(canary), "reason": .string(reason),
         ])
@@ -404,7 +424,7 @@ public final class LiveMonitor: Sendable {
     /// The figures of one model now (nil: nothing monitored yet).
     func report(model: String) -> MonitorReport? {
         let skippedListings = skipped.count(model: model)
-        let monitor = state.withLock { $0[model] }
+        let monitor = published.withLock { $0[model] }
         guard monitor != nil || skippedListings > 0 else { return nil }
         let model = monitor ?? ModelMonitor()
         return MonitorReport(
@@ -415,7 +435,7 @@ public final class LiveMonitor: Sendable {
 
     /// Every monitored model's figures, by name.
     func reports() -> [String: MonitorReport] {
-        let names = state.withLock { Array($0.keys) } + skipped.models
+        let names = published.withLock { Array($0.keys) } + skipped.models
         var result: [String: MonitorReport] = [:]
         for name in Set(names) { result[name] = report(model: name) }
         return result
@@ -459,7 +479,16 @@ public final class MonitorSkipCounters: Sendable {
     }
 }
 
-/// What the monitor keeps per model. Lives inside `LiveMonitor.state`.
+/// What the monitor keeps per model: the worker's (`WorkerFigures`), and readers' copies of it.
+/// What only the monitor's worker thread touches.
+private final class WorkerFigures: @unchecked Sendable {
+    // @unchecked: made before the worker starts and used by the worker thread alone (`run`
+    // and what it calls).
+    var models: [String: ModelMonitor] = [:]
+    /// When `models` was last published (monotonic nanoseconds).
+    var publishedAt: UInt64 = 0
+}
+
 struct ModelMonitor: Sendable {
     struct Key: Sendable, Hashable {
         var serving: Int
