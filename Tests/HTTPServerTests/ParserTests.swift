@@ -64,6 +64,21 @@ import Testing
         }
     }
 
+    /// Credentials are made afresh for each request and never kept among the thread's recent
+    /// strings; other long values are.
+    @Test func credentialsAreNotKeptAmongRecentStrings() {
+        let token = "Bearer 0123456789abcdef0123456789abcdef"
+        let agent = "a-client-of-ours/1.2.3 (tests)"
+        for name in ["Authorization", "authorization", "Proxy-Authorization", "Cookie", "X-Api-Key"] {
+            for _ in 0..<2 {
+                let head = F.head("GET / HTTP/1.1\r\nHost: a\r\n\(name): \(token)\r\nUser-Agent: \(agent)\r\n\r\n")
+                #expect(head?.headers[name] == token)
+            }
+            #expect(!RecentStrings.testsOnly_keeps(token), "\(name)")
+        }
+        #expect(RecentStrings.testsOnly_keeps(agent))
+    }
+
     @Test func splitsQueryFromPath() {
         let head = F.head("GET /v1/models?limit=5&x=%20 HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(head?.path == "/v1/models")

@@ -31,6 +31,8 @@ enum CommonStrings {
 /// retain) instead of a new one (an allocation, a UTF-8 check, and a free when the request
 /// ends). Direct-mapped by a hash of the bytes, 64 entries a thread, strings up to 256 bytes.
 /// A kept string is returned only when its UTF-8 is exactly the bytes, which then decode to it.
+/// Credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, `X-Api-Key` values) are
+/// never kept (`HeadScanner.isCredential`).
 final class RecentStrings {
     private static let perThread = PerThread { RecentStrings() }
     static let slotCount = 64
@@ -45,6 +47,9 @@ final class RecentStrings {
         guard bytes.count > 15, bytes.count <= longest else { return String(decoding: bytes, as: UTF8.self) }
         return perThread.current.kept(bytes)
     }
+
+    /// Tests: whether the calling thread keeps `text`.
+    static func testsOnly_keeps(_ text: String) -> Bool { perThread.current.entries.contains { $0 == text } }
 
     private func kept(_ bytes: UnsafeRawBufferPointer) -> String {
         let slot = ByteSlots.slot(of: bytes, slotCount: Self.slotCount)

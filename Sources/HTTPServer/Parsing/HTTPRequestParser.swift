@@ -154,7 +154,13 @@ struct HeadScanner {
         try scanFields(from: &index, progress: &progress)
         let decision = try HeadSemantics.decide(
             facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
-        let fields = progress.fields.map { HTTPField(name: bytes.string($0.name, common: CommonStrings.fieldNames), value: bytes.string($0.value)) }
+        let fields = progress.fields.map { field in
+            HTTPField(
+                name: bytes.string(field.name, common: CommonStrings.fieldNames),
+                value: Self.isCredential(field.name, in: bytes)
+                    ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)
+                    : bytes.string(field.value))
+        }
 
         let target = bytes.string(requestLine.target)
         let head = HTTPRequestHead(
@@ -170,6 +176,18 @@ struct HeadScanner {
             expectsContinue: decision.expectsContinue
         )
         return (head, index)
+    }
+
+    /// Fields whose values are credentials: made afresh for each request, never kept among
+    /// the thread's recent strings, so a token is not held past its request's lifetime.
+    static func isCredential(_ name: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Bool {
+        switch name.count {
+        case 6: bytes.equalsIgnoringCase(name, "cookie")
+        case 9: bytes.equalsIgnoringCase(name, "x-api-key")
+        case 13: bytes.equalsIgnoringCase(name, "authorization")
+        case 19: bytes.equalsIgnoringCase(name, "proxy-authorization")
+        default: false
+        }
     }
 
     /// Byte ranges of the request line's parts; `path == nil` means "/" (absolute-form
