@@ -183,8 +183,8 @@ public final class LiveMonitor: Sendable {
     private let working = WorkerFigures()
     /// The figures as of the worker's last publication, for readers (status, metrics, the
     /// console): the worker swaps in a copy of `working` (copy-on-write: one reference under
-    /// the lock) after a job once `publishInterval` has passed, and whenever its queue is
-    /// empty after a job, so what readers see is at most that old while traffic lasts and
+    /// the lock) after a job once `publishIntervalNanoseconds` have passed, and whenever its
+    /// queue is empty after a job, so what readers see is at most that old while traffic lasts and
     /// complete once it stops. Readers never wait for a merge: the worker, at idle priority,
     /// can be preempted at any instant, and a `/metrics` scrape on an event loop had waited up
     /// to 54 ms behind a merge it held the lock for (1-listing predicts at saturation).
@@ -244,9 +244,9 @@ public final class LiveMonitor: Sendable {
 
     /// Hands one request over, if there is anything to do with it; `fill` runs only then, on
     /// a spare job of this thread's.
-    /// Never blocks on the worker, and per request costs a check, one short lock and an append
-    /// (no lock when the queue is full: a skipped request counts with one atomic add). First
-    /// frees what this thread handed over before and the worker has finished with.
+    /// Never blocks on the worker, and per request costs a check, a lock-free offer and an
+    /// append (a skipped request counts with one atomic add). First empties, on this thread,
+    /// what it handed over before and the worker has finished with.
     func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ fill: (MonitorJob) -> Void) {
         let sampled = payload?.sample(count: listings) ?? []
         guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return }
