@@ -114,8 +114,8 @@ struct Scoring: Sendable {
         if let canaryTally { canary?.1.servable.metrics?.record(canaryTally) }
         let batch = Batch(handle: handle, listings: listings, results: predictions,
                           canary: canary?.1, byCanary: byCanary)
-        monitor?.submit(serving: serving, routing: routing, listings: listings.count) { job in
-            job.fill(
+        monitor?.submit(serving: serving, routing: routing, listings: listings.count) {
+            MonitorJob.Contents(
                 model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
                 shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
                 listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)

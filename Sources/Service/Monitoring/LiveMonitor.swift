@@ -23,50 +23,27 @@ final class MonitorJob: @unchecked Sendable {
 
     /// Everything in one stored value: filling or emptying a job is one checked access to a
     /// class property, not one per field.
-    fileprivate struct Contents {
+    struct Contents {
         var model = ""
         var serving: ServableHandle<ServingModel>!
         var canary: ServableHandle<ServingModel>?
+        /// Per listing, whether the canary answered it (nil: not split).
         var byCanary: [Bool]?
         var shadow: ServableHandle<ServingModel>?
         var routing: RolloutRouting?
         var listings: [[FeatureValue]] = []
         var predictions: [Prediction] = []
+        /// Per listing the serving version answered, its fields' term counts from the scoring
+        /// pass (`signature.fields.count` entries a listing, in listing order), for input skew;
+        /// nil when not counted (skew off, or the version has no profile).
         var termCounts: [TermCount?]?
         var requestID: String?
+        /// Listings (indices) to write to the payload log; set by `submit`.
         var sampled: [Int] = []
+        /// When the request was answered; read only for payload lines (nil: none sampled).
         var time: Date?
     }
-    fileprivate var contents = Contents()
-
-    var model: String { contents.model }
-    var serving: ServableHandle<ServingModel> { contents.serving }
-    var canary: ServableHandle<ServingModel>? { contents.canary }
-    /// Per listing, whether the canary answered it (nil: not split).
-    var byCanary: [Bool]? { contents.byCanary }
-    var shadow: ServableHandle<ServingModel>? { contents.shadow }
-    var routing: RolloutRouting? { contents.routing }
-    var listings: [[FeatureValue]] { contents.listings }
-    var predictions: [Prediction] { contents.predictions }
-    /// Per listing the serving version answered, its fields' term counts from the scoring
-    /// pass (`signature.fields.count` entries a listing, in listing order), for input skew;
-    /// nil when not counted (skew off, or the version has no profile).
-    var termCounts: [TermCount?]? { contents.termCounts }
-    var requestID: String? { contents.requestID }
-    /// Listings (indices) to write to the payload log; set by `submit`.
-    var sampled: [Int] { contents.sampled }
-    /// When the request was answered; read only for payload lines (nil: none sampled).
-    var time: Date? { contents.time }
-
-    func fill(
-        model: String, serving: ServableHandle<ServingModel>, canary: ServableHandle<ServingModel>?, byCanary: [Bool]?,
-        shadow: ServableHandle<ServingModel>?, routing: RolloutRouting?, listings: [[FeatureValue]], predictions: [Prediction],
-        termCounts: [TermCount?]?, requestID: String?
-    ) {
-        contents = Contents(
-            model: model, serving: serving, canary: canary, byCanary: byCanary, shadow: shadow, routing: routing,
-            listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)
-    }
+    fileprivate(set) var contents = Contents()
 
     /// Lets go of everything the job holds (freed here, on the owner's thread).
     fileprivate func empty() { contents = Contents() }
@@ -221,8 +198,8 @@ public final class LiveMonitor: Sendable {
     func stop() {
         for queued in queue.closeDiscardingQueued() {
             let job = queued.job
-            job.serving.servable.monitorSkipped.value.add(job.listings.count, ordering: .relaxed)
-            if !job.sampled.isEmpty { payload?.dropped.add(job.sampled.count, ordering: .relaxed) }
+            job.contents.serving.servable.monitorSkipped.value.add(job.contents.listings.count, ordering: .relaxed)
+            if !job.contents.sampled.isEmpty { payload?.dropped.add(job.contents.sampled.count, ordering: .relaxed) }
         }
         if let id = thread.withLock({ current in defer { current = nil }; return current }) { PosixThread.join(id) }
         payload?.stop()
@@ -242,18 +219,18 @@ public final class LiveMonitor: Sendable {
     /// Whether jobs for `serving` will observe input skew: then scoring counts the terms.
     func countsTerms(of serving: ServingModel) -> Bool { configuration.inputSkew && serving.hasProfile }
 
-    /// Hands one request over, if there is anything to do with it; `fill` runs only then, on
-    /// a spare job of this thread's.
+    /// Hands one request over, if there is anything to do with it; `contents` is made only
+    /// then, and goes into a spare job of this thread's.
     /// Never blocks on the worker, and per request costs a check, a lock-free offer and an
     /// append (a skipped request counts with one atomic add). First empties, on this thread,
     /// what it handed over before and the worker has finished with.
-    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ fill: (MonitorJob) -> Void) {
+    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ contents: () -> MonitorJob.Contents) {
         let sampled = payload?.sample(count: listings) ?? []
         guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return }
         let handedOver = HandedOver.perThread.current
         handedOver.dropFinished()
         let job = handedOver.job()
-        fill(job)
+        job.contents = contents()
         if !sampled.isEmpty {
             job.contents.sampled = sampled
             job.contents.time = Date()
@@ -292,29 +269,29 @@ public final class LiveMonitor: Sendable {
     }
 
     private func process(_ job: MonitorJob) {
-        let serving = job.serving.servable
+        let serving = job.contents.serving.servable
         // The serving version's answer for every listing: the response's, or computed here
         // for listings the canary answered.
-        var baseline = job.predictions
-        var canaryScores = [Double?](filledWith: nil, count: job.listings.count)
+        var baseline = job.contents.predictions
+        var canaryScores = [Double?](filledWith: nil, count: job.contents.listings.count)
         // A comparison (three histograms) only when there is something to compare: without a
         // rollout, making and merging two empty ones was most of a job's cost.
         var canaryComparison: ScoreComparison?
-        if let byCanary = job.byCanary {
+        if let byCanary = job.contents.byCanary {
             var comparison = ScoreComparison()
-            for (i, listing) in job.listings.enumerated() where byCanary[i] {
+            for (i, listing) in job.contents.listings.enumerated() where byCanary[i] {
                 baseline[i] = serving.model.predict(listing)
-                comparison.add(baseline: baseline[i], candidate: job.predictions[i])
-                canaryScores[i] = job.predictions[i].score
+                comparison.add(baseline: baseline[i], candidate: job.contents.predictions[i])
+                canaryScores[i] = job.contents.predictions[i].score
             }
             canaryComparison = comparison
         }
         var shadowScores: [Double] = []
         var shadowComparison: ScoreComparison?
-        if let shadow = job.shadow?.servable {
+        if let shadow = job.contents.shadow?.servable {
             var comparison = ScoreComparison()
-            shadowScores.reserveCapacity(job.listings.count)
-            for (i, listing) in job.listings.enumerated() {
+            shadowScores.reserveCapacity(job.contents.listings.count)
+            for (i, listing) in job.contents.listings.enumerated() {
                 let prediction = shadow.model.predict(shadow.values(listing, from: serving))
                 comparison.add(baseline: baseline[i], candidate: prediction)
                 shadowScores.append(prediction.score)
@@ -323,19 +300,19 @@ public final class LiveMonitor: Sendable {
         }
 
         // Mutated in place: a copy out of the dictionary would copy every skew window.
-        working.models[job.model, default: ModelMonitor()]
+        working.models[job.contents.model, default: ModelMonitor()]
             .absorb(job: job, shadow: shadowComparison, canary: canaryComparison, configuration: configuration)
         let breach: String? = {
-            guard let guards = job.routing?.guards, job.routing?.canary != nil, let model = working.models[job.model] else { return nil }
+            guard let guards = job.contents.routing?.guards, job.contents.routing?.canary != nil, let model = working.models[job.contents.model] else { return nil }
             if let reason = guards.breach(of: model.canary) { return "canary: \(reason)" }
-            if job.routing?.shadow != nil, let reason = guards.breach(of: model.shadow) { return "shadow: \(reason)" }
+            if job.contents.routing?.shadow != nil, let reason = guards.breach(of: model.shadow) { return "shadow: \(reason)" }
             return nil
         }()
-        if let breach, let canary = job.routing?.canary {
-            abort(model: job.model, canary: canary.version, reason: breach)
+        if let breach, let canary = job.contents.routing?.canary {
+            abort(model: job.contents.model, canary: canary.version, reason: breach)
         }
-        if let payload, !job.sampled.isEmpty {
-            for i in job.sampled {
+        if let payload, !job.contents.sampled.isEmpty {
+            for i in job.contents.sampled {
                 payload.offer(Self.payloadLine(job, index: i, baseline: baseline[i].score, canary: canaryScores[i],
                                                shadow: shadowScores.isEmpty ? nil : shadowScores[i]))
             }
@@ -372,24 +349,24 @@ public final class LiveMonitor: Sendable {
     /// signature fields (values only for fields the signature names; nothing else of the
     /// request) and the scores.
     static func payloadLine(_ job: MonitorJob, index i: Int, baseline: Double, canary: Double?, shadow: Double?) -> [UInt8] {
-        let serving = job.serving.servable
+        let serving = job.contents.serving.servable
         var out = JSONWriter(capacity: 512)
         out.raw("{\"time\":")
-        out.string((job.time ?? Date()).formatted(.iso8601))
+        out.string((job.contents.time ?? Date()).formatted(.iso8601))
         out.raw(",\"request_id\":")
-        if let id = job.requestID { out.string(id) } else { out.null() }
+        if let id = job.contents.requestID { out.string(id) } else { out.null() }
         out.raw(",\"model\":")
-        out.string(job.model)
-        let byCanary = job.byCanary?[i] == true
+        out.string(job.contents.model)
+        let byCanary = job.contents.byCanary?[i] == true
         out.raw(",\"answered_by\":")
-        out.number(byCanary ? (job.canary?.version ?? job.serving.version) : job.serving.version)
+        out.number(byCanary ? (job.contents.canary?.version ?? job.contents.serving.version) : job.contents.serving.version)
         out.raw(",\"versions\":{\"serving\":")
-        out.number(job.serving.version)
-        if let canary = job.canary, byCanary {
+        out.number(job.contents.serving.version)
+        if let canary = job.contents.canary, byCanary {
             out.raw(",\"canary\":")
             out.number(canary.version)
         }
-        if let shadow = job.shadow {
+        if let shadow = job.contents.shadow {
             out.raw(",\"shadow\":")
             out.number(shadow.version)
         }
@@ -398,7 +375,7 @@ public final class LiveMonitor: Sendable {
             if k > 0 { out.raw(",") }
             out.string(name)
             out.raw(":")
-            switch k < job.listings[i].count ? job.listings[i][k] : .missing {
+            switch k < job.contents.listings[i].count ? job.contents.listings[i][k] : .missing {
             case .string(let s): out.string(s)
             case .number(let x): out.number(x)
             case .bool(let b): out.bool(b)
@@ -479,7 +456,6 @@ public final class MonitorSkipCounters: Sendable {
     }
 }
 
-/// What the monitor keeps per model: the worker's (`WorkerFigures`), and readers' copies of it.
 /// What only the monitor's worker thread touches.
 private final class WorkerFigures: @unchecked Sendable {
     // @unchecked: made before the worker starts and used by the worker thread alone (`run`
@@ -489,6 +465,7 @@ private final class WorkerFigures: @unchecked Sendable {
     var publishedAt: UInt64 = 0
 }
 
+/// What the monitor keeps per model: the worker's (`WorkerFigures`), and readers' copies of it.
 struct ModelMonitor: Sendable {
     struct Key: Sendable, Hashable {
         var serving: Int
@@ -509,7 +486,7 @@ struct ModelMonitor: Sendable {
 
     /// - Parameters: shadow, canary: this job's comparisons; nil when it had none.
     mutating func absorb(job: MonitorJob, shadow: ScoreComparison?, canary: ScoreComparison?, configuration: MonitorConfiguration) {
-        let key = Key(serving: job.serving.version, routing: job.routing)
+        let key = Key(serving: job.contents.serving.version, routing: job.contents.routing)
         if key != self.key {
             self.key = key
             self.shadow = ScoreComparison()
@@ -518,18 +495,18 @@ struct ModelMonitor: Sendable {
         if let shadow { self.shadow.merge(shadow) }
         if let canary { self.canary.merge(canary) }
 
-        let model = job.serving.servable.model
+        let model = job.contents.serving.servable.model
         guard configuration.inputSkew, let profile = model.manifest.profile else { return }
-        if skewVersion != job.serving.version {
+        if skewVersion != job.contents.serving.version {
             // The counters on the metrics page only grow: what the previous version counted is kept.
             for field in skew?.report ?? [] { retiredSkew[field.name, default: FieldSkew.Counts()].add(field.counts) }
-            skewVersion = job.serving.version
+            skewVersion = job.contents.serving.version
             skew = InputSkew(profile: profile, signature: model.signature, pipeline: model.pipeline, window: configuration.skewWindow)
         }
         let fields = model.signature.fields.count
-        for (i, listing) in job.listings.enumerated() {
+        for (i, listing) in job.contents.listings.enumerated() {
             // Counted while scoring, unless the canary answered the listing (its pipeline's counts).
-            if let counts = job.termCounts, job.byCanary?[i] != true {
+            if let counts = job.contents.termCounts, job.contents.byCanary?[i] != true {
                 skew?.observe(listing, termCounts: counts[i * fields..<(i + 1) * fields])
             } else {
                 skew?.observe(listing)
