@@ -209,11 +209,7 @@ public final class LiveMonitor: Sendable {
     /// processed. For cost-bench, which counts the request path with the worker not started:
     /// its request thread then reuses its jobs, as a thread does when the worker keeps up.
     func finishQueuedUnprocessed() {
-        while let queued = queue.poll() {
-            let handedOver = queued.handedOver
-            _ = consume queued
-            handedOver.finished.add(1, ordering: .releasing)
-        }
+        while let queued = queue.poll() { Self.finish(queued) }
     }
 
     /// Whether jobs for `serving` will observe input skew: then scoring counts the terms.
@@ -253,19 +249,20 @@ public final class LiveMonitor: Sendable {
         if !PosixThread.lowerCurrentToIdlePriority() {
             logger.notice("monitor worker keeps normal priority (SCHED_IDLE refused)")
         }
-        while true {
-            let handedOver: HandedOver
-            do {
-                guard let queued = queue.take() else { return }
-                handedOver = queued.handedOver
-                testsOnly_beforeJob?()
-                process(queued.job)
-            }
+        while let queued = queue.take() {
+            testsOnly_beforeJob?()
+            process(queued.job)
             publishIfDue()
-            // The worker's references to the job are gone (the scope ended): its thread's are
-            // the last, so it frees the job there.
-            handedOver.finished.add(1, ordering: .releasing)
+            Self.finish(queued)
         }
+    }
+
+    /// Drops the worker's references to a job, then counts it finished: the thread that
+    /// handed it over then holds the last ones, and frees what the job held there.
+    private static func finish(_ queued: consuming QueuedJob) {
+        let handedOver = queued.handedOver
+        _ = consume queued
+        handedOver.finished.add(1, ordering: .releasing)
     }
 
     private func process(_ job: MonitorJob) {
