@@ -21,6 +21,9 @@ enum PythonCharacterClass {
         return computeIsWord(scalar)
     }
 
+    /// Out of line: inlined, its Unicode property lookups made every caller set up the
+    /// standard library's property types first (about 120 instructions a call, ASCII or not).
+    @inline(never)
     static func computeIsWord(_ scalar: Unicode.Scalar) -> Bool {
         if scalar == "_" { return true }
         switch scalar.properties.generalCategory {
@@ -47,7 +50,13 @@ enum PythonCharacterClass {
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x80 { return v == 0x20 || (v >= 0x09 && v <= 0x0D) || (v >= 0x1C && v <= 0x1F) }
-        return scalar.properties.isWhitespace
+        return isWhitespaceProperty(scalar)
+    }
+
+    /// Out of line, as `computeIsWord` is.
+    @inline(never)
+    static func isWhitespaceProperty(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace
     }
 }
 
