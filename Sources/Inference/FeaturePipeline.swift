@@ -785,7 +785,7 @@ struct TermTable: Sendable {
                     if count <= 8 { return column }
                     let start = Int(starts[Int(column)]), end = Int(starts[Int(column) + 1])
                     if end - start == count, let a = arena.baseAddress, let b = term.baseAddress,
-                       TermTable.bytesEqual(a + start + 8, b + 8, count - 8) {
+                       TermTable.bytesEqual(afterPrefix: a + start + 8, b + 8, count - 8) {
                         return column
                     }
                 }
@@ -794,10 +794,18 @@ struct TermTable: Sendable {
         }
     }
 
+    /// Whether `count` (≥ 1) bytes at `a` and `b` are equal, eight at a time. The 8 bytes
+    /// before each (a term's prefix) must be readable: a tail shorter than a word is compared
+    /// as the last 8 bytes, overlapping bytes already compared, so no load passes the end.
     @inline(__always)
-    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        for i in 0..<count where a[i] != b[i] { return false }
-        return true
+    static func bytesEqual(afterPrefix a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        @inline(__always) func word(_ p: UnsafePointer<UInt8>) -> UInt64 { UnsafeRawPointer(p).loadUnaligned(as: UInt64.self) }
+        var i = 0
+        while i + 8 <= count {
+            if word(a + i) != word(b + i) { return false }
+            i += 8
+        }
+        return i == count || word(a + count - 8) == word(b + count - 8)
     }
 }
 

@@ -47,6 +47,24 @@ import Testing
         }
     }
 
+    @Test func bytesAfterAPrefixCompareWordWiseWithAnOverlappingTail() {
+        // The 8 bytes before each compared run are readable (a term's prefix), as at every call.
+        for count in 1...40 {
+            let left = (0..<(8 + count)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ count) }
+            left.withUnsafeBufferPointer { a in
+                #expect(TermTable.bytesEqual(afterPrefix: a.baseAddress! + 8, a.baseAddress! + 8, count))
+                for position in 0..<count {
+                    var right = left
+                    right[8 + position] ^= 0x01
+                    let equal = right.withUnsafeBufferPointer { b in
+                        TermTable.bytesEqual(afterPrefix: a.baseAddress! + 8, b.baseAddress! + 8, count)
+                    }
+                    #expect(!equal, "count \(count), byte \(position)")
+                }
+            }
+        }
+    }
+
     @Test func charWBTermsFeedTfidf() throws {
         let signature = Signature(fields: [FieldSpec(name: "title", type: .string)])
         let spec = TextSpec(field: "title", analyzer: .charWB, ngramMin: 2, ngramMax: 3,
