@@ -248,7 +248,7 @@ public struct JSONParser {
                 let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
                 index += 1
                 if !sawNonASCII { return String(decoding: slice, as: UTF8.self) }
-                guard let string = String(validating: slice, as: UTF8.self) else {
+                guard let string = String(validUTF8: slice) else {
                     throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
                 }
                 return string
@@ -266,7 +266,7 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let string = String(validating: bytes, as: UTF8.self) else {
+                guard let string = bytes.withUnsafeBufferPointer(String.init(validUTF8:)) else {
                     throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
                 }
                 return string

@@ -782,7 +782,7 @@ struct BinaryReader {
             guard length <= end - cursor else {
                 throw V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
             }
-            let text = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[cursor..<cursor + length]), as: UTF8.self) }
+            let text = bytes.withUnsafeBufferPointer { String(validUTF8: UnsafeBufferPointer(rebasing: $0[cursor..<cursor + length])) }
             guard let text else {
                 throw V2RequestError("Input '\(name)' element \(i) is not UTF-8 text.")
             }
