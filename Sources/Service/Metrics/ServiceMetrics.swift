@@ -348,7 +348,7 @@ public final class ModelVersionMetrics: Sendable {
     public func tally() -> PredictionTally { PredictionTally(labelCount: labels.count) }
 
     /// Adds one request's predictions.
-    public func record(_ tally: PredictionTally) {
+    public func record(_ tally: borrowing PredictionTally) {
         guard tally.count > 0 else { return }
         for index in byLabel.indices {
             let count = tally.count(ofLabel: index)
@@ -435,10 +435,14 @@ final class ScoreHistogram: Sendable {
         return index
     }
 
-    func add(_ tally: PredictionTally) {
-        state.withLock { state in
-            for index in tally.buckets.indices { state.buckets[index] += tally.buckets[index] }
-            state.sum += tally.sum
+    /// The tally is read through a pointer: captured by the closure, every bucket read copied
+    /// the whole tally (about 330 bytes, 21 copies a request).
+    func add(_ tally: borrowing PredictionTally) {
+        withUnsafePointer(to: tally) { tally in
+            state.withLock { state in
+                for index in 0..<tally.pointee.buckets.count { state.buckets[index] += tally.pointee.buckets[index] }
+                state.sum += tally.pointee.sum
+            }
         }
     }
 
