@@ -38,14 +38,17 @@ struct ListingDecoder: Sendable {
         self.maxBatchSize = maxBatchSize
     }
 
+    /// The listings, in rows and an array this thread used before when it has them
+    /// (`ReusedStorage`).
     func decode(_ body: [UInt8]) -> [[FeatureValue]]? {
-        body.withUnsafeBufferPointer { buffer in
+        let storage = ReusedStorage.perThread.current
+        return body.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
-            return (try? decodeRequest(&parser)) ?? nil
+            return (try? decodeRequest(&parser, storage: storage)) ?? nil
         }
     }
 
-    private func decodeRequest(_ parser: inout JSONParser) throws(JSONParseError) -> [[FeatureValue]]? {
+    private func decodeRequest(_ parser: inout JSONParser, storage: ReusedStorage) throws(JSONParseError) -> [[FeatureValue]]? {
         parser.skipWhitespace()
         guard parser.consume(UInt8(ascii: "{")) else { return nil }
         parser.skipWhitespace()
@@ -54,10 +57,11 @@ struct ListingDecoder: Sendable {
         guard parser.consume(UInt8(ascii: ":")) else { return nil }
         parser.skipWhitespace()
         guard parser.consume(UInt8(ascii: "[")) else { return nil }
-        var listings: [[FeatureValue]] = []
+        var listings = storage.listings()
         while true {
             parser.skipWhitespace()
-            guard listings.count < maxBatchSize, let listing = try decodeListing(&parser) else { return nil }
+            guard listings.count < maxBatchSize, let listing = try decodeListing(&parser, row: storage.row(width: checks.count))
+            else { return nil }
             listings.append(listing)
             parser.skipWhitespace()
             if parser.consume(UInt8(ascii: ",")) { continue }
@@ -74,12 +78,12 @@ struct ListingDecoder: Sendable {
     /// Thrown to leave the walk for the general path, which answers with the exact error.
     private static let decline = JSONParseError(offset: 0, reason: "left to the general decoder")
 
-    private func decodeListing(_ parser: inout JSONParser) throws(JSONParseError) -> [FeatureValue]? {
+    /// `row`: as many missing values as there are fields, for this listing alone (a row of its
+    /// own rather than a copy of a shared one, whose retain and release moved the shared row's
+    /// reference count from core to core on every listing).
+    private func decodeListing(_ parser: inout JSONParser, row: consuming [FeatureValue]) throws(JSONParseError) -> [FeatureValue]? {
         guard parser.next == UInt8(ascii: "{") else { return nil }
-        // A row of its own rather than a copy of a shared one: the copy's retain and release
-        // moved the shared row's reference count from core to core on every listing.
-        let width = checks.count
-        var listing = (values: [FeatureValue](filledWith: .missing, count: width), seen: UInt64(0))
+        var listing = (values: consume row, seen: UInt64(0))
         // Listing members sit at depth 3: request object, instances array, listing. A repeated
         // name is refused by the walk. The closure reads the checks through a buffer, not
         // `self`, whose arrays it would retain.

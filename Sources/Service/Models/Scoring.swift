@@ -18,8 +18,11 @@ struct Scoring: Sendable {
     struct Batch<Result> {
         let handle: ServableHandle<ServingModel>
         /// The listings, in input order (their ids are read as the answer is written).
-        let listings: [[FeatureValue]]
-        let results: [Result]
+        fileprivate(set) var listings: [[FeatureValue]]
+        fileprivate(set) var results: [Result]
+        /// Whether a monitor job holds the listings and results too (then the job gives them
+        /// back to the thread's storage, once the worker is done with them).
+        fileprivate(set) var monitored = false
         /// The canary version, when this request's listings were split (see `byCanary`).
         var canary: ServableHandle<ServingModel>? = nil
         /// Per listing, whether the canary answered it; nil when the request was not split.
@@ -74,13 +77,14 @@ struct Scoring: Sendable {
         let canary = routing?.canary.flatMap { canary in snapshot.handle(version: canary.version).map { (canary.weight, $0) } }
         var tally = serving.metrics?.tally()  // nil: metrics off, nothing counted
         var canaryTally = canary?.1.servable.metrics?.tally()
-        var predictions: [Prediction] = []
-        predictions.reserveCapacity(listings.count)
+        // Arrays this thread used for earlier requests when it has them back from the monitor.
+        let storage = ReusedStorage.perThread.current
+        var predictions = storage.predictions(capacity: listings.count)
         var byCanary: [Bool]?
         // Term counts for input skew, made by the scoring pass (listings the serving version answers).
         let fields = serving.model.signature.fields.count
         var termCounts: [TermCount?]? = monitor?.countsTerms(of: serving) == true
-            ? [TermCount?](filledWith: nil, count: listings.count * fields) : nil
+            ? storage.termCounts(count: listings.count * fields) : nil
         func predictServing(_ i: Int) -> Prediction {
             guard termCounts != nil else { return serving.model.predict(listings[i]) }
             return serving.model.predict(listings[i], termCounts: &termCounts!, at: i * fields)
@@ -110,17 +114,29 @@ struct Scoring: Sendable {
                 predictions.append(prediction)
             }
         }
-        if let tally { serving.metrics?.record(tally) }
-        if let canaryTally { canary?.1.servable.metrics?.record(canaryTally) }
-        let batch = Batch(handle: handle, listings: listings, results: predictions,
+        // Recorded in place: `if let` bound a copy of the tally (about 330 bytes).
+        if tally != nil { serving.metrics?.record(tally!) }
+        if canaryTally != nil { canary?.1.servable.metrics?.record(canaryTally!) }
+        var batch = Batch(handle: handle, listings: listings, results: predictions,
                           canary: canary?.1, byCanary: byCanary)
-        monitor?.submit(serving: serving, routing: routing, listings: listings.count) {
+        batch.monitored = monitor?.submit(serving: serving, routing: routing, listings: listings.count) {
             MonitorJob.Contents(
                 model: model, serving: handle, canary: canary?.1, byCanary: byCanary,
                 shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
                 listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)
-        }
+        } ?? false
+        if !batch.monitored, let counts = termCounts.take() { ReusedStorage.perThread.current.takeBack(termCounts: counts) }
         return batch
+    }
+
+    /// Gives an answered request's listings and predictions back to this thread's storage,
+    /// for its next requests, when no monitor job holds them (a job gives them back itself).
+    func recycle(_ batch: consuming Batch<Prediction>) {
+        guard !batch.monitored else { return }
+        var listings: [[FeatureValue]] = [], predictions: [Prediction] = []
+        swap(&listings, &batch.listings)
+        swap(&predictions, &batch.results)
+        ReusedStorage.perThread.current.takeBack(listings: &listings, predictions: &predictions)
     }
 
     /// As `predict`, with the features that raised and lowered each score. Explanations are

@@ -21,8 +21,8 @@ final class MonitorJob: @unchecked Sendable {
     // fields) and counting it finished (`HandedOver.finished`, release and acquire), and the
     // owner touches it again only after that. Never two threads at once.
 
-    /// Everything in one stored value: filling or emptying a job is one checked access to a
-    /// class property, not one per field.
+    /// Everything in one value, boxed (`ConfinedBox`): filling, reading or emptying a job
+    /// takes no run-time exclusivity check, where a stored `var` took one per access.
     struct Contents {
         var model = ""
         var serving: ServableHandle<ServingModel>!
@@ -43,7 +43,11 @@ final class MonitorJob: @unchecked Sendable {
         /// When the request was answered; read only for payload lines (nil: none sampled).
         var time: Date?
     }
-    fileprivate(set) var contents = Contents()
+    private let box = ConfinedBox(Contents())
+    fileprivate(set) var contents: Contents {
+        unsafeAddress { UnsafePointer(box.address) }
+        unsafeMutableAddress { box.address }
+    }
 
     /// Lets go of everything the job holds (freed here, on the owner's thread).
     fileprivate func empty() { contents = Contents() }
@@ -67,29 +71,39 @@ struct QueuedJob: Sendable {
 final class HandedOver: @unchecked Sendable {
     static let perThread = PerThread { HandedOver() }
 
-    private var jobs = KeptInOrder<MonitorJob>()
+    // Confined to this object's thread; boxed, so that their accesses take no run-time
+    // exclusivity check (`ConfinedBox`). Two boxes: recycling a job (into the spares) happens
+    // while `drop` walks the jobs.
+    private let jobs = ConfinedBox(KeptInOrder<MonitorJob>())
     /// Emptied jobs for the next requests (at most `maxSpares`).
-    private var spares: [MonitorJob] = []
-    private static let maxSpares = 16
+    private let spares = ConfinedBox<[MonitorJob]>([])
+    /// As many as `ReusedStorage` keeps arrays: the worker finishes jobs in bursts.
+    private static let maxSpares = 64
     /// Jobs of this thread's the worker has finished with (and dropped its references to).
     let finished = Atomic<Int>(0)
 
     /// A job to fill: a spare, or a new one.
-    func job() -> MonitorJob { spares.popLast() ?? MonitorJob() }
+    func job() -> MonitorJob { spares.value.popLast() ?? MonitorJob() }
 
     /// Keeps a job the queue took.
-    func keep(_ job: MonitorJob) { jobs.keep(job) }
+    func keep(_ job: MonitorJob) { jobs.value.keep(job) }
+
+    /// This thread's reused storage, which finished jobs give their arrays back to.
+    private let storage = ReusedStorage.perThread.current
 
     /// Empties (frees, on this thread) every kept job the worker has finished with, and keeps
-    /// it as a spare.
+    /// it as a spare; its listings, predictions and term counts go back to `storage`.
     func dropFinished() {
-        jobs.drop(finished: finished.load(ordering: .acquiring)) { job in recycle(job) }
+        jobs.value.drop(finished: finished.load(ordering: .acquiring)) { job in
+            storage.takeBack(from: &job.contents)
+            recycle(job)
+        }
     }
 
     /// Takes back a job no other thread holds.
     func recycle(_ job: MonitorJob) {
         job.empty()
-        if spares.count < Self.maxSpares { spares.append(job) }
+        if spares.value.count < Self.maxSpares { spares.value.append(job) }
     }
 }
 
@@ -220,9 +234,11 @@ public final class LiveMonitor: Sendable {
     /// Never blocks on the worker, and per request costs a check, a lock-free offer and an
     /// append (a skipped request counts with one atomic add). First empties, on this thread,
     /// what it handed over before and the worker has finished with.
-    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ contents: () -> MonitorJob.Contents) {
+    /// Returns whether a job now holds what `contents` gave it (the worker will see it).
+    @discardableResult
+    func submit(serving: ServingModel, routing: RolloutRouting?, listings: Int, _ contents: () -> MonitorJob.Contents) -> Bool {
         let sampled = payload?.sample(count: listings) ?? []
-        guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return }
+        guard routing?.isActive == true || countsTerms(of: serving) || !sampled.isEmpty else { return false }
         let handedOver = HandedOver.perThread.current
         handedOver.dropFinished()
         let job = handedOver.job()
@@ -233,11 +249,12 @@ public final class LiveMonitor: Sendable {
         }
         if queue.offer(QueuedJob(job: job, handedOver: handedOver), units: max(listings, 1)) {
             handedOver.keep(job)
-        } else {
-            serving.monitorSkipped.value.add(listings, ordering: .relaxed)
-            if !sampled.isEmpty { payload?.dropped.add(sampled.count, ordering: .relaxed) }
-            handedOver.recycle(job)
+            return true
         }
+        serving.monitorSkipped.value.add(listings, ordering: .relaxed)
+        if !sampled.isEmpty { payload?.dropped.add(sampled.count, ordering: .relaxed) }
+        handedOver.recycle(job)
+        return false
     }
 
     // MARK: Worker
@@ -270,12 +287,14 @@ public final class LiveMonitor: Sendable {
         // The serving version's answer for every listing: the response's, or computed here
         // for listings the canary answered.
         var baseline = job.contents.predictions
-        var canaryScores = [Double?](filledWith: nil, count: job.contents.listings.count)
+        // The canary's scores, per listing, when the request was split (else empty).
+        var canaryScores: [Double?] = []
         // A comparison (three histograms) only when there is something to compare: without a
         // rollout, making and merging two empty ones was most of a job's cost.
         var canaryComparison: ScoreComparison?
         if let byCanary = job.contents.byCanary {
             var comparison = ScoreComparison()
+            canaryScores = [Double?](filledWith: nil, count: job.contents.listings.count)
             for (i, listing) in job.contents.listings.enumerated() where byCanary[i] {
                 baseline[i] = serving.model.predict(listing)
                 comparison.add(baseline: baseline[i], candidate: job.contents.predictions[i])
@@ -310,7 +329,7 @@ public final class LiveMonitor: Sendable {
         }
         if let payload, !job.contents.sampled.isEmpty {
             for i in job.contents.sampled {
-                payload.offer(Self.payloadLine(job, index: i, baseline: baseline[i].score, canary: canaryScores[i],
+                payload.offer(Self.payloadLine(job, index: i, baseline: baseline[i].score, canary: canaryScores.isEmpty ? nil : canaryScores[i],
                                                shadow: shadowScores.isEmpty ? nil : shadowScores[i]))
             }
         }

@@ -39,6 +39,7 @@ struct ModelRoutes {
         var out = Self.beginBody(batch.handle, version: batch.answeringVersion, capacity: 96 + 96 * batch.results.count)
         if form == .columns {
             Self.writeColumns(batch, to: &out)
+            scoring.recycle(consume batch)
             return Self.json(out.bytes)
         }
         let threshold = batch.serving.thresholdJSON
@@ -56,6 +57,7 @@ struct ModelRoutes {
             out.raw("}")
         }
         out.raw("]}")
+        scoring.recycle(consume batch)
         return Self.json(out.bytes)
     }
 
