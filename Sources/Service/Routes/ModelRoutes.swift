@@ -28,11 +28,14 @@ struct ModelRoutes {
     func predict(_ request: HTTPRequest) throws -> HTTPResponse {
         try Self.requireJSON(request)
         var form = ServingModel.PredictForm.rows
+        // The closure captures the body alone: capturing `request` copied the whole request
+        // (ten references retained, then released).
+        let body = request.body
         let batch = try scoring.predict(
             model: request.pathParameters["name"] ?? "", selector: Self.selector(request),
             requestID: request.id ?? request.headers[RequestID.headerName]
         ) {
-            let input = try $0.predictInput(of: request.body)
+            let input = try $0.predictInput(of: body)
             form = input.form
             return input.listings
         }
