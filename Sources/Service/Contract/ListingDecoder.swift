@@ -94,16 +94,30 @@ struct ListingDecoder: Sendable {
                     _ = try parser.parseValue(depth: 3)
                     return
                 }
-                guard parser.next != UInt8(ascii: "{"), parser.next != UInt8(ascii: "[") else { throw Self.decline }
-                let value = try parser.parseValue(depth: 3)
-                guard checks[i].accepts(value) else { throw Self.decline }
-                if checks[i].hasEnum, !fields[i].schema.conforms(value) { throw Self.decline }
-                switch value {
-                case .string(let text): listing.values[i] = .string(text)
-                case .number(let number): listing.values[i] = .number(number)
-                case .bool(let flag): listing.values[i] = .bool(flag)
-                case .null: listing.values[i] = .missing
-                case .array, .object: throw Self.decline
+                // Strings and numbers (nearly every field) are read and checked as themselves,
+                // without a `JSONValue` made and taken apart.
+                switch parser.next ?? 0 {  // 0: the end, which parseValue refuses
+                case UInt8(ascii: "\""):
+                    let text = try parser.parseString()
+                    guard checks[i].acceptsString(text) else { throw Self.decline }
+                    if checks[i].hasEnum, !fields[i].schema.conforms(.string(text)) { throw Self.decline }
+                    listing.values[i] = .string(text)
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    let number = try parser.parseNumber()
+                    guard checks[i].acceptsNumber(number) else { throw Self.decline }
+                    if checks[i].hasEnum, !fields[i].schema.conforms(.number(number)) { throw Self.decline }
+                    listing.values[i] = .number(number)
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    throw Self.decline
+                default:
+                    let value = try parser.parseValue(depth: 3)
+                    guard checks[i].accepts(value) else { throw Self.decline }
+                    if checks[i].hasEnum, !fields[i].schema.conforms(value) { throw Self.decline }
+                    switch value {
+                    case .bool(let flag): listing.values[i] = .bool(flag)
+                    case .null: listing.values[i] = .missing
+                    case .string, .number, .array, .object: throw Self.decline
+                    }
                 }
                 listing.seen |= 1 << UInt64(i)
             }

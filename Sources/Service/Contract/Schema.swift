@@ -63,20 +63,31 @@ public struct ScalarCheck: Sendable {
     /// bounds (the allowed strings of `hasEnum` aside). Allocates nothing.
     @inline(__always)
     public func accepts(_ value: JSONValue) -> Bool {
-        guard matchesType(value) else { return false }
         switch value {
-        case .string(let s):
-            if minLength != nil || maxLength != nil {
-                let length = Schema.length(of: s)
-                if let minLength, length < minLength { return false }
-                if let maxLength, length > maxLength { return false }
-            }
-        case .number(let n):
-            if let minimum, n < minimum { return false }
-            if let maximum, n > maximum { return false }
-        case .bool, .null, .array, .object:
-            break
+        case .string(let s): acceptsString(s)
+        case .number(let n): acceptsNumber(n)
+        case .bool, .null, .array, .object: matchesType(value)
         }
+    }
+
+    /// `accepts(.string(s))`, for a decoder that read a string without making a `JSONValue`.
+    @inline(__always)
+    public func acceptsString(_ s: String) -> Bool {
+        guard accepted & Self.bit(.string) != 0 else { return false }
+        if minLength != nil || maxLength != nil {
+            let length = Schema.length(of: s)
+            if let minLength, length < minLength { return false }
+            if let maxLength, length > maxLength { return false }
+        }
+        return true
+    }
+
+    /// `accepts(.number(n))`, likewise.
+    @inline(__always)
+    public func acceptsNumber(_ n: Double) -> Bool {
+        guard accepted & Self.bit(.number) != 0 || (accepted & Self.bit(.integer) != 0 && n.rounded() == n) else { return false }
+        if let minimum, n < minimum { return false }
+        if let maximum, n > maximum { return false }
         return true
     }
 }
