@@ -37,7 +37,7 @@ public struct BatchPredictor: Sendable {
     public func predict(line: UnsafeBufferPointer<UInt8>, number: Int, into out: inout JSONWriter) throws(LineError) -> Bool {
         guard let (_, values) = try listing(line: line, number: number) else { return false }
         let model = serving.model
-        out.beginScoredItem(id: serving.id(of: values), model.predict(values), threshold: serving.thresholdJSON)
+        out.beginScoredItem(id: serving.id(of: values), model.predict(values), answeredBy: serving)
         out.raw("}\n")
         return true
     }

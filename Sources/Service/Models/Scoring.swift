@@ -38,11 +38,10 @@ struct Scoring: Sendable {
             return handle.version
         }
 
-        /// The threshold of the version that answered listing `i`.
-        /// The threshold (as JSON) of the version that answered listing `i`.
-        func thresholdJSON(at i: Int) -> [UInt8] {
-            if let canary, byCanary?[i] == true { return canary.servable.thresholdJSON }
-            return serving.thresholdJSON
+        /// The version that answered listing `i`.
+        func serving(at i: Int) -> ServingModel {
+            if let canary, byCanary?[i] == true { return canary.servable }
+            return serving
         }
 
         /// The version that answered every listing, or the serving version when they differ.

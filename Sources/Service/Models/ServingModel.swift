@@ -39,6 +39,9 @@ public final class ServingModel: Sendable {
     /// the version carries it, and formatting a double costs about as much as scoring a
     /// listing's numeric fields.
     let thresholdJSON: [UInt8]
+    /// `,"label":"<label>","threshold":<threshold>` for each of the model's labels, in their
+    /// order: what follows the score in every scored item, appended whole.
+    let labelAndThresholdJSON: [[UInt8]]
     /// Listings of this model the monitor skipped (shared by the model's versions).
     let monitorSkipped: MonitorSkipCounters.Counter
 
@@ -51,6 +54,14 @@ public final class ServingModel: Sendable {
         var threshold = JSONWriter(capacity: 32)
         threshold.number(model.threshold)
         thresholdJSON = threshold.bytes
+        labelAndThresholdJSON = model.labels.map { [thresholdJSON] label in
+            var out = JSONWriter(capacity: 32 + label.utf8.count)
+            out.raw(",\"label\":")
+            out.string(label)
+            out.raw(",\"threshold\":")
+            thresholdJSON.withUnsafeBytes { out.raw(bytes: $0) }
+            return out.bytes
+        }
         listingSchema = ListingSchema.from(model.signature)
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
@@ -253,16 +264,24 @@ extension JSONWriter {
     /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
     /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), then `"scores"`
     /// for a multi-class model; left open for the caller to close or extend.
-    /// `threshold`: the answering version's `thresholdJSON`.
-    mutating func beginScoredItem(id: String?, _ prediction: Prediction, threshold: [UInt8]) {
+    /// `serving`: the version that answered.
+    mutating func beginScoredItem(id: String?, _ prediction: Prediction, answeredBy serving: ServingModel) {
         raw("{\"id\":")
         if let id { string(id) } else { null() }
         raw(",\"score\":")
         number(prediction.score)
-        raw(",\"label\":")
-        string(prediction.label)
-        raw(",\"threshold\":")
-        threshold.withUnsafeBytes { raw(bytes: $0) }
+        // The label and threshold as the version wrote them once, when the prediction's label
+        // is the one at its class's position (always, for predictions of this version).
+        let labels = serving.model.labels
+        let index = prediction.classScores?.labelIndex ?? (prediction.isPositive ? 1 : 0)
+        if index >= 0, index < serving.labelAndThresholdJSON.count, labels[index] == prediction.label {
+            serving.labelAndThresholdJSON[index].withUnsafeBytes { raw(bytes: $0) }
+        } else {
+            raw(",\"label\":")
+            string(prediction.label)
+            raw(",\"threshold\":")
+            serving.thresholdJSON.withUnsafeBytes { raw(bytes: $0) }
+        }
         if let scores = prediction.classScores {
             raw(",\"scores\":")
             classScores(scores)

@@ -45,17 +45,17 @@ struct ModelRoutes {
             scoring.recycle(consume batch)
             return Self.json(out.bytes)
         }
-        let threshold = batch.serving.thresholdJSON
+        let serving = batch.serving
         out.raw(",\"predictions\":[")
         for (i, prediction) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
             if batch.byCanary != nil {
                 // Split with a canary: each prediction says which version answered it.
-                out.beginScoredItem(id: batch.id(at: i), prediction, threshold: batch.thresholdJSON(at: i))
+                out.beginScoredItem(id: batch.id(at: i), prediction, answeredBy: batch.serving(at: i))
                 out.raw(",\"model_version\":")
                 out.number(batch.version(at: i))
             } else {
-                out.beginScoredItem(id: batch.id(at: i), prediction, threshold: threshold)
+                out.beginScoredItem(id: batch.id(at: i), prediction, answeredBy: serving)
             }
             out.raw("}")
         }
@@ -76,7 +76,7 @@ struct ModelRoutes {
         out.raw(",\"explanations\":[")
         for (i, explanation) in batch.results.enumerated() {
             if i > 0 { out.raw(",") }
-            out.beginScoredItem(id: batch.id(at: i), explanation.prediction, threshold: batch.serving.thresholdJSON)
+            out.beginScoredItem(id: batch.id(at: i), explanation.prediction, answeredBy: batch.serving)
             if let explained = explanation.explainedClass {
                 out.raw(",\"class\":")
                 out.string(explained)
