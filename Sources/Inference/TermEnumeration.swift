@@ -90,17 +90,19 @@ extension TermExtractor {
         let ngramMin = self.ngramMin, ngramMax = self.ngramMax
         Self.withBuffers(bytes: 5 * n + 1, offsets: n + 2) { bytes, bounds in
             // Token k is bytes[bounds[2k] ..< bounds[2k + 1]]; at most n / 2 tokens of ≥ 2 scalars.
+            // Wrapping arithmetic in the per-scalar loops: the counts are bounded by the buffer
+            // sizes (at most 5n + 1 bytes), and each overflow check was two instructions a scalar.
             var byteCount = 0, tokenCount = 0
             var i = 0
             while i < n {
-                guard PythonCharacterClass.isWord(scalars[i]) else { i += 1; continue }
+                guard PythonCharacterClass.isWord(scalars[i]) else { i &+= 1; continue }
                 let runMark = byteCount  // before the run and its separating space
-                if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount += 1 }
+                if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount &+= 1 }
                 let runStart = byteCount
                 let first = i
                 repeat {
-                    byteCount += Self.writeUTF8(scalars[i], to: bytes + byteCount)
-                    i += 1
+                    byteCount &+= Self.writeUTF8(scalars[i], to: bytes + byteCount)
+                    i &+= 1
                 } while i < n && PythonCharacterClass.isWord(scalars[i])
                 if i - first >= 2
                     && (!filtersStopWords || !isStopWord(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart))) {
@@ -120,7 +122,7 @@ extension TermExtractor {
                     let last = i + length - 1
                     if last >= tokenCount { break }
                     let end = Int(bounds[2 * last + 1])
-                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
+                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
                     if length >= ngramMin {
                         visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash))
                     }
@@ -237,7 +239,7 @@ extension TermExtractor {
                 if ascii {
                     hash = TermHash.adding(bytes[end - 1], to: hash)
                 } else {
-                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position += 1 }
+                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
                 }
                 let emit = wholeOnce ? (size >= minN && size < length) || size == length : size >= minN
                 if emit { visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash)) }
