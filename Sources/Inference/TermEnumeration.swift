@@ -86,6 +86,9 @@ extension TermExtractor {
     private func forEachWordNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ visitor: inout Visitor) {
         let n = scalars.count
+        // What the walk reads of `self`, as locals: a closure that used `self` copied the whole
+        // extractor (its sets and tables retained, then released) twice a call.
+        let stopWords = self.stopWords
         let filtersStopWords = !stopWords.isEmpty
         let ngramMin = self.ngramMin, ngramMax = self.ngramMax
         Self.withBuffers(bytes: 5 * n + 1, offsets: n + 2) { bytes, bounds in
@@ -105,7 +108,8 @@ extension TermExtractor {
                     i &+= 1
                 } while i < n && PythonCharacterClass.isWord(scalars[i])
                 if i - first >= 2
-                    && (!filtersStopWords || !isStopWord(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart))) {
+                    && (!filtersStopWords
+                        || !Self.isStopWord(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart), in: stopWords)) {
                     bounds[2 * tokenCount] = Int32(truncatingIfNeeded: runStart)
                     bounds[2 * tokenCount + 1] = Int32(truncatingIfNeeded: byteCount)
                     tokenCount += 1
@@ -133,7 +137,7 @@ extension TermExtractor {
 
     /// Out of line, so that the set's generic machinery stays out of the tokenizer's loop.
     @inline(never)
-    private func isStopWord(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func isStopWord(_ token: UnsafeBufferPointer<UInt8>, in stopWords: Set<[UInt8]>) -> Bool {
         stopWords.contains(Array(token))
     }
 
