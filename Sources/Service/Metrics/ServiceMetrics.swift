@@ -371,7 +371,7 @@ public struct PredictionTally: Sendable {
     var sum: Double = 0
     var count: Int = 0
 
-    init(labelCount: Int) {
+    public init(labelCount: Int) {
         self.labelCount = labelCount
         moreByLabel = labelCount > Self.inlineLabelCount ? [Int](repeating: 0, count: labelCount - Self.inlineLabelCount) : []
     }

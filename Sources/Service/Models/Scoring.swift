@@ -74,8 +74,11 @@ struct Scoring: Sendable {
         let serving = handle.servable
         let routing = selector == .serving ? snapshot.rollout : nil
         let canary = routing?.canary.flatMap { canary in snapshot.handle(version: canary.version).map { (canary.weight, $0) } }
-        var tally = serving.metrics?.tally()  // nil: metrics off, nothing counted
-        var canaryTally = canary?.1.servable.metrics?.tally()
+        // Tallies are made whether or not metrics are on (counted only when they are): as
+        // optionals, each was copied whole (about 330 bytes) when made, added to and recorded.
+        let metrics = serving.metrics, canaryMetrics = canary?.1.servable.metrics
+        var tally = PredictionTally(labelCount: serving.model.labels.count)
+        var canaryTally = PredictionTally(labelCount: canary?.1.servable.model.labels.count ?? 0)
         // Arrays this thread used for earlier requests when it has them back from the monitor.
         let storage = ReusedStorage.perThread.current
         var predictions = storage.predictions(capacity: listings.count)
@@ -95,12 +98,12 @@ struct Scoring: Sendable {
             for (i, listing) in listings.enumerated() {
                 if CanarySplit.goesToCanary(id: serving.id(of: listing), weight: weight) {
                     let prediction = other.model.predict(other.values(listing, from: serving))
-                    canaryTally?.add(prediction)
+                    if canaryMetrics != nil { canaryTally.add(prediction) }
                     predictions.append(prediction)
                     split.append(true)
                 } else {
                     let prediction = predictServing(i)
-                    tally?.add(prediction)
+                    if metrics != nil { tally.add(prediction) }
                     predictions.append(prediction)
                     split.append(false)
                 }
@@ -109,13 +112,12 @@ struct Scoring: Sendable {
         } else {
             for i in listings.indices {
                 let prediction = predictServing(i)
-                tally?.add(prediction)
+                if metrics != nil { tally.add(prediction) }
                 predictions.append(prediction)
             }
         }
-        // Recorded in place: `if let` bound a copy of the tally (about 330 bytes).
-        if tally != nil { serving.metrics?.record(tally!) }
-        if canaryTally != nil { canary?.1.servable.metrics?.record(canaryTally!) }
+        metrics?.record(tally)
+        canaryMetrics?.record(canaryTally)
         var batch = Batch(handle: handle, listings: listings, results: predictions,
                           canary: canary?.1, byCanary: byCanary)
         batch.monitored = monitor?.submit(serving: serving, routing: routing, listings: listings.count) {
