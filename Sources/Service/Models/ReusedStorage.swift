@@ -84,7 +84,7 @@ final class ReusedStorage {
             for i in row.indices { row[i] = .missing }
             kept.value.rows.append(row)
         }
-        listings.removeAll(keepingCapacity: true)
+        if !listings.isEmpty { listings.removeAll(keepingCapacity: true) }  // rows past `maxRows`
         Self.keep(listings, in: &kept.value.listingArrays)
 
         var predictions: [Prediction] = []
