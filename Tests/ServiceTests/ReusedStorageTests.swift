@@ -43,12 +43,24 @@ import Testing
         contents.listings = [[FeatureValue]](repeating: [.missing], count: ReusedStorage.maxRows + 10)
         storage.takeBack(from: &contents)
         #expect(storage.testsOnly_counts.rows <= ReusedStorage.maxRows)
-        // An array with room for a huge batch is let go of.
+        // An array with room for a huge batch is let go of, and arrays are kept only while
+        // their capacities sum to at most the limit.
         var huge = MonitorJob.Contents()
-        huge.predictions.reserveCapacity(ReusedStorage.maxKeptCapacity + 1)
-        let kept = storage.testsOnly_counts.predictions
+        huge.predictions.reserveCapacity(ReusedStorage.maxKeptElements + 1)
         storage.takeBack(from: &huge)
-        #expect(storage.testsOnly_counts.predictions == kept)
+        #expect(storage.testsOnly_counts.predictions == 0)
+        for _ in 0..<(ReusedStorage.maxArrays * 2) {
+            var contents = MonitorJob.Contents()
+            contents.predictions.reserveCapacity(ReusedStorage.maxKeptElements / 16)
+            storage.takeBack(from: &contents)
+        }
+        #expect(storage.testsOnly_counts.predictions <= ReusedStorage.maxArrays)
+        #expect(storage.testsOnly_predictionElements <= ReusedStorage.maxKeptElements)
+        #expect(storage.testsOnly_predictionElements > ReusedStorage.maxKeptElements / 2)
+        // What is taken out is no longer counted.
+        let before = storage.testsOnly_predictionElements
+        _ = storage.predictions(capacity: 1)
+        #expect(storage.testsOnly_predictionElements < before)
     }
 
     /// Through the router, with each request's monitor job finished before the next (as a

@@ -14,11 +14,34 @@ import Posix
 final class ReusedStorage {
     static let perThread = PerThread { ReusedStorage() }
 
+    /// Arrays of one kind kept for reuse, within `maxArrays` and `maxKeptElements`.
+    private struct Shelf<Element> {
+        private var arrays: [[Element]] = []
+        /// The kept arrays' capacities, summed.
+        private(set) var elements = 0
+        var count: Int { arrays.count }
+
+        mutating func take() -> [Element]? {
+            guard let array = arrays.popLast() else { return nil }
+            elements -= array.capacity
+            return array
+        }
+
+        /// Keeps an empty array, when there is room for it.
+        mutating func keep(_ array: [Element]) {
+            let capacity = array.capacity
+            guard capacity > 0, arrays.count < ReusedStorage.maxArrays, elements + capacity <= ReusedStorage.maxKeptElements
+            else { return }
+            elements += capacity
+            arrays.append(array)
+        }
+    }
+
     private struct Kept {
         var rows: [[FeatureValue]] = []
-        var listingArrays: [[[FeatureValue]]] = []
-        var predictionArrays: [[Prediction]] = []
-        var termCountArrays: [[TermCount?]] = []
+        var listingArrays = Shelf<[FeatureValue]>()
+        var predictionArrays = Shelf<Prediction>()
+        var termCountArrays = Shelf<TermCount?>()
     }
     /// Boxed rather than stored `var`s, whose run-time exclusivity checks cost more than the
     /// allocations this saves (`ConfinedBox`); this object is confined to its thread.
@@ -29,9 +52,10 @@ final class ReusedStorage {
     /// Arrays of each kind kept. The worker, at idle priority, finishes jobs in bursts, and a
     /// burst's arrays are all taken back at once, to serve the requests until the next one.
     static let maxArrays = 64
-    /// Arrays with room for more elements than this are let go of (a rare huge batch does not
-    /// pin its memory): at most 64 × 1024 elements of each kind are kept.
-    static let maxKeptCapacity = 1024
+    /// Elements of each kind kept, all arrays of the kind together (a huge batch does not pin
+    /// its memory): at most about 330 KB of predictions, 140 KB of term counts and 64 KB of
+    /// listings arrays a thread, and 1,024 rows.
+    static let maxKeptElements = 8192
 
     /// A row of `width` missing values.
     func row(width: Int) -> [FeatureValue] {
@@ -44,18 +68,18 @@ final class ReusedStorage {
     }
 
     /// An empty listings array (with the room a previous request left in it).
-    func listings() -> [[FeatureValue]] { kept.value.listingArrays.popLast() ?? [] }
+    func listings() -> [[FeatureValue]] { kept.value.listingArrays.take() ?? [] }
 
     /// An empty predictions array with room for `capacity`.
     func predictions(capacity: Int) -> [Prediction] {
-        var predictions = kept.value.predictionArrays.popLast() ?? []
+        var predictions = kept.value.predictionArrays.take() ?? []
         predictions.reserveCapacity(capacity)
         return predictions
     }
 
     /// `count` nil term counts.
     func termCounts(count: Int) -> [TermCount?] {
-        guard var counts = kept.value.termCountArrays.popLast() else { return [TermCount?](filledWith: nil, count: count) }
+        guard var counts = kept.value.termCountArrays.take() else { return [TermCount?](filledWith: nil, count: count) }
         for _ in 0..<count { counts.append(nil) }
         return counts
     }
@@ -71,7 +95,7 @@ final class ReusedStorage {
     func takeBack(termCounts: consuming [TermCount?]) {
         var counts = termCounts
         counts.removeAll(keepingCapacity: true)
-        Self.keep(counts, in: &kept.value.termCountArrays)
+        kept.value.termCountArrays.keep(counts)
     }
 
     /// Takes the listings and predictions out of their last holder (leaving them empty),
@@ -85,18 +109,16 @@ final class ReusedStorage {
             kept.value.rows.append(row)
         }
         if !listings.isEmpty { listings.removeAll(keepingCapacity: true) }  // rows past `maxRows`
-        Self.keep(listings, in: &kept.value.listingArrays)
+        kept.value.listingArrays.keep(listings)
 
         var predictions: [Prediction] = []
         swap(&predictions, &givenPredictions)
         predictions.removeAll(keepingCapacity: true)
-        Self.keep(predictions, in: &kept.value.predictionArrays)
+        kept.value.predictionArrays.keep(predictions)
     }
 
-    private static func keep<Element>(_ array: [Element], in kept: inout [[Element]]) {
-        guard array.capacity > 0, array.capacity <= maxKeptCapacity, kept.count < maxArrays else { return }
-        kept.append(array)
-    }
+    /// Predictions' capacity kept now (tests).
+    var testsOnly_predictionElements: Int { kept.value.predictionArrays.elements }
 
     /// What is kept now (tests).
     var testsOnly_counts: (rows: Int, listings: Int, predictions: Int, termCounts: Int) {
