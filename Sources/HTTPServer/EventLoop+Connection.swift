@@ -79,9 +79,10 @@ extension EventLoop {
                 switch consume action {
                 case .sendContinue:
                     connection.output.append(contentsOf: ResponseEncoder.continueBytes)
-                case .send(let outgoing):
+                case .send(var outgoing):
                     ResponseEncoder.encode(outgoing, date: dateCache.current(), into: &connection.output)
                     context.counters.responsesSent.add(1, ordering: .relaxed)
+                    if outgoing.response.recyclesBody { ResponseBodies.giveBack(&outgoing.response.body) }
                 case .handle(var request):
                     request.arrivedOverTLS = connection.tls != nil
                     let running = context.counters.inFlightRequests.add(1, ordering: .relaxed).newValue

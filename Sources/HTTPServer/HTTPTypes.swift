@@ -289,12 +289,16 @@ public struct HTTPResponse: Sendable {
     /// writes a new id). The route chain sets it here rather than in `headers`: a shared
     /// response's headers (a static health answer) would be copied for every request.
     public var requestID: String?
+    /// The body came from `ResponseBodies.take(capacity:)` and goes back there once written.
+    public var recyclesBody: Bool
 
-    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = [], requestID: String? = nil) {
+    public init(status: HTTPStatus = .ok, headers: HTTPHeaders = [:], body: [UInt8] = [], requestID: String? = nil,
+                recyclesBody: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
         self.requestID = requestID
+        self.recyclesBody = recyclesBody
     }
 }
 

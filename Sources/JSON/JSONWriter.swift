@@ -11,6 +11,13 @@ public struct JSONWriter {
         storage.reserveCapacity(capacity)
     }
 
+    /// Writes after what `storage` holds (an empty buffer to reuse, say), with room for
+    /// `capacity` bytes in all.
+    public init(appendingTo storage: [UInt8], capacity: Int) {
+        self.storage = storage
+        self.storage.reserveCapacity(capacity)
+    }
+
     /// A literal of up to four bytes (most are one: `]`, `,`, `}`) is appended byte by byte,
     /// inlined, at a few instructions a byte; longer ones take one bulk append (~60).
     @inlinable @inline(__always)

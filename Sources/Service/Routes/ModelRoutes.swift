@@ -43,7 +43,7 @@ struct ModelRoutes {
         if form == .columns {
             Self.writeColumns(batch, to: &out)
             scoring.recycle(consume batch)
-            return Self.json(out.bytes)
+            return Self.reusedJSON(out.bytes)
         }
         let serving = batch.serving
         out.raw(",\"predictions\":[")
@@ -61,7 +61,7 @@ struct ModelRoutes {
         }
         out.raw("]}")
         scoring.recycle(consume batch)
-        return Self.json(out.bytes)
+        return Self.reusedJSON(out.bytes)
     }
 
     func explain(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -92,7 +92,7 @@ struct ModelRoutes {
             out.raw("}")
         }
         out.raw("]}")
-        return Self.json(out.bytes)
+        return Self.reusedJSON(out.bytes)
     }
 
     /// TF Serving's columnar answer: `,"outputs":{"id":[…],"score":[…],"label":[…]}}`.
@@ -132,8 +132,9 @@ struct ModelRoutes {
     }
 
     /// `{"model_name":…,"model_version":…` — the start of every scoring response.
+    /// Written into a body the thread reused (`ResponseBodies`): answer with `reusedJSON`.
     private static func beginBody(_ handle: ServableHandle<ServingModel>, version: Int, capacity: Int) -> JSONWriter {
-        var out = JSONWriter(capacity: capacity)
+        var out = JSONWriter(appendingTo: ResponseBodies.take(capacity: capacity), capacity: capacity)
         out.raw("{\"model_name\":")
         out.string(handle.model)
         out.raw(",\"model_version\":")
@@ -385,6 +386,12 @@ struct ModelRoutes {
 
     static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, headers: jsonHeaders, body: body)
+    }
+
+    /// `json` for a body from `ResponseBodies.take(capacity:)` (`beginBody`), which goes back
+    /// there once written.
+    static func reusedJSON(_ body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: .ok, headers: jsonHeaders, body: body, recyclesBody: true)
     }
 
     /// Shared by every JSON answer (the request id travels beside the headers, so none is
