@@ -296,7 +296,13 @@ final class V2ListingDecoder: Sendable {
     private func setRows(_ rows: Int, _ parser: inout JSONParser, _ state: inout RequestState) throws(JSONParseError) {
         if state.rows == 0 {
             state.rows = rows
-            state.listings = signature.emptyListings(rows)
+            // Rows and an array this thread used before, when it has them (`ReusedStorage`).
+            let storage = ReusedStorage.perThread.current
+            let width = signature.emptyRow.count
+            var listings = storage.listings()
+            listings.reserveCapacity(rows)
+            for _ in 0..<rows { listings.append(storage.row(width: width)) }
+            state.listings = listings
         } else if state.rows != rows {
             throw Self.decline(parser)
         }

@@ -85,6 +85,7 @@ struct V2Routes {
         }
         let (batch, decoded) = try score(request, headerLength: headerLength)
         let (header, binary) = V2Codec.response(batch, request: decoded)
+        scoring.recycle(consume batch)
         if binary.isEmpty { return ModelRoutes.json(header) }
         return HTTPResponse(
             headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],
