@@ -28,7 +28,7 @@ final class ReusedStorage {
         }
 
         /// Keeps an empty array, when there is room for it.
-        mutating func keep(_ array: [Element]) {
+        mutating func keep(_ array: consuming [Element]) {
             let capacity = array.capacity
             guard capacity > 0, arrays.count < ReusedStorage.maxArrays, elements + capacity <= ReusedStorage.maxKeptElements
             else { return }
@@ -95,7 +95,7 @@ final class ReusedStorage {
     func takeBack(termCounts: consuming [TermCount?]) {
         var counts = termCounts
         counts.removeAll(keepingCapacity: true)
-        kept.value.termCountArrays.keep(counts)
+        kept.value.termCountArrays.keep(consume counts)
     }
 
     /// Takes the listings and predictions out of their last holder (leaving them empty),
@@ -109,12 +109,12 @@ final class ReusedStorage {
             kept.value.rows.append(row)
         }
         if !listings.isEmpty { listings.removeAll(keepingCapacity: true) }  // rows past `maxRows`
-        kept.value.listingArrays.keep(listings)
+        kept.value.listingArrays.keep(consume listings)
 
         var predictions: [Prediction] = []
         swap(&predictions, &givenPredictions)
         predictions.removeAll(keepingCapacity: true)
-        kept.value.predictionArrays.keep(predictions)
+        kept.value.predictionArrays.keep(consume predictions)
     }
 
     /// Predictions' capacity kept now (tests).
