@@ -79,7 +79,8 @@ struct Scoring: Sendable {
         let metrics = serving.metrics, canaryMetrics = canary?.1.servable.metrics
         var tally = PredictionTally(labelCount: serving.model.labels.count)
         var canaryTally = PredictionTally(labelCount: canary?.1.servable.model.labels.count ?? 0)
-        // Arrays this thread used for earlier requests when it has them back from the monitor.
+        // Arrays this thread used for earlier requests, when the monitor or those requests
+        // gave them back (`ReusedStorage`).
         let storage = ReusedStorage.perThread.current
         var predictions = storage.predictions(capacity: listings.count)
         var byCanary: [Bool]?
@@ -126,7 +127,7 @@ struct Scoring: Sendable {
                 shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
                 listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)
         } ?? false
-        if !batch.monitored, let counts = termCounts.take() { ReusedStorage.perThread.current.takeBack(termCounts: counts) }
+        if !batch.monitored, let counts = termCounts.take() { storage.takeBack(termCounts: counts) }
         return batch
     }
 
