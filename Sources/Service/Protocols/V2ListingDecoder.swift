@@ -40,9 +40,19 @@ final class V2ListingDecoder: Sendable {
         let datatype: V2Datatype
     }
 
+    /// `count` listings of `width` missing values each. By default new ones; the service
+    /// passes `ReusedStorage.emptyListings`, rows and an array the thread used before.
+    private let emptyListings: @Sendable (_ count: Int, _ width: Int) -> [[FeatureValue]]
+
+    static let newListings: @Sendable (Int, Int) -> [[FeatureValue]] = { count, width in
+        [[FeatureValue]](filledWith: [FeatureValue](filledWith: .missing, count: width), count: count)
+    }
+
     /// nil when the signature has more than 64 fields, or a name that is empty or not ASCII
     /// (the general path serves those).
-    init?(signature: V2Signature, maxBatchSize: Int) {
+    init?(signature: V2Signature, maxBatchSize: Int,
+          emptyListings: @escaping @Sendable (_ count: Int, _ width: Int) -> [[FeatureValue]] = V2ListingDecoder.newListings) {
+        self.emptyListings = emptyListings
         guard !signature.fields.contains(where: \.name.isEmpty),
             let names = KnownMembers(matching: signature.fields.map(\.name))
         else { return nil }
@@ -296,13 +306,7 @@ final class V2ListingDecoder: Sendable {
     private func setRows(_ rows: Int, _ parser: inout JSONParser, _ state: inout RequestState) throws(JSONParseError) {
         if state.rows == 0 {
             state.rows = rows
-            // Rows and an array this thread used before, when it has them (`ReusedStorage`).
-            let storage = ReusedStorage.perThread.current
-            let width = signature.emptyRow.count
-            var listings = storage.listings()
-            listings.reserveCapacity(rows)
-            for _ in 0..<rows { listings.append(storage.row(width: width)) }
-            state.listings = listings
+            state.listings = emptyListings(rows, signature.emptyRow.count)
         } else if state.rows != rows {
             throw Self.decline(parser)
         }
