@@ -3,7 +3,6 @@ import HTTPServer
 import Inference
 import JSON
 import Logging
-import Glibc
 import Testing
 @testable import Service
 
@@ -73,10 +72,9 @@ import Testing
             "VIGIA_STORAGE_PATH": storage.root.path, "VIGIA_LOGGING_ACCESS_LOG": "false",
         ])
         let service = VigiaService(configuration: configuration, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
-        try service.registry.start()
-        defer { service.registry.shutdown() }
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !service.registry.isReady, ContinuousClock.now < deadline { usleep(10_000) }
+        // One pass on this thread loads and publishes the version (no watcher to wait for).
+        service.registry.testsOnly_pollNow()
+        #expect(service.registry.isReady)
         let serving = try service.registry.handle(model: storage.model).servable
 
         // The optional field matters to the score, so a value left over would show.
