@@ -15,26 +15,23 @@ public enum ResponseBodies {
     /// Confined to its thread (`PerThread`); boxed, for accesses without run-time exclusivity
     /// checks (`ConfinedBox`).
     private final class Shelf: Sendable {
-        let bodies = ConfinedBox<[[UInt8]]>([])
+        let bodies = ConfinedBox(ArrayShelf<UInt8>(
+            maxArrays: maxKept, maxElements: maxKept * maxKeptCapacity, maxCapacity: maxKeptCapacity))
     }
     private static let perThread = PerThread { Shelf() }
 
     /// An empty body with room for `capacity` bytes: one this thread gave back, or a new one.
     public static func take(capacity: Int) -> [UInt8] {
-        var body = perThread.current.bodies.value.popLast() ?? []
+        var body = perThread.current.bodies.value.take() ?? []
         body.reserveCapacity(capacity)
         return body
     }
 
-    /// Empties the body of a written response (leaving it empty there) and keeps it.
+    /// Takes the body of a written response (leaving it empty there) and keeps it, emptied.
     public static func giveBack(_ given: inout [UInt8]) {
         var body: [UInt8] = []
         swap(&body, &given)
-        guard body.capacity <= maxKeptCapacity else { return }
-        let shelf = perThread.current.bodies
-        guard shelf.value.count < maxKept else { return }
-        body.removeAll(keepingCapacity: true)
-        shelf.value.append(body)
+        perThread.current.bodies.value.keep(consume body)
     }
 
     /// Bodies kept on this thread now (tests).

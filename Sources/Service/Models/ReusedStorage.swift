@@ -14,34 +14,11 @@ import Posix
 final class ReusedStorage {
     static let perThread = PerThread { ReusedStorage() }
 
-    /// Arrays of one kind kept for reuse, within `maxArrays` and `maxKeptElements`.
-    private struct Shelf<Element> {
-        private var arrays: [[Element]] = []
-        /// The kept arrays' capacities, summed.
-        private(set) var elements = 0
-        var count: Int { arrays.count }
-
-        mutating func take() -> [Element]? {
-            guard let array = arrays.popLast() else { return nil }
-            elements -= array.capacity
-            return array
-        }
-
-        /// Keeps an empty array, when there is room for it.
-        mutating func keep(_ array: consuming [Element]) {
-            let capacity = array.capacity
-            guard capacity > 0, arrays.count < ReusedStorage.maxArrays, elements + capacity <= ReusedStorage.maxKeptElements
-            else { return }
-            elements += capacity
-            arrays.append(array)
-        }
-    }
-
     private struct Kept {
         var rows: [[FeatureValue]] = []
-        var listingArrays = Shelf<[FeatureValue]>()
-        var predictionArrays = Shelf<Prediction>()
-        var termCountArrays = Shelf<TermCount?>()
+        var listingArrays = ArrayShelf<[FeatureValue]>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
+        var predictionArrays = ArrayShelf<Prediction>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
+        var termCountArrays = ArrayShelf<TermCount?>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
     }
     /// Boxed rather than stored `var`s, whose run-time exclusivity checks cost more than the
     /// allocations this saves (`ConfinedBox`); this object is confined to its thread.
@@ -101,11 +78,9 @@ final class ReusedStorage {
         if let counts = contents.termCounts.take() { takeBack(termCounts: counts) }
     }
 
-    /// Empties term counts no one else holds and keeps them.
+    /// Keeps term counts no one else holds (emptied).
     func takeBack(termCounts: consuming [TermCount?]) {
-        var counts = termCounts
-        counts.removeAll(keepingCapacity: true)
-        kept.value.termCountArrays.keep(consume counts)
+        kept.value.termCountArrays.keep(consume termCounts)
     }
 
     /// Takes the listings and predictions out of their last holder (leaving them empty),
@@ -118,12 +93,10 @@ final class ReusedStorage {
             for i in row.indices { row[i] = .missing }
             kept.value.rows.append(row)
         }
-        if !listings.isEmpty { listings.removeAll(keepingCapacity: true) }  // rows past `maxRows`
-        kept.value.listingArrays.keep(consume listings)
+        kept.value.listingArrays.keep(consume listings)  // emptied of rows past `maxRows`
 
         var predictions: [Prediction] = []
         swap(&predictions, &givenPredictions)
-        predictions.removeAll(keepingCapacity: true)
         kept.value.predictionArrays.keep(consume predictions)
     }
 
