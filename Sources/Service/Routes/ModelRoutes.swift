@@ -42,9 +42,15 @@ struct ModelRoutes {
         var out = Self.beginBody(batch.handle, version: batch.answeringVersion, capacity: 96 + 96 * batch.results.count)
         if form == .columns {
             Self.writeColumns(batch, to: &out)
-            scoring.recycle(consume batch)
-            return Self.reusedJSON(out.bytes)
+        } else {
+            Self.writePredictions(batch, to: &out)
         }
+        scoring.recycle(consume batch)
+        return Self.reusedJSON(out.bytes)
+    }
+
+    /// KServe V1's answer: `,"predictions":[…]}`, one scored item per listing.
+    private static func writePredictions(_ batch: Scoring.Batch<Prediction>, to out: inout JSONWriter) {
         let serving = batch.serving
         out.raw(",\"predictions\":[")
         for (i, prediction) in batch.results.enumerated() {
@@ -60,8 +66,6 @@ struct ModelRoutes {
             out.raw("}")
         }
         out.raw("]}")
-        scoring.recycle(consume batch)
-        return Self.reusedJSON(out.bytes)
     }
 
     func explain(_ request: HTTPRequest) throws -> HTTPResponse {
