@@ -81,15 +81,14 @@ final class HandedOver: @unchecked Sendable {
     private static let maxSpares = 64
     /// Jobs of this thread's the worker has finished with (and dropped its references to).
     let finished = Atomic<Int>(0)
+    /// This thread's reused storage, which finished jobs give their arrays back to.
+    private let storage = ReusedStorage.perThread.current
 
     /// A job to fill: a spare, or a new one.
     func job() -> MonitorJob { spares.value.popLast() ?? MonitorJob() }
 
     /// Keeps a job the queue took.
     func keep(_ job: MonitorJob) { jobs.value.keep(job) }
-
-    /// This thread's reused storage, which finished jobs give their arrays back to.
-    private let storage = ReusedStorage.perThread.current
 
     /// Empties (frees, on this thread) every kept job the worker has finished with, and keeps
     /// it as a spare; its listings, predictions and term counts go back to `storage`.
