@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "HTTPServer", dependencies: ["Posix", "COpenSSL", "JSON"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
-        .target(name: "Inference", dependencies: ["Posix"]),
+        .target(name: "Inference", dependencies: ["Posix", "CSystem"]),
         // In-process predict/explain timing for the Inference target (release builds).
         .executableTarget(name: "inference-bench", dependencies: ["Inference"]),
         // Generic over what it loads (a `ServableLoader`); Service plugs Inference in.

@@ -1,3 +1,4 @@
+import CSystem
 // The compiled (runtime) form of a PipelineSpec: validated once at load time, then used
 // read-only by every request thread.
 
@@ -134,12 +135,21 @@ public struct FeaturePipeline: Sendable {
                     let end = sharedAnalysisEnd[k]
                     let value = fieldIndex < values.count ? values[fieldIndex] : .missing
                     if case .text(let text) = steps[k].block, case .string(let string) = value {
+                        // A lone word block tokenises straight from the UTF-8; blocks sharing
+                        // one analysis (or a text that outgrows the buffer) read its scalars.
+                        if end == k + 1, let tally = text._withUnsafeGuaranteedRef({ text in
+                            text.append(wordsOf: string, offset: Int32(truncatingIfNeeded: offsets[k]), to: &sink)
+                        }) {
+                            if let termCounts, steps[k].reportsTerms { termCounts[fieldIndex] = text._withUnsafeGuaranteedRef { $0.termCount(tally) } }
+                            k = end
+                            continue
+                        }
                         let analysed = text._withUnsafeGuaranteedRef { text in
                             text.extractor.withAnalysedScalars(string) { scalars in
                                 for j in k..<end {
                                     guard case .text(let block) = steps[j].block else { continue }
                                     block._withUnsafeGuaranteedRef { block in
-                                        let tally = block.append(analysed: scalars, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                                        let tally = block.append(analysed: .scalars(scalars), offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
                                         if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = block.termCount(tally) }
                                     }
                                 }
@@ -342,8 +352,9 @@ final class TextBlock: Sendable {
     let vectorizer: Vectorizer
     /// Every present column counts 1 before idf and norm (scikit-learn `binary=True`).
     let binary: Bool
-    /// Texts of at least this many analysed scalars count their hits in the thread's
-    /// `ColumnCounter` (`Int.max`: never, a block wider than the counter takes).
+    /// Texts with at least this many n-gram starts (`AnalysedText.estimatedStarts`) count
+    /// their hits in the thread's `ColumnCounter` (`Int.max`: never, a block wider than the
+    /// counter takes).
     let countsHitsFrom: Int
     /// This block's name in the threads' `WordHitCache`s (`char_wb` blocks).
     let cacheID = WordHitCache.newBlockID()
@@ -397,13 +408,12 @@ final class TextBlock: Sendable {
         countsHitsFrom = Self.countsHitsFrom(extractor: extractor, width: Self.width(of: vectorizer))
     }
 
-    /// The text length from which a block likely has `TermHitSort.radixThreshold` hits or more:
-    /// every scalar starts a char n-gram of each length, about every fourth a word.
+    /// The n-gram starts from which a block likely has `TermHitSort.radixThreshold` hits or
+    /// more: each starts an n-gram of every length.
     private static func countsHitsFrom(extractor: TermExtractor, width: Int) -> Int {
         guard width <= ColumnCounter.maximumWidth else { return .max }
         let span = extractor.ngramMax - extractor.ngramMin + 1
-        let starts = (TermHitSort.radixThreshold + span - 1) / span  // n-gram starts needed
-        return extractor.analyzer == .word ? 4 * starts : starts
+        return (TermHitSort.radixThreshold + span - 1) / span
     }
 
     var width: Int { Self.width(of: vectorizer) }
@@ -450,7 +460,11 @@ final class TextBlock: Sendable {
     func tally(_ text: String) -> TermTally {
         var hits = HitCount()
         var terms = 0
-        if extractor.withAnalysedScalars(text, { terms = collectHits(analysed: $0, into: &hits) }) {
+        if extractor.tokenizesFromUTF8,
+           extractor.withWordTokens(text, { terms = collectHits(analysed: .words($0), into: &hits) }) {
+            return TermTally(terms: terms, hits: hits.count)
+        }
+        if extractor.withAnalysedScalars(text, { terms = collectHits(analysed: .scalars($0), into: &hits) }) {
             return TermTally(terms: terms, hits: hits.count)
         }
         var discarded = DiscardedColumns()
@@ -466,16 +480,27 @@ final class TextBlock: Sendable {
         }
     }
 
+    /// `append(analysed:offset:to:)` for `text` tokenised straight from its UTF-8
+    /// (`TermExtractor.withWordTokens`); nil when this block's extractor cannot, or the
+    /// tokens outgrow its buffer, for the analysed scalars to take the text.
+    @inline(__always)
+    func append<Sink: FeatureSink>(wordsOf text: String, offset: Int32, to sink: inout Sink) -> TermTally? {
+        guard extractor.tokenizesFromUTF8 else { return nil }
+        var tally: TermTally?
+        _ = extractor.withWordTokens(text) { tally = append(analysed: .words($0), offset: offset, to: &sink) }
+        return tally
+    }
+
     /// The block's columns for a text already analysed (`TermExtractor.withAnalysedScalars`),
     /// the same as `append(_:offset:to:)` gives, to the last bit: the hits counted per column
     /// in the thread's `ColumnCounter` when there may be many (char n-grams, long texts; blocks
     /// up to the counter's maximum width), else gathered on the stack and sorted (a title's
     /// twenty word n-grams sort by insertion in less than the counter's bookkeeping).
     @discardableResult
-    func append<Sink: FeatureSink>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>, offset: Int32, to sink: inout Sink) -> TermTally {
-        if scalars.count >= countsHitsFrom {
+    func append<Sink: FeatureSink>(analysed text: AnalysedText, offset: Int32, to sink: inout Sink) -> TermTally {
+        if text.estimatedStarts(extractor.analyzer) >= countsHitsFrom {
             var counted = CountedHits(counter: ColumnCounter.forCurrentThread(width: width))
-            let terms = collectHits(analysed: scalars, into: &counted)
+            let terms = collectHits(analysed: text, into: &counted)
             guard counted.count > 0 else { return TermTally(terms: terms, hits: 0) }
             // Room for every column, so that emit reads the counts once.
             counted.counter.reserveMerged(counted.count)
@@ -485,7 +510,7 @@ final class TextBlock: Sendable {
         }
         return withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
             var hits = TermHits(stack: stack)
-            let terms = collectHits(analysed: scalars, into: &hits)
+            let terms = collectHits(analysed: text, into: &hits)
             hits.withHits { emit($0, offset: offset, to: &sink) }
             return TermTally(terms: terms, hits: hits.count)
         }
@@ -497,9 +522,14 @@ final class TextBlock: Sendable {
     /// `char_wb` blocks go word by word through the thread's `WordHitCache`.
     /// Returns how many terms there were, found or not.
     @inline(__always)
-    private func collectHits<Collector: HitCollector>(analysed scalars: UnsafeBufferPointer<Unicode.Scalar>,
+    private func collectHits<Collector: HitCollector>(analysed text: AnalysedText,
                                                        into collector: inout Collector) -> Int {
-        let cache = extractor.analyzer == .charWB ? WordHitCache.forCurrentThread() : nil
+        var cache: WordHitCache?
+        var scalars = UnsafeBufferPointer<Unicode.Scalar>(start: nil, count: 0)
+        if extractor.analyzer == .charWB, case .scalars(let analysed) = text {
+            cache = WordHitCache.forCurrentThread()
+            scalars = analysed
+        }
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, _):
             return vocabulary.withLookup { lookup in
@@ -510,7 +540,7 @@ final class TextBlock: Sendable {
                     return visitor.terms
                 }
                 var visitor = VocabularyHits(lookup: lookup, collector: collector)
-                extractor.visitUnorderedTerms(scalars, &visitor)
+                extractor.visitUnorderedTerms(text, &visitor)
                 collector = visitor.collector
                 return visitor.terms
             }
@@ -523,7 +553,7 @@ final class TextBlock: Sendable {
                 return visitor.terms
             }
             var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
-            extractor.visitUnorderedTerms(scalars, &visitor)
+            extractor.visitUnorderedTerms(text, &visitor)
             collector = visitor.collector
             return visitor.terms
         }
@@ -759,6 +789,13 @@ struct TermTable: Sendable {
         @inline(__always)
         func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
             column(of: term, hash: hash, prefix: TermTable.prefix(of: term))
+        }
+
+        /// Starts loading the slot where a lookup of `hash` begins.
+        @inline(__always)
+        func prefetch(hash: UInt64) {
+            guard let base = slots.baseAddress else { return }
+            csystem_prefetch(base + (Int(truncatingIfNeeded: hash) & mask))
         }
 
         /// `column(of:hash:)` for a term followed by at least `TermExtractor.termPadding`

@@ -75,6 +75,9 @@ struct VocabularyHits<Collector: HitCollector>: HitVisitor {
         terms += 1
         if let column = lookup.column(ofPadded: term, hash: hash) { collector.collect(TermHit(column: column, negative: false)) }
     }
+
+    @inline(__always)
+    func expect(hash: UInt64) { lookup.prefetch(hash: hash) }
 }
 
 /// Terms hashed into `nFeatures` columns (scikit-learn's HashingVectorizer), each a hit.

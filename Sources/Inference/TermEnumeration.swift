@@ -38,6 +38,13 @@ enum TermHash {
 /// (valid during the call) and its `TermHash`.
 protocol TermVisitor {
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64)
+    /// Called with each term's hash before any term is visited, so that the visitor can start
+    /// loading what `visit` will read (a vocabulary table's slot, say).
+    func expect(hash: UInt64)
+}
+
+extension TermVisitor {
+    @inline(__always) func expect(hash: UInt64) {}
 }
 
 extension TermExtractor {
@@ -73,11 +80,16 @@ extension TermExtractor {
     /// type rather than a closure, so that what the caller does with a term (a vocabulary
     /// lookup, say) inlines into the walk.
     @inline(__always)
-    func visitUnorderedTerms<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ visitor: inout Visitor) {
-        switch analyzer {
-        case .word: forEachWordNGram(scalars, &visitor)
-        case .charWB: forEachCharWBNGram(scalars, &visitor)
-        case .char: forEachCharNGram(scalars, &visitor)
+    func visitUnorderedTerms<Visitor: TermVisitor>(_ text: AnalysedText, _ visitor: inout Visitor) {
+        switch text {
+        case .words(let tokens):
+            Self.visitWordNGrams(tokens, ngramMin...ngramMax, &visitor)
+        case .scalars(let scalars):
+            switch analyzer {
+            case .word: forEachWordNGram(scalars, &visitor)
+            case .charWB: forEachCharWBNGram(scalars, &visitor)
+            case .char: forEachCharNGram(scalars, &visitor)
+            }
         }
     }
 
@@ -89,56 +101,83 @@ extension TermExtractor {
         // What the walk reads of `self`, as locals: a closure that used `self` copied the whole
         // extractor (its sets and tables retained, then released) twice a call.
         let stopWords = self.stopWords
-        let filtersStopWords = !stopWords.isEmpty
-        let ngramMin = self.ngramMin, ngramMax = self.ngramMax
-        Self.withBuffers(bytes: 5 * n + 1, offsets: n + 2) { bytes, bounds in
-            // Token k is bytes[bounds[2k] ..< bounds[2k + 1]]; at most n / 2 tokens of ≥ 2 scalars.
-            // Wrapping arithmetic in the per-scalar loops: the counts are bounded by the buffer
-            // sizes (at most 5n + 1 bytes), and each overflow check was two instructions a scalar.
-            var byteCount = 0, tokenCount = 0
-            var i = 0
-            while i < n {
-                guard PythonCharacterClass.isWord(scalars[i]) else { i &+= 1; continue }
-                let runMark = byteCount  // before the run and its separating space
-                if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount &+= 1 }
-                let runStart = byteCount
-                let first = i
-                repeat {
-                    byteCount &+= Self.writeUTF8(scalars[i], to: bytes + byteCount)
-                    i &+= 1
-                } while i < n && PythonCharacterClass.isWord(scalars[i])
-                if i - first >= 2
-                    && (!filtersStopWords
-                        || !Self.isStopWord(UnsafeBufferPointer(start: bytes + runStart, count: byteCount - runStart), in: stopWords)) {
-                    bounds[2 * tokenCount] = Int32(truncatingIfNeeded: runStart)
-                    bounds[2 * tokenCount + 1] = Int32(truncatingIfNeeded: byteCount)
-                    tokenCount += 1
-                } else {
-                    byteCount = runMark
-                }
-            }
-            Self.zeroPadding(at: bytes + byteCount)
+        let ngrams = ngramMin...ngramMax
+        // Every scalar at most 4 bytes and a separator: the tokens always fit.
+        Self.withBuffers(bytes: 5 * n + WordTokenizer.slack, offsets: n + 2) { bytes, bounds in
+            var tokenizer = WordTokenizer(bytes: bytes, capacity: 5 * n, bounds: bounds, tokenCapacity: n / 2 + 1)
+            for scalar in scalars { tokenizer.put(scalar) }
+            guard let tokens = tokenizer.finish(droppingStopWords: stopWords) else { return }
+            Self.visitWordNGrams(tokens, ngrams, &visitor)
+        }
+    }
+
+    /// Whether `withWordTokens` can tokenise this extractor's texts: word n-grams, and no
+    /// contextual normalisation step (those read the whole analysed text).
+    var tokenizesFromUTF8: Bool { analyzer == .word && !normalization.contextual }
+
+    /// Calls `body` with the word tokens of `text`, lowercased, stripped and tokenised in one
+    /// pass over its UTF-8, without the analysed scalars in between (`tokenizesFromUTF8`
+    /// extractors only). Returns false without calling `body` when the tokens outgrow buffers
+    /// of three bytes per byte of the text (Hangul syllables decompose to three jamo) and a
+    /// token per two: a few compatibility characters expand to many scalars, and
+    /// `withAnalysedScalars` then takes the text.
+    func withWordTokens(_ text: String, _ body: (WordTokens) -> Void) -> Bool {
+        let length = text.utf8.count
+        let capacity = 3 * length + 16
+        let tokenCapacity = length / 2 + 4
+        var fitted = false
+        let stopWords = self.stopWords
+        Self.withBuffers(bytes: capacity + WordTokenizer.slack, offsets: 2 * tokenCapacity) { bytes, bounds in
+            var tokenizer = WordTokenizer(bytes: bytes, capacity: capacity, bounds: bounds, tokenCapacity: tokenCapacity)
+            normalize(text, into: &tokenizer)
+            guard let tokens = tokenizer.finish(droppingStopWords: stopWords) else { return }
+            fitted = true
+            body(tokens)
+        }
+        return fitted
+    }
+
+    /// The word n-grams of `tokens` with lengths in `ngrams`: the n-gram starting at token i
+    /// extends the (n−1)-gram's bytes and hash. Two passes: every hash first, each handed to
+    /// `visitor.expect` (the loads a vocabulary lookup waits for, up to one a term, then run
+    /// side by side rather than one after the other), then the visits.
+    @inline(__always)
+    static func visitWordNGrams<Visitor: TermVisitor>(_ tokens: WordTokens, _ ngrams: ClosedRange<Int>, _ visitor: inout Visitor) {
+        let bytes = tokens.bytes, bounds = tokens.bounds, tokenCount = tokens.count
+        let ngramMin = ngrams.lowerBound, ngramMax = ngrams.upperBound
+        let longest = min(ngramMax, tokenCount)
+        guard longest >= ngramMin else { return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: tokenCount * (longest - ngramMin + 1)) { hashes in
+            guard let hashes = hashes.baseAddress else { return }
+            var k = 0
             for i in 0..<tokenCount {
-                let first = Int(bounds[2 * i])
                 var hash = TermHash.start
-                var position = first
-                for length in 1...ngramMax {
-                    let last = i + length - 1
+                var position = Int(bounds[2 * i])
+                for length in 1...longest {
+                    let last = i &+ length &- 1
                     if last >= tokenCount { break }
                     let end = Int(bounds[2 * last + 1])
                     while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
                     if length >= ngramMin {
-                        visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash))
+                        let finished = TermHash.finished(hash)
+                        visitor.expect(hash: finished)
+                        hashes[k] = finished
+                        k &+= 1
                     }
                 }
             }
+            k = 0
+            for i in 0..<tokenCount {
+                let first = Int(bounds[2 * i])
+                for length in ngramMin...longest {
+                    let last = i &+ length &- 1
+                    if last >= tokenCount { break }
+                    let end = Int(bounds[2 * last + 1])
+                    visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end &- first), hash: hashes[k])
+                    k &+= 1
+                }
+            }
         }
-    }
-
-    /// Out of line, so that the set's generic machinery stays out of the tokenizer's loop.
-    @inline(never)
-    private static func isStopWord(_ token: UnsafeBufferPointer<UInt8>, in stopWords: Set<[UInt8]>) -> Bool {
-        stopWords.contains(Array(token))
     }
 
     /// scikit-learn `_char_wb_ngrams`: per whitespace-separated word padded with a space on each
@@ -257,14 +296,14 @@ extension TermExtractor {
     /// Zeroes the `termPadding` bytes at `end` (one store, where `initialize(repeating:)`
     /// called memset).
     @inline(__always)
-    private static func zeroPadding(at end: UnsafeMutablePointer<UInt8>) {
+    static func zeroPadding(at end: UnsafeMutablePointer<UInt8>) {
         UnsafeMutableRawPointer(end).storeBytes(of: 0, as: UInt64.self)
     }
 
     /// Runs `body` with `byteCount` temporary bytes (and `termPadding` more) and `offsetCount`
     /// Int32 offsets (each on the stack up to 1 KiB), the scratch every analyzer here needs.
     @inline(__always)
-    private static func withBuffers(bytes byteCount: Int, offsets offsetCount: Int,
+    static func withBuffers(bytes byteCount: Int, offsets offsetCount: Int,
                                     _ body: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Int32>) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount + termPadding) { bytes in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: offsetCount) { offsets in
@@ -285,5 +324,167 @@ extension TermExtractor {
         var count = 0
         UTF8.encode(scalar) { out[count] = $0; count += 1 }
         return count
+    }
+}
+
+/// A text as a block's term walk reads it: its analysed scalars (`withAnalysedScalars`, any
+/// analyzer), or its word tokens made straight from its UTF-8 (`withWordTokens`, word
+/// analyzers only).
+enum AnalysedText {
+    case scalars(UnsafeBufferPointer<Unicode.Scalar>)
+    case words(WordTokens)
+
+    /// About how many n-gram starts the text has: its tokens, or from its scalars, one in four
+    /// for words (a word and its separator) and every one for character n-grams.
+    func estimatedStarts(_ analyzer: TextAnalyzer) -> Int {
+        switch self {
+        case .words(let tokens): tokens.count
+        case .scalars(let scalars): analyzer == .word ? scalars.count / 4 : scalars.count
+        }
+    }
+}
+
+/// Word tokens as `TermExtractor.withWordTokens` and the scalar walk make them: token k is
+/// `bytes[bounds[2k] ..< bounds[2k + 1]]`, tokens separated by single spaces, so every word
+/// n-gram is a contiguous run of `bytes`; `termPadding` zero bytes follow the last token.
+/// Valid during the call it is handed to.
+struct WordTokens {
+    let bytes: UnsafeMutablePointer<UInt8>
+    let bounds: UnsafeMutablePointer<Int32>
+    let count: Int
+}
+
+/// Python's `(?u)\b\w\w+\b` over analysed scalars as they come, written as UTF-8 into a
+/// caller's buffers: maximal runs of ≥ 2 word scalars (stop words are dropped by `finish`).
+/// A scalar sink, so that `TermExtractor.normalize` feeds it straight from the text's UTF-8;
+/// plain values only, so that a local copy of it lives in registers.
+struct WordTokenizer: ScalarSink {
+    /// Bytes past `capacity` the buffer must have: eight bytes stored from just below it, and
+    /// the zero padding after the last token.
+    static let slack = 8 + TermExtractor.termPadding
+
+    private let bytes: UnsafeMutablePointer<UInt8>
+    /// Bytes the tokens may take; a text that needs more sets `overflowed`.
+    private let capacity: Int
+    private let bounds: UnsafeMutablePointer<Int32>
+    /// Tokens `bounds` has room for; a text with more sets `overflowed`.
+    private let tokenCapacity: Int
+    private var byteCount = 0
+    private var tokenCount = 0
+    /// Where the current run's bytes start (after its separating space, when a token came
+    /// before it).
+    private var runStart = 0
+    /// Scalars in the current run; 0 = not in a run.
+    private var runScalars = 0
+    private var overflowed = false
+
+    /// `bytes` must hold `capacity + slack` bytes; `bounds`, `2 × tokenCapacity` Int32s.
+    init(bytes: UnsafeMutablePointer<UInt8>, capacity: Int, bounds: UnsafeMutablePointer<Int32>, tokenCapacity: Int) {
+        self.bytes = bytes
+        self.capacity = capacity
+        self.bounds = bounds
+        self.tokenCapacity = tokenCapacity
+    }
+
+    // Wrapping arithmetic: counts are bounded by the buffers, and each overflow check was two
+    // instructions a scalar.
+    @inline(__always)
+    mutating func put(_ scalar: Unicode.Scalar) {
+        if PythonCharacterClass.isWord(scalar) {
+            if runScalars == 0 { beginRun() }
+            runScalars &+= 1
+            guard byteCount < capacity else { overflowed = true; return }
+            byteCount &+= TermExtractor.writeUTF8(scalar, to: bytes + byteCount)
+        } else if runScalars > 0 {
+            endRun()
+        }
+    }
+
+    /// Up to eight ASCII scalars a run at a time: each stretch of word bytes is stored with one
+    /// 8-byte store (the bytes past it are overwritten later or lie past the end).
+    @inline(__always)
+    mutating func putASCII(_ word: UInt64, count: Int) {
+        var rest = word
+        var wordBytes = ASCIIWord.wordCharacters(word)  // high bit of each byte: a word character
+        var remaining = count
+        while remaining > 0 {
+            if runScalars == 0 {
+                let skipped = wordBytes.trailingZeroBitCount >> 3  // 8 when none is a word byte
+                if skipped >= remaining { return }
+                rest &>>= UInt64(8 * skipped)
+                wordBytes &>>= UInt64(8 * skipped)
+                remaining &-= skipped
+                beginRun()
+            }
+            let run = (~wordBytes & ASCIIWord.highBits).trailingZeroBitCount >> 3  // 8: all word bytes
+            let taken = min(run, remaining)
+            if taken > 0 {
+                guard byteCount < capacity else { overflowed = true; return }
+                UnsafeMutableRawPointer(bytes + byteCount).storeBytes(of: rest.littleEndian, as: UInt64.self)
+                byteCount &+= taken
+                runScalars &+= taken
+            }
+            if taken == remaining { return }
+            endRun()
+            // At most 7 bytes past the run here: the shift is below 64.
+            rest &>>= UInt64(8 * (taken + 1))
+            wordBytes &>>= UInt64(8 * (taken + 1))
+            remaining &-= taken + 1
+        }
+    }
+
+    /// A run's separating space is written even at `capacity` (`slack` has room for it):
+    /// the run's first scalar then overflows.
+    @inline(__always)
+    private mutating func beginRun() {
+        if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount &+= 1 }
+        runStart = byteCount
+    }
+
+    /// Keeps the run as a token when it has ≥ 2 scalars, else drops its bytes and the space
+    /// before them.
+    @inline(__always)
+    private mutating func endRun() {
+        if runScalars >= 2 && !overflowed {
+            if tokenCount < tokenCapacity {
+                bounds[2 * tokenCount] = Int32(truncatingIfNeeded: runStart)
+                bounds[2 * tokenCount + 1] = Int32(truncatingIfNeeded: byteCount)
+                tokenCount &+= 1
+            } else {
+                overflowed = true
+            }
+        } else {
+            byteCount = tokenCount > 0 ? runStart &- 1 : runStart
+        }
+        runScalars = 0
+    }
+
+    /// The tokens, the last run ended, `stopWords` dropped and the padding written; nil when
+    /// they outgrew the buffers.
+    mutating func finish(droppingStopWords stopWords: Set<[UInt8]>) -> WordTokens? {
+        if runScalars > 0 { endRun() }
+        guard !overflowed else { return nil }
+        if !stopWords.isEmpty { dropStopWords(stopWords) }
+        TermExtractor.zeroPadding(at: bytes + byteCount)
+        return WordTokens(bytes: bytes, bounds: bounds, count: tokenCount)
+    }
+
+    /// Removes the stop words among the tokens, moving the others (and single spaces between
+    /// them) towards the start, so that n-grams span the tokens that are kept.
+    @inline(never)
+    private mutating func dropStopWords(_ stopWords: Set<[UInt8]>) {
+        var kept = 0, end = 0
+        for k in 0..<tokenCount {
+            let start = Int(bounds[2 * k]), count = Int(bounds[2 * k + 1]) - start
+            if stopWords.contains(Array(UnsafeBufferPointer(start: bytes + start, count: count))) { continue }
+            if kept > 0 { bytes[end] = 0x20; end += 1 }
+            (bytes + end).update(from: bytes + start, count: count)  // overlapping: memmove
+            bounds[2 * kept] = Int32(truncatingIfNeeded: end)
+            end += count
+            bounds[2 * kept + 1] = Int32(truncatingIfNeeded: end)
+            kept += 1
+        }
+        tokenCount = kept
+        byteCount = end
     }
 }

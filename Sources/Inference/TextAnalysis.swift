@@ -133,18 +133,19 @@ enum AccentStripper {
 /// Where `TermExtractor.normalize(_:into:)` puts scalars.
 protocol ScalarSink {
     mutating func put(_ scalar: Unicode.Scalar)
-    /// Eight ASCII scalars, one per byte of `bytes`, lowest byte first.
-    mutating func putASCII(_ bytes: UInt64)
+    /// `count` (1…8) ASCII scalars, the low bytes of `bytes`, lowest first; the bytes above
+    /// them mean nothing.
+    mutating func putASCII(_ bytes: UInt64, count: Int)
 }
 
 extension ScalarSink {
     @inline(__always)
-    mutating func putASCII(_ bytes: UInt64) { putEachASCII(bytes) }
+    mutating func putASCII(_ bytes: UInt64, count: Int) { putEachASCII(bytes, count: count) }
 
-    /// The eight scalars of `putASCII` one `put` at a time.
+    /// The scalars of `putASCII` one `put` at a time.
     @inline(__always)
-    mutating func putEachASCII(_ bytes: UInt64) {
-        for k in 0..<8 { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
+    mutating func putEachASCII(_ bytes: UInt64, count: Int) {
+        for k in 0..<count { put(Unicode.Scalar(UInt8(truncatingIfNeeded: bytes >> UInt64(8 * k)))) }
     }
 }
 
@@ -167,11 +168,11 @@ struct BufferScalarSink: ScalarSink {
     }
 
     @inline(__always)
-    mutating func putASCII(_ bytes: UInt64) {
-        guard count + 8 <= capacity else { putEachASCII(bytes); return }
+    mutating func putASCII(_ bytes: UInt64, count added: Int) {
+        guard count + 8 <= capacity else { putEachASCII(bytes, count: added); return }
         let out = UnsafeMutableRawPointer(base + count).assumingMemoryBound(to: UInt32.self)
         for k in 0..<8 { out[k] = UInt32(truncatingIfNeeded: bytes >> UInt64(8 * k)) & 0xFF }
-        count += 8
+        count += added
     }
 }
 
@@ -183,7 +184,25 @@ enum ASCIIWord {
     @inline(__always)
     static func isASCII(_ word: UInt64) -> Bool { word & highBits == 0 }
 
-    /// `word` (all ASCII) with A–Z turned into a–z.
+    /// The high bit of each byte of `word` (all ASCII) that is a word character, [0-9A-Za-z_].
+    /// As in `lowercased`, only the bytes below the first that is not ASCII are meaningful.
+    @inline(__always)
+    static func wordCharacters(_ word: UInt64) -> UInt64 {
+        // byte + (0x80 − low) has its high bit set when byte ≥ low; ASCII bytes never carry.
+        @inline(__always) func atLeast(_ low: UInt64) -> UInt64 { word &+ (0x80 - low) &* ones }
+        let digit = atLeast(0x30) & ~atLeast(0x3A)
+        let upper = atLeast(0x41) & ~atLeast(0x5B)
+        let lower = atLeast(0x61) & ~atLeast(0x7B)
+        let underscore = ~((word ^ 0x5F &* ones) &+ 0x7F &* ones)  // byte ^ 0x5F + 0x7F < 0x80 only for 0x5F
+        return (digit | upper | lower | underscore) & highBits
+    }
+
+    /// How many of the low bytes of `word` are ASCII, up to 8.
+    @inline(__always)
+    static func asciiPrefix(_ word: UInt64) -> Int { (word & highBits).trailingZeroBitCount >> 3 }
+
+    /// `word` (all ASCII) with A–Z turned into a–z. Bytes above the first that is not ASCII
+    /// may come out wrong (a carry), those below it not.
     @inline(__always)
     static func lowercased(_ word: UInt64) -> UInt64 {
         let atLeastA = word &+ (0x80 - 0x41) &* ones  // high bit set where the byte is ≥ "A"
@@ -252,7 +271,10 @@ struct ScalarMapTable: @unchecked Sendable {
 /// The hot path (`forEachTerm`) hands out each term as UTF-8 bytes without creating Strings:
 /// kept tokens are written into one buffer separated by single spaces, so every word n-gram
 /// is a contiguous byte range of it.
-public struct TermExtractor: Sendable, Equatable {
+///
+/// A class of constants rather than a struct: the scoring path reached a struct held by a
+/// text block through copies (its stop-word set retained and released), four a text.
+public final class TermExtractor: Sendable, Equatable {
     /// Lowercase first (Python `str.lower()`, including the final-sigma rule). Default true.
     public let lowercase: Bool
     /// Then strip accents like `strip_accents='unicode'`. Default true.
@@ -269,6 +291,8 @@ public struct TermExtractor: Sendable, Equatable {
     public let ngramMax: Int
     /// Vigia-native normalisation against disguised words (`TextNormalization`). Default none.
     public let normalization: TextNormalization
+    /// For `asciiOnly`: the unicode stripping whose non-ASCII scalars it then drops.
+    private let unicodeStripping: TermExtractor?
 
     public init(lowercase: Bool = true, stripAccents: Bool = true, analyzer: TextAnalyzer = .word,
                 ngramMin: Int = 1, ngramMax: Int = 1, asciiOnly: Bool = false, stopWords: [String] = [],
@@ -281,6 +305,12 @@ public struct TermExtractor: Sendable, Equatable {
         self.analyzer = analyzer
         self.ngramMin = max(1, ngramMin)
         self.ngramMax = max(max(1, ngramMin), ngramMax)
+        // strip_accents='ascii' is NFKD then "drop non-ASCII"; combining marks are non-ASCII,
+        // so unicode stripping followed by the ASCII filter gives the same scalars.
+        unicodeStripping = asciiOnly
+            ? TermExtractor(lowercase: lowercase, stripAccents: true,
+                            normalization: normalization.homoglyphs ? TextNormalization([.homoglyphs]) : .none)
+            : nil
     }
 
     /// Builds the lazily initialised lookup tables this extractor uses (word-character bit set,
@@ -293,8 +323,14 @@ public struct TermExtractor: Sendable, Equatable {
         if normalization.homoglyphs { _ = Homoglyphs.tables.greekCyrillic.count }
     }
 
+    public static func == (a: TermExtractor, b: TermExtractor) -> Bool {
+        a.lowercase == b.lowercase && a.stripAccents == b.stripAccents && a.asciiOnly == b.asciiOnly
+            && a.stopWords == b.stopWords && a.analyzer == b.analyzer && a.ngramMin == b.ngramMin
+            && a.ngramMax == b.ngramMax && a.normalization == b.normalization
+    }
+
     /// The extractor a text transformer spec describes.
-    public init(_ spec: TextSpec) {
+    public convenience init(_ spec: TextSpec) {
         self.init(lowercase: spec.lowercase, stripAccents: spec.stripAccents, analyzer: spec.analyzer,
                   ngramMin: spec.ngramMin, ngramMax: spec.ngramMax, asciiOnly: spec.asciiOnly, stopWords: spec.stopWords,
                   normalization: spec.normalization)
@@ -439,68 +475,81 @@ public struct TermExtractor: Sendable, Equatable {
     /// register instead of a closure's captured variable.
     @inline(__always)
     func normalize<Sink: ScalarSink>(_ text: String, into sink: inout Sink) {
-        if asciiOnly {
-            // strip_accents='ascii' is NFKD then "drop non-ASCII"; combining marks are non-ASCII,
-            // so unicode stripping followed by the ASCII filter gives the same scalars.
-            TermExtractor(lowercase: lowercase, stripAccents: true,
-                          normalization: normalization.homoglyphs ? TextNormalization([.homoglyphs]) : .none)
-                .forEachNormalizedScalar(text) { scalar in
+        if let unicodeStripping {
+            unicodeStripping.forEachNormalizedScalar(text) { scalar in
                 if scalar.value < 0x80 { sink.put(scalar) }
             }
             return
         }
-        let input = text.unicodeScalars
-        let homoglyphs = normalization.homoglyphs
         guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
-            for scalar in input { sink.put(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
+            let homoglyphs = normalization.homoglyphs
+            for scalar in text.unicodeScalars { sink.put(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
             return
         }
         // Decoding the UTF-8 here costs a few instructions an ASCII byte, where the scalar
         // view's indices cost dozens. (`withUTF8` copies only a string that is not contiguous.)
+        // The sink is worked on as a local copy, and other scalars than ASCII are mapped out of
+        // line: a sink reached through the closure's capture, or a loop holding every mapping's
+        // state, had its state stored to the stack and loaded back around each byte.
+        let lowercase = self.lowercase, homoglyphs = normalization.homoglyphs
         var utf8 = text
         utf8.withUTF8 { bytes in
-            let packed = table.packed
+            guard let base = bytes.baseAddress else { return }
+            var local = sink
+            defer { sink = local }
             var offset = 0
             let count = bytes.count
-            let base = UnsafeRawPointer(bytes.baseAddress)
             while offset < count {
-                if let base, offset + 8 <= count {
-                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                    if ASCIIWord.isASCII(word) {
-                        sink.putASCII(lowercase ? ASCIIWord.lowercased(word) : word)
-                        offset += 8
-                        continue
-                    }
+                // The ASCII bytes among the next eight, up to the first that is not (or the end).
+                let available = count &- offset
+                var word: UInt64 = 0
+                if available >= 8 {
+                    word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+                } else {
+                    withUnsafeMutableBytes(of: &word) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + offset, count: available)) }
+                    word = UInt64(littleEndian: word)
                 }
-                let lead = bytes[offset]
-                if lead < 0x80 {
-                    // ASCII: no homoglyph (their table starts at U+0370), no accent.
-                    sink.put(Unicode.Scalar(lowercase && lead &- 0x41 < 26 ? lead | 0x20 : lead))
-                    offset += 1
-                    continue
+                let ascii = min(ASCIIWord.asciiPrefix(word), available)
+                if ascii > 0 {
+                    // No homoglyph (their table starts at U+0370), no accent.
+                    local.putASCII(lowercase ? ASCIIWord.lowercased(word) : word, count: ascii)
+                    offset &+= ascii
+                    if ascii == 8 || offset == count { continue }
                 }
-                let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: lead)
+                let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: base[offset])
                 var scalar = decoded
                 if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
                 let v = scalar.value
                 if v < 0x80 {
-                    sink.put(lowercase && v &- 0x41 < 26 ? Unicode.Scalar(UInt8(truncatingIfNeeded: v | 0x20)) : scalar)
-                } else if lowercase && v == 0x03A3 {
-                    let index = text.utf8.index(text.startIndex, offsetBy: offset)
-                    sink.put(Self.isFinalSigma(input, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
-                } else if v < ScalarMapTable.limit {
-                    let entry = packed[Int(v)]
+                    local.put(lowercase && v &- 0x41 < 26 ? Unicode.Scalar(UInt8(truncatingIfNeeded: v | 0x20)) : scalar)
+                } else if v < ScalarMapTable.limit && !(lowercase && v == 0x03A3) {
+                    let entry = table.packed[Int(v)]
                     if entry == 0 {
-                        sink.put(scalar)
+                        local.put(scalar)
                     } else {
-                        let start = Int((entry - 1) >> 8), end = start + Int((entry - 1) & 0xFF)
-                        for k in start..<end { sink.put(table.storage[k]) }
+                        let start = Int((entry &- 1) >> 8), end = start &+ Int((entry &- 1) & 0xFF)
+                        for k in start..<end { local.put(table.storage[k]) }
                     }
                 } else {
-                    for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
+                    // Through a copy: the local's address never escapes, so it stays in registers.
+                    var rare = local
+                    putRarely(scalar, at: offset, of: text, into: &rare)
+                    local = rare
                 }
-                offset += length
+                offset &+= length
             }
+        }
+    }
+
+    /// The mapping of scalars that the table does not hold: Σ (final or not), and scalars
+    /// above it.
+    @inline(never)
+    private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of text: String, into sink: inout Sink) {
+        if lowercase && scalar.value == 0x03A3 {
+            let index = text.utf8.index(text.startIndex, offsetBy: offset)
+            sink.put(Self.isFinalSigma(text.unicodeScalars, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
+        } else {
+            for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
         }
     }
 

@@ -14,7 +14,15 @@ extension TermExtractor {
     func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
         withoutActuallyEscaping(body) { body in
             var visitor = ClosureTermVisitor(body: body)
-            visitUnorderedTerms(scalars, &visitor)
+            visitUnorderedTerms(.scalars(scalars), &visitor)
+        }
+    }
+
+    /// The terms of `text` tokenised straight from its UTF-8; false when it did not fit.
+    func forEachUnorderedTermFromUTF8(_ text: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) -> Bool {
+        withoutActuallyEscaping(body) { body in
+            var visitor = ClosureTermVisitor(body: body)
+            return withWordTokens(text) { visitUnorderedTerms(.words($0), &visitor) }
         }
     }
 }
@@ -28,6 +36,7 @@ extension TermExtractor {
         "p1st0l@ g-l-o-c-k  aaaaaarma", "z\u{200B}ero\u{200D}width", "🔫 emoji 🔫🔫 ok", "한국어 텍스트 日本語",
         String(repeating: "longword", count: 40), "x y", "ab cd ef gh ij kl mn op qr st uv wx yz",
         "\u{FDFA} expands a lot", "café CAFÉ cafe\u{0301}",
+        (0..<40).map { "Word\($0 % 13)" }.joined(separator: " "), "a ab a abc _x_ 9 99 x9 É ÉÉ de de a",
     ]
 
     static func titles() throws -> [String] {
@@ -91,6 +100,40 @@ extension TermExtractor {
                 }
             }
         }
+    }
+
+    /// Word tokens made straight from UTF-8 give the ordered walk's terms, stop words, case,
+    /// accents and non-Latin scripts included; only a text that expands past the buffer is
+    /// refused (the scalar path then takes it).
+    @Test func wordTokensFromUTF8AreTheOrderedWalksTerms() throws {
+        let texts = try Self.awkwardTexts + Self.titles().prefix(2_000)
+        let extractors = Self.extractors + [
+            TermExtractor(lowercase: false, stripAccents: false, ngramMin: 1, ngramMax: 2),
+            TermExtractor(lowercase: true, stripAccents: false, ngramMin: 1, ngramMax: 1),
+            TermExtractor(ngramMin: 1, ngramMax: 2, asciiOnly: true),
+            TermExtractor(ngramMin: 1, ngramMax: 2, normalization: TextNormalization([.homoglyphs])),
+        ]
+        var fused = 0
+        for extractor in extractors where extractor.tokenizesFromUTF8 {
+            fused += 1
+            for text in texts {
+                var actual: [String] = []
+                var hashesAgree = true
+                let fits = extractor.forEachUnorderedTermFromUTF8(text) { term, hash in
+                    actual.append(String(decoding: term, as: UTF8.self))
+                    if hash != TermHash.of(term) { hashesAgree = false }
+                }
+                if fits {
+                    #expect(actual.sorted() == extractor.terms(in: text).sorted(), "\(extractor.ngramMin)…\(extractor.ngramMax): \(text)")
+                    #expect(hashesAgree)
+                } else {
+                    #expect(text.contains("\u{FDFA}"), "only an expanding text may not fit: \(text)")
+                }
+            }
+        }
+        #expect(fused == 6)
+        #expect(!TermExtractor(analyzer: .charWB).tokenizesFromUTF8)
+        #expect(!TermExtractor(normalization: .all).tokenizesFromUTF8)
     }
 
     @Test func sortsHitsOfAnyShape() {
