@@ -149,7 +149,7 @@ public struct FeaturePipeline: Sendable {
                                 for j in k..<end {
                                     guard case .text(let block) = steps[j].block else { continue }
                                     block._withUnsafeGuaranteedRef { block in
-                                        let tally = block.append(analysed: .scalars(scalars), offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                                        let tally = block.append(analysed: AnalysedScalars(scalars), offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
                                         if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = block.termCount(tally) }
                                     }
                                 }
@@ -461,10 +461,10 @@ final class TextBlock: Sendable {
         var hits = HitCount()
         var terms = 0
         if extractor.tokenizesFromUTF8,
-           extractor.withWordTokens(text, { terms = collectHits(analysed: .words($0), into: &hits) }) {
+           extractor.withWordTokens(text, { terms = collectHits(analysed: $0, into: &hits) }) {
             return TermTally(terms: terms, hits: hits.count)
         }
-        if extractor.withAnalysedScalars(text, { terms = collectHits(analysed: .scalars($0), into: &hits) }) {
+        if extractor.withAnalysedScalars(text, { terms = collectHits(analysed: AnalysedScalars($0), into: &hits) }) {
             return TermTally(terms: terms, hits: hits.count)
         }
         var discarded = DiscardedColumns()
@@ -487,7 +487,7 @@ final class TextBlock: Sendable {
     func append<Sink: FeatureSink>(wordsOf text: String, offset: Int32, to sink: inout Sink) -> TermTally? {
         guard extractor.tokenizesFromUTF8 else { return nil }
         var tally: TermTally?
-        _ = extractor.withWordTokens(text) { tally = append(analysed: .words($0), offset: offset, to: &sink) }
+        _ = extractor.withWordTokens(text) { tally = append(analysed: $0, offset: offset, to: &sink) }
         return tally
     }
 
@@ -497,7 +497,7 @@ final class TextBlock: Sendable {
     /// up to the counter's maximum width), else gathered on the stack and sorted (a title's
     /// twenty word n-grams sort by insertion in less than the counter's bookkeeping).
     @discardableResult
-    func append<Sink: FeatureSink>(analysed text: AnalysedText, offset: Int32, to sink: inout Sink) -> TermTally {
+    func append<Text: AnalysedText, Sink: FeatureSink>(analysed text: Text, offset: Int32, to sink: inout Sink) -> TermTally {
         if text.estimatedStarts(extractor.analyzer) >= countsHitsFrom {
             var counted = CountedHits(counter: ColumnCounter.forCurrentThread(width: width))
             let terms = collectHits(analysed: text, into: &counted)
@@ -522,30 +522,25 @@ final class TextBlock: Sendable {
     /// `char_wb` blocks go word by word through the thread's `WordHitCache`.
     /// Returns how many terms there were, found or not.
     @inline(__always)
-    private func collectHits<Collector: HitCollector>(analysed text: AnalysedText,
-                                                       into collector: inout Collector) -> Int {
-        var cache: WordHitCache?
-        var scalars = UnsafeBufferPointer<Unicode.Scalar>(start: nil, count: 0)
-        if extractor.analyzer == .charWB, case .scalars(let analysed) = text {
-            cache = WordHitCache.forCurrentThread()
-            scalars = analysed
-        }
+    private func collectHits<Text: AnalysedText, Collector: HitCollector>(analysed text: Text,
+                                                                          into collector: inout Collector) -> Int {
+        let cache = extractor.analyzer == .charWB ? WordHitCache.forCurrentThread() : nil
         switch vectorizer {
         case .tfidf(let vocabulary, _, _, _, _):
             return vocabulary.withLookup { lookup in
-                if let cache {
+                if let cache, let scalars = text.scalars {
                     var visitor = VocabularyHits(lookup: lookup, collector: RecordingHits(base: collector, cache: cache))
                     visitWordByWord(scalars, cache: cache, &visitor)
                     collector = visitor.collector.base
                     return visitor.terms
                 }
                 var visitor = VocabularyHits(lookup: lookup, collector: collector)
-                extractor.visitUnorderedTerms(text, &visitor)
+                text.visitTerms(of: extractor, &visitor)
                 collector = visitor.collector
                 return visitor.terms
             }
         case .hashing(let nFeatures, _, let alternateSign, _):
-            if let cache {
+            if let cache, let scalars = text.scalars {
                 var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign,
                                          collector: RecordingHits(base: collector, cache: cache))
                 visitWordByWord(scalars, cache: cache, &visitor)
@@ -553,7 +548,7 @@ final class TextBlock: Sendable {
                 return visitor.terms
             }
             var visitor = HashedHits(nFeatures: nFeatures, alternateSign: alternateSign, collector: collector)
-            extractor.visitUnorderedTerms(text, &visitor)
+            text.visitTerms(of: extractor, &visitor)
             collector = visitor.collector
             return visitor.terms
         }
@@ -565,7 +560,8 @@ final class TextBlock: Sendable {
     private func visitWordByWord<Visitor: HitVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, cache: WordHitCache,
                                                       _ visitor: inout Visitor) {
         let block = cacheID
-        extractor.forEachPaddedWord(scalars) { word in
+        let ngrams = extractor.ngramMin...extractor.ngramMax
+        TermExtractor.forEachPaddedWord(scalars) { word in
             let hash = TermHash.of(word.bytes)
             if let stored = cache.entry(block: block, word: word.bytes, hash: hash) {
                 for hit in stored.hits { visitor.collect(hit) }
@@ -574,7 +570,7 @@ final class TextBlock: Sendable {
             }
             let termsBefore = visitor.terms
             cache.beginRecording()
-            extractor.visitCharWBWindows(of: word, &visitor)
+            TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor)
             cache.endRecording(block: block, word: word.bytes, hash: hash, terms: visitor.terms - termsBefore)
         }
     }
@@ -717,6 +713,8 @@ struct TermTable: Sendable {
     let arena: [UInt8]
     /// Where column c's bytes start in `arena`; `starts[c + 1]` is where they end.
     let starts: [Int32]
+    /// Slots from which a table counts as larger than the caches (`Lookup.exceedsCaches`).
+    static var prefetchedFrom: Int { (1 << 20) / MemoryLayout<Slot>.stride }
     /// Capacity is a power of two, at least twice the vocabulary size.
     let slots: [Slot]
     let mask: Int
@@ -790,6 +788,11 @@ struct TermTable: Sendable {
         func column(of term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
             column(of: term, hash: hash, prefix: TermTable.prefix(of: term))
         }
+
+        /// Whether the slots are more than a core's share of cache is likely to hold (1 MiB),
+        /// so that prefetching them pays for the instructions it takes.
+        @inline(__always)
+        var exceedsCaches: Bool { mask >= TermTable.prefetchedFrom }
 
         /// Starts loading the slot where a lookup of `hash` begins.
         @inline(__always)

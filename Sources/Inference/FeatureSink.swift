@@ -77,6 +77,9 @@ struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     }
 
     @inline(__always)
+    var expectsHashes: Bool { lookup.exceedsCaches }
+
+    @inline(__always)
     func expect(hash: UInt64) { lookup.prefetch(hash: hash) }
 }
 

@@ -38,12 +38,16 @@ enum TermHash {
 /// (valid during the call) and its `TermHash`.
 protocol TermVisitor {
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64)
-    /// Called with each term's hash before any term is visited, so that the visitor can start
-    /// loading what `visit` will read (a vocabulary table's slot, say).
+    /// Whether the walk should call `expect(hash:)` with each term's hash before it visits
+    /// any: worth it when `visit` reads memory the caches are unlikely to hold.
+    var expectsHashes: Bool { get }
+    /// Lets the visitor start loading what `visit` will read for `hash` (a vocabulary table's
+    /// slot, say).
     func expect(hash: UInt64)
 }
 
 extension TermVisitor {
+    @inline(__always) var expectsHashes: Bool { false }
     @inline(__always) func expect(hash: UInt64) {}
 }
 
@@ -80,16 +84,11 @@ extension TermExtractor {
     /// type rather than a closure, so that what the caller does with a term (a vocabulary
     /// lookup, say) inlines into the walk.
     @inline(__always)
-    func visitUnorderedTerms<Visitor: TermVisitor>(_ text: AnalysedText, _ visitor: inout Visitor) {
-        switch text {
-        case .words(let tokens):
-            Self.visitWordNGrams(tokens, ngramMin...ngramMax, &visitor)
-        case .scalars(let scalars):
-            switch analyzer {
-            case .word: forEachWordNGram(scalars, &visitor)
-            case .charWB: forEachCharWBNGram(scalars, &visitor)
-            case .char: forEachCharNGram(scalars, &visitor)
-            }
+    func visitUnorderedTerms<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ visitor: inout Visitor) {
+        switch analyzer {
+        case .word: forEachWordNGram(scalars, &visitor)
+        case .charWB: forEachCharWBNGram(scalars, &visitor)
+        case .char: forEachCharNGram(scalars, &visitor)
         }
     }
 
@@ -102,12 +101,35 @@ extension TermExtractor {
         // extractor (its sets and tables retained, then released) twice a call.
         let stopWords = self.stopWords
         let ngrams = ngramMin...ngramMax
-        // Every scalar at most 4 bytes and a separator: the tokens always fit.
-        Self.withBuffers(bytes: 5 * n + WordTokenizer.slack, offsets: n + 2) { bytes, bounds in
-            var tokenizer = WordTokenizer(bytes: bytes, capacity: 5 * n, bounds: bounds, tokenCapacity: n / 2 + 1)
-            for scalar in scalars { tokenizer.put(scalar) }
-            guard let tokens = tokenizer.finish(droppingStopWords: stopWords) else { return }
-            Self.visitWordNGrams(tokens, ngrams, &visitor)
+        // Every scalar at most 4 bytes and a separator: the tokens always fit. Wrapping
+        // arithmetic in the per-scalar loops: counts are bounded by the buffer sizes, and each
+        // overflow check was two instructions a scalar.
+        TermExtractor.withBuffers(bytes: 5 * n + 1, offsets: n + 2) { bytes, bounds in
+            var byteCount = 0, tokenCount = 0
+            var i = 0
+            while i < n {
+                guard PythonCharacterClass.isWord(scalars[i]) else { i &+= 1; continue }
+                let runMark = byteCount  // before the run and its separating space
+                if tokenCount > 0 { bytes[byteCount] = 0x20; byteCount &+= 1 }
+                let runStart = byteCount
+                let first = i
+                repeat {
+                    byteCount &+= TermExtractor.writeUTF8(scalars[i], to: bytes + byteCount)
+                    i &+= 1
+                } while i < n && PythonCharacterClass.isWord(scalars[i])
+                if i &- first >= 2 {
+                    bounds[2 * tokenCount] = Int32(truncatingIfNeeded: runStart)
+                    bounds[2 * tokenCount + 1] = Int32(truncatingIfNeeded: byteCount)
+                    tokenCount &+= 1
+                } else {
+                    byteCount = runMark
+                }
+            }
+            if !stopWords.isEmpty {
+                WordTokenizer.dropStopWords(stopWords, bytes: bytes, bounds: bounds, tokenCount: &tokenCount, byteCount: &byteCount)
+            }
+            TermExtractor.zeroPadding(at: bytes + byteCount)
+            TermExtractor.visitWordNGrams(WordTokens(bytes: bytes, bounds: bounds, count: tokenCount), ngrams, &visitor)
         }
     }
 
@@ -127,7 +149,7 @@ extension TermExtractor {
         let tokenCapacity = length / 2 + 4
         var fitted = false
         let stopWords = self.stopWords
-        Self.withBuffers(bytes: capacity + WordTokenizer.slack, offsets: 2 * tokenCapacity) { bytes, bounds in
+        TermExtractor.withBuffers(bytes: capacity + WordTokenizer.slack, offsets: 2 * tokenCapacity) { bytes, bounds in
             var tokenizer = WordTokenizer(bytes: bytes, capacity: capacity, bounds: bounds, tokenCapacity: tokenCapacity)
             normalize(text, into: &tokenizer)
             guard let tokens = tokenizer.finish(droppingStopWords: stopWords) else { return }
@@ -138,33 +160,41 @@ extension TermExtractor {
     }
 
     /// The word n-grams of `tokens` with lengths in `ngrams`: the n-gram starting at token i
-    /// extends the (n−1)-gram's bytes and hash. Two passes: every hash first, each handed to
-    /// `visitor.expect` (the loads a vocabulary lookup waits for, up to one a term, then run
-    /// side by side rather than one after the other), then the visits.
+    /// extends the (n−1)-gram's bytes and hash. For a visitor that `expectsHashes`, two passes:
+    /// every hash first, each handed to `visitor.expect` (the loads its lookups wait for then
+    /// run side by side rather than one after the other), then the visits.
     @inline(__always)
     static func visitWordNGrams<Visitor: TermVisitor>(_ tokens: WordTokens, _ ngrams: ClosedRange<Int>, _ visitor: inout Visitor) {
         let bytes = tokens.bytes, bounds = tokens.bounds, tokenCount = tokens.count
-        let ngramMin = ngrams.lowerBound, ngramMax = ngrams.upperBound
-        let longest = min(ngramMax, tokenCount)
+        let ngramMin = ngrams.lowerBound
+        let longest = min(ngrams.upperBound, tokenCount)
         guard longest >= ngramMin else { return }
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: tokenCount * (longest - ngramMin + 1)) { hashes in
-            guard let hashes = hashes.baseAddress else { return }
-            var k = 0
+        /// Each n-gram's start, end and hash, by start then length.
+        @inline(__always) func forEachNGram(_ body: (Int, Int, UInt64) -> Void) {
             for i in 0..<tokenCount {
+                let first = Int(bounds[2 * i])
                 var hash = TermHash.start
-                var position = Int(bounds[2 * i])
+                var position = first
                 for length in 1...longest {
                     let last = i &+ length &- 1
                     if last >= tokenCount { break }
                     let end = Int(bounds[2 * last + 1])
                     while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
-                    if length >= ngramMin {
-                        let finished = TermHash.finished(hash)
-                        visitor.expect(hash: finished)
-                        hashes[k] = finished
-                        k &+= 1
-                    }
+                    if length >= ngramMin { body(first, end, TermHash.finished(hash)) }
                 }
+            }
+        }
+        guard visitor.expectsHashes else {
+            forEachNGram { first, end, hash in visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end &- first), hash: hash) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: tokenCount * (longest - ngramMin + 1)) { hashes in
+            guard let hashes = hashes.baseAddress else { return }
+            var k = 0
+            forEachNGram { _, _, hash in
+                visitor.expect(hash: hash)
+                hashes[k] = hash
+                k &+= 1
             }
             k = 0
             for i in 0..<tokenCount {
@@ -185,7 +215,8 @@ extension TermExtractor {
     /// padded word itself once when it is at most ngram_max long.
     private func forEachCharWBNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ visitor: inout Visitor) {
-        forEachPaddedWord(scalars) { word in visitCharWBWindows(of: word, &visitor) }
+        let ngrams = ngramMin...ngramMax
+        TermExtractor.forEachPaddedWord(scalars) { word in TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor) }
     }
 
     /// A whitespace-separated word padded with a space on each side (`char_wb`'s unit: its
@@ -201,9 +232,9 @@ extension TermExtractor {
 
     /// Each word of `scalars` as `char_wb` pads it, in order.
     @inline(__always)
-    func forEachPaddedWord(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (PaddedWord) -> Void) {
+    static func forEachPaddedWord(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (PaddedWord) -> Void) {
         let n = scalars.count
-        Self.withBuffers(bytes: 4 * n + 2, offsets: n + 3) { padded, boundaries in
+        TermExtractor.withBuffers(bytes: 4 * n + 2, offsets: n + 3) { padded, boundaries in
             var i = 0
             while i < n {
                 if PythonCharacterClass.isSpace(scalars[i]) { i += 1; continue }
@@ -214,12 +245,12 @@ extension TermExtractor {
                 var byteCount = 1
                 for k in i..<end {
                     boundaries[k - i + 1] = Int32(truncatingIfNeeded: byteCount)
-                    byteCount += Self.writeUTF8(scalars[k], to: padded + byteCount)
+                    byteCount += TermExtractor.writeUTF8(scalars[k], to: padded + byteCount)
                 }
                 let length = end - i + 2
                 boundaries[length - 1] = Int32(truncatingIfNeeded: byteCount)
                 padded[byteCount] = 0x20
-                Self.zeroPadding(at: padded + byteCount + 1)
+                TermExtractor.zeroPadding(at: padded + byteCount + 1)
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
                 body(PaddedWord(bytes: UnsafeBufferPointer(start: padded, count: byteCount + 1), boundaries: boundaries, length: length))
                 i = end
@@ -227,12 +258,13 @@ extension TermExtractor {
         }
     }
 
-    /// The `char_wb` n-grams of one padded word.
+    /// The `char_wb` n-grams of one padded word, of lengths in `ngrams`. Static, so that the
+    /// per-word closures that call it capture no extractor.
     @inline(__always)
-    func visitCharWBWindows<Visitor: TermVisitor>(of word: PaddedWord, _ visitor: inout Visitor) {
+    static func visitCharWBWindows<Visitor: TermVisitor>(of word: PaddedWord, _ ngrams: ClosedRange<Int>, _ visitor: inout Visitor) {
         guard let base = word.bytes.baseAddress else { return }
-        Self.forEachWindow(UnsafeMutablePointer(mutating: base), word.boundaries, length: word.length, min: ngramMin, max: ngramMax,
-                           wholeOnce: true, &visitor)
+        TermExtractor.forEachWindow(UnsafeMutablePointer(mutating: base), word.boundaries, length: word.length,
+                                    min: ngrams.lowerBound, max: ngrams.upperBound, wholeOnce: true, &visitor)
     }
 
     /// scikit-learn `_char_ngrams`: runs of ≥ 2 whitespace scalars become one space, then every
@@ -240,7 +272,7 @@ extension TermExtractor {
     private func forEachCharNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ visitor: inout Visitor) {
         let n = scalars.count
-        Self.withBuffers(bytes: 4 * n + 1, offsets: n + 1) { bytes, boundaries in
+        TermExtractor.withBuffers(bytes: 4 * n + 1, offsets: n + 1) { bytes, boundaries in
             var length = 0, byteCount = 0
             var i = 0
             while i < n {
@@ -251,13 +283,13 @@ extension TermExtractor {
                     if end - i >= 2 { scalar = " " }
                 }
                 boundaries[length] = Int32(truncatingIfNeeded: byteCount)
-                byteCount += Self.writeUTF8(scalar, to: bytes + byteCount)
+                byteCount += TermExtractor.writeUTF8(scalar, to: bytes + byteCount)
                 length += 1
                 i = end
             }
             boundaries[length] = Int32(truncatingIfNeeded: byteCount)
-            Self.zeroPadding(at: bytes + byteCount)
-            Self.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, &visitor)
+            TermExtractor.zeroPadding(at: bytes + byteCount)
+            TermExtractor.forEachWindow(bytes, boundaries, length: length, min: ngramMin, max: ngramMax, wholeOnce: false, &visitor)
         }
     }
 
@@ -327,20 +359,52 @@ extension TermExtractor {
     }
 }
 
-/// A text as a block's term walk reads it: its analysed scalars (`withAnalysedScalars`, any
-/// analyzer), or its word tokens made straight from its UTF-8 (`withWordTokens`, word
-/// analyzers only).
-enum AnalysedText {
-    case scalars(UnsafeBufferPointer<Unicode.Scalar>)
-    case words(WordTokens)
+/// A text as a block's term walk reads it: its analysed scalars (`AnalysedScalars`, any
+/// analyzer), or its word tokens made straight from its UTF-8 (`WordTokens`, word analyzers
+/// only). A protocol rather than an enum, so that each walk is compiled for what it reads.
+protocol AnalysedText {
+    /// About how many n-gram starts the text has.
+    func estimatedStarts(_ analyzer: TextAnalyzer) -> Int
+    /// The analysed scalars, when that is what the text is (the `char_wb` word cache reads
+    /// them).
+    var scalars: UnsafeBufferPointer<Unicode.Scalar>? { get }
+    /// `extractor`'s terms of the text, unordered (`TermExtractor.visitUnorderedTerms`).
+    func visitTerms<Visitor: TermVisitor>(of extractor: TermExtractor, _ visitor: inout Visitor)
+}
 
-    /// About how many n-gram starts the text has: its tokens, or from its scalars, one in four
-    /// for words (a word and its separator) and every one for character n-grams.
-    func estimatedStarts(_ analyzer: TextAnalyzer) -> Int {
-        switch self {
-        case .words(let tokens): tokens.count
-        case .scalars(let scalars): analyzer == .word ? scalars.count / 4 : scalars.count
-        }
+/// A text's analysed scalars (`TermExtractor.withAnalysedScalars`), valid during the call
+/// they are handed to.
+struct AnalysedScalars: AnalysedText {
+    let buffer: UnsafeBufferPointer<Unicode.Scalar>
+
+    init(_ buffer: UnsafeBufferPointer<Unicode.Scalar>) {
+        self.buffer = buffer
+    }
+
+    /// One start in four scalars for words (a word and its separator), every scalar for
+    /// character n-grams.
+    @inline(__always)
+    func estimatedStarts(_ analyzer: TextAnalyzer) -> Int { analyzer == .word ? buffer.count / 4 : buffer.count }
+
+    @inline(__always)
+    var scalars: UnsafeBufferPointer<Unicode.Scalar>? { buffer }
+
+    @inline(__always)
+    func visitTerms<Visitor: TermVisitor>(of extractor: TermExtractor, _ visitor: inout Visitor) {
+        extractor.visitUnorderedTerms(buffer, &visitor)
+    }
+}
+
+extension WordTokens: AnalysedText {
+    @inline(__always)
+    func estimatedStarts(_ analyzer: TextAnalyzer) -> Int { count }
+
+    @inline(__always)
+    var scalars: UnsafeBufferPointer<Unicode.Scalar>? { nil }
+
+    @inline(__always)
+    func visitTerms<Visitor: TermVisitor>(of extractor: TermExtractor, _ visitor: inout Visitor) {
+        TermExtractor.visitWordNGrams(self, extractor.ngramMin...extractor.ngramMax, &visitor)
     }
 }
 
@@ -464,15 +528,18 @@ struct WordTokenizer: ScalarSink {
     mutating func finish(droppingStopWords stopWords: Set<[UInt8]>) -> WordTokens? {
         if runScalars > 0 { endRun() }
         guard !overflowed else { return nil }
-        if !stopWords.isEmpty { dropStopWords(stopWords) }
+        if !stopWords.isEmpty {
+            WordTokenizer.dropStopWords(stopWords, bytes: bytes, bounds: bounds, tokenCount: &tokenCount, byteCount: &byteCount)
+        }
         TermExtractor.zeroPadding(at: bytes + byteCount)
         return WordTokens(bytes: bytes, bounds: bounds, count: tokenCount)
     }
 
-    /// Removes the stop words among the tokens, moving the others (and single spaces between
-    /// them) towards the start, so that n-grams span the tokens that are kept.
+    /// Removes the stop words among `tokenCount` tokens, moving the others (and single spaces
+    /// between them) towards the start, so that n-grams span the tokens that are kept.
     @inline(never)
-    private mutating func dropStopWords(_ stopWords: Set<[UInt8]>) {
+    static func dropStopWords(_ stopWords: Set<[UInt8]>, bytes: UnsafeMutablePointer<UInt8>, bounds: UnsafeMutablePointer<Int32>,
+                              tokenCount: inout Int, byteCount: inout Int) {
         var kept = 0, end = 0
         for k in 0..<tokenCount {
             let start = Int(bounds[2 * k]), count = Int(bounds[2 * k + 1]) - start

@@ -361,12 +361,12 @@ public final class TermExtractor: Sendable, Equatable {
             var scalars: [Unicode.Scalar] = []
             scalars.reserveCapacity(text.utf8.count)
             forEachAnalysedScalar(text) { scalars.append($0) }
-            Self.forEachCharWBNGram(scalars, min: ngramMin, max: ngramMax, body)
+            TermExtractor.forEachCharWBNGram(scalars, min: ngramMin, max: ngramMax, body)
         case .char:
             var scalars: [Unicode.Scalar] = []
             scalars.reserveCapacity(text.utf8.count)
             forEachAnalysedScalar(text) { scalars.append($0) }
-            Self.forEachCharNGram(Self.collapsingWhitespaceRuns(scalars), min: ngramMin, max: ngramMax, body)
+            TermExtractor.forEachCharNGram(TermExtractor.collapsingWhitespaceRuns(scalars), min: ngramMin, max: ngramMax, body)
         }
     }
 
@@ -431,7 +431,7 @@ public final class TermExtractor: Sendable, Equatable {
                     runStart = tokens.bytes.count
                 }
                 runScalars += 1
-                Self.appendUTF8(scalar, to: &tokens.bytes)
+                TermExtractor.appendUTF8(scalar, to: &tokens.bytes)
             } else if runScalars > 0 {
                 endRun(&tokens, runMark: runMark, runStart: runStart, runScalars: runScalars)
                 runScalars = 0
@@ -516,7 +516,7 @@ public final class TermExtractor: Sendable, Equatable {
                     offset &+= ascii
                     if ascii == 8 || offset == count { continue }
                 }
-                let (decoded, length) = Self.decodeUTF8(bytes, at: offset, lead: base[offset])
+                let (decoded, length) = TermExtractor.decodeUTF8(bytes, at: offset, lead: base[offset])
                 var scalar = decoded
                 if homoglyphs, let latin = Homoglyphs.latin(scalar) { scalar = latin }
                 let v = scalar.value
@@ -547,9 +547,9 @@ public final class TermExtractor: Sendable, Equatable {
     private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of text: String, into sink: inout Sink) {
         if lowercase && scalar.value == 0x03A3 {
             let index = text.utf8.index(text.startIndex, offsetBy: offset)
-            sink.put(Self.isFinalSigma(text.unicodeScalars, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
+            sink.put(TermExtractor.isFinalSigma(text.unicodeScalars, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
         } else {
-            for mapped in Self.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
+            for mapped in TermExtractor.mapSlowly(scalar, lowercase: lowercase, stripAccents: stripAccents) { sink.put(mapped) }
         }
     }
 

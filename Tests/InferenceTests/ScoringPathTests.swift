@@ -14,7 +14,7 @@ extension TermExtractor {
     func forEachUnorderedTerm(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) {
         withoutActuallyEscaping(body) { body in
             var visitor = ClosureTermVisitor(body: body)
-            visitUnorderedTerms(.scalars(scalars), &visitor)
+            visitUnorderedTerms(scalars, &visitor)
         }
     }
 
@@ -22,7 +22,7 @@ extension TermExtractor {
     func forEachUnorderedTermFromUTF8(_ text: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) -> Bool {
         withoutActuallyEscaping(body) { body in
             var visitor = ClosureTermVisitor(body: body)
-            return withWordTokens(text) { visitUnorderedTerms(.words($0), &visitor) }
+            return withWordTokens(text) { $0.visitTerms(of: self, &visitor) }
         }
     }
 }
@@ -335,6 +335,31 @@ extension TermExtractor {
     static func referenceScore(_ model: LoadedModel, _ values: [FeatureValue]) -> Double {
         guard case .binary(let linear) = model.scorer else { return .nan }
         return linear.score(model.features(values))
+    }
+
+    /// A vocabulary whose table is larger than the caches: its slots are prefetched, terms
+    /// hashed in a first pass and looked up in a second. The scores stay those of the vector.
+    @Test func aVocabularyLargerThanTheCachesScoresAsTheVectorDoes() throws {
+        let titles = try Self.titles().prefix(2_000)
+        let extractor = TermExtractor(ngramMin: 1, ngramMax: 2)
+        var vocabulary: [String: Int] = [:]
+        for title in titles { for term in extractor.terms(in: title) where vocabulary[term] == nil { vocabulary[term] = vocabulary.count } }
+        while vocabulary.count < 40_000 { vocabulary["filler\(vocabulary.count)"] = vocabulary.count }
+        let table = TermTable(terms: Array(vocabulary.sorted { $0.value < $1.value }.map(\.key)))
+        #expect(table.withLookup { $0.exceedsCaches })
+        let idf = (0..<vocabulary.count).map { 1 + Double($0 % 5) * 0.25 }
+        let spec = TextSpec(field: "title", ngramMin: 1, ngramMax: 2,
+                            vectorizer: .tfidf(TfidfSpec(vocabulary: vocabulary, idf: .inline(idf), sublinearTF: true)))
+        let pipeline = try FeaturePipeline(spec: PipelineSpec(transformers: [.text(spec)]), signature: Fixture.signature)
+        let weights = (0..<pipeline.dimension).map { Double($0 % 11) * 0.19 - 1 }
+        var scored = 0
+        for title in titles + Self.awkwardTexts {
+            let values: [FeatureValue] = [.string("id"), .string(title), .missing, .missing, .missing]
+            let dot = weights.withUnsafeBufferPointer { pipeline.dot(values, $0) }
+            #expect(dot == pipeline.transform(values).dot(weights), "\(title)")
+            if dot != 0 { scored += 1 }
+        }
+        #expect(scored > 1_000)
     }
 
     /// Hashing vectorizers (alternate sign, l1) and unnormalised tf-idf take the same path.

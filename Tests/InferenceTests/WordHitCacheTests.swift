@@ -10,7 +10,7 @@ import Testing
     static func scored(_ block: TextBlock, _ text: String) -> SparseVector {
         var vector = SparseVector()
         let fitted = block.extractor.withAnalysedScalars(text) { scalars in
-            block.append(analysed: .scalars(scalars), offset: 0, to: &vector)
+            block.append(analysed: AnalysedScalars(scalars), offset: 0, to: &vector)
         }
         #expect(fitted, "\(text)")
         return vector
