@@ -261,6 +261,7 @@ public struct ConnectionStateMachine {
             let start = started ?? now
             reading = .head(started: start)
             guard headNeedsParse else { return false }
+            if headProgress.fieldStorage.capacity == 0 { headProgress.fieldStorage = RequestStorage.takeFields() }
             switch HTTPRequestParser.parseHead(input[...], limits: limits, progress: &headProgress) {
             case .needMore:
                 headNeedsParse = false
@@ -331,7 +332,9 @@ public struct ConnectionStateMachine {
         if head.expectsContinue, head.version == .http1_1, input.isEmpty, !hasQueued, handling == nil {
             actions.append(.sendContinue)
         }
-        reading = .body(head: head, remaining: remaining, body: [], deadline: now.adding(seconds: limits.bodyTimeout))
+        let expected = if case .length(let length) = remaining { length } else { 0 }
+        reading = .body(head: head, remaining: remaining, body: RequestStorage.takeBody(capacity: expected),
+                        deadline: now.adding(seconds: limits.bodyTimeout))
     }
 
     private mutating func completeRequest(_ head: consuming HTTPRequestHead, body: consuming [UInt8]) {

@@ -57,6 +57,13 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.append(HTTPField(name: name, value: value))
     }
 
+    /// The fields, moved out: these headers are left empty (`RequestStorage` reuses the list).
+    mutating func takeFields() -> [HTTPField] {
+        var taken: [HTTPField] = []
+        swap(&taken, &fields)
+        return taken
+    }
+
     /// Replaces every field called `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
         guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else { return add(name, value) }

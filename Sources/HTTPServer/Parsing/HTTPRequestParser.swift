@@ -70,6 +70,9 @@ public struct HeadScanProgress: Sendable {
     /// Field lines completed so far, as byte ranges.
     var fields: [(name: Range<Int>, value: Range<Int>)] = []
     var facts = FramingFacts()
+    /// An empty list the head's fields are made into when it has room for them (its
+    /// connection's reused lists, `RequestStorage`), taken by the head that completes.
+    public var fieldStorage: [HTTPField] = []
 
     public init() {}
 
@@ -154,12 +157,15 @@ struct HeadScanner {
         try scanFields(from: &index, progress: &progress)
         let decision = try HeadSemantics.decide(
             facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
-        let fields = progress.fields.map { field in
-            HTTPField(
+        var fields: [HTTPField] = []
+        swap(&fields, &progress.fieldStorage)
+        fields.reserveCapacity(progress.fields.count)
+        for field in progress.fields {
+            fields.append(HTTPField(
                 name: bytes.string(field.name, common: CommonStrings.fieldNames),
                 value: Self.isCredential(field.name, in: bytes)
                     ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)
-                    : bytes.string(field.value))
+                    : bytes.string(field.value)))
         }
 
         let target = bytes.string(requestLine.target)

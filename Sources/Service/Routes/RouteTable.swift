@@ -30,7 +30,9 @@ struct RouteTable {
         self.accessLog = accessLog
     }
 
-    mutating func add(_ operation: Operation, _ handler: @escaping HTTPHandler) {
+    /// `handler` borrows the request: the chain gives its header list and body back to the
+    /// thread (`RequestStorage`) once the answer is made.
+    mutating func add(_ operation: Operation, _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
         var documented = operation
         if let role = authenticator?.requirement(for: operation) {
             documented.responses += [
@@ -84,6 +86,7 @@ struct RouteTable {
                     requestID: requestID, method: method, route: route, status: response.status.code,
                     durationMs: ms, requestBytes: requestBytes, responseBytes: response.body.count)
             }
+            RequestStorage.giveBack(&request)
             return response
         }
     }
