@@ -25,13 +25,13 @@ public enum RequestStorage {
 
     /// An empty header list this thread gave back, or a new one without room.
     static func takeFields() -> [HTTPField] {
-        perThread.current.fields.value.take() ?? []
+        perThread.withCurrent { $0.fields.value.take() } ?? []
     }
 
     /// An empty body with room for `capacity` bytes (at most the largest kept): one this
     /// thread gave back, or a new one.
     static func takeBody(capacity: Int) -> [UInt8] {
-        var body = perThread.current.bodies.value.take() ?? []
+        var body = perThread.withCurrent { $0.bodies.value.take() } ?? []
         body.reserveCapacity(min(capacity, maxKeptBodyCapacity))
         return body
     }
@@ -39,11 +39,14 @@ public enum RequestStorage {
     /// Takes the header list and body of an answered request (leaving them empty there) and
     /// keeps them, emptied, for this thread's next requests.
     public static func giveBack(_ request: inout HTTPRequest) {
-        let shelf = perThread.current
-        var body: [UInt8] = []
-        swap(&body, &request.body)
-        shelf.bodies.value.keep(consume body)
-        shelf.fields.value.keep(request.head.headers.takeFields())
+        // Moved out inside the closure: an array captured by it would be passed as a copy, and
+        // the kept one, shared, emptied into a new allocation.
+        perThread.withCurrent { shelf in
+            var body: [UInt8] = []
+            swap(&body, &request.body)
+            shelf.bodies.value.keep(consume body)
+            shelf.fields.value.keep(request.head.headers.takeFields())
+        }
     }
 
     /// Lists and bodies kept on this thread now (tests).

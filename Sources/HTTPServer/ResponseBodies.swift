@@ -22,16 +22,19 @@ public enum ResponseBodies {
 
     /// An empty body with room for `capacity` bytes: one this thread gave back, or a new one.
     public static func take(capacity: Int) -> [UInt8] {
-        var body = perThread.current.bodies.value.take() ?? []
+        var body = perThread.withCurrent { $0.bodies.value.take() } ?? []
         body.reserveCapacity(capacity)
         return body
     }
 
     /// Takes the body of a written response (leaving it empty there) and keeps it, emptied.
     public static func giveBack(_ given: inout [UInt8]) {
-        var body: [UInt8] = []
-        swap(&body, &given)
-        perThread.current.bodies.value.keep(consume body)
+        // Moved out inside the closure (see `RequestStorage.giveBack`).
+        perThread.withCurrent { shelf in
+            var body: [UInt8] = []
+            swap(&body, &given)
+            shelf.bodies.value.keep(consume body)
+        }
     }
 
     /// Bodies kept on this thread now (tests).

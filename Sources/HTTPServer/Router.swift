@@ -170,14 +170,15 @@ struct RouteTable: Sendable {
         guard path.utf8.first == UInt8(ascii: "/") else { return Self.noRoute }
         var path = path
         if let index = literalRoute(&path) { return handler(of: index, method: method) }
-        let recent = ResolvedRoutes.perThread.current
         let slot = ResolvedRoutes.slot(of: &path)
-        if let hit = recent.lookup(slot: slot, table: id, method: method, path: path) { return hit }
-        let resolution = path.withUTF8 { resolve(method: method, bytes: $0) }
-        if case .handler(let handler, let parameters) = resolution {
-            recent.store(slot: slot, table: id, method: method, path: path, handler: handler, parameters: parameters)
+        return ResolvedRoutes.perThread.withCurrent { recent in
+            if let hit = recent.lookup(slot: slot, table: id, method: method, path: path) { return hit }
+            let resolution = path.withUTF8 { resolve(method: method, bytes: $0) }
+            if case .handler(let handler, let parameters) = resolution {
+                recent.store(slot: slot, table: id, method: method, path: path, handler: handler, parameters: parameters)
+            }
+            return resolution
         }
-        return resolution
     }
 
     /// The route without parameters whose path text `path` is, if any.

@@ -45,7 +45,7 @@ final class RecentStrings {
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer) -> String {
         guard bytes.count > 15, bytes.count <= longest else { return String(decoding: bytes, as: UTF8.self) }
-        return perThread.current.kept(bytes)
+        return perThread.withCurrent { $0.kept(bytes) }
     }
 
     /// Tests: whether the calling thread keeps `text`.

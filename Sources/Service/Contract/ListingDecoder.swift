@@ -41,10 +41,11 @@ struct ListingDecoder: Sendable {
     /// The listings, in rows and an array this thread used before when it has them
     /// (`ReusedStorage`).
     func decode(_ body: [UInt8]) -> [[FeatureValue]]? {
-        let storage = ReusedStorage.perThread.current
-        return body.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
-            return (try? decodeRequest(&parser, storage: storage)) ?? nil
+        ReusedStorage.perThread.withCurrent { storage in
+            body.withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
+                return (try? decodeRequest(&parser, storage: storage)) ?? nil
+            }
         }
     }
 

@@ -47,11 +47,12 @@ final class ReusedStorage {
     /// `count` rows of `width` missing values in a listings array, all reused where this
     /// thread has them (for decoders that fill listings column by column).
     static func emptyListings(count: Int, width: Int) -> [[FeatureValue]] {
-        let storage = perThread.current
-        var listings = storage.listings()
-        listings.reserveCapacity(count)
-        for _ in 0..<count { listings.append(storage.row(width: width)) }
-        return listings
+        perThread.withCurrent { storage in
+            var listings = storage.listings()
+            listings.reserveCapacity(count)
+            for _ in 0..<count { listings.append(storage.row(width: width)) }
+            return listings
+        }
     }
 
     /// An empty listings array (with the room a previous request left in it).

@@ -80,14 +80,14 @@ struct Scoring: Sendable {
         var tally = PredictionTally(labelCount: serving.model.labels.count)
         var canaryTally = PredictionTally(labelCount: canary?.1.servable.model.labels.count ?? 0)
         // Arrays this thread used for earlier requests, when the monitor or those requests
-        // gave them back (`ReusedStorage`).
-        let storage = ReusedStorage.perThread.current
-        var predictions = storage.predictions(capacity: listings.count)
+        // gave them back (`ReusedStorage`, lent: a retained reference cost two atomic operations).
+        let storage = ReusedStorage.perThread
+        var predictions = storage.withCurrent { $0.predictions(capacity: listings.count) }
         var byCanary: [Bool]?
         // Term counts for input skew, made by the scoring pass (listings the serving version answers).
         let fields = serving.model.signature.fields.count
         var termCounts: [TermCount?]? = monitor?.countsTerms(of: serving) == true
-            ? storage.termCounts(count: listings.count * fields) : nil
+            ? storage.withCurrent { $0.termCounts(count: listings.count * fields) } : nil
         func predictServing(_ i: Int) -> Prediction {
             guard termCounts != nil else { return serving.model.predict(listings[i]) }
             return serving.model.predict(listings[i], termCounts: &termCounts!, at: i * fields)
@@ -127,7 +127,12 @@ struct Scoring: Sendable {
                 shadow: routing?.shadow.flatMap { snapshot.handle(version: $0) }, routing: routing,
                 listings: listings, predictions: predictions, termCounts: termCounts, requestID: requestID)
         } ?? false
-        if !batch.monitored, let counts = termCounts.take() { storage.takeBack(termCounts: counts) }
+        if !batch.monitored, termCounts != nil {
+            storage.withCurrent { storage in
+                guard let counts = termCounts.take() else { return }  // moved, not copied, into the storage
+                storage.takeBack(termCounts: counts)
+            }
+        }
         return batch
     }
 
@@ -138,7 +143,7 @@ struct Scoring: Sendable {
         var listings: [[FeatureValue]] = [], predictions: [Prediction] = []
         swap(&listings, &batch.listings)
         swap(&predictions, &batch.results)
-        ReusedStorage.perThread.current.takeBack(listings: &listings, predictions: &predictions)
+        ReusedStorage.perThread.withCurrent { $0.takeBack(listings: &listings, predictions: &predictions) }
     }
 
     /// As `predict`, with the features that raised and lowered each score. Explanations are
