@@ -111,13 +111,19 @@ public struct ProfileBins: Codable, Sendable, Equatable {
     }
 
     /// The bin of `x`: the first `i` with `x <= edges[i]` (Python's `bisect_left`), else the last.
-    public func bin(of x: Double) -> Int {
-        var low = 0, high = edges.count
-        while low < high {
-            let mid = (low + high) / 2
-            if edges[mid] < x { low = mid + 1 } else { high = mid }
+    public func bin(of x: Double) -> Int { Self.bin(of: x, edges: edges) }
+
+    /// `bin(of:)` over `edges` (a monitor keeps them apart from the shares).
+    @inline(__always)
+    public static func bin(of x: Double, edges: [Double]) -> Int {
+        edges.withUnsafeBufferPointer { edges in
+            var low = 0, high = edges.count
+            while low < high {
+                let mid = (low &+ high) >> 1
+                if edges[mid] < x { low = mid &+ 1 } else { high = mid }
+            }
+            return low
         }
-        return low
     }
 }
 

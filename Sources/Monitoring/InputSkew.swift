@@ -34,13 +34,22 @@ public struct InputSkew: Sendable {
         observe(listing) { _, index in termCounts[termCounts.startIndex + index] }
     }
 
-    /// `termCount(value, field index)`: a text field's term count (nil: missing).
+    /// `termCount(value, field index)`: a text field's term count (nil: missing). The values
+    /// and trackers are reached in place: copying each value out retained its text, and each
+    /// tracker's update checked the array's uniqueness.
     private mutating func observe(_ listing: [FeatureValue], termCount: (FeatureValue, Int) -> TermCount?) {
         listings += 1
-        for k in fields.indices {
-            let index = fields[k].index
-            let value = index < listing.count ? listing[index] : .missing
-            fields[k].observe(value) { termCount(value, index) }
+        listing.withUnsafeBufferPointer { values in
+            fields.withUnsafeMutableBufferPointer { trackers in
+                for k in trackers.indices {
+                    let index = trackers[k].index
+                    if index < values.count {
+                        trackers[k].observe(values[index]) { termCount($0, index) }
+                    } else {
+                        trackers[k].observe(.missing) { termCount($0, index) }
+                    }
+                }
+            }
         }
     }
 
@@ -55,6 +64,10 @@ public struct InputSkew: Sendable {
         /// Training shares per bin; nil: no bins (every training value was missing).
         let expected: [Double]?
         let complete: Bool
+        /// The profile's kind, range and bin edges, read for each value without the profile.
+        let kind: FieldProfile.Kind
+        let range: ClosedRange<Double>?
+        let edges: [Double]?
         var counts = FieldSkew.Counts()
         /// The last `window` bins (ring), and how many values each bin holds in it.
         var ring: [Int32]
@@ -75,19 +88,24 @@ public struct InputSkew: Sendable {
                 expected = profile.bins?.shares
             }
             complete = (profile.otherShare ?? 0) == 0
+            kind = profile.kind
+            range = profile.range
+            edges = profile.bins?.edges
             ring = [Int32](repeating: 0, count: window)
             windowCounts = [Int](repeating: 0, count: expected?.count ?? 0)
         }
 
-        /// `termCount`: the value's term count (text fields; nil: missing).
-        mutating func observe(_ value: FeatureValue, termCount: () -> TermCount?) {
+        /// `termCount`: the value's term count (text fields; nil: missing), asked of the value
+        /// only for text.
+        @inline(__always)
+        mutating func observe(_ value: FeatureValue, termCount: (FeatureValue) -> TermCount?) {
             counts.observed += 1
             var bin: Int?
-            switch profile.kind {
+            switch kind {
             case .numeric:
-                guard let x = value.profileNumber else { counts.missing += 1; return }
-                if let range = profile.range, !range.contains(x) { counts.outsideRange += 1 }
-                bin = profile.bins?.bin(of: x)
+                guard case .number(let x) = value, x.isFinite else { counts.missing += 1; return }
+                if let range, !range.contains(x) { counts.outsideRange += 1 }
+                bin = edges.map { ProfileBins.bin(of: x, edges: $0) }
             case .categorical:
                 guard let category = value.profileCategory else { counts.missing += 1; return }
                 if let known = categoryBins[category] {
@@ -97,12 +115,12 @@ public struct InputSkew: Sendable {
                     bin = categoryBins.count
                 }
             case .text:
-                guard let terms = termCount() else { counts.missing += 1; return }
+                guard let terms = termCount(value) else { counts.missing += 1; return }
                 counts.terms += terms.terms
                 if let known = terms.inVocabulary { counts.outOfVocabulary += terms.terms - known }
                 let x = Double(terms.terms)
-                if let range = profile.range, !range.contains(x) { counts.outsideRange += 1 }
-                bin = profile.bins?.bin(of: x)
+                if let range, !range.contains(x) { counts.outsideRange += 1 }
+                bin = edges.map { ProfileBins.bin(of: x, edges: $0) }
             }
             guard let bin, bin < windowCounts.count else { return }
             if ringFilled == ring.count {
@@ -112,7 +130,7 @@ public struct InputSkew: Sendable {
             }
             ring[ringNext] = Int32(bin)
             windowCounts[bin] += 1
-            ringNext = (ringNext + 1) % ring.count
+            ringNext = ringNext + 1 == ring.count ? 0 : ringNext + 1
         }
 
         var report: FieldSkew {
