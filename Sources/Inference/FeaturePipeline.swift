@@ -561,17 +561,19 @@ final class TextBlock: Sendable {
                                                       _ visitor: inout Visitor) {
         let block = cacheID
         let ngrams = extractor.ngramMin...extractor.ngramMax
-        TermExtractor.forEachPaddedWord(scalars) { word in
-            let hash = TermHash.of(word.bytes)
-            if let stored = cache.entry(block: block, word: word.bytes, hash: hash) {
-                for hit in stored.hits { visitor.collect(hit) }
-                visitor.terms += stored.terms
-                return
+        TermExtractor.withPaddedWords(scalars) { words in
+            while let word = words.next() {
+                let hash = TermHash.of(word.bytes)
+                if let stored = cache.entry(block: block, word: word.bytes, hash: hash) {
+                    for hit in stored.hits { visitor.collect(hit) }
+                    visitor.terms += stored.terms
+                    continue
+                }
+                let termsBefore = visitor.terms
+                cache.beginRecording()
+                TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor)
+                cache.endRecording(block: block, word: word.bytes, hash: hash, terms: visitor.terms - termsBefore)
             }
-            let termsBefore = visitor.terms
-            cache.beginRecording()
-            TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor)
-            cache.endRecording(block: block, word: word.bytes, hash: hash, terms: visitor.terms - termsBefore)
         }
     }
 

@@ -233,28 +233,59 @@ extension TermExtractor {
     /// Each word of `scalars` as `char_wb` pads it, in order.
     @inline(__always)
     static func forEachPaddedWord(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (PaddedWord) -> Void) {
+        withPaddedWords(scalars) { words in
+            while let word = words.next() { body(word) }
+        }
+    }
+
+    /// Runs `body` with the words of `scalars` to take one at a time: a loop over `next()`
+    /// keeps its work in the caller's function, where a closure per word was compiled out of
+    /// line in the word-cache walk (a call and its context reloaded per word).
+    @inline(__always)
+    static func withPaddedWords(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (inout PaddedWords) -> Void) {
         let n = scalars.count
         TermExtractor.withBuffers(bytes: 4 * n + 2, offsets: n + 3) { padded, boundaries in
-            var i = 0
-            while i < n {
-                if PythonCharacterClass.isSpace(scalars[i]) { i += 1; continue }
-                var end = i
-                while end < n && !PythonCharacterClass.isSpace(scalars[end]) { end += 1 }
-                padded[0] = 0x20
-                boundaries[0] = 0
-                var byteCount = 1
-                for k in i..<end {
-                    boundaries[k - i + 1] = Int32(truncatingIfNeeded: byteCount)
-                    byteCount += TermExtractor.writeUTF8(scalars[k], to: padded + byteCount)
-                }
-                let length = end - i + 2
-                boundaries[length - 1] = Int32(truncatingIfNeeded: byteCount)
-                padded[byteCount] = 0x20
-                TermExtractor.zeroPadding(at: padded + byteCount + 1)
-                boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
-                body(PaddedWord(bytes: UnsafeBufferPointer(start: padded, count: byteCount + 1), boundaries: boundaries, length: length))
-                i = end
+            var words = PaddedWords(scalars: scalars, padded: padded, boundaries: boundaries)
+            body(&words)
+        }
+    }
+
+    /// The padded words of `scalars`, written one at a time into buffers of `4n + 2` bytes
+    /// (and `termPadding`) and `n + 3` offsets; each word is valid until the next.
+    struct PaddedWords {
+        let scalars: UnsafeBufferPointer<Unicode.Scalar>
+        let padded: UnsafeMutablePointer<UInt8>
+        let boundaries: UnsafeMutablePointer<Int32>
+        private var i = 0
+
+        init(scalars: UnsafeBufferPointer<Unicode.Scalar>, padded: UnsafeMutablePointer<UInt8>,
+             boundaries: UnsafeMutablePointer<Int32>) {
+            self.scalars = scalars
+            self.padded = padded
+            self.boundaries = boundaries
+        }
+
+        @inline(__always)
+        mutating func next() -> PaddedWord? {
+            let n = scalars.count
+            while i < n && PythonCharacterClass.isSpace(scalars[i]) { i += 1 }
+            guard i < n else { return nil }
+            var end = i
+            while end < n && !PythonCharacterClass.isSpace(scalars[end]) { end += 1 }
+            padded[0] = 0x20
+            boundaries[0] = 0
+            var byteCount = 1
+            for k in i..<end {
+                boundaries[k - i + 1] = Int32(truncatingIfNeeded: byteCount)
+                byteCount += TermExtractor.writeUTF8(scalars[k], to: padded + byteCount)
             }
+            let length = end - i + 2
+            boundaries[length - 1] = Int32(truncatingIfNeeded: byteCount)
+            padded[byteCount] = 0x20
+            TermExtractor.zeroPadding(at: padded + byteCount + 1)
+            boundaries[length] = Int32(truncatingIfNeeded: byteCount + 1)
+            i = end
+            return PaddedWord(bytes: UnsafeBufferPointer(start: padded, count: byteCount + 1), boundaries: boundaries, length: length)
         }
     }
 
