@@ -23,31 +23,33 @@ public struct InputSkew: Sendable {
 
     /// Counts one listing (values in signature order).
     public mutating func observe(_ listing: [FeatureValue]) {
-        let pipeline = self.pipeline
-        observe(listing) { value, index in pipeline.termCount(value, field: index) }
+        listing.withUnsafeBufferPointer { observe(values: $0, termCounts: nil) }
     }
 
     /// Counts one listing whose text fields' term counts the scoring pass made
     /// (`LoadedModel.predict(_:termCounts:at:)` with this pipeline's model): `termCounts` holds
     /// one entry per signature field.
     public mutating func observe(_ listing: [FeatureValue], termCounts: ArraySlice<TermCount?>) {
-        observe(listing) { _, index in termCounts[termCounts.startIndex + index] }
+        listing.withUnsafeBufferPointer { values in
+            termCounts.withUnsafeBufferPointer { observe(values: values, termCounts: $0) }
+        }
     }
 
-    /// `termCount(value, field index)`: a text field's term count (nil: missing). The values
-    /// and trackers are reached in place: copying each value out retained its text, and each
-    /// tracker's update checked the array's uniqueness.
-    private mutating func observe(_ listing: [FeatureValue], termCount: (FeatureValue, Int) -> TermCount?) {
+    /// Counts one listing read in place: its values in signature order and, when the scoring
+    /// pass made them, its term counts (one entry per signature field; nil: the pipeline
+    /// counts the text fields' terms again). A value is read only where its field's kind needs
+    /// it: a text field whose terms were counted is not touched, so the worker does not take a
+    /// reference to the request thread's text (each such retain and release moved the text's
+    /// reference count from core to core).
+    public mutating func observe(values: UnsafeBufferPointer<FeatureValue>, termCounts: UnsafeBufferPointer<TermCount?>?) {
         listings += 1
-        listing.withUnsafeBufferPointer { values in
-            fields.withUnsafeMutableBufferPointer { trackers in
-                for k in trackers.indices {
-                    let index = trackers[k].index
-                    if index < values.count {
-                        trackers[k].observe(values[index]) { termCount($0, index) }
-                    } else {
-                        trackers[k].observe(.missing) { termCount($0, index) }
-                    }
+        let pipeline = self.pipeline
+        fields.withUnsafeMutableBufferPointer { trackers in
+            for k in trackers.indices {
+                if let termCounts {
+                    trackers[k].observe(values) { termCounts[$0] }
+                } else {
+                    trackers[k].observe(values) { index in pipeline.termCount(values[index], field: index) }
                 }
             }
         }
@@ -95,19 +97,19 @@ public struct InputSkew: Sendable {
             windowCounts = [Int](repeating: 0, count: expected?.count ?? 0)
         }
 
-        /// `termCount`: the value's term count (text fields; nil: missing), asked of the value
-        /// only for text.
+        /// Observes the field's value in `values` (missing past its end). `termCount(index)`:
+        /// the text field's term count (nil: missing), asked only of text fields.
         @inline(__always)
-        mutating func observe(_ value: FeatureValue, termCount: (FeatureValue) -> TermCount?) {
+        mutating func observe(_ values: UnsafeBufferPointer<FeatureValue>, termCount: (Int) -> TermCount?) {
             counts.observed += 1
             var bin: Int?
             switch kind {
             case .numeric:
-                guard case .number(let x) = value, x.isFinite else { counts.missing += 1; return }
+                guard index < values.count, case .number(let x) = values[index], x.isFinite else { counts.missing += 1; return }
                 if let range, !range.contains(x) { counts.outsideRange += 1 }
                 bin = edges.map { ProfileBins.bin(of: x, edges: $0) }
             case .categorical:
-                guard let category = value.profileCategory else { counts.missing += 1; return }
+                guard index < values.count, let category = values[index].profileCategory else { counts.missing += 1; return }
                 if let known = categoryBins[category] {
                     bin = known
                 } else {
@@ -115,7 +117,7 @@ public struct InputSkew: Sendable {
                     bin = categoryBins.count
                 }
             case .text:
-                guard let terms = termCount(value) else { counts.missing += 1; return }
+                guard index < values.count, let terms = termCount(index) else { counts.missing += 1; return }
                 counts.terms += terms.terms
                 if let known = terms.inVocabulary { counts.outOfVocabulary += terms.terms - known }
                 let x = Double(terms.terms)

@@ -519,14 +519,30 @@ struct ModelMonitor: Sendable {
             skew = InputSkew(profile: profile, signature: model.signature, pipeline: model.pipeline, window: configuration.skewWindow)
         }
         let fields = model.signature.fields.count
-        for (i, listing) in job.contents.listings.enumerated() {
-            // Counted while scoring, unless the canary answered the listing (its pipeline's counts).
-            if let counts = job.contents.termCounts, job.contents.byCanary?[i] != true {
-                skew?.observe(listing, termCounts: counts[i * fields..<(i + 1) * fields])
-            } else {
-                skew?.observe(listing)
+        let byCanary = job.contents.byCanary
+        // Read in place: a listing or a slice of the counts copied out retained the request
+        // thread's arrays, whose reference counts then moved from core to core.
+        job.contents.listings.withUnsafeBufferPointer { listings in
+            withTermCounts(job.contents.termCounts) { counts in
+                for i in listings.indices {
+                    listings[i].withUnsafeBufferPointer { values in
+                        // Counted while scoring, unless the canary answered the listing (its pipeline's counts).
+                        if let counts, byCanary?[i] != true {
+                            skew?.observe(values: values, termCounts: UnsafeBufferPointer(rebasing: counts[i * fields..<(i + 1) * fields]))
+                        } else {
+                            skew?.observe(values: values, termCounts: nil)
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /// `counts` as a buffer during `body` (nil: none).
+    @inline(__always)
+    private func withTermCounts(_ counts: [TermCount?]?, _ body: (UnsafeBufferPointer<TermCount?>?) -> Void) {
+        guard let counts else { return body(nil) }
+        counts.withUnsafeBufferPointer { body($0) }
     }
 
     /// Skew counts since start, per field, over every serving version.
