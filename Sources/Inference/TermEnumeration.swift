@@ -148,13 +148,18 @@ extension TermExtractor {
         let capacity = 3 * length + 16
         let tokenCapacity = length / 2 + 4
         var fitted = false
-        let stopWords = self.stopWords
+        // The extractor unretained, its stop words borrowed: every scoring thread shares them,
+        // and a retain and release per text moved their reference counts from core to core.
+        // The closures capture it as a plain value, which they copy without a retain.
+        let unretained = Unmanaged.passUnretained(self)
         TermExtractor.withBuffers(bytes: capacity + WordTokenizer.slack, offsets: 2 * tokenCapacity) { bytes, bounds in
-            var tokenizer = WordTokenizer(bytes: bytes, capacity: capacity, bounds: bounds, tokenCapacity: tokenCapacity)
-            normalize(text, into: &tokenizer)
-            guard let tokens = tokenizer.finish(droppingStopWords: stopWords) else { return }
-            fitted = true
-            body(tokens)
+            unretained._withUnsafeGuaranteedRef { extractor in
+                var tokenizer = WordTokenizer(bytes: bytes, capacity: capacity, bounds: bounds, tokenCapacity: tokenCapacity)
+                extractor.normalize(text, into: &tokenizer)
+                guard let tokens = tokenizer.finish(droppingStopWords: extractor.stopWords) else { return }
+                fitted = true
+                body(tokens)
+            }
         }
         return fitted
     }

@@ -492,8 +492,12 @@ public final class TermExtractor: Sendable, Equatable {
         // line: a sink reached through the closure's capture, or a loop holding every mapping's
         // state, had its state stored to the stack and loaded back around each byte.
         let lowercase = self.lowercase, homoglyphs = normalization.homoglyphs
-        var utf8 = text
-        utf8.withUTF8 { bytes in
+        // The text's own storage, borrowed (a `var` copy for `withUTF8` retained it).
+        if text.utf8.withContiguousStorageIfAvailable(walk) == nil {
+            var contiguous = text
+            contiguous.withUTF8(walk)
+        }
+        func walk(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard let base = bytes.baseAddress else { return }
             var local = sink
             defer { sink = local }
