@@ -40,8 +40,10 @@ public final class ServingModel: Sendable {
     /// listing's numeric fields.
     let thresholdJSON: [UInt8]
     /// `,"label":"<label>","threshold":<threshold>` for each of the model's labels, in their
-    /// order: what follows the score in every scored item, appended whole.
-    let labelAndThresholdJSON: [[UInt8]]
+    /// order: what follows the score in every scored item, appended whole. One array, not an
+    /// array per label: taking an inner array out retained it, on every item, from every
+    /// event loop.
+    let labelAndThresholdJSON: JoinedRuns
     /// Listings of this model the monitor skipped (shared by the model's versions).
     let monitorSkipped: MonitorSkipCounters.Counter
 
@@ -54,14 +56,14 @@ public final class ServingModel: Sendable {
         var threshold = JSONWriter(capacity: 32)
         threshold.number(model.threshold)
         thresholdJSON = threshold.bytes
-        labelAndThresholdJSON = model.labels.map { [thresholdJSON] label in
+        labelAndThresholdJSON = JoinedRuns(model.labels.map { [thresholdJSON] label in
             var out = JSONWriter(capacity: 32 + label.utf8.count)
             out.raw(",\"label\":")
             out.string(label)
             out.raw(",\"threshold\":")
             thresholdJSON.withUnsafeBytes { out.raw(bytes: $0) }
             return out.bytes
-        }
+        })
         listingSchema = ListingSchema.from(model.signature)
         manifestSummary = ModelRoutes.metadata(model, listing: listingSchema)
         requestSchema = Schemas.predictRequest(listing: listingSchema, maxBatchSize: maxBatchSize)
@@ -276,7 +278,7 @@ extension JSONWriter {
         let labels = serving.model.labels
         let index = prediction.classScores?.labelIndex ?? (prediction.isPositive ? 1 : 0)
         if index >= 0, index < serving.labelAndThresholdJSON.count, labels[index] == prediction.label {
-            serving.labelAndThresholdJSON[index].withUnsafeBytes { raw(bytes: $0) }
+            serving.labelAndThresholdJSON.withRun(index) { raw(bytes: $0) }
         } else {
             raw(",\"label\":")
             string(prediction.label)
@@ -315,5 +317,32 @@ extension JSONWriter {
             raw("}")
         }
         raw("]")
+    }
+}
+
+/// Byte runs kept end to end in one array, read in place by index.
+struct JoinedRuns: Sendable {
+    private let bytes: [UInt8]
+    /// Where run k ends (and run k + 1 starts).
+    private let ends: [Int]
+
+    init(_ runs: [[UInt8]]) {
+        bytes = runs.flatMap { $0 }
+        var ends: [Int] = []
+        var end = 0
+        for run in runs {
+            end += run.count
+            ends.append(end)
+        }
+        self.ends = ends
+    }
+
+    var count: Int { ends.count }
+
+    /// Run `index` (in `0..<count`), valid during `body`.
+    @inline(__always)
+    func withRun<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        let start = index == 0 ? 0 : ends[index - 1], end = ends[index]
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 }
