@@ -37,3 +37,23 @@ import Testing
         #expect(value["threshold"] == .number(serving.model.threshold))
     }
 }
+
+/// Runs kept end to end come back one by one, empty ones included.
+@Suite(.timeLimit(.minutes(1))) struct JoinedRunsTests {
+    private func run(_ runs: JoinedRuns, _ index: Int) -> [UInt8] {
+        runs.withRun(index) { Array($0) }
+    }
+
+    @Test func eachRunComesBackAsItWasGiven() {
+        let given: [[UInt8]] = [Array(",\"label\":\"ok\"".utf8), [], Array("é,\"threshold\":0.5".utf8), [0x7B]]
+        let runs = JoinedRuns(given)
+        #expect(runs.count == given.count)
+        for (index, bytes) in given.enumerated() {
+            #expect(run(runs, index) == bytes)
+        }
+    }
+
+    @Test func noRunsAtAll() {
+        #expect(JoinedRuns([]).count == 0)
+    }
+}
