@@ -485,14 +485,10 @@ final class TextBlock: Sendable {
     /// tokens outgrow its buffer, for the analysed scalars to take the text.
     @inline(__always)
     func append<Sink: FeatureSink>(wordsOf text: String, offset: Int32, to sink: inout Sink) -> TermTally? {
-        // The extractor unretained: the scoring threads share it, and its retains and releases
-        // (two a text) moved its reference count from core to core.
-        Unmanaged.passUnretained(extractor)._withUnsafeGuaranteedRef { extractor in
-            guard extractor.tokenizesFromUTF8 else { return nil }
-            var tally: TermTally?
-            _ = extractor.withWordTokens(text) { tally = append(analysed: $0, offset: offset, to: &sink) }
-            return tally
-        }
+        guard extractor.tokenizesFromUTF8 else { return nil }
+        var tally: TermTally?
+        _ = extractor.withWordTokens(text) { tally = append(analysed: $0, offset: offset, to: &sink) }
+        return tally
     }
 
     /// The block's columns for a text already analysed (`TermExtractor.withAnalysedScalars`),

@@ -221,7 +221,9 @@ extension TermExtractor {
     private func forEachCharWBNGram<Visitor: TermVisitor>(_ scalars: UnsafeBufferPointer<Unicode.Scalar>,
                                   _ visitor: inout Visitor) {
         let ngrams = ngramMin...ngramMax
-        TermExtractor.forEachPaddedWord(scalars) { word in TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor) }
+        TermExtractor.withPaddedWords(scalars) { words in
+            while let word = words.next() { TermExtractor.visitCharWBWindows(of: word, ngrams, &visitor) }
+        }
     }
 
     /// A whitespace-separated word padded with a space on each side (`char_wb`'s unit: its
@@ -235,17 +237,10 @@ extension TermExtractor {
         let length: Int
     }
 
-    /// Each word of `scalars` as `char_wb` pads it, in order.
-    @inline(__always)
-    static func forEachPaddedWord(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (PaddedWord) -> Void) {
-        withPaddedWords(scalars) { words in
-            while let word = words.next() { body(word) }
-        }
-    }
-
-    /// Runs `body` with the words of `scalars` to take one at a time: a loop over `next()`
-    /// keeps its work in the caller's function, where a closure per word was compiled out of
-    /// line in the word-cache walk (a call and its context reloaded per word).
+    /// Runs `body` with the words of `scalars` as `char_wb` pads them, to take one at a time,
+    /// in order: a loop over `next()` keeps its work in the caller's function, where a closure
+    /// per word was compiled out of line in the word-cache walk (a call and its context
+    /// reloaded per word).
     @inline(__always)
     static func withPaddedWords(_ scalars: UnsafeBufferPointer<Unicode.Scalar>, _ body: (inout PaddedWords) -> Void) {
         let n = scalars.count

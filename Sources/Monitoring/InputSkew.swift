@@ -102,14 +102,15 @@ public struct InputSkew: Sendable {
         @inline(__always)
         mutating func observe(_ values: UnsafeBufferPointer<FeatureValue>, termCount: (Int) -> TermCount?) {
             counts.observed += 1
+            guard index < values.count else { counts.missing += 1; return }
             var bin: Int?
             switch kind {
             case .numeric:
-                guard index < values.count, case .number(let x) = values[index], x.isFinite else { counts.missing += 1; return }
+                guard case .number(let x) = values[index], x.isFinite else { counts.missing += 1; return }
                 if let range, !range.contains(x) { counts.outsideRange += 1 }
                 bin = edges.map { ProfileBins.bin(of: x, edges: $0) }
             case .categorical:
-                guard index < values.count, let category = values[index].profileCategory else { counts.missing += 1; return }
+                guard let category = values[index].profileCategory else { counts.missing += 1; return }
                 if let known = categoryBins[category] {
                     bin = known
                 } else {
@@ -117,7 +118,7 @@ public struct InputSkew: Sendable {
                     bin = categoryBins.count
                 }
             case .text:
-                guard index < values.count, let terms = termCount(index) else { counts.missing += 1; return }
+                guard let terms = termCount(index) else { counts.missing += 1; return }
                 counts.terms += terms.terms
                 if let known = terms.inVocabulary { counts.outOfVocabulary += terms.terms - known }
                 let x = Double(terms.terms)
