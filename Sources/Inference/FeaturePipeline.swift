@@ -270,7 +270,7 @@ struct ScoringStep {
     func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) -> TermCount? {
         switch block {
         case .text(let text):
-            guard let string = value.textForm else { return nil }
+            guard let string = value.featureText else { return nil }
             return text._withUnsafeGuaranteedRef { $0.termCount($0.append(string, offset: offset, to: &sink)) }
         case .categorical(let categorical):
             categorical._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
@@ -281,8 +281,8 @@ struct ScoringStep {
             switch value {
             case .bool(let b): x = b ? 1 : 0
             case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
-            case .string("true"): x = 1
-            case .string("false"): x = 0
+            case .string(let text) where text == "true": x = 1
+            case .string(let text) where text == "false": x = 0
             default: x = missingValue
             }
             if x != 0 { sink.add(offset, x) }
@@ -327,12 +327,15 @@ struct CompiledTransformer: Sendable {
 extension FeatureValue {
     /// The text a string-consuming transformer reads: strings as they are, numbers in their
     /// shortest form (`3` for 3.0), booleans as `true`/`false`, missing → nil.
-    public var textForm: String? {
+    public var textForm: String? { featureText?.string }
+
+    /// `textForm` as a `FeatureText`: a string value's own, without a copy.
+    public var featureText: FeatureText? {
         switch self {
         case .string(let s): return s
         case .number(let d):
-            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-            return String(d)
+            if d.isFinite, d == d.rounded(), abs(d) < 1e15 { return FeatureText(String(Int64(d))) }
+            return FeatureText(String(d))
         case .bool(let b): return b ? "true" : "false"
         case .missing: return nil
         }
@@ -434,7 +437,8 @@ final class TextBlock: Sendable {
 
     /// The block's columns for `text`, from its terms in scikit-learn's order.
     @discardableResult
-    func append<Sink: FeatureSink>(_ text: String, offset: Int32, to sink: inout Sink) -> TermTally {
+    func append<Sink: FeatureSink>(_ value: FeatureText, offset: Int32, to sink: inout Sink) -> TermTally {
+        let text = value.string
         var hits: [TermHit] = []
         hits.reserveCapacity(32)
         var terms = 0
@@ -457,7 +461,7 @@ final class TextBlock: Sendable {
 
     /// How many terms `text` makes and how many of them are hits, walked as `append` walks
     /// them, without the columns (input skew for a text no scoring pass counted).
-    func tally(_ text: String) -> TermTally {
+    func tally(_ text: FeatureText) -> TermTally {
         var hits = HitCount()
         var terms = 0
         if extractor.tokenizesFromUTF8,
@@ -484,7 +488,7 @@ final class TextBlock: Sendable {
     /// (`TermExtractor.withWordTokens`); nil when this block's extractor cannot, or the
     /// tokens outgrow its buffer, for the analysed scalars to take the text.
     @inline(__always)
-    func append<Sink: FeatureSink>(wordsOf text: String, offset: Int32, to sink: inout Sink) -> TermTally? {
+    func append<Sink: FeatureSink>(wordsOf text: FeatureText, offset: Int32, to sink: inout Sink) -> TermTally? {
         guard extractor.tokenizesFromUTF8 else { return nil }
         var tally: TermTally?
         _ = extractor.withWordTokens(text) { tally = append(analysed: $0, offset: offset, to: &sink) }
@@ -698,7 +702,7 @@ final class TextBlock: Sendable {
 /// that extends hashes term to term never hashes a term twice); compares bytes exactly (as
 /// Python compares str code points — unlike `String ==`, which equates canonically equivalent
 /// text).
-struct TermTable: Sendable {
+public struct TermTable: Sendable {
     /// One slot (16 bytes, four to a cache line): bits 8–31 of the hash's high half with the
     /// term's length (up to 255) below them, the column, and the term's first 8 bytes, so that
     /// a probe for a term of up to 8 bytes (every char n-gram up to 4 ASCII letters, most
@@ -721,7 +725,7 @@ struct TermTable: Sendable {
     let slots: [Slot]
     let mask: Int
 
-    init(terms: [String]) {
+    public init(terms: [String]) {
         var arena: [UInt8] = []
         var starts: [Int32] = [0]
         starts.reserveCapacity(terms.count + 1)
@@ -764,8 +768,13 @@ struct TermTable: Sendable {
 
     /// The column of `term`, or nil when it is not in the vocabulary. (Duplicate byte strings
     /// cannot occur: vocabulary keys are distinct.)
-    func column(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
+    public func column(of term: UnsafeBufferPointer<UInt8>) -> Int32? {
         withLookup { $0.column(of: term, hash: TermHash.of(term)) }
+    }
+
+    /// The column of a value's text.
+    public func column(of text: FeatureText) -> Int32? {
+        text.withUTF8 { column(of: $0) }
     }
 
     /// Runs `body` with a lookup over the table's storage (valid during the call), for many
@@ -918,11 +927,11 @@ final class CategoricalBlock: Sendable {
     }
 
     func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
-        let text: String?
-        if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.textForm }
+        let text: FeatureText?
+        if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.featureText }
         let column: Int32?
-        if var text {
-            column = text.withUTF8 { categories.column(of: $0) }.map { columns[Int($0)] } ?? unknownColumn
+        if let text {
+            column = categories.column(of: text).map { columns[Int($0)] } ?? unknownColumn
         } else {
             column = missingColumn
         }
@@ -964,7 +973,7 @@ final class NumericBlock: Sendable {
         switch value {
         case .number(let d): x = d
         case .bool(let b): x = b ? 1 : 0
-        case .string(let s): x = Double(s)
+        case .string(let s): x = Double(s.string)
         case .missing: x = nil
         }
         if let raw = x, !raw.isFinite { x = nil }

@@ -253,7 +253,7 @@ extension FeaturePipeline {
     /// when the value is missing or no text transformer reads the field.
     public func termCount(_ value: FeatureValue, field: Int) -> TermCount? {
         // The step that reports the field's count in a scoring pass, counting the same way.
-        guard let text = value.textForm, let step = steps.first(where: { $0.fieldIndex == field && $0.reportsTerms }),
+        guard let text = value.featureText, let step = steps.first(where: { $0.fieldIndex == field && $0.reportsTerms }),
               case .text(let block) = step.block
         else { return nil }
         return block._withUnsafeGuaranteedRef { $0.termCount($0.tally(text)) }

@@ -64,7 +64,11 @@ extension TermExtractor {
     /// Returns false without calling `body` when the text grows beyond that under lowercasing
     /// and decomposition (a few compatibility characters expand to many scalars).
     func withAnalysedScalars(_ text: String, _ body: (UnsafeBufferPointer<Unicode.Scalar>) -> Void) -> Bool {
-        let capacity = text.utf8.count + 16
+        withAnalysedScalars(FeatureText(text), body)
+    }
+
+    func withAnalysedScalars(_ text: FeatureText, _ body: (UnsafeBufferPointer<Unicode.Scalar>) -> Void) -> Bool {
+        let capacity = text.utf8Count + 16
         return withUnsafeTemporaryAllocation(of: Unicode.Scalar.self, capacity: capacity) { buffer in
             guard let base = buffer.baseAddress else { return false }
             var sink = BufferScalarSink(base: base, capacity: capacity)
@@ -143,8 +147,8 @@ extension TermExtractor {
     /// of three bytes per byte of the text (Hangul syllables decompose to three jamo) and a
     /// token per two: a few compatibility characters expand to many scalars, and
     /// `withAnalysedScalars` then takes the text.
-    func withWordTokens(_ text: String, _ body: (WordTokens) -> Void) -> Bool {
-        let length = text.utf8.count
+    func withWordTokens(_ text: FeatureText, _ body: (WordTokens) -> Void) -> Bool {
+        let length = text.utf8Count
         let capacity = 3 * length + 16
         let tokenCapacity = length / 2 + 4
         var fitted = false

@@ -475,15 +475,22 @@ public final class TermExtractor: Sendable, Equatable {
     /// register instead of a closure's captured variable.
     @inline(__always)
     func normalize<Sink: ScalarSink>(_ text: String, into sink: inout Sink) {
+        normalize(FeatureText(text), into: &sink)
+    }
+
+    /// `normalize` of a value's text, read from its UTF-8 (a `String` is made only for the
+    /// rare paths: Unicode stripping, no mapping table, a capital sigma).
+    @inline(__always)
+    func normalize<Sink: ScalarSink>(_ text: FeatureText, into sink: inout Sink) {
         if let unicodeStripping {
-            unicodeStripping.forEachNormalizedScalar(text) { scalar in
+            unicodeStripping.forEachNormalizedScalar(text.string) { scalar in
                 if scalar.value < 0x80 { sink.put(scalar) }
             }
             return
         }
         guard let table = ScalarMapTable.forConfiguration(lowercase: lowercase, stripAccents: stripAccents) else {
             let homoglyphs = normalization.homoglyphs
-            for scalar in text.unicodeScalars { sink.put(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
+            for scalar in text.string.unicodeScalars { sink.put(homoglyphs ? Homoglyphs.latin(scalar) ?? scalar : scalar) }
             return
         }
         // Decoding the UTF-8 here costs a few instructions an ASCII byte, where the scalar
@@ -492,11 +499,7 @@ public final class TermExtractor: Sendable, Equatable {
         // line: a sink reached through the closure's capture, or a loop holding every mapping's
         // state, had its state stored to the stack and loaded back around each byte.
         let lowercase = self.lowercase, homoglyphs = normalization.homoglyphs
-        // The text's own storage, borrowed (a `var` copy for `withUTF8` retained it).
-        if text.utf8.withContiguousStorageIfAvailable(walk) == nil {
-            var contiguous = text
-            contiguous.withUTF8(walk)
-        }
+        text.withUTF8(walk)
         func walk(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard let base = bytes.baseAddress else { return }
             var local = sink
@@ -548,8 +551,9 @@ public final class TermExtractor: Sendable, Equatable {
     /// The mapping of scalars that the table does not hold: Σ (final or not), and scalars
     /// above it.
     @inline(never)
-    private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of text: String, into sink: inout Sink) {
+    private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of text: FeatureText, into sink: inout Sink) {
         if lowercase && scalar.value == 0x03A3 {
+            let text = text.string
             let index = text.utf8.index(text.startIndex, offsetBy: offset)
             sink.put(TermExtractor.isFinalSigma(text.unicodeScalars, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
         } else {

@@ -230,6 +230,56 @@ public struct JSONParser {
 
     /// The string at the cursor (a `"`), unescaped and checked to be valid UTF-8.
     public mutating func parseString() throws(JSONParseError) -> String {
+        let start = index + 1
+        switch try scanString() {
+        case .input(let range, let ascii):
+            let slice = UnsafeBufferPointer(rebasing: buffer[range])
+            if ascii { return String(decoding: slice, as: UTF8.self) }
+            guard let string = String(validUTF8: slice) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+            return string
+        case .unescaped(let bytes):
+            guard let string = bytes.withUnsafeBufferPointer(String.init(validUTF8:)) else {
+                throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
+            }
+            return string
+        }
+    }
+
+    /// Calls `body` with the UTF-8 of the string at the cursor (a `"`), unescaped and checked
+    /// to be valid: the input's own bytes when the string has no escapes, so that a caller
+    /// keeping them copies them once, where it wants them.
+    public mutating func withParsedString<Result>(
+        _ body: (UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> Result
+    ) throws(JSONParseError) -> Result {
+        let start = index + 1
+        switch try scanString() {
+        case .input(let range, let ascii):
+            let slice = UnsafeBufferPointer(rebasing: buffer[range])
+            guard ascii || Self.isValidUTF8(slice) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+            return try body(slice)
+        case .unescaped(let bytes):
+            return try bytes.withUnsafeBufferPointer { bytes throws(JSONParseError) in
+                guard Self.isValidUTF8(bytes) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+                return try body(bytes)
+            }
+        }
+    }
+
+    /// Whether `bytes` are valid UTF-8 (the standard library's check, without making a String).
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        (try? UTF8Span(validating: bytes.span)) != nil
+    }
+
+    /// A string's bytes once scanned: a range of the input (no escapes; `ascii` when no byte
+    /// is above 0x7F), or the unescaped bytes, not yet checked to be UTF-8.
+    private enum ScannedString {
+        case input(Range<Int>, ascii: Bool)
+        case unescaped([UInt8])
+    }
+
+    /// Steps over the string at the cursor, unescaping it only when it has escapes.
+    @inline(__always)
+    private mutating func scanString() throws(JSONParseError) -> ScannedString {
         index += 1
         let start = index
         var sawNonASCII = false
@@ -245,13 +295,9 @@ public struct JSONParser {
         while index < buffer.count {
             let byte = buffer[index]
             if byte == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buffer[start..<index])
+                let end = index
                 index += 1
-                if !sawNonASCII { return String(decoding: slice, as: UTF8.self) }
-                guard let string = String(validUTF8: slice) else {
-                    throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
-                }
-                return string
+                return .input(start..<end, ascii: !sawNonASCII)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in string") }
@@ -259,17 +305,14 @@ public struct JSONParser {
             index += 1
         }
         guard index < buffer.count else { throw error("unterminated string") }
-        // Slow path: decode escapes into a byte buffer, then validate.
+        // Slow path: decode escapes into a byte buffer.
         var bytes = Array(UnsafeBufferPointer(rebasing: buffer[start..<index]))
         while index < buffer.count {
             let byte = buffer[index]
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let string = bytes.withUnsafeBufferPointer(String.init(validUTF8:)) else {
-                    throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
-                }
-                return string
+                return .unescaped(bytes)
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < buffer.count else { throw error("unterminated string") }

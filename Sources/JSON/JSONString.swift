@@ -14,6 +14,13 @@ public enum JSONString {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// `append` of a string given as its UTF-8 bytes (which must be valid UTF-8).
+    public static func append(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(utf8, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
     @inline(__always)
     private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         var runStart = 0

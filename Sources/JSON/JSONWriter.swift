@@ -41,6 +41,11 @@ public struct JSONWriter {
         JSONString.append(value, to: &storage)
     }
 
+    /// `string` of valid UTF-8 bytes.
+    public mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        JSONString.append(utf8: utf8, to: &storage)
+    }
+
     /// Shortest round-tripping form; integral values within 2^53 print without a fraction.
     /// Non-finite values cannot be JSON and are written as null.
     public mutating func number(_ value: Double) {

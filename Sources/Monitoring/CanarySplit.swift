@@ -1,3 +1,5 @@
+import Inference
+
 /// Which listings a canary answers: a pure function of the listing id and the weight.
 ///
 /// The id is hashed (FNV-1a, 64 bits, of its UTF-8 bytes) to a point in [0, 1); the listing
@@ -6,11 +8,16 @@
 /// in the canary at 5 % stays in it at 10 %). A listing without an id is never split.
 public enum CanarySplit {
     /// The listing's point in [0, 1).
-    public static func point(of id: String) -> Double {
+    public static func point(of id: String) -> Double { point(of: FeatureText(id)) }
+
+    /// The point of an id as a listing carries it.
+    public static func point(of id: FeatureText) -> Double {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in id.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
+        id.withUTF8 { bytes in
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
         }
         // Mix the high bits down (FNV's low bits are weak for short keys), then keep 53 bits.
         hash ^= hash >> 33
@@ -20,7 +27,7 @@ public enum CanarySplit {
     }
 
     /// Whether the canary answers the listing with this id at this weight.
-    public static func goesToCanary(id: String?, weight: Double) -> Bool {
+    public static func goesToCanary(id: FeatureText?, weight: Double) -> Bool {
         guard let id, weight > 0 else { return false }
         return point(of: id) < weight
     }

@@ -61,8 +61,10 @@ public struct InputSkew: Sendable {
     struct Tracker: Sendable {
         let profile: FieldProfile
         let index: Int
-        /// Category → bin (categorical); the bin after the last listed is "other".
-        let categoryBins: [String: Int]
+        /// Category bytes → bin (categorical), compared byte for byte as the pipeline's one-hot
+        /// compares them; the bin after the last listed, `otherBin`, is "other".
+        let categoryBins: TermTable
+        let otherBin: Int
         /// Training shares per bin; nil: no bins (every training value was missing).
         let expected: [Double]?
         let complete: Bool
@@ -80,9 +82,9 @@ public struct InputSkew: Sendable {
         init(profile: FieldProfile, index: Int, window: Int) {
             self.profile = profile
             self.index = index
-            var bins: [String: Int] = [:]
-            for (k, category) in (profile.top ?? []).enumerated() { bins[category.value] = k }
-            categoryBins = bins
+            let top = profile.top ?? []
+            categoryBins = TermTable(terms: top.map(\.value))
+            otherBin = top.count
             switch profile.kind {
             case .categorical:
                 expected = profile.top.map { $0.map(\.share) + [profile.otherShare ?? 0] }
@@ -110,12 +112,12 @@ public struct InputSkew: Sendable {
                 if let range, !range.contains(x) { counts.outsideRange += 1 }
                 bin = edges.map { ProfileBins.bin(of: x, edges: $0) }
             case .categorical:
-                guard let category = values[index].profileCategory else { counts.missing += 1; return }
-                if let known = categoryBins[category] {
-                    bin = known
+                guard let category = values[index].featureText else { counts.missing += 1; return }
+                if let known = categoryBins.column(of: category) {
+                    bin = Int(known)
                 } else {
                     if complete { counts.unseen += 1 }
-                    bin = categoryBins.count
+                    bin = otherBin
                 }
             case .text:
                 guard let terms = termCount(index) else { counts.missing += 1; return }

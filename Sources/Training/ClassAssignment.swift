@@ -20,7 +20,7 @@ public struct ClassAssignment: Sendable, Equatable {
             throw .invalidConfig("classes.column: \(config.column) is not a column of the dataset")
         }
         let values: [String?] = dataset.rows.map { row in
-            if case .string(let text) = row.values[column], !text.isEmpty { return text }
+            if case .string(let text) = row.values[column], !text.string.isEmpty { return text.string }
             return nil
         }
         var names = Set(config.names ?? values.compactMap { $0 })

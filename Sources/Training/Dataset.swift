@@ -45,7 +45,7 @@ public struct Dataset: Sendable {
     public func identifier(of row: DatasetRow) -> String {
         if let index = schema.columns.firstIndex(where: { $0.kind == .identifier }),
            case .string(let id) = row.values[index] {
-            return id
+            return id.string
         }
         return "line-\(row.line)"
     }

@@ -58,7 +58,7 @@ extension Dataset {
             for (k, value) in row.values.enumerated() {
                 if k > 0 { bytes.append(0x1F) }
                 switch value {
-                case .string(let text): append(text)
+                case .string(let text): append(text.string)
                 case .number(let number): append("\(number)")
                 case .bool(let flag): append(flag ? "true" : "false")
                 case .missing: break

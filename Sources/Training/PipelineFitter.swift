@@ -60,7 +60,7 @@ public struct PipelineFitter: Sendable {
         for value in column {
             guard case .string(let text) = value else { continue }
             var seen = Set<String>()
-            for term in extractor.terms(in: text) {
+            for term in extractor.terms(in: text.string) {
                 termFrequency[term, default: 0] += 1
                 if seen.insert(term).inserted { documentFrequency[term, default: 0] += 1 }
             }

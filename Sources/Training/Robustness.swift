@@ -90,7 +90,7 @@ public struct RobustnessReport: Sendable, Equatable, Codable {
         var result = values
         for field in fields where field < result.count {
             if case .string(let text) = result[field] {
-                result[field] = .string(Disguiser.disguise(text, as: kind, using: &generator))
+                result[field] = .string(Disguiser.disguise(text.string, as: kind, using: &generator))
             }
         }
         return result

@@ -29,7 +29,7 @@ public struct SliceDimension: Sendable, Equatable, Codable {
     public func key(of value: FeatureValue) -> String? {
         switch value {
         case .missing: return nil
-        case .string(let text): return edges == nil ? text : nil
+        case .string(let text): return edges == nil ? text.string : nil
         case .bool(let flag): return flag ? "true" : "false"
         case .number(let number):
             guard let edges else { return "\(number)" }

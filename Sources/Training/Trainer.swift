@@ -100,7 +100,7 @@ public struct Trainer: Sendable {
     static func reportingGroup(of row: DatasetRow, schema: DatasetSchema) -> String {
         guard let index = schema.columns.firstIndex(where: { $0.kind == .reporting }),
               case .string(let group) = row.values[index] else { return "" }
-        return group
+        return group.string
     }
 
     /// A table of how many test rows of each reporting group (e.g. `family`) score at or above
@@ -138,7 +138,7 @@ public struct Trainer: Sendable {
         return dataset.rows.map { row in
             indices.map { index in
                 guard let index, case .string(let text) = row.values[index] else { return "" }
-                return text
+                return text.string
             }
         }
     }

@@ -168,7 +168,7 @@ do {
         }
     }
     let averageLength = items.reduce(0) { total, item in
-        if case .string(let t) = item[fields.firstIndex { $0.name == "title" } ?? 0] { return total + t.count }
+        if case .string(let t) = item[fields.firstIndex { $0.name == "title" } ?? 0] { return total + t.string.count }
         return total
     } / max(1, items.count)
     print("\(items.count) items, average title \(averageLength) characters, \(rounds) rounds")

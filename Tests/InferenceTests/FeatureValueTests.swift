@@ -21,4 +21,43 @@ import Testing
         let data = try JSONEncoder().encode(values)
         #expect(try JSONDecoder().decode([FeatureValue].self, from: data) == values)
     }
+
+    static func buffered(_ text: String) -> FeatureText {
+        let buffer = TextBuffer(capacity: text.utf8.count)
+        Array(text.utf8).withUnsafeBufferPointer { buffer.fill(with: $0) }
+        return FeatureText(buffer: buffer)
+    }
+
+    /// A text in a buffer is the same value as the String of its bytes: equal, hashed alike,
+    /// encoded alike, read alike.
+    @Test func aBufferedTextIsTheStringOfItsBytes() throws {
+        for text in ["", "short", "Pistola 9mm glock com carregador", "Envío réplica 東京 😀"] {
+            let buffered = Self.buffered(text)
+            #expect(buffered.buffer != nil && FeatureText(text).buffer == nil)
+            #expect(buffered == FeatureText(text) && FeatureText(text) == buffered)
+            #expect(buffered.hashValue == FeatureText(text).hashValue)
+            #expect(buffered.string == text && buffered.utf8Count == text.utf8.count)
+            #expect(buffered.withUTF8 { Array($0) } == Array(text.utf8))
+            #expect(FeatureValue.string(buffered) == .string(text))
+            #expect(try JSONEncoder().encode(FeatureValue.string(buffered)) == JSONEncoder().encode(FeatureValue.string(text)))
+        }
+        #expect(Self.buffered("abc") != FeatureText("abd"))
+        // Canonically equivalent texts are equal, as Strings are (é precomposed and decomposed).
+        #expect(Self.buffered("\u{E9}") == FeatureText("e\u{301}"))
+    }
+
+    /// The pipeline scores a buffered text exactly as the same String.
+    @Test func theModelScoresABufferedTitleAsTheString() throws {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let model = try LoadedModel.load(directory: root.appending(path: "models/prohibited-items/1").path, checkLocation: false)
+        let titleIndex = try #require(model.manifest.signature.index(of: "title"))
+        for title in ["Pistola Glock 9mm réplica com carregador", "Bolsa de couro legítimo, nova", "ÉÇÃ ΣΑΣ ﬁ ①"] {
+            var values = model.manifest.signature.fields.map { _ in FeatureValue.missing }
+            values[titleIndex] = .string(title)
+            var buffered = values
+            buffered[titleIndex] = .string(Self.buffered(title))
+            #expect(model.predict(buffered).score == model.predict(values).score, "\(title)")
+            #expect(model.features(buffered) == model.features(values))
+        }
+    }
 }

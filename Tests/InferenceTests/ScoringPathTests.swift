@@ -22,7 +22,7 @@ extension TermExtractor {
     func forEachUnorderedTermFromUTF8(_ text: String, _ body: (UnsafeBufferPointer<UInt8>, UInt64) -> Void) -> Bool {
         withoutActuallyEscaping(body) { body in
             var visitor = ClosureTermVisitor(body: body)
-            return withWordTokens(text) { $0.visitTerms(of: self, &visitor) }
+            return withWordTokens(FeatureText(text)) { $0.visitTerms(of: self, &visitor) }
         }
     }
 }

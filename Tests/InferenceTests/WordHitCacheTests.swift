@@ -19,7 +19,7 @@ import Testing
     /// The same from the text, term by term, without the cache.
     static func reference(_ block: TextBlock, _ text: String) -> SparseVector {
         var vector = SparseVector()
-        block.append(text, offset: 0, to: &vector)
+        block.append(FeatureText(text), offset: 0, to: &vector)
         return vector
     }
 

@@ -41,4 +41,38 @@ import Testing
         }
         #expect(invalid > 300 && valid > 300)
     }
+
+    /// A string read in place (`withParsedString`) is accepted exactly when `parseString`
+    /// accepts it, with the same bytes: escapes undone, invalid UTF-8 refused at the same offset.
+    @Test func aStringReadInPlaceIsTheParsedStringsBytes() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = [Array("abc".utf8), Array("é".utf8), Array("東".utf8), Array("😀".utf8), Array(#"\""#.utf8),
+                                 Array(#"\u00e7"#.utf8), Array(#"\ud83d\ude00"#.utf8), Array(#"\n"#.utf8), [0xFF], [0xC3],
+                                 Array("a longer run of plain ASCII bytes".utf8)]
+        var accepted = 0, refused = 0
+        for round in 0..<3_000 {
+            var body: [UInt8] = [0x22]
+            for _ in 0..<(round % 9) { body += pieces.randomElement(using: &generator)! }
+            body.append(0x22)
+            let parsed = body.withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer: buffer, maxDepth: 8)
+                return Result { () throws(JSONParseError) in (try parser.parseString(), parser.index) }
+            }
+            let inPlace = body.withUnsafeBufferPointer { buffer in
+                var parser = JSONParser(buffer: buffer, maxDepth: 8)
+                return Result { () throws(JSONParseError) in (try parser.withParsedString { Array($0) }, parser.index) }
+            }
+            switch (parsed, inPlace) {
+            case (.success(let string), .success(let bytes)):
+                accepted += 1
+                #expect(Array(string.0.utf8) == bytes.0 && string.1 == bytes.1, "\(body)")
+            case (.failure(let a), .failure(let b)):
+                refused += 1
+                #expect(a == b, "\(body)")
+            default:
+                Issue.record("one way accepts, the other refuses: \(body)")
+            }
+        }
+        #expect(accepted > 300 && refused > 300)
+    }
 }

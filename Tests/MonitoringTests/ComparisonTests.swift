@@ -6,8 +6,8 @@ import Testing
 @Suite(.timeLimit(.minutes(10))) struct CanarySplitTests {
     @Test func theSameIdAlwaysGoesTheSameWay() {
         for id in ["MLB1", "MLA-99", "", "ü-42"] {
-            let first = CanarySplit.goesToCanary(id: id, weight: 0.3)
-            for _ in 0..<10 { #expect(CanarySplit.goesToCanary(id: id, weight: 0.3) == first) }
+            let first = CanarySplit.goesToCanary(id: FeatureText(id), weight: 0.3)
+            for _ in 0..<10 { #expect(CanarySplit.goesToCanary(id: FeatureText(id), weight: 0.3) == first) }
         }
     }
 
@@ -20,7 +20,7 @@ import Testing
     @Test func theShareIsTheWeightWithinFiveStandardDeviations() {
         let n = 100_000
         for weight in [0.01, 0.05, 0.5] {
-            let hits = (0..<n).filter { CanarySplit.goesToCanary(id: "MLB\($0)", weight: weight) }.count
+            let hits = (0..<n).filter { CanarySplit.goesToCanary(id: FeatureText("MLB\($0)"), weight: weight) }.count
             let sd = (Double(n) * weight * (1 - weight)).squareRoot()
             #expect(abs(Double(hits) - Double(n) * weight) < 5 * sd, "weight \(weight): \(hits) of \(n)")
         }
@@ -29,7 +29,7 @@ import Testing
     @Test func raisingTheWeightOnlyAddsListings() {
         for i in 0..<5000 {
             let id = "listing-\(i)"
-            if CanarySplit.goesToCanary(id: id, weight: 0.05) { #expect(CanarySplit.goesToCanary(id: id, weight: 0.1)) }
+            if CanarySplit.goesToCanary(id: FeatureText(id), weight: 0.05) { #expect(CanarySplit.goesToCanary(id: FeatureText(id), weight: 0.1)) }
         }
     }
 }

@@ -36,6 +36,51 @@ import Testing
         #expect(storage.termCounts(count: 3) == [nil, nil, nil])
     }
 
+    /// A listing's longer texts go into buffers the thread keeps; a kept buffer is written
+    /// again only once nothing else holds the value that had it.
+    @Test func textBuffersAreWrittenAgainOnlyWhenNothingElseHoldsThem() {
+        let storage = ReusedStorage()
+        func text(_ s: String) -> FeatureValue { Array(s.utf8).withUnsafeBufferPointer { storage.text($0) } }
+        func buffer(_ value: FeatureValue) -> TextBuffer? {
+            if case .string(let text) = value { return text.buffer }
+            return nil
+        }
+        func giveBack(_ row: [FeatureValue]) {
+            var contents = MonitorJob.Contents()
+            contents.listings = [row]
+            storage.takeBack(from: &contents)
+        }
+        // Up to 15 bytes a small String, which costs no allocation.
+        #expect(text("fifteen bytes!!") == .string("fifteen bytes!!") && buffer(text("fifteen bytes!!")) == nil)
+
+        func identity(_ value: FeatureValue?) -> ObjectIdentifier? { value.flatMap(buffer).map(ObjectIdentifier.init) }
+        var first: FeatureValue? = text("Pistola 9mm glock com carregador")
+        let firstBuffer = identity(first)
+        #expect(first == .string("Pistola 9mm glock com carregador") && firstBuffer != nil)
+        giveBack([first!, .number(1)])
+        #expect(storage.testsOnly_textBuffers == 1)
+        // `first` still holds the buffer (so it lives, and no new one can take its address):
+        // the next text gets a new one, and `first` keeps its text.
+        var second: FeatureValue? = text("Bolsa de couro legítimo")
+        #expect(identity(second) != firstBuffer)
+        #expect(first == .string("Pistola 9mm glock com carregador") && second == .string("Bolsa de couro legítimo"))
+        first = nil
+
+        // Given back with no other holder, the buffer is the next text's.
+        let secondBuffer = identity(second)
+        giveBack([second!])
+        second = nil
+        let third = text("Réplica de fuzil airsoft")
+        #expect(identity(third) == secondBuffer && third == .string("Réplica de fuzil airsoft"))
+
+        // A text longer than a kept buffer has its own, which is not kept.
+        let long = String(repeating: "x", count: ReusedStorage.textBufferCapacity + 1)
+        let before = storage.testsOnly_textBuffers
+        giveBack([text(long)])
+        #expect(storage.testsOnly_textBuffers == before)
+        #expect(text(long) == .string(long))
+    }
+
     @Test func keepsBoundedStorage() {
         let storage = ReusedStorage()
         var contents = MonitorJob.Contents()

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HTTPTestClient
+import Inference
 import JSON
 import Monitoring
 import Synchronization
@@ -185,7 +186,7 @@ func metric(_ page: String, _ series: String) -> Double? {
                     let version = Int(prediction["model_version"]?.numberValue ?? -1)
                     answeredBy[id] = version
                     #expect(prediction["id"] == .string(id))
-                    #expect(version == (CanarySplit.goesToCanary(id: id, weight: weight) ? 2 : 1))
+                    #expect(version == (CanarySplit.goesToCanary(id: FeatureText(id), weight: weight) ? 2 : 1))
                     if version == 2 { #expect(prediction["label"] == "prohibited") }
                 }
             }

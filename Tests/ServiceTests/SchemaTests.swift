@@ -14,6 +14,18 @@ import JSON
         ],
         required: ["id", "title"])
 
+    /// A string's length bounds count Unicode scalars, read from its UTF-8 (the one-pass
+    /// decoder) as from the String (the general path).
+    @Test func lengthBoundsCountScalarsFromTheBytesAsFromTheString() {
+        let check = Schema.string(minLength: 2, maxLength: 4).scalarCheck
+        for text in ["", "a", "ab", "é", "éé", "東京😀", "abcd", "abcde", "ção!", "ções!", "😀😀😀😀", "😀😀😀😀😀", "e\u{301}e\u{301}"] {
+            let fromBytes = Array(text.utf8).withUnsafeBufferPointer { check.acceptsString(utf8: $0) }
+            #expect(fromBytes == check.acceptsString(text), "\(text)")
+            #expect(fromBytes == (2...4).contains(text.unicodeScalars.count), "\(text)")
+        }
+        #expect(!Array("1".utf8).withUnsafeBufferPointer { Schema.number().scalarCheck.acceptsString(utf8: $0) })
+    }
+
     @Test func acceptsAValidListing() {
         let value: JSONValue = ["id": "1", "title": "celular", "site_id": "MLB", "price_usd": 10, "seller_age_days": nil]
         #expect(listing.validate(value).isEmpty)

@@ -58,14 +58,14 @@ import Testing
         let titleColumn = try #require(dataset.columnIndex("title"))
         let titles = dataset.rows.map { row -> String in
             guard case .string(let title) = row.values[titleColumn] else { return "" }
-            return DuplicateGroups.normalise(title)
+            return DuplicateGroups.normalise(title.string)
         }
         #expect(trained.duplicateRows == 40 - Set(titles).count)
         #expect(trained.duplicateRows > 0)
         let titleField = try #require(trained.manifest.signature.index(of: "title"))
         let testTitles = trained.testInputs.map { input -> String in
             guard case .string(let title) = input[titleField] else { return "" }
-            return DuplicateGroups.normalise(title)
+            return DuplicateGroups.normalise(title.string)
         }
         var counts: [String: Int] = [:]
         for title in titles { counts[title, default: 0] += 1 }

@@ -61,7 +61,8 @@ struct ListingDecoder: Sendable {
         var listings = storage.listings()
         while true {
             parser.skipWhitespace()
-            guard listings.count < maxBatchSize, let listing = try decodeListing(&parser, row: storage.row(width: checks.count))
+            guard listings.count < maxBatchSize,
+                  let listing = try decodeListing(&parser, row: storage.row(width: checks.count), storage: storage)
             else { return nil }
             listings.append(listing)
             parser.skipWhitespace()
@@ -82,7 +83,8 @@ struct ListingDecoder: Sendable {
     /// `row`: as many missing values as there are fields, for this listing alone (a row of its
     /// own rather than a copy of a shared one, whose retain and release moved the shared row's
     /// reference count from core to core on every listing).
-    private func decodeListing(_ parser: inout JSONParser, row: consuming [FeatureValue]) throws(JSONParseError) -> [FeatureValue]? {
+    private func decodeListing(_ parser: inout JSONParser, row: consuming [FeatureValue],
+                               storage: ReusedStorage) throws(JSONParseError) -> [FeatureValue]? {
         guard parser.next == UInt8(ascii: "{") else { return nil }
         var listing = (values: consume row, seen: UInt64(0))
         // Listing members sit at depth 3: request object, instances array, listing. A repeated
@@ -99,10 +101,14 @@ struct ListingDecoder: Sendable {
                 // without a `JSONValue` made and taken apart.
                 switch parser.next ?? 0 {  // 0: the end, which parseValue refuses
                 case UInt8(ascii: "\""):
-                    let text = try parser.parseString()
-                    guard checks[i].acceptsString(text) else { throw Self.decline }
-                    if checks[i].hasEnum, !fields[i].schema.conforms(.string(text)) { throw Self.decline }
-                    listing.values[i] = .string(text)
+                    // Read in place and copied once: a small string, or a buffer this thread
+                    // kept (`ReusedStorage.text`), so that a warm predict allocates no title.
+                    listing.values[i] = try parser.withParsedString { utf8 throws(JSONParseError) in
+                        guard checks[i].acceptsString(utf8: utf8) else { throw Self.decline }
+                        if checks[i].hasEnum,
+                           !fields[i].schema.conforms(.string(String(decoding: utf8, as: UTF8.self))) { throw Self.decline }
+                        return storage.text(utf8)
+                    }
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                     let number = try parser.parseNumber()
                     guard checks[i].acceptsNumber(number) else { throw Self.decline }

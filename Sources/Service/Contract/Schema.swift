@@ -72,10 +72,18 @@ public struct ScalarCheck: Sendable {
 
     /// `accepts(.string(s))`, for a decoder that read a string without making a `JSONValue`.
     @inline(__always)
-    public func acceptsString(_ s: String) -> Bool {
+    public func acceptsString(_ s: String) -> Bool { acceptsString(length: { Schema.length(of: s) }) }
+
+    /// `acceptsString` of a string given as its (valid) UTF-8.
+    @inline(__always)
+    public func acceptsString(utf8: UnsafeBufferPointer<UInt8>) -> Bool { acceptsString(length: { Schema.length(utf8: utf8) }) }
+
+    /// A string's type and length bounds; `length` (in scalars) is counted only when bounded.
+    @inline(__always)
+    private func acceptsString(length: () -> Int) -> Bool {
         guard accepted & Self.bit(.string) != 0 else { return false }
         if minLength != nil || maxLength != nil {
-            let length = Schema.length(of: s)
+            let length = length()
             if let minLength, length < minLength { return false }
             if let maxLength, length > maxLength { return false }
         }
@@ -305,6 +313,13 @@ public final class Schema: Sendable {
     /// A string's length as JSON Schema counts it: code points, not grapheme clusters
     /// ("c\u{327}", a c and a combining cedilla, is 2).
     static func length(of string: String) -> Int { string.unicodeScalars.count }
+
+    /// `length(of:)` of valid UTF-8: its bytes that start a scalar (all but 10xxxxxx).
+    static func length(utf8: UnsafeBufferPointer<UInt8>) -> Int {
+        var continuations = 0
+        for byte in utf8 where byte & 0xC0 == 0x80 { continuations &+= 1 }
+        return utf8.count &- continuations
+    }
 
     public static func escape(_ token: String) -> String {
         guard token.contains("~") || token.contains("/") else { return token }

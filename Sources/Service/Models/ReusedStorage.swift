@@ -1,8 +1,8 @@
 import Inference
 import Posix
 
-/// What a request thread's predicts allocate and can use again — listing rows, the listings
-/// array, the predictions and the term counts — taken back from the monitor jobs the worker
+/// What a request thread's predicts allocate and can use again — listing rows, the buffers
+/// of their longer texts, the listings array, the predictions and the term counts — taken back from the monitor jobs the worker
 /// has finished with (`HandedOver.dropFinished`), or from the request itself once answered
 /// when no job took them (`Scoring.recycle`), and handed to the thread's next requests, so
 /// that a warm predict allocates none of them.
@@ -16,6 +16,7 @@ final class ReusedStorage {
 
     private struct Kept {
         var rows: [[FeatureValue]] = []
+        var textBuffers: [TextBuffer] = []
         var listingArrays = ArrayShelf<[FeatureValue]>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
         var predictionArrays = ArrayShelf<Prediction>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
         var termCountArrays = ArrayShelf<TermCount?>(maxArrays: ReusedStorage.maxArrays, maxElements: ReusedStorage.maxKeptElements)
@@ -33,6 +34,35 @@ final class ReusedStorage {
     /// its memory): at most about 330 KB of predictions, 140 KB of term counts and 64 KB of
     /// listings arrays a thread, and 1,024 rows.
     static let maxKeptElements = 8192
+    /// Text buffers kept (at most 256 KiB a thread: only buffers of `textBufferCapacity` are
+    /// kept).
+    static let maxTextBuffers = 1024
+    /// The size of the buffers kept: a text of up to this many bytes (nearly every title) fits
+    /// any of them; a longer one has a buffer of its own, let go of with it.
+    static let textBufferCapacity = 256
+
+    /// A string value holding `utf8` (valid UTF-8): a small `String` up to 15 bytes (made
+    /// without allocating), else the bytes copied into a buffer this thread used before.
+    /// A kept buffer is written only when nothing else refers to it (a payload log line or a
+    /// test might still hold the value that had it); otherwise, or when none fits, a new one
+    /// is made.
+    func text(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
+        if utf8.count <= 15 { return .string(String(decoding: utf8, as: UTF8.self)) }
+        var buffer = utf8.count <= Self.textBufferCapacity ? kept.value.textBuffers.popLast() : nil
+        if buffer == nil || !isKnownUniquelyReferenced(&buffer!) {
+            buffer = TextBuffer(capacity: max(utf8.count, Self.textBufferCapacity))
+        }
+        buffer!.fill(with: utf8)
+        return .string(FeatureText(buffer: buffer.unsafelyUnwrapped))
+    }
+
+    /// Keeps the buffer of a text value being let go of (within the limits above).
+    private func keepBuffer(of value: FeatureValue) {
+        guard case .string(let text) = value, let buffer = text.buffer, buffer.capacity == Self.textBufferCapacity,
+              kept.value.textBuffers.count < Self.maxTextBuffers
+        else { return }
+        kept.value.textBuffers.append(buffer)
+    }
 
     /// A row of `width` missing values.
     func row(width: Int) -> [FeatureValue] {
@@ -91,7 +121,10 @@ final class ReusedStorage {
         swap(&listings, &given)
         while var row = listings.popLast() {
             guard kept.value.rows.count < Self.maxRows else { break }
-            for i in row.indices { row[i] = .missing }
+            for i in row.indices {
+                keepBuffer(of: row[i])
+                row[i] = .missing
+            }
             kept.value.rows.append(row)
         }
         kept.value.listingArrays.keep(consume listings)  // emptied of rows past `maxRows`
@@ -109,4 +142,7 @@ final class ReusedStorage {
         (kept.value.rows.count, kept.value.listingArrays.count, kept.value.predictionArrays.count,
          kept.value.termCountArrays.count)
     }
+
+    /// Text buffers kept now (tests).
+    var testsOnly_textBuffers: Int { kept.value.textBuffers.count }
 }

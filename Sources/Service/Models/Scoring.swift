@@ -30,7 +30,7 @@ struct Scoring: Sendable {
         var serving: ServingModel { handle.servable }
 
         /// Listing `i`'s id (the serving signature's id field); nil where absent.
-        func id(at i: Int) -> String? { serving.id(of: listings[i]) }
+        func id(at i: Int) -> FeatureText? { serving.id(of: listings[i]) }
 
         /// The version that answered listing `i`.
         func version(at i: Int) -> Int {

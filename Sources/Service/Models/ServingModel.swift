@@ -197,7 +197,7 @@ public final class ServingModel: Sendable {
     }
 
     /// The listing's id, echoed in responses.
-    public func id(of values: [FeatureValue]) -> String? {
+    public func id(of values: [FeatureValue]) -> FeatureText? {
         guard let idIndex, case .string(let id) = values[idIndex] else { return nil }
         return id
     }
@@ -264,11 +264,16 @@ public enum ListingSchema {
 }
 
 extension JSONWriter {
+    /// A listing's text, written from its UTF-8.
+    mutating func string(_ text: FeatureText) {
+        text.withUTF8 { string(utf8: $0) }
+    }
+
     /// `{"id":…,"score":…,"label":…,"threshold":…` — the fields every scored item starts with
     /// (the Prediction and Explanation schemas, and `vigia predict`'s lines), then `"scores"`
     /// for a multi-class model; left open for the caller to close or extend.
     /// `serving`: the version that answered.
-    mutating func beginScoredItem(id: String?, _ prediction: Prediction, answeredBy serving: ServingModel) {
+    mutating func beginScoredItem(id: FeatureText?, _ prediction: Prediction, answeredBy serving: ServingModel) {
         raw("{\"id\":")
         if let id { string(id) } else { null() }
         raw(",\"score\":")

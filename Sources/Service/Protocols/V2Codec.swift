@@ -103,7 +103,7 @@ enum V2Codec {
                     writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
                 }
             case .ids:
-                writeText(batch.listings.indices.lazy.map { batch.id(at: $0) ?? "" }, rows: batch.listings.count, binary: asBinary,
+                writeText(batch.listings.indices.lazy.map { batch.id(at: $0)?.string ?? "" }, rows: batch.listings.count, binary: asBinary,
                           to: &out, data: &binary)
             }
             if asBinary || classNames != nil {
