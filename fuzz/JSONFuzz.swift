@@ -6,7 +6,9 @@
 // - an error's offset lies within the input;
 // - a parsed value written back and parsed again is the same value, and writing that gives
 //   the same bytes (the writer emits only what the parser accepts, losslessly);
-// - with a depth limit of 2, anything nested deeper is refused.
+// - with a depth limit of 2, anything nested deeper is refused;
+// - a string read in place (`withParsedString`) has the bytes `parseString` gives, or the
+//   same error.
 
 private func invariant(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition { fatalError("json invariant broken: \(message())") }
@@ -38,5 +40,23 @@ public func jsonFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     } catch {
         invariant(error.offset >= 0 && error.offset <= size, "error offset \(error.offset) outside 0...\(size)")
     }
+    if bytes.first == UInt8(ascii: "\"") { checkStringReadInPlace(bytes) }
     return 0
+}
+
+private func checkStringReadInPlace(_ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { buffer in
+        var a = JSONParser(buffer: buffer, maxDepth: 8)
+        var b = JSONParser(buffer: buffer, maxDepth: 8)
+        let parsed = Result { () throws(JSONParseError) in try a.parseString() }
+        let inPlace = Result { () throws(JSONParseError) in try b.withParsedString { Array($0) } }
+        switch (parsed, inPlace) {
+        case (.success(let string), .success(let utf8)):
+            invariant(Array(string.utf8) == utf8 && a.index == b.index, "a string read in place differs")
+        case (.failure(let x), .failure(let y)):
+            invariant(x == y, "a string read in place fails differently: \(x) vs \(y)")
+        default:
+            fatalError("json invariant broken: one string reader accepts what the other refuses")
+        }
+    }
 }
