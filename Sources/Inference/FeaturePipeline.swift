@@ -133,8 +133,9 @@ public struct FeaturePipeline: Sendable {
                 while k < steps.count {
                     let fieldIndex = steps[k].fieldIndex
                     let end = sharedAnalysisEnd[k]
-                    let value = fieldIndex < values.count ? values[fieldIndex] : .missing
-                    if case .text(let text) = steps[k].block, case .string(let string) = value {
+                    // The value read where it is (a copy of it retained its text).
+                    let value: UnsafePointer<FeatureValue>? = fieldIndex < values.count ? values.baseAddress! + fieldIndex : nil
+                    if case .text(let text) = steps[k].block, let value, case .string(let string) = value.pointee {
                         // A lone word block tokenises straight from the UTF-8; blocks sharing
                         // one analysis (or a text that outgrows the buffer) read its scalars.
                         if end == k + 1, let tally = text._withUnsafeGuaranteedRef({ text in
@@ -161,7 +162,9 @@ public struct FeaturePipeline: Sendable {
                         }
                     }
                     for j in k..<end {
-                        let count = steps[j].append(value, offset: Int32(truncatingIfNeeded: offsets[j]), to: &sink)
+                        let offset = Int32(truncatingIfNeeded: offsets[j])
+                        let count = if let value { steps[j].append(value.pointee, offset: offset, to: &sink) }
+                                    else { steps[j].append(.missing, offset: offset, to: &sink) }
                         if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = count }
                     }
                     k = end
