@@ -30,7 +30,7 @@ public struct FeatureText: Sendable, Hashable, CustomStringConvertible, Expressi
 
     public init(stringLiteral value: String) { storage = .string(value) }
 
-    /// The bytes in `buffer`, which must be valid UTF-8 and no longer written to.
+    /// The bytes in `buffer` (`TextBuffer.holding`, which writes only a buffer nothing holds).
     public init(buffer: TextBuffer) { storage = .buffer(buffer) }
 
     /// The text as a `String` (a buffer's bytes copied into one).
@@ -96,16 +96,27 @@ public final class TextBuffer: @unchecked Sendable {
     private(set) var count = 0
 
     /// Room for `capacity` bytes (at least 1).
-    public init(capacity: Int) {
+    private init(capacity: Int) {
         self.capacity = max(1, capacity)
         bytes = .allocate(capacity: self.capacity)
     }
 
     deinit { bytes.deallocate() }
 
-    /// Replaces the contents with `utf8` (which must fit: `utf8.count <= capacity`). Only for
-    /// a buffer no `FeatureText` holds.
-    public func fill(with utf8: UnsafeBufferPointer<UInt8>) {
+    /// A buffer holding `utf8` (valid UTF-8): `kept`, written again, when nothing else holds
+    /// it and it has room; otherwise a new one of at least `minimumCapacity` bytes. The one
+    /// place a buffer is written, so the rule above holds.
+    public static func holding(_ utf8: UnsafeBufferPointer<UInt8>, reusing kept: inout TextBuffer?,
+                               minimumCapacity: Int) -> TextBuffer {
+        if kept == nil || !isKnownUniquelyReferenced(&kept!) || kept.unsafelyUnwrapped.capacity < utf8.count {
+            kept = TextBuffer(capacity: max(utf8.count, minimumCapacity))
+        }
+        kept.unsafelyUnwrapped.fill(with: utf8)
+        return kept.unsafelyUnwrapped
+    }
+
+    /// Replaces the contents with `utf8`, which fits.
+    private func fill(with utf8: UnsafeBufferPointer<UInt8>) {
         precondition(utf8.count <= capacity, "text fits its buffer")
         if let source = utf8.baseAddress { bytes.update(from: source, count: utf8.count) }
         count = utf8.count

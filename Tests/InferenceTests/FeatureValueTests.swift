@@ -23,9 +23,8 @@ import Testing
     }
 
     static func buffered(_ text: String) -> FeatureText {
-        let buffer = TextBuffer(capacity: text.utf8.count)
-        Array(text.utf8).withUnsafeBufferPointer { buffer.fill(with: $0) }
-        return FeatureText(buffer: buffer)
+        var none: TextBuffer?
+        return FeatureText(buffer: Array(text.utf8).withUnsafeBufferPointer { TextBuffer.holding($0, reusing: &none, minimumCapacity: 0) })
     }
 
     /// A text in a buffer is the same value as the String of its bytes: equal, hashed alike,
@@ -44,6 +43,26 @@ import Testing
         #expect(Self.buffered("abc") != FeatureText("abd"))
         // Canonically equivalent texts are equal, as Strings are (é precomposed and decomposed).
         #expect(Self.buffered("\u{E9}") == FeatureText("e\u{301}"))
+    }
+
+    /// A buffer is written again only when nothing else holds it and the text fits.
+    @Test func aBufferIsWrittenAgainOnlyWhenUnsharedAndLargeEnough() {
+        func holding(_ text: String, reusing given: TextBuffer?, minimum: Int = 0) -> TextBuffer {
+            var kept = given
+            return Array(text.utf8).withUnsafeBufferPointer { TextBuffer.holding($0, reusing: &kept, minimumCapacity: minimum) }
+        }
+        let first = holding("a title of thirty-two bytes, ok", reusing: nil, minimum: 64)
+        #expect(first.capacity == 64)
+        let held = FeatureText(buffer: first)  // a value holds it: it must keep its text
+        let second = holding("another title", reusing: first)
+        #expect(second !== first && held.string == "a title of thirty-two bytes, ok")
+
+        var unshared: TextBuffer? = holding("x", reusing: nil, minimum: 8)
+        let address = ObjectIdentifier(unshared!)
+        let refilled = Array("eight b!".utf8).withUnsafeBufferPointer { TextBuffer.holding($0, reusing: &unshared, minimumCapacity: 0) }
+        #expect(ObjectIdentifier(refilled) == address && FeatureText(buffer: refilled).string == "eight b!")
+        let grown = holding("nine bytes", reusing: refilled)  // shared with `refilled` here, and too small
+        #expect(grown.capacity >= 10 && FeatureText(buffer: grown).string == "nine bytes")
     }
 
     /// The pipeline scores a buffered text exactly as the same String.

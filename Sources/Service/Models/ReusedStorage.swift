@@ -48,12 +48,8 @@ final class ReusedStorage {
     /// is made.
     func text(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
         if utf8.count <= 15 { return .string(String(decoding: utf8, as: UTF8.self)) }
-        var buffer = utf8.count <= Self.textBufferCapacity ? kept.value.textBuffers.popLast() : nil
-        if buffer == nil || !isKnownUniquelyReferenced(&buffer!) {
-            buffer = TextBuffer(capacity: max(utf8.count, Self.textBufferCapacity))
-        }
-        buffer!.fill(with: utf8)
-        return .string(FeatureText(buffer: buffer.unsafelyUnwrapped))
+        var kept = utf8.count <= Self.textBufferCapacity ? kept.value.textBuffers.popLast() : nil
+        return .string(FeatureText(buffer: TextBuffer.holding(utf8, reusing: &kept, minimumCapacity: Self.textBufferCapacity)))
     }
 
     /// Keeps the buffer of a text value being let go of (within the limits above).
