@@ -13,7 +13,7 @@ public enum FeatureValue: Sendable, Equatable, Hashable {
 
 /// A string value's text: a `String`, or UTF-8 bytes in a `TextBuffer` that a request thread
 /// fills again for its next request once no value refers to it, so that a warm predict of a
-/// title longer than a small string's 15 bytes allocates nothing. Equal and hashed as the
+/// title longer than a small string's bytes (`smallStringBytes`) allocates nothing. Equal and hashed as the
 /// `String` of its bytes, whichever form it has.
 public struct FeatureText: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
     @usableFromInline
@@ -28,7 +28,10 @@ public struct FeatureText: Sendable, Hashable, CustomStringConvertible, Expressi
     @inlinable
     public init(_ string: String) { storage = .string(string) }
 
-    public init(stringLiteral value: String) { storage = .string(value) }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    /// The most UTF-8 bytes a `String` holds inline, without a heap allocation (64-bit).
+    public static let smallStringBytes = 15
 
     /// The bytes in `buffer` (`TextBuffer.holding`, which writes only a buffer nothing holds).
     public init(buffer: TextBuffer) { storage = .buffer(buffer) }

@@ -235,12 +235,10 @@ public struct JSONParser {
         case .input(let range, let ascii):
             let slice = UnsafeBufferPointer(rebasing: buffer[range])
             if ascii { return String(decoding: slice, as: UTF8.self) }
-            guard let string = String(validUTF8: slice) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+            guard let string = String(validUTF8: slice) else { throw Self.invalidUTF8(at: start) }
             return string
         case .unescaped(let bytes):
-            guard let string = bytes.withUnsafeBufferPointer(String.init(validUTF8:)) else {
-                throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
-            }
+            guard let string = bytes.withUnsafeBufferPointer(String.init(validUTF8:)) else { throw Self.invalidUTF8(at: start) }
             return string
         }
     }
@@ -255,14 +253,19 @@ public struct JSONParser {
         switch try scanString() {
         case .input(let range, let ascii):
             let slice = UnsafeBufferPointer(rebasing: buffer[range])
-            guard ascii || Self.isValidUTF8(slice) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+            guard ascii || Self.isValidUTF8(slice) else { throw Self.invalidUTF8(at: start) }
             return try body(slice)
         case .unescaped(let bytes):
             return try bytes.withUnsafeBufferPointer { bytes throws(JSONParseError) in
-                guard Self.isValidUTF8(bytes) else { throw JSONParseError(offset: start, reason: "string is not valid UTF-8") }
+                guard Self.isValidUTF8(bytes) else { throw Self.invalidUTF8(at: start) }
                 return try body(bytes)
             }
         }
+    }
+
+    /// The error for a string whose bytes, from `offset`, are not UTF-8.
+    private static func invalidUTF8(at offset: Int) -> JSONParseError {
+        JSONParseError(offset: offset, reason: "string is not valid UTF-8")
     }
 
     /// Whether `bytes` are valid UTF-8 (the standard library's check, without making a String).

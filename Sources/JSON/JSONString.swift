@@ -4,14 +4,12 @@ public enum JSONString {
     /// Copies runs of bytes that need no escaping in one go (titles and ids are mostly such
     /// runs), escaping only `"`, `\\` and C0 controls.
     public static func append(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         // The string's own storage, borrowed: a `var` copy for `withUTF8` retained it, and the
         // model names and labels written into every response are shared by all threads.
-        if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0, to: &out) }) == nil {
+        if string.utf8.withContiguousStorageIfAvailable({ append(utf8: $0, to: &out) }) == nil {
             var copy = string
-            copy.withUTF8 { appendEscaped($0, to: &out) }
+            copy.withUTF8 { append(utf8: $0, to: &out) }
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// `append` of a string given as its UTF-8 bytes (which must be valid UTF-8).

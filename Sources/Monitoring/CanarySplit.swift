@@ -8,9 +8,6 @@ import Inference
 /// in the canary at 5 % stays in it at 10 %). A listing without an id is never split.
 public enum CanarySplit {
     /// The listing's point in [0, 1).
-    public static func point(of id: String) -> Double { point(of: FeatureText(id)) }
-
-    /// The point of an id as a listing carries it.
     public static func point(of id: FeatureText) -> Double {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         id.withUTF8 { bytes in

@@ -41,13 +41,13 @@ final class ReusedStorage {
     /// any of them; a longer one has a buffer of its own, let go of with it.
     static let textBufferCapacity = 256
 
-    /// A string value holding `utf8` (valid UTF-8): a small `String` up to 15 bytes (made
-    /// without allocating), else the bytes copied into a buffer this thread used before.
+    /// A string value holding `utf8` (valid UTF-8): a small `String` up to
+    /// `FeatureText.smallStringBytes` (made without allocating), else the bytes copied into a buffer this thread used before.
     /// A kept buffer is written only when nothing else refers to it (a payload log line or a
     /// test might still hold the value that had it); otherwise, or when none fits, a new one
     /// is made.
     func text(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
-        if utf8.count <= 15 { return .string(String(decoding: utf8, as: UTF8.self)) }
+        if utf8.count <= FeatureText.smallStringBytes { return .string(String(decoding: utf8, as: UTF8.self)) }
         var kept = utf8.count <= Self.textBufferCapacity ? kept.value.textBuffers.popLast() : nil
         return .string(FeatureText(buffer: TextBuffer.holding(utf8, reusing: &kept, minimumCapacity: Self.textBufferCapacity)))
     }

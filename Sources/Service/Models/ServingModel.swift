@@ -328,26 +328,19 @@ extension JSONWriter {
 /// Byte runs kept end to end in one array, read in place by index.
 struct JoinedRuns: Sendable {
     private let bytes: [UInt8]
-    /// Where run k ends (and run k + 1 starts).
-    private let ends: [Int]
+    /// Where run k starts is `bounds[k]`, where it ends `bounds[k + 1]`.
+    private let bounds: [Int]
 
     init(_ runs: [[UInt8]]) {
         bytes = runs.flatMap { $0 }
-        var ends: [Int] = []
-        var end = 0
-        for run in runs {
-            end += run.count
-            ends.append(end)
-        }
-        self.ends = ends
+        bounds = runs.reduce(into: [0]) { bounds, run in bounds.append(bounds.last! + run.count) }
     }
 
-    var count: Int { ends.count }
+    var count: Int { bounds.count - 1 }
 
     /// Run `index` (in `0..<count`), valid during `body`.
     @inline(__always)
     func withRun<Result>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        let start = index == 0 ? 0 : ends[index - 1], end = ends[index]
-        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[bounds[index]..<bounds[index + 1]])) }
     }
 }
