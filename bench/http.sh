@@ -44,7 +44,6 @@ done
 stop_vigia
 stop_nginx
 
-median() { printf '%s\n' "$@" | grep -v '^n/a$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 NGINX_M=$(median "${NGINX_CPU[@]}"); HEALTH_M=$(median "${HEALTH_CPU[@]}"); PREDICT_M=$(median "${PREDICT_CPU[@]}")
 
 {

@@ -198,6 +198,10 @@ dur_s() {  # wrk duration (10s, 2m, 1h, 30) -> seconds
   esac
 }
 
+median() {  # values... -> their median (n/a values skipped; "n/a" when none is left)
+  printf '%s\n' "$@" | grep -v '^n/a$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.3f", a / b; else printf "n/a" }'; }
 
 print_header() {  # title

@@ -35,7 +35,6 @@ else
 fi
 URL="http://127.0.0.1:$PORT_VIGIA/v1/models/$MODEL:predict"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A RPS_OF CPU_OF
 measure() {  # which(before|after) binary round
   local which=$1 bin=$2 round=$3 body
