@@ -22,7 +22,9 @@ private let batchLimit = 8
 /// A signature like a listing model's: a required string, an optional non-negative number,
 /// an optional integer and an optional boolean (the names the seeds use).
 private let signature: V2Signature = {
-    func field(_ name: String, _ typeName: String, required: Bool = false, _ conforms: @escaping @Sendable (JSONValue) -> Bool) -> V2Signature.Field {
+    func field(_ name: String, _ typeName: String, required: Bool = false,
+               conformsText: (@Sendable (UnsafeBufferPointer<UInt8>) -> Bool)? = nil,
+               _ conforms: @escaping @Sendable (JSONValue) -> Bool) -> V2Signature.Field {
         let datatypes: [V2Datatype] =
             switch typeName {
             case "string": [.bytes]
@@ -31,11 +33,15 @@ private let signature: V2Signature = {
             }
         return V2Signature.Field(
             name: name, required: required, typeName: typeName, datatype: datatypes[0], accepted: datatypes,
-            conforms: conforms, problem: { _ in "does not conform" })
+            conforms: conforms, problem: { _ in "does not conform" }, conformsText: conformsText)
     }
     return V2Signature(
         fields: [
-            field("title", "string", required: true) { if case .string(let text) = $0 { text.utf8.count <= 40 } else { false } },
+            // Its string elements checked on their bytes by the signature-aware decoder, as a
+            // String by the general path: the two checks must agree.
+            field("title", "string", required: true, conformsText: { $0.count <= 40 }) {
+                if case .string(let text) = $0 { text.utf8.count <= 40 } else { false }
+            },
             field("price_usd", "number") {
                 switch $0 {
                 case .null: true

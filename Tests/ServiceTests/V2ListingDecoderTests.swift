@@ -276,6 +276,48 @@ extension V2ListingDecoderTests {
     }
 }
 
+extension V2ListingDecoderTests {
+    /// String elements are checked where the body holds them, on their UTF-8, as the general
+    /// path checks each as a `String`: lengths in scalars, an enum's allowed values, escapes;
+    /// every one is made by the decoder's `textValue` (the service's keeps long ones in buffers
+    /// its thread reuses).
+    @Test func stringElementsAreCheckedOnTheirBytesAndMadeByTheTextValue() throws {
+        let signature = Signature(fields: [
+            FieldSpec(name: "title", type: .string, required: true, constraints: FieldConstraints(minLength: 3, maxLength: 40)),
+            FieldSpec(name: "grade", type: .string, constraints: FieldConstraints(allowed: ["gold", "silver"])),
+        ])
+        let v2 = V2Codec.signature(signature, listing: ListingSchema.from(signature), tensors: SignatureTensors(signature))
+        let mark: @Sendable (UnsafeBufferPointer<UInt8>) -> FeatureValue = { .string("<" + String(decoding: $0, as: UTF8.self) + ">") }
+        let reused: @Sendable (UnsafeBufferPointer<UInt8>) -> FeatureValue = { ReusedStorage.textValue($0) }
+        let marked = try #require(V2ListingDecoder(signature: v2, maxBatchSize: 4, textValue: mark))
+        let plain = try #require(V2ListingDecoder(signature: v2, maxBatchSize: 4, textValue: reused))
+        func body(_ title: String, _ grade: String = #""gold""#) -> [UInt8] {
+            Array((#"{"inputs":[{"name":"title","datatype":"BYTES","shape":[1],"data":["# + title
+                + #"]},{"name":"grade","datatype":"BYTES","shape":[1],"data":["# + grade + "]}]}").utf8)
+        }
+        func general(_ body: [UInt8]) -> [[FeatureValue]]? {
+            guard let request = try? V2RequestDecoder.decode(body, headerLength: nil, maxBatchSize: 4) else { return nil }
+            return try? v2.listings(request)
+        }
+        let forty = String(repeating: "ç", count: 40)  // 40 scalars, 80 bytes: within the bound
+        let accepted: [(json: String, text: String)] = [
+            (#""Réplica \"glock\" 9mm""#, #"Réplica "glock" 9mm"#), ("\"\(forty)\"", forty), (#""abc""#, "abc"),
+        ]
+        for (json, text) in accepted {
+            let listings = try #require(marked.decode(body(json), headerLength: nil)?.listings, "\(json)")
+            #expect(listings == [[.string("<" + text + ">"), .string("<gold>")]])
+            #expect(plain.decode(body(json), headerLength: nil)?.listings == general(body(json)))
+            #expect(general(body(json)) == [[.string(text), .string("gold")]])
+        }
+        // 41 scalars, 2 scalars, a grade outside the enum: the decoder leaves each to the
+        // general path, which refuses it.
+        for refused in [body("\"\(forty)ç\""), body(#""ab""#), body(#""abc""#, #""bronze""#)] {
+            #expect(marked.decode(refused, headerLength: nil) == nil)
+            #expect(general(refused) == nil)
+        }
+    }
+}
+
 extension V2ListingDecoder.Decoded: Equatable {
     public static func == (a: Self, b: Self) -> Bool { a.request == b.request && a.listings == b.listings }
 }

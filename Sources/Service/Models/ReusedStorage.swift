@@ -52,6 +52,12 @@ final class ReusedStorage {
         return .string(FeatureText(buffer: TextBuffer.holding(utf8, reusing: &kept, minimumCapacity: Self.textBufferCapacity)))
     }
 
+    /// `text(_:)` on the calling thread's storage, which a small string does not need.
+    static func textValue(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
+        if utf8.count <= FeatureText.smallStringBytes { return .string(String(decoding: utf8, as: UTF8.self)) }
+        return perThread.withCurrent { $0.text(utf8) }
+    }
+
     /// Keeps the buffer of a text value being let go of (within the limits above).
     private func keepBuffer(of value: FeatureValue) {
         guard case .string(let text) = value, let buffer = text.buffer, buffer.capacity == Self.textBufferCapacity,

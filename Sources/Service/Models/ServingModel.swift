@@ -71,7 +71,8 @@ public final class ServingModel: Sendable {
         tensors = SignatureTensors(model.signature, classes: model.isMulticlass ? model.labels : nil)
         v2Signature = V2Codec.signature(model.signature, listing: listingSchema, tensors: tensors)
         v2Decoder = V2ListingDecoder(signature: v2Signature, maxBatchSize: maxBatchSize,
-                                     emptyListings: { ReusedStorage.emptyListings(count: $0, width: $1) })
+                                     emptyListings: { ReusedStorage.emptyListings(count: $0, width: $1) },
+                                     textValue: { ReusedStorage.textValue($0) })
         v2DefaultOutputs = tensors.outputs.map { V2RequestedOutput.listedByDefault($0.name) }
         var index: [String: Int] = [:]
         for (i, field) in model.signature.fields.enumerated() { index[field.name] = i }

@@ -1,3 +1,4 @@
+import HTTPServer
 import Inference
 import JSON
 
@@ -26,12 +27,18 @@ enum V2Codec {
                     datatype: V2Datatype(rawValue: SignatureTensors.Element(field.type).v2Datatype)!,
                     accepted: V2Datatype.accepted.filter { accepts(field.type, $0) },
                     conforms: { schema.conforms($0) },
-                    problem: { schema.validate($0).first?.problem ?? "does not match the signature" })
+                    problem: { schema.validate($0).first?.problem ?? "does not match the signature" },
+                    conformsText: { utf8 in
+                        // The allowed strings of an enum are Strings; no shipped model has one.
+                        schema.scalarCheck.acceptsString(utf8: utf8)
+                            && (!schema.scalarCheck.hasEnum || schema.conforms(.string(String(decoding: utf8, as: UTF8.self))))
+                    })
             },
             outputNames: tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs)
     }
 
-    /// The response header (JSON) and the binary data after it (empty when every output is JSON).
+    /// The response header (JSON), in a body from `ResponseBodies.take(capacity:)`, and the
+    /// binary data after it (empty when every output is JSON).
     static func response(
         _ batch: Scoring.Batch<Prediction>, request: V2InferRequest
     ) -> (header: [UInt8], binary: [UInt8]) {
@@ -40,7 +47,9 @@ enum V2Codec {
         // classes (a canary with other classes makes `score` the one-column form for the request).
         let first = batch.results.first?.classScores?.classes
         let classes = first.flatMap { names in batch.results.allSatisfy { $0.classScores?.classes == names } ? names : nil }
-        var out = JSONWriter(capacity: 160 + 48 * batch.results.count * selected.count)
+        // A body the thread reused (`ResponseBodies`): the caller answers with it, or gives it back.
+        let capacity = 160 + 48 * batch.results.count * selected.count
+        var out = JSONWriter(appendingTo: ResponseBodies.take(capacity: capacity), capacity: capacity)
         var binary: [UInt8] = []
         out.raw("{\"model_name\":")
         out.string(batch.handle.model)
@@ -103,8 +112,19 @@ enum V2Codec {
                     writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
                 }
             case .ids:
-                writeText(batch.listings.indices.lazy.map { batch.id(at: $0)?.string ?? "" }, rows: batch.listings.count, binary: asBinary,
-                          to: &out, data: &binary)
+                // Each id's bytes as the listing holds them (a closure over the batch, for a
+                // lazy map of Strings, was allocated on every request).
+                writeHead(bytesHead, rows: batch.listings.count, to: &out)
+                if asBinary {
+                    for i in batch.listings.indices { appendText(batch.id(at: i), to: &binary) }
+                } else {
+                    out.raw(",\"data\":[")
+                    for i in batch.listings.indices {
+                        if i > 0 { out.raw(",") }
+                        if let id = batch.id(at: i) { id.withUTF8 { out.string(utf8: $0) } } else { out.raw("\"\"") }
+                    }
+                    out.raw("]")
+                }
             }
             if asBinary || classNames != nil {
                 out.raw(",\"parameters\":{")
@@ -184,10 +204,16 @@ enum V2Codec {
         writeElements(
             texts, binary: asBinary, to: &out, data: &data,
             json: { text, out in out.string(text) },
-            bytes: { text, data in
-                appendLittleEndian(UInt32(text.utf8.count), to: &data)
-                data.append(contentsOf: text.utf8)
-            })
+            bytes: { text, data in appendText(FeatureText(text), to: &data) })
+    }
+
+    /// A BYTES element as the binary data extension has it: 4-byte little-endian length, UTF-8.
+    private static func appendText(_ text: FeatureText?, to data: inout [UInt8]) {
+        guard let text else { return appendLittleEndian(UInt32(0), to: &data) }
+        text.withUTF8 { utf8 in
+            appendLittleEndian(UInt32(utf8.count), to: &data)
+            data.append(contentsOf: utf8)
+        }
     }
 
     private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

@@ -48,11 +48,20 @@ final class V2ListingDecoder: Sendable {
         [[FeatureValue]](filledWith: [FeatureValue](filledWith: .missing, count: width), count: count)
     }
 
+    /// The value of a string element, from its UTF-8 (valid, unescaped) as the body holds it.
+    /// By default a new `String`; the service passes `ReusedStorage.textValue`, which copies
+    /// a long one into a buffer the thread kept.
+    private let textValue: @Sendable (UnsafeBufferPointer<UInt8>) -> FeatureValue
+
+    static let newText: @Sendable (UnsafeBufferPointer<UInt8>) -> FeatureValue = { .string(String(decoding: $0, as: UTF8.self)) }
+
     /// nil when the signature has more than 64 fields, or a name that is empty or not ASCII
     /// (the general path serves those).
     init?(signature: V2Signature, maxBatchSize: Int,
-          emptyListings: @escaping @Sendable (_ count: Int, _ width: Int) -> [[FeatureValue]] = V2ListingDecoder.newListings) {
+          emptyListings: @escaping @Sendable (_ count: Int, _ width: Int) -> [[FeatureValue]] = V2ListingDecoder.newListings,
+          textValue: @escaping @Sendable (UnsafeBufferPointer<UInt8>) -> FeatureValue = V2ListingDecoder.newText) {
         self.emptyListings = emptyListings
+        self.textValue = textValue
         guard !signature.fields.contains(where: \.name.isEmpty),
             let names = KnownMembers(matching: signature.fields.map(\.name))
         else { return nil }
@@ -106,8 +115,10 @@ final class V2ListingDecoder: Sendable {
 
     /// Thrown to leave the walk for the general path; never seen by a client.
     private static func decline(_ parser: JSONParser) -> JSONParseError {
-        JSONParseError(offset: parser.index, reason: "left to the general decoder")
+        JSONParseError(offset: parser.index, reason: declined)
     }
+
+    private static let declined = "left to the general decoder"
 
     private static let rootNames = KnownMembers("id", "parameters", "outputs", "inputs")
     private static let inputNames = KnownMembers("name", "datatype", "parameters", "shape", "data")
@@ -335,7 +346,8 @@ final class V2ListingDecoder: Sendable {
     /// stored in field `f` of its listing.
     private func decodeData(_ parser: inout JSONParser, field f: Int, datatype: V2Datatype, into state: inout RequestState) throws(JSONParseError) {
         guard parser.next == UInt8(ascii: "[") else { throw Self.decline(parser) }
-        let conforms = signature.fields[f].conforms
+        let conforms = signature.fields[f].conforms, conformsText = signature.fields[f].conformsText
+        let textValue = self.textValue
         var row = 0
         try parser.elements(depth: 4, into: &state) { (parser, state) throws(JSONParseError) in
             guard row < state.rows else { throw Self.decline(parser) }
@@ -343,9 +355,13 @@ final class V2ListingDecoder: Sendable {
             switch parser.next ?? 0 {
             case UInt8(ascii: "\""):
                 guard datatype == .bytes else { throw Self.decline(parser) }
-                let text = try parser.parseString()
-                guard conforms(.string(text)) else { throw Self.decline(parser) }
-                value = .string(text)
+                // Checked and copied where the body holds it: a long text goes into a buffer
+                // the thread kept, so that a warm infer allocates no title.
+                let start = parser.index
+                value = try parser.withParsedString { utf8 throws(JSONParseError) in
+                    guard conformsText(utf8) else { throw JSONParseError(offset: start, reason: Self.declined) }
+                    return textValue(utf8)
+                }
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 guard datatype != .bytes, datatype != .bool else { throw Self.decline(parser) }
                 let n = try parser.parseNumber()

@@ -24,6 +24,23 @@ struct V2Signature: Sendable {
         /// listing schema, and what is wrong with one that does not.
         let conforms: @Sendable (JSONValue) -> Bool
         let problem: @Sendable (JSONValue) -> String
+        /// `conforms` of a string element given as its (valid) UTF-8, so that a decoder can
+        /// check it where it lies in the body.
+        let conformsText: @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
+
+        /// Without `conformsText`, a string element is checked by `conforms` (made a `String`).
+        init(name: String, required: Bool, typeName: String, datatype: V2Datatype, accepted: [V2Datatype],
+             conforms: @escaping @Sendable (JSONValue) -> Bool, problem: @escaping @Sendable (JSONValue) -> String,
+             conformsText: (@Sendable (UnsafeBufferPointer<UInt8>) -> Bool)? = nil) {
+            self.name = name
+            self.required = required
+            self.typeName = typeName
+            self.datatype = datatype
+            self.accepted = accepted
+            self.conforms = conforms
+            self.problem = problem
+            self.conformsText = conformsText ?? { conforms(.string(String(decoding: $0, as: UTF8.self))) }
+        }
     }
 
     /// In signature order: the pipeline's input order.

@@ -84,12 +84,19 @@ struct V2Routes {
             headerLength = length
         }
         let (batch, decoded) = try score(request, headerLength: headerLength)
-        let (header, binary) = V2Codec.response(batch, request: decoded)
+        var (header, binary) = V2Codec.response(batch, request: decoded)
         scoring.recycle(consume batch)
-        if binary.isEmpty { return ModelRoutes.json(header) }
+        if binary.isEmpty { return ModelRoutes.reusedJSON(header) }
+        // Header and binary data in one reused body (`header + binary` copied the header into
+        // a new array sized after the reused one's capacity).
+        var body = ResponseBodies.take(capacity: header.count + binary.count)
+        body.append(contentsOf: header)
+        body.append(contentsOf: binary)
+        let headerCount = header.count
+        ResponseBodies.giveBack(&header)
         return HTTPResponse(
-            headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(header.count)],
-            body: header + binary)
+            headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(headerCount)],
+            body: body, recyclesBody: true)
     }
 
     /// The scored batch and the request's own members. Returned rather than assigned inside
