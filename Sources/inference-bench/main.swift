@@ -62,6 +62,33 @@ func word(_ rng: inout SplitMix64) -> String {
 }
 let lexicon = (0..<30_000).map { _ in word(&rng) } + ["pistola", "glock", "9mm", "réplica", "remédio", "iphone", "usado", "novo"]
 
+/// `--words zipf`: words drawn with probability ∝ 1/rank (Zipf's law, s = 1, as words in
+/// listing titles and most text are), for the vocabulary and the titles alike; default
+/// `uniform`, every word alike (words rarely repeat: the caches' worst case, the reference).
+let zipfWords: Bool = {
+    switch argument("--words") ?? "uniform" {
+    case "uniform": return false
+    case "zipf": return true
+    case let other: fatalError("--words \(other): expected uniform or zipf")
+    }
+}()
+/// Cumulative Zipf weights over the lexicon's ranks (its order), for `lexiconWord`.
+let zipfCumulative: [Double] = {
+    var total = 0.0
+    return lexicon.indices.map { rank in total += 1 / Double(rank + 1); return total }
+}()
+
+func lexiconWord(_ rng: inout SplitMix64) -> String {
+    guard zipfWords else { return lexicon.randomElement(using: &rng)! }
+    let target = Double.random(in: 0..<zipfCumulative[zipfCumulative.count - 1], using: &rng)
+    var lo = 0, hi = zipfCumulative.count - 1  // the first rank whose cumulative weight exceeds target
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if zipfCumulative[mid] > target { hi = mid } else { lo = mid + 1 }
+    }
+    return lexicon[lo]
+}
+
 @MainActor
 func makeModel() throws -> String {
     let extractor = TermExtractor(ngramMin: 1, ngramMax: 2)
@@ -69,7 +96,7 @@ func makeModel() throws -> String {
     var attempts = 0
     while vocabulary.count < 50_000 && attempts < 500_000 {
         attempts += 1
-        let title = (0..<3).map { _ in lexicon.randomElement(using: &rng)! }.joined(separator: " ")
+        let title = (0..<3).map { _ in lexiconWord(&rng) }.joined(separator: " ")
         for term in extractor.terms(in: title) where vocabulary[term] == nil && vocabulary.count < 50_000 {
             vocabulary[term] = vocabulary.count
         }
@@ -144,7 +171,8 @@ do {
 
     let fields = model.signature.fields
     // --titles FILE: titles one per line, in turn (real words repeat as in listings); else
-    // 4–12 words drawn uniformly from a 30,000-word random lexicon (words rarely repeat).
+    // 4–12 words drawn from a 30,000-word random lexicon, uniformly (words rarely repeat) or
+    // with `--words zipf` by Zipf's law.
     let givenTitles = argument("--titles").map { path -> [String] in
         guard let data = FileManager.default.contents(atPath: path) else { fatalError("cannot read \(path)") }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
@@ -152,7 +180,7 @@ do {
     if let givenTitles { print("titles: \(givenTitles.count) from \(argument("--titles")!), in turn") }
     let items: [[FeatureValue]] = (0..<itemCount).map { i in
         let words = (0..<Int.random(in: 4...12, using: &rng)).map { _ in
-            Bool.random(using: &rng) ? lexicon.randomElement(using: &rng)!.uppercased() : lexicon.randomElement(using: &rng)!
+            Bool.random(using: &rng) ? lexiconWord(&rng).uppercased() : lexiconWord(&rng)
         }
         let title = givenTitles.map { $0[i % $0.count] }
             ?? words.joined(separator: i % 3 == 0 ? ", " : " ") + (i % 5 == 0 ? " 100% ORIGINAL!!" : "")
@@ -171,7 +199,7 @@ do {
         if case .string(let t) = item[fields.firstIndex { $0.name == "title" } ?? 0] { return total + t.string.count }
         return total
     } / max(1, items.count)
-    print("\(items.count) items, average title \(averageLength) characters, \(rounds) rounds")
+    print("\(items.count) items, average title \(averageLength) characters, \(rounds) rounds\(givenTitles == nil ? ", words \(zipfWords ? "by Zipf's law" : "uniform")" : "")")
 
     var checksum = 0.0
     var predictWall: [Double] = [], predictCPU: [Double] = []
