@@ -269,7 +269,7 @@ public struct JSONParser {
     }
 
     /// Whether `bytes` are valid UTF-8 (the standard library's check, without making a String).
-    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         (try? UTF8Span(validating: bytes.span)) != nil
     }
 

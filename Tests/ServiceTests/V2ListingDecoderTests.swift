@@ -234,9 +234,59 @@ import Training
             #expect(decoder.decode(bytes, headerLength: nil) == nil)
             #expect((try? general(bytes, headerLength: nil).get()) != nil, "the general path serves \(String(decoding: bytes, as: UTF8.self))")
         }
-        // Binary tensor data after the JSON header.
+        // Binary tensor data after the JSON header that no input claims.
         let binary = plain + [1, 0, 0, 0]
         #expect(decoder.decode(binary, headerLength: plain.count) == nil)
+        #expect((try? general(binary, headerLength: plain.count).get()) == nil)
+    }
+
+    /// Binary tensor data as tritonclient sends it by default (every input's elements after
+    /// the JSON header): decoded as the general path decodes it, and a damaged binary section
+    /// never decoded differently.
+    @Test func binaryTensorDataDecodesAsTheGeneralPathDecodesIt() throws {
+        func text(_ values: [String]) -> [UInt8] {
+            values.flatMap { value in withUnsafeBytes(of: UInt32(value.utf8.count).littleEndian, Array.init) + Array(value.utf8) }
+        }
+        func little<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] { values.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) } }
+        let title = "Pistola 9mm réplica \"original\""
+        let inputs: [(name: String, datatype: String, data: [UInt8])] = [
+            ("id", "BYTES", text(["L1", "L2"])), ("site_id", "BYTES", text(["MLB", "MLA"])),
+            ("title", "BYTES", text([title, "Boneca"])), ("category_id", "BYTES", text(["MLB1234", "C2"])),
+            ("price_usd", "FP32", little([Float(850).bitPattern, Float(12.5).bitPattern])),
+            ("seller_age_days", "INT64", little([Int64(3), 900])), ("seller_sales", "INT32", little([Int32(0), 340])),
+            ("seller_reputation", "BYTES", text(["gold", "silver"])),
+        ]
+        func body(_ inputs: [(name: String, datatype: String, data: [UInt8])], sizeDelta: Int = 0) -> (body: [UInt8], headerLength: Int) {
+            let described = inputs.enumerated().map { k, input in
+                #"{"name":"\#(input.name)","shape":[2],"datatype":"\#(input.datatype)","parameters":{"binary_data_size":\#(input.data.count + (k == 2 ? sizeDelta : 0))}}"#
+            }
+            let header = Array((#"{"inputs":["# + described.joined(separator: ",") + #"],"outputs":[{"name":"score","parameters":{"binary_data":true}}]}"#).utf8)
+            return (header + inputs.flatMap(\.data), header.count)
+        }
+        let whole = body(inputs)
+        #expect(compare(whole.body, headerLength: whole.headerLength))
+        let fast = try #require(decoder.decode(whole.body, headerLength: whole.headerLength))
+        #expect(fast.listings[0][2] == .string(title))
+        #expect(fast.listings[1][4] == .number(12.5))
+        #expect(fast.listings[1][5] == .number(900))
+        #expect(fast.request.outputs == [V2RequestedOutput(name: "score", binary: true)])
+
+        // Each byte of the binary data changed in turn, bytes missing or left over, a size one
+        // off: whatever the decoder takes, the general path takes the same.
+        var decoded = 0
+        for at in whole.headerLength..<whole.body.count {
+            for byte: UInt8 in [0x00, 0x02, 0x80, 0xFF] where whole.body[at] != byte {
+                var damaged = whole.body
+                damaged[at] = byte
+                if compare(damaged, headerLength: whole.headerLength) { decoded += 1 }
+            }
+        }
+        #expect(decoded > 0, "some changed bytes still make a listing (another character, another number)")
+        for (damaged, headerLength) in [(Array(whole.body.dropLast()), whole.headerLength), (whole.body + [0], whole.headerLength),
+                                        body(inputs, sizeDelta: 1), body(inputs, sizeDelta: -1), (whole.body, whole.headerLength + 1)] {
+            #expect(decoder.decode(damaged, headerLength: headerLength) == nil)
+            #expect((try? general(damaged, headerLength: headerLength).get()) == nil)
+        }
     }
 
     /// Signatures whose names the byte matcher cannot hold have no signature-aware decoder.

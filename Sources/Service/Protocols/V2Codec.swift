@@ -37,8 +37,9 @@ enum V2Codec {
             outputNames: tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs)
     }
 
-    /// The response header (JSON), in a body from `ResponseBodies.take(capacity:)`, and the
-    /// binary data after it (empty when every output is JSON).
+    /// The response header (JSON) and the binary data after it (empty when every output is
+    /// JSON), each in a body from `ResponseBodies.take(capacity:)` (the binary data's when
+    /// there is some): the caller answers with them or gives them back.
     static func response(
         _ batch: Scoring.Batch<Prediction>, request: V2InferRequest
     ) -> (header: [UInt8], binary: [UInt8]) {
@@ -73,6 +74,7 @@ enum V2Codec {
         for (k, output) in selected.enumerated() {
             if k > 0 { out.raw(",") }
             let asBinary = output.binary ?? request.binaryDataOutput
+            if asBinary && binary.capacity == 0 { binary = ResponseBodies.take(capacity: 16 * batch.results.count + 64) }
             let start = binary.count
             var classNames: [String]?
             if let opening = output.opening {

@@ -168,6 +168,27 @@ enum V2Datatype: String, Sendable, Equatable, CaseIterable {
         case .bytes: nil
         }
     }
+
+    /// The number a binary element of this datatype (FP64, FP32, INT32; INT64 otherwise)
+    /// holds: its `width` bytes at `index`, little-endian.
+    func binaryNumber<Bytes: RandomAccessCollection>(in bytes: Bytes, at index: Int) -> Double
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        let bits = littleEndian(bytes, at: index, width: width ?? 0)
+        return switch self {
+        case .fp64: Double(bitPattern: bits)
+        case .fp32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+        case .int32: Double(Int32(truncatingIfNeeded: bits))
+        default: Double(Int64(bitPattern: bits))
+        }
+    }
+}
+
+/// The `width` (≤ 8) bytes at `index`, little-endian: the binary extension's numbers and lengths.
+func littleEndian<Bytes: RandomAccessCollection>(_ bytes: Bytes, at index: Int, width: Int) -> UInt64
+where Bytes.Element == UInt8, Bytes.Index == Int {
+    var value: UInt64 = 0
+    for k in 0..<width { value |= UInt64(bytes[index + k]) << (8 * UInt64(k)) }
+    return value
 }
 
 /// Why a V2 request cannot be decoded; answered 400 with the message as `error`.
@@ -757,14 +778,7 @@ struct BinaryReader {
             var numbers: [Double?] = []
             numbers.reserveCapacity(count)
             for i in 0..<count {
-                let bits = littleEndian(at: offset + i * width, width: width)
-                let n: Double =
-                    switch datatype {
-                    case .fp64: Double(bitPattern: bits)
-                    case .fp32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
-                    case .int32: Double(Int32(truncatingIfNeeded: bits))
-                    default: Double(Int64(bitPattern: bits))
-                    }
+                let n = datatype.binaryNumber(in: bytes, at: offset + i * width)
                 guard n.isFinite else { throw V2RequestError("Input '\(name)' element \(i) is not a finite number.") }
                 numbers.append(n)
             }
@@ -777,7 +791,7 @@ struct BinaryReader {
             guard end - cursor >= 4 else {
                 throw V2RequestError("Input '\(name)' has binary data for \(i) BYTES elements; its shape says \(count).")
             }
-            let length = Int(littleEndian(at: cursor, width: 4))
+            let length = Int(littleEndian(bytes, at: cursor, width: 4))
             cursor += 4
             guard length <= end - cursor else {
                 throw V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
@@ -793,12 +807,6 @@ struct BinaryReader {
             throw V2RequestError("Input '\(name)' has \(end - cursor) bytes of binary data after its \(count) elements.")
         }
         return .text(texts)
-    }
-
-    private func littleEndian(at index: Int, width: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for k in 0..<width { value |= UInt64(bytes[index + k]) << (8 * UInt64(k)) }
-        return value
     }
 }
 

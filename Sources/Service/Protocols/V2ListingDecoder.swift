@@ -8,15 +8,16 @@ import Inference
 import JSON
 #endif
 
-/// Decodes an all-JSON V2 infer body that fits a model's signature straight into listings:
+/// Decodes a V2 infer body that fits a model's signature straight into listings (JSON
+/// elements, or binary tensor data after the JSON header):
 /// each input's name is matched to its field on its bytes and its `data` elements are checked
 /// and stored in the listings as they are read, with no `V2Input` columns in between. Built
 /// once per loaded version (`ServingModel.v2Decoder`); V1's `ListingDecoder` is the same idea.
 ///
 /// It accepts only what `V2RequestDecoder` and `V2Signature.listings` accept together, and
 /// gives the same listings: the same parser walks read the bytes and each element must pass
-/// the same checks. Whatever it is not sure of — binary tensor data, an input the signature
-/// does not name, a name with escapes, `data` before `name`, `datatype` or `shape`, nested
+/// the same checks. Whatever it is not sure of — binary data no input claims, an input the
+/// signature does not name, a name with escapes, `data` before `name`, `datatype` or `shape`, nested
 /// `data`, any error — gives nil, and the caller takes the general path, which answers with
 /// the exact 400. `Tests/ServiceTests/V2ListingDecoderTests.swift` and fuzz/V2Fuzz.swift
 /// check this against the general path.
@@ -97,18 +98,22 @@ final class V2ListingDecoder: Sendable {
         var listings: [[FeatureValue]]
     }
 
-    /// - Parameter headerLength: `Inference-Header-Content-Length`; any value but the body's
-    ///   length (binary data follows) is left to the general path.
+    /// - Parameter headerLength: `Inference-Header-Content-Length`: the JSON header's length,
+    ///   the binary tensor data after it (nil: all JSON). Inputs with `binary_data_size` read
+    ///   their elements from it in input order, as tritonclient sends them by default.
     func decode(_ body: [UInt8], headerLength: Int?) -> Decoded? {
-        guard headerLength == nil || headerLength == body.count else { return nil }
+        let end = headerLength ?? body.count
+        guard end >= 0, end <= body.count else { return nil }
         return body.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
-            var state = RequestState()
+            var parser = JSONParser(buffer: UnsafeBufferPointer(rebasing: buffer[..<end]), maxDepth: JSONParser.defaultMaxDepth)
+            var state = RequestState(binary: buffer, binaryOffset: end)
             do {
                 try decodeRequest(&parser, into: &state)
             } catch {
                 return nil
             }
+            // Binary data no input claimed: the general path's error.
+            guard state.binaryOffset == buffer.count else { return nil }
             return state.finished(requiredMask: requiredMask)
         }
     }
@@ -125,6 +130,9 @@ final class V2ListingDecoder: Sendable {
 
     /// What the walk has found so far.
     private struct RequestState {
+        /// The whole body, and where the next input's binary data starts in it.
+        let binary: UnsafeBufferPointer<UInt8>
+        var binaryOffset: Int
         var request = V2InferRequest(inputs: [])
         var listings: [[FeatureValue]] = []
         /// Listings per input, from the first shape read (0: none yet).
@@ -192,6 +200,8 @@ final class V2ListingDecoder: Sendable {
         var hasShape = false
         var hasData = false
         var contentType: String?
+        /// `parameters.binary_data_size`: its elements are in the binary data.
+        var binarySize: Int?
     }
 
     private func decodeInput(_ parser: inout JSONParser, into state: inout RequestState) throws(JSONParseError) {
@@ -213,7 +223,13 @@ final class V2ListingDecoder: Sendable {
                 input.datatype = datatype
             case 2:
                 let parameters = try ParameterMembers.parse(&parser, depth: 3)
-                guard parameters.isObject, parameters.binaryDataSize == nil else { throw Self.decline(parser) }
+                guard parameters.isObject else { throw Self.decline(parser) }
+                switch parameters.binaryDataSize {
+                case nil: break
+                case .number(let n)? where n >= 0 && n.rounded() == n && n <= Double(state.binary.count - state.binaryOffset):
+                    input.binarySize = Int(n)
+                default: throw Self.decline(parser)
+                }
                 switch parameters.contentType {
                 case nil: break
                 case .string(let type)? where V2RequestDecoder.inputContentTypes.contains(type): input.contentType = type
@@ -224,7 +240,7 @@ final class V2ListingDecoder: Sendable {
                 input.hasShape = true
             case 4:
                 // A field's accepted datatypes are among those V2 infer takes (`V2Codec.signature`).
-                guard let f = input.field, let datatype = input.datatype, input.hasShape,
+                guard let f = input.field, let datatype = input.datatype, input.hasShape, input.binarySize == nil,
                     signature.fields[f].accepted.contains(datatype)
                 else { throw Self.decline(parser) }
                 try decodeData(&parser, field: f, datatype: datatype, into: &state)
@@ -233,7 +249,54 @@ final class V2ListingDecoder: Sendable {
                 _ = try parser.parseValue(depth: 3)
             }
         }
+        if let size = input.binarySize {
+            guard let f = input.field, let datatype = input.datatype, input.hasShape, !input.hasData,
+                signature.fields[f].accepted.contains(datatype)
+            else { throw Self.decline(parser) }
+            try decodeBinary(size: size, field: f, datatype: datatype, into: &state, parser)
+            input.hasData = true
+        }
         guard input.field != nil, input.hasData, input.contentType != "str" || input.datatype == .bytes else { throw Self.decline(parser) }
+    }
+
+    /// An input's elements from the next `size` bytes of binary data, each checked as the
+    /// general path (`BinaryReader`, then `V2Signature.listings`) checks it and stored in field
+    /// `f` of its listing: little-endian numbers, a byte per BOOL, BYTES as a 4-byte
+    /// little-endian length and that many bytes of UTF-8, copied once (`textValue`).
+    private func decodeBinary(size: Int, field f: Int, datatype: V2Datatype, into state: inout RequestState,
+                              _ parser: JSONParser) throws(JSONParseError) {
+        let bytes = state.binary, start = state.binaryOffset, end = start + size, rows = state.rows
+        let field = signature.fields[f]
+        if let width = datatype.width {
+            guard size == rows * width else { throw Self.decline(parser) }
+            for row in 0..<rows {
+                let value: FeatureValue
+                if datatype == .bool {
+                    let byte = bytes[start + row]
+                    guard byte <= 1, field.conforms(.bool(byte == 1)) else { throw Self.decline(parser) }
+                    value = .bool(byte == 1)
+                } else {
+                    let n = datatype.binaryNumber(in: bytes, at: start + row * width)
+                    guard n.isFinite, field.conforms(.number(n)) else { throw Self.decline(parser) }
+                    value = .number(n)
+                }
+                state.listings[row][f] = value
+            }
+        } else {
+            var cursor = start
+            for row in 0..<rows {
+                guard end - cursor >= 4 else { throw Self.decline(parser) }
+                let length = Int(littleEndian(bytes, at: cursor, width: 4))
+                cursor += 4
+                guard length <= end - cursor else { throw Self.decline(parser) }
+                let utf8 = UnsafeBufferPointer(rebasing: bytes[cursor..<cursor + length])
+                guard JSONParser.isValidUTF8(utf8), field.conformsText(utf8) else { throw Self.decline(parser) }
+                state.listings[row][f] = textValue(utf8)
+                cursor += length
+            }
+            guard cursor == end else { throw Self.decline(parser) }
+        }
+        state.binaryOffset = end
     }
 
     /// An input written compactly, as JSON encoders without spaces write it (Go, JavaScript,

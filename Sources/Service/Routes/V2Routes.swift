@@ -94,6 +94,7 @@ struct V2Routes {
         body.append(contentsOf: binary)
         let headerCount = header.count
         ResponseBodies.giveBack(&header)
+        ResponseBodies.giveBack(&binary)
         return HTTPResponse(
             headers: ["Content-Type": "application/octet-stream", Self.headerLengthField: String(headerCount)],
             body: body, recyclesBody: true)
