@@ -139,7 +139,7 @@ public struct FeaturePipeline: Sendable {
                         // A lone word block tokenises straight from the UTF-8; blocks sharing
                         // one analysis (or a text that outgrows the buffer) read its scalars.
                         if end == k + 1, let tally = text._withUnsafeGuaranteedRef({ text in
-                            text.append(wordsOf: string, offset: Int32(truncatingIfNeeded: offsets[k]), to: &sink)
+                            text.append(wordsOf: value, offset: Int32(truncatingIfNeeded: offsets[k]), to: &sink)
                         }) {
                             if let termCounts, steps[k].reportsTerms { termCounts[fieldIndex] = text._withUnsafeGuaranteedRef { $0.termCount(tally) } }
                             k = end
@@ -163,8 +163,8 @@ public struct FeaturePipeline: Sendable {
                     }
                     for j in k..<end {
                         let offset = Int32(truncatingIfNeeded: offsets[j])
-                        let count = if let value { steps[j].append(value.pointee, offset: offset, to: &sink) }
-                                    else { steps[j].append(.missing, offset: offset, to: &sink) }
+                        let count = if let value { steps[j].append(value, offset: offset, to: &sink) }
+                                    else { steps[j].append(FeatureValue.missing, offset: offset, to: &sink) }
                         if let termCounts, steps[j].reportsTerms { termCounts[fieldIndex] = count }
                     }
                     k = end
@@ -271,9 +271,17 @@ struct ScoringStep {
     /// others, and for a missing value).
     @inline(__always) @discardableResult
     func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to sink: inout Sink) -> TermCount? {
+        withUnsafePointer(to: value) { append($0, offset: offset, to: &sink) }
+    }
+
+    /// `append` of the value at `value`, read where it is: the closures that reach the
+    /// unretained blocks capture the pointer, where a captured value was copied (its text
+    /// retained and released) for each transformer of each listing.
+    @inline(__always) @discardableResult
+    func append<Sink: FeatureSink>(_ value: UnsafePointer<FeatureValue>, offset: Int32, to sink: inout Sink) -> TermCount? {
         switch block {
         case .text(let text):
-            guard let string = value.featureText else { return nil }
+            guard let string = value.pointee.featureText else { return nil }
             return text._withUnsafeGuaranteedRef { $0.termCount($0.append(string, offset: offset, to: &sink)) }
         case .categorical(let categorical):
             categorical._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
@@ -281,7 +289,7 @@ struct ScoringStep {
             numeric._withUnsafeGuaranteedRef { $0.append(value, offset: offset, to: &sink) }
         case .boolean(let missingValue):
             let x: Double
-            switch value {
+            switch value.pointee {
             case .bool(let b): x = b ? 1 : 0
             case .number(let d) where !d.isNaN: x = d != 0 ? 1 : 0
             case .string(let text) where text == "true": x = 1
@@ -487,12 +495,14 @@ final class TextBlock: Sendable {
         }
     }
 
-    /// `append(analysed:offset:to:)` for `text` tokenised straight from its UTF-8
-    /// (`TermExtractor.withWordTokens`); nil when this block's extractor cannot, or the
-    /// tokens outgrow its buffer, for the analysed scalars to take the text.
+    /// `append(analysed:offset:to:)` for the string value at `value` tokenised straight from
+    /// its UTF-8 (`TermExtractor.withWordTokens`); nil for another value, when this block's
+    /// extractor cannot, or when the tokens outgrow its buffer, for the analysed scalars to
+    /// take the text. The value is read where it is, so that a caller's closure captures the
+    /// pointer, not the text.
     @inline(__always)
-    func append<Sink: FeatureSink>(wordsOf text: FeatureText, offset: Int32, to sink: inout Sink) -> TermTally? {
-        guard extractor.tokenizesFromUTF8 else { return nil }
+    func append<Sink: FeatureSink>(wordsOf value: UnsafePointer<FeatureValue>, offset: Int32, to sink: inout Sink) -> TermTally? {
+        guard extractor.tokenizesFromUTF8, case .string(let text) = value.pointee else { return nil }
         var tally: TermTally?
         _ = extractor.withWordTokens(text) { tally = append(analysed: $0, offset: offset, to: &sink) }
         return tally
@@ -929,16 +939,22 @@ final class CategoricalBlock: Sendable {
         return layout
     }
 
-    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
-        let text: FeatureText?
-        if case .number(let d) = value, !d.isFinite { text = nil } else { text = value.featureText }
+    /// A string is looked up where it is; a number or boolean by its text form (`textForm`).
+    func append<Sink: FeatureSink>(_ value: UnsafePointer<FeatureValue>, offset: Int32, to vector: inout Sink) {
         let column: Int32?
-        if let text {
-            column = categories.column(of: text).map { columns[Int($0)] } ?? unknownColumn
-        } else {
-            column = missingColumn
+        switch value.pointee {
+        case .string(let text): column = self.column(of: text)
+        case .number(let d) where !d.isFinite: column = missingColumn
+        case .missing: column = missingColumn
+        case .number, .bool: column = value.pointee.featureText.map { self.column(of: $0) } ?? missingColumn
         }
         if let column, column >= 0 { vector.add(offset + column, 1) }
+    }
+
+    /// The column a present category sets (the unknown one, or nil, for one not listed).
+    @inline(__always)
+    private func column(of text: FeatureText) -> Int32? {
+        categories.column(of: text).map { columns[Int($0)] } ?? unknownColumn
     }
 }
 
@@ -988,8 +1004,8 @@ final class NumericBlock: Sendable {
         return ((base - mean) / scale, false)
     }
 
-    func append<Sink: FeatureSink>(_ value: FeatureValue, offset: Int32, to vector: inout Sink) {
-        let (x, missing) = transform(value)
+    func append<Sink: FeatureSink>(_ value: UnsafePointer<FeatureValue>, offset: Int32, to vector: inout Sink) {
+        let (x, missing) = transform(value.pointee)
         if x != 0 { vector.add(offset, x) }
         if missingIndicator && missing { vector.add(offset + 1, 1) }
     }

@@ -540,7 +540,7 @@ public final class TermExtractor: Sendable, Equatable {
                 } else {
                     // Through a copy: the local's address never escapes, so it stays in registers.
                     var rare = local
-                    putRarely(scalar, at: offset, of: text, into: &rare)
+                    putRarely(scalar, at: offset, of: bytes, into: &rare)
                     local = rare
                 }
                 offset &+= length
@@ -549,11 +549,12 @@ public final class TermExtractor: Sendable, Equatable {
     }
 
     /// The mapping of scalars that the table does not hold: Σ (final or not), and scalars
-    /// above it.
+    /// above it. `utf8` is the whole text's (the walk's own bytes: capturing the text itself
+    /// in the walk retained it on every call).
     @inline(never)
-    private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of text: FeatureText, into sink: inout Sink) {
+    private func putRarely<Sink: ScalarSink>(_ scalar: Unicode.Scalar, at offset: Int, of utf8: UnsafeBufferPointer<UInt8>, into sink: inout Sink) {
         if lowercase && scalar.value == 0x03A3 {
-            let text = text.string
+            let text = String(decoding: utf8, as: UTF8.self)
             let index = text.utf8.index(text.startIndex, offsetBy: offset)
             sink.put(TermExtractor.isFinalSigma(text.unicodeScalars, at: index) ? "\u{03C2}" : "\u{03C3}")  // unaffected by stripping
         } else {
