@@ -178,12 +178,18 @@ do {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
     if let givenTitles { print("titles: \(givenTitles.count) from \(argument("--titles")!), in turn") }
+    // --distinct N: only the first N titles are new, the others repeat them in turn (the
+    // fewer, the more of what scoring reads stays in the caches: the memory-bound share).
+    let distinct = Int(argument("--distinct") ?? "") ?? Int.max
+    guard distinct >= 1 else { fatalError("--distinct must be at least 1") }
+    var firstTitles: [String] = []
     let items: [[FeatureValue]] = (0..<itemCount).map { i in
         let words = (0..<Int.random(in: 4...12, using: &rng)).map { _ in
             Bool.random(using: &rng) ? lexiconWord(&rng).uppercased() : lexiconWord(&rng)
         }
-        let title = givenTitles.map { $0[i % $0.count] }
+        var title = givenTitles.map { $0[i % $0.count] }
             ?? words.joined(separator: i % 3 == 0 ? ", " : " ") + (i % 5 == 0 ? " 100% ORIGINAL!!" : "")
+        if i < distinct { firstTitles.append(title) } else { title = firstTitles[i % distinct] }
         return fields.map { field in
             switch field.name {
             case "title": .string(title)
@@ -199,7 +205,7 @@ do {
         if case .string(let t) = item[fields.firstIndex { $0.name == "title" } ?? 0] { return total + t.string.count }
         return total
     } / max(1, items.count)
-    print("\(items.count) items, average title \(averageLength) characters, \(rounds) rounds\(givenTitles == nil ? ", words \(zipfWords ? "by Zipf's law" : "uniform")" : "")")
+    print("\(items.count) items\(distinct < items.count ? " (\(distinct) distinct titles)" : ""), average title \(averageLength) characters, \(rounds) rounds\(givenTitles == nil ? ", words \(zipfWords ? "by Zipf's law" : "uniform")" : "")")
 
     var checksum = 0.0
     var predictWall: [Double] = [], predictCPU: [Double] = []
