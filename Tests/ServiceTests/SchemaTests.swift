@@ -26,6 +26,17 @@ import JSON
         #expect(!Array("1".utf8).withUnsafeBufferPointer { Schema.number().scalarCheck.acceptsString(utf8: $0) })
     }
 
+    /// A string read as its UTF-8 conforms exactly when the same string as a `JSONValue` does:
+    /// bounds and an enum's allowed values.
+    @Test func stringsConformFromTheirBytesAsAsValues() {
+        for schema in [Schema.string(minLength: 2, maxLength: 4), Schema.string(enumValues: ["gold", "ção", "e\u{301}"]), Schema.number()] {
+            for text in ["", "a", "gold", "golds", "ção", "cão", "e\u{301}", "\u{e9}", "😀😀😀😀😀"] {
+                let fromBytes = Array(text.utf8).withUnsafeBufferPointer { schema.conforms(stringUTF8: $0) }
+                #expect(fromBytes == schema.conforms(.string(text)), "\(text)")
+            }
+        }
+    }
+
     @Test func acceptsAValidListing() {
         let value: JSONValue = ["id": "1", "title": "celular", "site_id": "MLB", "price_usd": 10, "seller_age_days": nil]
         #expect(listing.validate(value).isEmpty)

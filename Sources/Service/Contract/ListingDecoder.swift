@@ -105,8 +105,7 @@ struct ListingDecoder: Sendable {
                     // kept (`ReusedStorage.text`), so that a warm predict allocates no title.
                     listing.values[i] = try parser.withParsedString { utf8 throws(JSONParseError) in
                         guard checks[i].acceptsString(utf8: utf8) else { throw Self.decline }
-                        if checks[i].hasEnum,
-                           !fields[i].schema.conforms(.string(String(decoding: utf8, as: UTF8.self))) { throw Self.decline }
+                        if checks[i].hasEnum, !fields[i].schema.conforms(stringUTF8: utf8) { throw Self.decline }
                         return storage.text(utf8)
                     }
                 case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):

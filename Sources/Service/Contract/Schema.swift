@@ -206,6 +206,14 @@ public final class Schema: Sendable {
 
     // MARK: Validation
 
+    /// `conforms(.string(s))` for a string given as its (valid) UTF-8: the type and length
+    /// bounds on the bytes, an enum's allowed values (Strings) through a `String`.
+    public func conforms(stringUTF8 utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard scalarCheck.acceptsString(utf8: utf8) else { return false }
+        guard let enumValues else { return true }
+        return enumValues.contains(String(decoding: utf8, as: UTF8.self))
+    }
+
     /// Whether `value` satisfies the schema. Allocates nothing, so the request path runs it
     /// first and builds the problem list (with pointers) only for a body that fails.
     public func conforms(_ value: JSONValue) -> Bool {

@@ -47,15 +47,20 @@ final class ReusedStorage {
     /// test might still hold the value that had it); otherwise, or when none fits, a new one
     /// is made.
     func text(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
-        if utf8.count <= FeatureText.smallStringBytes { return .string(String(decoding: utf8, as: UTF8.self)) }
+        if let small = Self.smallText(utf8) { return small }
         var kept = utf8.count <= Self.textBufferCapacity ? kept.value.textBuffers.popLast() : nil
         return .string(FeatureText(buffer: TextBuffer.holding(utf8, reusing: &kept, minimumCapacity: Self.textBufferCapacity)))
     }
 
     /// `text(_:)` on the calling thread's storage, which a small string does not need.
     static func textValue(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue {
-        if utf8.count <= FeatureText.smallStringBytes { return .string(String(decoding: utf8, as: UTF8.self)) }
-        return perThread.withCurrent { $0.text(utf8) }
+        smallText(utf8) ?? perThread.withCurrent { $0.text(utf8) }
+    }
+
+    /// A string of at most `FeatureText.smallStringBytes`, made without allocating; nil for a longer one.
+    @inline(__always)
+    private static func smallText(_ utf8: UnsafeBufferPointer<UInt8>) -> FeatureValue? {
+        utf8.count <= FeatureText.smallStringBytes ? .string(String(decoding: utf8, as: UTF8.self)) : nil
     }
 
     /// Keeps the buffer of a text value being let go of (within the limits above).

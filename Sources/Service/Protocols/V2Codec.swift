@@ -28,11 +28,7 @@ enum V2Codec {
                     accepted: V2Datatype.accepted.filter { accepts(field.type, $0) },
                     conforms: { schema.conforms($0) },
                     problem: { schema.validate($0).first?.problem ?? "does not match the signature" },
-                    conformsText: { utf8 in
-                        // The allowed strings of an enum are Strings; no shipped model has one.
-                        schema.scalarCheck.acceptsString(utf8: utf8)
-                            && (!schema.scalarCheck.hasEnum || schema.conforms(.string(String(decoding: utf8, as: UTF8.self))))
-                    })
+                    conformsText: { schema.conforms(stringUTF8: $0) })
             },
             outputNames: tensors.outputs.map(\.name) + SignatureTensors.scikitLearnOutputs)
     }
@@ -97,7 +93,7 @@ enum V2Codec {
                     writeDoubles(batch.results.lazy.flatMap { [1 - $0.score, $0.score] }, binary: asBinary, to: &out, data: &binary)
                 }
             case .label:
-                writeText(batch.results.lazy.map(\.label), rows: batch.results.count, binary: asBinary, to: &out, data: &binary)
+                writeText(rows: batch.results.count, binary: asBinary, to: &out, data: &binary) { FeatureText(batch.results[$0].label) }
             case .predictedClass:
                 // scikit-learn's predict: the most probable class (for a binary classifier,
                 // classes_[1] when its probability is greater than one half).
@@ -111,22 +107,10 @@ enum V2Codec {
                         predicted.lazy.map { numbers[$0] }, binary: asBinary, to: &out, data: &binary,
                         json: { value, out in out.number(Int(value)) }, bytes: { value, data in appendLittleEndian(value, to: &data) })
                 } else {
-                    writeText(predicted.lazy.map { labels[$0] }, rows: predicted.count, binary: asBinary, to: &out, data: &binary)
+                    writeText(rows: predicted.count, binary: asBinary, to: &out, data: &binary) { FeatureText(labels[predicted[$0]]) }
                 }
             case .ids:
-                // Each id's bytes as the listing holds them (a closure over the batch, for a
-                // lazy map of Strings, was allocated on every request).
-                writeHead(bytesHead, rows: batch.listings.count, to: &out)
-                if asBinary {
-                    for i in batch.listings.indices { appendText(batch.id(at: i), to: &binary) }
-                } else {
-                    out.raw(",\"data\":[")
-                    for i in batch.listings.indices {
-                        if i > 0 { out.raw(",") }
-                        if let id = batch.id(at: i) { id.withUTF8 { out.string(utf8: $0) } } else { out.raw("\"\"") }
-                    }
-                    out.raw("]")
-                }
+                writeText(rows: batch.listings.count, binary: asBinary, to: &out, data: &binary) { batch.id(at: $0) }
             }
             if asBinary || classNames != nil {
                 out.raw(",\"parameters\":{")
@@ -200,22 +184,21 @@ enum V2Codec {
         return numbers.count == labels.count ? numbers : nil
     }
 
-    /// A BYTES `[rows]` tensor: JSON strings, or 4-byte little-endian lengths and UTF-8 bytes.
-    private static func writeText(_ texts: some Sequence<String>, rows: Int, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8]) {
+    /// A BYTES `[rows]` tensor of `text(row)` (nil: an empty string): JSON strings, or 4-byte
+    /// little-endian lengths and UTF-8 bytes. `text` is called in place, not stored: a lazy
+    /// map over the batch kept its closure, allocated on every request.
+    private static func writeText(rows: Int, binary asBinary: Bool, to out: inout JSONWriter, data: inout [UInt8],
+                                  _ text: (Int) -> FeatureText?) {
         writeHead(bytesHead, rows: rows, to: &out)
         writeElements(
-            texts, binary: asBinary, to: &out, data: &data,
-            json: { text, out in out.string(text) },
-            bytes: { text, data in appendText(FeatureText(text), to: &data) })
-    }
-
-    /// A BYTES element as the binary data extension has it: 4-byte little-endian length, UTF-8.
-    private static func appendText(_ text: FeatureText?, to data: inout [UInt8]) {
-        guard let text else { return appendLittleEndian(UInt32(0), to: &data) }
-        text.withUTF8 { utf8 in
-            appendLittleEndian(UInt32(utf8.count), to: &data)
-            data.append(contentsOf: utf8)
-        }
+            0..<rows, binary: asBinary, to: &out, data: &data,
+            json: { row, out in out.string(text(row) ?? "") },
+            bytes: { row, data in
+                (text(row) ?? "").withUTF8 { utf8 in
+                    appendLittleEndian(UInt32(utf8.count), to: &data)
+                    data.append(contentsOf: utf8)
+                }
+            })
     }
 
     private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
