@@ -191,6 +191,37 @@ where Bytes.Element == UInt8, Bytes.Index == Int {
     return value
 }
 
+/// What is wrong with the layout of a BYTES tensor's binary data (`forEachBinaryText`).
+enum BinaryTextLayoutError: Error {
+    /// Element `element` has no room for its 4-byte length.
+    case noLength(element: Int)
+    /// Element `element` says it is `length` bytes long, past the end.
+    case pastEnd(element: Int, length: Int)
+    /// `bytes` are left after the last element.
+    case leftOver(bytes: Int)
+}
+
+/// The BYTES elements of the binary extension, `count` of them filling `bytes[start..<end]`
+/// exactly, each a 4-byte little-endian length and that many bytes: `element(i, bytes)` for
+/// each in order (not yet checked to be UTF-8), `layoutError` for the first thing wrong with
+/// the layout. The one reading of this layout, for the general decoder and the listing one.
+func forEachBinaryText<Failure: Error>(
+    in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, count: Int,
+    _ element: (Int, UnsafeBufferPointer<UInt8>) throws(Failure) -> Void,
+    layoutError: (BinaryTextLayoutError) -> Failure
+) throws(Failure) {
+    var cursor = start
+    for i in 0..<count {
+        guard end - cursor >= 4 else { throw layoutError(.noLength(element: i)) }
+        let length = Int(littleEndian(bytes, at: cursor, width: 4))
+        cursor += 4
+        guard length <= end - cursor else { throw layoutError(.pastEnd(element: i, length: length)) }
+        try element(i, UnsafeBufferPointer(rebasing: bytes[cursor..<cursor + length]))
+        cursor += length
+    }
+    guard cursor == end else { throw layoutError(.leftOver(bytes: end - cursor)) }
+}
+
 /// Why a V2 request cannot be decoded; answered 400 with the message as `error`.
 struct V2RequestError: Error, Sendable, Equatable, CustomStringConvertible {
     var message: String
@@ -786,25 +817,17 @@ struct BinaryReader {
         }
         var texts: [String?] = []
         texts.reserveCapacity(count)
-        var cursor = offset
-        for i in 0..<count {
-            guard end - cursor >= 4 else {
-                throw V2RequestError("Input '\(name)' has binary data for \(i) BYTES elements; its shape says \(count).")
+        try bytes.withUnsafeBufferPointer { bytes throws(V2RequestError) in
+            try forEachBinaryText(in: bytes, from: offset, to: end, count: count) { (i, utf8) throws(V2RequestError) in
+                guard let text = String(validUTF8: utf8) else { throw V2RequestError("Input '\(name)' element \(i) is not UTF-8 text.") }
+                texts.append(text)
+            } layoutError: { problem in
+                switch problem {
+                case .noLength(let i): V2RequestError("Input '\(name)' has binary data for \(i) BYTES elements; its shape says \(count).")
+                case .pastEnd(let i, let length): V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
+                case .leftOver(let left): V2RequestError("Input '\(name)' has \(left) bytes of binary data after its \(count) elements.")
+                }
             }
-            let length = Int(littleEndian(bytes, at: cursor, width: 4))
-            cursor += 4
-            guard length <= end - cursor else {
-                throw V2RequestError("Input '\(name)' element \(i) is \(length) bytes long, past the end of its binary data.")
-            }
-            let text = bytes.withUnsafeBufferPointer { String(validUTF8: UnsafeBufferPointer(rebasing: $0[cursor..<cursor + length])) }
-            guard let text else {
-                throw V2RequestError("Input '\(name)' element \(i) is not UTF-8 text.")
-            }
-            texts.append(text)
-            cursor += length
-        }
-        guard cursor == end else {
-            throw V2RequestError("Input '\(name)' has \(end - cursor) bytes of binary data after its \(count) elements.")
         }
         return .text(texts)
     }

@@ -283,18 +283,10 @@ final class V2ListingDecoder: Sendable {
                 state.listings[row][f] = value
             }
         } else {
-            var cursor = start
-            for row in 0..<rows {
-                guard end - cursor >= 4 else { throw Self.decline(parser) }
-                let length = Int(littleEndian(bytes, at: cursor, width: 4))
-                cursor += 4
-                guard length <= end - cursor else { throw Self.decline(parser) }
-                let utf8 = UnsafeBufferPointer(rebasing: bytes[cursor..<cursor + length])
+            try forEachBinaryText(in: bytes, from: start, to: end, count: rows) { (row, utf8) throws(JSONParseError) in
                 guard JSONParser.isValidUTF8(utf8), field.conformsText(utf8) else { throw Self.decline(parser) }
                 state.listings[row][f] = textValue(utf8)
-                cursor += length
-            }
-            guard cursor == end else { throw Self.decline(parser) }
+            } layoutError: { _ in Self.decline(parser) }
         }
         state.binaryOffset = end
     }
