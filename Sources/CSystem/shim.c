@@ -46,3 +46,11 @@ void csystem_event_signal(uint32_t *count, int sleepers) {
     __atomic_fetch_add(count, 1, __ATOMIC_SEQ_CST);
     syscall(SYS_futex, count, FUTEX_WAKE_PRIVATE, sleepers, NULL, NULL, 0);
 }
+
+_Thread_local void *csystem_thread_slots[CSYSTEM_THREAD_SLOTS];
+
+void csystem_thread_slots_clear(void *value) {
+    for (int i = 0; i < CSYSTEM_THREAD_SLOTS; i++) {
+        if (csystem_thread_slots[i] == value) csystem_thread_slots[i] = 0;
+    }
+}

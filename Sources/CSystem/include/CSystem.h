@@ -34,4 +34,15 @@ int csystem_errno(void);
 /// instruction in Swift callers.
 static inline void csystem_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Slots of the calling thread's own storage, for `PerThread`: reading one is a load from
+/// the thread pointer, where `pthread_getspecific` is a call and a bounds check. A slot is
+/// only a cache: the objects are owned through pthread keys, whose destructors run at thread
+/// exit and clear the slot (`csystem_thread_slots_clear`).
+#define CSYSTEM_THREAD_SLOTS 16
+extern _Thread_local void *csystem_thread_slots[CSYSTEM_THREAD_SLOTS];
+static inline void *csystem_thread_slot(int index) { return csystem_thread_slots[index]; }
+static inline void csystem_set_thread_slot(int index, void *value) { csystem_thread_slots[index] = value; }
+/// Clears every slot of the calling thread that holds `value`.
+void csystem_thread_slots_clear(void *value);
+
 #endif
