@@ -42,25 +42,33 @@ import Testing
         }
     }
 
-    /// Long head strings come from the thread's recent ones (`RecentStrings`) when their bytes
-    /// were seen before: each must still be exactly what the bytes decode to, however many
-    /// share a slot, and invalid UTF-8 (obs-text) must still become U+FFFD.
-    @Test func repeatedLongStringsAreWhatTheirBytesDecodeTo() {
+    /// Head strings come from the thread's recent ones (`RecentStrings`) when their bytes
+    /// were seen before, short and long alike: each must still be exactly what the bytes
+    /// decode to, however many share a slot, and invalid UTF-8 (obs-text) must still become
+    /// U+FFFD.
+    @Test func repeatedStringsAreWhatTheirBytesDecodeTo() {
         for round in 0..<3 {
             for k in 0..<300 {
                 let target = "/v1/models/model-number-\(k):predict"
                 let agent = "client/\(k) (a long user agent)"
-                let head = F.head("POST \(target) HTTP/1.1\r\nHost: a\r\nUser-Agent: \(agent)\r\nContent-Length: 0\r\n\r\n")
+                let host = "h\(k % 7).example:\(k)"  // 13 to 17 bytes: either side of inline
+                let head = F.head(
+                    "POST \(target) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: \(agent)\r\nX-Small: \(k)\r\nX-Empty:\r\nContent-Length: 0\r\n\r\n")
                 #expect(head?.target == target && head?.path == target, "round \(round)")
                 #expect(head?.headers["User-Agent"] == agent)
+                #expect(head?.headers["Host"] == host)
+                #expect(head?.headers["X-Small"] == "\(k)")
+                #expect(head?.headers["X-Empty"] == "")
             }
         }
-        let obsText: [UInt8] = Array("GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: abcdefghijklmnop".utf8) + [0xFF, 0xFE] + Array("\r\n\r\n".utf8)
-        let repaired = "abcdefghijklmnop\u{FFFD}\u{FFFD}"
-        let replacement = "GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: \(repaired)\r\n\r\n"
-        for input in [obsText, obsText, F.bytes(replacement), obsText] {
-            guard case .complete(let head, _) = F.parse(input) else { Issue.record("not parsed"); continue }
-            #expect(head.headers["X-Bytes"] == repaired)
+        for value in ["abcdefghijklmnop", "abc"] {
+            let obsText: [UInt8] = Array("GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: \(value)".utf8) + [0xFF, 0xFE] + Array("\r\n\r\n".utf8)
+            let repaired = "\(value)\u{FFFD}\u{FFFD}"
+            let replacement = "GET / HTTP/1.1\r\nHost: a\r\nX-Bytes: \(repaired)\r\n\r\n"
+            for input in [obsText, obsText, F.bytes(replacement), obsText] {
+                guard case .complete(let head, _) = F.parse(input) else { Issue.record("not parsed"); continue }
+                #expect(head.headers["X-Bytes"] == repaired)
+            }
         }
     }
 
@@ -213,6 +221,51 @@ import Testing
         let tchars = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
         for byte in UInt8.min...UInt8.max {
             #expect(ByteClass.isTokenChar(byte) == tchars.contains(byte), "byte \(byte)")
+        }
+    }
+
+    /// The eight-bytes-at-a-time classes against the byte-at-a-time definitions: every byte
+    /// value at every position, among neighbours that pass (so a carry or borrow out of the
+    /// byte under test would show) and among neighbours that fail.
+    @Test func wordClassesAgreeWithTheByteClassesAtEveryPosition() {
+        let nameChars = Set("-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for position in 0..<8 {
+            let shift = UInt64(8 * position)
+            for byte in UInt8.min...UInt8.max {
+                for filler: UInt8 in [UInt8(ascii: "a"), UInt8(ascii: "Z"), UInt8(ascii: "-"), UInt8(ascii: "9"), 0x00, 0x7F, 0xFF, 0x40] {
+                    let fill = UInt64(filler) &* 0x0101_0101_0101_0101
+                    let word = fill & ~(0xFF << shift) | UInt64(byte) << shift
+                    let bytes = (0..<8).map { UInt8(truncatingIfNeeded: word >> UInt64(8 * $0)) }
+                    #expect(ByteClass.allNameChars(word) == bytes.allSatisfy(nameChars.contains), "\(byte) at \(position) among \(filler)")
+                    #expect(
+                        ByteClass.allPlainFieldValueChars(word)
+                            == bytes.allSatisfy { ByteClass.isFieldValueChar($0) && $0 != ByteClass.htab },
+                        "\(byte) at \(position) among \(filler)")
+                    let lowered = (0..<8).map { UInt8(truncatingIfNeeded: ByteClass.lowercased(word: word) >> UInt64(8 * $0)) }
+                    #expect(lowered == bytes.map(ByteClass.lowercased), "\(byte) at \(position) among \(filler)")
+                }
+            }
+        }
+    }
+
+    /// Names compared eight bytes at a time (the last eight overlapping) and byte by byte
+    /// below eight: equal in any case, unequal at any one byte.
+    @Test func namesCompareIgnoringCaseAtEveryByte() {
+        let names: [StaticString] = ["host", "expect", "content-length", "transfer-encoding", "connection", "keep-alive", "x-api-key"]
+        for name in names {
+            let lower = Array(String(describing: name).utf8)
+            for variant in [lower, lower.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 32 : $0 }] {
+                let padded = [UInt8(ascii: "<")] + variant + [UInt8(ascii: ">")]
+                #expect(padded.withUnsafeBytes { $0.equalsIgnoringCase(1..<(1 + variant.count), name) }, "\(name)")
+                for k in variant.indices {
+                    for changed: UInt8 in [variant[k] ^ 0x20, variant[k] ^ 0x01, 0x0D, 0xC0] where ByteClass.lowercased(changed) != lower[k] {
+                        var other = padded
+                        other[1 + k] = changed
+                        #expect(!other.withUnsafeBytes { $0.equalsIgnoringCase(1..<(1 + variant.count), name) }, "\(name) byte \(k)")
+                    }
+                }
+                #expect(!padded.withUnsafeBytes { $0.equalsIgnoringCase(1..<variant.count, name) }, "shorter")
+            }
         }
     }
 }

@@ -16,12 +16,12 @@ enum ByteClass {
     @inline(__always)
     static func isTokenChar(_ byte: UInt8) -> Bool {
         // Bitmap of the 128 ASCII code points; bytes ≥ 0x80 are never tchar.
-        // Low word covers 0x00–0x3F, high word 0x40–0x7F.
+        // Low word covers 0x00–0x3F, high word 0x40–0x7F. Without branches on the byte: a
+        // select of the word and one shift.
         let low: UInt64 = 0x03FF_6CFA_0000_0000  // ! # $ % & ' * + - . 0-9
         let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE // A-Z ^ _ ` a-z | ~
-        if byte < 64 { return (low >> UInt64(byte)) & 1 == 1 }
-        if byte < 128 { return (high >> UInt64(byte - 64)) & 1 == 1 }
-        return false
+        let word = byte & 0x40 == 0 ? low : high
+        return byte < 0x80 && (word >> UInt64(byte & 0x3F)) & 1 == 1
     }
 
     /// Visible ASCII (`%x21-7E`): the only bytes allowed in a request-target (RFC 9112 §3.2).
@@ -33,6 +33,47 @@ enum ByteClass {
     @inline(__always)
     static func isFieldValueChar(_ byte: UInt8) -> Bool {
         (byte >= 0x20 && byte != 0x7F) || byte == htab
+    }
+
+    /// Whether all eight bytes of `word` are field-value characters other than HTAB: none is
+    /// a control byte (below 0x20) or DEL. Exact, for any bytes: a byte at or above 0x80 sets
+    /// no flag, and a byte that does not match sets no borrow into the next one.
+    @inline(__always)
+    static func allPlainFieldValueChars(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let belowSpace = (word &- ones &* 0x20) & ~word & highs
+        let notDelete = word ^ (ones &* 0x7F)
+        let delete = (notDelete &- ones) & ~notDelete & highs
+        return belowSpace | delete == 0
+    }
+
+    /// Whether all eight bytes of `word` are ASCII letters, digits or `-`, the token
+    /// characters field names are made of. Exact for any bytes: each test is made within its
+    /// byte (no carry crosses into the next), on bytes already known to be below 0x80.
+    @inline(__always)
+    static func allNameChars(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        guard word & highs == 0 else { return false }
+        // A byte's high bit after adding 0x80 - n is set when the byte is at least n.
+        let lower = word | ones &* 0x20  // letters of either case, and only they, land in a–z
+        let letter = (lower &+ ones &* (0x80 - 0x61)) & ~(lower &+ ones &* (0x80 - 0x7B))
+        let digit = (word &+ ones &* (0x80 - 0x30)) & ~(word &+ ones &* (0x80 - 0x3A))
+        let notDash = word ^ (ones &* 0x2D)
+        let dash = ~(((notDash & ~highs) &+ ~highs) | notDash)  // high bit set where the byte is 0
+        return (letter | digit | dash) & highs == highs
+    }
+
+    /// `word` with its ASCII capitals made small, every other byte as it is; exact for any
+    /// bytes (each byte's test stays within it).
+    @inline(__always)
+    static func lowercased(word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let low7 = word & ~highs
+        let capital = (low7 &+ ones &* (0x80 - 0x41)) & ~(low7 &+ ones &* (0x80 - 0x5B)) & ~word & highs
+        return word | capital >> 2
     }
 
     /// `OWS` / `BWS` element: SP or HTAB.
@@ -64,11 +105,26 @@ extension UnsafeRawBufferPointer {
     /// Whether the bytes in `range` equal `lowercaseASCII` ignoring ASCII case. No allocation.
     @inline(__always)
     func equalsIgnoringCase(_ range: Range<Int>, _ lowercaseASCII: StaticString) -> Bool {
-        guard range.count == lowercaseASCII.utf8CodeUnitCount else { return false }
-        let expected = lowercaseASCII.utf8Start
+        let count = lowercaseASCII.utf8CodeUnitCount
+        guard range.count == count else { return false }
+        let expected = UnsafeRawPointer(lowercaseASCII.utf8Start)
+        if count >= 8 {
+            // Eight bytes at a time, the last eight overlapping the ones before when the
+            // length is not a multiple of eight.
+            var offset = 0
+            while true {
+                let at = Swift.min(offset, count - 8)
+                let word = loadUnaligned(fromByteOffset: range.lowerBound + at, as: UInt64.self)
+                guard ByteClass.lowercased(word: word) == expected.loadUnaligned(fromByteOffset: at, as: UInt64.self) else {
+                    return false
+                }
+                if at == count - 8 { return true }
+                offset += 8
+            }
+        }
         var offset = 0
         for index in range {
-            if ByteClass.lowercased(self[index]) != expected[offset] { return false }
+            if ByteClass.lowercased(self[index]) != expected.load(fromByteOffset: offset, as: UInt8.self) { return false }
             offset += 1
         }
         return true

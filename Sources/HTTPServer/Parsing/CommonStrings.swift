@@ -25,11 +25,11 @@ enum CommonStrings {
     }
 }
 
-/// Head strings of 16 bytes or more (too long to be stored inline: a predict's target,
-/// `application/json`, a client's User-Agent) that this thread made recently, by their bytes.
-/// A client sends the same ones on every request, and a repeated one is the kept string (a
-/// retain) instead of a new one (an allocation, a UTF-8 check, and a free when the request
-/// ends). Direct-mapped by a hash of the bytes, 64 entries a thread, strings up to 256 bytes.
+/// Head strings that this thread made recently, by their bytes (a predict's target,
+/// `application/json`, a client's User-Agent, its Host). A client sends the same ones on
+/// every request, and a repeated one is the kept string (a retain, or nothing for one short
+/// enough to be stored inline) instead of a new one (a UTF-8 check and, for a long one, an
+/// allocation and a free when the request ends). Direct-mapped by a hash of the bytes, 64 entries a thread, strings up to 256 bytes.
 /// A kept string is returned only when its UTF-8 is exactly the bytes, which then decode to it.
 /// Credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, `X-Api-Key` values) are
 /// never kept (`HeadScanner.isCredential`).
@@ -40,11 +40,12 @@ final class RecentStrings {
 
     private var entries: [String?] = Array(repeating: nil, count: RecentStrings.slotCount)
 
-    /// The bytes as a string (invalid UTF-8, obs-text, becomes U+FFFD): a short one made
-    /// inline, a longer one the calling thread's kept one when it is.
+    /// The bytes as a string (invalid UTF-8, obs-text, becomes U+FFFD): the calling thread's
+    /// kept one when it is.
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        guard bytes.count > 15, bytes.count <= longest else { return String(decoding: bytes, as: UTF8.self) }
+        if bytes.isEmpty { return "" }
+        guard bytes.count <= longest else { return String(decoding: bytes, as: UTF8.self) }
         return perThread.withCurrent { $0.kept(bytes) }
     }
 
