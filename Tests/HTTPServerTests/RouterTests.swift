@@ -125,6 +125,20 @@ import Posix
         #expect(!HTTPHeaders.sameName("a@", "a`"), "0x40 and 0x60 differ by 0x20 but are not letters")
         #expect(HTTPHeaders.sameName("", ""))
         #expect(!HTTPHeaders.sameName("", "a"))
+        // Names of 8 bytes and more are compared a word at a time: a difference at any byte,
+        // in the words or in the tail, and the pairs that differ by 0x20 without being letters.
+        let name = Array("Inference-Header-Content-Length".utf8)
+        #expect(HTTPHeaders.sameName(String(decoding: name, as: UTF8.self), "inference-header-content-length"))
+        for k in name.indices {
+            for changed: UInt8 in [name[k] ^ 0x20, name[k] ^ 0x01] {
+                var other = name
+                other[k] = changed
+                let letter = ByteClass.lowercased(changed) == ByteClass.lowercased(name[k])
+                #expect(HTTPHeaders.sameName(String(decoding: name, as: UTF8.self), String(decoding: other, as: UTF8.self)) == letter, "byte \(k)")
+            }
+        }
+        #expect(!HTTPHeaders.sameName("accept-@@@@", "accept-````"))
+        #expect(!HTTPHeaders.sameName("x-[\\]^-long-name", "x-{|}~-long-name"))
     }
 
     @Test func settingAHeaderReplacesItInPlaceAndDropsItsRepeats() {
