@@ -9,6 +9,8 @@
 // - a parse resumed (HeadScanProgress) after the input's first `split` bytes gives exactly
 //   the fresh parse of the whole input;
 // - a complete head never carries a Content-Length above maxBodyBytes;
+// - its headers, read where they arrived, answer every lookup (each field's name, in another
+//   case too, and a name no field has) as the same fields held as a list answer it;
 // - for chunked framing, decoding the rest split at an arbitrary point, or one byte at a
 //   time, gives the same result and the same body as decoding it whole, and the body never
 //   exceeds maxBodyBytes.
@@ -59,6 +61,7 @@ private func check(_ input: UnsafeRawBufferPointer, limits: HTTPLimits, split: I
     }
     guard case .complete(let head, let consumed) = whole else { return }
     invariant(consumed > 0 && consumed <= input.count, "consumed \(consumed) outside 1...\(input.count)")
+    checkLookups(head.headers)
     switch head.framing {
     case .none:
         break
@@ -111,4 +114,18 @@ private func checkChunked(_ rest: UnsafeRawBufferPointer, limits: HTTPLimits, sp
     }
     invariant(byteResult == wholeResult, "byte-at-a-time gave \(byteResult) vs whole \(wholeResult)")
     invariant(byteBody == wholeBody, "byte-at-a-time decoded a different body")
+}
+
+private func checkLookups(_ received: HTTPHeaders) {
+    let fields = received.fields
+    let list = HTTPHeaders(fields)
+    invariant(received.count == fields.count, "count \(received.count) for \(fields.count) fields")
+    for name in fields.map(\.name) + fields.map { $0.name.uppercased() } + ["X-Not-Sent"] {
+        invariant(received[name] == list[name], "\(name): \(String(describing: received[name])) against \(String(describing: list[name]))")
+        invariant(received.values(name) == list.values(name), "values of \(name)")
+        let firstBytes = received.firstValue(name) { bytes in list[name].map { Array($0.utf8) == Array(bytes) } ?? false }
+        // Bytes that are not UTF-8 become U+FFFD in the string: equal bytes only when valid.
+        if let firstBytes, !firstBytes { invariant(list[name].map { $0.contains("\u{FFFD}") } == true, "first bytes of \(name)") }
+        invariant((firstBytes == nil) == (list[name] == nil), "presence of \(name)")
+    }
 }

@@ -2,7 +2,7 @@
 # Builds the fuzzers with libFuzzer + AddressSanitizer and runs each for SECONDS (default 60):
 #   parser-fuzz  the HTTP/1.1 request-head parser and the chunked-body decoder
 #                (Sources/HTTPServer/Parsing, HTTPTypes.swift, Sources/JSON for its name matching,
-#                Posix/PerThread.swift for its recent strings; seeds fuzz/seeds/)
+#                Posix/PerThread.swift and the CSystem target for its recent strings; seeds fuzz/seeds/)
 #   json-fuzz    the JSON parser and writer behind every request body
 #                (Sources/JSON; seeds fuzz/json-seeds/)
 #   v2-fuzz      the Open Inference Protocol infer decoder, JSON header and binary tensor data
@@ -52,9 +52,20 @@ fuzz_target() {
     return "$status"
 }
 
+# The C target PerThread imports (its thread-local slots), as SwiftPM would give it: a module
+# map over its header, and its source compiled with the same sanitizers.
+csystem_module() {
+    local dir="$here/bin/csystem"
+    mkdir -p "$dir"
+    printf 'module CSystem {\n    header "%s"\n    export *\n}\n' "$sources/CSystem/include/CSystem.h" >"$dir/module.modulemap"
+    clang -fsanitize=fuzzer-no-link,address -O2 -c "$sources/CSystem/shim.c" -I "$sources/CSystem/include" \
+        -o "$dir/shim.o"
+}
+
 status=0
 if [ "$which" = all ] || [ "$which" = parser ]; then
-    fuzz_target parser-fuzz ParserFuzz "$here/seeds" "$here/corpus" \
+    csystem_module
+    fuzz_target parser-fuzz ParserFuzz "$here/seeds" "$here/corpus" -I "$here/bin/csystem" "$here/bin/csystem/shim.o" \
         "$sources"/HTTPServer/Parsing/*.swift "$sources/HTTPServer/HTTPTypes.swift" "$sources"/JSON/*.swift \
         "$sources/Posix/PerThread.swift" "$here/ParserFuzz.swift" || status=1
 fi

@@ -19,10 +19,19 @@ public struct HTTPField: Sendable, Equatable {
 }
 
 /// Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
+///
+/// A parsed request's are held as they arrived (`ReceivedFields`): a lookup makes a string
+/// for the value it finds and no other. Any change turns them into a list of fields first.
 public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var fields: [HTTPField]
+    private enum Storage: Sendable {
+        case list([HTTPField])
+        case received(ReceivedFields)
+    }
+    private var storage: Storage
 
-    public init(_ fields: [HTTPField] = []) { self.fields = fields }
+    public init(_ fields: [HTTPField] = []) { storage = .list(fields) }
+
+    init(received: ReceivedFields) { storage = .received(received) }
 
     /// Room reserved past a literal's fields for what the route chain adds to a response
     /// (`X-Request-Id`), so that adding it does not move the fields to a larger array.
@@ -32,50 +41,113 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         var fields: [HTTPField] = []
         fields.reserveCapacity(elements.count + Self.addedFieldsRoom)
         for (name, value) in elements { fields.append(HTTPField(name: name, value: value)) }
-        self.fields = fields
+        storage = .list(fields)
+    }
+
+    /// Every field, in arrival order.
+    public var fields: [HTTPField] {
+        switch storage {
+        case .list(let fields): fields
+        case .received(let received): received.fields()
+        }
     }
 
     public func makeIterator() -> IndexingIterator<[HTTPField]> { fields.makeIterator() }
 
-    public var count: Int { fields.count }
+    public var count: Int {
+        switch storage {
+        case .list(let fields): fields.count
+        case .received(let received): received.count
+        }
+    }
+
+    public static func == (a: HTTPHeaders, b: HTTPHeaders) -> Bool { a.fields == b.fields }
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        // Fields are read in place: each copied field was two retains and two releases.
-        for i in fields.indices where Self.sameName(fields[i].name, name) { return fields[i].value }
-        return nil
+        switch storage {
+        case .list(let fields):
+            // Fields are read in place: each copied field was two retains and two releases.
+            for i in fields.indices where Self.sameName(fields[i].name, name) { return fields[i].value }
+            return nil
+        case .received(let received):
+            return received.value(named: name)
+        }
     }
 
     /// Every value of `name`, in arrival order.
     public func values(_ name: String) -> [String] {
-        fields.filter { Self.sameName($0.name, name) }.map(\.value)
+        switch storage {
+        case .list(let fields): fields.filter { Self.sameName($0.name, name) }.map(\.value)
+        case .received(let received): received.values(named: name, all: true)
+        }
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
-    public mutating func add(_ name: String, _ value: String) {
-        fields.append(HTTPField(name: name, value: value))
+    /// Whether the first value of `name` passes `check` (on its UTF-8), or nil when there is
+    /// none. A received field's value is read where it arrived: for a check that needs no
+    /// string. Not generic, so that a caller in another module runs specialized code.
+    public func firstValue(_ name: String, satisfies check: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
+        switch storage {
+        case .list(let fields):
+            for i in fields.indices where Self.sameName(fields[i].name, name) {
+                var value = fields[i].value
+                return value.withUTF8(check)
+            }
+            return nil
+        case .received(let received):
+            return received.withFirstValue(named: name, check)
+        }
     }
 
-    /// The fields, moved out: these headers are left empty (`RequestStorage` reuses the list).
-    mutating func takeFields() -> [HTTPField] {
-        var taken: [HTTPField] = []
-        swap(&taken, &fields)
-        return taken
+    /// Runs `change` on the fields as a list (made from the received bytes when they are
+    /// those), owned here alone while it runs so that changing it copies nothing.
+    private mutating func changeFields(_ change: (inout [HTTPField]) -> Void) {
+        var fields: [HTTPField]
+        switch storage {
+        case .list(let list): fields = list
+        case .received(let received): fields = received.fields()
+        }
+        storage = .list([])
+        change(&fields)
+        storage = .list(fields)
+    }
+
+    public mutating func add(_ name: String, _ value: String) {
+        changeFields { $0.append(HTTPField(name: name, value: value)) }
+    }
+
+    /// The received bytes' buffer, emptied and zeroed (`RequestStorage` reuses it); these
+    /// headers are left empty. nil when they are a list.
+    mutating func takeReceivedBuffer() -> [UInt8]? {
+        guard case .received(var received) = storage else { return nil }
+        storage = .list([])  // `received` now holds the buffer alone
+        return received.takeBuffer()
+    }
+
+    /// The received bytes' buffer (tests).
+    var testsOnly_receivedBuffer: [UInt8]? {
+        if case .received(let received) = storage { return received.buffer }
+        return nil
     }
 
     /// Replaces every field called `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
-        guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else { return add(name, value) }
-        fields[first] = HTTPField(name: name, value: value)
-        var index = first + 1
-        while index < fields.count {
-            if Self.sameName(fields[index].name, name) { fields.remove(at: index) } else { index += 1 }
+        changeFields { fields in
+            guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else {
+                return fields.append(HTTPField(name: name, value: value))
+            }
+            fields[first] = HTTPField(name: name, value: value)
+            var index = first + 1
+            while index < fields.count {
+                if Self.sameName(fields[index].name, name) { fields.remove(at: index) } else { index += 1 }
+            }
         }
     }
 
     public mutating func remove(_ name: String) {
-        fields.removeAll { Self.sameName($0.name, name) }
+        changeFields { $0.removeAll { Self.sameName($0.name, name) } }
     }
 
     /// ASCII case-insensitive comparison without allocating. Most comparisons are between

@@ -1,30 +1,30 @@
 import Posix
 
-/// Header lists and bodies of requests a thread has answered, kept (emptied) for the next
+/// Header buffers and bodies of requests a thread has answered, kept (emptied) for the next
 /// requests its event loop parses, so that a warm request allocates neither. The loop's
 /// connections take them (`takeFields`, `takeBody`); whoever holds an answered request gives
 /// its parts back (`giveBack`: the service's route chain, once the handler has returned).
 /// A part someone else still holds (a payload log, say) is not reused in place: emptying it
 /// copies it, which costs the allocation this saves and nothing else.
 public enum RequestStorage {
-    /// Lists and bodies kept a thread, and the largest of each kept (a rare huge request does
-    /// not pin its memory).
+    /// Buffers and bodies kept a thread, and the largest of each kept (a rare huge request
+    /// does not pin its memory).
     static let maxKept = 8
-    static let maxKeptFields = 64
+    static let maxKeptFieldBytes = 4 * 1024
     static let maxKeptBodyCapacity = 64 * 1024
 
     /// Confined to its thread (`PerThread`); boxed, for accesses without run-time exclusivity
     /// checks (`ConfinedBox`).
     private final class Shelf: Sendable {
-        let fields = ConfinedBox(ArrayShelf<HTTPField>(
-            maxArrays: maxKept, maxElements: maxKept * maxKeptFields, maxCapacity: maxKeptFields))
+        let fields = ConfinedBox(ArrayShelf<UInt8>(
+            maxArrays: maxKept, maxElements: maxKept * maxKeptFieldBytes, maxCapacity: maxKeptFieldBytes))
         let bodies = ConfinedBox(ArrayShelf<UInt8>(
             maxArrays: maxKept, maxElements: maxKept * maxKeptBodyCapacity, maxCapacity: maxKeptBodyCapacity))
     }
     private static let perThread = PerThread { Shelf() }
 
-    /// An empty header list this thread gave back, or a new one without room.
-    static func takeFields() -> [HTTPField] {
+    /// An empty header buffer this thread gave back (`ReceivedFields`), or a new one without room.
+    static func takeFields() -> [UInt8] {
         perThread.withCurrent { $0.fields.value.take() } ?? []
     }
 
@@ -36,8 +36,8 @@ public enum RequestStorage {
         return body
     }
 
-    /// Takes the header list and body of an answered request (leaving them empty there) and
-    /// keeps them, emptied, for this thread's next requests.
+    /// Takes the header buffer and body of an answered request (leaving them empty there) and
+    /// keeps them, emptied (the buffer zeroed), for this thread's next requests.
     public static func giveBack(_ request: inout HTTPRequest) {
         // Moved out inside the closure: an array captured by it would be passed as a copy, and
         // the kept one, shared, emptied into a new allocation.
@@ -45,7 +45,7 @@ public enum RequestStorage {
             var body: [UInt8] = []
             swap(&body, &request.body)
             shelf.bodies.value.keep(consume body)
-            shelf.fields.value.keep(request.head.headers.takeFields())
+            if let buffer = request.head.headers.takeReceivedBuffer() { shelf.fields.value.keep(buffer) }
         }
     }
 

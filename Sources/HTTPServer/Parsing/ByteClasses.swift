@@ -105,9 +105,14 @@ extension UnsafeRawBufferPointer {
     /// Whether the bytes in `range` equal `lowercaseASCII` ignoring ASCII case. No allocation.
     @inline(__always)
     func equalsIgnoringCase(_ range: Range<Int>, _ lowercaseASCII: StaticString) -> Bool {
-        let count = lowercaseASCII.utf8CodeUnitCount
+        equalsIgnoringCase(range, UnsafeRawBufferPointer(start: lowercaseASCII.utf8Start, count: lowercaseASCII.utf8CodeUnitCount))
+    }
+
+    /// Whether the bytes in `range` equal `other` ignoring ASCII case (a capital and its small
+    /// letter are equal, no other two different bytes are).
+    func equalsIgnoringCase(_ range: Range<Int>, _ other: UnsafeRawBufferPointer) -> Bool {
+        let count = other.count
         guard range.count == count else { return false }
-        let expected = UnsafeRawPointer(lowercaseASCII.utf8Start)
         if count >= 8 {
             // Eight bytes at a time, the last eight overlapping the ones before when the
             // length is not a multiple of eight.
@@ -115,7 +120,8 @@ extension UnsafeRawBufferPointer {
             while true {
                 let at = Swift.min(offset, count - 8)
                 let word = loadUnaligned(fromByteOffset: range.lowerBound + at, as: UInt64.self)
-                guard ByteClass.lowercased(word: word) == expected.loadUnaligned(fromByteOffset: at, as: UInt64.self) else {
+                let expected = other.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                guard word == expected || ByteClass.lowercased(word: word) == ByteClass.lowercased(word: expected) else {
                     return false
                 }
                 if at == count - 8 { return true }
@@ -124,7 +130,7 @@ extension UnsafeRawBufferPointer {
         }
         var offset = 0
         for index in range {
-            if ByteClass.lowercased(self[index]) != expected.load(fromByteOffset: offset, as: UInt8.self) { return false }
+            if ByteClass.lowercased(self[index]) != ByteClass.lowercased(other[offset]) { return false }
             offset += 1
         }
         return true

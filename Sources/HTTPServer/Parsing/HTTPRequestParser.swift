@@ -70,9 +70,9 @@ public struct HeadScanProgress: Sendable {
     /// Field lines completed so far, as byte ranges.
     var fields: [(name: Range<Int>, value: Range<Int>)] = []
     var facts = FramingFacts()
-    /// An empty list the head's fields are made into when it has room for them (its
-    /// connection's reused lists, `RequestStorage`), taken by the head that completes.
-    public var fieldStorage: [HTTPField] = []
+    /// An empty buffer the head's fields are copied into when it has room for them (its
+    /// connection's reused ones, `RequestStorage`), taken by the head that completes.
+    public var fieldStorage: [UInt8] = []
 
     public init() {}
 
@@ -157,16 +157,9 @@ struct HeadScanner {
         try scanFields(from: &index, progress: &progress)
         let decision = try HeadSemantics.decide(
             facts: progress.facts, version: requestLine.version, bytes: bytes, limits: limits)
-        var fields: [HTTPField] = []
-        swap(&fields, &progress.fieldStorage)
-        fields.reserveCapacity(progress.fields.count)
-        for field in progress.fields {
-            fields.append(HTTPField(
-                name: bytes.string(field.name, common: CommonStrings.fieldNames),
-                value: Self.isCredential(field.name, in: bytes)
-                    ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)
-                    : bytes.string(field.value)))
-        }
+        // The field lines, from the first one's name to the end of the blank line.
+        let lines = (progress.fields.first?.name.lowerBound ?? index)..<index
+        let fields = ReceivedFields(progress.fields, in: bytes, lines: lines, reusing: &progress.fieldStorage)
 
         let target = bytes.string(requestLine.target)
         let head = HTTPRequestHead(
@@ -176,7 +169,7 @@ struct HeadScanner {
             path: requestLine.path.map { $0 == requestLine.target ? target : bytes.string($0) } ?? "/",
             query: requestLine.query.map { bytes.string($0) },
             version: requestLine.version,
-            headers: HTTPHeaders(fields),
+            headers: HTTPHeaders(received: fields),
             framing: decision.framing,
             keepAlive: decision.keepAlive,
             expectsContinue: decision.expectsContinue

@@ -366,26 +366,32 @@ struct ModelRoutes {
     // MARK: Helpers
 
     /// 415 unless the body is declared `application/json` (parameters such as charset allowed).
+    /// Checked where the value arrived: no string is made unless it is refused.
     static func requireJSON(_ request: HTTPRequest) throws {
-        guard let type = request.headers["Content-Type"] else { throw ContractError.unsupportedMediaType(nil) }
-        guard isJSONMediaType(type) else { throw ContractError.unsupportedMediaType(type) }
+        guard let isJSON = request.headers.firstValue("Content-Type", satisfies: isJSONMediaType(bytes:)) else {
+            throw ContractError.unsupportedMediaType(nil)
+        }
+        guard isJSON else { throw ContractError.unsupportedMediaType(request.headers["Content-Type"]) }
     }
 
     /// `application/json`, any case, optionally followed by parameters (`; charset=utf-8`).
-    /// Compared on bytes without allocating: this runs on every predict request.
     static func isJSONMediaType(_ value: String) -> Bool {
         var value = value
-        return value.withUTF8 { bytes in
-            var at = 0
-            while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 { at += 1 }
-            let expected: StaticString = "application/json"
-            let count = expected.utf8CodeUnitCount
-            guard bytes.count - at >= count else { return false }
-            for k in 0..<count where bytes[at + k] | 0x20 != expected.utf8Start[k] | 0x20 { return false }
-            at += count
-            guard at < bytes.count else { return true }
-            return bytes[at] == UInt8(ascii: ";") || bytes[at] == 0x20 || bytes[at] == 0x09
-        }
+        return value.withUTF8(isJSONMediaType(bytes:))
+    }
+
+    /// `isJSONMediaType` on a value's UTF-8, compared without allocating: this runs on every
+    /// predict request.
+    static func isJSONMediaType(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var at = 0
+        while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 { at += 1 }
+        let expected: StaticString = "application/json"
+        let count = expected.utf8CodeUnitCount
+        guard bytes.count - at >= count else { return false }
+        for k in 0..<count where bytes[at + k] | 0x20 != expected.utf8Start[k] | 0x20 { return false }
+        at += count
+        guard at < bytes.count else { return true }
+        return bytes[at] == UInt8(ascii: ";") || bytes[at] == 0x20 || bytes[at] == 0x09
     }
 
     static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
