@@ -38,11 +38,9 @@ struct ReceivedFields: Sendable {
                 words[at + 3] = UInt32(field.value.upperBound + shift).littleEndian
                 at += 4
             }
-            // Typed buffers: appending them is a copy of their memory, where a raw buffer
-            // went through the sequence's generic path.
-            UnsafeRawBufferPointer(words).withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(words))
         }
-        UnsafeRawBufferPointer(rebasing: bytes[lines]).withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0) }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lines]))
         self.buffer = buffer
     }
 
