@@ -9,6 +9,8 @@ public struct ArrayShelf<Element> {
     public let maxElements: Int
     public let maxCapacity: Int
     @usableFromInline var arrays: [[Element]] = []
+    /// Arrays of up to this many elements are emptied by popping them (`keep`).
+    @usableFromInline static var poppedAtMost: Int { 8 }
     @usableFromInline var capacities = 0
     /// The kept arrays' capacities, summed.
     @inlinable public var elements: Int { capacities }
@@ -37,7 +39,13 @@ public struct ArrayShelf<Element> {
         let capacity = array.capacity
         guard capacity > 0, capacity <= maxCapacity, arrays.count < maxArrays, capacities + capacity <= maxElements
         else { return }
-        if !array.isEmpty { array.removeAll(keepingCapacity: true) }
+        // A few elements are popped one by one: emptying the array whole goes through the
+        // standard library's range replacement, which costs more than popping up to about 8.
+        if array.count <= Self.poppedAtMost {
+            while array.popLast() != nil {}
+        } else {
+            array.removeAll(keepingCapacity: true)
+        }
         capacities += capacity
         arrays.append(array)
     }
