@@ -125,7 +125,10 @@ private func checkLookups(_ received: HTTPHeaders) {
         invariant(received.values(name) == list.values(name), "values of \(name)")
         let firstBytes = received.firstValue(name) { bytes in list[name].map { Array($0.utf8) == Array(bytes) } ?? false }
         // Bytes that are not UTF-8 become U+FFFD in the string: equal bytes only when valid.
-        if let firstBytes, !firstBytes { invariant(list[name].map { $0.contains("\u{FFFD}") } == true, "first bytes of \(name)") }
+        // (Scalars, not characters: a combining mark after it joins U+FFFD's character.)
+        if let firstBytes, !firstBytes {
+            invariant(list[name].map { $0.unicodeScalars.contains("\u{FFFD}") } == true, "first bytes of \(name)")
+        }
         invariant((firstBytes == nil) == (list[name] == nil), "presence of \(name)")
     }
 }
