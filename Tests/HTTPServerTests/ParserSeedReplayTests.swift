@@ -65,6 +65,14 @@ import Testing
             }
             guard case .complete(let head, let consumed) = whole else { continue }
             #expect(consumed > 0 && consumed <= bytes.count, "\(name)")
+            // Headers read where they arrived answer as the same fields in a list do.
+            let list = HTTPHeaders(head.headers.fields)
+            for field in head.headers.fields {
+                #expect(head.headers[field.name] == list[field.name], "\(name): \(field.name)")
+                #expect(head.headers.values(field.name.uppercased()) == list.values(field.name), "\(name): \(field.name)")
+                let sameBytes = head.headers.firstValue(field.name) { Array($0) == Array(list[field.name]!.utf8) }
+                #expect(sameBytes == true || list[field.name]!.unicodeScalars.contains("\u{FFFD}"), "\(name): \(field.name)")
+            }
             guard head.framing == .chunked else { continue }
             let rest = Array(bytes[consumed...])
             let wholeBody = F.decodeChunked(rest, maxBodyBytes: HTTPLimits().maxBodyBytes)
