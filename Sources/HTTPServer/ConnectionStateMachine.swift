@@ -261,7 +261,7 @@ public struct ConnectionStateMachine {
             let start = started ?? now
             reading = .head(started: start)
             guard headNeedsParse else { return false }
-            if headProgress.fieldStorage.capacity == 0 { headProgress.fieldStorage = RequestStorage.takeFields() }
+            if headProgress.fieldStorage.capacity == 0 { headProgress.fieldStorage = RequestStorage.takeFieldBuffer() }
             switch HTTPRequestParser.parseHead(input[...], limits: limits, progress: &headProgress) {
             case .needMore:
                 headNeedsParse = false

@@ -79,7 +79,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     public func values(_ name: String) -> [String] {
         switch storage {
         case .list(let fields): fields.filter { Self.sameName($0.name, name) }.map(\.value)
-        case .received(let received): received.values(named: name, all: true)
+        case .received(let received): received.values(named: name)
         }
     }
 
@@ -90,12 +90,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// string. Not generic, so that a caller in another module runs specialized code.
     public func firstValue(_ name: String, satisfies check: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool? {
         switch storage {
-        case .list(let fields):
-            for i in fields.indices where Self.sameName(fields[i].name, name) {
-                var value = fields[i].value
-                return value.withUTF8(check)
-            }
-            return nil
+        case .list:
+            guard var value = self[name] else { return nil }
+            return value.withUTF8(check)
         case .received(let received):
             return received.withFirstValue(named: name, check)
         }

@@ -2,8 +2,8 @@ import Posix
 
 /// Header buffers and bodies of requests a thread has answered, kept (emptied) for the next
 /// requests its event loop parses, so that a warm request allocates neither. The loop's
-/// connections take them (`takeFields`, `takeBody`); whoever holds an answered request gives
-/// its parts back (`giveBack`: the service's route chain, once the handler has returned).
+/// connections take them (`takeFieldBuffer`, `takeBody`); whoever holds an answered request
+/// gives its parts back (`giveBack`: the service's route chain, once the handler has returned).
 /// A part someone else still holds (a payload log, say) is not reused in place: emptying it
 /// copies it, which costs the allocation this saves and nothing else.
 public enum RequestStorage {
@@ -16,7 +16,7 @@ public enum RequestStorage {
     /// Confined to its thread (`PerThread`); boxed, for accesses without run-time exclusivity
     /// checks (`ConfinedBox`).
     private final class Shelf: Sendable {
-        let fields = ConfinedBox(ArrayShelf<UInt8>(
+        let fieldBuffers = ConfinedBox(ArrayShelf<UInt8>(
             maxArrays: maxKept, maxElements: maxKept * maxKeptFieldBytes, maxCapacity: maxKeptFieldBytes))
         let bodies = ConfinedBox(ArrayShelf<UInt8>(
             maxArrays: maxKept, maxElements: maxKept * maxKeptBodyCapacity, maxCapacity: maxKeptBodyCapacity))
@@ -24,8 +24,8 @@ public enum RequestStorage {
     private static let perThread = PerThread { Shelf() }
 
     /// An empty header buffer this thread gave back (`ReceivedFields`), or a new one without room.
-    static func takeFields() -> [UInt8] {
-        perThread.withCurrent { $0.fields.value.take() } ?? []
+    static func takeFieldBuffer() -> [UInt8] {
+        perThread.withCurrent { $0.fieldBuffers.value.take() } ?? []
     }
 
     /// An empty body with room for `capacity` bytes (at most the largest kept): one this
@@ -45,12 +45,12 @@ public enum RequestStorage {
             var body: [UInt8] = []
             swap(&body, &request.body)
             shelf.bodies.value.keep(consume body)
-            if let buffer = request.head.headers.takeReceivedBuffer() { shelf.fields.value.keep(buffer) }
+            if let buffer = request.head.headers.takeReceivedBuffer() { shelf.fieldBuffers.value.keep(buffer) }
         }
     }
 
     /// Lists and bodies kept on this thread now (tests).
     static var testsOnly_kept: (fields: Int, bodies: Int) {
-        (perThread.current.fields.value.count, perThread.current.bodies.value.count)
+        (perThread.current.fieldBuffers.value.count, perThread.current.bodies.value.count)
     }
 }

@@ -35,13 +35,15 @@ enum ByteClass {
         (byte >= 0x20 && byte != 0x7F) || byte == htab
     }
 
+    /// Every byte of a word 0x01, and every byte's high bit (the word-at-a-time tests below).
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
     /// Whether all eight bytes of `word` are field-value characters other than HTAB: none is
     /// a control byte (below 0x20) or DEL. Exact, for any bytes: a byte at or above 0x80 sets
     /// no flag, and a byte that does not match sets no borrow into the next one.
     @inline(__always)
     static func allPlainFieldValueChars(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         let belowSpace = (word &- ones &* 0x20) & ~word & highs
         let notDelete = word ^ (ones &* 0x7F)
         let delete = (notDelete &- ones) & ~notDelete & highs
@@ -53,8 +55,6 @@ enum ByteClass {
     /// byte (no carry crosses into the next), on bytes already known to be below 0x80.
     @inline(__always)
     static func allNameChars(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         guard word & highs == 0 else { return false }
         // A byte's high bit after adding 0x80 - n is set when the byte is at least n.
         let lower = word | ones &* 0x20  // letters of either case, and only they, land in a–z
@@ -69,8 +69,6 @@ enum ByteClass {
     /// bytes (each byte's test stays within it).
     @inline(__always)
     static func lowercased(word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         let low7 = word & ~highs
         let capital = (low7 &+ ones &* (0x80 - 0x41)) & ~(low7 &+ ones &* (0x80 - 0x5B)) & ~word & highs
         return word | capital >> 2

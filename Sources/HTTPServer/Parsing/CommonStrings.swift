@@ -29,7 +29,8 @@ enum CommonStrings {
 /// `application/json`, a client's User-Agent, its Host). A client sends the same ones on
 /// every request, and a repeated one is the kept string (a retain, or nothing for one short
 /// enough to be stored inline) instead of a new one (a UTF-8 check and, for a long one, an
-/// allocation and a free when the request ends). Direct-mapped by a hash of the bytes, 64 entries a thread, strings up to 256 bytes.
+/// allocation and a free when the request ends). Direct-mapped by a hash of the bytes, 64
+/// entries a thread, strings up to 256 bytes.
 /// A kept string is returned only when its UTF-8 is exactly the bytes, which then decode to it.
 /// Credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, `X-Api-Key` values) are
 /// never kept (`HeadScanner.isCredential`).

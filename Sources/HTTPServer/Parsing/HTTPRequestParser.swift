@@ -377,32 +377,32 @@ struct HeadScanner {
         return (name, valueStart..<valueEnd)
     }
 
-    /// Where the token characters from `start` end, or about `scanEnd` (a fast loop: the byte
-    /// there is left to the checked step): eight bytes at a time while they are letters,
-    /// digits or `-` (a field name's), then byte by byte. A local index: the caller's `inout`
-    /// one was stored to memory on every byte.
+    /// Where the token characters from `start` end: eight bytes at a time while they are
+    /// letters, digits or `-` (a field name's), then byte by byte.
     @inline(__always)
     func tokenEnd(from start: Int) -> Int {
-        var index = start
-        while index &+ 8 <= scanEnd,
-              ByteClass.allNameChars(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-            index &+= 8
-        }
-        while index < scanEnd && ByteClass.isTokenChar(bytes[index]) { index &+= 1 }
-        return index
+        end(from: start, wordPasses: ByteClass.allNameChars, bytePasses: ByteClass.isTokenChar)
     }
 
-    /// Where the plain field-value bytes from `start` end, or about `scanEnd`: eight bytes at a
-    /// time while all eight are visible ASCII, SP or obs-text, then byte by byte (an HTAB,
-    /// and the byte that stops the loop, are left to the checked step).
+    /// Where the plain field-value bytes from `start` end: eight bytes at a time while all
+    /// eight are visible ASCII, SP or obs-text, then byte by byte (an HTAB is left to the
+    /// checked step).
     @inline(__always)
     func fieldValueEnd(from start: Int) -> Int {
+        end(from: start, wordPasses: ByteClass.allPlainFieldValueChars, bytePasses: ByteClass.isFieldValueChar)
+    }
+
+    /// A fast loop from `start` to the first byte that fails `bytePasses`, or about
+    /// `scanEnd`: whole words while `wordPasses` (which passes only words whose every byte
+    /// passes), then byte by byte. The byte it stops at is left to the checked step
+    /// (`byte(at:)`). A local index: the caller's `inout` one was stored to memory on every byte.
+    @inline(__always)
+    private func end(from start: Int, wordPasses: (UInt64) -> Bool, bytePasses: (UInt8) -> Bool) -> Int {
         var index = start
-        while index &+ 8 <= scanEnd,
-              ByteClass.allPlainFieldValueChars(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+        while index &+ 8 <= scanEnd, wordPasses(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
             index &+= 8
         }
-        while index < scanEnd && ByteClass.isFieldValueChar(bytes[index]) { index &+= 1 }
+        while index < scanEnd && bytePasses(bytes[index]) { index &+= 1 }
         return index
     }
 }

@@ -6,10 +6,9 @@
 /// The connection reuses the buffer (`RequestStorage`), emptied and zeroed, so that a
 /// credential's bytes do not outlive their request there.
 struct ReceivedFields: Sendable {
-    /// A header of two little-endian `UInt32`s (the field count, and where the field lines'
-    /// bytes begin), four `UInt32`s a field (name start, name end, value start, value end,
-    /// offsets into this buffer), then the field lines' bytes. One array: headers holding it
-    /// are one reference wide.
+    /// The field count (a little-endian `UInt32`), four `UInt32`s a field (name start, name
+    /// end, value start, value end, offsets into this buffer), then the field lines' bytes.
+    /// One array: headers holding it are one reference wide.
     private(set) var buffer: [UInt8]
 
     /// The fields at `ranges` (offsets into `bytes`, in arrival order) with the bytes in
@@ -23,14 +22,13 @@ struct ReceivedFields: Sendable {
         var buffer: [UInt8] = []
         swap(&buffer, &storage)
         if !buffer.isEmpty { buffer.removeAll(keepingCapacity: true) }
-        let linesStart = 8 + 16 * ranges.count
-        buffer.reserveCapacity(linesStart + lines.count)
+        let words = 1 + 4 * ranges.count
+        buffer.reserveCapacity(4 * words + lines.count)
         // Moved from where the lines are in `bytes` to where they are in the buffer.
-        let shift = linesStart - lines.lowerBound
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 + 4 * ranges.count) { words in
+        let shift = 4 * words - lines.lowerBound
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: words) { words in
             words[0] = UInt32(ranges.count).littleEndian
-            words[1] = UInt32(linesStart).littleEndian
-            var at = 2
+            var at = 1
             for field in ranges {
                 words[at] = UInt32(field.name.lowerBound + shift).littleEndian
                 words[at + 1] = UInt32(field.name.upperBound + shift).littleEndian
@@ -45,22 +43,20 @@ struct ReceivedFields: Sendable {
     }
 
     /// Fields held.
-    var count: Int {
-        buffer.isEmpty ? 0 : buffer.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+    var count: Int { buffer.withUnsafeBytes(Self.count(in:)) }
+
+    /// The field count in `bytes` (this buffer's; none when it is empty, taken).
+    @inline(__always)
+    private static func count(in bytes: UnsafeRawBufferPointer) -> Int {
+        bytes.isEmpty ? 0 : Int(UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)))
     }
 
     /// Field `k`'s name and value, as ranges of `bytes` (this buffer's).
     @inline(__always)
     private func ranges(_ k: Int, in bytes: UnsafeRawBufferPointer) -> (name: Range<Int>, value: Range<Int>) {
-        let at = 8 + 16 * k
+        let at = 4 + 16 * k
         func offset(_ j: Int) -> Int { Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 4 * j, as: UInt32.self))) }
         return (offset(0)..<offset(1), offset(2)..<offset(3))
-    }
-
-    /// The field count in `bytes` (this buffer's).
-    @inline(__always)
-    private static func count(in bytes: UnsafeRawBufferPointer) -> Int {
-        bytes.isEmpty ? 0 : Int(UInt32(littleEndian: bytes.loadUnaligned(as: UInt32.self)))
     }
 
     /// Every field, as strings.
@@ -73,49 +69,42 @@ struct ReceivedFields: Sendable {
         }
     }
 
-    /// The values of the fields called `name` (ASCII case ignored), in arrival order; only the
-    /// first when `all` is false.
-    func values(named name: String, all: Bool) -> [String] {
+    /// The values of the fields called `name` (ASCII case ignored), in arrival order.
+    func values(named name: String) -> [String] {
         var found: [String] = []
-        withBytes(of: name) { wanted in
-            buffer.withUnsafeBytes { bytes in
-                for k in 0..<Self.count(in: bytes) {
-                    let (fieldName, value) = ranges(k, in: bytes)
-                    guard fieldName.count == wanted.count,
-                          bytes.equalsIgnoringCase(fieldName, UnsafeRawBufferPointer(wanted))
-                    else { continue }
-                    found.append(Self.value(value, of: fieldName, in: bytes))
-                    if !all { return }
-                }
-            }
+        _ = eachField(named: name) { bytes, fieldName, value -> Void? in
+            found.append(Self.value(value, of: fieldName, in: bytes))
+            return nil
         }
         return found
     }
 
     /// The first value of `name`, or nil.
     func value(named name: String) -> String? {
-        firstField(named: name) { bytes, fieldName, value in Self.value(value, of: fieldName, in: bytes) }
+        eachField(named: name) { bytes, fieldName, value in Self.value(value, of: fieldName, in: bytes) }
     }
 
     /// `body` on the bytes of the first value of `name`, or nil.
     func withFirstValue<Result>(named name: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
-        firstField(named: name) { bytes, _, value in
+        eachField(named: name) { bytes, _, value in
             UnsafeRawBufferPointer(rebasing: bytes[value]).withMemoryRebound(to: UInt8.self, body)
         }
     }
 
-    /// `body` on this buffer's bytes and the name and value ranges of the first field called
-    /// `name` (ASCII case ignored), or nil when there is none.
+    /// `body` on this buffer's bytes and the name and value ranges of each field called `name`
+    /// (ASCII case ignored), in arrival order, until it returns a result; nil when it never
+    /// does.
     @inline(__always)
-    private func firstField<Result>(
-        named name: String, _ body: (UnsafeRawBufferPointer, Range<Int>, Range<Int>) -> Result
+    private func eachField<Result>(
+        named name: String, _ body: (UnsafeRawBufferPointer, Range<Int>, Range<Int>) -> Result?
     ) -> Result? {
         withBytes(of: name) { wanted in
             buffer.withUnsafeBytes { bytes -> Result? in
                 for k in 0..<Self.count(in: bytes) {
                     let (fieldName, value) = ranges(k, in: bytes)
-                    if fieldName.count == wanted.count, bytes.equalsIgnoringCase(fieldName, UnsafeRawBufferPointer(wanted)) {
-                        return body(bytes, fieldName, value)
+                    if fieldName.count == wanted.count, bytes.equalsIgnoringCase(fieldName, UnsafeRawBufferPointer(wanted)),
+                       let result = body(bytes, fieldName, value) {
+                        return result
                     }
                 }
                 return nil
