@@ -128,17 +128,16 @@ struct V2Routes {
     /// JSON, JSON followed by binary tensor data (`application/octet-stream`), or no type at
     /// all (tritonclient sends none); anything else is 415.
     static func requireBodyType(_ request: HTTPRequest) throws {
-        guard let type = request.headers["Content-Type"] else { return }
-        guard ModelRoutes.isJSONMediaType(type) || isOctetStream(type) else {
-            throw ContractError.unsupportedMediaType(type)
-        }
+        // Checked where the value arrived: no string is made unless it is refused.
+        let accepted = request.headers.firstValue("Content-Type") { ModelRoutes.isJSONMediaType(bytes: $0) || isOctetStream($0) }
+        guard accepted != false else { throw ContractError.unsupportedMediaType(request.headers["Content-Type"]) }
     }
 
     /// `application/octet-stream` in any case, spaces and tabs anywhere ignored, optionally
     /// followed by parameters. Compared on bytes without allocating (every infer request).
-    static func isOctetStream(_ value: String) -> Bool {
+    static func isOctetStream(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
         let expected: StaticString = "application/octet-stream"
-        var bytes = value.utf8.lazy.filter { $0 != 0x20 && $0 != 0x09 }.makeIterator()
+        var bytes = value.lazy.filter { $0 != 0x20 && $0 != 0x09 }.makeIterator()
         let matched = expected.withUTF8Buffer { wanted in
             wanted.allSatisfy { byte in
                 guard let next = bytes.next() else { return false }
