@@ -4,15 +4,19 @@
 // 3-gram's), in temporary buffers (on the stack up to 1 KiB each: titles up to about 120
 // characters; Swift's runtime decides for larger ones).
 
-/// The hash a `TermTable` files a term under: FNV-1a over the UTF-8 bytes, so that a term's
-/// hash extends byte by byte, finished with a 64-bit mixer so that every bit of the result
-/// depends on every byte (the table takes its slot from the low bits and keeps the high ones).
+/// The hash a `TermTable` files a term under: the term's length, then its UTF-8 bytes eight
+/// at a time (the last word zero-filled past the end), each word folded in with a multiply and
+/// a rotation, finished with a 64-bit mixer so that every bit of the result depends on every
+/// byte (the table takes its slot from the low bits and keeps the high ones). A word at a time
+/// rather than a byte: a title's terms end at lengths no branch predictor guesses, and a byte
+/// loop paid a mispredicted exit per term (about a fifth of the walk's mispredictions).
 enum TermHash {
     static let start: UInt64 = 0xCBF2_9CE4_8422_2325
 
     @inline(__always)
-    static func adding(_ byte: UInt8, to hash: UInt64) -> UInt64 {
-        (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    static func adding(word: UInt64, to hash: UInt64) -> UInt64 {
+        let product = (hash ^ word) &* 0x9FB2_1C65_1E98_DF25
+        return product << 31 | product >> 33
     }
 
     @inline(__always)
@@ -26,11 +30,61 @@ enum TermHash {
         return x
     }
 
-    /// The hash of a whole term.
-    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash = start
-        for byte in bytes { hash = adding(byte, to: hash) }
+    /// The hash before its words: the length, so that zero fill never equals zero bytes.
+    @inline(__always)
+    static func seeded(count: Int) -> UInt64 {
+        start ^ UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    /// The hash of the `count` bytes at `bytes`, of which at least `TermExtractor.termPadding`
+    /// more past the last are readable (their values do not matter: the last word is masked).
+    @inline(__always)
+    static func of(padded bytes: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        var hash = seeded(count: count)
+        var offset = 0
+        while count &- offset > 8 {
+            hash = adding(word: word(at: bytes + offset), to: hash)
+            offset &+= 8
+        }
+        if count > 0 { hash = adding(word: lowBytes(word(at: bytes + offset), count &- offset), to: hash) }
         return finished(hash)
+    }
+
+    /// `of(padded:count:)` for a term of 1…8 bytes whose first eight bytes (and any past it)
+    /// are `word`.
+    @inline(__always)
+    static func of(word: UInt64, count: Int) -> UInt64 {
+        finished(adding(word: lowBytes(word, count), to: seeded(count: count)))
+    }
+
+    /// The low `count` (1…8) bytes of `word`, the others zero.
+    @inline(__always)
+    static func lowBytes(_ word: UInt64, _ count: Int) -> UInt64 {
+        word & ~0 >> UInt64(truncatingIfNeeded: 64 &- 8 &* count)
+    }
+
+    /// The hash of a whole term (no bytes past it read): what `of(padded:count:)` gives.
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = bytes.baseAddress else { return finished(seeded(count: 0)) }
+        let count = bytes.count
+        var hash = seeded(count: count)
+        var offset = 0
+        while count - offset > 8 {
+            hash = adding(word: word(at: base + offset), to: hash)
+            offset += 8
+        }
+        if count > 0 {
+            var last: UInt64 = 0
+            for k in offset..<count { last |= UInt64(base[k]) << UInt64(8 * (k - offset)) }
+            hash = adding(word: last, to: hash)
+        }
+        return finished(hash)
+    }
+
+    /// Eight bytes at `p`, little-endian (the first byte lowest).
+    @inline(__always)
+    static func word(at p: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
     }
 }
 
@@ -182,14 +236,11 @@ extension TermExtractor {
         @inline(__always) func forEachNGram(_ body: (Int, Int, UInt64) -> Void) {
             for i in 0..<tokenCount {
                 let first = Int(bounds[2 * i])
-                var hash = TermHash.start
-                var position = first
-                for length in 1...longest {
+                for length in ngramMin...longest {
                     let last = i &+ length &- 1
                     if last >= tokenCount { break }
                     let end = Int(bounds[2 * last + 1])
-                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
-                    if length >= ngramMin { body(first, end, TermHash.finished(hash)) }
+                    body(first, end, TermHash.of(padded: bytes + first, count: end &- first))
                 }
             }
         }
@@ -329,30 +380,28 @@ extension TermExtractor {
     }
 
     /// Windows of `min…max` scalars over `length` scalars whose byte offsets are `boundaries`,
-    /// by start then length, each hash extending the previous one. `wholeOnce` (char_wb): a
-    /// window never covers the whole sequence unless it is the sequence itself, given once
-    /// whatever `min` is, when `length ≤ max`.
+    /// by start then length. `wholeOnce` (char_wb): a window never covers the whole sequence
+    /// unless it is the sequence itself, given once whatever `min` is, when `length ≤ max`.
     @inline(__always)
     private static func forEachWindow<Visitor: TermVisitor>(_ bytes: UnsafeMutablePointer<UInt8>, _ boundaries: UnsafeMutablePointer<Int32>,
                                       length: Int, min minN: Int, max maxN: Int, wholeOnce: Bool,
                                       _ visitor: inout Visitor) {
-        // Every scalar one byte (an ASCII word): offsets are positions, one byte per step.
+        // Every scalar one byte (an ASCII word): offsets are positions, and the windows of a
+        // start up to eight bytes long are masks of one word.
         let ascii = Int(boundaries[length]) == length
         for start in 0..<length {
             let first = ascii ? start : Int(boundaries[start])
-            var hash = TermHash.start
-            var position = first
             let longest = Swift.min(maxN, length - start)
             if longest < 1 { break }
+            let word = TermHash.word(at: bytes + first)
             for size in 1...longest {
                 let end = ascii ? start + size : Int(boundaries[start + size])
-                if ascii {
-                    hash = TermHash.adding(bytes[end - 1], to: hash)
-                } else {
-                    while position < end { hash = TermHash.adding(bytes[position], to: hash); position &+= 1 }
-                }
                 let emit = wholeOnce ? (size >= minN && size < length) || size == length : size >= minN
-                if emit { visitor.visit(UnsafeBufferPointer(start: bytes + first, count: end - first), hash: TermHash.finished(hash)) }
+                guard emit else { continue }
+                let count = end - first
+                let hash = ascii && count <= 8 ? TermHash.of(word: word, count: count)
+                                               : TermHash.of(padded: bytes + first, count: count)
+                visitor.visit(UnsafeBufferPointer(start: bytes + first, count: count), hash: hash)
             }
         }
     }

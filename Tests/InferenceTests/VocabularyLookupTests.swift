@@ -47,6 +47,33 @@ import Testing
         }
     }
 
+    @Test func termHashesAgreeWhateverFollowsTheTerm() {
+        // The walk hashes a word at a time and reads past a term's end; the table hashes
+        // without reading past it. Every length around the word boundaries, every byte changed.
+        var generator = SystemRandomNumberGenerator()
+        var seen = Set<UInt64>()
+        for count in 0...40 {
+            let term = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 41 &+ count) }
+            let padded = term + (0..<TermExtractor.termPadding).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let whole = term.withUnsafeBufferPointer { TermHash.of($0) }
+            let read = padded.withUnsafeBufferPointer { TermHash.of(padded: $0.baseAddress!, count: count) }
+            #expect(read == whole, "count \(count)")
+            if count >= 1 && count <= 8 {
+                let word = padded.withUnsafeBufferPointer { TermHash.word(at: $0.baseAddress!) }
+                #expect(TermHash.of(word: word, count: count) == whole, "count \(count)")
+            }
+            #expect(seen.insert(whole).inserted, "lengths differ, hashes should (count \(count))")
+            for position in 0..<count {
+                var changed = term
+                changed[position] ^= 0x20
+                #expect(changed.withUnsafeBufferPointer { TermHash.of($0) } != whole, "count \(count), byte \(position)")
+            }
+        }
+        // Zero bytes are bytes: a term and the same term with trailing zeros differ.
+        let zeros: [UInt8] = [0x61, 0, 0], letter: [UInt8] = [0x61]
+        #expect(zeros.withUnsafeBufferPointer { TermHash.of($0) } != letter.withUnsafeBufferPointer { TermHash.of($0) })
+    }
+
     @Test func bytesAfterAPrefixCompareWordWiseWithAnOverlappingTail() {
         // The 8 bytes before each compared run are readable (a term's prefix), as at every call.
         for count in 1...40 {
