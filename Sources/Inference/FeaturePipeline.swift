@@ -527,7 +527,7 @@ final class TextBlock: Sendable {
         }
         return withUnsafeTemporaryAllocation(of: TermHit.self, capacity: TermHits.stackCapacity) { stack in
             var hits = TermHits(stack: stack)
-            let terms = collectHits(analysed: text, into: &hits)
+            let terms = collectHits(analysed: text, into: &hits, weights: sink.weights.map { $0 + Int(offset) })
             hits.withHits { emit($0, offset: offset, to: &sink) }
             return TermTally(terms: terms, hits: hits.count)
         }
@@ -540,10 +540,11 @@ final class TextBlock: Sendable {
     /// Returns how many terms there were, found or not.
     @inline(__always)
     private func collectHits<Text: AnalysedText, Collector: HitCollector>(analysed text: Text,
-                                                                          into collector: inout Collector) -> Int {
+                                                                          into collector: inout Collector,
+                                                                          weights: UnsafePointer<Double>? = nil) -> Int {
         let cache = extractor.analyzer == .charWB ? WordHitCache.forCurrentThread() : nil
         switch vectorizer {
-        case .tfidf(let vocabulary, _, _, _, _):
+        case .tfidf(let vocabulary, let idf, _, _, _):
             return vocabulary.withLookup { lookup in
                 if let cache, let scalars = text.scalars {
                     var visitor = VocabularyHits(lookup: lookup, collector: RecordingHits(base: collector, cache: cache))
@@ -551,10 +552,13 @@ final class TextBlock: Sendable {
                     collector = visitor.collector.base
                     return visitor.terms
                 }
-                var visitor = VocabularyHits(lookup: lookup, collector: collector)
-                text.visitTerms(of: extractor, &visitor)
-                collector = visitor.collector
-                return visitor.terms
+                return idf.withUnsafeBufferPointer { idf in
+                    var visitor = VocabularyHits(lookup: lookup, collector: collector,
+                                                 columnValues: ColumnValues(idf: idf.baseAddress, weights: weights))
+                    text.visitTerms(of: extractor, &visitor)
+                    collector = visitor.collector
+                    return visitor.terms
+                }
             }
         case .hashing(let nFeatures, _, let alternateSign, _):
             if let cache, let scalars = text.scalars {

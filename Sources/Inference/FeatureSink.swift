@@ -1,9 +1,17 @@
+import CSystem
 // Where a pipeline's output columns go: a SparseVector (explain, training, `features`) or
 // straight into a dot product with the model's weights (predict), in the same order.
 
 /// Receives a pipeline's non-zero columns in strictly increasing index order.
 protocol FeatureSink {
     mutating func add(_ index: Int32, _ value: Double)
+    /// The weights `add` reads at each index, if any: a text block starts loading a column's
+    /// weight when it finds the column's term, well before it adds the column.
+    var weights: UnsafePointer<Double>? { get }
+}
+
+extension FeatureSink {
+    @inline(__always) var weights: UnsafePointer<Double>? { nil }
 }
 
 extension SparseVector: FeatureSink {
@@ -17,12 +25,19 @@ extension SparseVector: FeatureSink {
 /// Σ weights[index] × value over the columns as they arrive: the additions `SparseVector.dot`
 /// makes, in its order, so the sum is the same to the last bit without the vector.
 struct DotProductSink: FeatureSink {
-    let weights: UnsafePointer<Double>
+    let base: UnsafePointer<Double>
     var sum = 0.0
+
+    init(weights: UnsafePointer<Double>) {
+        base = weights
+    }
+
+    @inline(__always)
+    var weights: UnsafePointer<Double>? { base }
 
     @inline(__always)
     mutating func add(_ index: Int32, _ value: Double) {
-        sum += weights[Int(index)] * value
+        sum += base[Int(index)] * value
     }
 }
 
@@ -56,15 +71,34 @@ protocol HitVisitor: TermVisitor {
     mutating func collect(_ hit: TermHit)
 }
 
+/// What a block reads per column once its terms are found (idf, the model's weights), to
+/// start loading as each column is found: a vocabulary larger than the caches misses on
+/// them, and the loads then overlap the rest of the walk instead of queueing in the sum.
+struct ColumnValues {
+    let idf: UnsafePointer<Double>?
+    /// The block's first column's weight.
+    let weights: UnsafePointer<Double>?
+
+    static var none: ColumnValues { ColumnValues(idf: nil, weights: nil) }
+
+    @inline(__always)
+    func expect(_ column: Int32) {
+        if let idf { csystem_prefetch(idf + Int(column)) }
+        if let weights { csystem_prefetch(weights + Int(column)) }
+    }
+}
+
 /// Terms looked up in a vocabulary, each found one a hit.
 struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     let lookup: TermTable.Lookup
     var collector: Collector
+    let columnValues: ColumnValues
     var terms = 0
 
-    init(lookup: TermTable.Lookup, collector: Collector) {
+    init(lookup: TermTable.Lookup, collector: Collector, columnValues: ColumnValues = .none) {
         self.lookup = lookup
         self.collector = collector
+        self.columnValues = columnValues
     }
 
     @inline(__always)
@@ -73,7 +107,10 @@ struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     @inline(__always)
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
         terms += 1
-        if let column = lookup.column(ofPadded: term, hash: hash) { collector.collect(TermHit(column: column, negative: false)) }
+        if let column = lookup.column(ofPadded: term, hash: hash) {
+            if lookup.exceedsCaches { columnValues.expect(column) }
+            collector.collect(TermHit(column: column, negative: false))
+        }
     }
 
     @inline(__always)
