@@ -584,7 +584,8 @@ final class TextBlock: Sendable {
         let ngrams = extractor.ngramMin...extractor.ngramMax
         TermExtractor.withPaddedWords(scalars) { words in
             while let word = words.next() {
-                let hash = TermHash.of(word.bytes)
+                // Zero bytes follow each padded word (`PaddedWords.next`).
+                let hash = TermHash.of(padded: word.bytes.baseAddress!, count: word.bytes.count)
                 if let stored = cache.entry(block: block, word: word.bytes, hash: hash) {
                     for hit in stored.hits { visitor.collect(hit) }
                     visitor.terms += stored.terms

@@ -1,17 +1,21 @@
 // The scoring path's term enumeration: the same terms as `TermExtractor.forEachTerm(in:)`, in
 // another order, from analysed scalars held in a caller's buffer, each with its vocabulary
-// hash computed as the term grows (a bigram extends its first word's hash, a 4-gram its
-// 3-gram's), in temporary buffers (on the stack up to 1 KiB each: titles up to about 120
+// hash (a character window's extended from the shorter one at the same start), in temporary
+// buffers (on the stack up to 1 KiB each: titles up to about 120
 // characters; Swift's runtime decides for larger ones).
 
-/// The hash a `TermTable` files a term under: the term's length, then its UTF-8 bytes eight
-/// at a time (the last word zero-filled past the end), each word folded in with a multiply and
-/// a rotation, finished with a 64-bit mixer so that every bit of the result depends on every
-/// byte (the table takes its slot from the low bits and keeps the high ones). A word at a time
-/// rather than a byte: a title's terms end at lengths no branch predictor guesses, and a byte
-/// loop paid a mispredicted exit per term (about a fifth of the walk's mispredictions).
+/// The hash a `TermTable` files a term under: a seed from the term's length, its UTF-8 bytes
+/// eight at a time, each word but the last folded in with a multiply and a rotation and the
+/// last (zero-filled past the end) XORed in, finished with a 64-bit mixer so that every bit
+/// of the result depends on every byte (the table takes its slot from the low bits and keeps
+/// the high ones). A word at a time rather than a byte: a title's terms end at lengths no
+/// branch predictor guesses, and a byte loop paid a mispredicted exit per term (about a fifth
+/// of a word walk's mispredictions). A term of up to 8 bytes (most words, every short
+/// character window) is one XOR and the mixer.
 enum TermHash {
     static let start: UInt64 = 0xCBF2_9CE4_8422_2325
+    /// What each byte of length adds to the seed.
+    static let lengthStep: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     @inline(__always)
     static func adding(word: UInt64, to hash: UInt64) -> UInt64 {
@@ -30,10 +34,11 @@ enum TermHash {
         return x
     }
 
-    /// The hash before its words: the length, so that zero fill never equals zero bytes.
+    /// The hash before its words: the length, so that zero fill never equals zero bytes (a
+    /// sum, so that a window one byte longer adds `lengthStep`).
     @inline(__always)
     static func seeded(count: Int) -> UInt64 {
-        start ^ UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15
+        start &+ UInt64(truncatingIfNeeded: count) &* lengthStep
     }
 
     /// The hash of the `count` bytes at `bytes`, of which at least `TermExtractor.termPadding`
@@ -46,7 +51,7 @@ enum TermHash {
             hash = adding(word: word(at: bytes + offset), to: hash)
             offset &+= 8
         }
-        if count > 0 { hash = adding(word: lowBytes(word(at: bytes + offset), count &- offset), to: hash) }
+        if count > 0 { hash ^= lowBytes(word(at: bytes + offset), count &- offset) }
         return finished(hash)
     }
 
@@ -54,7 +59,7 @@ enum TermHash {
     /// are `word`.
     @inline(__always)
     static func of(word: UInt64, count: Int) -> UInt64 {
-        finished(adding(word: lowBytes(word, count), to: seeded(count: count)))
+        finished(seeded(count: count) ^ lowBytes(word, count))
     }
 
     /// The low `count` (1…8) bytes of `word`, the others zero.
@@ -76,7 +81,7 @@ enum TermHash {
         if count > 0 {
             var last: UInt64 = 0
             for k in offset..<count { last |= UInt64(base[k]) << UInt64(8 * (k - offset)) }
-            hash = adding(word: last, to: hash)
+            hash ^= last
         }
         return finished(hash)
     }
@@ -386,20 +391,24 @@ extension TermExtractor {
     private static func forEachWindow<Visitor: TermVisitor>(_ bytes: UnsafeMutablePointer<UInt8>, _ boundaries: UnsafeMutablePointer<Int32>,
                                       length: Int, min minN: Int, max maxN: Int, wholeOnce: Bool,
                                       _ visitor: inout Visitor) {
-        // Every scalar one byte (an ASCII word): offsets are positions, and the windows of a
-        // start up to eight bytes long are masks of one word.
+        // Every scalar one byte (an ASCII word): offsets are positions, and a start's windows
+        // up to eight bytes are its word with one more byte kept and one more length step in
+        // the seed each.
         let ascii = Int(boundaries[length]) == length
         for start in 0..<length {
             let first = ascii ? start : Int(boundaries[start])
             let longest = Swift.min(maxN, length - start)
             if longest < 1 { break }
             let word = TermHash.word(at: bytes + first)
+            var kept: UInt64 = 0, seed = TermHash.seeded(count: 0)
             for size in 1...longest {
                 let end = ascii ? start + size : Int(boundaries[start + size])
+                kept = kept << 8 | 0xFF
+                seed &+= TermHash.lengthStep
                 let emit = wholeOnce ? (size >= minN && size < length) || size == length : size >= minN
                 guard emit else { continue }
                 let count = end - first
-                let hash = ascii && count <= 8 ? TermHash.of(word: word, count: count)
+                let hash = ascii && count <= 8 ? TermHash.finished(seed ^ word & kept)
                                                : TermHash.of(padded: bytes + first, count: count)
                 visitor.visit(UnsafeBufferPointer(start: bytes + first, count: count), hash: hash)
             }
