@@ -629,12 +629,12 @@ final class TextBlock: Sendable {
             idf.withUnsafeBufferPointer { idf in
                 Self.sublinearTable.withUnsafeBufferPointer { table in
                     emit(totals, norm: norm, offset: offset, to: &sink, merged: merged) { tf, column in
-                        (sublinear ? Self.sublinear(tf, table: table) : tf) * idf[Int(column)]
+                        (sublinear ? Self.sublinear(tf, table: table) : Double(tf)) * idf[Int(column)]
                     }
                 }
             }
         case .hashing(_, _, _, let norm):
-            emit(totals, norm: norm, offset: offset, to: &sink, merged: merged) { tf, _ in tf }
+            emit(totals, norm: norm, offset: offset, to: &sink, merged: merged) { tf, _ in Double(tf) }
         }
     }
 
@@ -642,7 +642,7 @@ final class TextBlock: Sendable {
     private func emit<Totals: ColumnTotals, Sink: FeatureSink>(
         _ totals: Totals, norm: VectorNorm, offset: Int32, to sink: inout Sink,
         merged: (columns: UnsafeMutablePointer<Int32>, values: UnsafeMutablePointer<Double>, capacity: Int),
-        weight: (Double, Int32) -> Double
+        weight: (Int, Int32) -> Double
     ) {
         let (columns, values, capacity) = merged
         var count = 0
@@ -684,12 +684,13 @@ final class TextBlock: Sendable {
         }
     }
 
-    /// Each column with its value, `weight(tf, column)` (zeros skipped: hashed terms whose
+    /// Each column with its value, `weight(tf, column)` (tf the column's total, an integer:
+    /// a count, or hashed terms' signs summed; zeros skipped: hashed terms whose
     /// signs cancelled, idf 0), in column order, until `body` says stop. Returns whether every
     /// column was handed over.
     @inline(__always) @discardableResult
     private func forEachValue<Totals: ColumnTotals>(
-        _ totals: Totals, weight: (Double, Int32) -> Double, _ body: (Int32, Double) -> Bool
+        _ totals: Totals, weight: (Int, Int32) -> Double, _ body: (Int32, Double) -> Bool
     ) -> Bool {
         totals.forEachTotal { column, total in
             if total == 0 { return true }
@@ -700,15 +701,12 @@ final class TextBlock: Sendable {
     }
 
     /// 1 + log(tf), from `table` (`sublinearTable`'s storage) for the small counts every
-    /// short text has.
+    /// short text has. An integer count, so that the table is indexed without converting
+    /// a Double (a checked conversion cost ten instructions a column).
     @inline(__always)
-    static func sublinear(_ tf: Double, table: UnsafeBufferPointer<Double>) -> Double {
-        // Truncation and back instead of `Int(exactly:)`, which calls libm's trunc twice.
-        if tf >= 1 && tf < Double(table.count) {
-            let small = Int(tf)
-            if Double(small) == tf { return table[small] }
-        }
-        return 1 + Math.log(tf)
+    static func sublinear(_ tf: Int, table: UnsafeBufferPointer<Double>) -> Double {
+        if tf >= 1 && tf < table.count { return table[tf] }
+        return 1 + Math.log(Double(tf))
     }
 
     /// 1 + log(k) for k < 64, computed with the same `Math.log`.
@@ -779,9 +777,8 @@ public struct TermTable: Sendable {
     /// The first min(8, count) bytes of `term`, little-endian, zero-padded.
     @inline(__always)
     static func prefix(of term: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var prefix: UInt64 = 0
-        for i in 0..<min(8, term.count) { prefix |= UInt64(term[i]) << (8 * UInt64(i)) }
-        return prefix
+        guard let start = term.baseAddress else { return 0 }
+        return TermHash.partialWord(at: start, count: min(8, term.count))
     }
 
     /// The column of `term`, or nil when it is not in the vocabulary. (Duplicate byte strings

@@ -211,9 +211,9 @@ struct TermHits: HitCollector {
 
 /// A text block's term totals per column, in increasing column order.
 protocol ColumnTotals {
-    /// Each column with its total (the sum of its hits' signs), until `body` says stop;
-    /// whether every column was handed over.
-    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool
+    /// Each column with its total (the sum of its hits' signs, a count unless hashing
+    /// alternates signs), until `body` says stop; whether every column was handed over.
+    func forEachTotal(_ body: (Int32, Int) -> Bool) -> Bool
     /// Whether `forEachTotal` can be called again (the counter's totals are taken once).
     var isRepeatable: Bool { get }
 }
@@ -224,12 +224,12 @@ struct SortedHits: ColumnTotals {
     var isRepeatable: Bool { true }
 
     @inline(__always)
-    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
+    func forEachTotal(_ body: (Int32, Int) -> Bool) -> Bool {
         var k = 0
         while k < hits.count {
             let column = hits[k].column
-            var total = 0.0
-            while k < hits.count && hits[k].column == column { total += hits[k].weight; k += 1 }
+            var total = 0
+            while k < hits.count && hits[k].column == column { total &+= Int(hits[k].sign); k &+= 1 }
             if !body(column, total) { return false }
         }
         return true
@@ -244,8 +244,8 @@ struct CountedColumns: ColumnTotals {
     var isRepeatable: Bool { false }
 
     @inline(__always)
-    func forEachTotal(_ body: (Int32, Double) -> Bool) -> Bool {
-        counter.takeCounts(width: width) { column, count in body(column, Double(count)) }
+    func forEachTotal(_ body: (Int32, Int) -> Bool) -> Bool {
+        counter.takeCounts(width: width) { column, count in body(column, Int(count)) }
     }
 }
 

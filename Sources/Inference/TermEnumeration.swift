@@ -78,12 +78,24 @@ enum TermHash {
             hash = adding(word: word(at: base + offset), to: hash)
             offset += 8
         }
-        if count > 0 {
-            var last: UInt64 = 0
-            for k in offset..<count { last |= UInt64(base[k]) << UInt64(8 * (k - offset)) }
-            hash ^= last
-        }
+        if count > 0 { hash ^= partialWord(at: base + offset, count: count - offset) }
         return finished(hash)
+    }
+
+    /// The `count` (0…8) bytes at `p` as the low bytes of a word, the others zero, reading
+    /// no byte past them: two overlapping loads (the bytes both read are the same, so OR
+    /// keeps them), where a byte loop ended at a length no predictor guesses.
+    @inline(__always)
+    static func partialWord(at p: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(p)
+        if count >= 4 {
+            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+            return low | high << UInt64(8 * (count - 4))
+        }
+        guard count > 0 else { return 0 }
+        let middle = count >> 1
+        return UInt64(p[0]) | UInt64(p[middle]) << UInt64(8 * middle) | UInt64(p[count - 1]) << UInt64(8 * (count - 1))
     }
 
     /// Eight bytes at `p`, little-endian (the first byte lowest).

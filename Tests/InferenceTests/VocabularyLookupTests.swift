@@ -74,6 +74,20 @@ import Testing
         #expect(zeros.withUnsafeBufferPointer { TermHash.of($0) } != letter.withUnsafeBufferPointer { TermHash.of($0) })
     }
 
+    @Test func partialWordsHoldExactlyTheirBytes() {
+        for count in 0...8 {
+            // The bytes end the allocation: a read past them would leave it.
+            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+            defer { bytes.deallocate() }
+            var expected: UInt64 = 0
+            for k in 0..<count {
+                bytes[k] = UInt8(truncatingIfNeeded: 0xA1 &+ 17 &* k)
+                expected |= UInt64(bytes[k]) << UInt64(8 * k)
+            }
+            #expect(TermHash.partialWord(at: bytes, count: count) == expected, "count \(count)")
+        }
+    }
+
     @Test func bytesAfterAPrefixCompareWordWiseWithAnOverlappingTail() {
         // The 8 bytes before each compared run are readable (a term's prefix), as at every call.
         for count in 1...40 {
