@@ -135,7 +135,9 @@ public struct FeaturePipeline: Sendable {
                     let end = sharedAnalysisEnd[k]
                     // The value read where it is (a copy of it retained its text).
                     let value: UnsafePointer<FeatureValue>? = fieldIndex < values.count ? values.baseAddress! + fieldIndex : nil
-                    if case .text(let text) = steps[k].block, let value, case .string(let string) = value.pointee {
+                    // The string not bound here: a binding copied it (a retain and a release a
+                    // listing) for the rare path below that reads it.
+                    if case .text(let text) = steps[k].block, let value, case .string = value.pointee {
                         // A lone word block tokenises straight from the UTF-8; blocks sharing
                         // one analysis (or a text that outgrows the buffer) read its scalars.
                         if end == k + 1, let tally = text._withUnsafeGuaranteedRef({ text in
@@ -145,6 +147,7 @@ public struct FeaturePipeline: Sendable {
                             k = end
                             continue
                         }
+                        guard case .string(let string) = value.pointee else { preconditionFailure("checked above") }
                         let analysed = text._withUnsafeGuaranteedRef { text in
                             text.extractor.withAnalysedScalars(string) { scalars in
                                 for j in k..<end {
