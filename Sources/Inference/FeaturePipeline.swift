@@ -556,8 +556,9 @@ final class TextBlock: Sendable {
                     return visitor.terms
                 }
                 return idf.withUnsafeBufferPointer { idf in
-                    var visitor = VocabularyHits(lookup: lookup, collector: collector,
-                                                 columnValues: ColumnValues(idf: idf.baseAddress, weights: weights))
+                    // Only a table past the caches is worth loading ahead for.
+                    let ahead = lookup.exceedsCaches ? ColumnValues(idf: idf.baseAddress, weights: weights) : .none
+                    var visitor = VocabularyHits(lookup: lookup, collector: collector, columnValues: ahead)
                     text.visitTerms(of: extractor, &visitor)
                     collector = visitor.collector
                     return visitor.terms
@@ -835,7 +836,7 @@ public struct TermTable: Sendable {
         @inline(__always)
         func column(ofPadded term: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
             guard let start = term.baseAddress else { return column(of: term, hash: hash) }
-            let word = UInt64(littleEndian: UnsafeRawPointer(start).loadUnaligned(as: UInt64.self))
+            let word = TermHash.word(at: start)
             let count = term.count
             return column(of: term, hash: hash, prefix: count >= 8 ? word : word & (1 << UInt64(8 * count) - 1))
         }

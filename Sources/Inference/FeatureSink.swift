@@ -108,7 +108,7 @@ struct VocabularyHits<Collector: HitCollector>: HitVisitor {
     mutating func visit(_ term: UnsafeBufferPointer<UInt8>, hash: UInt64) {
         terms += 1
         if let column = lookup.column(ofPadded: term, hash: hash) {
-            if lookup.exceedsCaches { columnValues.expect(column) }
+            columnValues.expect(column)
             collector.collect(TermHit(column: column, negative: false))
         }
     }

@@ -45,13 +45,27 @@ enum TermHash {
     /// more past the last are readable (their values do not matter: the last word is masked).
     @inline(__always)
     static func of(padded bytes: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        of(bytes, count: count) { lowBytes(word(at: $0), $1) }
+    }
+
+    /// The hash of a whole term (no bytes past it read): what `of(padded:count:)` gives.
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = bytes.baseAddress else { return finished(seeded(count: 0)) }
+        return of(base, count: bytes.count, lastWord: partialWord(at:count:))
+    }
+
+    /// The one definition both forms share: every word but the last folded in, the last
+    /// (1…8 bytes, as `lastWord` reads them at a position) XORed in.
+    @inline(__always)
+    private static func of(_ bytes: UnsafePointer<UInt8>, count: Int,
+                           lastWord: (UnsafePointer<UInt8>, Int) -> UInt64) -> UInt64 {
         var hash = seeded(count: count)
         var offset = 0
         while count &- offset > 8 {
             hash = adding(word: word(at: bytes + offset), to: hash)
             offset &+= 8
         }
-        if count > 0 { hash ^= lowBytes(word(at: bytes + offset), count &- offset) }
+        if count > 0 { hash ^= lastWord(bytes + offset, count &- offset) }
         return finished(hash)
     }
 
@@ -62,24 +76,11 @@ enum TermHash {
         finished(seeded(count: count) ^ lowBytes(word, count))
     }
 
-    /// The low `count` (1…8) bytes of `word`, the others zero.
+    /// The low `count` (1…8) bytes of `word`, the others zero. A masking shift: the shift is
+    /// below 64, and a checked one selected between two results on every term.
     @inline(__always)
     static func lowBytes(_ word: UInt64, _ count: Int) -> UInt64 {
-        word & ~0 >> UInt64(truncatingIfNeeded: 64 &- 8 &* count)
-    }
-
-    /// The hash of a whole term (no bytes past it read): what `of(padded:count:)` gives.
-    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        guard let base = bytes.baseAddress else { return finished(seeded(count: 0)) }
-        let count = bytes.count
-        var hash = seeded(count: count)
-        var offset = 0
-        while count - offset > 8 {
-            hash = adding(word: word(at: base + offset), to: hash)
-            offset += 8
-        }
-        if count > 0 { hash ^= partialWord(at: base + offset, count: count - offset) }
-        return finished(hash)
+        word & ~0 &>> UInt64(truncatingIfNeeded: 64 &- 8 &* count)
     }
 
     /// The `count` (0…8) bytes at `p` as the low bytes of a word, the others zero, reading
@@ -404,8 +405,9 @@ extension TermExtractor {
                                       length: Int, min minN: Int, max maxN: Int, wholeOnce: Bool,
                                       _ visitor: inout Visitor) {
         // Every scalar one byte (an ASCII word): offsets are positions, and a start's windows
-        // up to eight bytes are its word with one more byte kept and one more length step in
-        // the seed each.
+        // up to eight bytes are masks of one word: `of(word:count:)` with its mask and seed
+        // grown a byte at a time rather than computed per window (about 190 instructions a
+        // listing of the default model).
         let ascii = Int(boundaries[length]) == length
         for start in 0..<length {
             let first = ascii ? start : Int(boundaries[start])
