@@ -79,16 +79,43 @@ import Testing
     @Test func accessLogLinesHaveTheSameShapeAsOtherLogLines() throws {
         let lines = Mutex<[[UInt8]]>([])
         let sink = LogSink { bytes in lines.withLock { $0.append(bytes) } }
-        let log = try #require(AccessLog(enabled: true, level: .info, label: "vigia", sink: sink))
-        log.record(requestID: "r\"1", method: "POST", route: "/v1/models/{name}:predict", status: 200, durationMs: 0.12345,
-                   requestBytes: 10, responseBytes: 20)
-        let object = try JSONParser.parse(Array(try #require(lines.withLock { $0.first }).dropLast()))
-        #expect(object["msg"] == "request")
-        #expect(object["level"] == "info")
-        #expect(object["request.id"] == "r\"1")
-        #expect(object["http.route"] == "/v1/models/{name}:predict")
-        #expect(object["http.status"] == 200)
-        #expect(object["duration_ms"] == 0.123)
+        let log = try #require(AccessLog(enabled: true, level: .info, label: "vi\"gia", sink: sink))
+        let route = log.route(method: "POST", pattern: "/v1/models/{name}:predict")
+        route.record(requestID: "r\"1\\", method: "POST", status: 200, durationNanoseconds: 123_450,
+                     requestBytes: 10, responseBytes: 20)
+        route.record(requestID: "plain-7", method: "HEAD", status: 404, durationNanoseconds: 2_000_000_400,
+                     requestBytes: 0, responseBytes: 1_234_567)
+        route.record(requestID: "x", method: "POST", status: 503, durationNanoseconds: 499, requestBytes: 0, responseBytes: 0)
+        let written = lines.withLock { $0 }
+        #expect(written.count == 3)
+        #expect(written.allSatisfy { $0.last == UInt8(ascii: "\n") && !$0.dropLast().contains(UInt8(ascii: "\n")) })
+        let objects = try written.map { try JSONParser.parse(Array($0.dropLast())) }
+        let first = objects[0]
+        #expect(first["msg"] == "request")
+        #expect(first["level"] == "info")
+        #expect(first["logger"] == "vi\"gia")
+        #expect(first["request.id"] == "r\"1\\")
+        #expect(first["http.method"] == "POST")
+        #expect(first["http.route"] == "/v1/models/{name}:predict")
+        #expect(first["http.status"] == 200)
+        #expect(first["http.request_bytes"] == 10)
+        #expect(first["http.response_bytes"] == 20)
+        #expect(first["duration_ms"] == 0.123)
+        let timestamp = try #require(first["ts"]?.stringValue)
+        #expect(timestamp.utf8.count == 24 && timestamp.hasSuffix("Z"))
+        // A method the route was not added for (the router lets HEAD through to GET routes).
+        #expect(objects[1]["http.method"] == "HEAD")
+        #expect(objects[1]["request.id"] == "plain-7")
+        #expect(objects[1]["http.status"] == 404)
+        #expect(objects[1]["http.response_bytes"] == 1_234_567)
+        #expect(objects[1]["duration_ms"] == 2000)
+        #expect(objects[2]["duration_ms"] == 0)
+        // The keys in the order every other log line has them (sorted after the fixed four).
+        let keys = String(decoding: written[0], as: UTF8.self).split(separator: ",").map { $0.split(separator: ":")[0] }
+        #expect(keys.map(String.init) == [
+            "{\"ts\"", "\"level\"", "\"logger\"", "\"msg\"", "\"duration_ms\"", "\"http.method\"", "\"http.request_bytes\"",
+            "\"http.response_bytes\"", "\"http.route\"", "\"http.status\"", "\"request.id\"",
+        ])
         #expect(AccessLog(enabled: true, level: .warning, label: "vigia", sink: sink) == nil)
         #expect(AccessLog(enabled: false, level: .info, label: "vigia", sink: sink) == nil)
     }

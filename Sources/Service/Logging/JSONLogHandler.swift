@@ -85,7 +85,7 @@ public struct JSONLogHandler: LogHandler {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes) on the stack, for `body` to copy. The part up to
     /// the seconds' dot changes once a second: it is formatted then (`gmtime_r`) and kept for
     /// every line of that second, whichever thread writes it.
-    private static func withTimestamp<T>(at now: timespec, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+    static func withTimestamp<T>(at now: timespec, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         var text = lastSecond.withLock { last in
             if last.second != now.tv_sec { last = (now.tv_sec, formatSecond(now.tv_sec)) }
             return last.text
@@ -142,17 +142,31 @@ extension timespec {
 
 /// Where log lines go.
 public struct LogSink: Sendable {
-    public let write: @Sendable ([UInt8]) -> Void
+    /// Takes bytes holding whole lines, borrowed for the call (the access log's lines are
+    /// written on the stack).
+    private let writeBytes: @Sendable (UnsafeRawBufferPointer) -> Void
     /// Pushes out anything buffered; call before the process exits.
     public let flush: @Sendable () -> Void
 
     public init(write: @escaping @Sendable ([UInt8]) -> Void, flush: @escaping @Sendable () -> Void = {}) {
-        self.write = write
+        self.init(borrowing: { write(Array($0)) }, flush: flush)
+    }
+
+    private init(borrowing writeBytes: @escaping @Sendable (UnsafeRawBufferPointer) -> Void, flush: @escaping @Sendable () -> Void) {
+        self.writeBytes = writeBytes
         self.flush = flush
     }
 
+    public func write(_ line: [UInt8]) {
+        line.withUnsafeBytes(writeBytes)
+    }
+
+    func write(bytes: UnsafeRawBufferPointer) {
+        writeBytes(bytes)
+    }
+
     /// Unbuffered: one write(2) per line, which keeps lines whole when threads log at once.
-    public static let standardError = LogSink { bytes in writeAll(bytes, to: 2) }
+    public static let standardError = LogSink(borrowing: { bytes in writeAll(bytes, to: 2) }, flush: {})
 
     /// Lines are appended to a buffer that a background thread writes out every
     /// `interval` (or sooner, by the logging thread itself, past `limit` bytes), so a busy
@@ -166,18 +180,20 @@ public struct LogSink: Sendable {
     public static func buffered(fd: Int32, interval: Duration, limit: Int) -> LogSink {
         let buffer = LogBuffer(fd: fd, limit: limit)
         buffer.startFlushing(every: interval)
-        return LogSink(write: buffer.append, flush: buffer.flush)
+        return LogSink(borrowing: buffer.append, flush: buffer.flush)
     }
 
     static func writeAll(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let base = raw.baseAddress! + offset
-                let remaining = raw.count - offset
-                guard let n = try? syscallBlocking("write", { Glibc.write(fd, base, remaining) }), n > 0 else { return }
-                offset += n
-            }
+        bytes.withUnsafeBytes { writeAll($0, to: fd) }
+    }
+
+    static func writeAll(_ raw: UnsafeRawBufferPointer, to fd: Int32) {
+        var offset = 0
+        while offset < raw.count {
+            let base = raw.baseAddress! + offset
+            let remaining = raw.count - offset
+            guard let n = try? syscallBlocking("write", { Glibc.write(fd, base, remaining) }), n > 0 else { return }
+            offset += n
         }
     }
 }
@@ -195,9 +211,9 @@ final class LogBuffer: Sendable {
         self.limit = limit
     }
 
-    @Sendable func append(_ line: [UInt8]) {
+    @Sendable func append(_ line: UnsafeRawBufferPointer) {
         let full = pending.withLock { pending -> [UInt8]? in
-            pending.append(contentsOf: line)
+            pending.append(contentsOf: line.assumingMemoryBound(to: UInt8.self))
             guard pending.count >= limit else { return nil }
             defer { pending.removeAll(keepingCapacity: true) }
             return pending

@@ -42,8 +42,7 @@ struct RouteTable {
         }
         operations.append(documented)
         let logger = logger
-        let accessLog = accessLog
-        let route = operation.path
+        let accessLog = accessLog?.route(method: operation.method, pattern: operation.path)
         let authenticator = authenticator
         let requiredRole = authenticator?.requirement(for: operation)
         let httpsOnly = plainHTTPOnlyForHealthAndMetrics && !operation.tags.contains("health") && operation.path != "/metrics"
@@ -81,10 +80,9 @@ struct RouteTable {
             let elapsed = Int64(clamping: MonotonicClock.nanoseconds() &- started)
             routeMetrics?.record(status: response.status.code, nanoseconds: elapsed)
             if let accessLog, sampler.shouldLog(status: response.status.code) {
-                let ms = Double(elapsed) / 1e6
                 accessLog.record(
-                    requestID: requestID, method: method, route: route, status: response.status.code,
-                    durationMs: ms, requestBytes: requestBytes, responseBytes: response.body.count)
+                    requestID: requestID, method: method, status: response.status.code, durationNanoseconds: elapsed,
+                    requestBytes: requestBytes, responseBytes: response.body.count)
             }
             RequestStorage.giveBack(&request)
             return response
