@@ -274,7 +274,19 @@ public struct ConnectionStateMachine {
                 return true
             case .complete(let head, let consumed):
                 headProgress.reset()
-                input.removeFirst(consumed)
+                // A body that came whole with its head (a small request's usual case) is copied
+                // out once, without passing through `.body`: that moved the head in and out of
+                // `reading` and shifted `input` twice.
+                if case .contentLength(let length) = head.framing, length > 0, length <= limits.maxBodyBytes,
+                   input.count - consumed >= length
+                {
+                    var body = RequestStorage.takeBody(capacity: length)
+                    body.append(contentsOf: input[consumed..<(consumed + length)])
+                    dropInput(consumed + length)
+                    completeRequest(head, body: body)
+                    return true
+                }
+                dropInput(consumed)
                 beginBody(head, now: now, into: &actions)
                 return true
             }
@@ -311,6 +323,12 @@ public struct ConnectionStateMachine {
                 }
             }
         }
+    }
+
+    /// Removes the first `count` bytes of `input`; all of them (the usual case) without a
+    /// shift.
+    private mutating func dropInput(_ count: Int) {
+        if count == input.count { input.removeAll(keepingCapacity: true) } else { input.removeFirst(count) }
     }
 
     private mutating func beginBody(_ head: consuming HTTPRequestHead, now: MonotonicInstant, into actions: inout [Action]) {

@@ -47,6 +47,31 @@ extension ConnectionStateMachine.Action {
         #expect(paths == ["/1", "/2", "/3"])
     }
 
+    /// Bodies that arrive whole with their head and bodies that arrive in pieces give the same
+    /// requests, pipelined behind one another, whatever the split.
+    @Test func aBodyGivesTheSameRequestWhetherItArrivesWithItsHeadOrInPieces() {
+        let stream = Array(("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+            + "GET /c HTTP/1.1\r\nHost: x\r\n\r\n").utf8)
+        for piece in [stream.count, 1, 3, 7, 45, 50, 51, 60] {
+            let clock = ManualClock()
+            var machine = ConnectionStateMachine(limits: HTTPLimits(), now: clock.now)
+            var handled: [(path: String, body: String)] = []
+            var at = 0
+            while at < stream.count {
+                let next = min(at + piece, stream.count)
+                var actions = machine.event(.received(stream[at..<next]), now: clock.now)
+                at = next
+                while let request = actions.compactMap(\.handledRequest).first {
+                    handled.append((request.path, String(decoding: request.body, as: UTF8.self)))
+                    actions = machine.event(.responded(HTTPResponse()), now: clock.now)
+                }
+            }
+            #expect(handled.map(\.path) == ["/a", "/b", "/c"], "pieces of \(piece)")
+            #expect(handled.map(\.body) == ["hello", "xyz", ""], "pieces of \(piece)")
+        }
+    }
+
     @Test func whileOutputIsBlockedNothingIsReadOrHandledAndQueuedRequestsFollowInOrder() {
         let clock = ManualClock()
         var limits = HTTPLimits()
