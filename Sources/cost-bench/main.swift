@@ -117,12 +117,12 @@ func measure() {
     let dumps = option("--callgrind-dumps")
 
     // The service as configured by default (metrics on, input-skew monitoring on), without the
-    // access log: its line carries a timestamp and a duration, time-dependent work that would
-    // make the counts vary. Nothing is served; requests go straight to the router. The
+    // access log: its line carries a timestamp and a duration, time-dependent work that makes
+    // the counts vary a little (one case has it on). Nothing is served; requests go straight to the router. The
     // monitor's worker is not started (the request path is what is counted): after each call
     // what the request handed it is counted finished, unprocessed, as a worker that keeps up
     // finishes it, so that the request thread reuses its jobs as it does when served.
-    func startedService(_ environment: [String: String]) -> VigiaService {
+    func startedService(_ environment: [String: String], logSink: LogSink = LogSink { _ in }) -> VigiaService {
         var settings = ["VIGIA_STORAGE_PATH": storage, "VIGIA_LOGGING_ACCESS_LOG": "false"]
         settings.merge(environment) { _, given in given }
         let configuration: ServiceConfiguration
@@ -131,7 +131,8 @@ func measure() {
         } catch {
             fail("configuration: \(error)")
         }
-        let service = VigiaService(configuration: configuration, logger: Logger(label: "cost-bench") { _ in SwiftLogNoOpLogHandler() })
+        let service = VigiaService(
+            configuration: configuration, logger: Logger(label: "cost-bench") { _ in SwiftLogNoOpLogHandler() }, logSink: logSink)
         do { try service.registry.start() } catch { fail("registry: \(error)") }
         let deadline = ContinuousClock.now + .seconds(600)
         while !service.registry.isReady, ContinuousClock.now < deadline { sched_yield() }
@@ -142,6 +143,13 @@ func measure() {
     let service = startedService([:])
     // The same with monitoring.input_skew off: nothing goes to the monitor.
     let skewOff = startedService(["VIGIA_MONITORING_INPUT_SKEW": "false"])
+    // The same with the access log on, as shipped, its lines buffered as `vigia serve` buffers
+    // them (written out to /dev/null when the buffer fills, on the request's thread; the timed
+    // flush is an hour off, so no other thread runs).
+    let devNull = open("/dev/null", O_WRONLY)
+    guard devNull >= 0 else { fail("/dev/null: errno \(errno)") }
+    let accessLogged = startedService(
+        ["VIGIA_LOGGING_ACCESS_LOG": "true"], logSink: .buffered(fd: devNull, interval: .seconds(3600), limit: 256 * 1024))
     let serving: ServingModel
     do { serving = try service.registry.handle(model: modelName).servable } catch {
         fail("model \(modelName) does not serve from \(storage): \(error)")
@@ -167,11 +175,15 @@ func measure() {
     for (request, file) in [(single, "single.json"), (batch, "batch.json"), (v2Single, "v2-single.json"), (v2Batch, "v2-batch.json"),
                             (v2BinarySingle, "v2-binary-single"), (v2BinaryBatch, "v2-binary-batch")] {
         let response = service.router.respond(to: request)
-        guard skewOff.router.respond(to: request).status == response.status else { fail("\(file): the two services answer differently") }
+        guard skewOff.router.respond(to: request).status == response.status, accessLogged.router.respond(to: request).status == response.status
+        else { fail("\(file): the services answer differently") }
         guard response.status == .ok else {
             fail("\(bodies)/\(file): answered \(response.status.code): \(String(decoding: response.body, as: UTF8.self))")
         }
     }
+    // The checks handed each monitor jobs; finished now, they do not hold back the request
+    // thread's reuse of the jobs that follow (it frees them in the order they were handed over).
+    for checked in [service, skewOff, accessLogged] { checked.benchOnly_finishMonitorJobs() }
     let model = serving.model
 
     struct Case {
@@ -197,6 +209,7 @@ func measure() {
         routed("predict-\(n)", "V1 :predict of \(n) listings through the router", service, batch),
         routed("predict-1-skew-off", "predict-1 with monitoring.input_skew false (predict-1 over this: what skew monitoring costs a request)", skewOff, single),
         routed("predict-\(n)-skew-off", "predict-\(n) with monitoring.input_skew false", skewOff, batch),
+        routed("predict-1-access-log", "predict-1 with the access log on, as shipped (over predict-1: what its line costs a request)", accessLogged, single),
         routed("v2-infer-1", "V2 infer of the same listing, JSON (decode, check against the signature, score, encode)", service, v2Single),
         routed("v2-infer-\(n)", "V2 infer of the same \(n) listings, JSON", service, v2Batch),
         routed("v2-binary-infer-1", "V2 infer of the listing with binary tensor data in and out, as tritonclient sends it by default", service, v2BinarySingle),

@@ -72,16 +72,6 @@ public struct JSONLogHandler: LogHandler {
         withTimestamp(at: now) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The timestamp as a JSON string (it needs no escaping), written without a String: the
-    /// access log writes one per request.
-    static func appendTimestamp(to writer: inout JSONWriter) {
-        withTimestamp(at: .realtimeNow) { text in
-            writer.raw("\"")
-            writer.raw(bytes: text)
-            writer.raw("\"")
-        }
-    }
-
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes) on the stack, for `body` to copy. The part up to
     /// the seconds' dot changes once a second: it is formatted then (`gmtime_r`) and kept for
     /// every line of that second, whichever thread writes it.
@@ -198,11 +188,16 @@ public struct LogSink: Sendable {
     }
 }
 
-/// The buffer behind `bufferedStandardError`. `pending` is shared by every logging thread
-/// and the flusher; the Mutex guards it and also orders the writes, so batches never
-/// interleave.
+/// The buffer behind `bufferedStandardError`, shared by every logging thread and the
+/// flusher.
 final class LogBuffer: Sendable {
-    private let pending = Mutex<[UInt8]>([])
+    /// Lines not yet written, and an emptied buffer with its room kept to swap in when they
+    /// are taken: a full buffer handed to write(2) and replaced by a new one had cost an
+    /// allocation of `limit` bytes every few thousand requests.
+    private let state = Mutex<(pending: [UInt8], spare: [UInt8])>(([], []))
+    /// Held while a batch is taken and written, so batches go out in the order they were
+    /// taken, whichever thread writes them.
+    private let writing = Mutex<Void>(())
     private let limit: Int
     private let fd: Int32
 
@@ -212,21 +207,27 @@ final class LogBuffer: Sendable {
     }
 
     @Sendable func append(_ line: UnsafeRawBufferPointer) {
-        let full = pending.withLock { pending -> [UInt8]? in
-            pending.append(contentsOf: line.assumingMemoryBound(to: UInt8.self))
-            guard pending.count >= limit else { return nil }
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
+        let full = state.withLock { state -> Bool in
+            if state.pending.capacity == 0 { state.pending.reserveCapacity(limit + 4096) }
+            state.pending.append(contentsOf: line.assumingMemoryBound(to: UInt8.self))
+            return state.pending.count >= limit
         }
-        if let full { LogSink.writeAll(full, to: fd) }
+        if full { flush() }
     }
 
     @Sendable func flush() {
-        let batch = pending.withLock { pending -> [UInt8] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
+        writing.withLock { _ in
+            var batch = state.withLock { state -> [UInt8] in
+                var taken = state.spare
+                state.spare = []
+                swap(&taken, &state.pending)
+                return taken
+            }
+            guard !batch.isEmpty else { return }
+            LogSink.writeAll(batch, to: fd)
+            batch.removeAll(keepingCapacity: true)
+            state.withLock { $0.spare = batch }
         }
-        if !batch.isEmpty { LogSink.writeAll(batch, to: fd) }
     }
 
     func startFlushing(every interval: Duration) {
