@@ -101,7 +101,8 @@ import Testing
             #expect(ModelRoutes.isJSONMediaType(accepted), "\(accepted)")
         }
         for refused in ["", "text/plain", "application/jsonx", "application/js", "application/json-patch+json", "multipart/form-data",
-                        "  ", "application/jso", "xapplication/json", "application/json,"] {
+                        "  ", "application/jso", "xapplication/json", "application/json,",
+                        "application\u{0F}json"] {  // 0x0F with bit 0x20 set is "/": only letters' case is ignored
             #expect(!ModelRoutes.isJSONMediaType(refused), "\(refused)")
         }
     }

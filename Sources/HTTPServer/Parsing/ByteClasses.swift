@@ -101,13 +101,15 @@ enum ByteClass {
 
 extension UnsafeRawBufferPointer {
     /// Whether the bytes in `range` equal `lowercaseASCII` ignoring ASCII case. No allocation.
-    @inline(__always)
-    func equalsIgnoringCase(_ range: Range<Int>, _ lowercaseASCII: StaticString) -> Bool {
+    /// (Public for handlers that check a field's value where it arrived.)
+    @inlinable
+    public func equalsIgnoringCase(_ range: Range<Int>, _ lowercaseASCII: StaticString) -> Bool {
         equalsIgnoringCase(range, UnsafeRawBufferPointer(start: lowercaseASCII.utf8Start, count: lowercaseASCII.utf8CodeUnitCount))
     }
 
     /// Whether the bytes in `range` equal `other` ignoring ASCII case (a capital and its small
     /// letter are equal, no other two different bytes are).
+    @usableFromInline
     func equalsIgnoringCase(_ range: Range<Int>, _ other: UnsafeRawBufferPointer) -> Bool {
         let count = other.count
         guard range.count == count else { return false }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The outcome of parsing one request head from the start of a buffer.
 public enum HeadParseResult: Sendable, Equatable {
     /// A whole head; `consumed` counts every byte up to and including the blank line that
@@ -302,8 +304,13 @@ struct HeadScanner {
             }
             guard pathStart > schemeEnd else { throw .failure(.malformedRequestLine) }
         }
-        var queryMark = pathStart
-        while queryMark < target.upperBound, bytes[queryMark] != UInt8(ascii: "?") { queryMark += 1 }
+        // memchr: a target's bytes one at a time to its `?` had cost more than the rest of it.
+        var queryMark = target.upperBound
+        if pathStart < target.upperBound, let base = bytes.baseAddress,
+           let mark = memchr(base + pathStart, Int32(UInt8(ascii: "?")), target.upperBound - pathStart)
+        {
+            queryMark = UnsafeRawPointer(mark) - base
+        }
         let path: Range<Int>? = queryMark > pathStart ? pathStart..<queryMark : nil
         let query: Range<Int>? = queryMark < target.upperBound ? (queryMark + 1)..<target.upperBound : nil
         return (path, query)

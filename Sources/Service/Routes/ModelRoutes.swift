@@ -385,10 +385,9 @@ struct ModelRoutes {
     static func isJSONMediaType(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var at = 0
         while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 { at += 1 }
-        let expected: StaticString = "application/json"
-        let count = expected.utf8CodeUnitCount
-        guard bytes.count - at >= count else { return false }
-        for k in 0..<count where bytes[at + k] | 0x20 != expected.utf8Start[k] | 0x20 { return false }
+        let count = 16  // "application/json"
+        guard bytes.count - at >= count, UnsafeRawBufferPointer(bytes).equalsIgnoringCase(at..<(at + count), "application/json")
+        else { return false }
         at += count
         guard at < bytes.count else { return true }
         return bytes[at] == UInt8(ascii: ";") || bytes[at] == 0x20 || bytes[at] == 0x09
