@@ -75,6 +75,23 @@ import Testing
         }
     }
 
+    /// The longest numbers a line can carry fit the room it is written in, and read back.
+    @Test func accessLogLinesHoldTheirLongestNumbers() throws {
+        let lines = Mutex<[[UInt8]]>([])
+        let sink = LogSink { bytes in lines.withLock { $0.append(bytes) } }
+        let log = try #require(AccessLog(enabled: true, level: .info, label: "", sink: sink))
+        let route = log.route(method: "GET", pattern: "/")
+        route.record(requestID: "", method: "GET", status: Int.min, durationNanoseconds: Int64.max - 1_000,
+                     requestBytes: Int.min, responseBytes: Int.max)
+        let line = try #require(lines.withLock { $0.first })
+        let object = try JSONParser.parse(Array(line.dropLast()))
+        #expect(String(decoding: line, as: UTF8.self).contains("\"duration_ms\":9223372036854.775,"))
+        #expect(object["http.response_bytes"] == .number(Double(Int.max)))
+        #expect(object["http.request_bytes"] == .number(Double(Int.min)))
+        #expect(object["http.status"] == .number(Double(Int.min)))
+        #expect(object["request.id"] == "")
+    }
+
     @Test func accessLogLinesHaveTheSameShapeAsOtherLogLines() throws {
         let lines = Mutex<[[UInt8]]>([])
         let sink = LogSink { bytes in lines.withLock { $0.append(bytes) } }

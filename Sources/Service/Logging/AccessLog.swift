@@ -58,6 +58,11 @@ struct AccessLog: Sendable {
             return out.bytes
         }
 
+        /// Room for what every line has besides its prefixes and its id's bytes: the literals
+        /// below with the timestamp and the id's quotes (76 bytes), and four numbers of at most
+        /// 21 characters (a sign, 19 digits, a point).
+        private static let fixedRoom = 76 + 4 * 21
+
         /// `method` is the request's: the route's own unless the router let another through
         /// (HEAD to a GET route).
         func record(
@@ -66,9 +71,7 @@ struct AccessLog: Sendable {
         ) {
             let methodPart = requestMethod == method ? methodPart : Self.methodPart(requestMethod)
             let afterTimestamp = log.afterTimestamp
-            // Every part's longest form: a timestamp, five numbers of at most 20 characters, and
-            // an id whose every byte might become a six-byte escape.
-            let capacity = 96 + afterTimestamp.count + methodPart.count + routePart.count + 6 * requestID.utf8.count
+            let capacity = Self.fixedRoom + afterTimestamp.count + methodPart.count + routePart.count + 6 * requestID.utf8.count
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { room in
                 var line = LineCursor(room.baseAddress!)
                 line.copy("{\"ts\":\"")
