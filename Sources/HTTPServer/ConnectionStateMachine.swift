@@ -274,20 +274,7 @@ public struct ConnectionStateMachine {
                 return true
             case .complete(let head, let consumed):
                 headProgress.reset()
-                // A body that came whole with its head (a small request's usual case) is copied
-                // out once, without passing through `.body`: that moved the head in and out of
-                // `reading` and shifted `input` twice.
-                if case .contentLength(let length) = head.framing, length > 0, length <= limits.maxBodyBytes,
-                   input.count - consumed >= length
-                {
-                    var body = RequestStorage.takeBody(capacity: length)
-                    body.append(contentsOf: input[consumed..<(consumed + length)])
-                    dropInput(consumed + length)
-                    completeRequest(head, body: body)
-                    return true
-                }
-                dropInput(consumed)
-                beginBody(head, now: now, into: &actions)
+                beginBody(head, after: consumed, now: now, into: &actions)
                 return true
             }
         case .body(let head, var remaining, var body, let deadline):
@@ -331,10 +318,17 @@ public struct ConnectionStateMachine {
         if count == input.count { input.removeAll(keepingCapacity: true) } else { input.removeFirst(count) }
     }
 
-    private mutating func beginBody(_ head: consuming HTTPRequestHead, now: MonotonicInstant, into actions: inout [Action]) {
+    /// Starts the body of `head`, which took the first `consumed` bytes of `input`. A body that
+    /// came whole with its head (a small request's usual case) is copied out once and the
+    /// request completed here: through `.body` the head moved in and out of `reading` and
+    /// `input` shifted twice.
+    private mutating func beginBody(
+        _ head: consuming HTTPRequestHead, after consumed: Int, now: MonotonicInstant, into actions: inout [Action]
+    ) {
         let remaining: BodyRemaining
         switch head.framing {
         case .none, .contentLength(0):
+            dropInput(consumed)
             completeRequest(head, body: [])
             return
         case .contentLength(let length) where length > limits.maxBodyBytes:
@@ -342,11 +336,18 @@ public struct ConnectionStateMachine {
             reading = .stopped
             input.removeAll()
             return
+        case .contentLength(let length) where input.count - consumed >= length:
+            var body = RequestStorage.takeBody(capacity: length)
+            body.append(contentsOf: input[consumed..<(consumed + length)])
+            dropInput(consumed + length)
+            completeRequest(head, body: body)
+            return
         case .contentLength(let length):
             remaining = .length(length)
         case .chunked:
             remaining = .chunked(ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes))
         }
+        dropInput(consumed)
         if head.expectsContinue, head.version == .http1_1, input.isEmpty, !hasQueued, handling == nil {
             actions.append(.sendContinue)
         }
