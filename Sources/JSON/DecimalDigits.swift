@@ -46,18 +46,33 @@ public enum DecimalDigits {
     /// for durations in milliseconds. Values whose thousandths do not fit an Int are the
     /// caller's to write otherwise.
     public static func appendThousandths(_ value: Double, to out: inout [UInt8]) {
-        let thousandths = Int((value * 1000).rounded())
-        if thousandths < 0 { out.append(UInt8(ascii: "-")) }
-        let magnitude = Int(thousandths.magnitude)
-        append(magnitude / 1000, to: &out)
-        var fraction = magnitude % 1000
-        guard fraction != 0 else { return }
-        out.append(UInt8(ascii: "."))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21) { room in
+            let written = write(thousandths: Int((value * 1000).rounded()), to: room.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: room[..<written]))
+        }
+    }
+
+    /// `thousandths` / 1000 as the shortest JSON number that reads back as it, written at
+    /// `start` into room for 21 bytes (sign, 19 digits, point); returns how many it wrote.
+    public static func write(thousandths: Int, to start: UnsafeMutablePointer<UInt8>) -> Int {
+        var at = start
+        if thousandths < 0 {
+            at.pointee = UInt8(ascii: "-")
+            at += 1
+        }
+        let magnitude = thousandths.magnitude
+        at += write(Int(magnitude / 1000), to: at)
+        var fraction = Int(magnitude % 1000)
+        guard fraction != 0 else { return at - start }
+        at.pointee = UInt8(ascii: ".")
+        at += 1
         var scale = 100
         while fraction != 0 {
-            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / scale))
+            at.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / scale)
+            at += 1
             fraction %= scale
             scale /= 10
         }
+        return at - start
     }
 }

@@ -31,7 +31,7 @@ public enum JSONString {
             }
             let byte = utf8[i]
             i += 1
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+            guard needsEscape(byte: byte) else { continue }
             let escaped = i - 1
             out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<escaped]))
             out.append(0x5C)
@@ -54,6 +54,25 @@ public enum JSONString {
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
+
+    /// Whether any byte of `utf8` needs an escape: the test `append` makes, for writers that
+    /// copy plain text as it is.
+    public static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i + 8 <= utf8.count {
+            if needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) { return true }
+            i += 8
+        }
+        while i < utf8.count {
+            if needsEscape(byte: utf8[i]) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// A C0 control, `"` or `\\`.
+    @inline(__always)
+    static func needsEscape(byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
 
     /// Whether any of the eight bytes of `word` is a C0 control, `"` or `\\` (the classic
     /// zero-byte tests: a byte below 0x20, a byte equal to 0x22 or 0x5C). Bytes of 0x80 and

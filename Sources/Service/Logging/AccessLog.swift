@@ -121,22 +121,10 @@ private struct LineCursor {
         at += DecimalDigits.write(value, to: at)
     }
 
-    /// Milliseconds rounded to thousandths (whole microseconds, half away from zero), as the
-    /// shortest JSON number that reads back as them: `12`, `0.5`, `3.142`.
+    /// Milliseconds rounded to thousandths (whole microseconds, half away from zero).
     mutating func milliseconds(fromNanoseconds nanoseconds: Int64) {
-        let micros = (Int(nanoseconds.magnitude) + 500) / 1000
-        if nanoseconds < 0, micros != 0 { copy("-") }
-        digits(micros / 1000)
-        var fraction = micros % 1000
-        guard fraction != 0 else { return }
-        copy(".")
-        var scale = 100
-        while fraction != 0 {
-            at.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction / scale)
-            at += 1
-            fraction %= scale
-            scale /= 10
-        }
+        let micros = Int((nanoseconds.magnitude + 500) / 1000)
+        at += DecimalDigits.write(thousandths: nanoseconds < 0 ? -micros : micros, to: at)
     }
 
     /// A string in quotes, escaped as JSON wants. Ids, the only text written per line, are
@@ -144,7 +132,7 @@ private struct LineCursor {
     mutating func string(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
-            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            if JSONString.needsEscaping(utf8) {
                 var escaped: [UInt8] = []
                 JSONString.append(utf8: utf8, to: &escaped)
                 return copy(escaped)

@@ -385,8 +385,9 @@ struct ModelRoutes {
     static func isJSONMediaType(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var at = 0
         while at < bytes.count, bytes[at] == 0x20 || bytes[at] == 0x09 { at += 1 }
-        let count = 16  // "application/json"
-        guard bytes.count - at >= count, UnsafeRawBufferPointer(bytes).equalsIgnoringCase(at..<(at + count), "application/json")
+        let expected: StaticString = "application/json"
+        let count = expected.utf8CodeUnitCount
+        guard bytes.count - at >= count, UnsafeRawBufferPointer(bytes).equalsIgnoringCase(at..<(at + count), expected)
         else { return false }
         at += count
         guard at < bytes.count else { return true }
